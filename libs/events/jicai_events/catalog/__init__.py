@@ -1,0 +1,43 @@
+"""Every integration event, grouped by the service that owns the fact.
+
+Importing this package registers all of them in ``event_registry``.
+"""
+from jicai_events.catalog.alerts import (
+    PaymentDeadlineSet,
+    PaymentOverdueWarned,
+    SettlementReleased,
+    SettlementWithheld,
+)
+from jicai_events.catalog.clock import DayClosed
+from jicai_events.catalog.contracts import (
+    ContractSigned,
+    DistributorRegistered,
+    InstitutionRegistered,
+    ManufacturerRegistered,
+    WinningProductListed,
+)
+from jicai_events.catalog.orders import DeliveryAccepted, InvoiceLine, InvoiceReceived
+from jicai_events.catalog.settlement import (
+    MonthlySettlementReported,
+    PaymentAllocation,
+    PaymentRecorded,
+)
+
+__all__ = [
+    "ContractSigned",
+    "DayClosed",
+    "DeliveryAccepted",
+    "DistributorRegistered",
+    "InstitutionRegistered",
+    "InvoiceLine",
+    "InvoiceReceived",
+    "ManufacturerRegistered",
+    "MonthlySettlementReported",
+    "PaymentAllocation",
+    "PaymentDeadlineSet",
+    "PaymentOverdueWarned",
+    "PaymentRecorded",
+    "SettlementReleased",
+    "SettlementWithheld",
+    "WinningProductListed",
+]

@@ -1,0 +1,149 @@
+"""Append-only event store with optimistic concurrency, and the domain-event codec.
+
+Aggregates are rebuilt by folding their stream; read models are updated in
+the same transaction and can be rebuilt by replaying ``read_all``.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jicai_events.tables import EventTables
+
+
+class DomainEvent(BaseModel):
+    """An event internal to one service, stored in its event store."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: ClassVar[str]
+
+
+D = TypeVar("D", bound=DomainEvent)
+
+
+class EventCodec(Generic[D]):
+    """Maps a service's domain events to and from event-store rows."""
+
+    def __init__(self, *models: type[D]) -> None:
+        self._by_name = {m.name: m for m in models}
+        if len(self._by_name) != len(models):
+            raise ValueError("duplicate domain event name")
+
+    def encode(self, event: D) -> tuple[str, dict[str, Any]]:
+        return event.name, event.model_dump(mode="json")
+
+    def decode(self, name: str, data: dict[str, Any]) -> D:
+        return self._by_name[name].model_validate(data)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    stream_id: str
+    version: int
+    event_id: str
+    event_type: str
+    data: dict[str, Any]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    recorded_at: datetime | None = None
+    global_position: int | None = None
+
+
+class ConcurrencyConflict(Exception):
+    """Another transaction appended to the stream first (or the stream already exists)."""
+
+    def __init__(self, stream_id: str, expected_version: int) -> None:
+        super().__init__(f"stream {stream_id!r} is no longer at version {expected_version}")
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+
+
+class EventStore:
+    """Reads and appends streams inside the caller's transaction."""
+
+    def __init__(self, session: AsyncSession, tables: EventTables) -> None:
+        self._session = session
+        self._t = tables.event_store
+
+    async def load(self, stream_id: str) -> list[StoredEvent]:
+        rows = await self._session.execute(
+            select(self._t).where(self._t.c.stream_id == stream_id).order_by(self._t.c.version)
+        )
+        return [_row_to_event(r) for r in rows.mappings()]
+
+    async def append(
+        self,
+        stream_id: str,
+        stream_type: str,
+        expected_version: int,
+        events: Sequence[tuple[str, dict[str, Any]]],
+        metadata: dict[str, Any] | None = None,
+    ) -> list[StoredEvent]:
+        """Append after ``expected_version`` (0 for a new stream) or raise ConcurrencyConflict."""
+        stored = [
+            StoredEvent(stream_id, expected_version + i + 1, str(uuid.uuid4()), name, data, metadata or {})
+            for i, (name, data) in enumerate(events)
+        ]
+        if not stored:
+            return []
+        try:
+            # A savepoint keeps the caller's transaction usable after a conflict.
+            async with self._session.begin_nested():
+                await self._session.execute(
+                    insert(self._t),
+                    [
+                        {
+                            "stream_id": e.stream_id,
+                            "stream_type": stream_type,
+                            "version": e.version,
+                            "event_id": e.event_id,
+                            "event_type": e.event_type,
+                            "data": e.data,
+                            "metadata": e.metadata,
+                        }
+                        for e in stored
+                    ],
+                )
+        except IntegrityError as exc:
+            if "uq_event_store_stream_version" in str(exc.orig):
+                raise ConcurrencyConflict(stream_id, expected_version) from exc
+            raise
+        return stored
+
+    async def read_all(self, batch_size: int = 1000) -> AsyncIterator[StoredEvent]:
+        """Every stored event in commit order, to rebuild read models."""
+        position = 0
+        while True:
+            rows = (
+                await self._session.execute(
+                    select(self._t)
+                    .where(self._t.c.global_position > position)
+                    .order_by(self._t.c.global_position)
+                    .limit(batch_size)
+                )
+            ).mappings().all()
+            if not rows:
+                return
+            for r in rows:
+                yield _row_to_event(r)
+            position = rows[-1]["global_position"]
+
+
+def _row_to_event(r: Any) -> StoredEvent:
+    return StoredEvent(
+        stream_id=r["stream_id"],
+        version=r["version"],
+        event_id=r["event_id"],
+        event_type=r["event_type"],
+        data=r["data"],
+        metadata=r["metadata"],
+        recorded_at=r["recorded_at"],
+        global_position=r["global_position"],
+    )

@@ -1,0 +1,72 @@
+"""The tables every service's database has: event store, outbox, processed events.
+
+Each service adds them to its own SQLAlchemy ``MetaData`` and its own Alembic
+history (``add_event_tables(metadata)``); services never share a database.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+
+class EventTables:
+    def __init__(self, metadata: MetaData) -> None:
+        self.event_store = Table(
+            "event_store",
+            metadata,
+            Column("global_position", BigInteger, Identity(always=True), primary_key=True),
+            Column("stream_id", String(200), nullable=False),
+            Column("stream_type", String(100), nullable=False),
+            Column("version", Integer, nullable=False),
+            Column("event_id", String(64), nullable=False, unique=True),
+            Column("event_type", String(200), nullable=False),
+            Column("data", JSONB, nullable=False),
+            Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+            Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+            # Optimistic concurrency: two writers of the same stream version collide here.
+            UniqueConstraint("stream_id", "version", name="uq_event_store_stream_version"),
+        )
+        self.outbox = Table(
+            "outbox",
+            metadata,
+            Column("id", BigInteger, Identity(always=True), primary_key=True),
+            Column("event_id", String(64), nullable=False, unique=True),
+            Column("topic", String(200), nullable=False),
+            Column("message_key", String(200), nullable=False),
+            Column("payload", LargeBinary, nullable=False),
+            Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+            Column("published_at", DateTime(timezone=True)),
+            Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+        )
+        self.processed_events = Table(
+            "processed_events",
+            metadata,
+            Column("consumer", String(100), nullable=False),
+            Column("event_id", String(64), nullable=False),
+            Column("event_type", String(200), nullable=False),
+            Column("outcome", String(20), nullable=False),
+            Column("reason", Text),
+            Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+            PrimaryKeyConstraint("consumer", "event_id", name="pk_processed_events"),
+        )
+
+
+def add_event_tables(metadata: MetaData) -> EventTables:
+    """Declare the event tables on a service's metadata (once per service)."""
+    return EventTables(metadata)

@@ -1,0 +1,41 @@
+"""The one registry of Kafka topics and partition counts.
+
+Each service publishes only to its own topic; the message key is the
+partition key of the event (the institution id for institution facts), so
+one institution's events stay in order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jicai_events.base import IntegrationEvent
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    partitions: int
+    description: str
+
+
+CONTRACTS = Topic("jicai.contracts.events.v1", 6, "parties, winning products, contracts")
+ORDERS = Topic("jicai.orders.events.v1", 6, "acceptances and invoices")
+SETTLEMENT = Topic("jicai.settlement.events.v1", 6, "payments and monthly settlements")
+ALERTS = Topic("jicai.alerts.decisions.v1", 6, "deadlines, warnings, withhold decisions")
+CLOCK = Topic("jicai.clock.v1", 1, "DayClosed: business days that have ended")
+DEAD_LETTERS = Topic("jicai.dead-letters.v1", 1, "events a consumer could not handle, with the reason")
+
+ALL_TOPICS: tuple[Topic, ...] = (CONTRACTS, ORDERS, SETTLEMENT, ALERTS, CLOCK, DEAD_LETTERS)
+
+_BY_SERVICE = {
+    "contracts": CONTRACTS,
+    "orders": ORDERS,
+    "settlement": SETTLEMENT,
+    "alerts": ALERTS,
+    "clock": CLOCK,
+}
+
+
+def topic_for(event: IntegrationEvent | type[IntegrationEvent]) -> Topic:
+    """The topic an event is published to: its owning service's topic."""
+    return _BY_SERVICE[event.source_service]

@@ -1,0 +1,72 @@
+"""The one place a service commits: state change, event store and outbox together.
+
+Application functions receive an open ``UnitOfWork``; only the entrypoint
+that opened it commits (by leaving the ``async with`` block without error).
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import TracebackType
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from jicai_events.base import IntegrationEvent
+from jicai_events.envelope import Envelope
+from jicai_events.store import EventStore
+from jicai_events.tables import EventTables
+from jicai_events.topics import topic_for
+
+
+class UnitOfWork:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], tables: EventTables) -> None:
+        self._factory = session_factory
+        self._tables = tables
+        self.session: AsyncSession
+        self.events: EventStore
+        self.published: list[Envelope] = []
+        self.correlation_id: str | None = None
+        self.causation_id: str | None = None
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._factory()
+        await self.session.begin()
+        self.events = EventStore(self.session, self._tables)
+        self.published = []
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if exc_type is None:
+                await self.session.commit()
+            else:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    def caused_by(self, envelope: Envelope) -> None:
+        """Events published in this unit continue the correlation of ``envelope``."""
+        self.correlation_id = envelope.correlationid
+        self.causation_id = envelope.id
+
+    async def publish(self, event: IntegrationEvent, *, event_id: str | None = None) -> Envelope:
+        """Write ``event`` to the outbox in this transaction; the relay sends it later."""
+        envelope = Envelope.wrap(
+            event,
+            time=datetime.now(UTC),
+            event_id=event_id,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+        )
+        await self.session.execute(
+            insert(self._tables.outbox).values(
+                event_id=envelope.id,
+                topic=topic_for(event).name,
+                message_key=envelope.partitionkey,
+                payload=envelope.to_bytes(),
+            )
+        )
+        self.published.append(envelope)
+        return envelope

@@ -1,0 +1,1 @@
+"""Shared edges of every Jicai service (the domain never imports this)."""

@@ -1,0 +1,47 @@
+"""Running a command: one unit of work, retried on a lost race, refusals as problems.
+
+Two identical requests racing (a HIS retrying while the first is in flight)
+collide on the event store's unique (stream, version); the loser retries,
+sees the winner's events and records nothing: counted once.
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from jicai_events.rules import Conflict, RuleViolated
+from jicai_events.store import ConcurrencyConflict
+from jicai_events.unit_of_work import UnitOfWork
+from jicai_kit.problems import conflict, invalid
+from jicai_kit.runtime import ServiceRuntime
+
+T = TypeVar("T")
+
+
+async def execute(runtime: ServiceRuntime, command: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """Run ``command`` in its own transaction; commit when it returns."""
+    try:
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(ConcurrencyConflict),
+            wait=wait_random_exponential(multiplier=0.02, max=0.5),
+            stop=stop_after_attempt(8),
+            reraise=True,
+        ):
+            with attempt:
+                async with runtime.unit_of_work() as uow:
+                    return await command(uow)
+    except RuleViolated as exc:
+        raise invalid(exc.field, exc.reason) from exc
+    except Conflict as exc:
+        raise conflict(str(exc)) from exc
+    except ConcurrencyConflict as exc:
+        raise conflict("the record is being changed by another request; retry") from exc
+    raise AssertionError("unreachable")
+
+
+async def query(runtime: ServiceRuntime, read: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """Run a read in its own (rolled back if failing) transaction."""
+    async with runtime.unit_of_work() as uow:
+        return await read(uow)

@@ -1,0 +1,141 @@
+"""The service runtime: database, outbox relay and consumers, supervised.
+
+One runtime per process. The API process runs the relay and consumers as
+background tasks by default (``JICAI_RUN_WORKERS``); ``run_worker_process``
+runs them alone. A worker that fails (Kafka away, database restarting) is
+restarted with backoff; nothing it had not committed is lost.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from jicai_events.consumer import EventConsumer, Subscription
+from jicai_events.kafka import ensure_topics, kafka_reachable, make_consumer, make_producer
+from jicai_events.relay import OutboxRelay
+from jicai_events.tables import EventTables
+from jicai_events.topics import Topic
+from jicai_events.unit_of_work import UnitOfWork
+from jicai_kit.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A consumer group of this service: which topics, which handlers."""
+
+    name: str
+    topics: tuple[Topic, ...]
+    subscriptions: tuple[Subscription, ...]
+
+
+@dataclass
+class ServiceRuntime:
+    settings: ServiceSettings
+    tables: EventTables
+    consumers: tuple[ConsumerSpec, ...] = ()
+    engine: AsyncEngine = field(init=False)
+    session_factory: async_sessionmaker[AsyncSession] = field(init=False)
+    _stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.engine = create_async_engine(self.settings.database_url, pool_pre_ping=True, pool_size=10)
+        self.session_factory = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def service(self) -> str:
+        return self.settings.service_name
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, self.tables)
+
+    def start_workers(self) -> None:
+        self._stop.clear()
+        self._tasks.append(asyncio.create_task(self._supervise("outbox-relay", self._relay)))
+        for spec in self.consumers:
+            self._tasks.append(asyncio.create_task(self._supervise(spec.name, lambda s=spec: self._consume(s))))
+
+    @property
+    def workers_alive(self) -> bool:
+        return all(not t.done() for t in self._tasks)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=15)
+        for t in self._tasks:
+            t.cancel()
+        self._tasks.clear()
+        await self.engine.dispose()
+
+    async def database_ready(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def kafka_ready(self) -> bool:
+        return await kafka_reachable(self.settings.kafka_bootstrap_servers)
+
+    async def _supervise(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                await work()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s worker %s failed; restarting in %.1fs", self.service, name, delay)
+                try:
+                    await asyncio.wait_for(self._stop.wait(), timeout=delay)
+                except TimeoutError:
+                    pass
+                delay = min(delay * 2, 10.0)
+
+    async def _relay(self) -> None:
+        producer = make_producer(self.settings.kafka_bootstrap_servers, f"{self.service}-relay")
+        await producer.start()
+        try:
+            await OutboxRelay(self.service, self.engine, self.tables, producer).run(self._stop)
+        finally:
+            await producer.stop()
+
+    async def _consume(self, spec: ConsumerSpec) -> None:
+        bootstrap = self.settings.kafka_bootstrap_servers
+        await ensure_topics(bootstrap)
+        consumer = make_consumer(bootstrap, spec.name, [t.name for t in spec.topics])
+        dlq = make_producer(bootstrap, f"{spec.name}-dead-letters")
+        await dlq.start()
+        await consumer.start()
+        try:
+            await EventConsumer(
+                service=self.service,
+                name=spec.name,
+                consumer=consumer,
+                dead_letter_producer=dlq,
+                session_factory=self.session_factory,
+                tables=self.tables,
+                subscriptions=list(spec.subscriptions),
+            ).run(self._stop)
+        finally:
+            await consumer.stop()
+            await dlq.stop()
+
+
+async def run_worker_process(runtime: ServiceRuntime) -> None:
+    """Run only the relay and consumers (no HTTP), until cancelled."""
+    runtime.start_workers()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runtime.stop()

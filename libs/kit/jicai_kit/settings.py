@@ -1,0 +1,32 @@
+"""One settings class per service, read from the environment.
+
+Refuses the development signing secret outside development so a demo
+secret can never reach production.
+"""
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "jicai-development-secret-change-me-0123456789"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    service_name: ClassVar[str]
+
+    database_url: str
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    auth_secret: SecretStr = Field(SecretStr(DEVELOPMENT_SECRET), validation_alias="JICAI_AUTH_SECRET")
+    environment: Literal["development", "test", "production"] = Field("development", validation_alias="JICAI_ENV")
+    run_workers: bool = Field(True, validation_alias="JICAI_RUN_WORKERS", description="run relay and consumers in the API process")
+
+    @model_validator(mode="after")
+    def _no_placeholder_secret_in_production(self) -> ServiceSettings:
+        secret = self.auth_secret.get_secret_value()
+        if self.environment == "production" and (secret == DEVELOPMENT_SECRET or len(secret) < 32):
+            raise ValueError("JICAI_AUTH_SECRET must be set to a private value of at least 32 characters in production")
+        return self

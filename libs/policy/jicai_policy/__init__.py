@@ -1,0 +1,75 @@
+"""Jicai policy: regional policy profiles and the pure date arithmetic of the rules.
+
+* ``calendar``: China's working-day calendar (工作日, 调休): library plus calendar files;
+* ``deadlines``: payment deadline (回款期限, R1) under the Civil Code arts. 201 and 203;
+* ``overdue``: warning and withheld settlement (预警 → 暂缓拨付, R2);
+* ``profiles``, ``loading``, ``book``: versioned regional policy profiles, the region
+  mapping and the ``PolicyBook`` that holds them with the calendar.
+
+No I/O beyond reading the files it is pointed at.
+"""
+
+from jicai_policy.book import PolicyBook, load_policy_book
+from jicai_policy.calendar import (
+    LIBRARY_YEARS,
+    WorkingDayCalendar,
+    YearCalendar,
+    load_calendar,
+)
+from jicai_policy.deadlines import payment_deadline
+from jicai_policy.errors import (
+    CalendarYearNotCovered,
+    InvoiceDateRequired,
+    NoProfileForRegion,
+    PolicyError,
+    PolicyFileError,
+    UnknownProfile,
+)
+from jicai_policy.loading import RegionEntry, load_profile_file, parse_profile
+from jicai_policy.overdue import (
+    first_overdue_day,
+    grace_end_date,
+    warning_date,
+    withhold_date,
+)
+from jicai_policy.profiles import (
+    NonWinningCap,
+    OverduePolicy,
+    PaymentTerm,
+    PaymentTermRule,
+    PolicyProfile,
+    Prepayment,
+    VolumeCompletion,
+    WarningSchedule,
+)
+
+__all__ = [
+    "LIBRARY_YEARS",
+    "CalendarYearNotCovered",
+    "InvoiceDateRequired",
+    "NoProfileForRegion",
+    "NonWinningCap",
+    "OverduePolicy",
+    "PaymentTerm",
+    "PaymentTermRule",
+    "PolicyBook",
+    "PolicyError",
+    "PolicyFileError",
+    "PolicyProfile",
+    "Prepayment",
+    "RegionEntry",
+    "UnknownProfile",
+    "VolumeCompletion",
+    "WarningSchedule",
+    "WorkingDayCalendar",
+    "YearCalendar",
+    "first_overdue_day",
+    "grace_end_date",
+    "load_calendar",
+    "load_policy_book",
+    "load_profile_file",
+    "parse_profile",
+    "payment_deadline",
+    "warning_date",
+    "withhold_date",
+]

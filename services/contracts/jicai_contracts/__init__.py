@@ -1,0 +1,1 @@
+"""Contracts service (合同): parties, winning products, volume contracts."""

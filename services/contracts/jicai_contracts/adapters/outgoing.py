@@ -1,0 +1,43 @@
+"""Translation of contracts domain events into integration events (the edge)."""
+from __future__ import annotations
+
+from functools import singledispatch
+
+from jicai_contracts.domain import events as e
+from jicai_events import catalog as ie
+from jicai_events.base import IntegrationEvent
+
+
+@singledispatch
+def translate(event: object) -> IntegrationEvent | None:
+    raise TypeError(f"no translation for {type(event).__name__}")
+
+
+@translate.register
+def _(event: e.InstitutionRegistered) -> IntegrationEvent:
+    return ie.InstitutionRegistered(
+        institution_id=event.institution_id,
+        name=event.institution_name,
+        pooling_region_code=event.pooling_region_code,
+        county_code=event.county_code,
+    )
+
+
+@translate.register
+def _(event: e.ManufacturerRegistered) -> IntegrationEvent:
+    return ie.ManufacturerRegistered(manufacturer_id=event.manufacturer_id, name=event.manufacturer_name)
+
+
+@translate.register
+def _(event: e.DistributorRegistered) -> IntegrationEvent:
+    return ie.DistributorRegistered(distributor_id=event.distributor_id, name=event.distributor_name)
+
+
+@translate.register
+def _(event: e.WinningProductListed) -> IntegrationEvent:
+    return ie.WinningProductListed(**event.model_dump())
+
+
+@translate.register
+def _(event: e.ContractSigned) -> IntegrationEvent:
+    return ie.ContractSigned(**event.model_dump())

@@ -1,0 +1,51 @@
+"""Read models of the contracts service, folded from its domain events."""
+from __future__ import annotations
+
+from functools import singledispatch
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jicai_contracts.adapters import tables as t
+from jicai_contracts.domain import events as e
+
+
+@singledispatch
+async def project(event: object, session: AsyncSession) -> None:
+    raise TypeError(f"no projection for {type(event).__name__}")
+
+
+@project.register
+async def _(event: e.InstitutionRegistered, session: AsyncSession) -> None:
+    await session.execute(
+        insert(t.institutions).values(
+            institution_id=event.institution_id,
+            name=event.institution_name,
+            pooling_region_code=event.pooling_region_code,
+            county_code=event.county_code,
+        )
+    )
+
+
+@project.register
+async def _(event: e.ManufacturerRegistered, session: AsyncSession) -> None:
+    await session.execute(insert(t.manufacturers).values(manufacturer_id=event.manufacturer_id, name=event.manufacturer_name))
+
+
+@project.register
+async def _(event: e.DistributorRegistered, session: AsyncSession) -> None:
+    await session.execute(insert(t.distributors).values(distributor_id=event.distributor_id, name=event.distributor_name))
+
+
+@project.register
+async def _(event: e.WinningProductListed, session: AsyncSession) -> None:
+    await session.execute(insert(t.products).values(**event.model_dump(exclude={"name"})))
+
+
+@project.register
+async def _(event: e.ContractSigned, session: AsyncSession) -> None:
+    await session.execute(insert(t.contracts).values(**event.model_dump()))
+
+
+async def apply(session: AsyncSession, event: e.ContractsEvent) -> None:
+    await project(event, session)

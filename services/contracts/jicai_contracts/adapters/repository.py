@@ -1,0 +1,32 @@
+"""Event-sourced persistence and read queries of the contracts service."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, select
+
+from jicai_contracts.adapters import tables as t
+from jicai_contracts.adapters.outgoing import translate
+from jicai_contracts.adapters.projections import apply
+from jicai_contracts.domain.events import ContractsEvent, codec
+from jicai_events.streams import StreamWriter
+from jicai_events.unit_of_work import UnitOfWork
+
+streams: StreamWriter[ContractsEvent] = StreamWriter(codec, apply, translate)
+
+
+async def find(uow: UnitOfWork, table: Table, key: str) -> dict[str, Any] | None:
+    pk = list(table.primary_key.columns)[0]
+    row = (await uow.session.execute(select(table).where(pk == key))).mappings().first()
+    return dict(row) if row else None
+
+
+async def list_rows(uow: UnitOfWork, table: Table, **filters: str) -> list[dict[str, Any]]:
+    query = select(table)
+    for column, value in filters.items():
+        query = query.where(table.c[column] == value)
+    rows = (await uow.session.execute(query.order_by(*table.primary_key.columns))).mappings().all()
+    return [dict(r) for r in rows]
+
+
+__all__ = ["find", "list_rows", "streams", "t"]

@@ -1,0 +1,52 @@
+"""The contracts database: event tables plus read models rebuilt from the store."""
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, Integer, MetaData, Numeric, String, Table
+
+from jicai_events.tables import add_event_tables
+
+metadata = MetaData()
+event_tables = add_event_tables(metadata)
+
+institutions = Table(
+    "institutions",
+    metadata,
+    Column("institution_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("pooling_region_code", String(6), nullable=False),
+    Column("county_code", String(6), nullable=False),
+)
+manufacturers = Table(
+    "manufacturers", metadata, Column("manufacturer_id", String(64), primary_key=True), Column("name", String(200), nullable=False)
+)
+distributors = Table(
+    "distributors", metadata, Column("distributor_id", String(64), primary_key=True), Column("name", String(200), nullable=False)
+)
+products = Table(
+    "products",
+    metadata,
+    Column("product_id", String(64), primary_key=True),
+    Column("batch_id", String(64), nullable=False),
+    Column("generic_name", String(200), nullable=False),
+    Column("dosage_form", String(100), nullable=False),
+    Column("specification", String(200), nullable=False),
+    Column("manufacturer_id", String(64), nullable=False),
+    Column("winning_unit_price", Numeric(14, 4), nullable=False),
+    Column("trading_unit", String(20), nullable=False),
+)
+contracts = Table(
+    "contracts",
+    metadata,
+    Column("contract_id", String(64), primary_key=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("manufacturer_id", String(64), nullable=False),
+    Column("distributor_id", String(64), nullable=False),
+    Column("product_id", String(64), nullable=False),
+    Column("unit_price", Numeric(14, 4), nullable=False),
+    Column("agreed_quantity", Integer, nullable=False),
+    Column("cycle_start", Date, nullable=False),
+    Column("cycle_end", Date, nullable=False),
+    Column("signed_on", Date, nullable=False),
+)
+
+READ_MODELS = (institutions, manufacturers, distributors, products, contracts)

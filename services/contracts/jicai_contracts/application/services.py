@@ -1,0 +1,66 @@
+"""Use cases: each loads a stream, asks the domain to decide, records the events.
+
+The caller (an entrypoint) owns the unit of work and so the commit.
+"""
+from __future__ import annotations
+
+from jicai_contracts.adapters import repository as repo
+from jicai_contracts.adapters.tables import contracts, distributors, institutions, manufacturers, products
+from jicai_contracts.domain import contract, parties
+from jicai_contracts.domain.errors import DomainRuleViolated
+from jicai_contracts.domain.events import (
+    ContractsEvent,
+    DistributorRegistered,
+    InstitutionRegistered,
+    ManufacturerRegistered,
+    WinningProductListed,
+)
+from jicai_events.unit_of_work import UnitOfWork
+
+
+async def register_party(uow: UnitOfWork, stream_id: str, stream_type: str, registration: ContractsEvent) -> bool:
+    """Record a party registration; False when it was an identical retry."""
+    history, version = await repo.streams.load(uow, stream_id)
+    new = parties.register(history, registration)
+    await repo.streams.append(uow, stream_id, stream_type, version, new)
+    return bool(new)
+
+
+async def register_institution(uow: UnitOfWork, event: InstitutionRegistered) -> bool:
+    return await register_party(uow, f"institution-{event.institution_id}", "institution", event)
+
+
+async def register_manufacturer(uow: UnitOfWork, event: ManufacturerRegistered) -> bool:
+    return await register_party(uow, f"manufacturer-{event.manufacturer_id}", "manufacturer", event)
+
+
+async def register_distributor(uow: UnitOfWork, event: DistributorRegistered) -> bool:
+    return await register_party(uow, f"distributor-{event.distributor_id}", "distributor", event)
+
+
+async def list_winning_product(uow: UnitOfWork, event: WinningProductListed) -> bool:
+    if await repo.find(uow, manufacturers, event.manufacturer_id) is None:
+        raise DomainRuleViolated("manufacturer_id", f"manufacturer {event.manufacturer_id} is not registered")
+    return await register_party(uow, f"product-{event.product_id}", "product", event)
+
+
+async def sign_contract(uow: UnitOfWork, cmd: contract.SignContract) -> bool:
+    for field, table, key in (
+        ("institution_id", institutions, cmd.institution_id),
+        ("manufacturer_id", manufacturers, cmd.manufacturer_id),
+        ("distributor_id", distributors, cmd.distributor_id),
+    ):
+        if await repo.find(uow, table, key) is None:
+            raise DomainRuleViolated(field, f"{key} is not registered")
+    product = await repo.find(uow, products, cmd.product_id)
+    if product is None:
+        raise DomainRuleViolated("product_id", f"product {cmd.product_id} is not listed")
+    terms = contract.ProductTerms(product["product_id"], product["manufacturer_id"], product["winning_unit_price"])
+    stream_id = f"contract-{cmd.contract_id}"
+    history, version = await repo.streams.load(uow, stream_id)
+    new = contract.sign(history, cmd, terms)
+    await repo.streams.append(uow, stream_id, "contract", version, new)
+    return bool(new)
+
+
+__all__ = ["contracts", "register_distributor", "register_institution", "register_manufacturer", "sign_contract"]

@@ -1,0 +1,60 @@
+"""Domain events of the contracts service (internal; translated at the edge)."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from jicai_events.store import DomainEvent, EventCodec
+
+
+class InstitutionRegistered(DomainEvent):
+    name = "InstitutionRegistered"
+    institution_id: str
+    institution_name: str
+    pooling_region_code: str
+    county_code: str
+
+
+class ManufacturerRegistered(DomainEvent):
+    name = "ManufacturerRegistered"
+    manufacturer_id: str
+    manufacturer_name: str
+
+
+class DistributorRegistered(DomainEvent):
+    name = "DistributorRegistered"
+    distributor_id: str
+    distributor_name: str
+
+
+class WinningProductListed(DomainEvent):
+    name = "WinningProductListed"
+    product_id: str
+    batch_id: str
+    generic_name: str
+    dosage_form: str
+    specification: str
+    manufacturer_id: str
+    winning_unit_price: Decimal
+    trading_unit: str
+
+
+class ContractSigned(DomainEvent):
+    name = "ContractSigned"
+    contract_id: str
+    institution_id: str
+    manufacturer_id: str
+    distributor_id: str
+    product_id: str
+    unit_price: Decimal
+    agreed_quantity: int
+    cycle_start: date
+    cycle_end: date
+    signed_on: date
+
+
+ContractsEvent = InstitutionRegistered | ManufacturerRegistered | DistributorRegistered | WinningProductListed | ContractSigned
+
+codec: EventCodec[ContractsEvent] = EventCodec(  # type: ignore[arg-type]
+    InstitutionRegistered, ManufacturerRegistered, DistributorRegistered, WinningProductListed, ContractSigned
+)

@@ -1,0 +1,1 @@
+"""Ways into the contracts service: HTTP API and worker process."""

@@ -1,0 +1,107 @@
+"""HTTP API of the contracts service. Writes are for operators (the provincial platform)."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from jicai_contracts.adapters import repository as repo
+from jicai_contracts.adapters import tables as t
+from jicai_contracts.application import services
+from jicai_contracts.domain import events as e
+from jicai_contracts.domain.contract import SignContract
+from jicai_contracts.entrypoints import schemas as s
+from jicai_kit.auth import Caller, Role
+from jicai_kit.commands import execute, query
+from jicai_kit.problems import not_found
+
+router = APIRouter()
+
+
+def _created(response: Response, created: bool) -> None:
+    response.status_code = 201 if created else 200
+
+
+@router.post("/institutions", tags=["parties"], status_code=201, response_model=s.Recorded)
+async def register_institution(body: s.InstitutionIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Register a medical institution (医疗机构) in its pooling region (统筹区)."""
+    caller.require(Role.OPERATOR)
+    event = e.InstitutionRegistered(
+        institution_id=body.institution_id, institution_name=body.name,
+        pooling_region_code=body.pooling_region_code, county_code=body.county_code,
+    )
+    created = await execute(request.app.state.runtime, lambda uow: services.register_institution(uow, event))
+    _created(response, created)
+    return s.Recorded(id=body.institution_id, created=created)
+
+
+@router.post("/manufacturers", tags=["parties"], status_code=201, response_model=s.Recorded)
+async def register_manufacturer(body: s.PartyIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Register a winning manufacturer (中选生产企业)."""
+    caller.require(Role.OPERATOR)
+    event = e.ManufacturerRegistered(manufacturer_id=body.party_id, manufacturer_name=body.name)
+    created = await execute(request.app.state.runtime, lambda uow: services.register_manufacturer(uow, event))
+    _created(response, created)
+    return s.Recorded(id=body.party_id, created=created)
+
+
+@router.post("/distributors", tags=["parties"], status_code=201, response_model=s.Recorded)
+async def register_distributor(body: s.PartyIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Register a distributor (配送企业)."""
+    caller.require(Role.OPERATOR)
+    event = e.DistributorRegistered(distributor_id=body.party_id, distributor_name=body.name)
+    created = await execute(request.app.state.runtime, lambda uow: services.register_distributor(uow, event))
+    _created(response, created)
+    return s.Recorded(id=body.party_id, created=created)
+
+
+@router.post("/winning-products", tags=["products"], status_code=201, response_model=s.Recorded)
+async def list_winning_product(body: s.WinningProductIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """List a winning product (中选药品) at its winning price (中选价格)."""
+    caller.require(Role.OPERATOR)
+    event = e.WinningProductListed(**body.model_dump())
+    created = await execute(request.app.state.runtime, lambda uow: services.list_winning_product(uow, event))
+    _created(response, created)
+    return s.Recorded(id=body.product_id, created=created)
+
+
+@router.post("/contracts", tags=["contracts"], status_code=201, response_model=s.Recorded)
+async def sign_contract(body: s.ContractIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Sign a volume contract (带量购销合同) at the winning price with an agreed volume (约定采购量)."""
+    caller.require(Role.OPERATOR)
+    cmd = SignContract(**body.model_dump())
+    created = await execute(request.app.state.runtime, lambda uow: services.sign_contract(uow, cmd))
+    _created(response, created)
+    return s.Recorded(id=body.contract_id, created=created)
+
+
+def _reader(table: Any, what: str):  # type: ignore[no-untyped-def]
+    async def get_one(key: str, request: Request) -> dict[str, Any]:
+        row = await query(request.app.state.runtime, lambda uow: repo.find(uow, table, key))
+        if row is None:
+            raise not_found(what, key)
+        return _jsonable(row)
+
+    return get_one
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
+
+
+for path, table, what, tag in (
+    ("/institutions/{key}", t.institutions, "institution", "parties"),
+    ("/manufacturers/{key}", t.manufacturers, "manufacturer", "parties"),
+    ("/distributors/{key}", t.distributors, "distributor", "parties"),
+    ("/winning-products/{key}", t.products, "winning product", "products"),
+    ("/contracts/{key}", t.contracts, "contract", "contracts"),
+):
+    router.add_api_route(path, _reader(table, what), methods=["GET"], tags=[tag], summary=f"One {what}")
+
+
+@router.get("/contracts", tags=["contracts"], summary="Contracts, optionally of one institution")
+async def list_contracts(request: Request, institution_id: str | None = None) -> list[dict[str, Any]]:
+    filters = {"institution_id": institution_id} if institution_id else {}
+    rows = await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, t.contracts, **filters))
+    return [_jsonable(r) for r in rows]

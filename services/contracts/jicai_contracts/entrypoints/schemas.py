@@ -1,0 +1,61 @@
+"""Request and response bodies of the contracts API."""
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jicai_events.types import Identifier, Quantity, UnitPrice
+
+REGION_CODE = Field(pattern=r"^\d{6}$", description="6-digit administrative division code")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InstitutionIn(Strict):
+    """医疗机构 registration."""
+
+    institution_id: Identifier
+    name: str = Field(min_length=1, max_length=200)
+    pooling_region_code: str = Field(pattern=r"^\d{6}$", description="统筹区 code, e.g. 520100 (贵阳市)")
+    county_code: str = Field(pattern=r"^\d{6}$", description="县/区 code")
+
+
+class PartyIn(Strict):
+    party_id: Identifier
+    name: str = Field(min_length=1, max_length=200)
+
+
+class WinningProductIn(Strict):
+    """中选药品: generic name + dosage form + specification + manufacturer, at the winning price."""
+
+    product_id: Identifier
+    batch_id: Identifier
+    generic_name: str = Field(min_length=1, max_length=200)
+    dosage_form: str = Field(min_length=1, max_length=100)
+    specification: str = Field(min_length=1, max_length=200)
+    manufacturer_id: Identifier
+    winning_unit_price: UnitPrice
+    trading_unit: str = Field(min_length=1, max_length=20)
+
+
+class ContractIn(Strict):
+    """带量购销合同: institution × manufacturer × distributor × product, at the winning price."""
+
+    contract_id: Identifier
+    institution_id: Identifier
+    manufacturer_id: Identifier
+    distributor_id: Identifier
+    product_id: Identifier
+    unit_price: UnitPrice
+    agreed_quantity: Quantity = Field(gt=0, description="约定采购量 in trading units")
+    cycle_start: date
+    cycle_end: date
+    signed_on: date
+
+
+class Recorded(BaseModel):
+    id: str
+    created: bool = Field(description="false when the request repeated an identical earlier one")
