@@ -50,8 +50,8 @@ class EventConsumer:
         *,
         service: str,
         name: str,
-        consumer: AIOKafkaConsumer,
-        dead_letter_producer: AIOKafkaProducer,
+        consumer: AIOKafkaConsumer | None,
+        dead_letter_producer: AIOKafkaProducer | None,
         session_factory: async_sessionmaker[AsyncSession],
         tables: EventTables,
         subscriptions: list[Subscription],
@@ -65,6 +65,7 @@ class EventConsumer:
         self._handlers = {s.event.type_name(): s.handler for s in subscriptions}
 
     async def run(self, stop: asyncio.Event) -> None:
+        assert self._consumer is not None and self._dlq is not None, "run() needs Kafka clients"
         while not stop.is_set():
             batches = await self._consumer.getmany(timeout_ms=200, max_records=200)
             for tp, records in batches.items():
@@ -97,6 +98,13 @@ class EventConsumer:
             await self._dead_letter(record, envelope, f"{type(exc).__name__}: {exc}")
             return
         EVENTS_CONSUMED.labels(self.service, self.name, envelope.type, outcome).inc()
+
+    async def deliver(self, envelope: Envelope) -> str:
+        """Handle one envelope exactly as a Kafka delivery would, minus Kafka (for tests and replays)."""
+        handler = self._handlers.get(envelope.type)
+        if handler is None:
+            return "ignored"
+        return await self._handle_with_retries(envelope, envelope.event(), handler)
 
     async def _handle_with_retries(self, envelope: Envelope, event: IntegrationEvent, handler: Handler) -> str:
         # The database being briefly away is retried until it is back; a
@@ -138,6 +146,7 @@ class EventConsumer:
             ("x-original-offset", str(record.offset).encode()),
             ("x-consumer", self.name.encode()),
         ]
+        assert self._dlq is not None
         await (await self._dlq.send(DEAD_LETTER_TOPIC.name, value=record.value, key=record.key, headers=headers))
         event_id = envelope.id if envelope else f"{record.topic}:{record.partition}:{record.offset}"
         await self._record_dead_letter(event_id, event_type, reason)
@@ -161,6 +170,7 @@ class EventConsumer:
                         )
 
     async def _report_lag(self) -> None:
+        assert self._consumer is not None
         for tp in self._consumer.assignment():
             highwater = self._consumer.highwater(tp)
             if highwater is None:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -110,6 +111,18 @@ class ServiceRuntime:
         finally:
             await producer.stop()
 
+    def event_consumer(self, spec: ConsumerSpec, consumer: Any = None, dead_letters: Any = None) -> EventConsumer:
+        """The consumer of ``spec``; without Kafka clients it can still ``deliver`` envelopes."""
+        return EventConsumer(
+            service=self.service,
+            name=spec.name,
+            consumer=consumer,
+            dead_letter_producer=dead_letters,
+            session_factory=self.session_factory,
+            tables=self.tables,
+            subscriptions=list(spec.subscriptions),
+        )
+
     async def _consume(self, spec: ConsumerSpec) -> None:
         bootstrap = self.settings.kafka_bootstrap_servers
         await ensure_topics(bootstrap)
@@ -118,15 +131,7 @@ class ServiceRuntime:
         await dlq.start()
         await consumer.start()
         try:
-            await EventConsumer(
-                service=self.service,
-                name=spec.name,
-                consumer=consumer,
-                dead_letter_producer=dlq,
-                session_factory=self.session_factory,
-                tables=self.tables,
-                subscriptions=list(spec.subscriptions),
-            ).run(self._stop)
+            await self.event_consumer(spec, consumer, dlq).run(self._stop)
         finally:
             await consumer.stop()
             await dlq.stop()

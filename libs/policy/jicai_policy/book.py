@@ -65,27 +65,22 @@ def _env_path(name: str) -> Path | None:
     return Path(value) if value else None
 
 
-def load_policy_book(
-    directory: Path | str | None = None, calendar_overrides: Sequence[Path | str] = ()
-) -> PolicyBook:
+def load_policy_book(directory: Path | str | None = None, calendar_overrides: Sequence[Path | str] | None = None) -> PolicyBook:
     """Load and validate the profiles, the region mapping and the calendar.
 
-    ``directory`` defaults to ``$JICAI_POLICY_DIR``, else the packaged
-    profiles. ``calendar_overrides`` (calendar files or directories) default
-    to ``$JICAI_CALENDAR_DIR`` if set; they are layered over the packaged
-    calendar files and the ``chinesecalendar`` library. Any invalid file
-    raises ``PolicyFileError`` naming the file, the field and the reason.
+    ``directory``: ``None`` means ``$JICAI_POLICY_DIR`` if set, else the
+    packaged profiles. ``calendar_overrides`` (calendar files or directories
+    of ``*.toml``): ``None`` means ``$JICAI_CALENDAR_DIR`` if set, else none;
+    pass ``()`` to ignore the environment. Overrides are layered over the
+    packaged calendar files and the ``chinesecalendar`` library. Any invalid
+    file raises ``PolicyFileError`` naming the file, the field and the reason.
     """
-    root = Path(directory) if directory is not None else _env_path(POLICY_DIR_ENV)
-    root = root or PACKAGED_PROFILE_DIR
+    root = Path(directory) if directory is not None else _env_path(POLICY_DIR_ENV) or PACKAGED_PROFILE_DIR
     if not root.is_dir():
         raise PolicyFileError(root, [("<file>", "policy directory does not exist")])
-    overrides: Sequence[Path | str] = calendar_overrides
-    if not overrides:
+    if calendar_overrides is None:
         calendar_dir = _env_path(CALENDAR_DIR_ENV)
-        overrides = [calendar_dir] if calendar_dir is not None else ()
+        calendar_overrides = [calendar_dir] if calendar_dir is not None else []
     profiles = load_profiles(root)
     regions = load_regions(root / REGIONS_FILE, profiles)
-    return PolicyBook(
-        MappingProxyType(profiles), MappingProxyType(regions), load_calendar(overrides)
-    )
+    return PolicyBook(MappingProxyType(profiles), MappingProxyType(regions), load_calendar(calendar_overrides))

@@ -137,9 +137,7 @@ class CalendarFile(BaseModel):
 
     @field_validator("makeup_working_days")
     @classmethod
-    def _makeup_days_are_weekend_non_holidays(
-        cls, days: tuple[date, ...], info: ValidationInfo
-    ) -> tuple[date, ...]:
+    def _makeup_days_are_weekend_non_holidays(cls, days: tuple[date, ...], info: ValidationInfo) -> tuple[date, ...]:
         holidays = set(info.data.get("holidays", ()))
         both = sorted(d.isoformat() for d in days if d in holidays)
         if both:
@@ -179,9 +177,7 @@ def read_calendar_files(paths: Iterable[Path | str]) -> dict[int, YearCalendar]:
     return by_year
 
 
-def load_calendar(
-    override_paths: Iterable[Path | str] = (), *, include_packaged: bool = True
-) -> WorkingDayCalendar:
+def load_calendar(override_paths: Iterable[Path | str] = (), *, include_packaged: bool = True) -> WorkingDayCalendar:
     """Build the calendar: library, then packaged calendar files, then ``override_paths``.
 
     Each later layer wins over the earlier ones for the whole year it defines.

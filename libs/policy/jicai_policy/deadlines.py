@@ -41,9 +41,7 @@ def last_day_of_next_month(day: date) -> date:
     return date(year, month, gregorian.monthrange(year, month)[1])
 
 
-def payment_clock_start(
-    term: PaymentTerm, acceptance_date: date, invoice_received_date: date | None
-) -> date:
+def payment_clock_start(term: PaymentTerm, acceptance_date: date, invoice_received_date: date | None) -> date:
     """The event the payment period counts from under ``term``.
 
     For ``later_of_acceptance_and_invoice_plus_days`` this is the later of the

@@ -29,7 +29,7 @@ class PolicyFileError(PolicyError, ValueError):
         self.path = Path(path)
         self.problems: tuple[tuple[str, str], ...] = tuple(problems)
         lines = [f"{self.path}: {field}: {reason}" for field, reason in self.problems]
-        super().__init__("invalid policy file\n  " + "\n  ".join(lines))
+        super().__init__("file refused at load\n  " + "\n  ".join(lines))
 
 
 class CalendarYearNotCovered(PolicyError, LookupError):
@@ -61,9 +61,7 @@ class NoProfileForRegion(PolicyError, LookupError):
             detail = "the region is not listed in regions.toml"
         else:
             detail = f"its first profile takes effect on {known_from.isoformat()}"
-        super().__init__(
-            f"no policy profile for pooling region {region_code!r} on {on.isoformat()}: {detail}"
-        )
+        super().__init__(f"no policy profile for pooling region {region_code!r} on {on.isoformat()}: {detail}")
 
 
 class UnknownProfile(PolicyError, LookupError):
@@ -84,6 +82,5 @@ class InvoiceDateRequired(PolicyError, ValueError):
 
     def __init__(self, rule: str) -> None:
         super().__init__(
-            f"payment rule {rule!r} counts from the later of acceptance and invoice "
-            "receipt: an invoice receipt date is required"
+            f"payment rule {rule!r} counts from the later of acceptance and invoice receipt: an invoice receipt date is required"
         )

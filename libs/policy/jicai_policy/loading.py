@@ -86,19 +86,14 @@ def load_profiles(directory: Path) -> dict[tuple[str, int], PolicyProfile]:
             names = " or ".join(sorted(f"{stem}.toml" for stem in allowed))
             raise PolicyFileError(path, [("profile_id", f"file must be named {names}")])
         if profile.key in origin:
-            reason = (
-                f"{profile.profile_id} version {profile.version} "
-                f"is already defined by {origin[profile.key]}"
-            )
+            reason = f"{profile.profile_id} version {profile.version} is already defined by {origin[profile.key]}"
             raise PolicyFileError(path, [("version", reason)])
         profiles[profile.key] = profile
         origin[profile.key] = path
     return profiles
 
 
-def load_regions(
-    path: Path, profiles: Mapping[tuple[str, int], PolicyProfile]
-) -> dict[str, tuple[RegionEntry, ...]]:
+def load_regions(path: Path, profiles: Mapping[tuple[str, int], PolicyProfile]) -> dict[str, tuple[RegionEntry, ...]]:
     """Load ``regions.toml``; every assignment must name a loaded profile version."""
     regions_file = parse_model(RegionsFile, path, read_toml(path))
     by_region: dict[str, list[RegionEntry]] = {}
@@ -113,7 +108,4 @@ def load_regions(
                 reason = f"region {code} has two assignments from {assignment.effective_from}"
                 raise PolicyFileError(path, [(f"assignment.{index}.regions.{code}", reason)])
             entries.append(RegionEntry(code, name, *key, assignment.effective_from))
-    return {
-        code: tuple(sorted(entries, key=lambda entry: entry.effective_from))
-        for code, entries in sorted(by_region.items())
-    }
+    return {code: tuple(sorted(entries, key=lambda entry: entry.effective_from)) for code, entries in sorted(by_region.items())}

@@ -39,9 +39,7 @@ def warning_date(deadline: date, policy: OverduePolicy, calendar: WorkingDayCale
         return overdue_from
     if policy.monitoring_day_of_month is None:  # excluded by OverduePolicy's validation
         raise ValueError("monthly_monitoring needs monitoring_day_of_month")
-    monitoring_day = last_day_of_next_month(overdue_from).replace(
-        day=policy.monitoring_day_of_month
-    )
+    monitoring_day = last_day_of_next_month(overdue_from).replace(day=policy.monitoring_day_of_month)
     return calendar.next_working_day_on_or_after(monitoring_day)
 
 

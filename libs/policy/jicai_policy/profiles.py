@@ -87,13 +87,10 @@ class OverduePolicy(_Frozen):
     def _monitoring_day_matches_schedule(self) -> OverduePolicy:
         monthly = self.warning_schedule is WarningSchedule.MONTHLY_MONITORING
         if monthly and self.monitoring_day_of_month is None:
-            raise ValueError(
-                "warning_schedule 'monthly_monitoring' needs 'monitoring_day_of_month'"
-            )
+            raise ValueError("warning_schedule 'monthly_monitoring' needs 'monitoring_day_of_month'")
         if not monthly and self.monitoring_day_of_month is not None:
             raise ValueError(
-                f"'monitoring_day_of_month' only applies to 'monthly_monitoring', "
-                f"not to {self.warning_schedule.value!r}"
+                f"'monitoring_day_of_month' only applies to 'monthly_monitoring', not to {self.warning_schedule.value!r}"
             )
         return self
 
@@ -114,10 +111,7 @@ class VolumeCompletion(_Frozen):
     @model_validator(mode="after")
     def _suspension_below_warning(self) -> VolumeCompletion:
         if self.suspend_below > self.warning_below:
-            raise ValueError(
-                f"suspend_below ({self.suspend_below}) must not exceed "
-                f"warning_below ({self.warning_below})"
-            )
+            raise ValueError(f"suspend_below ({self.suspend_below}) must not exceed warning_below ({self.warning_below})")
         return self
 
 
@@ -137,10 +131,7 @@ class Prepayment(_Frozen):
 
     @model_validator(mode="after")
     def _some_amount(self) -> Prepayment:
-        if (
-            self.share_of_last_year_monthly_fund_payment is None
-            and self.minimum_share_of_procurement_amount is None
-        ):
+        if self.share_of_last_year_monthly_fund_payment is None and self.minimum_share_of_procurement_amount is None:
             raise ValueError("prepayment needs at least one share")
         return self
 

@@ -73,6 +73,7 @@ class ContractSigned(_ContractsEvent):
     event_name = "ContractSigned"
     contract_id: Identifier
     institution_id: Identifier
+    pooling_region_code: str = Field(pattern=r"^\d{6}$", description="the institution's 统筹区 at signing")
     manufacturer_id: Identifier
     distributor_id: Identifier
     product_id: Identifier

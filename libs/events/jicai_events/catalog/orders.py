@@ -21,6 +21,7 @@ class DeliveryAccepted(_OrdersEvent):
     acceptance_id: Identifier
     external_id: str = Field(description="the HIS line id, unique per institution")
     institution_id: Identifier
+    pooling_region_code: str = Field(pattern=r"^\d{6}$", description="统筹区 of the institution, from the contract")
     contract_id: Identifier
     product_id: Identifier
     distributor_id: Identifier
@@ -56,6 +57,7 @@ class InvoiceReceived(_OrdersEvent):
     invoice_id: Identifier
     invoice_number: str
     institution_id: Identifier
+    pooling_region_code: str = Field(pattern=r"^\d{6}$", description="统筹区 of the institution, from the contracts")
     distributor_id: Identifier
     issued_on: date
     received_on: date

@@ -39,6 +39,7 @@ contracts = Table(
     metadata,
     Column("contract_id", String(64), primary_key=True),
     Column("institution_id", String(64), nullable=False, index=True),
+    Column("pooling_region_code", String(6), nullable=False),
     Column("manufacturer_id", String(64), nullable=False),
     Column("distributor_id", String(64), nullable=False),
     Column("product_id", String(64), nullable=False),

@@ -45,8 +45,10 @@ async def list_winning_product(uow: UnitOfWork, event: WinningProductListed) -> 
 
 
 async def sign_contract(uow: UnitOfWork, cmd: contract.SignContract) -> bool:
+    institution = await repo.find(uow, institutions, cmd.institution_id)
+    if institution is None:
+        raise DomainRuleViolated("institution_id", f"{cmd.institution_id} is not registered")
     for field, table, key in (
-        ("institution_id", institutions, cmd.institution_id),
         ("manufacturer_id", manufacturers, cmd.manufacturer_id),
         ("distributor_id", distributors, cmd.distributor_id),
     ):
@@ -58,7 +60,7 @@ async def sign_contract(uow: UnitOfWork, cmd: contract.SignContract) -> bool:
     terms = contract.ProductTerms(product["product_id"], product["manufacturer_id"], product["winning_unit_price"])
     stream_id = f"contract-{cmd.contract_id}"
     history, version = await repo.streams.load(uow, stream_id)
-    new = contract.sign(history, cmd, terms)
+    new = contract.sign(history, cmd, terms, institution["pooling_region_code"])
     await repo.streams.append(uow, stream_id, "contract", version, new)
     return bool(new)
 

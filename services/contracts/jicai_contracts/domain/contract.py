@@ -37,9 +37,14 @@ class SignContract:
     signed_on: date
 
 
-def sign(history: Sequence[ContractsEvent], cmd: SignContract, product: ProductTerms) -> list[ContractsEvent]:
-    """Decide: sign ``cmd`` against ``product``; a repeated identical signing records nothing."""
-    event = ContractSigned(**cmd.__dict__)
+def sign(
+    history: Sequence[ContractsEvent], cmd: SignContract, product: ProductTerms, pooling_region_code: str
+) -> list[ContractsEvent]:
+    """Decide: sign ``cmd`` against ``product`` for an institution of ``pooling_region_code``.
+
+    A repeated identical signing records nothing.
+    """
+    event = ContractSigned(**cmd.__dict__, pooling_region_code=pooling_region_code)
     if history:
         if history[0] == event:
             return []

@@ -43,6 +43,7 @@ class ContractSigned(DomainEvent):
     name = "ContractSigned"
     contract_id: str
     institution_id: str
+    pooling_region_code: str
     manufacturer_id: str
     distributor_id: str
     product_id: str

@@ -1,13 +1,13 @@
 """initial schema
 
-Revision ID: 0a5a5e1c2e94
+Revision ID: e5b7f379cc0b
 Revises: 
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = '0a5a5e1c2e94'
+revision = 'e5b7f379cc0b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -18,6 +18,7 @@ def upgrade() -> None:
     op.create_table('contracts',
     sa.Column('contract_id', sa.String(length=64), nullable=False),
     sa.Column('institution_id', sa.String(length=64), nullable=False),
+    sa.Column('pooling_region_code', sa.String(length=6), nullable=False),
     sa.Column('manufacturer_id', sa.String(length=64), nullable=False),
     sa.Column('distributor_id', sa.String(length=64), nullable=False),
     sa.Column('product_id', sa.String(length=64), nullable=False),

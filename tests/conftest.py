@@ -1,0 +1,45 @@
+"""Fixtures shared by every test: real PostgreSQL, real Kafka, tokens."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from jicai_kit.auth import Role, issue_token
+from jicai_kit.settings import DEVELOPMENT_SECRET
+from tests.support import infra
+
+
+@pytest.fixture(scope="session")
+def pg_base_url() -> str:
+    return infra.postgres_base_url()
+
+
+@pytest.fixture
+def service_database(pg_base_url: str) -> Iterator[Callable[[str], str]]:
+    """``service_database("orders")`` → URL of a fresh database migrated to head."""
+    created: list[str] = []
+
+    def make(service: str) -> str:
+        url = infra.migrated_database(pg_base_url, service)
+        created.append(url)
+        return url
+
+    yield make
+    for url in created:
+        infra.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    return infra.kafka_bootstrap()
+
+
+@pytest.fixture
+def token() -> Callable[[str, Role], dict[str, str]]:
+    """``token("H001", Role.INSTITUTION)`` → an Authorization header for that party."""
+
+    def make(party_id: str, role: Role) -> dict[str, str]:
+        return {"Authorization": f"Bearer {issue_token(DEVELOPMENT_SECRET, party_id, role)}"}
+
+    return make

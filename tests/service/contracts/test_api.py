@@ -1,0 +1,97 @@
+"""The contracts API on real PostgreSQL: what an integrating platform sees."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from jicai_contracts.entrypoints.app import build_app
+from jicai_contracts.settings import Settings
+from jicai_kit.auth import Role
+
+Auth = Callable[[str, Role], dict[str, str]]
+
+@pytest.fixture
+def db_url(service_database: Callable[[str], str]) -> str:
+    return service_database("contracts")
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[TestClient]:
+    with TestClient(build_app(Settings(database_url=db_url, run_workers=False))) as c:
+        yield c
+
+def _rows(db_url: str, sql: str) -> list[Any]:
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql)).all()
+    engine.dispose()
+    return list(rows)
+
+def _seed(client: TestClient, ops: dict[str, str]) -> None:
+    assert client.post("/institutions", json={"institution_id": "H1", "name": "贵阳市第一人民医院", "pooling_region_code": "520100", "county_code": "520102"}, headers=ops).status_code == 201
+    assert client.post("/manufacturers", json={"party_id": "M1", "name": "某制药有限公司"}, headers=ops).status_code == 201
+    assert client.post("/distributors", json={"party_id": "D1", "name": "某医药配送公司"}, headers=ops).status_code == 201
+    product = {"product_id": "P1", "batch_id": "GJ-2", "generic_name": "阿托伐他汀钙片", "dosage_form": "片剂", "specification": "20mg*7片",
+               "manufacturer_id": "M1", "winning_unit_price": "1.9800", "trading_unit": "盒"}
+    assert client.post("/winning-products", json=product, headers=ops).status_code == 201
+
+CONTRACT = {"contract_id": "C1", "institution_id": "H1", "manufacturer_id": "M1", "distributor_id": "D1", "product_id": "P1",
+            "unit_price": "1.98", "agreed_quantity": 1200, "cycle_start": "2026-01-01", "cycle_end": "2026-12-31", "signed_on": "2025-12-20"}
+
+def test_signing_a_contract_publishes_contract_signed_once(client: TestClient, db_url: str, token: Auth) -> None:
+    ops = token("OPS", Role.OPERATOR)
+    _seed(client, ops)
+    first = client.post("/contracts", json=CONTRACT, headers=ops)
+    again = client.post("/contracts", json=CONTRACT, headers=ops)
+    assert (first.status_code, first.json()["created"]) == (201, True)
+    assert (again.status_code, again.json()["created"]) == (200, False)
+    got = client.get("/contracts/C1").json()
+    assert got["unit_price"] == "1.9800" and got["pooling_region_code"] == "520100"
+    signed = _rows(db_url, "select message_key from outbox where convert_from(payload, 'UTF8') like '%ContractSigned%'")
+    assert [r.message_key for r in signed] == ["H1"]
+    assert _rows(db_url, "select count(*) from event_store where stream_id = 'contract-C1'")[0][0] == 1
+
+def test_a_price_other_than_the_winning_price_is_refused_and_changes_nothing(client: TestClient, db_url: str, token: Auth) -> None:
+    ops = token("OPS", Role.OPERATOR)
+    _seed(client, ops)
+    before = _rows(db_url, "select count(*) from outbox")[0][0]
+    r = client.post("/contracts", json={**CONTRACT, "unit_price": "1.50"}, headers=ops)
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"][0]["field"] == "unit_price"
+    assert _rows(db_url, "select count(*) from outbox")[0][0] == before
+    assert client.get("/contracts/C1").status_code == 404
+
+def test_bad_input_names_the_field(client: TestClient, token: Auth) -> None:
+    r = client.post("/contracts", json={**CONTRACT, "agreed_quantity": -3, "cycle_start": "not-a-date"}, headers=token("OPS", Role.OPERATOR))
+    assert r.status_code == 422
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert fields == {"agreed_quantity", "cycle_start"}
+
+def test_only_operators_sign_contracts(client: TestClient, token: Auth) -> None:
+    assert client.post("/contracts", json=CONTRACT).status_code == 401
+    assert client.post("/contracts", json=CONTRACT, headers={"Authorization": "Bearer forged"}).status_code == 401
+    r = client.post("/contracts", json=CONTRACT, headers=token("H1", Role.INSTITUTION))
+    assert r.status_code == 403 and r.json()["type"] == "urn:jicai:problem:forbidden"
+
+def test_read_models_rebuild_from_the_event_store(client: TestClient, db_url: str, token: Auth) -> None:
+
+    from jicai_contracts.adapters.repository import streams
+    from jicai_contracts.adapters.tables import READ_MODELS
+
+    ops = token("OPS", Role.OPERATOR)
+    _seed(client, ops)
+    client.post("/contracts", json=CONTRACT, headers=ops)
+    before = client.get("/contracts", params={"institution_id": "H1"}).json()
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+
+    async def rebuild() -> int:
+        async with runtime.unit_of_work() as uow:
+            return await streams.rebuild(uow, READ_MODELS)
+
+    replayed = client.portal.call(rebuild) if hasattr(client, "portal") and client.portal else asyncio.run(rebuild())
+    assert replayed == 5
+    assert client.get("/contracts", params={"institution_id": "H1"}).json() == before
