@@ -13,10 +13,11 @@ Expected values below are derived by hand from this schedule.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from jicai_policy import (
     LIBRARY_YEARS,
     CalendarYearNotCovered,
@@ -203,3 +204,8 @@ def test_two_files_for_the_same_year_are_refused() -> None:
     path = DATA / "calendars" / "cn-2027.toml"
     with pytest.raises(PolicyFileError, match="year 2027 is already defined by"):
         load_calendar([path, path])
+
+
+def test_datetimes_are_refused_so_callers_pick_the_shanghai_date() -> None:
+    with pytest.raises(TypeError, match="Asia/Shanghai"):
+        LIBRARY.is_working_day(datetime(2026, 10, 1, 20, 0))

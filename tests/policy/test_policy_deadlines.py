@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from jicai_policy import (
     LIBRARY_YEARS,
     CalendarYearNotCovered,

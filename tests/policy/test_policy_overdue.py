@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from jicai_policy import (
     OverduePolicy,
     WarningSchedule,

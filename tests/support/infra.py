@@ -31,7 +31,7 @@ def postgres_base_url() -> str:
     from jicai_devstack.postgres import start_postgres
 
     instance = start_postgres(TEST_RUN_DIR / "postgres", fsync_off=True)
-    return instance.base_url
+    return instance.url_base
 
 
 def create_database(base_url: str, prefix: str) -> str:

@@ -32,7 +32,7 @@ class IntegrationEvent(BaseModel):
 
     def partition_key(self) -> str:
         """Kafka message key: the institution, so its events stay in order."""
-        return str(getattr(self, "institution_id"))
+        return str(self.institution_id)
 
     def subject(self) -> str:
         """CloudEvents ``subject``: the record the event is about."""

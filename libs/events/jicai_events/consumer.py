@@ -147,7 +147,7 @@ class EventConsumer:
             ("x-consumer", self.name.encode()),
         ]
         assert self._dlq is not None
-        await (await self._dlq.send(DEAD_LETTER_TOPIC.name, value=record.value, key=record.key, headers=headers))
+        await (await self._dlq.send(DEAD_LETTER_TOPIC.qualified(), value=record.value, key=record.key, headers=headers))
         event_id = envelope.id if envelope else f"{record.topic}:{record.partition}:{record.offset}"
         await self._record_dead_letter(event_id, event_type, reason)
         DEAD_LETTERS.labels(self.service, self.name, event_type).inc()

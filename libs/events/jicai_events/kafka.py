@@ -34,16 +34,16 @@ def make_consumer(bootstrap_servers: str, group_id: str, topics: list[str]) -> A
     )
 
 
-async def ensure_topics(bootstrap_servers: str) -> None:
+async def ensure_topics(bootstrap_servers: str, ns: str | None = None) -> None:
     """Create every registered topic that does not exist yet (idempotent)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="jicai-topic-setup")
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(name=t.name, num_partitions=t.partitions, replication_factor=1)
+            NewTopic(name=t.qualified(ns), num_partitions=t.partitions, replication_factor=1)
             for t in ALL_TOPICS
-            if t.name not in existing
+            if t.qualified(ns) not in existing
         ]
         if missing:
             try:

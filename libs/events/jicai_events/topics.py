@@ -6,9 +6,18 @@ one institution's events stay in order.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from jicai_events.base import IntegrationEvent
+
+NAMESPACE_ENV = "JICAI_KAFKA_NAMESPACE"
+
+
+def namespace() -> str:
+    """Prefix of every topic and consumer group (e.g. ``staging.``), so several
+    deployments or test systems can share one cluster without seeing each other."""
+    return os.environ.get(NAMESPACE_ENV, "")
 
 
 @dataclass(frozen=True)
@@ -16,6 +25,10 @@ class Topic:
     name: str
     partitions: int
     description: str
+
+    def qualified(self, ns: str | None = None) -> str:
+        """The name on the broker: the namespace prefix plus the registry name."""
+        return (namespace() if ns is None else ns) + self.name
 
 
 CONTRACTS = Topic("jicai.contracts.events.v1", 6, "parties, winning products, contracts")

@@ -63,7 +63,7 @@ class UnitOfWork:
         await self.session.execute(
             insert(self._tables.outbox).values(
                 event_id=envelope.id,
-                topic=topic_for(event).name,
+                topic=topic_for(event).qualified(),
                 message_key=envelope.partitionkey,
                 payload=envelope.to_bytes(),
             )

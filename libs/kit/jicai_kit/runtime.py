@@ -20,7 +20,7 @@ from jicai_events.consumer import EventConsumer, Subscription
 from jicai_events.kafka import ensure_topics, kafka_reachable, make_consumer, make_producer
 from jicai_events.relay import OutboxRelay
 from jicai_events.tables import EventTables
-from jicai_events.topics import Topic
+from jicai_events.topics import Topic, namespace
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.settings import ServiceSettings
 
@@ -104,6 +104,7 @@ class ServiceRuntime:
                 delay = min(delay * 2, 10.0)
 
     async def _relay(self) -> None:
+        await ensure_topics(self.settings.kafka_bootstrap_servers)
         producer = make_producer(self.settings.kafka_bootstrap_servers, f"{self.service}-relay")
         await producer.start()
         try:
@@ -126,7 +127,7 @@ class ServiceRuntime:
     async def _consume(self, spec: ConsumerSpec) -> None:
         bootstrap = self.settings.kafka_bootstrap_servers
         await ensure_topics(bootstrap)
-        consumer = make_consumer(bootstrap, spec.name, [t.name for t in spec.topics])
+        consumer = make_consumer(bootstrap, namespace() + spec.name, [t.qualified() for t in spec.topics])
         dlq = make_producer(bootstrap, f"{spec.name}-dead-letters")
         await dlq.start()
         await consumer.start()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 
@@ -83,7 +83,12 @@ class WorkingDayCalendar:
         raise CalendarYearNotCovered(year, LIBRARY_YEARS)
 
     def is_working_day(self, day: date) -> bool:
-        """Whether ``day`` is a working day (工作日), make-up working days included."""
+        """Whether ``day`` is a working day (工作日), make-up working days included.
+
+        A ``datetime`` is refused: convert it to its Asia/Shanghai date first.
+        """
+        if isinstance(day, datetime):
+            raise TypeError(f"expected a date (in Asia/Shanghai), got the datetime {day!r}")
         override = self._by_year.get(day.year)
         if override is not None:
             return override.is_working_day(day)

@@ -31,7 +31,8 @@ def _rows(db_url: str, sql: str) -> list[Any]:
     return list(rows)
 
 def _seed(client: TestClient, ops: dict[str, str]) -> None:
-    assert client.post("/institutions", json={"institution_id": "H1", "name": "贵阳市第一人民医院", "pooling_region_code": "520100", "county_code": "520102"}, headers=ops).status_code == 201
+    institution = {"institution_id": "H1", "name": "贵阳市第一人民医院", "pooling_region_code": "520100", "county_code": "520102"}
+    assert client.post("/institutions", json=institution, headers=ops).status_code == 201
     assert client.post("/manufacturers", json={"party_id": "M1", "name": "某制药有限公司"}, headers=ops).status_code == 201
     assert client.post("/distributors", json={"party_id": "D1", "name": "某医药配送公司"}, headers=ops).status_code == 201
     product = {"product_id": "P1", "batch_id": "GJ-2", "generic_name": "阿托伐他汀钙片", "dosage_form": "片剂", "specification": "20mg*7片",
@@ -92,6 +93,6 @@ def test_read_models_rebuild_from_the_event_store(client: TestClient, db_url: st
         async with runtime.unit_of_work() as uow:
             return await streams.rebuild(uow, READ_MODELS)
 
-    replayed = client.portal.call(rebuild) if hasattr(client, "portal") and client.portal else asyncio.run(rebuild())
+    replayed = client.portal.call(rebuild)  # type: ignore[union-attr]
     assert replayed == 5
     assert client.get("/contracts", params={"institution_id": "H1"}).json() == before

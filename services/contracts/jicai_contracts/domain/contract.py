@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from jicai_contracts.domain.errors import AlreadyExists, DomainRuleViolated
-from jicai_contracts.domain.events import ContractSigned, ContractsEvent
+from jicai_contracts.domain.events import ContractsEvent, ContractSigned
 
 
 @dataclass(frozen=True)

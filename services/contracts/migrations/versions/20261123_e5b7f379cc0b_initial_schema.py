@@ -3,8 +3,8 @@
 Revision ID: e5b7f379cc0b
 Revises: 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = 'e5b7f379cc0b'

@@ -1,0 +1,137 @@
+"""Demo data for ``make up``, recorded through the public REST APIs like any platform would.
+
+Three Guizhou hospitals (profile guizhou-2020), real 2026 dates:
+- H001 贵阳市第一人民医院 pays part of its September invoice: warned 2026-10-09,
+  monthly settlement withheld from 2026-10-23 (暂缓拨付).
+- H002 遵义医科大学附属医院 pays in full before its deadline: nothing happens.
+- H003 贵阳市花溪区人民医院 leaves its October invoice unpaid: warned 2026-11-14,
+  withheld from 2026-11-28 unless it pays (the scheduler closes the days).
+Every write is idempotent, so seeding twice changes nothing.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from jicai_kit.auth import Role, issue_token
+from jicai_kit.clock import publish_day_closed
+
+INSTITUTIONS = [
+    ("H001", "贵阳市第一人民医院", "520100", "520102"),
+    ("H002", "遵义医科大学附属医院", "520300", "520302"),
+    ("H003", "贵阳市花溪区人民医院", "520100", "520111"),
+]
+PRODUCTS = [
+    ("P001", "M001", "阿托伐他汀钙片", "片剂", "20mg*7片", "1.9800"),
+    ("P002", "M002", "苯磺酸氨氯地平片", "片剂", "5mg*28片", "2.4000"),
+]
+CONTRACTS = [  # contract, institution, product, distributor, price, agreed volume
+    ("C-H001-P001", "H001", "P001", "D001", "1.9800", 12000),
+    ("C-H002-P001", "H002", "P001", "D001", "1.9800", 30000),
+    ("C-H002-P002", "H002", "P002", "D002", "2.4000", 8000),
+    ("C-H003-P001", "H003", "P001", "D001", "1.9800", 4000),
+]
+DELIVERIES = [  # institution, HIS line, contract, accepted, rejected, accepted on
+    ("H001", "HIS-20260901-01", "C-H001-P001", 100, 0, "2026-09-01"),
+    ("H001", "HIS-20260901-02", "C-H001-P001", 50, 5, "2026-09-01"),
+    ("H002", "ZY-0903-001", "C-H002-P001", 200, 0, "2026-09-03"),
+    ("H002", "ZY-0903-002", "C-H002-P002", 120, 0, "2026-09-03"),
+    ("H003", "HX-1012-1", "C-H003-P001", 80, 0, "2026-10-12"),
+]
+INVOICES = [  # invoice, distributor, institution, issued, received, amount, [(acceptance, qty)]
+    ("INV-H001-0901", "D001", "H001", "2026-09-04", "2026-09-05", "297.00", [("H001:HIS-20260901-01", 100), ("H001:HIS-20260901-02", 50)]),
+    ("INV-H002-0903", "D001", "H002", "2026-09-05", "2026-09-06", "396.00", [("H002:ZY-0903-001", 200)]),
+    ("INV-H002-0903B", "D002", "H002", "2026-09-05", "2026-09-06", "288.00", [("H002:ZY-0903-002", 120)]),
+    ("INV-H003-1012", "D001", "H003", "2026-10-13", "2026-10-14", "158.40", [("H003:HX-1012-1", 80)]),
+]
+PAYMENTS = [  # payment, institution, distributor, paid on, [(invoice, amount)]
+    ("PAY-H001-01", "H001", "D001", "2026-09-20", [("INV-H001-0901", "97.00")]),
+    ("PAY-H002-01", "H002", "D001", "2026-09-28", [("INV-H002-0903", "396.00")]),
+    ("PAY-H002-02", "H002", "D002", "2026-09-28", [("INV-H002-0903B", "288.00")]),
+]
+DAYS = (date(2026, 9, 1), date(2026, 11, 22))
+
+
+def seed(urls: dict[str, str], secret: str, bootstrap: str) -> None:
+    def client(service: str, party: str, role: Role) -> httpx.Client:
+        token = issue_token(secret, party, role)
+        return httpx.Client(base_url=urls[service], headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    ops = client("contracts", "OPS", Role.OPERATOR)
+    for iid, name, region, county in INSTITUTIONS:
+        _ok(ops.post("/institutions", json={"institution_id": iid, "name": name, "pooling_region_code": region, "county_code": county}))
+    for pid, name in (("M001", "某制药股份有限公司"), ("M002", "某药业集团有限公司")):
+        _ok(ops.post("/manufacturers", json={"party_id": pid, "name": name}))
+    for pid, name in (("D001", "贵州某医药物流有限公司"), ("D002", "某医药配送有限公司")):
+        _ok(ops.post("/distributors", json={"party_id": pid, "name": name}))
+    for pid, mid, generic, form, spec, price in PRODUCTS:
+        _ok(ops.post("/winning-products", json={
+            "product_id": pid, "batch_id": "GJ-VBP-2", "generic_name": generic, "dosage_form": form, "specification": spec,
+            "manufacturer_id": mid, "winning_unit_price": price, "trading_unit": "盒"}))
+    for cid, iid, pid, did, price, volume in CONTRACTS:
+        mid = next(p[1] for p in PRODUCTS if p[0] == pid)
+        _ok(ops.post("/contracts", json={
+            "contract_id": cid, "institution_id": iid, "manufacturer_id": mid, "distributor_id": did, "product_id": pid,
+            "unit_price": price, "agreed_quantity": volume, "cycle_start": "2026-01-01", "cycle_end": "2026-12-31", "signed_on": "2025-12-20"}))
+
+    for iid in {d[0] for d in DELIVERIES}:
+        lines = [{"external_id": ext, "contract_id": cid, "accepted_quantity": acc, "rejected_quantity": rej, "accepted_on": on,
+                  "lot_number": "A2608", **({"rejection_reason": "外包装破损"} if rej else {})}
+                 for inst, ext, cid, acc, rej, on in DELIVERIES if inst == iid]
+        his = client("orders", iid, Role.INSTITUTION)
+
+        def pushed(his: httpx.Client = his, iid: str = iid, lines: list[dict[str, Any]] = lines) -> bool:
+            results = _ok(his.post(f"/institutions/{iid}/acceptances:batch", json={"lines": lines})).json()["results"]
+            return all(r["status"] in ("accepted", "duplicate") for r in results)
+
+        _eventually(pushed, f"orders to receive the contracts of {iid}")
+
+    for inv, did, iid, issued, received, amount, lines in INVOICES:
+        _ok(client("orders", did, Role.DISTRIBUTOR).post("/invoices", json={
+            "invoice_id": inv, "invoice_number": inv.replace("INV-", "52"), "distributor_id": did, "institution_id": iid,
+            "issued_on": issued, "received_on": received, "amount": amount,
+            "lines": [{"acceptance_id": a, "quantity": q} for a, q in lines]}))
+
+    settlement = client("settlement", "OPS", Role.OPERATOR)
+    for pay, iid, did, paid_on, allocations in PAYMENTS:
+        for inv, _ in allocations:
+            _eventually(lambda inv=inv: settlement.get(f"/invoices/{inv}").status_code == 200, f"settlement to receive {inv}")
+        total = sum((Decimal(a) for _, a in allocations), Decimal("0.00"))
+        _ok(client("settlement", iid, Role.INSTITUTION).post("/payments", json={
+            "payment_id": pay, "institution_id": iid, "distributor_id": did, "paid_on": paid_on, "amount": str(total),
+            "allocations": [{"invoice_id": i, "amount": a} for i, a in allocations]}))
+
+    alerts = client("alerts", "OPS", Role.OPERATOR)
+    for pay, _, _, _, allocations in PAYMENTS:  # decisions must see payments before the days close
+        for inv, _ in allocations:
+            _eventually(lambda inv=inv: alerts.get(f"/invoices/{inv}").json().get("paid", "0") != "0.00", f"alerts to see {pay}")
+    first, last = DAYS
+    asyncio.run(publish_day_closed(bootstrap, [first + timedelta(days=i) for i in range((last - first).days + 1)]))
+    _eventually(lambda: settlement.get("/institutions/H001/settlement-status").json()["status"] == "withheld", "H001 to be withheld")
+    fund = client("settlement", "FUND-GZ", Role.FUND)
+    for iid, *_ in INSTITUTIONS:
+        _ok(fund.post("/monthly-settlements", json={"settlement_id": f"MS-{iid}-2026-10", "institution_id": iid, "month": "2026-10", "amount": "1250000.00"}))
+
+
+def _ok(response: httpx.Response) -> httpx.Response:
+    if response.status_code >= 400:
+        raise RuntimeError(f"{response.request.method} {response.request.url} → {response.status_code}: {response.text}")
+    return response
+
+
+def _eventually(probe: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if probe():
+                return
+        except (httpx.HTTPError, KeyError):
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"demo: timed out waiting for {what}")

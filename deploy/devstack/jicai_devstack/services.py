@@ -1,0 +1,91 @@
+"""The four Jicai services as separate processes (uvicorn, one port each).
+
+Each runs ``jicai-serve <service>``: migrations first, then the API with its
+outbox relay and consumers. Pid, port and log live in the run dir, so ``up``
+twice reuses what runs and ``down`` stops what ``up`` started.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from . import _proc
+
+SERVICES = ("contracts", "orders", "settlement", "alerts")
+DEFAULT_PORTS = {"contracts": 8001, "orders": 8002, "settlement": 8003, "alerts": 8004}
+_MARKER = "jicai-serve"
+
+
+@dataclass(frozen=True)
+class ServiceProcess:
+    name: str
+    port: int
+    pid: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def service_env(name: str, database_url: str, bootstrap: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            f"JICAI_{name.upper()}_DATABASE_URL": database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "JICAI_ENV": env.get("JICAI_ENV", "development"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def start_service(run_dir: Path, name: str, port: int, env: dict[str, str]) -> ServiceProcess:
+    """Start ``name`` on ``port`` unless it already runs from ``run_dir``; does not wait."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    pid_file = run_dir / f"{name}.pid"
+    pid = _proc.read_pid(pid_file)
+    if _proc.pid_alive(pid, _MARKER) and pid is not None:
+        return ServiceProcess(name, port, pid)
+    logs = run_dir / "logs"
+    logs.mkdir(exist_ok=True)
+    serve = Path(sys.executable).with_name("jicai-serve")
+    pid = _proc.spawn_detached([str(serve), name, "--port", str(port)], run_dir, logs / f"{name}.log", env)
+    pid_file.write_text(f"{pid}\n")
+    return ServiceProcess(name, port, pid)
+
+
+def wait_ready(service: ServiceProcess, run_dir: Path, timeout: float = 120.0) -> float:
+    """Poll ``/readyz`` until it says ready (database, Kafka, workers); returns seconds waited."""
+    started = time.monotonic()
+    last = ""
+    while time.monotonic() - started < timeout:
+        if not _proc.pid_alive(service.pid):
+            raise RuntimeError(f"{service.name} exited:\n{_proc.tail(run_dir / 'logs' / f'{service.name}.log')}")
+        try:
+            r = httpx.get(f"{service.url}/readyz", timeout=5)
+            if r.status_code == 200:
+                return time.monotonic() - started
+            last = r.text
+        except httpx.HTTPError as exc:
+            last = str(exc)
+        time.sleep(0.3)
+    raise RuntimeError(f"{service.name} not ready after {timeout:.0f}s ({last}):\n{_proc.tail(run_dir / 'logs' / f'{service.name}.log')}")
+
+
+def stop_service(run_dir: Path, name: str, *, kill: bool = False, timeout: float = 20.0) -> bool:
+    """SIGTERM (graceful: workers finish their batch) or SIGKILL (a crash); False if not running."""
+    pid_file = run_dir / f"{name}.pid"
+    pid = _proc.read_pid(pid_file)
+    running = _proc.pid_alive(pid, _MARKER)
+    if running and pid is not None:
+        _proc.terminate(pid, timeout, signal.SIGKILL if kill else signal.SIGTERM)
+    pid_file.unlink(missing_ok=True)
+    return running

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything Jicai needs on a bare Debian machine. Safe to run twice:
+# system packages only when missing, Python packages only when the pins changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+missing=()
+command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v python3.11 >/dev/null 2>&1 || command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing system packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+PY=$(command -v python3.11 || command -v python3)
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv with $($PY --version)"
+  "$PY" -m venv .venv
+fi
+
+PACKAGES=(libs/events libs/policy libs/kit services/contracts services/orders services/settlement services/alerts deploy/devstack)
+stamp=$(cat constraints.txt "${PACKAGES[@]/%//pyproject.toml}" | sha256sum | cut -d' ' -f1)
+if [ "$(cat .venv/.jicai-installed 2>/dev/null)" != "$stamp" ]; then
+  echo "==> installing Python packages (pinned by constraints.txt)"
+  .venv/bin/pip install -q --upgrade pip
+  args=()
+  for p in "${PACKAGES[@]}"; do args+=(-e "$p"); done
+  .venv/bin/pip install -q -c constraints.txt "${args[@]}" pytest pytest-asyncio pyyaml ruff mypy
+  echo "$stamp" > .venv/.jicai-installed
+fi
+
+echo "==> resolving the Kafka broker from Maven Central (cached in .cache/kafka)"
+.venv/bin/python -c "from jicai_devstack.kafka import ensure_jars; ensure_jars()"

@@ -1,0 +1,1 @@
+"""I/O edges of the orders service: database tables, projections, outgoing events."""

@@ -1,0 +1,47 @@
+"""Read models of the orders service, folded from its domain events."""
+from __future__ import annotations
+
+from functools import singledispatch
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jicai_orders.adapters import tables as t
+from jicai_orders.domain import events as e
+
+
+@singledispatch
+async def project(event: object, session: AsyncSession) -> None:
+    raise TypeError(f"no projection for {type(event).__name__}")
+
+
+@project.register
+async def _(event: e.ContractRecorded, session: AsyncSession) -> None:
+    values = event.model_dump()
+    stmt = insert(t.contracts).values(**values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=[t.contracts.c.contract_id], set_=values))
+
+
+@project.register
+async def _(event: e.AcceptanceRecorded, session: AsyncSession) -> None:
+    await session.execute(insert(t.acceptances).values(**event.model_dump(), invoiced_quantity=0))
+
+
+@project.register
+async def _(event: e.InvoiceRecorded, session: AsyncSession) -> None:
+    await session.execute(insert(t.invoices).values(**event.model_dump(exclude={"lines"})))
+    await session.execute(
+        insert(t.invoice_lines),
+        [{"invoice_id": event.invoice_id, "line_no": n, **line.model_dump()} for n, line in enumerate(event.lines, start=1)],
+    )
+    for line in event.lines:
+        await session.execute(
+            update(t.acceptances)
+            .where(t.acceptances.c.acceptance_id == line.acceptance_id)
+            .values(invoiced_quantity=t.acceptances.c.invoiced_quantity + line.quantity)
+        )
+
+
+async def apply(session: AsyncSession, event: e.OrdersEvent) -> None:
+    await project(event, session)

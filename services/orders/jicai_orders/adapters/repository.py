@@ -1,0 +1,96 @@
+"""Event-sourced persistence and read queries of the orders service."""
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from sqlalchemy import Table, select
+
+from jicai_events.streams import StreamWriter
+from jicai_events.unit_of_work import UnitOfWork
+from jicai_orders.adapters import tables as t
+from jicai_orders.adapters.outgoing import translate
+from jicai_orders.adapters.projections import apply
+from jicai_orders.domain.contract import ContractView
+from jicai_orders.domain.events import OrdersEvent, codec
+from jicai_orders.domain.invoice import AcceptanceView
+
+streams: StreamWriter[OrdersEvent] = StreamWriter(codec, apply, translate)
+
+
+async def load_streams(uow: UnitOfWork, stream_ids: Collection[str]) -> dict[str, list[OrdersEvent]]:
+    """The events of many streams in one query (streams with no events are absent)."""
+    store = t.event_tables.event_store
+    out: dict[str, list[OrdersEvent]] = {}
+    if not stream_ids:
+        return out
+    rows = await uow.session.execute(
+        select(store.c.stream_id, store.c.event_type, store.c.data)
+        .where(store.c.stream_id.in_(list(stream_ids)))
+        .order_by(store.c.stream_id, store.c.version)
+    )
+    for stream_id, event_type, data in rows:
+        out.setdefault(stream_id, []).append(codec.decode(event_type, data))
+    return out
+
+
+async def contract_views(uow: UnitOfWork, contract_ids: Iterable[str]) -> dict[str, ContractView]:
+    ids = sorted(set(contract_ids))
+    if not ids:
+        return {}
+    rows = await uow.session.execute(select(t.contracts).where(t.contracts.c.contract_id.in_(ids)))
+    return {r["contract_id"]: ContractView(**r) for r in rows.mappings()}
+
+
+async def acceptance_views_for_update(uow: UnitOfWork, acceptance_ids: Iterable[str]) -> dict[str, AcceptanceView]:
+    """The acceptances an invoice names, locked until commit (in id order, so lockers never deadlock).
+
+    Two invoices billing the same acceptance at once are serialised here:
+    the second sees the first one's invoiced quantity and cannot over-invoice.
+    """
+    ids = sorted(set(acceptance_ids))
+    if not ids:
+        return {}
+    a = t.acceptances
+    rows = await uow.session.execute(
+        select(
+            a.c.acceptance_id, a.c.institution_id, a.c.distributor_id, a.c.contract_id, a.c.pooling_region_code,
+            a.c.accepted_quantity, a.c.invoiced_quantity, a.c.unit_price, a.c.accepted_on,
+        )
+        .where(a.c.acceptance_id.in_(ids))
+        .order_by(a.c.acceptance_id)
+        .with_for_update()
+    )
+    return {r["acceptance_id"]: AcceptanceView(**r) for r in rows.mappings()}
+
+
+async def find(uow: UnitOfWork, table: Table, key: str) -> dict[str, Any] | None:
+    pk = list(table.primary_key.columns)[0]
+    row = (await uow.session.execute(select(table).where(pk == key))).mappings().first()
+    return dict(row) if row else None
+
+
+async def list_rows(
+    uow: UnitOfWork, table: Table, *, order_by: Iterable[str], limit: int, offset: int, **filters: str
+) -> list[dict[str, Any]]:
+    query = select(table)
+    for column, value in filters.items():
+        query = query.where(table.c[column] == value)
+    query = query.order_by(*(table.c[c] for c in order_by)).limit(limit).offset(offset)
+    return [dict(r) for r in (await uow.session.execute(query)).mappings().all()]
+
+
+async def invoice_with_lines(uow: UnitOfWork, invoice_id: str) -> dict[str, Any] | None:
+    invoice = await find(uow, t.invoices, invoice_id)
+    if invoice is None:
+        return None
+    rows = await uow.session.execute(
+        select(t.invoice_lines).where(t.invoice_lines.c.invoice_id == invoice_id).order_by(t.invoice_lines.c.line_no)
+    )
+    invoice["lines"] = [dict(r) for r in rows.mappings()]
+    return invoice
+
+
+__all__ = [
+    "acceptance_views_for_update", "contract_views", "find", "invoice_with_lines", "list_rows", "load_streams", "streams", "t",
+]

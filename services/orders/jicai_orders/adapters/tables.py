@@ -1,0 +1,89 @@
+"""The orders database: event tables plus read models rebuilt from the store."""
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from jicai_events.tables import add_event_tables
+
+metadata = MetaData()
+event_tables = add_event_tables(metadata)
+
+contracts = Table(
+    "contracts",
+    metadata,
+    Column("contract_id", String(64), primary_key=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("pooling_region_code", String(6), nullable=False),
+    Column("distributor_id", String(64), nullable=False),
+    Column("manufacturer_id", String(64), nullable=False),
+    Column("product_id", String(64), nullable=False),
+    Column("unit_price", Numeric(14, 4), nullable=False),
+    Column("agreed_quantity", BigInteger, nullable=False),
+    Column("cycle_start", Date, nullable=False),
+    Column("cycle_end", Date, nullable=False),
+)
+acceptances = Table(
+    "acceptances",
+    metadata,
+    Column("acceptance_id", String(64), primary_key=True),
+    Column("institution_id", String(64), nullable=False),
+    Column("external_id", String(64), nullable=False),
+    Column("contract_id", String(64), nullable=False, index=True),
+    Column("product_id", String(64), nullable=False),
+    Column("distributor_id", String(64), nullable=False, index=True),
+    Column("manufacturer_id", String(64), nullable=False),
+    Column("pooling_region_code", String(6), nullable=False),
+    Column("accepted_quantity", BigInteger, nullable=False),
+    Column("rejected_quantity", BigInteger, nullable=False),
+    Column("rejection_reason", Text),
+    Column("accepted_on", Date, nullable=False),
+    Column("lot_number", String(64), nullable=False),
+    Column("unit_price", Numeric(14, 4), nullable=False),
+    Column("accepted_amount", Numeric(16, 2), nullable=False),
+    Column("invoiced_quantity", BigInteger, nullable=False, server_default=text("0")),
+    UniqueConstraint("institution_id", "external_id", name="uq_acceptances_institution_external"),
+    # Last line of defence; the invoice use case locks the rows and refuses first.
+    CheckConstraint("invoiced_quantity BETWEEN 0 AND accepted_quantity", name="ck_acceptances_invoiced_within_accepted"),
+)
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("invoice_id", String(64), primary_key=True),
+    Column("invoice_number", String(64), nullable=False),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("distributor_id", String(64), nullable=False, index=True),
+    Column("pooling_region_code", String(6), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("amount", Numeric(16, 2), nullable=False),
+    Column("latest_acceptance_on", Date, nullable=False),
+)
+invoice_lines = Table(
+    "invoice_lines",
+    metadata,
+    Column("invoice_id", String(64), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("acceptance_id", String(64), nullable=False, index=True),
+    Column("contract_id", String(64), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("unit_price", Numeric(14, 4), nullable=False),
+    Column("amount", Numeric(16, 2), nullable=False),
+    Column("accepted_on", Date, nullable=False),
+    PrimaryKeyConstraint("invoice_id", "line_no", name="pk_invoice_lines"),
+)
+
+READ_MODELS = (contracts, acceptances, invoices, invoice_lines)

@@ -1,0 +1,79 @@
+"""Domain events of the orders service (internal; translated at the edge)."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from jicai_events.store import DomainEvent, EventCodec
+
+
+class ContractRecorded(DomainEvent):
+    """The terms of a signed contract as the contracts service told us (our local copy)."""
+
+    name = "ContractRecorded"
+    contract_id: str
+    institution_id: str
+    pooling_region_code: str
+    distributor_id: str
+    manufacturer_id: str
+    product_id: str
+    unit_price: Decimal
+    agreed_quantity: int
+    cycle_start: date
+    cycle_end: date
+
+
+class AcceptanceRecorded(DomainEvent):
+    """An institution's HIS reported the receipt check (验收) of one delivery line."""
+
+    name = "AcceptanceRecorded"
+    acceptance_id: str
+    external_id: str
+    institution_id: str
+    pooling_region_code: str
+    contract_id: str
+    product_id: str
+    distributor_id: str
+    manufacturer_id: str
+    accepted_quantity: int
+    rejected_quantity: int
+    rejection_reason: str | None
+    accepted_on: date
+    lot_number: str
+    unit_price: Decimal
+    accepted_amount: Decimal
+
+
+class InvoicedLine(BaseModel):
+    """One invoice line matched to one acceptance, priced at the contract's unit price."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    acceptance_id: str
+    contract_id: str
+    quantity: int
+    unit_price: Decimal
+    amount: Decimal
+    accepted_on: date
+
+
+class InvoiceRecorded(DomainEvent):
+    """The institution received (收到发票) a distributor's invoice, matched to its acceptances."""
+
+    name = "InvoiceRecorded"
+    invoice_id: str
+    invoice_number: str
+    institution_id: str
+    distributor_id: str
+    pooling_region_code: str
+    issued_on: date
+    received_on: date
+    amount: Decimal
+    lines: tuple[InvoicedLine, ...]
+    latest_acceptance_on: date
+
+
+OrdersEvent = ContractRecorded | AcceptanceRecorded | InvoiceRecorded
+
+codec: EventCodec[OrdersEvent] = EventCodec(ContractRecorded, AcceptanceRecorded, InvoiceRecorded)  # type: ignore[arg-type]

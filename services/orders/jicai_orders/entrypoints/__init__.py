@@ -1,0 +1,1 @@
+"""Ways into the orders service: HTTP API and the contracts event handlers."""

@@ -1,0 +1,211 @@
+"""HTTP API of the orders service.
+
+Hospitals' HIS push acceptances (验收) for their own institution; distributors
+record their own invoices (收到发票); operators may do both. Each party reads
+only its own records; operators and the fund read all.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from jicai_events.types import Identifier
+from jicai_events.unit_of_work import UnitOfWork
+from jicai_kit.auth import Caller, Principal, Role
+from jicai_kit.commands import execute, query
+from jicai_kit.problems import Problem, forbidden, not_found
+from jicai_orders.adapters import repository as repo
+from jicai_orders.adapters import tables as t
+from jicai_orders.application import services
+from jicai_orders.domain.acceptance import MAX_ID_LENGTH, AcceptanceLine, Accepted, Decision, Duplicate, acceptance_id
+from jicai_orders.domain.invoice import AmountMismatch, InvoiceLine, ReceiveInvoice
+from jicai_orders.entrypoints import schemas as s
+
+router = APIRouter()
+
+InstitutionId = Annotated[Identifier, Path(description="the institution (医疗机构) id")]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+SEES_ALL = (Role.OPERATOR, Role.FUND)
+
+
+def _pushing_for(institution_id: InstitutionId, caller: Caller) -> str:
+    """Only the institution itself (its HIS) or an operator may push its acceptances."""
+    caller.require(Role.INSTITUTION, Role.OPERATOR)
+    caller.require_party(institution_id, f"the acceptances of institution {institution_id}")
+    return institution_id
+
+
+@router.post(
+    "/institutions/{institution_id}/acceptances:batch",
+    tags=["acceptances"],
+    response_model=s.BatchResult,
+    response_model_exclude_none=True,
+)
+async def push_acceptances(
+    institution_id: Annotated[str, Depends(_pushing_for)], body: s.AcceptanceBatchIn, request: Request
+) -> s.BatchResult:
+    """Record a HIS push of receipt checks (验收), 1..1000 lines, in one transaction.
+
+    Each line is decided on its own: ``accepted`` (recorded now), ``duplicate``
+    (recorded by an earlier push with the same content: a retry counts once) or
+    ``rejected`` with the reason (nothing recorded for that line). Input the
+    schema refuses rejects the whole push with 422 and records nothing.
+    """
+    lines = _lines(institution_id, body)
+    decisions = await execute(request.app.state.runtime, lambda uow: services.push_acceptances(uow, institution_id, lines))
+    results = [_result(line, decision) for line, decision in zip(lines, decisions, strict=True)]
+    return s.BatchResult(
+        results=results,
+        accepted=sum(r.status == "accepted" for r in results),
+        duplicates=sum(r.status == "duplicate" for r in results),
+        rejected=sum(r.status == "rejected" for r in results),
+    )
+
+
+def _lines(institution_id: str, body: s.AcceptanceBatchIn) -> list[AcceptanceLine]:
+    errors: list[dict[str, str]] = []
+    first: dict[str, int] = {}
+    for i, line in enumerate(body.lines):
+        field = f"lines[{i}].external_id"
+        if line.external_id in first:
+            reason = f"repeats lines[{first[line.external_id]}].external_id; external ids are unique"
+            errors.append({"field": field, "reason": reason})
+        first.setdefault(line.external_id, i)
+        if len(acceptance_id(institution_id, line.external_id)) > MAX_ID_LENGTH:
+            reason = f"too long: institution_id:external_id must fit in {MAX_ID_LENGTH} characters"
+            errors.append({"field": field, "reason": reason})
+    if errors:
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        raise Problem(422, "invalid-field", "Invalid request", detail, errors=errors)
+    return [
+        AcceptanceLine(
+            external_id=line.external_id,
+            contract_id=line.contract_id,
+            accepted_quantity=line.accepted_quantity,
+            rejected_quantity=line.rejected_quantity,
+            rejection_reason=line.rejection_reason,
+            accepted_on=line.accepted_on,
+            lot_number=line.lot_number,
+        )
+        for line in body.lines
+    ]
+
+
+def _result(line: AcceptanceLine, decision: Decision) -> s.LineResult:
+    if isinstance(decision, Accepted):
+        return s.LineResult(external_id=line.external_id, status="accepted", acceptance_id=decision.event.acceptance_id)
+    if isinstance(decision, Duplicate):
+        return s.LineResult(external_id=line.external_id, status="duplicate", acceptance_id=decision.acceptance_id)
+    return s.LineResult(external_id=line.external_id, status="rejected", reason=decision.reason)
+
+
+@router.post("/invoices", tags=["invoices"], status_code=201, response_model=s.Recorded)
+async def receive_invoice(body: s.InvoiceIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Record a distributor's invoice (发票) as received by the institution, matched to its acceptances.
+
+    201 when recorded, 200 when it repeats the identical invoice, 409 when the
+    invoice id is recorded with different content. 422 names the field at
+    fault; an amount that is not Σ quantity × unit_price says by how much.
+    """
+    caller.require(Role.DISTRIBUTOR, Role.OPERATOR)
+    caller.require_party(body.distributor_id, f"an invoice of distributor {body.distributor_id}")
+    cmd = ReceiveInvoice(
+        invoice_id=body.invoice_id,
+        invoice_number=body.invoice_number,
+        distributor_id=body.distributor_id,
+        institution_id=body.institution_id,
+        issued_on=body.issued_on,
+        received_on=body.received_on,
+        amount=body.amount,
+        lines=tuple(InvoiceLine(line.acceptance_id, line.quantity) for line in body.lines),
+    )
+
+    async def command(uow: UnitOfWork) -> bool:
+        try:
+            return await services.receive_invoice(uow, cmd)
+        except AmountMismatch as exc:
+            raise Problem(
+                422, "invoice-amount-mismatch", "Invoice amount does not match its lines", f"{exc.field}: {exc.reason}",
+                errors=[{"field": exc.field, "reason": exc.reason}],
+                expected_amount=str(exc.expected_amount), difference=str(exc.difference),
+            ) from exc
+
+    created = await execute(request.app.state.runtime, command)
+    response.status_code = 201 if created else 200
+    return s.Recorded(id=body.invoice_id, created=created)
+
+
+def _may_see(caller: Principal, row: dict[str, Any], what: str) -> None:
+    owner_column = {Role.INSTITUTION: "institution_id", Role.DISTRIBUTOR: "distributor_id", Role.MANUFACTURER: "manufacturer_id"}
+    if caller.role in SEES_ALL:
+        return
+    column = owner_column.get(caller.role)
+    if column is None or row.get(column) != caller.party_id:
+        raise forbidden(f"this {what} is not one of {caller.party_id}'s records")
+
+
+def _visible_to(caller: Principal, institution_id: str, *, owners: tuple[Role, ...]) -> dict[str, str]:
+    """Filters that keep a listing to the caller's own records."""
+    if caller.role in SEES_ALL:
+        return {}
+    if caller.role is Role.INSTITUTION:
+        caller.require_party(institution_id, f"the records of institution {institution_id}")
+        return {}
+    if caller.role in owners:
+        return {f"{caller.role.value}_id": caller.party_id}
+    raise forbidden(f"role {caller.role.value} may not list these records")
+
+
+@router.get("/acceptances/{acceptance_id}", tags=["acceptances"], response_model=s.Acceptance)
+async def get_acceptance(acceptance_id: str, caller: Caller, request: Request) -> dict[str, Any]:
+    """One acceptance, with the quantity invoiced so far."""
+    row = await query(request.app.state.runtime, lambda uow: repo.find(uow, t.acceptances, acceptance_id))
+    if row is None:
+        raise not_found("acceptance", acceptance_id)
+    _may_see(caller, row, "acceptance")
+    return row
+
+
+@router.get("/institutions/{institution_id}/acceptances", tags=["acceptances"], response_model=list[s.Acceptance])
+async def list_acceptances(
+    institution_id: InstitutionId, caller: Caller, request: Request, contract_id: str | None = None,
+    limit: Limit = 500, offset: Offset = 0,
+) -> list[dict[str, Any]]:
+    """An institution's acceptances by acceptance date (a distributor or manufacturer sees only its own)."""
+    filters = _visible_to(caller, institution_id, owners=(Role.DISTRIBUTOR, Role.MANUFACTURER))
+    if contract_id:
+        filters["contract_id"] = contract_id
+    return await query(
+        request.app.state.runtime,
+        lambda uow: repo.list_rows(
+            uow, t.acceptances, order_by=("accepted_on", "acceptance_id"), limit=limit, offset=offset,
+            institution_id=institution_id, **filters,
+        ),
+    )
+
+
+@router.get("/invoices/{invoice_id}", tags=["invoices"], response_model=s.Invoice)
+async def get_invoice(invoice_id: str, caller: Caller, request: Request) -> dict[str, Any]:
+    """One invoice with its lines."""
+    row = await query(request.app.state.runtime, lambda uow: repo.invoice_with_lines(uow, invoice_id))
+    if row is None:
+        raise not_found("invoice", invoice_id)
+    _may_see(caller, row, "invoice")
+    return row
+
+
+@router.get("/institutions/{institution_id}/invoices", tags=["invoices"], response_model=list[s.InvoiceSummary])
+async def list_invoices(
+    institution_id: InstitutionId, caller: Caller, request: Request, limit: Limit = 500, offset: Offset = 0
+) -> list[dict[str, Any]]:
+    """An institution's invoices by receipt date (a distributor sees only its own)."""
+    filters = _visible_to(caller, institution_id, owners=(Role.DISTRIBUTOR,))
+    return await query(
+        request.app.state.runtime,
+        lambda uow: repo.list_rows(
+            uow, t.invoices, order_by=("received_on", "invoice_id"), limit=limit, offset=offset,
+            institution_id=institution_id, **filters,
+        ),
+    )

@@ -1,0 +1,132 @@
+"""Request and response bodies of the orders API."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from jicai_events.types import Identifier, Money, Quantity, UnitPrice
+
+MAX_BATCH_LINES = 1000
+
+ExternalId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="the HIS line id, unique within the institution; no ':' (the acceptance id is institution_id:external_id)",
+    ),
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AcceptanceLineIn(Strict):
+    """One delivery line as the HIS checked it (验收)."""
+
+    external_id: ExternalId
+    contract_id: Identifier
+    accepted_quantity: Quantity = Field(description="验收合格 quantity, in trading units")
+    rejected_quantity: Quantity = Field(0, description="quantity refused at the receipt check")
+    rejection_reason: str | None = Field(
+        None, max_length=500, validate_default=True, description="required when rejected_quantity > 0"
+    )
+    accepted_on: date = Field(description="验收合格 date: starts the payment clock")
+    lot_number: str = Field(min_length=1, max_length=64, description="批号")
+
+    @field_validator("rejection_reason")
+    @classmethod
+    def _reason_for_rejections(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("rejected_quantity", 0) > 0 and not (value or "").strip():
+            raise ValueError("is required when rejected_quantity > 0")
+        return value
+
+
+class AcceptanceBatchIn(Strict):
+    lines: list[AcceptanceLineIn] = Field(min_length=1, max_length=MAX_BATCH_LINES)
+
+
+class LineResult(BaseModel):
+    external_id: str
+    status: Literal["accepted", "duplicate", "rejected"]
+    acceptance_id: str | None = None
+    reason: str | None = None
+
+
+class BatchResult(BaseModel):
+    results: list[LineResult] = Field(description="one per pushed line, in the order pushed")
+    accepted: int = Field(description="lines recorded by this push")
+    duplicates: int = Field(description="lines recorded already by an earlier push with the same content")
+    rejected: int = Field(description="lines not recorded; see each reason")
+
+
+class Acceptance(BaseModel):
+    acceptance_id: str
+    external_id: str
+    institution_id: str
+    pooling_region_code: str
+    contract_id: str
+    product_id: str
+    distributor_id: str
+    manufacturer_id: str
+    accepted_quantity: int
+    rejected_quantity: int
+    rejection_reason: str | None
+    accepted_on: date
+    lot_number: str
+    unit_price: UnitPrice
+    accepted_amount: Money = Field(description="accepted_quantity × unit_price, rounded to the fen half up")
+    invoiced_quantity: int = Field(description="accepted units billed by recorded invoices")
+
+
+class InvoiceLineIn(Strict):
+    acceptance_id: Identifier
+    quantity: Quantity = Field(ge=1, description="units of that acceptance billed by this line")
+
+
+class InvoiceIn(Strict):
+    """发票: a distributor's invoice to an institution, matched to its acceptances."""
+
+    invoice_id: Identifier
+    invoice_number: str = Field(min_length=1, max_length=64, description="发票号码")
+    distributor_id: Identifier
+    institution_id: Identifier
+    issued_on: date = Field(description="开票日期")
+    received_on: date = Field(description="收到发票 date: may start the payment clock")
+    amount: Money = Field(description="Σ quantity × unit_price, each line rounded to the fen half up")
+    lines: list[InvoiceLineIn] = Field(min_length=1, max_length=MAX_BATCH_LINES)
+
+
+class InvoiceLine(BaseModel):
+    line_no: int
+    acceptance_id: str
+    contract_id: str
+    quantity: int
+    unit_price: UnitPrice
+    amount: Money
+    accepted_on: date
+
+
+class InvoiceSummary(BaseModel):
+    invoice_id: str
+    invoice_number: str
+    institution_id: str
+    distributor_id: str
+    pooling_region_code: str
+    issued_on: date
+    received_on: date
+    amount: Money
+    latest_acceptance_on: date
+
+
+class Invoice(InvoiceSummary):
+    lines: list[InvoiceLine]
+
+
+class Recorded(BaseModel):
+    id: str
+    created: bool = Field(description="false when the request repeated an identical earlier one")

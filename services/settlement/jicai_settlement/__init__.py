@@ -1,0 +1,1 @@
+"""Settlement service (结算): payments to distributors, monthly insurance settlements withheld and released."""

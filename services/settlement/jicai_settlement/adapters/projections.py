@@ -1,0 +1,71 @@
+"""Read models of the settlement service, folded from its domain events."""
+from __future__ import annotations
+
+from functools import singledispatch
+
+from sqlalchemy import insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jicai_settlement.adapters import tables as t
+from jicai_settlement.domain import events as e
+
+
+@singledispatch
+async def project(event: object, session: AsyncSession) -> None:
+    raise TypeError(f"no projection for {type(event).__name__}")
+
+
+@project.register
+async def _(event: e.InvoiceRecorded, session: AsyncSession) -> None:
+    await session.execute(insert(t.invoices).values(**event.model_dump(), paid=0))
+
+
+@project.register
+async def _(event: e.InvoicePaymentApplied, session: AsyncSession) -> None:
+    await session.execute(
+        update(t.invoices).where(t.invoices.c.invoice_id == event.invoice_id).values(paid=t.invoices.c.paid + event.amount)
+    )
+
+
+@project.register
+async def _(event: e.PaymentRecorded, session: AsyncSession) -> None:
+    await session.execute(insert(t.payments).values(**event.model_dump(exclude={"allocations"})))
+    await session.execute(
+        insert(t.payment_allocations),
+        [
+            {"payment_id": event.payment_id, "position": i, "invoice_id": a.invoice_id, "amount": a.amount}
+            for i, a in enumerate(event.allocations)
+        ],
+    )
+
+
+@project.register
+async def _(event: e.WithholdRecorded, session: AsyncSession) -> None:
+    await session.execute(insert(t.withholds).values({**event.model_dump(), "caused_by": list(event.caused_by)}))
+
+
+@project.register
+async def _(event: e.WithholdLifted, session: AsyncSession) -> None:
+    await session.execute(
+        update(t.withholds)
+        .where(t.withholds.c.decision_id == event.decision_id)
+        .values(released_on=event.released_on, release_decision_id=event.release_decision_id)
+    )
+
+
+@project.register
+async def _(event: e.MonthlySettlementRecorded, session: AsyncSession) -> None:
+    await session.execute(insert(t.monthly_settlements).values({**event.model_dump(), "withheld_by": list(event.withheld_by)}))
+
+
+@project.register
+async def _(event: e.MonthlySettlementReleased, session: AsyncSession) -> None:
+    await session.execute(
+        update(t.monthly_settlements)
+        .where(t.monthly_settlements.c.settlement_id == event.settlement_id)
+        .values(status="released", released_on=event.released_on, release_decision_id=event.release_decision_id)
+    )
+
+
+async def apply(session: AsyncSession, event: e.SettlementEvent) -> None:
+    await project(event, session)

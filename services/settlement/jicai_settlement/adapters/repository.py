@@ -1,0 +1,86 @@
+"""Event-sourced persistence and read queries of the settlement service."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, select
+
+from jicai_events.streams import StreamWriter
+from jicai_events.unit_of_work import UnitOfWork
+from jicai_settlement.adapters import tables as t
+from jicai_settlement.adapters.outgoing import translate
+from jicai_settlement.adapters.projections import apply
+from jicai_settlement.domain.events import SettlementEvent, codec
+
+streams: StreamWriter[SettlementEvent] = StreamWriter(codec, apply, translate)
+
+
+def invoice_stream(invoice_id: str) -> str:
+    return f"invoice-{invoice_id}"
+
+
+def payment_stream(payment_id: str) -> str:
+    return f"payment-{payment_id}"
+
+
+def institution_stream(institution_id: str) -> str:
+    return f"institution-settlement-{institution_id}"
+
+
+async def find(uow: UnitOfWork, table: Table, key: str) -> dict[str, Any] | None:
+    pk = list(table.primary_key.columns)[0]
+    row = (await uow.session.execute(select(table).where(pk == key))).mappings().first()
+    return dict(row) if row else None
+
+
+async def list_rows(uow: UnitOfWork, table: Table, *order_by: Any, **filters: str) -> list[dict[str, Any]]:
+    query = select(table)
+    for column, value in filters.items():
+        query = query.where(table.c[column] == value)
+    rows = (await uow.session.execute(query.order_by(*(order_by or table.primary_key.columns)))).mappings().all()
+    return [dict(r) for r in rows]
+
+
+async def payment_with_allocations(uow: UnitOfWork, payment_id: str) -> dict[str, Any] | None:
+    payment = await find(uow, t.payments, payment_id)
+    if payment is None:
+        return None
+    payment["allocations"] = await list_rows(uow, t.payment_allocations, t.payment_allocations.c.position, payment_id=payment_id)
+    return payment
+
+
+async def payments_of(uow: UnitOfWork, institution_id: str) -> list[dict[str, Any]]:
+    rows = await list_rows(uow, t.payments, t.payments.c.paid_on, t.payments.c.payment_id, institution_id=institution_id)
+    allocations = t.payment_allocations
+    found = (
+        await uow.session.execute(
+            select(allocations)
+            .join(t.payments, t.payments.c.payment_id == allocations.c.payment_id)
+            .where(t.payments.c.institution_id == institution_id)
+            .order_by(allocations.c.payment_id, allocations.c.position)
+        )
+    ).mappings().all()
+    by_payment: dict[str, list[dict[str, Any]]] = {}
+    for a in found:
+        by_payment.setdefault(a["payment_id"], []).append(dict(a))
+    return [{**r, "allocations": by_payment.get(r["payment_id"], [])} for r in rows]
+
+
+async def invoice_with_payments(uow: UnitOfWork, invoice_id: str) -> dict[str, Any] | None:
+    invoice = await find(uow, t.invoices, invoice_id)
+    if invoice is None:
+        return None
+    a, p = t.payment_allocations, t.payments
+    rows = (
+        await uow.session.execute(
+            select(a.c.payment_id, p.c.paid_on, a.c.amount)
+            .join(p, p.c.payment_id == a.c.payment_id)
+            .where(a.c.invoice_id == invoice_id)
+            .order_by(p.c.paid_on, a.c.payment_id)
+        )
+    ).mappings().all()
+    invoice["payments"] = [dict(r) for r in rows]
+    return invoice
+
+
+__all__ = ["find", "list_rows", "streams", "t"]

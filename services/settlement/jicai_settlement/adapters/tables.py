@@ -1,0 +1,72 @@
+"""The settlement database: event tables plus read models rebuilt from the store."""
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, ForeignKey, Integer, MetaData, Numeric, String, Table, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+
+from jicai_events.tables import add_event_tables
+
+metadata = MetaData()
+event_tables = add_event_tables(metadata)
+
+MONEY = Numeric(16, 2)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("invoice_id", String(64), primary_key=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("distributor_id", String(64), nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("paid", MONEY, nullable=False, server_default=text("0")),
+    Column("received_on", Date, nullable=False),
+)
+payments = Table(
+    "payments",
+    metadata,
+    Column("payment_id", String(64), primary_key=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("distributor_id", String(64), nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("reference", String(200)),
+)
+payment_allocations = Table(
+    "payment_allocations",
+    metadata,
+    Column("payment_id", String(64), ForeignKey("payments.payment_id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("invoice_id", String(64), nullable=False, index=True),
+    Column("amount", MONEY, nullable=False),
+)
+withholds = Table(
+    "withholds",
+    metadata,
+    Column("decision_id", String(64), primary_key=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("invoice_id", String(64), nullable=False),
+    Column("warned_on", Date, nullable=False),
+    Column("withheld_from", Date, nullable=False),
+    Column("outstanding_amount", MONEY, nullable=False),
+    Column("profile_id", String(100), nullable=False),
+    Column("profile_version", Integer, nullable=False),
+    Column("caused_by", JSONB, nullable=False),
+    Column("released_on", Date),
+    Column("release_decision_id", String(64)),
+)
+monthly_settlements = Table(
+    "monthly_settlements",
+    metadata,
+    Column("settlement_id", String(64), primary_key=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("month", String(7), nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("withheld_by", JSONB, nullable=False),
+    Column("released_on", Date),
+    Column("release_decision_id", String(64)),
+)
+
+READ_MODELS = (invoices, payments, payment_allocations, withholds, monthly_settlements)
+"""In dependency order (allocations after payments); rebuild empties them in reverse."""

@@ -1,0 +1,1 @@
+"""Use cases of the settlement service: load, decide, record, in one unit of work."""

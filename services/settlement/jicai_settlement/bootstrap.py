@@ -1,0 +1,48 @@
+"""Wires the settlement service: settings → runtime with its two consumers."""
+from __future__ import annotations
+
+import asyncio
+
+from jicai_events import catalog as ie
+from jicai_events.consumer import Subscription
+from jicai_events.topics import ALERTS, ORDERS
+from jicai_kit.runtime import ConsumerSpec, ServiceRuntime
+from jicai_kit.settings import ServiceSettings
+from jicai_settlement.adapters import metrics
+from jicai_settlement.adapters.tables import event_tables
+from jicai_settlement.entrypoints import handlers
+from jicai_settlement.settings import Settings
+
+INVOICES = ConsumerSpec(
+    name="settlement.invoices",
+    topics=(ORDERS,),
+    subscriptions=(Subscription(ie.InvoiceReceived, handlers.on_invoice_received),),
+)
+DECISIONS = ConsumerSpec(
+    name="settlement.decisions",
+    topics=(ALERTS,),
+    subscriptions=(
+        Subscription(ie.SettlementWithheld, handlers.on_settlement_withheld),
+        Subscription(ie.SettlementReleased, handlers.on_settlement_released),
+    ),
+)
+
+
+class SettlementRuntime(ServiceRuntime):
+    """The shared runtime, plus: the withheld-institutions gauge is read from the database when workers start."""
+
+    def start_workers(self) -> None:
+        super().start_workers()
+        self._gauge_init = asyncio.create_task(self._init_gauge())
+
+    async def _init_gauge(self) -> None:
+        async with self.unit_of_work() as uow:
+            await metrics.refresh_now(uow)
+
+
+def make_runtime(settings: ServiceSettings) -> ServiceRuntime:
+    return SettlementRuntime(settings=settings, tables=event_tables, consumers=(INVOICES, DECISIONS))
+
+
+def load_settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]

@@ -1,0 +1,127 @@
+"""Domain events of the settlement service (internal; translated at the edge).
+
+Three kinds of stream:
+
+- ``invoice-{invoice_id}``: the invoice as settlement knows it and every
+  payment applied to it (its stream version guards against overpayment);
+- ``payment-{payment_id}``: one payment (回款) of an institution to a distributor;
+- ``institution-settlement-{institution_id}``: withholds (暂缓拨付), their
+  lifting, and the monthly settlements (医保月结算) reported meanwhile.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from jicai_events.store import DomainEvent, EventCodec
+
+
+class InvoiceRecorded(DomainEvent):
+    """The institution received a distributor's invoice (from the orders service)."""
+
+    name = "InvoiceRecorded"
+    invoice_id: str
+    institution_id: str
+    distributor_id: str
+    amount: Decimal
+    received_on: date
+
+
+class InvoicePaymentApplied(DomainEvent):
+    """Part of a payment went to this invoice, reducing what is owed."""
+
+    name = "InvoicePaymentApplied"
+    invoice_id: str
+    payment_id: str
+    amount: Decimal
+    paid_on: date
+
+
+class Allocation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    invoice_id: str
+    amount: Decimal
+
+
+class PaymentRecorded(DomainEvent):
+    """The institution paid (回款) a distributor for one or more invoices."""
+
+    name = "PaymentRecorded"
+    payment_id: str
+    institution_id: str
+    distributor_id: str
+    paid_on: date
+    amount: Decimal
+    allocations: tuple[Allocation, ...]
+    reference: str | None = None
+
+
+class WithholdRecorded(DomainEvent):
+    """The alerts service decided to withhold the institution's monthly settlement (R2)."""
+
+    name = "WithholdRecorded"
+    institution_id: str
+    decision_id: str
+    invoice_id: str
+    warned_on: date
+    withheld_from: date
+    outstanding_amount: Decimal
+    profile_id: str
+    profile_version: int
+    caused_by: tuple[str, ...]
+
+
+class WithholdLifted(DomainEvent):
+    """A release decision lifted one withhold (回款后恢复拨付)."""
+
+    name = "WithholdLifted"
+    institution_id: str
+    decision_id: str
+    invoice_id: str
+    release_decision_id: str
+    released_on: date
+    profile_id: str
+    profile_version: int
+    caused_by: tuple[str, ...]
+
+
+class MonthlySettlementRecorded(DomainEvent):
+    """The fund reported a monthly settlement; its status is decided at that moment."""
+
+    name = "MonthlySettlementRecorded"
+    institution_id: str
+    settlement_id: str
+    month: str
+    amount: Decimal
+    status: Literal["issued", "withheld"]
+    reason: str
+    withheld_by: tuple[str, ...] = ()
+
+
+class MonthlySettlementReleased(DomainEvent):
+    """The institution's last active withhold was lifted: a withheld settlement is paid out."""
+
+    name = "MonthlySettlementReleased"
+    institution_id: str
+    settlement_id: str
+    released_on: date
+    release_decision_id: str
+
+
+InvoiceEvent = InvoiceRecorded | InvoicePaymentApplied
+PaymentEvent = PaymentRecorded
+InstitutionSettlementEvent = WithholdRecorded | WithholdLifted | MonthlySettlementRecorded | MonthlySettlementReleased
+SettlementEvent = InvoiceEvent | PaymentEvent | InstitutionSettlementEvent
+
+codec: EventCodec[SettlementEvent] = EventCodec(  # type: ignore[arg-type]
+    InvoiceRecorded,
+    InvoicePaymentApplied,
+    PaymentRecorded,
+    WithholdRecorded,
+    WithholdLifted,
+    MonthlySettlementRecorded,
+    MonthlySettlementReleased,
+)

@@ -1,0 +1,132 @@
+"""HTTP API of the settlement service.
+
+Institutions record their payments (回款); the fund's information system
+reports monthly settlements (医保月结算). Every party reads only its own
+records; operators and the fund read all.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from jicai_kit.auth import Caller, Principal, Role
+from jicai_kit.commands import execute, query
+from jicai_kit.problems import forbidden, not_found
+from jicai_settlement.adapters import repository as repo
+from jicai_settlement.adapters import tables as t
+from jicai_settlement.application import services
+from jicai_settlement.domain.institution_settlement import ReportMonthlySettlement
+from jicai_settlement.domain.payment import AllocationIn, RecordPayment
+from jicai_settlement.entrypoints import schemas as s
+
+router = APIRouter()
+
+
+def _created(response: Response, created: bool) -> None:
+    response.status_code = 201 if created else 200
+
+
+def _may_read(caller: Principal, institution_id: str, distributor_id: str | None = None) -> None:
+    if caller.role in (Role.OPERATOR, Role.FUND):
+        return
+    if caller.role is Role.INSTITUTION and caller.party_id == institution_id:
+        return
+    if caller.role is Role.DISTRIBUTOR and distributor_id is not None and caller.party_id == distributor_id:
+        return
+    raise forbidden(f"{caller.role.value} {caller.party_id} may not read the records of institution {institution_id}")
+
+
+@router.post("/payments", tags=["payments"], status_code=201, response_model=s.Recorded)
+async def record_payment(body: s.PaymentIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Record a payment (回款) of an institution to a distributor, allocated to its invoices.
+
+    Partial payments are allowed; an allocation beyond an invoice's outstanding amount is refused.
+    """
+    caller.require(Role.INSTITUTION, Role.OPERATOR)
+    caller.require_party(body.institution_id, "the payment")
+    cmd = RecordPayment(
+        payment_id=body.payment_id, institution_id=body.institution_id, distributor_id=body.distributor_id,
+        paid_on=body.paid_on, amount=body.amount, reference=body.reference,
+        allocations=tuple(AllocationIn(a.invoice_id, a.amount) for a in body.allocations),
+    )
+    created = await execute(request.app.state.runtime, lambda uow: services.record_payment(uow, cmd))
+    _created(response, created)
+    return s.Recorded(id=body.payment_id, created=created)
+
+
+@router.post("/monthly-settlements", tags=["monthly settlements"], status_code=201, response_model=s.MonthlySettlementRecorded)
+async def report_monthly_settlement(
+    body: s.MonthlySettlementIn, caller: Caller, request: Request, response: Response
+) -> s.MonthlySettlementRecorded:
+    """Report an institution's monthly settlement (医保月结算): ``withheld`` while a withhold is active, else ``issued``."""
+    caller.require(Role.FUND, Role.OPERATOR)
+    cmd = ReportMonthlySettlement(**body.model_dump())
+    created, status = await execute(request.app.state.runtime, lambda uow: services.report_monthly_settlement(uow, cmd))
+    _created(response, created)
+    return s.MonthlySettlementRecorded(id=body.settlement_id, created=created, status=status)  # type: ignore[arg-type]
+
+
+@router.get("/payments/{payment_id}", tags=["payments"], response_model=s.PaymentOut)
+async def get_payment(payment_id: str, caller: Caller, request: Request) -> dict[str, Any]:
+    row = await query(request.app.state.runtime, lambda uow: repo.payment_with_allocations(uow, payment_id))
+    if row is None:
+        raise not_found("payment", payment_id)
+    _may_read(caller, row["institution_id"], row["distributor_id"])
+    return row
+
+
+@router.get("/institutions/{institution_id}/payments", tags=["payments"], response_model=list[s.PaymentOut])
+async def list_payments(institution_id: str, caller: Caller, request: Request) -> list[dict[str, Any]]:
+    _may_read(caller, institution_id)
+    return await query(request.app.state.runtime, lambda uow: repo.payments_of(uow, institution_id))
+
+
+@router.get("/invoices/{invoice_id}", tags=["payments"], response_model=s.InvoiceOut)
+async def get_invoice(invoice_id: str, caller: Caller, request: Request) -> dict[str, Any]:
+    """An invoice as settlement knows it: amount, paid, outstanding."""
+    row = await query(request.app.state.runtime, lambda uow: repo.invoice_with_payments(uow, invoice_id))
+    if row is None:
+        raise not_found("invoice", invoice_id)
+    _may_read(caller, row["institution_id"], row["distributor_id"])
+    outstanding: Decimal = row["amount"] - row["paid"]
+    status = "paid" if outstanding == 0 else ("unpaid" if row["paid"] == 0 else "partially_paid")
+    return {**row, "outstanding": outstanding, "status": status}
+
+
+@router.get(
+    "/institutions/{institution_id}/settlement-status", tags=["monthly settlements"], response_model=s.SettlementStatusOut
+)
+async def settlement_status(institution_id: str, caller: Caller, request: Request) -> s.SettlementStatusOut:
+    """Whether the institution's monthly settlement is withheld (暂缓拨付) now, why, and since when."""
+    _may_read(caller, institution_id)
+    table = t.withholds
+    rows = await query(
+        request.app.state.runtime,
+        lambda uow: repo.list_rows(uow, table, table.c.withheld_from, table.c.decision_id, institution_id=institution_id),
+    )
+    active = [s.WithholdOut.model_validate(r) for r in rows if r["released_on"] is None]
+    history: list[s.HistoryEntry] = []
+    for r in rows:
+        history.append(s.HistoryEntry(kind="withheld", on=r["withheld_from"], decision_id=r["decision_id"],
+                                      withhold_decision_id=r["decision_id"], invoice_id=r["invoice_id"]))
+        if r["released_on"] is not None:
+            history.append(s.HistoryEntry(kind="released", on=r["released_on"], decision_id=r["release_decision_id"],
+                                          withhold_decision_id=r["decision_id"], invoice_id=r["invoice_id"]))
+    history.sort(key=lambda h: (h.on, h.kind == "released"))
+    return s.SettlementStatusOut(
+        institution_id=institution_id, status="withheld" if active else "normal", active_withholds=active, history=history
+    )
+
+
+@router.get("/institutions/{institution_id}/monthly-settlements", tags=["monthly settlements"],
+            response_model=list[s.MonthlySettlementOut])
+async def list_monthly_settlements(institution_id: str, caller: Caller, request: Request) -> list[dict[str, Any]]:
+    """Monthly settlements with their status (issued, withheld, released) and the reason."""
+    _may_read(caller, institution_id)
+    table = t.monthly_settlements
+    return await query(
+        request.app.state.runtime,
+        lambda uow: repo.list_rows(uow, table, table.c.month, table.c.settlement_id, institution_id=institution_id),
+    )

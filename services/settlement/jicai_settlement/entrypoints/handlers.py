@@ -1,0 +1,52 @@
+"""Handlers of the integration events settlement consumes (run by the idempotent consumer).
+
+Each runs inside the consumer's unit of work, after the event id was claimed,
+so a redelivered event changes nothing. A fact settlement cannot apply (a
+release of a withhold it never saw, an invoice id reused with other content)
+is ``Unprocessable``: it goes to the dead-letter topic with the reason.
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from jicai_events import catalog as ie
+from jicai_events.consumer import Unprocessable
+from jicai_events.envelope import Envelope
+from jicai_events.rules import Conflict, RuleViolated
+from jicai_events.unit_of_work import UnitOfWork
+from jicai_settlement.application import services
+from jicai_settlement.domain.events import InvoiceRecorded
+from jicai_settlement.domain.institution_settlement import LiftWithhold, RecordWithhold
+
+
+async def on_invoice_received(uow: UnitOfWork, envelope: Envelope, event: ie.InvoiceReceived) -> None:
+    received = InvoiceRecorded(
+        invoice_id=event.invoice_id, institution_id=event.institution_id, distributor_id=event.distributor_id,
+        amount=event.amount, received_on=event.received_on,
+    )
+    await _refusals_are_unprocessable(services.receive_invoice(uow, received))
+
+
+async def on_settlement_withheld(uow: UnitOfWork, envelope: Envelope, event: ie.SettlementWithheld) -> None:
+    cmd = RecordWithhold(
+        institution_id=event.institution_id, decision_id=event.decision_id, invoice_id=event.invoice_id,
+        warned_on=event.warned_on, withheld_from=event.withheld_from, outstanding_amount=event.outstanding_amount,
+        profile_id=event.profile_id, profile_version=event.profile_version, caused_by=event.caused_by,
+    )
+    await _refusals_are_unprocessable(services.record_withhold(uow, cmd))
+
+
+async def on_settlement_released(uow: UnitOfWork, envelope: Envelope, event: ie.SettlementReleased) -> None:
+    cmd = LiftWithhold(
+        institution_id=event.institution_id, release_decision_id=event.decision_id,
+        withhold_decision_id=event.withhold_decision_id, invoice_id=event.invoice_id, released_on=event.released_on,
+        profile_id=event.profile_id, profile_version=event.profile_version, caused_by=event.caused_by,
+    )
+    await _refusals_are_unprocessable(services.lift_withhold(uow, cmd))
+
+
+async def _refusals_are_unprocessable(work: Awaitable[bool]) -> None:
+    try:
+        await work
+    except (RuleViolated, Conflict) as exc:
+        raise Unprocessable(str(exc)) from exc

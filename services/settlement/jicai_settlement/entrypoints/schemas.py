@@ -1,0 +1,120 @@
+"""Request and response bodies of the settlement API. Money travels as strings, exact to the fen."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jicai_events.types import Identifier, Money
+
+MONTH = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM", examples=["2026-05"])
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AllocationIn(Strict):
+    invoice_id: Identifier
+    amount: Money
+
+
+class PaymentIn(Strict):
+    """回款: an institution pays a distributor, allocated to one or more of its invoices."""
+
+    payment_id: Identifier
+    institution_id: Identifier
+    distributor_id: Identifier
+    paid_on: date
+    amount: Money = Field(description="the whole payment; must equal the sum of the allocations")
+    allocations: list[AllocationIn] = Field(min_length=1)
+    reference: str | None = Field(None, max_length=200, description="bank transfer reference")
+
+
+class MonthlySettlementIn(Strict):
+    """医保月结算 reported by the fund's information system."""
+
+    settlement_id: Identifier
+    institution_id: Identifier
+    month: str = MONTH
+    amount: Money
+
+
+class Recorded(BaseModel):
+    id: str
+    created: bool = Field(description="false when the request repeated an identical earlier one")
+
+
+class MonthlySettlementRecorded(Recorded):
+    status: Literal["issued", "withheld", "released"]
+
+
+class AllocationOut(BaseModel):
+    invoice_id: str
+    amount: Money
+
+
+class PaymentOut(BaseModel):
+    payment_id: str
+    institution_id: str
+    distributor_id: str
+    paid_on: date
+    amount: Money
+    reference: str | None
+    allocations: list[AllocationOut]
+
+
+class InvoicePaymentOut(BaseModel):
+    payment_id: str
+    paid_on: date
+    amount: Money
+
+
+class InvoiceOut(BaseModel):
+    invoice_id: str
+    institution_id: str
+    distributor_id: str
+    received_on: date
+    amount: Money
+    paid: Money
+    outstanding: Money
+    status: Literal["unpaid", "partially_paid", "paid"]
+    payments: list[InvoicePaymentOut]
+
+
+class WithholdOut(BaseModel):
+    decision_id: str
+    invoice_id: str
+    warned_on: date
+    withheld_from: date
+    outstanding_amount: Money
+    profile_id: str
+    profile_version: int
+
+
+class HistoryEntry(BaseModel):
+    kind: Literal["withheld", "released"]
+    on: date = Field(description="withheld_from for a withhold, released_on for a release")
+    decision_id: str = Field(description="the withhold decision, or the release decision")
+    withhold_decision_id: str
+    invoice_id: str
+
+
+class SettlementStatusOut(BaseModel):
+    institution_id: str
+    status: Literal["withheld", "normal"]
+    active_withholds: list[WithholdOut]
+    history: list[HistoryEntry]
+
+
+class MonthlySettlementOut(BaseModel):
+    settlement_id: str
+    institution_id: str
+    month: str
+    amount: Money
+    status: Literal["issued", "withheld", "released"]
+    reason: str
+    withheld_by: list[str]
+    released_on: date | None
+    release_decision_id: str | None

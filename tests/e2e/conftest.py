@@ -1,0 +1,32 @@
+"""End-to-end fixtures: whole systems of separate processes on real Kafka and PostgreSQL."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.flow import run_flow
+from tests.e2e.system import System, start_system
+
+
+@pytest.fixture(scope="session")
+def clean_run() -> Iterator[tuple[System, dict[str, Any]]]:
+    """One undisturbed run of the flow: the reference every disturbed run must equal."""
+    system = start_system("clean")
+    try:
+        yield system, run_flow(system)
+    finally:
+        system.stop_all()
+
+
+VOLATILE = {"caused_by", "causation_id", "correlation_id", "event_id", "time"}
+
+
+def stable(value: Any) -> Any:
+    """Drop what legitimately differs between two runs: event ids and wall-clock timestamps."""
+    if isinstance(value, dict):
+        return {k: stable(v) for k, v in value.items() if k not in VOLATILE and not k.endswith("_at")}
+    if isinstance(value, list):
+        return [stable(v) for v in value]
+    return value

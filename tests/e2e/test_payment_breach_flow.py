@@ -1,0 +1,62 @@
+"""Contract → acceptance → invoice → days pass → warning → withheld → payment → released."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from jicai_kit.auth import Role
+from tests.e2e.flow import DEADLINE, INSTITUTION, WARNED_ON, WITHHELD_FROM
+from tests.e2e.system import System
+
+pytestmark = pytest.mark.e2e
+
+
+def test_hospital_push_reports_each_line(clean_run: tuple[System, dict[str, Any]]) -> None:
+    _, seen = clean_run
+    push = seen["first_push"]
+    assert [line["status"] for line in push["results"]] == ["accepted", "accepted"]
+    accepted = {a["external_id"]: a for a in seen["final_acceptances"]}
+    assert accepted["HIS-0901-2"]["accepted_quantity"] == 50 and accepted["HIS-0901-2"]["rejected_quantity"] == 5
+
+
+def test_alerts_warns_then_withholds_on_the_rule_dates(clean_run: tuple[System, dict[str, Any]]) -> None:
+    _, seen = clean_run
+    invoice = seen["invoice_when_withheld"]
+    assert (invoice["deadline"], invoice["warned_on"], invoice["withheld_from"]) == (DEADLINE, WARNED_ON, WITHHELD_FROM)
+    assert invoice["outstanding"] == "200.00"
+    kinds = {a["kind"] for a in seen["alerts_when_withheld"]}
+    assert {"overdue_warning", "settlement_withheld"} <= kinds
+
+
+def test_settlement_is_withheld_with_the_reason_then_released(clean_run: tuple[System, dict[str, Any]]) -> None:
+    _, seen = clean_run
+    withheld = seen["status_when_withheld"]
+    assert withheld["status"] == "withheld"
+    assert [w["invoice_id"] for w in withheld["active_withholds"]] == ["INV-001"]
+    assert withheld["active_withholds"][0]["profile_id"] == "guizhou-2020"
+    [october] = seen["monthly_settlements_when_withheld"]
+    assert october["status"] == "withheld"
+    assert seen["final_status"]["status"] == "normal"
+    [released] = seen["final_monthly_settlements"]
+    assert released["status"] == "released" and released["released_on"] == "2026-11-02"
+    assert seen["invoice_released"]["released_on"] == "2026-11-02"
+
+
+def test_metrics_show_the_withheld_institution(clean_run: tuple[System, dict[str, Any]]) -> None:
+    _, seen = clean_run
+    metrics = seen["metrics_when_withheld"]
+    assert re.search(r'^jicai_withheld_institutions(\{[^}]*\})? 1\.0$', metrics["settlement"], re.M)
+    assert re.search(r'^jicai_open_alerts\{kind="settlement_withheld"[^}]*\} 1\.0$', metrics["alerts"], re.M)
+    assert re.search(r'^jicai_events_consumed_total\{.*type="cn\.jicai\.clock\.DayClosed\.v1".*outcome="handled"', metrics["alerts"], re.M)
+
+
+def test_every_decision_can_explain_itself(clean_run: tuple[System, dict[str, Any]]) -> None:
+    system, _ = clean_run
+    alerts = system.client("alerts", "OPS", Role.OPERATOR)
+    why = alerts.get("/decisions/withhold-INV-001").json()
+    assert why["decision"]["profile_id"] == "guizhou-2020"
+    assert why["parameters"]["overdue"]["grace_working_days"] == 10
+    assert why["causes"], "a decision names the events that caused it"
+    assert alerts.get(f"/institutions/{INSTITUTION}/invoices").status_code == 200

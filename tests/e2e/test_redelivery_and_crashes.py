@@ -1,0 +1,98 @@
+"""No event lost or applied twice: HIS retries, duplicated events, killed services, Kafka restarts.
+
+The same flow runs with all of that injected; its final state must equal the
+undisturbed run's, field for field.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import create_engine, text
+
+from jicai_kit.auth import Role
+from tests.e2e.conftest import stable
+from tests.e2e.flow import INSTITUTION, PUSH, Hooks, run_flow
+from tests.e2e.system import System, start_system
+from tests.support import infra
+
+pytestmark = pytest.mark.e2e
+
+
+def _his_retries_concurrently(system: System) -> None:
+    def push() -> list[str]:
+        with system.client("orders", INSTITUTION, Role.INSTITUTION) as his:
+            return [x["status"] for x in his.post(f"/institutions/{INSTITUTION}/acceptances:batch", json=PUSH).json()["results"]]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: push(), range(4)))
+    assert all(r == ["duplicate", "duplicate"] for r in results), results
+
+
+def _redeliver_orders_events(system: System) -> None:
+    """Send every event the orders service published to Kafka a second time."""
+    engine = create_engine(system.database_urls["orders"])
+    with engine.connect() as conn:
+        rows = conn.execute(text("select topic, message_key, payload from outbox order by id")).all()
+    engine.dispose()
+
+    async def resend() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=system.bootstrap)
+        await producer.start()
+        try:
+            for r in rows:
+                await producer.send_and_wait(r.topic, bytes(r.payload), key=r.message_key.encode())
+        finally:
+            await producer.stop()
+
+    asyncio.run(resend())
+
+
+def _kill_and_restart(name: str):  # type: ignore[no-untyped-def]
+    def chaos(system: System) -> None:
+        system.kill(name)
+        system.start(name)
+
+    return chaos
+
+
+def _kill_alerts_mid_batch_and_repeat_days(system: System) -> None:
+    # alerts is busy with 45 day closes; SIGKILL it, restart, and close the same days again
+    system.kill("alerts")
+    system.start("alerts")
+    system.close_days(date(2026, 9, 1), date(2026, 10, 15))
+
+
+def _restart_kafka(system: System) -> None:
+    """Crash the broker (SIGKILL) and start it again on the same data; skipped on an external cluster."""
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return
+    from jicai_devstack.kafka import restart_kafka
+
+    restart_kafka(infra.TEST_RUN_DIR / "kafka", hard=True)
+
+
+def test_disturbed_run_ends_exactly_like_the_clean_run(clean_run: tuple[System, dict[str, Any]]) -> None:
+    _, clean = clean_run
+    hooks = Hooks(after={
+        "contract": _kill_and_restart("orders"),
+        "acceptance": _his_retries_concurrently,
+        "invoice": _redeliver_orders_events,
+        "partial-payment": _kill_and_restart("settlement"),
+        "first-days": _kill_alerts_mid_batch_and_repeat_days,
+        "withheld": _restart_kafka,
+    })
+    system = start_system("chaos")
+    try:
+        disturbed = run_flow(system, hooks)
+        for key in clean:
+            if key.startswith("metrics"):
+                continue
+            assert stable(disturbed[key]) == stable(clean[key]), key
+    finally:
+        system.stop_all()

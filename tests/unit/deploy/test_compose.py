@@ -1,0 +1,64 @@
+"""docker-compose.yml cannot run here (no Docker engine): keep it honest against the code."""
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from jicai_events.topics import ALL_TOPICS
+
+REPO = Path(__file__).resolve().parents[3]
+SERVICES = ("contracts", "orders", "settlement", "alerts")
+
+
+def _compose() -> dict[str, Any]:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def test_every_service_in_compose_exists_in_the_repository_with_its_own_database() -> None:
+    compose = _compose()["services"]
+    for name in SERVICES:
+        svc = compose[name]
+        assert (REPO / "services" / name / "alembic.ini").is_file()
+        assert svc["build"]["args"]["SERVICE"] == name
+        settings = importlib.import_module(f"jicai_{name}.settings").Settings
+        alias = settings.model_fields["database_url"].validation_alias
+        assert alias in svc["environment"], f"{name}: compose sets no {alias}"
+        assert svc["environment"][alias].endswith(f"/{name}")
+    init_sql = (REPO / "deploy/docker/postgres-init.sql").read_text()
+    assert sorted(re.findall(r"CREATE DATABASE (\w+);", init_sql)) == sorted(SERVICES)
+
+
+def test_ports_and_scrape_targets_match_the_services() -> None:
+    compose = _compose()["services"]
+    dockerfile = (REPO / "deploy/docker/Dockerfile").read_text()
+    container_port = int(re.search(r"EXPOSE (\d+)", dockerfile).group(1))  # type: ignore[union-attr]
+    host_ports = [int(compose[n]["ports"][0].split(":")[0]) for n in SERVICES]
+    assert len(set(host_ports)) == len(SERVICES)
+    assert all(compose[n]["ports"][0].endswith(f":{container_port}") for n in SERVICES)
+    prometheus = yaml.safe_load((REPO / compose["prometheus"]["volumes"][0].split(":")[0]).read_text())
+    targets = prometheus["scrape_configs"][0]["static_configs"][0]["targets"]
+    assert sorted(targets) == sorted(f"{n}:{container_port}" for n in SERVICES)
+
+
+def test_kafka_is_single_node_kraft_with_what_transactions_and_groups_need() -> None:
+    env = _compose()["services"]["kafka"]["environment"]
+    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == 1
+    assert env["KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"] == 1
+    # topics come from the registry, never from auto-creation
+    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert all(t.partitions >= 1 for t in ALL_TOPICS)
+
+
+def test_every_service_reaches_kafka_and_uses_the_shared_signing_secret() -> None:
+    compose = _compose()["services"]
+    for name in (*SERVICES, "clock"):
+        env = compose[name]["environment"]
+        assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+        assert "JICAI_AUTH_SECRET" in env
+    entrypoints = importlib.import_module("jicai_kit.serve").SERVICES
+    assert tuple(entrypoints) == SERVICES
