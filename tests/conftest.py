@@ -43,3 +43,9 @@ def token() -> Callable[[str, Role], dict[str, str]]:
         return {"Authorization": f"Bearer {issue_token(DEVELOPMENT_SECRET, party_id, role)}"}
 
     return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_test_infrastructure_at_exit() -> Iterator[None]:
+    yield
+    infra.stop_test_infrastructure()

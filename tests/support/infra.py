@@ -65,3 +65,15 @@ def kafka_bootstrap() -> str:
 
 def _libpq(sqlalchemy_url: str) -> str:
     return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def stop_test_infrastructure() -> None:
+    """Stop what the suite started (never an external server); data stays for the next run."""
+    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        from jicai_devstack.kafka import stop_kafka
+
+        stop_kafka(TEST_RUN_DIR / "kafka")
+    if not os.environ.get("JICAI_TEST_DATABASE_URL_BASE"):
+        from jicai_devstack.postgres import stop_postgres
+
+        stop_postgres(TEST_RUN_DIR / "postgres")

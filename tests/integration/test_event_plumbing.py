@@ -1,0 +1,204 @@
+"""Outbox relay and consumers on real Kafka and PostgreSQL.
+
+A relay that dies after sending but before marking resends; the consumer
+applies each event once; a poison message goes to the dead-letter topic with
+its reason, is recorded, counted, and does not block the events behind it.
+"""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import REGISTRY
+from sqlalchemy import Column, Integer, MetaData, String, Table, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from jicai_events.catalog import DayClosed, PaymentAllocation, PaymentRecorded
+from jicai_events.consumer import EventConsumer, Subscription
+from jicai_events.envelope import Envelope
+from jicai_events.kafka import ensure_topics, make_consumer, make_producer
+from jicai_events.relay import OutboxRelay
+from jicai_events.tables import add_event_tables
+from jicai_events.topics import CLOCK, DEAD_LETTERS, NAMESPACE_ENV, SETTLEMENT
+from jicai_events.unit_of_work import UnitOfWork
+from tests.support import infra
+
+pytestmark = pytest.mark.kafka
+
+metadata = MetaData()
+tables = add_event_tables(metadata)
+applied = Table("applied", metadata, Column("payment_id", String(64), primary_key=True), Column("times", Integer, nullable=False))
+
+
+@pytest.fixture
+async def engine(pg_base_url: str) -> AsyncIterator[AsyncEngine]:
+    url = infra.create_database(pg_base_url, "test_plumbing")
+    eng = create_async_engine(url)
+    async with eng.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    yield eng
+    await eng.dispose()
+    infra.drop_database(url)
+
+
+@pytest.fixture
+def namespace(monkeypatch: pytest.MonkeyPatch) -> str:
+    ns = f"plumbing-{uuid.uuid4().hex[:8]}."
+    monkeypatch.setenv(NAMESPACE_ENV, ns)
+    return ns
+
+
+def _payment(n: int) -> PaymentRecorded:
+    return PaymentRecorded(
+        payment_id=f"P{n}", institution_id="H1", distributor_id="D1", paid_on=date(2026, 9, 20), amount=Decimal("1.00"),
+        allocations=(PaymentAllocation(invoice_id="INV-1", amount=Decimal("1.00")),),
+    )
+
+
+async def _count_applied(uow: UnitOfWork, envelope: Envelope, event: PaymentRecorded) -> None:
+    row = (await uow.session.execute(select(applied.c.times).where(applied.c.payment_id == event.payment_id))).first()
+    if row is None:
+        await uow.session.execute(applied.insert().values(payment_id=event.payment_id, times=1))
+    else:
+        await uow.session.execute(update(applied).where(applied.c.payment_id == event.payment_id).values(times=row.times + 1))
+
+
+async def _refuse_day(uow: UnitOfWork, envelope: Envelope, event: DayClosed) -> None:
+    raise ValueError(f"cannot close {event.business_date}")
+
+
+async def _consume_until(consumer: EventConsumer, done: asyncio.Event, stop: asyncio.Event, timeout: float = 60) -> None:
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        await asyncio.wait_for(done.wait(), timeout)
+    finally:
+        stop.set()
+        await task
+
+
+def _metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_relay_crash_resends_and_the_consumer_applies_each_event_once(
+    engine: AsyncEngine, kafka_bootstrap: str, namespace: str
+) -> None:
+    await ensure_topics(kafka_bootstrap)
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+    async with UnitOfWork(factory, tables) as uow:
+        for n in range(5):
+            await uow.publish(_payment(n))
+
+    producer = make_producer(kafka_bootstrap, "test-relay")
+    await producer.start()
+    try:
+        relay = OutboxRelay("test", engine, tables, producer)
+        # The relay dies after Kafka acknowledged the batch but before the rows were marked.
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'crash'; END$$"))
+            await conn.execute(text("CREATE TRIGGER crash BEFORE UPDATE ON outbox FOR EACH ROW EXECUTE FUNCTION refuse()"))
+        with pytest.raises(Exception, match="crash"):
+            await relay.publish_batch()
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP TRIGGER crash ON outbox"))
+        assert await relay.publish_batch() == 5  # everything again: at least once
+        assert await relay.publish_batch() == 0
+    finally:
+        await producer.stop()
+
+    consumer_name = f"{namespace}test.payments"
+    done, stop = asyncio.Event(), asyncio.Event()
+    kafka_consumer = make_consumer(kafka_bootstrap, consumer_name, [SETTLEMENT.qualified()])
+    dlq = make_producer(kafka_bootstrap, "test-dlq")
+    await kafka_consumer.start()
+    await dlq.start()
+    consumer = EventConsumer(
+        service="test", name=consumer_name, consumer=kafka_consumer, dead_letter_producer=dlq,
+        session_factory=factory, tables=tables, subscriptions=[Subscription(PaymentRecorded, _count_applied)],
+    )
+
+    async def watch() -> None:
+        while _metric("jicai_events_consumed_total", service="test", consumer=consumer_name,
+                      type=PaymentRecorded.type_name(), outcome="duplicate") < 5:
+            await asyncio.sleep(0.2)
+        done.set()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await _consume_until(consumer, done, stop)
+    finally:
+        watcher.cancel()
+        await kafka_consumer.stop()
+        await dlq.stop()
+    async with engine.connect() as conn:
+        counts = dict((await conn.execute(select(applied.c.payment_id, applied.c.times))).all())
+    assert counts == {f"P{n}": 1 for n in range(5)}
+
+
+async def test_poison_messages_go_to_dead_letters_with_the_reason_and_do_not_block(
+    engine: AsyncEngine, kafka_bootstrap: str, namespace: str
+) -> None:
+    await ensure_topics(kafka_bootstrap)
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+    good = Envelope.wrap(DayClosed(business_date=date(2026, 10, 1)), time=datetime.now(UTC))
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(CLOCK.qualified(), b"{not json", key=b"clock")
+        await producer.send_and_wait(CLOCK.qualified(), good.to_bytes(), key=b"clock")
+    finally:
+        await producer.stop()
+
+    consumer_name = f"{namespace}test.clock"
+    kafka_consumer = make_consumer(kafka_bootstrap, consumer_name, [CLOCK.qualified()])
+    dlq = make_producer(kafka_bootstrap, "test-dlq")
+    await kafka_consumer.start()
+    await dlq.start()
+    consumer = EventConsumer(
+        service="test", name=consumer_name, consumer=kafka_consumer, dead_letter_producer=dlq,
+        session_factory=factory, tables=tables, subscriptions=[Subscription(DayClosed, _refuse_day)],
+    )
+    done, stop = asyncio.Event(), asyncio.Event()
+
+    async def watch() -> None:
+        while _metric("jicai_dead_letters_total", service="test", consumer=consumer_name, type=DayClosed.type_name()) < 1:
+            await asyncio.sleep(0.2)
+        done.set()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await _consume_until(consumer, done, stop)
+    finally:
+        watcher.cancel()
+        await kafka_consumer.stop()
+        await dlq.stop()
+
+    assert _metric("jicai_dead_letters_total", service="test", consumer=consumer_name, type="unparseable") == 1
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(tables.processed_events.c.event_type, tables.processed_events.c.outcome,
+                                          tables.processed_events.c.reason))).all()
+    by_type = {r.event_type: r for r in rows}
+    assert by_type[DayClosed.type_name()].outcome == "dead_lettered"
+    assert "cannot close 2026-10-01" in by_type[DayClosed.type_name()].reason
+    assert by_type["unparseable"].outcome == "dead_lettered"
+
+    reader = AIOKafkaConsumer(DEAD_LETTERS.qualified(), bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest",
+                              group_id=f"{namespace}reader")
+    await reader.start()
+    try:
+        records = []
+        while len(records) < 2:
+            batch = await reader.getmany(timeout_ms=5000)
+            assert batch, "dead letters did not arrive"
+            records += [r for rs in batch.values() for r in rs]
+    finally:
+        await reader.stop()
+    reasons = [dict(r.headers)["x-dead-letter-reason"].decode() for r in records]
+    assert any("not a CloudEvents envelope" in r for r in reasons)
+    assert any("cannot close 2026-10-01" in r for r in reasons)
+    assert {dict(r.headers)["x-original-topic"].decode() for r in records} == {CLOCK.qualified()}
