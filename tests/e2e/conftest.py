@@ -20,13 +20,13 @@ def clean_run() -> Iterator[tuple[System, dict[str, Any]]]:
         system.stop_all()
 
 
-VOLATILE = {"caused_by", "causation_id", "correlation_id", "event_id", "time"}
+VOLATILE = {"caused_by", "causation_id", "correlation_id", "time"}
 
 
 def stable(value: Any) -> Any:
     """Drop what legitimately differs between two runs: event ids and wall-clock timestamps."""
     if isinstance(value, dict):
-        return {k: stable(v) for k, v in value.items() if k not in VOLATILE and not k.endswith("_at")}
+        return {k: stable(v) for k, v in value.items() if k not in VOLATILE and not k.endswith(("_at", "event_id"))}
     if isinstance(value, list):
         return [stable(v) for v in value]
     return value

@@ -7,9 +7,12 @@ the 10-working-day grace counts Saturday 2026-10-10, a make-up working day.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+import httpx
 
 from jicai_kit.auth import Role
 from tests.e2e.system import System, eventually
@@ -49,14 +52,21 @@ class Hooks:
 
 def run_flow(system: System, hooks: Hooks | None = None) -> dict[str, Any]:
     """Run contract → acceptance → invoice → days pass → warning → withheld → payment → released."""
-    hooks = hooks or Hooks()
-    ops = system.client("contracts", "OPS", Role.OPERATOR)
-    his = system.client("orders", INSTITUTION, Role.INSTITUTION)
-    distributor = system.client("orders", "D001", Role.DISTRIBUTOR)
-    hospital_cashier = system.client("settlement", INSTITUTION, Role.INSTITUTION)
-    fund = system.client("settlement", "FUND-520100", Role.FUND)
-    alerts = system.client("alerts", "OPS", Role.OPERATOR)
-    settlement = system.client("settlement", "OPS", Role.OPERATOR)
+    with ExitStack() as clients:
+        def client(service: str, party: str, role: Role) -> httpx.Client:
+            return clients.enter_context(system.client(service, party, role))
+
+        return _run_flow(system, hooks or Hooks(), client)
+
+
+def _run_flow(system: System, hooks: Hooks, client: Callable[[str, str, Role], httpx.Client]) -> dict[str, Any]:
+    ops = client("contracts", "OPS", Role.OPERATOR)
+    his = client("orders", INSTITUTION, Role.INSTITUTION)
+    distributor = client("orders", "D001", Role.DISTRIBUTOR)
+    hospital_cashier = client("settlement", INSTITUTION, Role.INSTITUTION)
+    fund = client("settlement", "FUND-520100", Role.FUND)
+    alerts = client("alerts", "OPS", Role.OPERATOR)
+    settlement = client("settlement", "OPS", Role.OPERATOR)
 
     # 1. contracts: parties, winning product, contract → ContractSigned
     for path, body in (
@@ -132,7 +142,7 @@ def run_flow(system: System, hooks: Hooks | None = None) -> dict[str, Any]:
         "final_status": final_status,
         "final_monthly_settlements": final_settlements,
         "final_invoices": alerts.get(f"/institutions/{INSTITUTION}/invoices").json(),
-        "final_acceptances": system.client("orders", "OPS", Role.OPERATOR).get(f"/institutions/{INSTITUTION}/acceptances").json(),
+        "final_acceptances": client("orders", "OPS", Role.OPERATOR).get(f"/institutions/{INSTITUTION}/acceptances").json(),
         "final_payments": settlement.get(f"/institutions/{INSTITUTION}/payments").json(),
         "final_alerts": alerts.get(f"/institutions/{INSTITUTION}/alerts", params={"include_closed": "true"}).json(),
     }

@@ -49,14 +49,17 @@ def test_metrics_show_the_withheld_institution(clean_run: tuple[System, dict[str
     metrics = seen["metrics_when_withheld"]
     assert re.search(r'^jicai_withheld_institutions(\{[^}]*\})? 1\.0$', metrics["settlement"], re.M)
     assert re.search(r'^jicai_open_alerts\{kind="settlement_withheld"[^}]*\} 1\.0$', metrics["alerts"], re.M)
-    assert re.search(r'^jicai_events_consumed_total\{.*type="cn\.jicai\.clock\.DayClosed\.v1".*outcome="handled"', metrics["alerts"], re.M)
+    consumed = [line for line in metrics["alerts"].splitlines() if line.startswith("jicai_events_consumed_total{")]
+    assert any('type="cn.jicai.clock.DayClosed.v1"' in line and 'outcome="handled"' in line for line in consumed)
+    assert "jicai_consumer_lag{" in metrics["alerts"] and "jicai_outbox_backlog{" in metrics["alerts"]
 
 
 def test_every_decision_can_explain_itself(clean_run: tuple[System, dict[str, Any]]) -> None:
     system, _ = clean_run
-    alerts = system.client("alerts", "OPS", Role.OPERATOR)
-    why = alerts.get("/decisions/withhold-INV-001").json()
+    with system.client("alerts", "OPS", Role.OPERATOR) as alerts:
+        why = alerts.get("/decisions/withhold-INV-001").json()
+        invoices = alerts.get(f"/institutions/{INSTITUTION}/invoices")
     assert why["decision"]["profile_id"] == "guizhou-2020"
     assert why["parameters"]["overdue"]["grace_working_days"] == 10
     assert why["causes"], "a decision names the events that caused it"
-    assert alerts.get(f"/institutions/{INSTITUTION}/invoices").status_code == 200
+    assert invoices.status_code == 200

@@ -1,0 +1,37 @@
+"""Prometheus gauge of the alerts currently open, set after each committed change."""
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import Gauge
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jicai_alerts.adapters import tables as t
+
+ALERT_KINDS = ("overdue_warning", "settlement_withheld")
+OPEN_ALERTS = Gauge("jicai_open_alerts", "Alerts currently open: overdue warnings and withheld settlements", ["kind"])
+
+
+async def open_alert_counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        select(t.alerts.c.kind, func.count()).where(t.alerts.c.closed_on.is_(None)).group_by(t.alerts.c.kind)
+    )
+    counts = {kind: 0 for kind in ALERT_KINDS}
+    counts.update({kind: int(n) for kind, n in rows})
+    return counts
+
+
+def set_open_alerts(counts: dict[str, int]) -> None:
+    for kind, n in counts.items():
+        OPEN_ALERTS.labels(kind=kind).set(n)
+
+
+async def refresh_after_commit(session: AsyncSession) -> None:
+    """Count inside the transaction (own changes included); show the counts once it commits."""
+    counts = await open_alert_counts(session)
+
+    def _on_commit(_session: Any) -> None:
+        set_open_alerts(counts)
+
+    event.listen(session.sync_session, "after_commit", _on_commit, once=True)

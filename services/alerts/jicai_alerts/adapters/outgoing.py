@@ -1,0 +1,46 @@
+"""Translation of alerts domain events into integration events (the edge).
+
+Decisions the other services act on are published; facts kept for deciding
+(payments, closed days) and the closing of a warning stay inside.
+"""
+from __future__ import annotations
+
+from functools import singledispatch
+
+from jicai_alerts.domain import events as e
+from jicai_events import catalog as ie
+from jicai_events.base import IntegrationEvent
+
+
+@singledispatch
+def translate(event: object) -> IntegrationEvent | None:
+    raise TypeError(f"no translation for {type(event).__name__}")
+
+
+def _published_as(model: type[IntegrationEvent], event: e.Decision) -> IntegrationEvent:
+    return model(**event.model_dump(include=set(model.model_fields)))
+
+
+@translate.register
+def _(event: e.PaymentDeadlineSet) -> IntegrationEvent:
+    return _published_as(ie.PaymentDeadlineSet, event)
+
+
+@translate.register
+def _(event: e.PaymentOverdueWarned) -> IntegrationEvent:
+    return _published_as(ie.PaymentOverdueWarned, event)
+
+
+@translate.register
+def _(event: e.SettlementWithheld) -> IntegrationEvent:
+    return _published_as(ie.SettlementWithheld, event)
+
+
+@translate.register
+def _(event: e.SettlementReleased) -> IntegrationEvent:
+    return _published_as(ie.SettlementReleased, event)
+
+
+@translate.register
+def _(event: e.OverdueWarningResolved | e.PaymentApplied | e.PaymentReceived | e.BusinessDayClosed) -> None:
+    return None

@@ -1,0 +1,188 @@
+"""Read models of the alerts service, folded from its domain events.
+
+The invoice row is the folded obligation itself (refolded from its short
+stream), so amounts, status and ``next_decision_on`` are computed by the
+domain and never twice.
+"""
+from __future__ import annotations
+
+from functools import singledispatch
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jicai_alerts.adapters import tables as t
+from jicai_alerts.domain import events as e
+from jicai_alerts.domain import invoice_obligation as io
+from jicai_events import catalog as ie
+from jicai_events.store import EventStore
+
+KIND = {
+    e.PaymentDeadlineSet: "payment_deadline",
+    e.PaymentOverdueWarned: "overdue_warning",
+    e.OverdueWarningResolved: "warning_resolved",
+    e.SettlementWithheld: "settlement_withheld",
+    e.SettlementReleased: "settlement_released",
+}
+
+
+def invoice_stream(invoice_id: str) -> str:
+    return f"invoice-{invoice_id}"
+
+
+@singledispatch
+async def project(event: object, session: AsyncSession) -> None:
+    raise TypeError(f"no projection for {type(event).__name__}")
+
+
+@project.register
+async def _(event: e.PaymentDeadlineSet, session: AsyncSession) -> None:
+    await _observed(session, event.caused_by[0], ie.InvoiceReceived.type_name(), event.invoice_id, event.received_on)
+    await _decision(session, event, event.deadline)
+
+
+@project.register
+async def _(event: e.PaymentApplied, session: AsyncSession) -> None:
+    pass  # the allocation row exists since PaymentReceived; the invoice row is refolded
+
+
+@project.register
+async def _(event: e.PaymentOverdueWarned, session: AsyncSession) -> None:
+    await _decision(session, event, event.warned_on)
+    await _open_alert(session, event, "overdue_warning", event.warned_on, event.deadline)
+
+
+@project.register
+async def _(event: e.SettlementWithheld, session: AsyncSession) -> None:
+    await _decision(session, event, event.withheld_from)
+    deadline = (await _invoice_row(session, event.invoice_id))["deadline"]
+    await _open_alert(session, event, "settlement_withheld", event.withheld_from, deadline)
+
+
+@project.register
+async def _(event: e.OverdueWarningResolved, session: AsyncSession) -> None:
+    await _decision(session, event, event.resolved_on)
+    await _close_alerts(session, event.invoice_id, event.resolved_on, event.decision_id)
+
+
+@project.register
+async def _(event: e.SettlementReleased, session: AsyncSession) -> None:
+    await _decision(session, event, event.released_on)
+    await _close_alerts(session, event.invoice_id, event.released_on, event.decision_id)
+
+
+@project.register
+async def _(event: e.PaymentReceived, session: AsyncSession) -> None:
+    await _observed(session, event.payment_event_id, ie.PaymentRecorded.type_name(), event.payment_id, event.paid_on)
+    for share in event.shares:
+        await session.execute(
+            insert(t.payment_allocations)
+            .values(
+                payment_id=event.payment_id, invoice_id=share.invoice_id, institution_id=event.institution_id,
+                amount=share.amount, paid_on=event.paid_on, payment_event_id=event.payment_event_id,
+            )
+            .on_conflict_do_nothing()
+        )
+
+
+@project.register
+async def _(event: e.BusinessDayClosed, session: AsyncSession) -> None:
+    day = event.business_date
+    await _observed(session, event.day_closed_event_id, ie.DayClosed.type_name(), day.isoformat(), day)
+    values = {"last_closed_on": day, "day_closed_event_id": event.day_closed_event_id}
+    await session.execute(
+        insert(t.clock).values(clock_id="business", **values).on_conflict_do_update(index_elements=["clock_id"], set_=values)
+    )
+
+
+async def apply(session: AsyncSession, event: e.AlertsEvent) -> None:
+    await project(event, session)
+    if isinstance(event, e.ObligationEvent):
+        await _refresh_invoice(session, event.invoice_id)
+
+
+async def _refresh_invoice(session: AsyncSession, invoice_id: str) -> None:
+    stored = await EventStore(session, t.event_tables).load(invoice_stream(invoice_id))
+    state = io.fold((e.codec.decode(s.event_type, s.data), s.event_id) for s in stored)
+    if state is None:
+        return
+    tracked = state.tracked
+    values: dict[str, Any] = {
+        "invoice_number": tracked.invoice_number,
+        "institution_id": tracked.institution_id,
+        "pooling_region_code": tracked.pooling_region_code,
+        "distributor_id": tracked.distributor_id,
+        "amount": tracked.amount,
+        "paid": state.paid,
+        "outstanding": state.outstanding,
+        "issued_on": tracked.issued_on,
+        "received_on": tracked.received_on,
+        "latest_acceptance_on": tracked.latest_acceptance_on,
+        "deadline": tracked.deadline,
+        "rule": tracked.rule,
+        "profile_id": tracked.profile_id,
+        "profile_version": tracked.profile_version,
+        "status": io.status(state).value,
+        "warned_on": state.warned_on,
+        "resolved_on": state.resolved_on,
+        "withheld_from": state.withheld_from,
+        "released_on": state.released_on,
+        "paid_in_full_on": state.paid_in_full_on(),
+        "next_decision_on": io.next_decision_on(state),
+    }
+    await session.execute(
+        insert(t.invoices).values(invoice_id=invoice_id, **values).on_conflict_do_update(index_elements=["invoice_id"], set_=values)
+    )
+
+
+async def _invoice_row(session: AsyncSession, invoice_id: str) -> Any:
+    return (await session.execute(t.invoices.select().where(t.invoices.c.invoice_id == invoice_id))).mappings().one()
+
+
+async def _decision(session: AsyncSession, event: e.Decision, effective_on: Any) -> None:
+    await session.execute(
+        insert(t.decisions).values(
+            decision_id=event.decision_id,
+            kind=KIND[type(event)],
+            invoice_id=event.invoice_id,
+            institution_id=event.institution_id,
+            stream_id=invoice_stream(event.invoice_id),
+            event_name=event.name,
+            effective_on=effective_on,
+            profile_id=event.profile_id,
+            profile_version=event.profile_version,
+            caused_by=list(event.caused_by),
+        )
+    )
+
+
+async def _open_alert(
+    session: AsyncSession, event: e.PaymentOverdueWarned | e.SettlementWithheld, kind: str, since: Any, deadline: Any
+) -> None:
+    await session.execute(
+        insert(t.alerts).values(
+            alert_id=event.decision_id, kind=kind, institution_id=event.institution_id, invoice_id=event.invoice_id,
+            since=since, deadline=deadline, outstanding_amount=event.outstanding_amount,
+            profile_id=event.profile_id, profile_version=event.profile_version,
+        )
+    )
+
+
+async def _close_alerts(session: AsyncSession, invoice_id: str, closed_on: Any, closed_by: str) -> None:
+    """Full payment closes the invoice's warning and withhold together."""
+    await session.execute(
+        update(t.alerts)
+        .where(t.alerts.c.invoice_id == invoice_id, t.alerts.c.closed_on.is_(None))
+        .values(closed_on=closed_on, closed_by=closed_by)
+    )
+
+
+async def _observed(session: AsyncSession, event_id: str, event_type: str, subject: str, business_date: Any) -> None:
+    """Remember a consumed event, so a decision can say what caused it."""
+    await session.execute(
+        insert(t.observed_events)
+        .values(event_id=event_id, event_type=event_type, subject=subject, business_date=business_date)
+        .on_conflict_do_nothing()
+    )

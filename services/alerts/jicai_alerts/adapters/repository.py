@@ -1,0 +1,93 @@
+"""Event-sourced persistence and read queries of the alerts service."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Table, func, select, text
+
+from jicai_alerts.adapters import tables as t
+from jicai_alerts.adapters.outgoing import translate
+from jicai_alerts.adapters.projections import apply, invoice_stream
+from jicai_alerts.domain.events import AlertsEvent, codec
+from jicai_alerts.domain.invoice_obligation import ClosedDay, Payment, Recorded
+from jicai_events.streams import StreamWriter
+from jicai_events.unit_of_work import UnitOfWork
+
+streams: StreamWriter[AlertsEvent] = StreamWriter(codec, apply, translate)
+
+CLOCK_STREAM = "clock"
+
+
+async def load_recorded(uow: UnitOfWork, stream_id: str) -> tuple[list[Recorded], int]:
+    """The stream's events with their event ids, and its version."""
+    stored = await uow.events.load(stream_id)
+    return [(codec.decode(s.event_type, s.data), s.event_id) for s in stored], len(stored)
+
+
+async def stream_version(uow: UnitOfWork, stream_id: str) -> int:
+    es = t.event_tables.event_store
+    version = await uow.session.scalar(select(func.max(es.c.version)).where(es.c.stream_id == stream_id))
+    return int(version or 0)
+
+
+async def lock_invoice(uow: UnitOfWork, invoice_id: str) -> None:
+    """Serialize work on one invoice until commit: a payment and its invoice arriving at once
+    on two consumers must not both miss each other."""
+    await _lock(uow, f"jicai-alerts:{invoice_stream(invoice_id)}", shared=False)
+
+
+async def lock_clock(uow: UnitOfWork, *, shared: bool) -> None:
+    """A day close (exclusive) and new invoices (shared) wait for each other until commit, so an
+    invoice is either seen by the day close or catches up with that day itself."""
+    await _lock(uow, f"jicai-alerts:{CLOCK_STREAM}", shared=shared)
+
+
+async def _lock(uow: UnitOfWork, key: str, *, shared: bool) -> None:
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    await uow.session.execute(text(f"SELECT {function}(hashtextextended(:key, 0))"), {"key": key})
+
+
+async def payments_for(uow: UnitOfWork, invoice_id: str) -> list[Payment]:
+    pa = t.payment_allocations
+    rows = await uow.session.execute(select(pa).where(pa.c.invoice_id == invoice_id).order_by(pa.c.paid_on, pa.c.payment_id))
+    return [Payment(r["payment_id"], r["amount"], r["paid_on"], r["payment_event_id"]) for r in rows.mappings()]
+
+
+async def last_closed_day(uow: UnitOfWork) -> ClosedDay | None:
+    row = (await uow.session.execute(select(t.clock).where(t.clock.c.clock_id == "business"))).mappings().first()
+    return ClosedDay(row["last_closed_on"], row["day_closed_event_id"]) if row else None
+
+
+async def invoices_due(uow: UnitOfWork, day: date) -> list[str]:
+    """Invoices whose next decision may come with the close of ``day`` (paid ones are never scanned)."""
+    inv = t.invoices
+    rows = await uow.session.execute(
+        select(inv.c.invoice_id).where(inv.c.next_decision_on <= day).order_by(inv.c.next_decision_on, inv.c.invoice_id)
+    )
+    return list(rows.scalars())
+
+
+async def find(uow: UnitOfWork, table: Table, key: str) -> dict[str, Any] | None:
+    pk = list(table.primary_key.columns)[0]
+    row = (await uow.session.execute(select(table).where(pk == key))).mappings().first()
+    return dict(row) if row else None
+
+
+async def list_rows(uow: UnitOfWork, table: Table, *conditions: Any, order_by: Any = None) -> list[dict[str, Any]]:
+    query = select(table).where(*conditions).order_by(*(order_by or table.primary_key.columns))
+    return [dict(r) for r in (await uow.session.execute(query)).mappings().all()]
+
+
+async def stored_event(uow: UnitOfWork, *conditions: Any) -> dict[str, Any] | None:
+    es = t.event_tables.event_store
+    row = (await uow.session.execute(select(es).where(*conditions))).mappings().first()
+    return dict(row) if row else None
+
+
+async def published(uow: UnitOfWork, event_id: str) -> bytes | None:
+    ob = t.event_tables.outbox
+    return await uow.session.scalar(select(ob.c.payload).where(ob.c.event_id == event_id))
+
+
+__all__ = ["find", "list_rows", "streams", "t"]

@@ -1,0 +1,103 @@
+"""The alerts database: event tables plus read models rebuilt from the store."""
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, Index, Integer, MetaData, Numeric, String, Table, text
+from sqlalchemy.dialects.postgresql import JSONB
+
+from jicai_events.tables import add_event_tables
+
+metadata = MetaData()
+event_tables = add_event_tables(metadata)
+
+MONEY = Numeric(16, 2)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("invoice_id", String(64), primary_key=True),
+    Column("invoice_number", String(200), nullable=False),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("pooling_region_code", String(6), nullable=False),
+    Column("distributor_id", String(64), nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("paid", MONEY, nullable=False),
+    Column("outstanding", MONEY, nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("latest_acceptance_on", Date, nullable=False),
+    Column("deadline", Date, nullable=False),
+    Column("rule", String(100), nullable=False),
+    Column("profile_id", String(64), nullable=False),
+    Column("profile_version", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("warned_on", Date),
+    Column("resolved_on", Date),
+    Column("withheld_from", Date),
+    Column("released_on", Date),
+    Column("paid_in_full_on", Date),
+    # The business day whose close may bring the next decision; NULL when none can come
+    # (paid in time, warning resolved, or withheld: a release needs a payment, not a day).
+    Column("next_decision_on", Date),
+    Index("ix_invoices_next_decision_on", "next_decision_on", postgresql_where=text("next_decision_on IS NOT NULL")),
+)
+
+payment_allocations = Table(
+    "payment_allocations",
+    metadata,
+    Column("payment_id", String(64), primary_key=True),
+    Column("invoice_id", String(64), primary_key=True, index=True),
+    Column("institution_id", String(64), nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("payment_event_id", String(64), nullable=False),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("decision_id", String(100), primary_key=True),
+    Column("kind", String(30), nullable=False),
+    Column("invoice_id", String(64), nullable=False, index=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("stream_id", String(200), nullable=False),
+    Column("event_name", String(100), nullable=False, comment="domain event name in the event store"),
+    Column("effective_on", Date, nullable=False, comment="deadline, warned_on, withheld_from, released_on or resolved_on"),
+    Column("profile_id", String(64), nullable=False),
+    Column("profile_version", Integer, nullable=False),
+    Column("caused_by", JSONB, nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("alert_id", String(100), primary_key=True, comment="the decision id of the warning or withhold"),
+    Column("kind", String(30), nullable=False, comment="overdue_warning | settlement_withheld"),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("invoice_id", String(64), nullable=False),
+    Column("since", Date, nullable=False),
+    Column("deadline", Date, nullable=False),
+    Column("outstanding_amount", MONEY, nullable=False),
+    Column("profile_id", String(64), nullable=False),
+    Column("profile_version", Integer, nullable=False),
+    Column("closed_on", Date),
+    Column("closed_by", String(100), comment="the decision that closed it (resolution or release)"),
+)
+
+clock = Table(
+    "clock",
+    metadata,
+    Column("clock_id", String(20), primary_key=True),
+    Column("last_closed_on", Date, nullable=False),
+    Column("day_closed_event_id", String(64), nullable=False),
+)
+
+observed_events = Table(
+    "observed_events",
+    metadata,
+    Column("event_id", String(64), primary_key=True, comment="id of an event this service consumed"),
+    Column("event_type", String(200), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("business_date", Date, nullable=False),
+)
+
+READ_MODELS = (invoices, payment_allocations, decisions, alerts, clock, observed_events)

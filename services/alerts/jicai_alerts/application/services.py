@@ -1,0 +1,92 @@
+"""Use cases: each loads a stream, asks the domain to decide, records the events.
+
+The caller (an event handler) owns the unit of work and so the commit. Policy
+errors (a year the calendar does not cover, a region without a profile)
+propagate: the consumer sends the event to the dead-letter topic with the reason.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from functools import partial
+
+from jicai_alerts.adapters import repository as repo
+from jicai_alerts.adapters.projections import invoice_stream
+from jicai_alerts.domain import clock, payment
+from jicai_alerts.domain import invoice_obligation as io
+from jicai_alerts.domain.events import ObligationEvent, PaymentReceived
+from jicai_events.unit_of_work import UnitOfWork
+from jicai_policy import PolicyBook
+
+Decide = Callable[[io.InvoiceObligation | None], list[ObligationEvent]]
+
+MAX_STAGES = 8
+"""Deadline, warning, resolution, withhold, release: a day close needs at most a few rounds."""
+
+
+async def track_invoice(uow: UnitOfWork, invoice: io.TrackInvoice, book: PolicyBook) -> None:
+    """``InvoiceReceived``: set the deadline, count payments that came first, catch up with the clock."""
+    await repo.lock_clock(uow, shared=True)
+    await repo.lock_invoice(uow, invoice.invoice_id)
+    profile = book.profile_for(invoice.pooling_region_code, on=invoice.received_on)
+    await _decide(uow, invoice.invoice_id, lambda s: io.decide_on_invoice_received(s, invoice, profile, book.calendar))
+    for early in await repo.payments_for(uow, invoice.invoice_id):
+        await _decide(uow, invoice.invoice_id, partial(_on_payment, payment=early))
+    last_closed = await repo.last_closed_day(uow)
+    if last_closed is not None:
+        await _decide(uow, invoice.invoice_id, partial(_on_day_closed, day=last_closed, book=book))
+
+
+async def record_payment(uow: UnitOfWork, received: PaymentReceived) -> None:
+    """``PaymentRecorded``: keep the payment; count it against every tracked invoice it pays."""
+    shares: dict[str, Decimal] = {}
+    for share in received.shares:
+        shares[share.invoice_id] = shares.get(share.invoice_id, Decimal("0.00")) + share.amount
+    for invoice_id in sorted(shares):  # one order everywhere: no deadlock between two payments
+        await repo.lock_invoice(uow, invoice_id)
+    stream_id = f"payment-{received.payment_id}"
+    history, version = await repo.streams.load(uow, stream_id)
+    new = payment.receive(history, received)
+    if not new:
+        return
+    await repo.streams.append(uow, stream_id, "payment", version, new)
+    for invoice_id, amount in sorted(shares.items()):
+        allocation = io.Payment(received.payment_id, amount, received.paid_on, received.payment_event_id)
+        await _decide(uow, invoice_id, partial(_on_payment, payment=allocation))
+
+
+async def close_day(uow: UnitOfWork, day: io.ClosedDay, book: PolicyBook) -> None:
+    """``DayClosed``: move the clock forward, then decide for every invoice whose decision day has come."""
+    await repo.lock_clock(uow, shared=False)
+    last_closed = await repo.last_closed_day(uow)
+    new = clock.close(last_closed.business_date if last_closed else None, day)
+    if not new:
+        return
+    await repo.streams.append(uow, repo.CLOCK_STREAM, "clock", await repo.stream_version(uow, repo.CLOCK_STREAM), new)
+    for invoice_id in await repo.invoices_due(uow, day.business_date):
+        await _decide(uow, invoice_id, partial(_on_day_closed, day=day, book=book))
+
+
+def _on_payment(state: io.InvoiceObligation | None, payment: io.Payment) -> list[ObligationEvent]:
+    return io.decide_on_payment(state, payment) if state is not None else []  # kept until the invoice arrives
+
+
+def _on_day_closed(state: io.InvoiceObligation | None, day: io.ClosedDay, book: PolicyBook) -> list[ObligationEvent]:
+    if state is None:
+        return []
+    profile = book.get(state.tracked.profile_id, state.tracked.profile_version)
+    return io.decide_on_day_closed(state, day, book.calendar, profile.overdue)
+
+
+async def _decide(uow: UnitOfWork, invoice_id: str, decide: Decide) -> None:
+    """Decide and record stage by stage: each stage sees the event ids of the ones before."""
+    stream_id = invoice_stream(invoice_id)
+    recorded, version = await repo.load_recorded(uow, stream_id)
+    for _ in range(MAX_STAGES):
+        new = decide(io.fold(recorded))
+        if not new:
+            return
+        stored = await repo.streams.append(uow, stream_id, "invoice", version, new)
+        recorded += [(event, s.event_id) for event, s in zip(new, stored, strict=True)]
+        version += len(new)
+    raise RuntimeError(f"invoice {invoice_id}: decisions did not settle after {MAX_STAGES} stages")

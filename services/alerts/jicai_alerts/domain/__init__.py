@@ -1,0 +1,1 @@
+"""Pure domain logic of the alerts service: no I/O imports here."""

@@ -1,0 +1,137 @@
+"""Domain events of the alerts service (internal; decisions are translated at the edge).
+
+Streams: ``invoice-{invoice_id}`` (the invoice obligation), ``payment-{payment_id}``
+(a payment as the settlement service recorded it) and ``clock`` (closed business days).
+Every decision names the policy profile (id and version) it applied and the ids
+of the events that caused it.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from jicai_events.store import DomainEvent, EventCodec
+
+
+class _Decision(DomainEvent):
+    decision_id: str
+    invoice_id: str
+    institution_id: str
+    profile_id: str
+    profile_version: int
+    caused_by: tuple[str, ...]
+
+
+class PaymentDeadlineSet(_Decision):
+    """An invoice is tracked: its facts as received and its payment deadline (R1)."""
+
+    name = "PaymentDeadlineSet"
+    invoice_number: str
+    pooling_region_code: str
+    distributor_id: str
+    amount: Decimal
+    issued_on: date
+    received_on: date
+    latest_acceptance_on: date
+    deadline: date
+    rule: str
+    warning_due_on: date
+    """The day the institution is warned if the invoice is not fully paid by the day before."""
+
+
+class PaymentApplied(DomainEvent):
+    """A payment allocation (回款) was counted against the invoice."""
+
+    name = "PaymentApplied"
+    invoice_id: str
+    payment_id: str
+    amount: Decimal
+    paid_on: date
+    payment_event_id: str
+
+
+class PaymentOverdueWarned(_Decision):
+    """The invoice was not fully paid by its deadline: the institution is warned (预警)."""
+
+    name = "PaymentOverdueWarned"
+    deadline: date
+    warned_on: date
+    outstanding_amount: Decimal
+    withhold_due_on: date
+    """Settlement is withheld from this day if the invoice is not fully paid by the day before."""
+    day_closed_on: date
+
+
+class OverdueWarningResolved(_Decision):
+    """The warned invoice was fully paid within the grace period: the warning is closed."""
+
+    name = "OverdueWarningResolved"
+    warning_decision_id: str
+    resolved_on: date
+
+
+class SettlementWithheld(_Decision):
+    """Still not fully paid after the grace working days: monthly settlement withheld (暂缓拨付)."""
+
+    name = "SettlementWithheld"
+    warned_on: date
+    withheld_from: date
+    outstanding_amount: Decimal
+    day_closed_on: date
+
+
+class SettlementReleased(_Decision):
+    """The invoice behind a withhold was fully paid (回款后恢复拨付)."""
+
+    name = "SettlementReleased"
+    withhold_decision_id: str
+    released_on: date
+
+
+class InvoiceShare(BaseModel):
+    """The part of a payment that goes to one invoice."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    invoice_id: str
+    amount: Decimal
+
+
+class PaymentReceived(DomainEvent):
+    """A payment recorded by the settlement service, kept until its invoices are tracked."""
+
+    name = "PaymentReceived"
+    payment_id: str
+    institution_id: str
+    distributor_id: str
+    paid_on: date
+    amount: Decimal
+    shares: tuple[InvoiceShare, ...]
+    payment_event_id: str
+
+
+class BusinessDayClosed(DomainEvent):
+    """Business day ``business_date`` has ended (a ``DayClosed`` later than any before)."""
+
+    name = "BusinessDayClosed"
+    business_date: date
+    day_closed_event_id: str
+
+
+ObligationEvent = (
+    PaymentDeadlineSet | PaymentApplied | PaymentOverdueWarned | OverdueWarningResolved | SettlementWithheld | SettlementReleased
+)
+Decision = PaymentDeadlineSet | PaymentOverdueWarned | OverdueWarningResolved | SettlementWithheld | SettlementReleased
+AlertsEvent = ObligationEvent | PaymentReceived | BusinessDayClosed
+
+codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
+    PaymentDeadlineSet,
+    PaymentApplied,
+    PaymentOverdueWarned,
+    OverdueWarningResolved,
+    SettlementWithheld,
+    SettlementReleased,
+    PaymentReceived,
+    BusinessDayClosed,
+)

@@ -1,0 +1,358 @@
+"""One invoice's obligation to be paid (回款): deadline (R1), warning, withhold and release (R2).
+
+Guizhou 000 §五(三): pay within the profile's term from the later of acceptance
+and invoice receipt; "逾期不回款的给予预警，预警后10个工作日内仍不回款的，暂缓拨付
+定点医疗机构医保费用，回款后恢复拨付". Every date comes from ``jicai_policy`` and
+the profile; this module only decides *whether* a rule fires, from the payments
+known with their dates and the business day that has closed.
+
+A decision for day X (warning on X, withhold from X) is taken when day X-1 has
+closed, from the payments made up to X-1. So one late ``DayClosed`` yields the
+same decisions as closing every day one by one, and a payment recorded before
+the clock caught up counts by its date, not by when it arrived.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from functools import singledispatch
+from typing import TypedDict
+
+from jicai_alerts.domain.events import (
+    ObligationEvent,
+    OverdueWarningResolved,
+    PaymentApplied,
+    PaymentDeadlineSet,
+    PaymentOverdueWarned,
+    SettlementReleased,
+    SettlementWithheld,
+)
+from jicai_events.rules import Conflict
+from jicai_policy import OverduePolicy, PolicyProfile, WorkingDayCalendar, payment_deadline, warning_date, withhold_date
+
+THE_DAY_BEFORE = timedelta(days=1)
+ZERO = Decimal("0.00")
+
+Recorded = tuple[ObligationEvent, str]
+"""A recorded event of the stream with its event id."""
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    OVERDUE = "overdue"
+    WITHHELD = "withheld"
+    RELEASED = "released"
+
+
+@dataclass(frozen=True)
+class TrackInvoice:
+    """An invoice the institution received (收到发票), from ``InvoiceReceived``."""
+
+    invoice_id: str
+    invoice_number: str
+    institution_id: str
+    pooling_region_code: str
+    distributor_id: str
+    amount: Decimal
+    issued_on: date
+    received_on: date
+    latest_acceptance_on: date
+    event_id: str
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A payment's allocation to this invoice."""
+
+    payment_id: str
+    amount: Decimal
+    paid_on: date
+    event_id: str
+
+
+@dataclass(frozen=True)
+class ClosedDay:
+    """A ``DayClosed``: the business day that has ended and the id of the event that said so."""
+
+    business_date: date
+    event_id: str
+
+
+@dataclass(frozen=True)
+class InvoiceObligation:
+    """State folded from the invoice stream."""
+
+    tracked: PaymentDeadlineSet
+    payments: tuple[Payment, ...] = ()
+    warning: PaymentOverdueWarned | None = None
+    warning_event_id: str | None = None
+    resolved_on: date | None = None
+    withheld_from: date | None = None
+    released_on: date | None = None
+
+    @property
+    def invoice_id(self) -> str:
+        return self.tracked.invoice_id
+
+    @property
+    def invoice_event_id(self) -> str:
+        """The ``InvoiceReceived`` that started tracking."""
+        return self.tracked.caused_by[0]
+
+    @property
+    def amount(self) -> Decimal:
+        return self.tracked.amount
+
+    @property
+    def deadline(self) -> date:
+        return self.tracked.deadline
+
+    @property
+    def warned_on(self) -> date | None:
+        return self.warning.warned_on if self.warning else None
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((p.amount for p in self.payments), ZERO)
+
+    @property
+    def outstanding(self) -> Decimal:
+        return max(self.amount - self.paid, ZERO)
+
+    def outstanding_as_of(self, day: date) -> Decimal:
+        """What was still owed at the end of ``day``, counting payments by their date."""
+        return max(self.amount - sum((p.amount for p in self.payments if p.paid_on <= day), ZERO), ZERO)
+
+    def paid_in_full_on(self) -> date | None:
+        """The date of the payment that completed the invoice, if it is fully paid."""
+        total = ZERO
+        for p in sorted(self.payments, key=lambda p: (p.paid_on, p.payment_id)):
+            total += p.amount
+            if total >= self.amount:
+                return p.paid_on
+        return None
+
+    def payment_event_ids(self) -> tuple[str, ...]:
+        ordered = sorted(self.payments, key=lambda p: (p.paid_on, p.payment_id))
+        return tuple(dict.fromkeys(p.event_id for p in ordered))
+
+
+# ---- fold -------------------------------------------------------------------------------
+
+
+@singledispatch
+def _evolve(event: object, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
+    raise TypeError(f"not an invoice obligation event: {type(event).__name__}")
+
+
+@_evolve.register
+def _(event: PaymentApplied, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
+    payment = Payment(event.payment_id, event.amount, event.paid_on, event.payment_event_id)
+    return replace(state, payments=(*state.payments, payment))
+
+
+@_evolve.register
+def _(event: PaymentOverdueWarned, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
+    return replace(state, warning=event, warning_event_id=event_id)
+
+
+@_evolve.register
+def _(event: OverdueWarningResolved, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
+    return replace(state, resolved_on=event.resolved_on)
+
+
+@_evolve.register
+def _(event: SettlementWithheld, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
+    return replace(state, withheld_from=event.withheld_from)
+
+
+@_evolve.register
+def _(event: SettlementReleased, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
+    return replace(state, released_on=event.released_on)
+
+
+def fold(recorded: Iterable[Recorded]) -> InvoiceObligation | None:
+    """The obligation after its recorded events (``None`` before the invoice is tracked)."""
+    state: InvoiceObligation | None = None
+    for event, event_id in recorded:
+        if isinstance(event, PaymentDeadlineSet):
+            state = InvoiceObligation(tracked=event)
+        elif state is None:
+            raise ValueError(f"{event.name} before the invoice was tracked")
+        else:
+            state = _evolve(event, state, event_id)
+    return state
+
+
+# ---- queries for the read model ---------------------------------------------------------
+
+
+def status(state: InvoiceObligation) -> Status:
+    if state.released_on is not None:
+        return Status.RELEASED
+    if state.withheld_from is not None:
+        return Status.WITHHELD
+    if state.warning is not None and state.resolved_on is None:
+        return Status.OVERDUE
+    return Status.PAID if state.outstanding == ZERO else Status.OPEN
+
+
+def next_decision_on(state: InvoiceObligation) -> date | None:
+    """The business day whose close may bring the next decision; ``None`` when none can come."""
+    if state.withheld_from is not None or state.resolved_on is not None:
+        return None  # a release needs a payment, not a day
+    due = state.warning.withhold_due_on if state.warning else state.tracked.warning_due_on
+    decide_on = due - THE_DAY_BEFORE
+    return decide_on if state.outstanding_as_of(decide_on) > ZERO else None
+
+
+# ---- decisions --------------------------------------------------------------------------
+
+
+def decide_on_invoice_received(
+    state: InvoiceObligation | None, invoice: TrackInvoice, profile: PolicyProfile, calendar: WorkingDayCalendar
+) -> list[ObligationEvent]:
+    """Track the invoice and set its payment deadline under ``profile``'s term (R1).
+
+    The same invoice again records nothing; the same id with other facts is refused.
+    """
+    if state is not None:
+        t = state.tracked
+        same = (t.institution_id, t.amount, t.received_on, t.latest_acceptance_on, t.distributor_id) == (
+            invoice.institution_id, invoice.amount, invoice.received_on, invoice.latest_acceptance_on, invoice.distributor_id,
+        )
+        if same:
+            return []
+        raise Conflict(f"invoice {invoice.invoice_id} is tracked already with other amount, dates or parties")
+    deadline = payment_deadline(profile.payment_term, invoice.latest_acceptance_on, invoice.received_on, calendar)
+    return [
+        PaymentDeadlineSet(
+            decision_id=f"deadline-{invoice.invoice_id}",
+            invoice_id=invoice.invoice_id,
+            institution_id=invoice.institution_id,
+            profile_id=profile.profile_id,
+            profile_version=profile.version,
+            caused_by=(invoice.event_id,),
+            invoice_number=invoice.invoice_number,
+            pooling_region_code=invoice.pooling_region_code,
+            distributor_id=invoice.distributor_id,
+            amount=invoice.amount,
+            issued_on=invoice.issued_on,
+            received_on=invoice.received_on,
+            latest_acceptance_on=invoice.latest_acceptance_on,
+            deadline=deadline,
+            rule=profile.payment_term.rule.value,
+            warning_due_on=warning_date(deadline, profile.overdue, calendar),
+        )
+    ]
+
+
+def decide_on_payment(state: InvoiceObligation, payment: Payment) -> list[ObligationEvent]:
+    """Count ``payment``; once the invoice is fully paid, release a withhold or close the warning."""
+    if any(p.payment_id == payment.payment_id for p in state.payments):
+        return []
+    applied = PaymentApplied(
+        invoice_id=state.invoice_id, payment_id=payment.payment_id, amount=payment.amount,
+        paid_on=payment.paid_on, payment_event_id=payment.event_id,
+    )
+    return [applied, *_settle(_evolve(applied, state, ""))]
+
+
+def decide_on_day_closed(
+    state: InvoiceObligation, day: ClosedDay, calendar: WorkingDayCalendar, policy: OverduePolicy
+) -> list[ObligationEvent]:
+    """The decisions of the next stage that is due once ``day`` has closed.
+
+    One stage per call: a withhold names the event id of its warning, known
+    only once the warning is recorded. Record the result, fold it and call
+    again until nothing is returned.
+    """
+    if state.withheld_from is not None or state.resolved_on is not None:
+        return []
+    if state.warning is None:
+        warned_on = state.tracked.warning_due_on
+        decide_on = warned_on - THE_DAY_BEFORE
+        outstanding = state.outstanding_as_of(decide_on)
+        if day.business_date < decide_on or outstanding == ZERO:
+            return []
+        warning = PaymentOverdueWarned(
+            **_decision(state, f"warning-{state.invoice_id}", (state.invoice_event_id, day.event_id)),
+            deadline=state.deadline,
+            warned_on=warned_on,
+            outstanding_amount=outstanding,
+            withhold_due_on=withhold_date(warned_on, policy, calendar),
+            day_closed_on=day.business_date,
+        )
+        return [warning, *_settle(_evolve(warning, state, ""))]
+    withheld_from = state.warning.withhold_due_on
+    decide_on = withheld_from - THE_DAY_BEFORE
+    outstanding = state.outstanding_as_of(decide_on)
+    if day.business_date < decide_on or outstanding == ZERO:
+        return []
+    if state.warning_event_id is None:
+        raise ValueError("the warning must be recorded (with its event id) before deciding the withhold")
+    withhold = SettlementWithheld(
+        **_decision(state, f"withhold-{state.invoice_id}", (state.warning_event_id, day.event_id)),
+        warned_on=state.warning.warned_on,
+        withheld_from=withheld_from,
+        outstanding_amount=outstanding,
+        day_closed_on=day.business_date,
+    )
+    return [withhold, *_settle(_evolve(withhold, state, ""))]
+
+
+def _settle(state: InvoiceObligation) -> Sequence[ObligationEvent]:
+    """What full payment changes: a withhold is lifted, a warning within its grace period closed.
+
+    Paid in full only after the grace period while the clock has not reached
+    it yet: nothing now; that day's close withholds and releases at once.
+    """
+    paid_on = state.paid_in_full_on()
+    if paid_on is None or state.warning is None:
+        return []
+    causes = state.payment_event_ids()
+    if state.withheld_from is not None:
+        if state.released_on is not None:
+            return []
+        return [
+            SettlementReleased(
+                **_decision(state, f"release-{state.invoice_id}", causes),
+                withhold_decision_id=f"withhold-{state.invoice_id}",
+                released_on=paid_on,
+            )
+        ]
+    if state.resolved_on is None and paid_on <= state.warning.withhold_due_on - THE_DAY_BEFORE:
+        return [
+            OverdueWarningResolved(
+                **_decision(state, f"resolution-{state.invoice_id}", causes),
+                warning_decision_id=state.warning.decision_id,
+                resolved_on=paid_on,
+            )
+        ]
+    return []
+
+
+class _DecisionFields(TypedDict):
+    decision_id: str
+    invoice_id: str
+    institution_id: str
+    profile_id: str
+    profile_version: int
+    caused_by: tuple[str, ...]
+
+
+def _decision(state: InvoiceObligation, decision_id: str, caused_by: tuple[str, ...]) -> _DecisionFields:
+    """What every decision about this invoice names: itself, the invoice, the profile, its causes."""
+    t = state.tracked
+    return _DecisionFields(
+        decision_id=decision_id,
+        invoice_id=t.invoice_id,
+        institution_id=t.institution_id,
+        profile_id=t.profile_id,
+        profile_version=t.profile_version,
+        caused_by=caused_by,
+    )

@@ -1,0 +1,1 @@
+"""How the alerts service is driven: Kafka event handlers and the read-only HTTP API."""

@@ -1,0 +1,189 @@
+"""HTTP API of the alerts service: read-only views of the decisions and why they were taken.
+
+Every party sees only its own records: an institution its invoices, alerts and
+decisions, a distributor the invoices it issued; operators and the fund see all.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+
+from jicai_alerts.adapters import repository as repo
+from jicai_alerts.adapters import tables as t
+from jicai_alerts.adapters.metrics import open_alert_counts, set_open_alerts
+from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.entrypoints import schemas as s
+from jicai_events import Envelope
+from jicai_events.unit_of_work import UnitOfWork
+from jicai_kit.auth import Caller, Principal, Role
+from jicai_kit.commands import query
+from jicai_kit.problems import forbidden, not_found
+from jicai_policy import CalendarYearNotCovered
+
+log = logging.getLogger(__name__)
+SEES_ALL = (Role.OPERATOR, Role.FUND)
+
+
+@asynccontextmanager
+async def _gauge_from_database(app: FastAPI) -> AsyncIterator[None]:
+    """Show the open alerts at start, not only after the first change."""
+    try:
+        async with app.state.runtime.unit_of_work() as uow:
+            set_open_alerts(await open_alert_counts(uow.session))
+    except Exception:  # noqa: BLE001 - the database may come later; the gauge follows the next change
+        log.warning("open alerts gauge not initialised at start; it follows the next change", exc_info=True)
+    yield
+
+
+router = APIRouter(lifespan=_gauge_from_database)
+
+
+def _may_see(caller: Principal, institution_id: str, distributor_id: str | None = None) -> None:
+    if caller.role in SEES_ALL:
+        return
+    if caller.role is Role.INSTITUTION and caller.party_id == institution_id:
+        return
+    if caller.role is Role.DISTRIBUTOR and distributor_id is not None and caller.party_id == distributor_id:
+        return
+    raise forbidden(f"these records belong to institution {institution_id}, not to {caller.party_id}")
+
+
+def _invoice(row: dict[str, Any]) -> s.InvoiceOut:
+    return s.InvoiceOut.model_validate(row)
+
+
+@router.get("/institutions/{institution_id}/invoices", tags=["invoices"], response_model=list[s.InvoiceOut])
+async def institution_invoices(institution_id: str, caller: Caller, request: Request) -> list[s.InvoiceOut]:
+    """The institution's invoices: amount, paid, outstanding, deadline (回款期限), status and decision dates."""
+    _may_see(caller, institution_id)
+    inv = t.invoices
+    rows = await query(
+        request.app.state.runtime,
+        lambda uow: repo.list_rows(uow, inv, inv.c.institution_id == institution_id, order_by=[inv.c.deadline, inv.c.invoice_id]),
+    )
+    return [_invoice(r) for r in rows]
+
+
+@router.get("/invoices/{invoice_id}", tags=["invoices"], response_model=s.InvoiceDetail)
+async def one_invoice(invoice_id: str, caller: Caller, request: Request) -> s.InvoiceDetail:
+    """One invoice with the payments counted against it and the decisions about it."""
+
+    async def read(uow: UnitOfWork) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
+        row = await repo.find(uow, t.invoices, invoice_id)
+        pa, d = t.payment_allocations, t.decisions
+        payments = await repo.list_rows(uow, pa, pa.c.invoice_id == invoice_id, order_by=[pa.c.paid_on, pa.c.payment_id])
+        decisions = await repo.list_rows(uow, d, d.c.invoice_id == invoice_id, order_by=[d.c.effective_on, d.c.decision_id])
+        return row, payments, decisions
+
+    row, payments, decisions = await query(request.app.state.runtime, read)
+    if row is None:
+        raise not_found("invoice", invoice_id)
+    _may_see(caller, row["institution_id"], row["distributor_id"])
+    return s.InvoiceDetail.model_validate(
+        {**row, "payments": payments, "decisions": [d["decision_id"] for d in decisions]}
+    )
+
+
+@router.get("/institutions/{institution_id}/alerts", tags=["alerts"], response_model=list[s.AlertOut])
+async def institution_alerts(
+    institution_id: str, caller: Caller, request: Request, include_closed: bool = False
+) -> list[s.AlertOut]:
+    """Open overdue warnings (预警) and active withheld settlements (暂缓拨付); closed ones too on request."""
+    _may_see(caller, institution_id)
+    a = t.alerts
+    conditions = [a.c.institution_id == institution_id]
+    if not include_closed:
+        conditions.append(a.c.closed_on.is_(None))
+    rows = await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, a, *conditions, order_by=[a.c.since, a.c.alert_id]))
+    return [s.AlertOut.model_validate({**r, "status": "open" if r["closed_on"] is None else "closed"}) for r in rows]
+
+
+@router.get("/decisions/{decision_id}", tags=["decisions"], response_model=s.DecisionOut)
+async def explain_decision(decision_id: str, caller: Caller, request: Request) -> s.DecisionOut:
+    """Why: the decision event as published, the profile and rule parameters applied, and the causing events."""
+    explained = await query(request.app.state.runtime, lambda uow: _explain(uow, decision_id))
+    if explained is None:
+        raise not_found("decision", decision_id)
+    _may_see(caller, explained.institution_id)
+    return explained
+
+
+@router.get("/clock", tags=["clock"], response_model=s.ClockOut)
+async def business_clock(caller: Caller, request: Request) -> s.ClockOut:
+    """The last business day closed (``DayClosed``): decisions up to its close are taken."""
+    day = await query(request.app.state.runtime, repo.last_closed_day)
+    return s.ClockOut(last_closed_on=day.business_date if day else None, day_closed_event_id=day.event_id if day else None)
+
+
+async def _explain(uow: UnitOfWork, decision_id: str) -> s.DecisionOut | None:
+    row = await repo.find(uow, t.decisions, decision_id)
+    if row is None:
+        return None
+    es = t.event_tables.event_store
+    stored = await repo.stored_event(uow, es.c.stream_id == row["stream_id"], es.c.event_type == row["event_name"])
+    if stored is None:
+        raise LookupError(f"decision {decision_id} has no event in the store")
+    profile = policy_book().get(row["profile_id"], row["profile_version"])
+    event, decision = await _event(uow, stored)
+    return s.DecisionOut(
+        decision_id=decision_id,
+        kind=row["kind"],
+        invoice_id=row["invoice_id"],
+        institution_id=row["institution_id"],
+        effective_on=row["effective_on"],
+        decision=decision,
+        event=event,
+        profile={"profile_id": profile.profile_id, "version": profile.version, "title": profile.title, "source": profile.source},
+        parameters={
+            "payment_term": profile.payment_term.model_dump(mode="json"),
+            "overdue": profile.overdue.model_dump(mode="json"),
+        },
+        calendar=_calendar_sources(stored["data"]),
+        causes=[await _cause(uow, event_id) for event_id in row["caused_by"]],
+    )
+
+
+async def _event(uow: UnitOfWork, stored: dict[str, Any]) -> tuple[s.EventOut, dict[str, Any]]:
+    """The integration event as published, or the domain event when the decision stays inside."""
+    payload = await repo.published(uow, stored["event_id"])
+    if payload is None:
+        return s.EventOut(id=stored["event_id"], type=stored["event_type"], recorded_at=stored["recorded_at"]), stored["data"]
+    envelope = Envelope.from_bytes(payload)
+    return s.EventOut(id=envelope.id, type=envelope.type, recorded_at=stored["recorded_at"]), envelope.data
+
+
+async def _cause(uow: UnitOfWork, event_id: str) -> s.CauseOut:
+    observed = await repo.find(uow, t.observed_events, event_id)
+    if observed is not None:
+        return s.CauseOut(id=event_id, type=observed["event_type"], subject=observed["subject"], date=observed["business_date"])
+    stored = await repo.stored_event(uow, t.event_tables.event_store.c.event_id == event_id)
+    decision = await repo.find(uow, t.decisions, stored["data"]["decision_id"]) if stored else None
+    if stored is None or decision is None:
+        raise LookupError(f"cause {event_id} is unknown")
+    published, _ = await _event(uow, stored)
+    return s.CauseOut(id=event_id, type=published.type, subject=decision["decision_id"], date=decision["effective_on"])
+
+
+def _calendar_sources(data: dict[str, Any]) -> dict[str, str]:
+    calendar = policy_book().calendar
+    years = sorted({date.fromisoformat(v).year for v in data.values() if isinstance(v, str) and _is_date(v)})
+    sources: dict[str, str] = {}
+    for year in years:
+        try:
+            sources[str(year)] = calendar.source_of(year)
+        except CalendarYearNotCovered:
+            sources[str(year)] = "not covered"
+    return sources
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10

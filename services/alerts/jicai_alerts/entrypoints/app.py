@@ -1,0 +1,25 @@
+"""ASGI app of the alerts service: ``uvicorn jicai_alerts.entrypoints.app:app``."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from jicai_alerts.bootstrap import load_settings, make_runtime
+from jicai_alerts.entrypoints.api import router
+from jicai_kit.http import create_app
+from jicai_kit.settings import ServiceSettings
+
+
+def build_app(settings: ServiceSettings | None = None) -> FastAPI:
+    return create_app(
+        settings=settings or load_settings(),
+        make_runtime=make_runtime,
+        routers=[router],
+        title="Jicai alerts (预警)",
+        description=(
+            "Payment deadlines (回款期限), overdue warnings (预警) and withheld settlements (暂缓拨付), "
+            "decided from the event stream alone; each decision explains its profile, rule and causes."
+        ),
+    )
+
+
+app = build_app()

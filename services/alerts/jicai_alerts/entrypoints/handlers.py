@@ -1,0 +1,51 @@
+"""Kafka event handlers of the consumer group ``alerts.rules`` (ORDERS, SETTLEMENT, CLOCK).
+
+Each runs in the consumer's unit of work, which has already claimed the
+event id: a redelivered event never reaches a handler twice.
+"""
+from __future__ import annotations
+
+from jicai_alerts.adapters.metrics import refresh_after_commit
+from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.application import services
+from jicai_alerts.domain.events import InvoiceShare, PaymentReceived
+from jicai_alerts.domain.invoice_obligation import ClosedDay, TrackInvoice
+from jicai_events import Envelope
+from jicai_events.catalog import DayClosed, InvoiceReceived, PaymentRecorded
+from jicai_events.unit_of_work import UnitOfWork
+
+
+async def on_invoice_received(uow: UnitOfWork, envelope: Envelope, event: InvoiceReceived) -> None:
+    invoice = TrackInvoice(
+        invoice_id=event.invoice_id,
+        invoice_number=event.invoice_number,
+        institution_id=event.institution_id,
+        pooling_region_code=event.pooling_region_code,
+        distributor_id=event.distributor_id,
+        amount=event.amount,
+        issued_on=event.issued_on,
+        received_on=event.received_on,
+        latest_acceptance_on=event.latest_acceptance_on,
+        event_id=envelope.id,
+    )
+    await services.track_invoice(uow, invoice, policy_book())
+    await refresh_after_commit(uow.session)
+
+
+async def on_payment_recorded(uow: UnitOfWork, envelope: Envelope, event: PaymentRecorded) -> None:
+    received = PaymentReceived(
+        payment_id=event.payment_id,
+        institution_id=event.institution_id,
+        distributor_id=event.distributor_id,
+        paid_on=event.paid_on,
+        amount=event.amount,
+        shares=tuple(InvoiceShare(invoice_id=a.invoice_id, amount=a.amount) for a in event.allocations),
+        payment_event_id=envelope.id,
+    )
+    await services.record_payment(uow, received)
+    await refresh_after_commit(uow.session)
+
+
+async def on_day_closed(uow: UnitOfWork, envelope: Envelope, event: DayClosed) -> None:
+    await services.close_day(uow, ClosedDay(event.business_date, envelope.id), policy_book())
+    await refresh_after_commit(uow.session)

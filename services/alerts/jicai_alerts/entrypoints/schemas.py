@@ -1,0 +1,97 @@
+"""Response bodies of the alerts API (it has no writes: decisions come from events)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from jicai_events.types import Money
+
+
+class InvoiceOut(BaseModel):
+    """An invoice's obligation to be paid and where it stands under R1/R2."""
+
+    invoice_id: str
+    invoice_number: str
+    institution_id: str
+    distributor_id: str
+    pooling_region_code: str
+    amount: Money
+    paid: Money
+    outstanding: Money
+    received_on: date
+    latest_acceptance_on: date
+    deadline: date = Field(description="回款期限: paying in full on this day is on time")
+    rule: str = Field(description="the payment-term rule of the profile")
+    profile_id: str
+    profile_version: int
+    status: Literal["open", "paid", "overdue", "withheld", "released"]
+    warned_on: date | None
+    resolved_on: date | None = Field(description="the warning closed by full payment within the grace period")
+    withheld_from: date | None
+    released_on: date | None
+    next_decision_on: date | None = Field(description="the business day whose close may bring the next decision")
+
+
+class PaymentOut(BaseModel):
+    payment_id: str
+    amount: Money
+    paid_on: date
+    payment_event_id: str
+
+
+class InvoiceDetail(InvoiceOut):
+    payments: list[PaymentOut]
+    decisions: list[str] = Field(description="ids of the decisions about this invoice; explain with GET /decisions/{id}")
+
+
+class AlertOut(BaseModel):
+    """A warning (预警) or a withheld settlement (暂缓拨付) of one institution."""
+
+    alert_id: str = Field(description="the decision id")
+    kind: Literal["overdue_warning", "settlement_withheld"]
+    institution_id: str
+    invoice_id: str
+    since: date = Field(description="warned_on, or withheld_from")
+    deadline: date
+    outstanding_amount: Money = Field(description="what was still owed when it was decided")
+    profile_id: str
+    profile_version: int
+    status: Literal["open", "closed"]
+    closed_on: date | None
+    closed_by: str | None = Field(description="the decision that closed it: a resolution or a release")
+
+
+class EventOut(BaseModel):
+    id: str = Field(description="the event id (the CloudEvents id when published)")
+    type: str = Field(description="the CloudEvents type when published, else the internal event name")
+    recorded_at: datetime | None = None
+
+
+class CauseOut(BaseModel):
+    id: str
+    type: str
+    subject: str
+    date: date
+
+
+class DecisionOut(BaseModel):
+    """Why: the decision event, the profile and rule parameters it applied, and its causes."""
+
+    decision_id: str
+    kind: str
+    invoice_id: str
+    institution_id: str
+    effective_on: date
+    decision: dict[str, Any] = Field(description="the decision as published (or as recorded, when it stays inside)")
+    event: EventOut
+    profile: dict[str, Any] = Field(description="the policy profile applied: id, version, title, source notice")
+    parameters: dict[str, Any] = Field(description="the profile's rule parameters: payment_term (R1) and overdue (R2)")
+    calendar: dict[str, str] = Field(description="source of the working-day calendar per year involved")
+    causes: list[CauseOut]
+
+
+class ClockOut(BaseModel):
+    last_closed_on: date | None = Field(description="the last business day closed (DayClosed)")
+    day_closed_event_id: str | None

@@ -1,0 +1,4 @@
+from jicai_alerts.adapters.tables import metadata
+from jicai_kit.migrations import run_env
+
+run_env(metadata)
