@@ -11,6 +11,9 @@ from jicai_alerts.adapters import tables as t
 
 ALERT_KINDS = ("overdue_warning", "settlement_withheld")
 OPEN_ALERTS = Gauge("jicai_open_alerts", "Alerts currently open: overdue warnings and withheld settlements", ["kind"])
+BLOCKED_DECISIONS = Gauge(
+    "jicai_blocked_decisions", "Invoices whose next decision the rules cannot take yet (e.g. holiday calendar missing for a year)"
+)
 
 
 async def open_alert_counts(session: AsyncSession) -> dict[str, int]:
@@ -27,11 +30,17 @@ def set_open_alerts(counts: dict[str, int]) -> None:
         OPEN_ALERTS.labels(kind=kind).set(n)
 
 
+async def blocked_count(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).select_from(t.blocked_decisions))).scalar_one())
+
+
 async def refresh_after_commit(session: AsyncSession) -> None:
     """Count inside the transaction (own changes included); show the counts once it commits."""
     counts = await open_alert_counts(session)
+    blocked = await blocked_count(session)
 
     def _on_commit(_session: Any) -> None:
         set_open_alerts(counts)
+        BLOCKED_DECISIONS.set(blocked)
 
     event.listen(session.sync_session, "after_commit", _on_commit, once=True)

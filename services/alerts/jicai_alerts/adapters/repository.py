@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Table, delete, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters.outgoing import translate
@@ -91,3 +92,19 @@ async def published(uow: UnitOfWork, event_id: str) -> bytes | None:
 
 
 __all__ = ["find", "list_rows", "streams", "t"]
+
+
+async def record_blocked(uow: UnitOfWork, invoice_id: str, day: date, reason: str) -> None:
+    invoice = await find(uow, t.invoices, invoice_id)
+    b = t.blocked_decisions
+    statement = pg_insert(b).values(
+        invoice_id=invoice_id, institution_id=invoice["institution_id"] if invoice else "", first_blocked_on=day,
+        last_tried_on=day, reason=reason[:2000],
+    )
+    await uow.session.execute(
+        statement.on_conflict_do_update(index_elements=[b.c.invoice_id], set_={"last_tried_on": day, "reason": reason[:2000]})
+    )
+
+
+async def clear_blocked(uow: UnitOfWork, invoice_id: str) -> None:
+    await uow.session.execute(delete(t.blocked_decisions).where(t.blocked_decisions.c.invoice_id == invoice_id))

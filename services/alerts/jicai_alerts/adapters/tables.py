@@ -100,4 +100,16 @@ observed_events = Table(
     Column("business_date", Date, nullable=False),
 )
 
+blocked_decisions = Table(
+    "blocked_decisions",
+    metadata,
+    # Operational state, not a business fact: a decision the rules could not take yet
+    # (e.g. a year the holiday calendar does not cover). Retried at every day close.
+    Column("invoice_id", String(64), primary_key=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("first_blocked_on", Date, nullable=False, comment="the business day whose close first failed"),
+    Column("last_tried_on", Date, nullable=False),
+    Column("reason", String(2000), nullable=False),
+)
+
 READ_MODELS = (invoices, payment_allocations, decisions, alerts, clock, observed_events)

@@ -1,8 +1,12 @@
 """Use cases: each loads a stream, asks the domain to decide, records the events.
 
 The caller (an event handler) owns the unit of work and so the commit. Policy
-errors (a year the calendar does not cover, a region without a profile)
-propagate: the consumer sends the event to the dead-letter topic with the reason.
+errors (a year the calendar does not cover, a region without a profile) while
+tracking an invoice propagate: the consumer dead-letters that one event with
+the reason. During a day close they block only the invoice concerned: it is
+listed in ``blocked_decisions`` (and the ``jicai_blocked_decisions`` gauge)
+and retried at every later day close, never decided as if the day were an
+ordinary weekday.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from jicai_alerts.domain import invoice_obligation as io
 from jicai_alerts.domain.events import ObligationEvent, PaymentReceived
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_policy import PolicyBook
+from jicai_policy.errors import PolicyError
 
 Decide = Callable[[io.InvoiceObligation | None], list[ObligationEvent]]
 
@@ -64,7 +69,15 @@ async def close_day(uow: UnitOfWork, day: io.ClosedDay, book: PolicyBook) -> Non
         return
     await repo.streams.append(uow, repo.CLOCK_STREAM, "clock", await repo.stream_version(uow, repo.CLOCK_STREAM), new)
     for invoice_id in await repo.invoices_due(uow, day.business_date):
-        await _decide(uow, invoice_id, partial(_on_day_closed, day=day, book=book))
+        try:
+            # A savepoint per invoice: one invoice the rules cannot decide yet must not
+            # hold back the day close of every other invoice.
+            async with uow.session.begin_nested():
+                await _decide(uow, invoice_id, partial(_on_day_closed, day=day, book=book))
+        except PolicyError as exc:
+            await repo.record_blocked(uow, invoice_id, day.business_date, f"{type(exc).__name__}: {exc}")
+        else:
+            await repo.clear_blocked(uow, invoice_id)
 
 
 def _on_payment(state: io.InvoiceObligation | None, payment: io.Payment) -> list[ObligationEvent]:

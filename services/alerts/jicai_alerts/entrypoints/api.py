@@ -113,6 +113,18 @@ async def explain_decision(decision_id: str, caller: Caller, request: Request) -
     return explained
 
 
+@router.get("/blocked-decisions", tags=["operations"], response_model=list[s.BlockedDecisionOut])
+async def blocked_decisions(caller: Caller, request: Request) -> list[s.BlockedDecisionOut]:
+    """Invoices whose next decision the rules cannot take yet (e.g. no holiday calendar for a year), with the reason.
+
+    They are retried at every day close; load the missing calendar (JICAI_CALENDAR_DIR) and restart to unblock them.
+    """
+    caller.require(Role.OPERATOR, Role.FUND)
+    b = t.blocked_decisions
+    rows = await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, b, order_by=[b.c.first_blocked_on, b.c.invoice_id]))
+    return [s.BlockedDecisionOut.model_validate(r) for r in rows]
+
+
 @router.get("/clock", tags=["clock"], response_model=s.ClockOut)
 async def business_clock(caller: Caller, request: Request) -> s.ClockOut:
     """The last business day closed (``DayClosed``): decisions up to its close are taken."""

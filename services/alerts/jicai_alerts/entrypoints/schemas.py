@@ -63,6 +63,16 @@ class AlertOut(BaseModel):
     closed_by: str | None = Field(description="the decision that closed it: a resolution or a release")
 
 
+class BlockedDecisionOut(BaseModel):
+    """A decision the rules could not take yet; retried at every day close."""
+
+    invoice_id: str
+    institution_id: str
+    first_blocked_on: date
+    last_tried_on: date
+    reason: str
+
+
 class EventOut(BaseModel):
     id: str = Field(description="the event id (the CloudEvents id when published)")
     type: str = Field(description="the CloudEvents type when published, else the internal event name")
