@@ -31,7 +31,7 @@ if [ "$(cat .venv/.jicai-installed 2>/dev/null)" != "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
   args=()
   for p in "${PACKAGES[@]}"; do args+=(-e "$p"); done
-  .venv/bin/pip install -q -c constraints.txt "${args[@]}" pytest pytest-asyncio pyyaml ruff mypy
+  .venv/bin/pip install -q -c constraints.txt "${args[@]}" pytest pytest-asyncio httpx pyyaml ruff mypy
   echo "$stamp" > .venv/.jicai-installed
 fi
 
