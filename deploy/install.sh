@@ -28,10 +28,16 @@ PACKAGES=(libs/events libs/policy libs/kit services/contracts services/orders se
 stamp=$(cat constraints.txt "${PACKAGES[@]/%//pyproject.toml}" | sha256sum | cut -d' ' -f1)
 if [ "$(cat .venv/.jicai-installed 2>/dev/null)" != "$stamp" ]; then
   echo "==> installing Python packages (pinned by constraints.txt)"
-  .venv/bin/pip install -q --upgrade pip
   args=()
   for p in "${PACKAGES[@]}"; do args+=(-e "$p"); done
-  .venv/bin/pip install -q -c constraints.txt "${args[@]}" pytest pytest-asyncio httpx pyyaml ruff mypy
+  # pip's output goes to a log, shown only when the install fails.
+  if ! { .venv/bin/pip install --upgrade pip \
+         && .venv/bin/pip install -c constraints.txt "${args[@]}" pytest pytest-asyncio httpx pyyaml ruff mypy; } \
+       > .venv/install.log 2>&1; then
+    tail -40 .venv/install.log
+    echo "pip install failed; full log in .venv/install.log" >&2
+    exit 1
+  fi
   echo "$stamp" > .venv/.jicai-installed
 fi
 

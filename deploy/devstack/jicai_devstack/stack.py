@@ -46,11 +46,13 @@ def up(run_dir: Path) -> Stack:
     timings["postgres"] = time.monotonic() - t0
     secret = signing_secret(run_dir)
     running: dict[str, procs.ServiceProcess] = {}
+    launched = time.monotonic()
     for name in procs.SERVICES:
         env = procs.service_env(name, urls[name], k.bootstrap, {"JICAI_AUTH_SECRET": secret})
         running[name] = procs.start_service(run_dir / "services", name, procs.DEFAULT_PORTS[name], env)
     for name, proc in running.items():
-        timings[name] = procs.wait_ready(proc, run_dir / "services")
+        procs.wait_ready(proc, run_dir / "services")
+        timings[name] = time.monotonic() - launched  # launch → migrated, serving, workers running
     _start_scheduler(run_dir, k.bootstrap)
     return Stack(run_dir, k.bootstrap, urls, secret, running, timings)
 
