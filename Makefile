@@ -13,11 +13,13 @@ down:  ## stop everything `make up` started (data is kept in .run/)
 status:
 	@.venv/bin/python -m jicai_devstack status
 
-test: install  ## every test: unit, service (real PostgreSQL), end-to-end (real Kafka)
+test: install lint  ## lint and type-check, then every test: unit, service (real PostgreSQL), end-to-end (real Kafka)
 	@.venv/bin/python -m pytest
 
 lint:
 	@.venv/bin/ruff check libs services tests deploy bench
+	@.venv/bin/mypy libs/events/jicai_events libs/kit/jicai_kit libs/policy/jicai_policy deploy/devstack/jicai_devstack \
+	  services/contracts/jicai_contracts services/orders/jicai_orders services/settlement/jicai_settlement services/alerts/jicai_alerts
 
 schemas:  ## regenerate the checked-in JSON Schemas of the integration events
 	@.venv/bin/python -m jicai_events.schemas

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import httpx
@@ -92,16 +93,16 @@ def seed(urls: dict[str, str], secret: str, bootstrap: str) -> None:
 
         _eventually(pushed, f"orders to receive the contracts of {iid}")
 
-    for inv, did, iid, issued, received, amount, lines in INVOICES:
+    for inv, did, iid, issued, received, amount, invoice_lines in INVOICES:
         _ok(client("orders", did, Role.DISTRIBUTOR).post("/invoices", json={
             "invoice_id": inv, "invoice_number": inv.replace("INV-", "52"), "distributor_id": did, "institution_id": iid,
             "issued_on": issued, "received_on": received, "amount": amount,
-            "lines": [{"acceptance_id": a, "quantity": q} for a, q in lines]}))
+            "lines": [{"acceptance_id": a, "quantity": q} for a, q in invoice_lines]}))
 
     settlement = client("settlement", "OPS", Role.OPERATOR)
     for pay, iid, did, paid_on, allocations in PAYMENTS:
         for inv, _ in allocations:
-            _eventually(lambda inv=inv: settlement.get(f"/invoices/{inv}").status_code == 200, f"settlement to receive {inv}")
+            _eventually(partial(_known, settlement, f"/invoices/{inv}"), f"settlement to receive {inv}")
         total = sum((Decimal(a) for _, a in allocations), Decimal("0.00"))
         _ok(client("settlement", iid, Role.INSTITUTION).post("/payments", json={
             "payment_id": pay, "institution_id": iid, "distributor_id": did, "paid_on": paid_on, "amount": str(total),
@@ -110,13 +111,21 @@ def seed(urls: dict[str, str], secret: str, bootstrap: str) -> None:
     alerts = client("alerts", "OPS", Role.OPERATOR)
     for pay, _, _, _, allocations in PAYMENTS:  # decisions must see payments before the days close
         for inv, _ in allocations:
-            _eventually(lambda inv=inv: alerts.get(f"/invoices/{inv}").json().get("paid", "0") != "0.00", f"alerts to see {pay}")
+            _eventually(partial(_paid_something, alerts, inv), f"alerts to see {pay}")
     first, last = DAYS
     asyncio.run(publish_day_closed(bootstrap, [first + timedelta(days=i) for i in range((last - first).days + 1)]))
     _eventually(lambda: settlement.get("/institutions/H001/settlement-status").json()["status"] == "withheld", "H001 to be withheld")
     fund = client("settlement", "FUND-GZ", Role.FUND)
     for iid, *_ in INSTITUTIONS:
         _ok(fund.post("/monthly-settlements", json={"settlement_id": f"MS-{iid}-2026-10", "institution_id": iid, "month": "2026-10", "amount": "1250000.00"}))
+
+
+def _known(client: httpx.Client, path: str) -> bool:
+    return client.get(path).status_code == 200
+
+
+def _paid_something(alerts: httpx.Client, invoice_id: str) -> bool:
+    return bool(alerts.get(f"/invoices/{invoice_id}").json().get("paid", "0.00") != "0.00")
 
 
 def _ok(response: httpx.Response) -> httpx.Response:

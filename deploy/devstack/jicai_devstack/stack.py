@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 import time
@@ -41,8 +42,12 @@ def up(run_dir: Path) -> Stack:
     k = kafka.ensure_kafka(run_dir / "kafka")
     timings["kafka"] = time.monotonic() - t0
     t0 = time.monotonic()
-    pg = postgres.ensure_postgres(run_dir / "postgres")
-    urls = postgres.ensure_databases(pg, procs.SERVICES)
+    overrides = {n: os.environ[v] for n in procs.SERVICES if (v := f"JICAI_{n.upper()}_DATABASE_URL") in os.environ}
+    urls = {}
+    if len(overrides) < len(procs.SERVICES):  # start a cluster only for services without their own database
+        pg = postgres.ensure_postgres(run_dir / "postgres")
+        urls = postgres.ensure_databases(pg, [n for n in procs.SERVICES if n not in overrides])
+    urls.update(overrides)
     timings["postgres"] = time.monotonic() - t0
     secret = signing_secret(run_dir)
     running: dict[str, procs.ServiceProcess] = {}

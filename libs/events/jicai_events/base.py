@@ -32,7 +32,8 @@ class IntegrationEvent(BaseModel):
 
     def partition_key(self) -> str:
         """Kafka message key: the institution, so its events stay in order."""
-        return str(self.institution_id)
+        value: object = self.__dict__["institution_id"]  # events without one override this method
+        return str(value)
 
     def subject(self) -> str:
         """CloudEvents ``subject``: the record the event is about."""

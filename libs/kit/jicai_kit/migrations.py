@@ -5,6 +5,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import MetaData
 
 
 def alembic_config(service_dir: Path, database_url: str) -> Config:
@@ -18,12 +19,14 @@ def upgrade(service_dir: Path, database_url: str) -> None:
     command.upgrade(alembic_config(service_dir, database_url), "head")
 
 
-def run_env(target_metadata: object) -> None:
+def run_env(target_metadata: MetaData) -> None:
     """Body of every service's ``migrations/env.py`` (online mode, one transaction)."""
     from alembic import context
     from sqlalchemy import create_engine
 
     url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no database URL: pass it through jicai_kit.migrations.alembic_config")
     engine = create_engine(url)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, transaction_per_migration=True)

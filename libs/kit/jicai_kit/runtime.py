@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import text
@@ -61,7 +62,7 @@ class ServiceRuntime:
         self._stop.clear()
         self._tasks.append(asyncio.create_task(self._supervise("outbox-relay", self._relay)))
         for spec in self.consumers:
-            self._tasks.append(asyncio.create_task(self._supervise(spec.name, lambda s=spec: self._consume(s))))
+            self._tasks.append(asyncio.create_task(self._supervise(spec.name, partial(self._consume, spec))))
 
     @property
     def workers_alive(self) -> bool:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
-from jicai_events import catalog as ie
+import jicai_events.catalog as ie
 from jicai_events.consumer import Subscription
 from jicai_events.topics import ALERTS, ORDERS
 from jicai_kit.runtime import ConsumerSpec, ServiceRuntime

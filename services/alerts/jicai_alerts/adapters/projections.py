@@ -13,10 +13,10 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import jicai_events.catalog as ie
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.domain import events as e
 from jicai_alerts.domain import invoice_obligation as io
-from jicai_events import catalog as ie
 from jicai_events.store import EventStore
 
 KIND = {
@@ -105,7 +105,7 @@ async def apply(session: AsyncSession, event: e.AlertsEvent) -> None:
 
 async def _refresh_invoice(session: AsyncSession, invoice_id: str) -> None:
     stored = await EventStore(session, t.event_tables).load(invoice_stream(invoice_id))
-    state = io.fold((e.codec.decode(s.event_type, s.data), s.event_id) for s in stored)
+    state = io.fold((e.decode_obligation(s.event_type, s.data), s.event_id) for s in stored)
     if state is None:
         return
     tracked = state.tracked

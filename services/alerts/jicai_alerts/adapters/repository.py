@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters.outgoing import translate
 from jicai_alerts.adapters.projections import apply, invoice_stream
-from jicai_alerts.domain.events import AlertsEvent, codec
+from jicai_alerts.domain.events import AlertsEvent, codec, decode_obligation
 from jicai_alerts.domain.invoice_obligation import ClosedDay, Payment, Recorded
 from jicai_events.streams import StreamWriter
 from jicai_events.unit_of_work import UnitOfWork
@@ -23,7 +23,7 @@ CLOCK_STREAM = "clock"
 async def load_recorded(uow: UnitOfWork, stream_id: str) -> tuple[list[Recorded], int]:
     """The stream's events with their event ids, and its version."""
     stored = await uow.events.load(stream_id)
-    return [(codec.decode(s.event_type, s.data), s.event_id) for s in stored], len(stored)
+    return [(decode_obligation(s.event_type, s.data), s.event_id) for s in stored], len(stored)
 
 
 async def stream_version(uow: UnitOfWork, stream_id: str) -> int:

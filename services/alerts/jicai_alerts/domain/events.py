@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -135,3 +136,11 @@ codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
     PaymentReceived,
     BusinessDayClosed,
 )
+
+
+def decode_obligation(name: str, data: dict[str, Any]) -> ObligationEvent:
+    """Decode an event of an invoice stream, which holds only obligation events."""
+    event = codec.decode(name, data)
+    if isinstance(event, (PaymentReceived, BusinessDayClosed)):
+        raise TypeError(f"{name} does not belong in an invoice stream")
+    return event

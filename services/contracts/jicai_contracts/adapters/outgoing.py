@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from functools import singledispatch
 
+import jicai_events.catalog as ie
 from jicai_contracts.domain import events as e
-from jicai_events import catalog as ie
 from jicai_events.base import IntegrationEvent
 
 

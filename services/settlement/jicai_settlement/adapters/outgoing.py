@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
-from jicai_events import catalog as ie
+import jicai_events.catalog as ie
 from jicai_events.base import IntegrationEvent
 from jicai_settlement.domain import events as e
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from jicai_events import catalog as ie
+import jicai_events.catalog as ie
 from jicai_events.consumer import Unprocessable
 from jicai_events.envelope import Envelope
 from jicai_events.rules import Conflict, RuleViolated
