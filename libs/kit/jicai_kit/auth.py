@@ -31,6 +31,10 @@ class Role(StrEnum):
     FUND = "fund"  # the insurance fund's information system (医保信息系统)
 
 
+SEES_ALL = frozenset({Role.OPERATOR, Role.FUND})
+"""Roles that read every party's records: provincial operations and the insurance fund."""
+
+
 @dataclass(frozen=True)
 class Principal:
     party_id: str
@@ -39,6 +43,15 @@ class Principal:
     def require(self, *roles: Role) -> None:
         if self.role not in roles:
             raise forbidden(f"role {self.role.value} may not do this; needs {' or '.join(r.value for r in roles)}")
+
+    def may_read(self, *, what: str = "these records", **owners: str | None) -> None:
+        """Read access, the one rule for every service: operators and the fund read everything;
+        a party reads a record that names it in the owner field of its role
+        (``institution_id``, ``distributor_id``, ``manufacturer_id``)."""
+        if self.role in SEES_ALL:
+            return
+        if owners.get(f"{self.role.value}_id") != self.party_id:
+            raise forbidden(f"{what} are not {self.role.value} {self.party_id}'s records")
 
     def require_party(self, party_id: str, what: str) -> None:
         if self.role is not Role.OPERATOR and self.party_id != party_id:

@@ -49,7 +49,7 @@ def test_signing_a_contract_publishes_contract_signed_once(client: TestClient, d
     again = client.post("/contracts", json=CONTRACT, headers=ops)
     assert (first.status_code, first.json()["created"]) == (201, True)
     assert (again.status_code, again.json()["created"]) == (200, False)
-    got = client.get("/contracts/C1").json()
+    got = client.get("/contracts/C1", headers=ops).json()
     assert got["unit_price"] == "1.9800" and got["pooling_region_code"] == "520100"
     signed = _rows(db_url, "select message_key from outbox where convert_from(payload, 'UTF8') like '%ContractSigned%'")
     assert [r.message_key for r in signed] == ["H1"]
@@ -64,7 +64,7 @@ def test_a_price_other_than_the_winning_price_is_refused_and_changes_nothing(cli
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["errors"][0]["field"] == "unit_price"
     assert _rows(db_url, "select count(*) from outbox")[0][0] == before
-    assert client.get("/contracts/C1").status_code == 404
+    assert client.get("/contracts/C1", headers=ops).status_code == 404
 
 def test_bad_input_names_the_field(client: TestClient, token: Auth) -> None:
     r = client.post("/contracts", json={**CONTRACT, "agreed_quantity": -3, "cycle_start": "not-a-date"}, headers=token("OPS", Role.OPERATOR))
@@ -86,7 +86,7 @@ def test_read_models_rebuild_from_the_event_store(client: TestClient, db_url: st
     ops = token("OPS", Role.OPERATOR)
     _seed(client, ops)
     client.post("/contracts", json=CONTRACT, headers=ops)
-    before = client.get("/contracts", params={"institution_id": "H1"}).json()
+    before = client.get("/contracts", params={"institution_id": "H1"}, headers=ops).json()
     runtime = client.app.state.runtime  # type: ignore[attr-defined]
 
     async def rebuild() -> int:
@@ -95,4 +95,17 @@ def test_read_models_rebuild_from_the_event_store(client: TestClient, db_url: st
 
     replayed = client.portal.call(rebuild)  # type: ignore[union-attr]
     assert replayed == 5
-    assert client.get("/contracts", params={"institution_id": "H1"}).json() == before
+    assert client.get("/contracts", params={"institution_id": "H1"}, headers=ops).json() == before
+
+
+def test_a_contract_is_read_only_by_its_parties(client: TestClient, token: Auth) -> None:
+    ops = token("OPS", Role.OPERATOR)
+    _seed(client, ops)
+    client.post("/contracts", json=CONTRACT, headers=ops)
+    assert client.get("/contracts/C1").status_code == 401
+    assert client.get("/contracts/C1", headers=token("H1", Role.INSTITUTION)).status_code == 200
+    assert client.get("/contracts/C1", headers=token("D1", Role.DISTRIBUTOR)).status_code == 200
+    assert client.get("/contracts/C1", headers=token("H2", Role.INSTITUTION)).status_code == 403
+    assert client.get("/contracts", headers=token("H2", Role.INSTITUTION)).json() == []
+    assert [c["contract_id"] for c in client.get("/contracts", headers=token("H1", Role.INSTITUTION)).json()] == ["C1"]
+    assert client.get("/winning-products/P1", headers=token("H2", Role.INSTITUTION)).status_code == 200

@@ -22,11 +22,10 @@ from jicai_events import Envelope
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller, Principal, Role
 from jicai_kit.commands import query
-from jicai_kit.problems import forbidden, not_found
+from jicai_kit.problems import not_found
 from jicai_policy import CalendarYearNotCovered
 
 log = logging.getLogger(__name__)
-SEES_ALL = (Role.OPERATOR, Role.FUND)
 
 
 @asynccontextmanager
@@ -44,13 +43,7 @@ router = APIRouter(lifespan=_gauge_from_database)
 
 
 def _may_see(caller: Principal, institution_id: str, distributor_id: str | None = None) -> None:
-    if caller.role in SEES_ALL:
-        return
-    if caller.role is Role.INSTITUTION and caller.party_id == institution_id:
-        return
-    if caller.role is Role.DISTRIBUTOR and distributor_id is not None and caller.party_id == distributor_id:
-        return
-    raise forbidden(f"these records belong to institution {institution_id}, not to {caller.party_id}")
+    caller.may_read(what=f"the records of institution {institution_id}", institution_id=institution_id, distributor_id=distributor_id)
 
 
 def _invoice(row: dict[str, Any]) -> s.InvoiceOut:

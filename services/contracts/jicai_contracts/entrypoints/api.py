@@ -12,7 +12,7 @@ from jicai_contracts.application import services
 from jicai_contracts.domain import events as e
 from jicai_contracts.domain.contract import SignContract
 from jicai_contracts.entrypoints import schemas as s
-from jicai_kit.auth import Caller, Role
+from jicai_kit.auth import SEES_ALL, Caller, Role
 from jicai_kit.commands import execute, query
 from jicai_kit.problems import not_found
 
@@ -77,10 +77,13 @@ async def sign_contract(body: s.ContractIn, caller: Caller, request: Request, re
 
 
 def _reader(table: Any, what: str):  # type: ignore[no-untyped-def]
-    async def get_one(key: str, request: Request) -> dict[str, Any]:
+    async def get_one(key: str, caller: Caller, request: Request) -> dict[str, Any]:
         row = await query(request.app.state.runtime, lambda uow: repo.find(uow, table, key))
         if row is None:
             raise not_found(what, key)
+        if table is t.contracts:  # parties and products are reference data; a contract is its parties' business
+            caller.may_read(what=f"contract {key}", institution_id=row["institution_id"],
+                            distributor_id=row["distributor_id"], manufacturer_id=row["manufacturer_id"])
         return _jsonable(row)
 
     return get_one
@@ -100,8 +103,10 @@ for path, table, what, tag in (
     router.add_api_route(path, _reader(table, what), methods=["GET"], tags=[tag], summary=f"One {what}")
 
 
-@router.get("/contracts", tags=["contracts"], summary="Contracts, optionally of one institution")
-async def list_contracts(request: Request, institution_id: str | None = None) -> list[dict[str, Any]]:
+@router.get("/contracts", tags=["contracts"], summary="Contracts, optionally of one institution; a party sees its own")
+async def list_contracts(caller: Caller, request: Request, institution_id: str | None = None) -> list[dict[str, Any]]:
     filters = {"institution_id": institution_id} if institution_id else {}
+    if caller.role not in SEES_ALL:
+        filters[f"{caller.role.value}_id"] = caller.party_id
     rows = await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, t.contracts, **filters))
     return [_jsonable(r) for r in rows]

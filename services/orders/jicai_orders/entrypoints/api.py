@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from jicai_events.types import Identifier
 from jicai_events.unit_of_work import UnitOfWork
-from jicai_kit.auth import Caller, Principal, Role
+from jicai_kit.auth import SEES_ALL, Caller, Principal, Role
 from jicai_kit.commands import execute, query
 from jicai_kit.problems import Problem, forbidden, not_found
 from jicai_orders.adapters import repository as repo
@@ -27,7 +27,6 @@ router = APIRouter()
 InstitutionId = Annotated[Identifier, Path(description="the institution (医疗机构) id")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0)]
-SEES_ALL = (Role.OPERATOR, Role.FUND)
 
 
 def _pushing_for(institution_id: InstitutionId, caller: Caller) -> str:
@@ -138,12 +137,10 @@ async def receive_invoice(body: s.InvoiceIn, caller: Caller, request: Request, r
 
 
 def _may_see(caller: Principal, row: dict[str, Any], what: str) -> None:
-    owner_column = {Role.INSTITUTION: "institution_id", Role.DISTRIBUTOR: "distributor_id", Role.MANUFACTURER: "manufacturer_id"}
-    if caller.role in SEES_ALL:
-        return
-    column = owner_column.get(caller.role)
-    if column is None or row.get(column) != caller.party_id:
-        raise forbidden(f"this {what} is not one of {caller.party_id}'s records")
+    caller.may_read(
+        what=f"this {what}'s details", institution_id=row.get("institution_id"),
+        distributor_id=row.get("distributor_id"), manufacturer_id=row.get("manufacturer_id"),
+    )
 
 
 def _visible_to(caller: Principal, institution_id: str, *, owners: tuple[Role, ...]) -> dict[str, str]:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 
 from jicai_kit.auth import Caller, Principal, Role
 from jicai_kit.commands import execute, query
-from jicai_kit.problems import forbidden, not_found
+from jicai_kit.problems import not_found
 from jicai_settlement.adapters import repository as repo
 from jicai_settlement.adapters import tables as t
 from jicai_settlement.application import services
@@ -29,13 +29,7 @@ def _created(response: Response, created: bool) -> None:
 
 
 def _may_read(caller: Principal, institution_id: str, distributor_id: str | None = None) -> None:
-    if caller.role in (Role.OPERATOR, Role.FUND):
-        return
-    if caller.role is Role.INSTITUTION and caller.party_id == institution_id:
-        return
-    if caller.role is Role.DISTRIBUTOR and distributor_id is not None and caller.party_id == distributor_id:
-        return
-    raise forbidden(f"{caller.role.value} {caller.party_id} may not read the records of institution {institution_id}")
+    caller.may_read(what=f"the records of institution {institution_id}", institution_id=institution_id, distributor_id=distributor_id)
 
 
 @router.post("/payments", tags=["payments"], status_code=201, response_model=s.Recorded)
