@@ -105,6 +105,12 @@ def read_pid(path: Path) -> int | None:
 #: Detached servers we spawned, kept referenced: a dropped Popen of a running
 #: process warns (ResourceWarning), and poll() is the exact way to reap ours.
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+_EXIT_STATUS: dict[int, int] = {}
+
+
+def exit_status(pid: int) -> int | None:
+    """How a server we spawned ended (negative: killed by that signal), once it has."""
+    return _EXIT_STATUS.get(pid)
 
 
 def spawn_detached(cmd: list[str], cwd: Path, log: Path, env: dict[str, str] | None = None) -> int:
@@ -127,6 +133,7 @@ def pid_alive(pid: int | None, cmdline_marker: str | None = None) -> bool:
         return False
     child = _CHILDREN.get(pid)
     if child is not None and child.poll() is not None:
+        _EXIT_STATUS[pid] = child.returncode
         del _CHILDREN[pid]
         return False
     try:

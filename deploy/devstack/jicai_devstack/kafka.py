@@ -16,6 +16,7 @@ import base64
 import os
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -119,11 +120,16 @@ def _format_storage(run_dir: Path, libs: Path, cluster_id: str) -> None:
         raise RuntimeError(f"kafka storage format failed:\n{res.stdout}{res.stderr}")
 
 
+class BrokerExited(RuntimeError):
+    """The broker process ended before it served requests."""
+
+
 def _wait_ready(run_dir: Path, pid: int, bootstrap: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not _proc.pid_alive(pid, _CMD_MARKER):
-            raise RuntimeError(f"Kafka (pid {pid}) exited during start-up; {_logs_tail(run_dir)}")
+            status = _proc.exit_status(pid)
+            raise BrokerExited(f"Kafka (pid {pid}) exited during start-up (exit status {status}); {_logs_tail(run_dir)}")
         if _proc.run_coro(probe(bootstrap, timeout=min(5.0, max(0.5, deadline - time.monotonic())))):
             return
         time.sleep(0.2)
@@ -137,6 +143,21 @@ def _logs_tail(run_dir: Path) -> str:
 
 
 def start_kafka(run_dir: Path | str, port: int | None = None, controller_port: int | None = None,
+                *, cache_dir: Path | None = None, timeout: float = 90.0) -> KafkaInstance:
+    """Start (or reuse) the broker of ``run_dir``; one more try if it dies while starting.
+
+    Seen once on CI: a fresh broker ended silently right after logging its
+    configuration (no JVM crash file); the second start worked. The exit
+    status is in the error, so a repeat can be diagnosed.
+    """
+    try:
+        return _start_once(run_dir, port, controller_port, cache_dir=cache_dir, timeout=timeout)
+    except BrokerExited as first:
+        print(f"[devstack] {str(first).splitlines()[0]}; starting it once more", file=sys.stderr)
+        return _start_once(run_dir, port, controller_port, cache_dir=cache_dir, timeout=timeout)
+
+
+def _start_once(run_dir: Path | str, port: int | None = None, controller_port: int | None = None,
                 *, cache_dir: Path | None = None, timeout: float = 90.0) -> KafkaInstance:
     """Start (or reuse) the broker of ``run_dir`` and wait until it serves metadata.
 
