@@ -109,3 +109,45 @@ def test_a_contract_is_read_only_by_its_parties(client: TestClient, token: Auth)
     assert client.get("/contracts", headers=token("H2", Role.INSTITUTION)).json() == []
     assert [c["contract_id"] for c in client.get("/contracts", headers=token("H1", Role.INSTITUTION)).json()] == ["C1"]
     assert client.get("/winning-products/P1", headers=token("H2", Role.INSTITUTION)).status_code == 200
+
+
+ALLOCATION = {
+    "allocation_id": "ALLOC-P1-2026", "product_id": "P1", "agreement_year": 2026, "method": "share_of_platform_purchases",
+    "total": 12001, "bases": [{"institution_id": "H1", "quantity": 600}, {"institution_id": "H2", "quantity": 400}],
+}
+
+
+def test_a_volume_allocation_is_drafted_reviewed_then_approved_and_adds_up_exactly(client: TestClient, token: Auth) -> None:
+    ops = token("OPS", Role.OPERATOR)
+    _seed(client, ops)
+    h2 = {"institution_id": "H2", "name": "贵阳市花溪区人民医院", "pooling_region_code": "520100", "county_code": "520111"}
+    assert client.post("/institutions", json=h2, headers=ops).status_code == 201
+
+    assert client.post("/volume-allocations", json=ALLOCATION, headers=ops).status_code == 201
+    assert client.post("/volume-allocations", json=ALLOCATION, headers=ops).json()["created"] is False
+    draft = client.get("/volume-allocations/ALLOC-P1-2026", headers=ops).json()
+    assert draft["status"] == "draft"
+    assert {line["institution_id"]: line["allocated_quantity"] for line in draft["lines"]} == {"H1": 7201, "H2": 4800}
+    assert {line["county_code"] for line in draft["lines"]} == {"520102", "520111"}
+    # an institution reviews its own line only
+    [own] = client.get("/volume-allocations/ALLOC-P1-2026", headers=token("H2", Role.INSTITUTION)).json()["lines"]
+    assert own["allocated_quantity"] == 4800
+
+    revised = {**ALLOCATION, "total": 12000}
+    assert client.post("/volume-allocations", json=revised, headers=ops).status_code == 201  # review changed it
+    assert client.post("/volume-allocations/ALLOC-P1-2026/approval", json={"approved_on": "2025-12-15"}, headers=ops).status_code == 201
+    approved = client.get("/volume-allocations/ALLOC-P1-2026", headers=ops).json()
+    assert (approved["status"], approved["approved_on"], approved["total"]) == ("approved", "2025-12-15", 12000)
+    assert sum(line["allocated_quantity"] for line in approved["lines"]) == 12000
+    assert client.post("/volume-allocations", json=ALLOCATION, headers=ops).status_code == 409
+
+
+def test_an_allocation_with_unregistered_institutions_or_wrong_parameters_is_refused(client: TestClient, token: Auth) -> None:
+    ops = token("OPS", Role.OPERATOR)
+    _seed(client, ops)
+    r = client.post("/volume-allocations", json={**ALLOCATION, "bases": [{"institution_id": "NOPE", "quantity": 5}]}, headers=ops)
+    assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "bases[0].institution_id")
+    r = client.post("/volume-allocations", json={**ALLOCATION, "bases": [{"institution_id": "H1", "quantity": 5}], "ratio": "0.5"}, headers=ops)
+    assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "total")
+    assert client.get("/volume-allocations/ALLOC-P1-2026", headers=ops).status_code == 404
+    assert client.post("/volume-allocations", json=ALLOCATION, headers=token("H1", Role.INSTITUTION)).status_code == 403

@@ -41,3 +41,13 @@ def _(event: e.WinningProductListed) -> IntegrationEvent:
 @translate.register
 def _(event: e.ContractSigned) -> IntegrationEvent:
     return ie.ContractSigned(**event.model_dump())
+
+
+@translate.register
+def _(event: e.VolumeAllocationDrafted) -> None:
+    return None  # a draft is internal until reviewed
+
+
+@translate.register
+def _(event: e.VolumeAllocationApproved) -> None:
+    return None  # the approved volumes reach other services as the contracts signed from them

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +46,21 @@ async def _(event: e.WinningProductListed, session: AsyncSession) -> None:
 @project.register
 async def _(event: e.ContractSigned, session: AsyncSession) -> None:
     await session.execute(insert(t.contracts).values(**event.model_dump()))
+
+
+@project.register
+async def _(event: e.VolumeAllocationDrafted, session: AsyncSession) -> None:
+    values = event.model_dump(mode="json", exclude={"lines"}) | {
+        "ratio": event.ratio, "status": "draft", "approved_on": None, "lines": [line.model_dump() for line in event.lines],
+    }
+    await session.execute(insert(t.allocations).values(**values).on_conflict_do_update(index_elements=["allocation_id"], set_=values))
+
+
+@project.register
+async def _(event: e.VolumeAllocationApproved, session: AsyncSession) -> None:
+    await session.execute(
+        update(t.allocations).where(t.allocations.c.allocation_id == event.allocation_id).values(status="approved", approved_on=event.approved_on)
+    )
 
 
 async def apply(session: AsyncSession, event: e.ContractsEvent) -> None:

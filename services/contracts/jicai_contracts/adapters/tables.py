@@ -1,7 +1,8 @@
 """The contracts database: event tables plus read models rebuilt from the store."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, Integer, MetaData, Numeric, String, Table
+from sqlalchemy import Boolean, Column, Date, Integer, MetaData, Numeric, String, Table
+from sqlalchemy.dialects.postgresql import JSONB
 
 from jicai_events.tables import add_event_tables
 
@@ -50,4 +51,19 @@ contracts = Table(
     Column("signed_on", Date, nullable=False),
 )
 
-READ_MODELS = (institutions, manufacturers, distributors, products, contracts)
+allocations = Table(
+    "volume_allocations",
+    metadata,
+    Column("allocation_id", String(64), primary_key=True),
+    Column("product_id", String(64), nullable=False),
+    Column("agreement_year", Integer, nullable=False),
+    Column("method", String(40), nullable=False),
+    Column("total", Integer),
+    Column("ratio", Numeric(6, 4)),
+    Column("group_by_county", Boolean, nullable=False),
+    Column("status", String(20), nullable=False, comment="draft | approved"),
+    Column("approved_on", Date),
+    Column("lines", JSONB, nullable=False),
+)
+
+READ_MODELS = (institutions, manufacturers, distributors, products, contracts, allocations)

@@ -4,9 +4,11 @@ The caller (an entrypoint) owns the unit of work and so the commit.
 """
 from __future__ import annotations
 
+from datetime import date
+
 from jicai_contracts.adapters import repository as repo
 from jicai_contracts.adapters.tables import contracts, distributors, institutions, manufacturers, products
-from jicai_contracts.domain import contract, parties
+from jicai_contracts.domain import allocation, contract, parties
 from jicai_contracts.domain.errors import DomainRuleViolated
 from jicai_contracts.domain.events import (
     ContractsEvent,
@@ -66,3 +68,29 @@ async def sign_contract(uow: UnitOfWork, cmd: contract.SignContract) -> bool:
 
 
 __all__ = ["contracts", "register_distributor", "register_institution", "register_manufacturer", "sign_contract"]
+
+
+async def draft_allocation(uow: UnitOfWork, cmd: allocation.DraftAllocation) -> bool:
+    """Record a draft volume allocation; institutions must be registered (their county comes from the registry)."""
+    if await repo.find(uow, products, cmd.product_id) is None:
+        raise DomainRuleViolated("product_id", f"product {cmd.product_id} is not listed")
+    bases = []
+    for i, basis in enumerate(cmd.bases):
+        institution = await repo.find(uow, institutions, basis.institution_id)
+        if institution is None:
+            raise DomainRuleViolated(f"bases[{i}].institution_id", f"{basis.institution_id} is not registered")
+        bases.append(allocation.Basis(basis.institution_id, institution["county_code"], basis.quantity))
+    cmd = allocation.DraftAllocation(**{**cmd.__dict__, "bases": tuple(bases)})
+    stream_id = f"allocation-{cmd.allocation_id}"
+    history, version = await repo.streams.load(uow, stream_id)
+    new = allocation.draft(history, cmd)
+    await repo.streams.append(uow, stream_id, "allocation", version, new)
+    return bool(new)
+
+
+async def approve_allocation(uow: UnitOfWork, allocation_id: str, approved_on: date) -> bool:
+    stream_id = f"allocation-{allocation_id}"
+    history, version = await repo.streams.load(uow, stream_id)
+    new = allocation.approve(history, allocation_id, approved_on)
+    await repo.streams.append(uow, stream_id, "allocation", version, new)
+    return bool(new)

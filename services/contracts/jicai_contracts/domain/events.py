@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from pydantic import BaseModel, ConfigDict
+
 from jicai_events.store import DomainEvent, EventCodec
 
 
@@ -54,8 +56,40 @@ class ContractSigned(DomainEvent):
     signed_on: date
 
 
-ContractsEvent = InstitutionRegistered | ManufacturerRegistered | DistributorRegistered | WinningProductListed | ContractSigned
+class AllocatedVolume(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    institution_id: str
+    county_code: str
+    basis_quantity: int
+    allocated_quantity: int
+
+
+class VolumeAllocationDrafted(DomainEvent):
+    """A decomposition of a product's agreed volume, open for review before contracts are signed."""
+
+    name = "VolumeAllocationDrafted"
+    allocation_id: str
+    product_id: str
+    agreement_year: int
+    method: str
+    total: int | None
+    ratio: Decimal | None
+    group_by_county: bool
+    lines: tuple[AllocatedVolume, ...]
+
+
+class VolumeAllocationApproved(DomainEvent):
+    name = "VolumeAllocationApproved"
+    allocation_id: str
+    approved_on: date
+
+
+ContractsEvent = (
+    InstitutionRegistered | ManufacturerRegistered | DistributorRegistered | WinningProductListed | ContractSigned
+    | VolumeAllocationDrafted | VolumeAllocationApproved
+)
 
 codec: EventCodec[ContractsEvent] = EventCodec(  # type: ignore[arg-type]
-    InstitutionRegistered, ManufacturerRegistered, DistributorRegistered, WinningProductListed, ContractSigned
+    InstitutionRegistered, ManufacturerRegistered, DistributorRegistered, WinningProductListed, ContractSigned,
+    VolumeAllocationDrafted, VolumeAllocationApproved,
 )

@@ -10,6 +10,7 @@ from jicai_contracts.adapters import repository as repo
 from jicai_contracts.adapters import tables as t
 from jicai_contracts.application import services
 from jicai_contracts.domain import events as e
+from jicai_contracts.domain.allocation import AllocationMethod, Basis, DraftAllocation
 from jicai_contracts.domain.contract import SignContract
 from jicai_contracts.entrypoints import schemas as s
 from jicai_kit.auth import SEES_ALL, Caller, Role
@@ -110,3 +111,41 @@ async def list_contracts(caller: Caller, request: Request, institution_id: str |
         filters[f"{caller.role.value}_id"] = caller.party_id
     rows = await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, t.contracts, **filters))
     return [_jsonable(r) for r in rows]
+
+
+@router.post("/volume-allocations", tags=["allocation"], status_code=201, response_model=s.Recorded)
+async def draft_volume_allocation(body: s.AllocationIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Draft a decomposition (任务量分解) of a product's agreed volume to institutions, for review.
+
+    Whole trading units; the parts add up exactly to the total (largest-remainder rounding).
+    """
+    caller.require(Role.OPERATOR)
+    cmd = DraftAllocation(
+        allocation_id=body.allocation_id, product_id=body.product_id, agreement_year=body.agreement_year,
+        method=AllocationMethod(body.method), total=body.total, ratio=body.ratio, group_by_county=body.group_by_county,
+        bases=tuple(Basis(b.institution_id, "", b.quantity) for b in body.bases),
+    )
+    created = await execute(request.app.state.runtime, lambda uow: services.draft_allocation(uow, cmd))
+    _created(response, created)
+    return s.Recorded(id=body.allocation_id, created=created)
+
+
+@router.post("/volume-allocations/{allocation_id}/approval", tags=["allocation"], status_code=201, response_model=s.Recorded)
+async def approve_volume_allocation(
+    allocation_id: str, body: s.ApprovalIn, caller: Caller, request: Request, response: Response
+) -> s.Recorded:
+    """Approve a reviewed allocation: its volumes become the agreed volumes contracts are signed with."""
+    caller.require(Role.OPERATOR)
+    created = await execute(request.app.state.runtime, lambda uow: services.approve_allocation(uow, allocation_id, body.approved_on))
+    _created(response, created)
+    return s.Recorded(id=allocation_id, created=created)
+
+
+@router.get("/volume-allocations/{allocation_id}", tags=["allocation"], summary="An allocation with every institution's volume")
+async def get_volume_allocation(allocation_id: str, caller: Caller, request: Request) -> dict[str, Any]:
+    row = await query(request.app.state.runtime, lambda uow: repo.find(uow, t.allocations, allocation_id))
+    if row is None:
+        raise not_found("volume allocation", allocation_id)
+    if caller.role not in SEES_ALL:  # an institution sees its own line only
+        row["lines"] = [line for line in row["lines"] if line["institution_id"] == caller.party_id]
+    return _jsonable(row)

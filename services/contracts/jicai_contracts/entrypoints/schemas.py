@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,3 +61,26 @@ class ContractIn(Strict):
 class Recorded(BaseModel):
     id: str
     created: bool = Field(description="false when the request repeated an identical earlier one")
+
+
+class AllocationBasisIn(Strict):
+    institution_id: Identifier
+    quantity: Quantity = Field(description="reported demand, last year's platform purchases, or last year's use, by method")
+
+
+class AllocationIn(Strict):
+    """任务量分解: decompose a product's agreed volume to institutions; a draft until approved."""
+
+    allocation_id: Identifier
+    product_id: Identifier
+    agreement_year: int = Field(ge=2015, le=2100)
+    method: Literal["reported_demand_ratio", "share_of_platform_purchases", "percent_of_last_year_use"]
+    total: Quantity | None = Field(None, description="the volume to split (share_of_platform_purchases)")
+    ratio: Decimal | None = Field(None, gt=0, le=1, max_digits=6, decimal_places=4,
+                                  description="allocation ratio or share of last year's use (the other two methods)")
+    group_by_county: bool = Field(False, description="primary care grouped by county (Hubei 003 §四(一))")
+    bases: list[AllocationBasisIn] = Field(min_length=1, max_length=10000)
+
+
+class ApprovalIn(Strict):
+    approved_on: date
