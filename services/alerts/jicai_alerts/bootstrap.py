@@ -1,29 +1,32 @@
 """Wires the alerts service: settings → policy book → runtime with its one consumer group."""
 from __future__ import annotations
 
-from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.adapters.policy import configure_volume_completion, policy_book
 from jicai_alerts.adapters.tables import event_tables
 from jicai_alerts.entrypoints import handlers
 from jicai_alerts.settings import Settings
-from jicai_events.catalog import DayClosed, InvoiceReceived, PaymentRecorded
+from jicai_events.catalog import ContractSigned, DayClosed, DeliveryAccepted, InvoiceReceived, PaymentRecorded
 from jicai_events.consumer import Subscription
-from jicai_events.topics import CLOCK, ORDERS, SETTLEMENT
+from jicai_events.topics import CLOCK, CONTRACTS, ORDERS, SETTLEMENT
 from jicai_kit.runtime import ConsumerSpec, ServiceRuntime
 from jicai_kit.settings import ServiceSettings
 
 RULES = ConsumerSpec(
     name="alerts.rules",
-    topics=(ORDERS, SETTLEMENT, CLOCK),
+    topics=(CONTRACTS, ORDERS, SETTLEMENT, CLOCK),
     subscriptions=(
         Subscription(InvoiceReceived, handlers.on_invoice_received),
         Subscription(PaymentRecorded, handlers.on_payment_recorded),
         Subscription(DayClosed, handlers.on_day_closed),
+        Subscription(ContractSigned, handlers.on_contract_signed),
+        Subscription(DeliveryAccepted, handlers.on_delivery_accepted),
     ),
 )
 
 
 def make_runtime(settings: ServiceSettings) -> ServiceRuntime:
     policy_book()  # load and validate the profiles and the calendar once, before consuming anything
+    configure_volume_completion(settings.volume_completion_from if isinstance(settings, Settings) else None)
     return ServiceRuntime(settings=settings, tables=event_tables, consumers=(RULES,))
 
 

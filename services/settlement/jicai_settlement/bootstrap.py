@@ -24,6 +24,8 @@ DECISIONS = ConsumerSpec(
     subscriptions=(
         Subscription(ie.SettlementWithheld, handlers.on_settlement_withheld),
         Subscription(ie.SettlementReleased, handlers.on_settlement_released),
+        Subscription(ie.SettlementSuspended, handlers.on_settlement_suspended),
+        Subscription(ie.SettlementResumed, handlers.on_settlement_resumed),
     ),
 )
 

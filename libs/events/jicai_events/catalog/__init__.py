@@ -6,7 +6,12 @@ from jicai_events.catalog.alerts import (
     PaymentDeadlineSet,
     PaymentOverdueWarned,
     SettlementReleased,
+    SettlementResumed,
+    SettlementSuspended,
     SettlementWithheld,
+    VolumeCompletionWarned,
+    VolumeExemptionGranted,
+    VolumeExemptionRevoked,
 )
 from jicai_events.catalog.clock import DayClosed
 from jicai_events.catalog.contracts import (
@@ -38,6 +43,11 @@ __all__ = [
     "PaymentOverdueWarned",
     "PaymentRecorded",
     "SettlementReleased",
+    "SettlementResumed",
+    "SettlementSuspended",
     "SettlementWithheld",
+    "VolumeCompletionWarned",
+    "VolumeExemptionGranted",
+    "VolumeExemptionRevoked",
     "WinningProductListed",
 ]

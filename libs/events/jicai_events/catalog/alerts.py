@@ -6,6 +6,7 @@ events that caused it, so anyone can ask "why" later.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from pydantic import Field
 
@@ -65,3 +66,67 @@ class SettlementReleased(_Decision):
     invoice_id: Identifier
     withhold_decision_id: Identifier
     released_on: date
+
+
+# ---- R3 volume completion (完成约定采购量), Guizhou 000 §五(三) ------------------------------
+
+
+class _VolumeDecision(_Decision):
+    period_end: date = Field(description="the last day of the period evaluated")
+    ratio: Decimal = Field(ge=0, le=1, description="the institution's completion of its cumulative target, 4 decimals")
+
+
+@integration_event
+class VolumeCompletionWarned(_VolumeDecision):
+    """Completion of the cumulative agreed volume below the profile's warning line (预警)."""
+
+    event_name = "VolumeCompletionWarned"
+    warning_below: Decimal = Field(ge=0, le=1)
+
+
+@integration_event
+class SettlementSuspended(_VolumeDecision):
+    """Completion below the suspension line: monthly settlement suspended from the next month (自次月起暂停医保月结算)."""
+
+    event_name = "SettlementSuspended"
+    suspend_below: Decimal = Field(ge=0, le=1)
+    suspended_from: date
+
+
+@integration_event
+class SettlementResumed(_Decision):
+    """The cumulative target was met (or an exemption granted): monthly settlement resumed (恢复月结算)."""
+
+    event_name = "SettlementResumed"
+    suspension_decision_id: Identifier
+    resumed_on: date
+    reason: str = Field(description="target_met | exemption")
+
+
+class _Exemption(IntegrationEvent):
+    source_service = "alerts"
+    exemption_id: Identifier
+    institution_id: Identifier
+
+    def subject(self) -> str:
+        return self.exemption_id
+
+
+@integration_event
+class VolumeExemptionGranted(_Exemption):
+    """Operations staff exempted an institution's period ends in [from_date, to_date] (不可抗力, 另行处理)."""
+
+    event_name = "VolumeExemptionGranted"
+    reason: str = Field(min_length=1, max_length=2000)
+    from_date: date
+    to_date: date
+    granted_by: str
+
+
+@integration_event
+class VolumeExemptionRevoked(_Exemption):
+    """An exemption was revoked: later period ends are evaluated again."""
+
+    event_name = "VolumeExemptionRevoked"
+    reason: str = Field(min_length=1, max_length=2000)
+    revoked_by: str

@@ -47,7 +47,7 @@ class MonthlySettlementReported(_SettlementEvent):
     institution_id: Identifier
     month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     amount: Money
-    status: str = Field(description="issued | withheld at the time of the report")
+    status: str = Field(description="issued | withheld | suspended at the time of the report")
 
     def subject(self) -> str:
         return self.settlement_id

@@ -14,6 +14,16 @@ OPEN_ALERTS = Gauge("jicai_open_alerts", "Alerts currently open: overdue warning
 BLOCKED_DECISIONS = Gauge(
     "jicai_blocked_decisions", "Invoices whose next decision the rules cannot take yet (e.g. holiday calendar missing for a year)"
 )
+SUSPENDED_INSTITUTIONS = Gauge(
+    "jicai_suspended_institutions", "Institutions whose monthly settlement is suspended for missing agreed volumes (R3)"
+)
+
+
+async def suspended_count(session: AsyncSession) -> int:
+    vi = t.volume_institutions
+    return int(
+        (await session.execute(select(func.count()).select_from(vi).where(vi.c.suspension_decision_id.is_not(None)))).scalar_one()
+    )
 
 
 async def open_alert_counts(session: AsyncSession) -> dict[str, int]:
@@ -38,9 +48,11 @@ async def refresh_after_commit(session: AsyncSession) -> None:
     """Count inside the transaction (own changes included); show the counts once it commits."""
     counts = await open_alert_counts(session)
     blocked = await blocked_count(session)
+    suspended = await suspended_count(session)
 
     def _on_commit(_session: Any) -> None:
         set_open_alerts(counts)
         BLOCKED_DECISIONS.set(blocked)
+        SUSPENDED_INSTITUTIONS.set(suspended)
 
     event.listen(session.sync_session, "after_commit", _on_commit, once=True)

@@ -9,6 +9,7 @@ from functools import singledispatch
 
 import jicai_events.catalog as ie
 from jicai_alerts.domain import events as e
+from jicai_alerts.domain import volume_events as v
 from jicai_events.base import IntegrationEvent
 
 
@@ -17,7 +18,7 @@ def translate(event: object) -> IntegrationEvent | None:
     raise TypeError(f"no translation for {type(event).__name__}")
 
 
-def _published_as(model: type[IntegrationEvent], event: e.Decision) -> IntegrationEvent:
+def _published_as(model: type[IntegrationEvent], event: e.Decision | v.VolumeEvent) -> IntegrationEvent:
     return model(**event.model_dump(include=set(model.model_fields)))
 
 
@@ -43,4 +44,34 @@ def _(event: e.SettlementReleased) -> IntegrationEvent:
 
 @translate.register
 def _(event: e.OverdueWarningResolved | e.PaymentApplied | e.PaymentReceived | e.BusinessDayClosed) -> None:
+    return None
+
+
+@translate.register
+def _(event: v.VolumeCompletionWarned) -> IntegrationEvent:
+    return _published_as(ie.VolumeCompletionWarned, event)
+
+
+@translate.register
+def _(event: v.SettlementSuspended) -> IntegrationEvent:
+    return _published_as(ie.SettlementSuspended, event)
+
+
+@translate.register
+def _(event: v.SettlementResumed) -> IntegrationEvent:
+    return _published_as(ie.SettlementResumed, event)
+
+
+@translate.register
+def _(event: v.VolumeExemptionGranted) -> IntegrationEvent:
+    return _published_as(ie.VolumeExemptionGranted, event)
+
+
+@translate.register
+def _(event: v.VolumeExemptionRevoked) -> IntegrationEvent:
+    return _published_as(ie.VolumeExemptionRevoked, event)
+
+
+@translate.register
+def _(event: v.ContractTracked | v.AcceptanceCounted | v.PeriodEvaluated) -> None:
     return None

@@ -10,8 +10,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters.outgoing import translate
 from jicai_alerts.adapters.projections import apply, invoice_stream
-from jicai_alerts.domain.events import AlertsEvent, codec, decode_obligation
+from jicai_alerts.adapters.volume_projections import volume_stream
+from jicai_alerts.domain.events import AlertsEvent, codec, decode_obligation, decode_volume
 from jicai_alerts.domain.invoice_obligation import ClosedDay, Payment, Recorded
+from jicai_alerts.domain.volume_completion import Recorded as VolumeRecorded
 from jicai_events.streams import StreamWriter
 from jicai_events.unit_of_work import UnitOfWork
 
@@ -94,11 +96,14 @@ async def published(uow: UnitOfWork, event_id: str) -> bytes | None:
 __all__ = ["find", "list_rows", "streams", "t"]
 
 
-async def record_blocked(uow: UnitOfWork, invoice_id: str, day: date, reason: str) -> None:
-    invoice = await find(uow, t.invoices, invoice_id)
+async def record_blocked(uow: UnitOfWork, invoice_id: str, day: date, reason: str, institution_id: str | None = None) -> None:
+    """``invoice_id`` is the key of what is blocked (``volume-{institution}`` for R3)."""
+    if institution_id is None:
+        invoice = await find(uow, t.invoices, invoice_id)
+        institution_id = invoice["institution_id"] if invoice else ""
     b = t.blocked_decisions
     statement = pg_insert(b).values(
-        invoice_id=invoice_id, institution_id=invoice["institution_id"] if invoice else "", first_blocked_on=day,
+        invoice_id=invoice_id, institution_id=institution_id, first_blocked_on=day,
         last_tried_on=day, reason=reason[:2000],
     )
     await uow.session.execute(
@@ -108,3 +113,27 @@ async def record_blocked(uow: UnitOfWork, invoice_id: str, day: date, reason: st
 
 async def clear_blocked(uow: UnitOfWork, invoice_id: str) -> None:
     await uow.session.execute(delete(t.blocked_decisions).where(t.blocked_decisions.c.invoice_id == invoice_id))
+
+
+# ---- R3 volume completion ----------------------------------------------------------------
+
+
+async def load_volume(uow: UnitOfWork, institution_id: str) -> tuple[list[VolumeRecorded], int]:
+    """The institution's volume stream with event ids, and its version."""
+    stored = await uow.events.load(volume_stream(institution_id))
+    return [(decode_volume(s.event_type, s.data), s.event_id) for s in stored], len(stored)
+
+
+async def lock_institution_volume(uow: UnitOfWork, institution_id: str) -> None:
+    await _lock(uow, f"jicai-alerts:{volume_stream(institution_id)}", shared=False)
+
+
+async def institutions_due(uow: UnitOfWork, day: date) -> list[str]:
+    """Institutions with a period end up to ``day`` to evaluate, or a suspension that may be resumed."""
+    vi = t.volume_institutions
+    rows = await uow.session.execute(
+        select(vi.c.institution_id)
+        .where((vi.c.next_period_end <= day) | vi.c.suspension_decision_id.is_not(None))
+        .order_by(vi.c.institution_id)
+    )
+    return list(rows.scalars())

@@ -112,4 +112,83 @@ blocked_decisions = Table(
     Column("reason", String(2000), nullable=False),
 )
 
-READ_MODELS = (invoices, payment_allocations, decisions, alerts, clock, observed_events)
+READ_MODELS: tuple[Table, ...] = (invoices, payment_allocations, decisions, alerts, clock, observed_events)
+
+# ---- R3 volume completion (read models of the ``volume-{institution}`` streams) ----------
+
+volume_institutions = Table(
+    "volume_institutions",
+    metadata,
+    Column("institution_id", String(64), primary_key=True),
+    Column("pooling_region_code", String(6), nullable=False),
+    Column("next_period_end", Date, comment="the next period end to evaluate; NULL when none"),
+    Column("last_period_end", Date),
+    Column("last_ratio", Numeric(6, 4)),
+    Column("suspension_decision_id", String(100), comment="the suspension in force, if any"),
+    Column("suspended_from", Date),
+    Index("ix_volume_institutions_next_period_end", "next_period_end"),
+)
+
+volume_contracts = Table(
+    "volume_contracts",
+    metadata,
+    Column("contract_id", String(64), primary_key=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("product_id", String(64), nullable=False),
+    Column("unit_price", Numeric(16, 4), nullable=False),
+    Column("agreed_quantity", Numeric(20, 0), nullable=False),
+    Column("cycle_start", Date, nullable=False),
+    Column("cycle_end", Date, nullable=False),
+)
+
+volume_acceptances = Table(
+    "volume_acceptances",
+    metadata,
+    Column("acceptance_id", String(64), primary_key=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("contract_id", String(64), nullable=False),
+    Column("quantity", Numeric(20, 0), nullable=False),
+    Column("accepted_on", Date, nullable=False),
+)
+
+volume_periods = Table(
+    "volume_periods",
+    metadata,
+    Column("institution_id", String(64), primary_key=True),
+    Column("period_end", Date, primary_key=True),
+    Column("ratio", Numeric(6, 4), nullable=False),
+    Column("contracts", JSONB, nullable=False),
+    Column("profile_id", String(64)),
+    Column("profile_version", Integer),
+    Column("exemption_id", String(64)),
+)
+
+volume_decisions = Table(
+    "volume_decisions",
+    metadata,
+    Column("decision_id", String(100), primary_key=True),
+    Column("kind", String(30), nullable=False, comment="volume_warning | settlement_suspended | settlement_resumed"),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("period_end", Date, nullable=False),
+    Column("effective_on", Date, nullable=False),
+    Column("ratio", Numeric(6, 4), nullable=False),
+    Column("profile_id", String(64), nullable=False),
+    Column("profile_version", Integer, nullable=False),
+    Column("caused_by", JSONB, nullable=False),
+)
+
+volume_exemptions = Table(
+    "volume_exemptions",
+    metadata,
+    Column("exemption_id", String(64), primary_key=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("reason", String(2000), nullable=False),
+    Column("from_date", Date, nullable=False),
+    Column("to_date", Date, nullable=False),
+    Column("granted_by", String(64), nullable=False),
+    Column("revoked_reason", String(2000)),
+    Column("revoked_by", String(64)),
+)
+
+VOLUME_READ_MODELS = (volume_institutions, volume_contracts, volume_acceptances, volume_periods, volume_decisions, volume_exemptions)
+READ_MODELS = (*READ_MODELS, *VOLUME_READ_MODELS)

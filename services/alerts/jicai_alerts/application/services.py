@@ -11,13 +11,16 @@ ordinary weekday.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from functools import partial
 
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.projections import invoice_stream
+from jicai_alerts.application import volume
 from jicai_alerts.domain import clock, payment
 from jicai_alerts.domain import invoice_obligation as io
+from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain.events import ObligationEvent, PaymentReceived
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_policy import PolicyBook
@@ -60,7 +63,7 @@ async def record_payment(uow: UnitOfWork, received: PaymentReceived) -> None:
         await _decide(uow, invoice_id, partial(_on_payment, payment=allocation))
 
 
-async def close_day(uow: UnitOfWork, day: io.ClosedDay, book: PolicyBook) -> None:
+async def close_day(uow: UnitOfWork, day: io.ClosedDay, book: PolicyBook, volume_since: date | None = None) -> None:
     """``DayClosed``: move the clock forward, then decide for every invoice whose decision day has come."""
     await repo.lock_clock(uow, shared=False)
     last_closed = await repo.last_closed_day(uow)
@@ -78,6 +81,7 @@ async def close_day(uow: UnitOfWork, day: io.ClosedDay, book: PolicyBook) -> Non
             await repo.record_blocked(uow, invoice_id, day.business_date, f"{type(exc).__name__}: {exc}")
         else:
             await repo.clear_blocked(uow, invoice_id)
+    await volume.close_day(uow, vc.ClosedDay(day.business_date, day.event_id), book, volume_since)
 
 
 def _on_payment(state: io.InvoiceObligation | None, payment: io.Payment) -> list[ObligationEvent]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from jicai_alerts.domain import volume_events as v
 from jicai_events.store import DomainEvent, EventCodec
 
 
@@ -124,7 +125,7 @@ ObligationEvent = (
     PaymentDeadlineSet | PaymentApplied | PaymentOverdueWarned | OverdueWarningResolved | SettlementWithheld | SettlementReleased
 )
 Decision = PaymentDeadlineSet | PaymentOverdueWarned | OverdueWarningResolved | SettlementWithheld | SettlementReleased
-AlertsEvent = ObligationEvent | PaymentReceived | BusinessDayClosed
+AlertsEvent = ObligationEvent | PaymentReceived | BusinessDayClosed | v.VolumeEvent
 
 codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
     PaymentDeadlineSet,
@@ -135,12 +136,24 @@ codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
     SettlementReleased,
     PaymentReceived,
     BusinessDayClosed,
+    *v.VOLUME_EVENTS,  # type: ignore[arg-type]
 )
 
 
 def decode_obligation(name: str, data: dict[str, Any]) -> ObligationEvent:
     """Decode an event of an invoice stream, which holds only obligation events."""
     event = codec.decode(name, data)
-    if isinstance(event, (PaymentReceived, BusinessDayClosed)):
+    if not isinstance(event, ObligationEvent):
         raise TypeError(f"{name} does not belong in an invoice stream")
     return event
+
+
+def decode_volume(name: str, data: dict[str, Any]) -> v.VolumeEvent:
+    """Decode an event of a volume stream, which holds only volume-completion events."""
+    event = codec.decode(name, data)
+    if not isinstance(event, VOLUME_TYPES):
+        raise TypeError(f"{name} does not belong in a volume stream")
+    return event  # type: ignore[return-value]
+
+
+VOLUME_TYPES = v.VOLUME_EVENTS

@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI, Request
 
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters import tables as t
-from jicai_alerts.adapters.metrics import open_alert_counts, set_open_alerts
+from jicai_alerts.adapters.metrics import SUSPENDED_INSTITUTIONS, open_alert_counts, set_open_alerts, suspended_count
 from jicai_alerts.adapters.policy import policy_book
 from jicai_alerts.entrypoints import schemas as s
 from jicai_events import Envelope
@@ -30,10 +30,11 @@ log = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def _gauge_from_database(app: FastAPI) -> AsyncIterator[None]:
-    """Show the open alerts at start, not only after the first change."""
+    """Show the open alerts and suspended institutions at start, not only after the first change."""
     try:
         async with app.state.runtime.unit_of_work() as uow:
             set_open_alerts(await open_alert_counts(uow.session))
+            SUSPENDED_INSTITUTIONS.set(await suspended_count(uow.session))
     except Exception:  # noqa: BLE001 - the database may come later; the gauge follows the next change
         log.warning("open alerts gauge not initialised at start; it follows the next change", exc_info=True)
     yield

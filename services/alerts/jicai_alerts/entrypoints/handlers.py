@@ -1,4 +1,4 @@
-"""Kafka event handlers of the consumer group ``alerts.rules`` (ORDERS, SETTLEMENT, CLOCK).
+"""Kafka event handlers of the consumer group ``alerts.rules`` (CONTRACTS, ORDERS, SETTLEMENT, CLOCK).
 
 Each runs in the consumer's unit of work, which has already claimed the
 event id: a redelivered event never reaches a handler twice.
@@ -6,12 +6,13 @@ event id: a redelivered event never reaches a handler twice.
 from __future__ import annotations
 
 from jicai_alerts.adapters.metrics import refresh_after_commit
-from jicai_alerts.adapters.policy import policy_book
-from jicai_alerts.application import services
+from jicai_alerts.adapters.policy import policy_book, volume_completion_from
+from jicai_alerts.application import services, volume
+from jicai_alerts.domain import volume_events as v
 from jicai_alerts.domain.events import InvoiceShare, PaymentReceived
 from jicai_alerts.domain.invoice_obligation import ClosedDay, TrackInvoice
 from jicai_events import Envelope
-from jicai_events.catalog import DayClosed, InvoiceReceived, PaymentRecorded
+from jicai_events.catalog import ContractSigned, DayClosed, DeliveryAccepted, InvoiceReceived, PaymentRecorded
 from jicai_events.unit_of_work import UnitOfWork
 
 
@@ -47,5 +48,33 @@ async def on_payment_recorded(uow: UnitOfWork, envelope: Envelope, event: Paymen
 
 
 async def on_day_closed(uow: UnitOfWork, envelope: Envelope, event: DayClosed) -> None:
-    await services.close_day(uow, ClosedDay(event.business_date, envelope.id), policy_book())
+    await services.close_day(uow, ClosedDay(event.business_date, envelope.id), policy_book(), volume_completion_from())
     await refresh_after_commit(uow.session)
+
+
+async def on_contract_signed(uow: UnitOfWork, envelope: Envelope, event: ContractSigned) -> None:
+    contract = v.ContractTracked(
+        contract_id=event.contract_id,
+        institution_id=event.institution_id,
+        pooling_region_code=event.pooling_region_code,
+        product_id=event.product_id,
+        unit_price=event.unit_price,
+        agreed_quantity=event.agreed_quantity,
+        cycle_start=event.cycle_start,
+        cycle_end=event.cycle_end,
+        contract_event_id=envelope.id,
+    )
+    await volume.track_contract(uow, contract, policy_book(), volume_completion_from())
+    await refresh_after_commit(uow.session)
+
+
+async def on_delivery_accepted(uow: UnitOfWork, envelope: Envelope, event: DeliveryAccepted) -> None:
+    acceptance = v.AcceptanceCounted(
+        acceptance_id=event.acceptance_id,
+        institution_id=event.institution_id,
+        contract_id=event.contract_id,
+        quantity=event.accepted_quantity,
+        accepted_on=event.accepted_on,
+        acceptance_event_id=envelope.id,
+    )
+    await volume.count_acceptance(uow, acceptance)

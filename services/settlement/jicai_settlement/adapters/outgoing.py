@@ -1,7 +1,7 @@
 """Translation of settlement domain events into integration events (the edge).
 
 Only payments and monthly settlement reports are facts other services read;
-invoices, withholds and releases came from them, and a settlement's later
+invoices, withholds, suspensions and releases came from them, and a settlement's later
 release has no integration event (yet): it is visible through the API.
 """
 from __future__ import annotations
@@ -46,6 +46,8 @@ def _(event: e.MonthlySettlementRecorded) -> IntegrationEvent:
 @translate.register(e.InvoicePaymentApplied)
 @translate.register(e.WithholdRecorded)
 @translate.register(e.WithholdLifted)
+@translate.register(e.SuspensionRecorded)
+@translate.register(e.SuspensionLifted)
 @translate.register(e.MonthlySettlementReleased)
 def _(event: object) -> None:
     return None

@@ -55,7 +55,25 @@ async def _(event: e.WithholdLifted, session: AsyncSession) -> None:
 
 @project.register
 async def _(event: e.MonthlySettlementRecorded, session: AsyncSession) -> None:
-    await session.execute(insert(t.monthly_settlements).values({**event.model_dump(), "withheld_by": list(event.withheld_by)}))
+    await session.execute(
+        insert(t.monthly_settlements).values(
+            {**event.model_dump(), "withheld_by": list(event.withheld_by), "suspended_by": list(event.suspended_by)}
+        )
+    )
+
+
+@project.register
+async def _(event: e.SuspensionRecorded, session: AsyncSession) -> None:
+    await session.execute(insert(t.suspensions).values({**event.model_dump(), "caused_by": list(event.caused_by)}))
+
+
+@project.register
+async def _(event: e.SuspensionLifted, session: AsyncSession) -> None:
+    await session.execute(
+        update(t.suspensions)
+        .where(t.suspensions.c.decision_id == event.decision_id)
+        .values(resumed_on=event.resumed_on, resume_decision_id=event.resume_decision_id, resume_reason=event.reason)
+    )
 
 
 @project.register

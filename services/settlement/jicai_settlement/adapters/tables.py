@@ -66,7 +66,24 @@ monthly_settlements = Table(
     Column("withheld_by", JSONB, nullable=False),
     Column("released_on", Date),
     Column("release_decision_id", String(64)),
+    Column("suspended_by", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+)
+suspensions = Table(
+    "suspensions",
+    metadata,
+    Column("decision_id", String(100), primary_key=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("period_end", Date, nullable=False),
+    Column("ratio", Numeric(6, 4), nullable=False),
+    Column("suspend_below", Numeric(6, 4), nullable=False),
+    Column("suspended_from", Date, nullable=False),
+    Column("profile_id", String(100), nullable=False),
+    Column("profile_version", Integer, nullable=False),
+    Column("caused_by", JSONB, nullable=False),
+    Column("resumed_on", Date),
+    Column("resume_decision_id", String(100)),
+    Column("resume_reason", String(30)),
 )
 
-READ_MODELS = (invoices, payments, payment_allocations, withholds, monthly_settlements)
+READ_MODELS = (invoices, payments, payment_allocations, withholds, monthly_settlements, suspensions)
 """In dependency order (allocations after payments); rebuild empties them in reverse."""

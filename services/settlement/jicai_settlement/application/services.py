@@ -73,6 +73,16 @@ async def lift_withhold(uow: UnitOfWork, cmd: settlement.LiftWithhold) -> bool:
     return bool(new)
 
 
+async def record_suspension(uow: UnitOfWork, cmd: settlement.RecordSuspension) -> bool:
+    new = await _decide_for_institution(uow, cmd.institution_id, lambda history: settlement.suspend(history, cmd))
+    return bool(new)
+
+
+async def lift_suspension(uow: UnitOfWork, cmd: settlement.LiftSuspension) -> bool:
+    new = await _decide_for_institution(uow, cmd.institution_id, lambda history: settlement.resume(history, cmd))
+    return bool(new)
+
+
 async def report_monthly_settlement(uow: UnitOfWork, cmd: settlement.ReportMonthlySettlement) -> tuple[bool, str]:
     """Record a monthly settlement; returns (created, its status now)."""
     elsewhere = await repo.find(uow, repo.t.monthly_settlements, cmd.settlement_id)

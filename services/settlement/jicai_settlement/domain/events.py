@@ -5,8 +5,9 @@ Three kinds of stream:
 - ``invoice-{invoice_id}``: the invoice as settlement knows it and every
   payment applied to it (its stream version guards against overpayment);
 - ``payment-{payment_id}``: one payment (回款) of an institution to a distributor;
-- ``institution-settlement-{institution_id}``: withholds (暂缓拨付), their
-  lifting, and the monthly settlements (医保月结算) reported meanwhile.
+- ``institution-settlement-{institution_id}``: withholds (暂缓拨付), suspensions
+  for missed agreed volumes (暂停医保月结算, R3), their lifting, and the monthly
+  settlements (医保月结算) reported meanwhile.
 """
 from __future__ import annotations
 
@@ -88,6 +89,35 @@ class WithholdLifted(DomainEvent):
     caused_by: tuple[str, ...]
 
 
+class SuspensionRecorded(DomainEvent):
+    """The alerts service suspended the institution's monthly settlement from ``suspended_from`` (R3)."""
+
+    name = "SuspensionRecorded"
+    institution_id: str
+    decision_id: str
+    period_end: date
+    ratio: Decimal
+    suspend_below: Decimal
+    suspended_from: date
+    profile_id: str
+    profile_version: int
+    caused_by: tuple[str, ...]
+
+
+class SuspensionLifted(DomainEvent):
+    """A resumption decision lifted a suspension (完成累计采购量后恢复月结算, or an exemption)."""
+
+    name = "SuspensionLifted"
+    institution_id: str
+    decision_id: str
+    resume_decision_id: str
+    resumed_on: date
+    reason: str
+    profile_id: str
+    profile_version: int
+    caused_by: tuple[str, ...]
+
+
 class MonthlySettlementRecorded(DomainEvent):
     """The fund reported a monthly settlement; its status is decided at that moment."""
 
@@ -96,13 +126,14 @@ class MonthlySettlementRecorded(DomainEvent):
     settlement_id: str
     month: str
     amount: Decimal
-    status: Literal["issued", "withheld"]
+    status: Literal["issued", "withheld", "suspended"]
     reason: str
     withheld_by: tuple[str, ...] = ()
+    suspended_by: tuple[str, ...] = ()
 
 
 class MonthlySettlementReleased(DomainEvent):
-    """The institution's last active withhold was lifted: a withheld settlement is paid out."""
+    """Nothing holds a withheld or suspended settlement back any more: it is paid out."""
 
     name = "MonthlySettlementReleased"
     institution_id: str
@@ -113,7 +144,9 @@ class MonthlySettlementReleased(DomainEvent):
 
 InvoiceEvent = InvoiceRecorded | InvoicePaymentApplied
 PaymentEvent = PaymentRecorded
-InstitutionSettlementEvent = WithholdRecorded | WithholdLifted | MonthlySettlementRecorded | MonthlySettlementReleased
+InstitutionSettlementEvent = (
+    WithholdRecorded | WithholdLifted | SuspensionRecorded | SuspensionLifted | MonthlySettlementRecorded | MonthlySettlementReleased
+)
 SettlementEvent = InvoiceEvent | PaymentEvent | InstitutionSettlementEvent
 
 codec: EventCodec[SettlementEvent] = EventCodec(  # type: ignore[arg-type]
@@ -122,6 +155,8 @@ codec: EventCodec[SettlementEvent] = EventCodec(  # type: ignore[arg-type]
     PaymentRecorded,
     WithholdRecorded,
     WithholdLifted,
+    SuspensionRecorded,
+    SuspensionLifted,
     MonthlySettlementRecorded,
     MonthlySettlementReleased,
 )

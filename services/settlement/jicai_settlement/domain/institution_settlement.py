@@ -9,6 +9,17 @@ are folded with the monthly settlements the fund reports, so that:
   with the decisions behind it as the reason;
 - when the last active withhold is lifted, every withheld settlement becomes
   ``released`` on the release decision's date, keeping its reason.
+
+R3 (Guizhou 000 §五(三)): completion below the suspension line suspends the
+monthly settlement "自次月起" until the cumulative target is met. Mirroring the
+withholds:
+
+- a settlement reported for a month on or after an active suspension's
+  ``suspended_from`` is ``suspended`` (even if also withheld: both decisions
+  are named), with the decision, ratio and period as the reason;
+- a held (withheld or suspended) settlement is released once neither kind
+  holds it any more: no active withhold if it was withheld, no active
+  suspension if it was suspended; on the date of the lifting decision.
 """
 from __future__ import annotations
 
@@ -24,6 +35,8 @@ from jicai_settlement.domain.events import (
     InstitutionSettlementEvent,
     MonthlySettlementRecorded,
     MonthlySettlementReleased,
+    SuspensionLifted,
+    SuspensionRecorded,
     WithholdLifted,
     WithholdRecorded,
 )
@@ -59,6 +72,31 @@ class LiftWithhold:
 
 
 @dataclass(frozen=True)
+class RecordSuspension:
+    institution_id: str
+    decision_id: str
+    period_end: date
+    ratio: Decimal
+    suspend_below: Decimal
+    suspended_from: date
+    profile_id: str
+    profile_version: int
+    caused_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LiftSuspension:
+    institution_id: str
+    resume_decision_id: str
+    suspension_decision_id: str
+    resumed_on: date
+    reason: str
+    profile_id: str
+    profile_version: int
+    caused_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ReportMonthlySettlement:
     settlement_id: str
     institution_id: str
@@ -80,29 +118,55 @@ class Withhold:
 
 
 @dataclass(frozen=True)
+class Suspension:
+    recorded: SuspensionRecorded
+    lifted: SuspensionLifted | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.lifted is None
+
+
+@dataclass(frozen=True)
 class MonthlySettlement:
     settlement_id: str
     month: str
     amount: Decimal
-    status: Literal["issued", "withheld", "released"]
+    status: Literal["issued", "withheld", "suspended", "released"]
     reason: str
     withheld_by: tuple[str, ...] = ()
     released_on: date | None = None
     release_decision_id: str | None = None
+    suspended_by: tuple[str, ...] = ()
+
+    @property
+    def held(self) -> bool:
+        return self.status in ("withheld", "suspended")
 
 
 @dataclass(frozen=True)
 class InstitutionSettlement:
     withholds: dict[str, Withhold] = field(default_factory=dict)
     settlements: dict[str, MonthlySettlement] = field(default_factory=dict)
+    suspensions: dict[str, Suspension] = field(default_factory=dict)
 
     @property
     def active_withholds(self) -> list[WithholdRecorded]:
         return [w.recorded for w in self.withholds.values() if w.active]
 
     @property
-    def status(self) -> Literal["withheld", "normal"]:
-        return "withheld" if self.active_withholds else "normal"
+    def active_suspensions(self) -> list[SuspensionRecorded]:
+        return [x.recorded for x in self.suspensions.values() if x.active]
+
+    @property
+    def status(self) -> Literal["withheld", "suspended", "withheld_and_suspended", "normal"]:
+        return combined_status(bool(self.active_withholds), bool(self.active_suspensions))
+
+
+def combined_status(withheld: bool, suspended: bool) -> Literal["withheld", "suspended", "withheld_and_suspended", "normal"]:
+    if withheld and suspended:
+        return "withheld_and_suspended"
+    return "withheld" if withheld else "suspended" if suspended else "normal"
 
 
 @singledispatch
@@ -122,8 +186,22 @@ def _(event: WithholdLifted, state: InstitutionSettlement) -> InstitutionSettlem
 
 
 @evolve.register
+def _(event: SuspensionRecorded, state: InstitutionSettlement) -> InstitutionSettlement:
+    return replace(state, suspensions={**state.suspensions, event.decision_id: Suspension(event)})
+
+
+@evolve.register
+def _(event: SuspensionLifted, state: InstitutionSettlement) -> InstitutionSettlement:
+    lifted = replace(state.suspensions[event.decision_id], lifted=event)
+    return replace(state, suspensions={**state.suspensions, event.decision_id: lifted})
+
+
+@evolve.register
 def _(event: MonthlySettlementRecorded, state: InstitutionSettlement) -> InstitutionSettlement:
-    settlement = MonthlySettlement(event.settlement_id, event.month, event.amount, event.status, event.reason, event.withheld_by)
+    settlement = MonthlySettlement(
+        event.settlement_id, event.month, event.amount, event.status, event.reason, event.withheld_by,
+        suspended_by=event.suspended_by,
+    )
     return replace(state, settlements={**state.settlements, event.settlement_id: settlement})
 
 
@@ -182,19 +260,49 @@ def lift(history: Sequence[InstitutionSettlementEvent], cmd: LiftWithhold) -> li
             caused_by=cmd.caused_by,
         )
     ]
-    still_active = [w for w in state.active_withholds if w.decision_id != cmd.withhold_decision_id]
-    if not still_active:
-        events += [
-            MonthlySettlementReleased(
-                institution_id=cmd.institution_id,
-                settlement_id=s.settlement_id,
-                released_on=cmd.released_on,
-                release_decision_id=cmd.release_decision_id,
-            )
-            for s in state.settlements.values()
-            if s.status == "withheld"
-        ]
-    return events
+    return events + _releases(evolve(events[0], state), cmd.institution_id, cmd.released_on, cmd.release_decision_id)
+
+
+def _releases(after: InstitutionSettlement, institution_id: str, on: date, decision_id: str) -> list[InstitutionSettlementEvent]:
+    """Held settlements nothing holds back any more (no active withhold / suspension of the kind that held them)."""
+    withheld, suspended = bool(after.active_withholds), bool(after.active_suspensions)
+    return [
+        MonthlySettlementReleased(
+            institution_id=institution_id, settlement_id=s.settlement_id, released_on=on, release_decision_id=decision_id,
+        )
+        for s in after.settlements.values()
+        if s.held and not (s.withheld_by and withheld) and not (s.suspended_by and suspended)
+    ]
+
+
+def suspend(history: Sequence[InstitutionSettlementEvent], cmd: RecordSuspension) -> list[InstitutionSettlementEvent]:
+    """Decide: record a suspension decision (R3); the same decision again records nothing."""
+    event = SuspensionRecorded(**cmd.__dict__)
+    known = fold(history).suspensions.get(cmd.decision_id)
+    if known is None:
+        return [event]
+    if known.recorded == event:
+        return []
+    raise AlreadyExists(f"suspension decision {cmd.decision_id} was recorded already with different content")
+
+
+def resume(history: Sequence[InstitutionSettlementEvent], cmd: LiftSuspension) -> list[InstitutionSettlementEvent]:
+    """Decide: lift a suspension; release every held settlement nothing else holds back."""
+    state = fold(history)
+    known = state.suspensions.get(cmd.suspension_decision_id)
+    if known is None:
+        raise DomainRuleViolated(
+            "suspension_decision_id",
+            f"no suspension decision {cmd.suspension_decision_id} is recorded for institution {cmd.institution_id}",
+        )
+    if not known.active:
+        return []
+    lifted = SuspensionLifted(
+        institution_id=cmd.institution_id, decision_id=cmd.suspension_decision_id, resume_decision_id=cmd.resume_decision_id,
+        resumed_on=cmd.resumed_on, reason=cmd.reason, profile_id=cmd.profile_id, profile_version=cmd.profile_version,
+        caused_by=cmd.caused_by,
+    )
+    return [lifted, *_releases(evolve(lifted, state), cmd.institution_id, cmd.resumed_on, cmd.resume_decision_id)]
 
 
 def report(history: Sequence[InstitutionSettlementEvent], cmd: ReportMonthlySettlement) -> list[InstitutionSettlementEvent]:
@@ -206,6 +314,15 @@ def report(history: Sequence[InstitutionSettlementEvent], cmd: ReportMonthlySett
             return []
         raise AlreadyExists(f"monthly settlement {cmd.settlement_id} was reported already with different content")
     active = state.active_withholds
+    suspending = [x for x in state.active_suspensions if cmd.month >= x.suspended_from.strftime("%Y-%m")]
+    if suspending:
+        reasons = [suspended_reason(suspending), *([withheld_reason(active)] if active else [])]
+        return [
+            MonthlySettlementRecorded(
+                **cmd.__dict__, status="suspended", reason="; ".join(reasons),
+                withheld_by=tuple(w.decision_id for w in active), suspended_by=tuple(x.decision_id for x in suspending),
+            )
+        ]
     if not active:
         return [MonthlySettlementRecorded(**cmd.__dict__, status="issued", reason=NO_WITHHOLD_REASON)]
     return [
@@ -213,6 +330,15 @@ def report(history: Sequence[InstitutionSettlementEvent], cmd: ReportMonthlySett
             **cmd.__dict__, status="withheld", reason=withheld_reason(active), withheld_by=tuple(w.decision_id for w in active)
         )
     ]
+
+
+def suspended_reason(active: Sequence[SuspensionRecorded]) -> str:
+    causes = "; ".join(
+        f"decision {x.decision_id}: agreed volume {x.ratio:.2%} complete at {x.period_end} (below {x.suspend_below:.0%}), "
+        f"suspended from {x.suspended_from} under {x.profile_id} v{x.profile_version}"
+        for x in active
+    )
+    return f"suspended (暂停医保月结算) until the cumulative agreed volume is bought: {causes}"
 
 
 def withheld_reason(active: Sequence[WithholdRecorded]) -> str:

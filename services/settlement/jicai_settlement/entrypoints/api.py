@@ -11,13 +11,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller, Principal, Role
 from jicai_kit.commands import execute, query
 from jicai_kit.problems import not_found
 from jicai_settlement.adapters import repository as repo
 from jicai_settlement.adapters import tables as t
 from jicai_settlement.application import services
-from jicai_settlement.domain.institution_settlement import ReportMonthlySettlement
+from jicai_settlement.domain.institution_settlement import ReportMonthlySettlement, combined_status
 from jicai_settlement.domain.payment import AllocationIn, RecordPayment
 from jicai_settlement.entrypoints import schemas as s
 
@@ -93,13 +94,22 @@ async def get_invoice(invoice_id: str, caller: Caller, request: Request) -> dict
     "/institutions/{institution_id}/settlement-status", tags=["monthly settlements"], response_model=s.SettlementStatusOut
 )
 async def settlement_status(institution_id: str, caller: Caller, request: Request) -> s.SettlementStatusOut:
-    """Whether the institution's monthly settlement is withheld (暂缓拨付) now, why, and since when."""
+    """Whether the institution's monthly settlement is withheld (暂缓拨付) or suspended (暂停, R3) now, why, and since when.
+
+    ``status``: ``withheld``, ``suspended``, ``withheld_and_suspended`` or ``normal``.
+    """
     _may_read(caller, institution_id)
-    table = t.withholds
-    rows = await query(
-        request.app.state.runtime,
-        lambda uow: repo.list_rows(uow, table, table.c.withheld_from, table.c.decision_id, institution_id=institution_id),
-    )
+    table, st = t.withholds, t.suspensions
+
+    async def read(uow: UnitOfWork) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return (
+            await repo.list_rows(uow, table, table.c.withheld_from, table.c.decision_id, institution_id=institution_id),
+            await repo.list_rows(uow, st, st.c.suspended_from, st.c.decision_id, institution_id=institution_id),
+        )
+
+    rows, suspension_rows = await query(request.app.state.runtime, read)
+    suspensions = [s.SuspensionOut.model_validate(r) for r in suspension_rows]
+    active_suspensions = [x for x in suspensions if x.resumed_on is None]
     active = [s.WithholdOut.model_validate(r) for r in rows if r["released_on"] is None]
     history: list[s.HistoryEntry] = []
     for r in rows:
@@ -110,7 +120,8 @@ async def settlement_status(institution_id: str, caller: Caller, request: Reques
                                           withhold_decision_id=r["decision_id"], invoice_id=r["invoice_id"]))
     history.sort(key=lambda h: (h.on, h.kind == "released"))
     return s.SettlementStatusOut(
-        institution_id=institution_id, status="withheld" if active else "normal", active_withholds=active, history=history
+        institution_id=institution_id, status=combined_status(bool(active), bool(active_suspensions)), active_withholds=active,
+        history=history, active_suspensions=active_suspensions, suspensions=suspensions,
     )
 
 

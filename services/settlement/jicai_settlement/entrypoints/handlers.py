@@ -16,7 +16,7 @@ from jicai_events.rules import Conflict, RuleViolated
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_settlement.application import services
 from jicai_settlement.domain.events import InvoiceRecorded
-from jicai_settlement.domain.institution_settlement import LiftWithhold, RecordWithhold
+from jicai_settlement.domain.institution_settlement import LiftSuspension, LiftWithhold, RecordSuspension, RecordWithhold
 
 
 async def on_invoice_received(uow: UnitOfWork, envelope: Envelope, event: ie.InvoiceReceived) -> None:
@@ -43,6 +43,24 @@ async def on_settlement_released(uow: UnitOfWork, envelope: Envelope, event: ie.
         profile_id=event.profile_id, profile_version=event.profile_version, caused_by=event.caused_by,
     )
     await _refusals_are_unprocessable(services.lift_withhold(uow, cmd))
+
+
+async def on_settlement_suspended(uow: UnitOfWork, envelope: Envelope, event: ie.SettlementSuspended) -> None:
+    cmd = RecordSuspension(
+        institution_id=event.institution_id, decision_id=event.decision_id, period_end=event.period_end, ratio=event.ratio,
+        suspend_below=event.suspend_below, suspended_from=event.suspended_from, profile_id=event.profile_id,
+        profile_version=event.profile_version, caused_by=event.caused_by,
+    )
+    await _refusals_are_unprocessable(services.record_suspension(uow, cmd))
+
+
+async def on_settlement_resumed(uow: UnitOfWork, envelope: Envelope, event: ie.SettlementResumed) -> None:
+    cmd = LiftSuspension(
+        institution_id=event.institution_id, resume_decision_id=event.decision_id,
+        suspension_decision_id=event.suspension_decision_id, resumed_on=event.resumed_on, reason=event.reason,
+        profile_id=event.profile_id, profile_version=event.profile_version, caused_by=event.caused_by,
+    )
+    await _refusals_are_unprocessable(services.lift_suspension(uow, cmd))
 
 
 async def _refusals_are_unprocessable(work: Awaitable[bool]) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,7 +48,7 @@ class Recorded(BaseModel):
 
 
 class MonthlySettlementRecorded(Recorded):
-    status: Literal["issued", "withheld", "released"]
+    status: Literal["issued", "withheld", "suspended", "released"]
 
 
 class AllocationOut(BaseModel):
@@ -101,11 +102,28 @@ class HistoryEntry(BaseModel):
     invoice_id: str
 
 
+class SuspensionOut(BaseModel):
+    """暂停医保月结算 (R3): agreed volume below the suspension line at a period end."""
+
+    decision_id: str
+    period_end: date
+    ratio: Decimal = Field(description="completion of the cumulative agreed volume at the period end")
+    suspend_below: Decimal
+    suspended_from: date
+    profile_id: str
+    profile_version: int
+    resumed_on: date | None
+    resume_decision_id: str | None
+    resume_reason: str | None = Field(description="target_met | exemption")
+
+
 class SettlementStatusOut(BaseModel):
     institution_id: str
-    status: Literal["withheld", "normal"]
+    status: Literal["withheld", "suspended", "withheld_and_suspended", "normal"]
     active_withholds: list[WithholdOut]
     history: list[HistoryEntry]
+    active_suspensions: list[SuspensionOut] = Field(default_factory=list)
+    suspensions: list[SuspensionOut] = Field(default_factory=list, description="every suspension, resumed ones too")
 
 
 class MonthlySettlementOut(BaseModel):
@@ -113,8 +131,9 @@ class MonthlySettlementOut(BaseModel):
     institution_id: str
     month: str
     amount: Money
-    status: Literal["issued", "withheld", "released"]
+    status: Literal["issued", "withheld", "suspended", "released"]
     reason: str
     withheld_by: list[str]
+    suspended_by: list[str]
     released_on: date | None
     release_decision_id: str | None

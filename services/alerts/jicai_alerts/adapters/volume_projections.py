@@ -1,0 +1,101 @@
+"""Read models of the volume-completion streams (R3), folded from their domain events."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jicai_alerts.adapters import tables as t
+from jicai_alerts.domain import volume_completion as vc
+from jicai_alerts.domain import volume_events as v
+from jicai_alerts.domain.events import decode_volume
+from jicai_events.store import EventStore
+
+KIND = {
+    v.VolumeCompletionWarned: "volume_warning",
+    v.SettlementSuspended: "settlement_suspended",
+    v.SettlementResumed: "settlement_resumed",
+}
+
+
+def volume_stream(institution_id: str) -> str:
+    return f"volume-{institution_id}"
+
+
+async def apply(session: AsyncSession, event: v.VolumeEvent) -> None:
+    if isinstance(event, v.ContractTracked):
+        await session.execute(
+            insert(t.volume_contracts).values(
+                contract_id=event.contract_id, institution_id=event.institution_id, product_id=event.product_id,
+                unit_price=event.unit_price, agreed_quantity=event.agreed_quantity,
+                cycle_start=event.cycle_start, cycle_end=event.cycle_end,
+            ).on_conflict_do_nothing()
+        )
+    elif isinstance(event, v.AcceptanceCounted):
+        await session.execute(
+            insert(t.volume_acceptances).values(
+                acceptance_id=event.acceptance_id, institution_id=event.institution_id, contract_id=event.contract_id,
+                quantity=event.quantity, accepted_on=event.accepted_on,
+            ).on_conflict_do_nothing()
+        )
+    elif isinstance(event, v.PeriodEvaluated):
+        await session.execute(
+            insert(t.volume_periods).values(
+                institution_id=event.institution_id, period_end=event.period_end, ratio=event.ratio,
+                contracts=[c.model_dump(mode="json") for c in event.contracts], profile_id=event.profile_id,
+                profile_version=event.profile_version, exemption_id=event.exemption_id,
+            )
+        )
+    elif isinstance(event, v.VolumeExemptionGranted):
+        await session.execute(
+            insert(t.volume_exemptions).values(
+                exemption_id=event.exemption_id, institution_id=event.institution_id, reason=event.reason,
+                from_date=event.from_date, to_date=event.to_date, granted_by=event.granted_by,
+            )
+        )
+    elif isinstance(event, v.VolumeExemptionRevoked):
+        await session.execute(
+            update(t.volume_exemptions).where(t.volume_exemptions.c.exemption_id == event.exemption_id)
+            .values(revoked_reason=event.reason, revoked_by=event.revoked_by)
+        )
+    else:
+        await session.execute(
+            insert(t.volume_decisions).values(
+                decision_id=event.decision_id, kind=KIND[type(event)], institution_id=event.institution_id,
+                period_end=event.period_end, effective_on=_effective_on(event), ratio=event.ratio,
+                profile_id=event.profile_id, profile_version=event.profile_version, caused_by=list(event.caused_by),
+            )
+        )
+    await _refresh_institution(session, event.institution_id)
+
+
+def _effective_on(event: v.VolumeDecision) -> Any:
+    if isinstance(event, v.SettlementSuspended):
+        return event.suspended_from
+    if isinstance(event, v.SettlementResumed):
+        return event.resumed_on
+    return event.period_end
+
+
+async def _refresh_institution(session: AsyncSession, institution_id: str) -> None:
+    stored = await EventStore(session, t.event_tables).load(volume_stream(institution_id))
+    state = vc.fold(institution_id, ((decode_volume(s.event_type, s.data), s.event_id) for s in stored))
+    region = state.region
+    if region is None:
+        return
+    last = state.last_evaluation.event if state.last_evaluation else None
+    suspension = state.suspension.event if state.suspension else None
+    values: dict[str, Any] = {
+        "pooling_region_code": region,
+        "next_period_end": vc.next_period_end(state),
+        "last_period_end": last.period_end if last else None,
+        "last_ratio": last.ratio if last else None,
+        "suspension_decision_id": suspension.decision_id if suspension else None,
+        "suspended_from": suspension.suspended_from if suspension else None,
+    }
+    await session.execute(
+        insert(t.volume_institutions).values(institution_id=institution_id, **values)
+        .on_conflict_do_update(index_elements=["institution_id"], set_=values)
+    )

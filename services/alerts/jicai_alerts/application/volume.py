@@ -1,0 +1,98 @@
+"""Use cases of R3 volume completion: each loads the institution's volume stream, decides, records.
+
+Contracts and acceptances are counted as they arrive (in any order); periods are
+evaluated only when the clock (``DayClosed``) reaches their end, so the same
+events always give the same decisions.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from functools import partial
+
+from jicai_alerts.adapters import repository as repo
+from jicai_alerts.adapters.volume_projections import volume_stream
+from jicai_alerts.domain import volume_completion as vc
+from jicai_alerts.domain import volume_events as v
+from jicai_events.unit_of_work import UnitOfWork
+from jicai_policy import PolicyBook
+from jicai_policy.errors import PolicyError
+
+Decide = Callable[[vc.VolumeState], list[v.VolumeEvent]]
+MAX_STAGES = 64
+"""A long clock jump may evaluate several period ends (and resume) in one day close."""
+
+
+async def track_contract(uow: UnitOfWork, contract: v.ContractTracked, book: PolicyBook, since: date | None) -> None:
+    """``ContractSigned``: count the contract, then catch up with the clock (when R3 decides, from ``since``)."""
+    await repo.lock_clock(uow, shared=True)
+    await repo.lock_institution_volume(uow, contract.institution_id)
+    await _decide(uow, contract.institution_id, lambda s: vc.decide_on_contract(s, contract))
+    last_closed = await repo.last_closed_day(uow)
+    if last_closed is not None and since is not None:
+        day = vc.ClosedDay(last_closed.business_date, last_closed.event_id)
+        await _decide(uow, contract.institution_id, partial(_on_day_closed, day=day, book=book, since=since))
+
+
+async def count_acceptance(uow: UnitOfWork, acceptance: v.AcceptanceCounted) -> None:
+    """``DeliveryAccepted``: count the accepted quantity by its date (decisions wait for the clock)."""
+    await repo.lock_institution_volume(uow, acceptance.institution_id)
+    await _decide(uow, acceptance.institution_id, lambda s: vc.decide_on_acceptance(s, acceptance))
+
+
+async def close_day(uow: UnitOfWork, day: vc.ClosedDay, book: PolicyBook, since: date | None) -> None:
+    """Evaluate every institution with a period end from ``since`` up to ``day``, and resume met suspensions.
+
+    ``since`` is ``None`` while the deployment does not decide R3 (``JICAI_ALERTS_VOLUME_COMPLETION_FROM``).
+
+    Called by the alerts day close after the clock moved. A policy error (no profile for
+    the region, a year the calendar does not cover) blocks that institution only: it is
+    listed in ``blocked_decisions`` as ``volume-{institution}`` and retried at the next close.
+    """
+    if since is None:
+        return
+    for institution_id in await repo.institutions_due(uow, day.business_date):
+        key = volume_stream(institution_id)
+        try:
+            async with uow.session.begin_nested():
+                await repo.lock_institution_volume(uow, institution_id)
+                await _decide(uow, institution_id, partial(_on_day_closed, day=day, book=book, since=since))
+        except PolicyError as exc:
+            await repo.record_blocked(uow, key, day.business_date, f"{type(exc).__name__}: {exc}", institution_id)
+        else:
+            await repo.clear_blocked(uow, key)
+
+
+async def grant_exemption(uow: UnitOfWork, grant: v.VolumeExemptionGranted) -> None:
+    """Record the exemption; one covering the suspending period end resumes the suspension today."""
+    await repo.lock_institution_volume(uow, grant.institution_id)
+    await _decide(uow, grant.institution_id, lambda s: vc.decide_on_grant(s, grant))
+    last_closed = await repo.last_closed_day(uow)
+    today = last_closed.business_date + timedelta(days=1) if last_closed else grant.from_date
+    await _decide(uow, grant.institution_id, lambda s: vc.decide_resumption_by_exemption(s, grant.exemption_id, today))
+
+
+async def revoke_exemption(uow: UnitOfWork, revoke: v.VolumeExemptionRevoked) -> None:
+    await repo.lock_institution_volume(uow, revoke.institution_id)
+    await _decide(uow, revoke.institution_id, lambda s: vc.decide_on_revoke(s, revoke))
+
+
+def _on_day_closed(state: vc.VolumeState, day: vc.ClosedDay, book: PolicyBook, since: date) -> list[v.VolumeEvent]:
+    return vc.decide_on_day_closed(state, day, lambda region, on: book.profile_for(region, on=on), since)
+
+
+async def _decide(uow: UnitOfWork, institution_id: str, decide: Decide) -> None:
+    """Decide and record stage by stage: each stage sees the event ids of the ones before."""
+    stream_id = volume_stream(institution_id)
+    recorded, version = await repo.load_volume(uow, institution_id)
+    for _ in range(MAX_STAGES):
+        new = decide(vc.fold(institution_id, recorded))
+        if not new:
+            return
+        stored = await repo.streams.append(uow, stream_id, "volume", version, new)
+        recorded += [(event, s.event_id) for event, s in zip(new, stored, strict=True)]
+        version += len(new)
+    raise RuntimeError(f"institution {institution_id}: volume decisions did not settle after {MAX_STAGES} stages")
+
+
+

@@ -1,0 +1,207 @@
+"""R3 volume completion on real PostgreSQL: contracts and acceptances in through the real consumer
+path, decisions out through the API, the outbox and the metrics.
+
+Guizhou (贵阳市 520100), contract cycle 2026-01-01..12-31, agreed 4000 boxes: the
+cumulative target at the end of Q1 (2026-03-31) is 1000. The deployment decides R3
+from 2026-01-01 (``JICAI_ALERTS_VOLUME_COMPLETION_FROM``).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+
+from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.entrypoints.app import build_app
+from jicai_alerts.settings import Settings
+from jicai_events.catalog import ContractSigned, DeliveryAccepted
+from jicai_kit.auth import Role
+from tests.service.alerts.test_flow import Alerts
+
+
+@pytest.fixture
+def alerts(
+    service_database: Callable[[str], str], token: Callable[[str, Role], dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Alerts]:
+    monkeypatch.delenv("JICAI_POLICY_DIR", raising=False)
+    monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
+    monkeypatch.setenv("JICAI_ALERTS_VOLUME_COMPLETION_FROM", "2026-01-01")
+    policy_book.cache_clear()
+    url = service_database("alerts")
+    app = build_app(Settings(database_url=url, run_workers=False))
+    with TestClient(app) as client:
+        yield Alerts(client, app, url, token("ops", Role.OPERATOR))
+    policy_book.cache_clear()
+
+WARNED = "cn.jicai.alerts.VolumeCompletionWarned.v1"
+SUSPENDED = "cn.jicai.alerts.SettlementSuspended.v1"
+RESUMED = "cn.jicai.alerts.SettlementResumed.v1"
+GRANTED = "cn.jicai.alerts.VolumeExemptionGranted.v1"
+
+
+def contract(contract_id: str = "C1", product: str = "P1", agreed: int = 4000, price: str = "10.0000") -> ContractSigned:
+    return ContractSigned(
+        contract_id=contract_id, institution_id="H001", pooling_region_code="520100", manufacturer_id="M001",
+        distributor_id="D001", product_id=product, unit_price=Decimal(price), agreed_quantity=agreed,
+        cycle_start=date(2026, 1, 1), cycle_end=date(2026, 12, 31), signed_on=date(2025, 12, 20),
+    )
+
+
+def accepted(acceptance_id: str, quantity: int, on: date, contract_id: str = "C1", product: str = "P1") -> DeliveryAccepted:
+    return DeliveryAccepted(
+        acceptance_id=acceptance_id, external_id=f"HIS-{acceptance_id}", institution_id="H001", pooling_region_code="520100",
+        contract_id=contract_id, product_id=product, distributor_id="D001", accepted_quantity=quantity, rejected_quantity=0,
+        accepted_on=on, lot_number="L1", unit_price=Decimal("10.0000"), accepted_amount=Decimal(quantity * 10).quantize(Decimal("0.01")),
+    )
+
+
+def volume_kinds(alerts: Alerts) -> list[tuple[str, dict[str, object]]]:
+    return [(kind, data) for kind, data in alerts.outbox() if ".Volume" in kind or "Suspended" in kind or "Resumed" in kind]
+
+
+def test_75_percent_at_the_end_of_q1_is_warned(alerts: Alerts) -> None:
+    alerts.deliver(contract())
+    alerts.deliver(accepted("A1", 750, date(2026, 2, 10)))
+
+    alerts.close_days(date(2026, 3, 30), date(2026, 3, 30))
+    assert volume_kinds(alerts) == []
+    alerts.close_days(date(2026, 3, 31), date(2026, 3, 31))
+
+    [(kind, data)] = volume_kinds(alerts)
+    assert (kind, data["decision_id"], data["ratio"], data["profile_id"]) == (
+        WARNED, "volume-warning-H001-2026-03-31", "0.7500", "guizhou-2020",
+    )
+    completion = alerts.get("/institutions/H001/volume-completion")
+    assert completion["status"] == "normal"
+    [q1] = completion["periods"]
+    assert (q1["period_end"], q1["ratio"], q1["target_amount"], q1["accepted_amount"]) == ("2026-03-31", "0.7500", "10000.00", "7500.00")
+    assert [(c["contract_id"], c["target_quantity"], c["accepted_quantity"]) for c in q1["contracts"]] == [("C1", "1000.00", 750)]
+    assert [d["kind"] for d in q1["decisions"]] == ["volume_warning"]
+
+
+def test_65_percent_is_suspended_from_april_then_catching_up_resumes_it(alerts: Alerts) -> None:
+    alerts.deliver(contract())
+    alerts.deliver(accepted("A1", 650, date(2026, 3, 20)))
+
+    alerts.close_days(date(2026, 3, 31), date(2026, 3, 31))
+
+    assert [(k, d["decision_id"]) for k, d in volume_kinds(alerts)] == [
+        (WARNED, "volume-warning-H001-2026-03-31"), (SUSPENDED, "volume-suspension-H001-2026-03-31"),
+    ]
+    assert volume_kinds(alerts)[1][1]["suspended_from"] == "2026-04-01"
+    completion = alerts.get("/institutions/H001/volume-completion")
+    assert (completion["status"], completion["suspended_from"]) == ("suspended", "2026-04-01")
+    assert "jicai_suspended_institutions 1.0" in alerts.client.get("/metrics").text
+
+    alerts.deliver(accepted("A2", 350, date(2026, 4, 14)))
+    alerts.close_days(date(2026, 4, 1), date(2026, 4, 14))
+
+    kind, data = volume_kinds(alerts)[-1]
+    assert (kind, data["resumed_on"], data["suspension_decision_id"]) == (RESUMED, "2026-04-14", "volume-suspension-H001-2026-03-31")
+    assert alerts.get("/institutions/H001/volume-completion")["status"] == "normal"
+    assert "jicai_suspended_institutions 0.0" in alerts.client.get("/metrics").text
+
+
+def test_over_buying_one_product_does_not_hide_another_s_shortfall(alerts: Alerts) -> None:
+    alerts.deliver(contract("C1", "P1"))
+    alerts.deliver(contract("C2", "P2"))
+    alerts.deliver(accepted("A1", 3000, date(2026, 2, 1), "C1", "P1"))  # 300% of C1's Q1 target
+    alerts.deliver(accepted("A2", 300, date(2026, 2, 1), "C2", "P2"))  # 30% of C2's
+
+    alerts.close_days(date(2026, 3, 31), date(2026, 3, 31))
+
+    assert [(k, d["ratio"]) for k, d in volume_kinds(alerts)] == [(WARNED, "0.6500"), (SUSPENDED, "0.6500")]
+    [q1] = alerts.get("/institutions/H001/volume-completion")["periods"]
+    assert [(c["contract_id"], c["ratio"]) for c in q1["contracts"]] == [("C1", "1.0000"), ("C2", "0.3000")]
+
+
+def test_an_exemption_prevents_the_decisions_and_bad_input_is_refused(
+    alerts: Alerts, token: Callable[[str, Role], dict[str, str]]
+) -> None:
+    alerts.deliver(contract())
+    alerts.deliver(accepted("A1", 100, date(2026, 2, 1)))
+    body = {"exemption_id": "X1", "reason": "洪灾 (flood)", "from": "2026-03-01", "to": "2026-04-30"}
+
+    refused = alerts.client.post("/institutions/H001/volume-exemptions", json={**body, "to": "2026-02-01"}, headers=alerts.headers)
+    assert refused.status_code == 422 and refused.headers["content-type"].startswith("application/problem+json")
+    assert "to" in refused.text
+    missing = alerts.client.post("/institutions/H001/volume-exemptions", json={**body, "reason": ""}, headers=alerts.headers)
+    assert missing.status_code == 422 and "reason" in missing.text
+    bad_date = alerts.client.post("/institutions/H001/volume-exemptions", json={**body, "from": "2026-13-01"}, headers=alerts.headers)
+    assert bad_date.status_code == 422 and '"from"' in bad_date.text
+    hospital = token("H001", Role.INSTITUTION)
+    assert alerts.client.post("/institutions/H001/volume-exemptions", json=body, headers=hospital).status_code == 403
+    assert alerts.client.get("/institutions/H001/volume-completion", headers=token("H002", Role.INSTITUTION)).status_code == 403
+    granted = alerts.client.post("/institutions/H001/volume-exemptions", json=body, headers=alerts.headers)
+    assert granted.status_code == 201, granted.text
+
+    alerts.close_days(date(2026, 3, 31), date(2026, 3, 31))
+
+    assert [k for k, _ in volume_kinds(alerts)] == [GRANTED]
+    completion = alerts.get("/institutions/H001/volume-completion")
+    assert (completion["status"], completion["periods"][0]["exemption_id"]) == ("normal", "X1")
+
+    revoked = alerts.client.post("/institutions/H001/volume-exemptions/X1/revocation", json={"reason": "水灾已过"}, headers=alerts.headers)
+    assert revoked.status_code == 200, revoked.text
+    unknown = alerts.client.post("/institutions/H001/volume-exemptions/X9/revocation", json={"reason": "r"}, headers=alerts.headers)
+    assert unknown.status_code == 422 and "exemption_id" in unknown.text
+    alerts.close_days(date(2026, 6, 30), date(2026, 6, 30))
+    assert [k for k, _ in volume_kinds(alerts)][-2:] == [WARNED, SUSPENDED]
+
+
+def test_granting_an_exemption_during_a_suspension_resumes_it(alerts: Alerts) -> None:
+    alerts.deliver(contract())
+    alerts.close_days(date(2026, 3, 31), date(2026, 4, 9))
+    body = {"exemption_id": "X1", "reason": "疫情", "from": "2026-01-01", "to": "2026-03-31"}
+
+    assert alerts.client.post("/institutions/H001/volume-exemptions", json=body, headers=alerts.headers).status_code == 201
+
+    kind, data = volume_kinds(alerts)[-1]
+    assert (kind, data["resumed_on"], data["reason"]) == (RESUMED, "2026-04-10", "exemption")
+    assert alerts.get("/institutions/H001/volume-completion")["status"] == "normal"
+
+
+def test_duplicated_events_change_nothing(alerts: Alerts) -> None:
+    envelopes = [alerts.deliver(contract())[1], alerts.deliver(accepted("A1", 650, date(2026, 3, 20)))[1]]
+    envelopes += alerts.close_days(date(2026, 3, 31), date(2026, 3, 31))
+    envelopes.append(alerts.deliver(accepted("A2", 350, date(2026, 4, 14)))[1])
+    envelopes += alerts.close_days(date(2026, 4, 14), date(2026, 4, 14))
+    before = (alerts.get("/institutions/H001/volume-completion"), alerts.outbox())
+
+    assert {alerts.deliver(envelope)[0] for envelope in envelopes} == {"duplicate"}
+    # the same facts published again under new envelope ids
+    assert alerts.deliver(accepted("A1", 650, date(2026, 3, 20)))[0] == "handled"
+    assert alerts.deliver(contract())[0] == "handled"
+
+    assert (alerts.get("/institutions/H001/volume-completion"), alerts.outbox()) == before
+    assert [k for k, _ in volume_kinds(alerts)] == [WARNED, SUSPENDED, RESUMED]
+
+
+def test_year_end_shortfall_per_institution(alerts: Alerts) -> None:
+    alerts.deliver(contract("C1", "P1", agreed=1000))
+    alerts.deliver(contract("C2", "P2", agreed=1000, price="20.0000"))
+    alerts.deliver(accepted("A1", 1500, date(2026, 6, 1), "C1", "P1"))  # surplus does not offset C2
+    alerts.deliver(accepted("A2", 600, date(2026, 11, 1), "C2", "P2"))
+
+    [row] = alerts.get("/reports/volume-shortfall?year=2026")
+
+    assert (row["institution_id"], row["agreed_quantity"], row["accepted_quantity"], row["shortfall_quantity"]) == ("H001", 2000, 1600, 400)
+    assert (row["agreed_amount"], row["accepted_amount"], row["shortfall_amount"]) == ("30000.00", "22000.00", "8000.00")
+    assert alerts.get("/reports/volume-shortfall?year=2025") == []
+    assert alerts.client.get("/reports/volume-shortfall?year=abc", headers=alerts.headers).status_code == 422
+
+
+def test_without_a_start_date_the_deployment_takes_no_volume_decisions(alerts: Alerts, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform going live mid-cycle has not seen the earlier acceptances: R3 waits to be switched on."""
+    from jicai_alerts.adapters.policy import configure_volume_completion
+
+    configure_volume_completion(None)
+    alerts.deliver(contract())
+    alerts.close_days(date(2026, 3, 31), date(2026, 3, 31))
+
+    assert volume_kinds(alerts) == []
+    assert alerts.get("/institutions/H001/volume-completion")["periods"] == []
+    assert alerts.get("/reports/volume-shortfall?year=2026")[0]["shortfall_quantity"] == 4000
