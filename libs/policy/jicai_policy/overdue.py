@@ -49,7 +49,12 @@ def grace_end_date(warned_on: date, policy: OverduePolicy, calendar: WorkingDayC
     The warning day itself is not counted; make-up working days (调休上班)
     count, holidays and weekends do not. Paying in full by the end of this
     day avoids the withhold.
+
+    Raises ``ValueError`` when the policy has ``withhold_enabled = false``:
+    such a profile has no grace period and never withholds.
     """
+    if not policy.withhold_enabled:
+        raise ValueError(f"overdue policy ({policy.source}) has withhold_enabled = false: there is no withhold to schedule")
     return calendar.add_working_days(warned_on, policy.grace_working_days)
 
 

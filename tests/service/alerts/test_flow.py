@@ -317,3 +317,21 @@ def test_a_calendar_gap_blocks_only_its_own_invoice_and_is_retried_at_each_day_c
     alerts.deliver(DayClosed(business_date=date(LAST_YEAR, 12, 25)))
     [again] = alerts.get("/blocked-decisions")
     assert (again["first_blocked_on"], again["last_tried_on"]) == (f"{LAST_YEAR}-12-24", f"{LAST_YEAR}-12-25")
+
+
+def test_a_profile_without_withholding_warns_but_never_withholds(alerts: Alerts) -> None:
+    # Hubei 003 §四(三): 30 days from warehouse entry; the notice has no withheld settlement.
+    alerts.deliver(invoice(accepted=date(2026, 9, 1), received=date(2026, 9, 20), region="420100"))
+
+    outcome, _ = alerts.deliver(DayClosed(business_date=date(2026, 12, 31)))
+
+    assert outcome == "handled"
+    one = alerts.get("/invoices/INV-1")
+    # 09-01 + 30 days = 10-01, National Day → 10-08; the invoice date does not move it under this rule
+    assert (one["deadline"], one["profile_id"], one["status"], one["warned_on"]) == ("2026-10-08", "hubei-2019", "overdue", "2026-10-09")
+    assert [a["kind"] for a in alerts.get("/institutions/H001/alerts")] == ["overdue_warning"]
+    assert alerts.get("/blocked-decisions") == []
+
+    alerts.deliver(payment("P1", date(2027, 1, 4), INV_1="10000.00"))
+    assert alerts.get("/institutions/H001/alerts") == []
+    assert [kind for kind, _ in alerts.outbox()].count(WITHHELD) == 0

@@ -61,7 +61,7 @@ class PaymentOverdueWarned(_Decision):
     deadline: date
     warned_on: date
     outstanding_amount: Decimal
-    withhold_due_on: date
+    withhold_due_on: date | None  # None: the profile has no withheld settlement (R2 only warns)
     """Settlement is withheld from this day if the invoice is not fully paid by the day before."""
     day_closed_on: date
 

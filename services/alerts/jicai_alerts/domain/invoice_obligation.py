@@ -206,6 +206,8 @@ def next_decision_on(state: InvoiceObligation) -> date | None:
     if state.withheld_from is not None or state.resolved_on is not None:
         return None  # a release needs a payment, not a day
     due = state.warning.withhold_due_on if state.warning else state.tracked.warning_due_on
+    if due is None:
+        return None  # warned under a profile without withholding: nothing more the clock can bring
     decide_on = due - THE_DAY_BEFORE
     return decide_on if state.outstanding_as_of(decide_on) > ZERO else None
 
@@ -284,11 +286,13 @@ def decide_on_day_closed(
             deadline=state.deadline,
             warned_on=warned_on,
             outstanding_amount=outstanding,
-            withhold_due_on=withhold_date(warned_on, policy, calendar),
+            withhold_due_on=withhold_date(warned_on, policy, calendar) if policy.withhold_enabled else None,
             day_closed_on=day.business_date,
         )
         return [warning, *_settle(_evolve(warning, state, ""))]
     withheld_from = state.warning.withhold_due_on
+    if withheld_from is None:
+        return []  # this profile warns but never withholds
     decide_on = withheld_from - THE_DAY_BEFORE
     outstanding = state.outstanding_as_of(decide_on)
     if day.business_date < decide_on or outstanding == ZERO:
@@ -325,7 +329,8 @@ def _settle(state: InvoiceObligation) -> Sequence[ObligationEvent]:
                 released_on=paid_on,
             )
         ]
-    if state.resolved_on is None and paid_on <= state.warning.withhold_due_on - THE_DAY_BEFORE:
+    grace_ends = state.warning.withhold_due_on
+    if state.resolved_on is None and (grace_ends is None or paid_on <= grace_ends - THE_DAY_BEFORE):
         return [
             OverdueWarningResolved(
                 **_decision(state, f"resolution-{state.invoice_id}", causes),
