@@ -39,7 +39,7 @@ def test_ports_and_scrape_targets_match_the_services() -> None:
     host_ports = [int(compose[n]["ports"][0].split(":")[0]) for n in SERVICES]
     assert len(set(host_ports)) == len(SERVICES)
     assert all(compose[n]["ports"][0].endswith(f":{container_port}") for n in SERVICES)
-    prometheus = yaml.safe_load((REPO / compose["prometheus"]["volumes"][0].split(":")[0]).read_text())
+    prometheus = yaml.safe_load((REPO / compose["prometheus"]["volumes"][0].split(":")[0].removeprefix("./")).read_text())
     targets = prometheus["scrape_configs"][0]["static_configs"][0]["targets"]
     assert sorted(targets) == sorted(f"{n}:{container_port}" for n in SERVICES)
 
@@ -62,3 +62,19 @@ def test_every_service_reaches_kafka_and_uses_the_shared_signing_secret() -> Non
         assert "JICAI_AUTH_SECRET" in env
     entrypoints = importlib.import_module("jicai_kit.serve").SERVICES
     assert tuple(entrypoints) == SERVICES
+
+
+def test_every_metric_an_alerting_rule_names_is_defined_by_the_code() -> None:
+    compose = _compose()["services"]["prometheus"]
+    mounted = {v.split(":")[1]: REPO / v.split(":")[0].removeprefix("./") for v in compose["volumes"]}
+    prometheus = yaml.safe_load(mounted["/etc/prometheus/prometheus.yml"].read_text())
+    [rules_path] = prometheus["rule_files"]
+    rules = yaml.safe_load(mounted[rules_path].read_text())
+    named = {m for group in rules["groups"] for rule in group["rules"] for m in re.findall(r"\bjicai_[a-z_]+", rule["expr"])}
+    assert named, "the rules watch Jicai metrics"
+    defined = set()
+    for source in [*REPO.glob("libs/*/jicai_*/**/*.py"), *REPO.glob("services/*/jicai_*/**/*.py")]:
+        defined |= set(re.findall(r'(?:Counter|Gauge|Histogram)\(\s*"(jicai_[a-z_]+)"', source.read_text()))
+    defined |= {name.removesuffix("_total") for name in defined}
+    missing = {m for m in named if m not in defined and m.removesuffix("_total") not in defined}
+    assert not missing, f"rules name metrics no code defines: {missing}"
