@@ -127,3 +127,10 @@ def test_rejected_units_need_a_reason(reason: str | None) -> None:
 def test_an_acceptance_id_longer_than_an_identifier_is_rejected() -> None:
     decision = accept([], "H1", _line(external_id="X" * 62), CONTRACT)
     assert isinstance(decision, Rejected) and "64" in decision.reason
+
+
+def test_an_offline_acceptance_carries_its_channel_and_a_retry_must_repeat_it() -> None:
+    offline = _recorded(_line(channel="offline")).event
+    assert offline.channel == "offline" and _recorded(_line()).event.channel == "platform"
+    assert accept([offline], "H1", _line(channel="offline"), CONTRACT) == Duplicate("H1:RK-0001")
+    assert accept([offline], "H1", _line(), CONTRACT) == Rejected(CONFLICTING)

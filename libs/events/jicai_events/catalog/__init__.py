@@ -17,11 +17,13 @@ from jicai_events.catalog.clock import DayClosed
 from jicai_events.catalog.contracts import (
     ContractSigned,
     DistributorRegistered,
+    GenericGroupDefined,
     InstitutionRegistered,
     ManufacturerRegistered,
+    NonWinningProductListed,
     WinningProductListed,
 )
-from jicai_events.catalog.orders import DeliveryAccepted, InvoiceLine, InvoiceReceived
+from jicai_events.catalog.orders import DeliveryAccepted, InvoiceLine, InvoiceReceived, PurchaseRecorded
 from jicai_events.catalog.settlement import (
     MonthlySettlementReported,
     PaymentAllocation,
@@ -33,15 +35,18 @@ __all__ = [
     "DayClosed",
     "DeliveryAccepted",
     "DistributorRegistered",
+    "GenericGroupDefined",
     "InstitutionRegistered",
     "InvoiceLine",
     "InvoiceReceived",
     "ManufacturerRegistered",
     "MonthlySettlementReported",
+    "NonWinningProductListed",
     "PaymentAllocation",
     "PaymentDeadlineSet",
     "PaymentOverdueWarned",
     "PaymentRecorded",
+    "PurchaseRecorded",
     "SettlementReleased",
     "SettlementResumed",
     "SettlementSuspended",

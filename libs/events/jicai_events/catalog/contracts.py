@@ -2,11 +2,26 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, PlainSerializer
 
 from jicai_events.base import IntegrationEvent, integration_event
 from jicai_events.types import Identifier, Quantity, UnitPrice
+
+
+def _four_places(value: Decimal) -> Decimal:
+    if not value.is_finite() or value != value.quantize(Decimal("0.0001")):
+        raise ValueError("must be a finite number with at most 4 decimal places")
+    return value.quantize(Decimal("0.0001"))
+
+
+BaseUnitsPerTradingUnit = Annotated[
+    Decimal, Field(gt=0, max_digits=10), AfterValidator(_four_places),
+    PlainSerializer(lambda v: str(v), return_type=str, when_used="json"),
+]
+"""How many of the generic group's base units one trading unit holds (a box "20mg*7片" holds 7 片)."""
 
 
 class _ContractsEvent(IntegrationEvent):
@@ -61,6 +76,43 @@ class WinningProductListed(_ContractsEvent):
     manufacturer_id: Identifier
     winning_unit_price: UnitPrice
     trading_unit: str = Field(min_length=1, max_length=20, description="e.g. 盒")
+    generic_group_id: Identifier | None = Field(None, description="the generic group (同通用名/评审组) the product belongs to")
+    base_units_per_trading_unit: BaseUnitsPerTradingUnit | None = Field(
+        None, description="base units of the group in one trading unit; given with generic_group_id"
+    )
+
+    def partition_key(self) -> str:
+        return self.product_id
+
+
+@integration_event
+class GenericGroupDefined(_ContractsEvent):
+    """A generic group (同通用名 / 评审组): products that substitute for each other, compared in one base unit."""
+
+    event_name = "GenericGroupDefined"
+    group_id: Identifier
+    batch_id: Identifier
+    generic_name: str = Field(min_length=1, max_length=200)
+    dosage_form: str = Field(min_length=1, max_length=100)
+    base_unit: str = Field(min_length=1, max_length=20, description="the unit quantities compare in, e.g. 片, 支")
+
+    def partition_key(self) -> str:
+        return self.group_id
+
+
+@integration_event
+class NonWinningProductListed(_ContractsEvent):
+    """A non-winning product (非中选药品) of a generic group: may be bought beyond the agreed volume (R4)."""
+
+    event_name = "NonWinningProductListed"
+    product_id: Identifier
+    generic_group_id: Identifier
+    generic_name: str = Field(min_length=1, max_length=200)
+    dosage_form: str = Field(min_length=1, max_length=100)
+    specification: str = Field(min_length=1, max_length=200)
+    manufacturer_name: str = Field(min_length=1, max_length=200)
+    base_units_per_trading_unit: BaseUnitsPerTradingUnit
+    reference_unit_price: UnitPrice | None = Field(None, description="挂网 reference price per trading unit, if known")
 
     def partition_key(self) -> str:
         return self.product_id

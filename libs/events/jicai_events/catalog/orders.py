@@ -2,11 +2,29 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 from jicai_events.base import IntegrationEvent, integration_event
 from jicai_events.types import Identifier, Money, Quantity, UnitPrice
+
+Channel = Literal["platform", "offline"]
+"""Where a purchase was made: on the platform, or outside it (线下采购, a KPI violation)."""
+
+
+def _four_places(value: Decimal) -> Decimal:
+    if not value.is_finite() or value != value.quantize(Decimal("0.0001")):
+        raise ValueError("must be a finite number with at most 4 decimal places")
+    return value.quantize(Decimal("0.0001"))
+
+
+BaseUnits = Annotated[
+    Decimal, Field(ge=0, max_digits=24), AfterValidator(_four_places),
+    PlainSerializer(lambda v: str(v), return_type=str, when_used="json"),
+]
+"""A quantity in a generic group's base unit (e.g. 片), up to 4 decimal places."""
 
 
 class _OrdersEvent(IntegrationEvent):
@@ -32,6 +50,7 @@ class DeliveryAccepted(_OrdersEvent):
     lot_number: str
     unit_price: UnitPrice
     accepted_amount: Money
+    channel: Channel = Field("platform", description="platform, or offline (线下采购) when bought outside the platform")
 
     def subject(self) -> str:
         return self.acceptance_id
@@ -67,3 +86,26 @@ class InvoiceReceived(_OrdersEvent):
 
     def subject(self) -> str:
         return self.invoice_id
+
+
+@integration_event
+class PurchaseRecorded(_OrdersEvent):
+    """A purchase that is not an acceptance against a VBP contract: a non-winning product, or bought offline (线下采购)."""
+
+    event_name = "PurchaseRecorded"
+    purchase_id: Identifier
+    external_id: str = Field(description="the HIS line id, unique per institution")
+    institution_id: Identifier
+    pooling_region_code: str | None = Field(None, pattern=r"^\d{6}$", description="统筹区 of the institution, from its contracts")
+    product_id: Identifier
+    generic_group_id: Identifier
+    winning: bool = Field(description="whether the product is a winning product (中选) of its group")
+    channel: Channel
+    quantity: Quantity = Field(description="in the product's trading units")
+    base_units: BaseUnits = Field(description="quantity × the product's base units per trading unit")
+    unit_price: UnitPrice
+    amount: Money = Field(description="quantity × unit_price, rounded to the fen half up")
+    purchased_on: date
+
+    def subject(self) -> str:
+        return self.purchase_id

@@ -39,6 +39,16 @@ def _(event: e.WinningProductListed) -> IntegrationEvent:
 
 
 @translate.register
+def _(event: e.GenericGroupDefined) -> IntegrationEvent:
+    return ie.GenericGroupDefined(**event.model_dump())
+
+
+@translate.register
+def _(event: e.NonWinningProductListed) -> IntegrationEvent:
+    return ie.NonWinningProductListed(**event.model_dump())
+
+
+@translate.register
 def _(event: e.ContractSigned) -> IntegrationEvent:
     return ie.ContractSigned(**event.model_dump())
 

@@ -44,6 +44,16 @@ async def _(event: e.WinningProductListed, session: AsyncSession) -> None:
 
 
 @project.register
+async def _(event: e.GenericGroupDefined, session: AsyncSession) -> None:
+    await session.execute(insert(t.generic_groups).values(**event.model_dump()))
+
+
+@project.register
+async def _(event: e.NonWinningProductListed, session: AsyncSession) -> None:
+    await session.execute(insert(t.non_winning_products).values(**event.model_dump()))
+
+
+@project.register
 async def _(event: e.ContractSigned, session: AsyncSession) -> None:
     await session.execute(insert(t.contracts).values(**event.model_dump()))
 

@@ -34,6 +34,29 @@ products = Table(
     Column("manufacturer_id", String(64), nullable=False),
     Column("winning_unit_price", Numeric(14, 4), nullable=False),
     Column("trading_unit", String(20), nullable=False),
+    Column("generic_group_id", String(64), index=True),
+    Column("base_units_per_trading_unit", Numeric(10, 4)),
+)
+generic_groups = Table(
+    "generic_groups",
+    metadata,
+    Column("group_id", String(64), primary_key=True),
+    Column("batch_id", String(64), nullable=False, index=True),
+    Column("generic_name", String(200), nullable=False),
+    Column("dosage_form", String(100), nullable=False),
+    Column("base_unit", String(20), nullable=False),
+)
+non_winning_products = Table(
+    "non_winning_products",
+    metadata,
+    Column("product_id", String(64), primary_key=True),
+    Column("generic_group_id", String(64), nullable=False, index=True),
+    Column("generic_name", String(200), nullable=False),
+    Column("dosage_form", String(100), nullable=False),
+    Column("specification", String(200), nullable=False),
+    Column("manufacturer_name", String(200), nullable=False),
+    Column("base_units_per_trading_unit", Numeric(10, 4), nullable=False),
+    Column("reference_unit_price", Numeric(14, 4)),
 )
 contracts = Table(
     "contracts",
@@ -66,4 +89,4 @@ allocations = Table(
     Column("lines", JSONB, nullable=False),
 )
 
-READ_MODELS = (institutions, manufacturers, distributors, products, contracts, allocations)
+READ_MODELS = (institutions, manufacturers, distributors, products, contracts, allocations, generic_groups, non_winning_products)

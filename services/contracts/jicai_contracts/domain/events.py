@@ -39,6 +39,29 @@ class WinningProductListed(DomainEvent):
     manufacturer_id: str
     winning_unit_price: Decimal
     trading_unit: str
+    generic_group_id: str | None = None
+    base_units_per_trading_unit: Decimal | None = None
+
+
+class GenericGroupDefined(DomainEvent):
+    name = "GenericGroupDefined"
+    group_id: str
+    batch_id: str
+    generic_name: str
+    dosage_form: str
+    base_unit: str
+
+
+class NonWinningProductListed(DomainEvent):
+    name = "NonWinningProductListed"
+    product_id: str
+    generic_group_id: str
+    generic_name: str
+    dosage_form: str
+    specification: str
+    manufacturer_name: str
+    base_units_per_trading_unit: Decimal
+    reference_unit_price: Decimal | None = None
 
 
 class ContractSigned(DomainEvent):
@@ -86,10 +109,10 @@ class VolumeAllocationApproved(DomainEvent):
 
 ContractsEvent = (
     InstitutionRegistered | ManufacturerRegistered | DistributorRegistered | WinningProductListed | ContractSigned
-    | VolumeAllocationDrafted | VolumeAllocationApproved
+    | VolumeAllocationDrafted | VolumeAllocationApproved | GenericGroupDefined | NonWinningProductListed
 )
 
 codec: EventCodec[ContractsEvent] = EventCodec(  # type: ignore[arg-type]
     InstitutionRegistered, ManufacturerRegistered, DistributorRegistered, WinningProductListed, ContractSigned,
-    VolumeAllocationDrafted, VolumeAllocationApproved,
+    VolumeAllocationDrafted, VolumeAllocationApproved, GenericGroupDefined, NonWinningProductListed,
 )

@@ -67,6 +67,26 @@ async def list_winning_product(body: s.WinningProductIn, caller: Caller, request
     return s.Recorded(id=body.product_id, created=created)
 
 
+@router.post("/generic-groups", tags=["products"], status_code=201, response_model=s.Recorded)
+async def define_generic_group(body: s.GenericGroupIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Define a generic group (同通用名 / 评审组) of a batch and the base unit its quantities compare in."""
+    caller.require(Role.OPERATOR)
+    event = e.GenericGroupDefined(**body.model_dump())
+    created = await execute(request.app.state.runtime, lambda uow: services.define_generic_group(uow, event))
+    _created(response, created)
+    return s.Recorded(id=body.group_id, created=created)
+
+
+@router.post("/non-winning-products", tags=["products"], status_code=201, response_model=s.Recorded)
+async def list_non_winning_product(body: s.NonWinningProductIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """List a non-winning product (非中选药品) of a generic group, with its conversion to the group's base unit."""
+    caller.require(Role.OPERATOR)
+    event = e.NonWinningProductListed(**body.model_dump())
+    created = await execute(request.app.state.runtime, lambda uow: services.list_non_winning_product(uow, event))
+    _created(response, created)
+    return s.Recorded(id=body.product_id, created=created)
+
+
 @router.post("/contracts", tags=["contracts"], status_code=201, response_model=s.Recorded)
 async def sign_contract(body: s.ContractIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
     """Sign a volume contract (带量购销合同) at the winning price with an agreed volume (约定采购量)."""
@@ -99,6 +119,8 @@ for path, table, what, tag in (
     ("/manufacturers/{key}", t.manufacturers, "manufacturer", "parties"),
     ("/distributors/{key}", t.distributors, "distributor", "parties"),
     ("/winning-products/{key}", t.products, "winning product", "products"),
+    ("/generic-groups/{key}", t.generic_groups, "generic group", "products"),
+    ("/non-winning-products/{key}", t.non_winning_products, "non-winning product", "products"),
     ("/contracts/{key}", t.contracts, "contract", "contracts"),
 ):
     router.add_api_route(path, _reader(table, what), methods=["GET"], tags=[tag], summary=f"One {what}")
@@ -110,6 +132,20 @@ async def list_contracts(caller: Caller, request: Request, institution_id: str |
     if caller.role not in SEES_ALL:
         filters[f"{caller.role.value}_id"] = caller.party_id
     rows = await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, t.contracts, **filters))
+    return [_jsonable(r) for r in rows]
+
+
+@router.get("/generic-groups", tags=["products"], summary="Generic groups, optionally of one batch")
+async def list_generic_groups(caller: Caller, request: Request, batch_id: str | None = None) -> list[dict[str, Any]]:
+    filters = {"batch_id": batch_id} if batch_id else {}
+    rows = await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, t.generic_groups, **filters))
+    return [_jsonable(r) for r in rows]
+
+
+@router.get("/non-winning-products", tags=["products"], summary="Non-winning products, optionally of one generic group")
+async def list_non_winning_products(caller: Caller, request: Request, generic_group_id: str | None = None) -> list[dict[str, Any]]:
+    filters = {"generic_group_id": generic_group_id} if generic_group_id else {}
+    rows = await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, t.non_winning_products, **filters))
     return [_jsonable(r) for r in rows]
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from jicai_events.catalog.contracts import BaseUnitsPerTradingUnit
 from jicai_events.types import Identifier, Quantity, UnitPrice
 
 REGION_CODE = Field(pattern=r"^\d{6}$", description="6-digit administrative division code")
@@ -41,6 +42,33 @@ class WinningProductIn(Strict):
     manufacturer_id: Identifier
     winning_unit_price: UnitPrice
     trading_unit: str = Field(min_length=1, max_length=20)
+    generic_group_id: Identifier | None = Field(None, description="the generic group (同通用名/评审组); the group must be defined")
+    base_units_per_trading_unit: BaseUnitsPerTradingUnit | None = Field(
+        None, description="base units of the group in one trading unit (a box of 20mg*7片 holds 7 片); required with generic_group_id"
+    )
+
+
+class GenericGroupIn(Strict):
+    """同通用名 / 评审组: winning and non-winning products that substitute for each other."""
+
+    group_id: Identifier
+    batch_id: Identifier
+    generic_name: str = Field(min_length=1, max_length=200)
+    dosage_form: str = Field(min_length=1, max_length=100)
+    base_unit: str = Field(min_length=1, max_length=20, description="the unit quantities compare in, e.g. 片, 支")
+
+
+class NonWinningProductIn(Strict):
+    """非中选药品 of a generic group: may be bought beyond the agreed volume, within limits (R4)."""
+
+    product_id: Identifier
+    generic_group_id: Identifier
+    generic_name: str = Field(min_length=1, max_length=200)
+    dosage_form: str = Field(min_length=1, max_length=100)
+    specification: str = Field(min_length=1, max_length=200)
+    manufacturer_name: str = Field(min_length=1, max_length=200)
+    base_units_per_trading_unit: BaseUnitsPerTradingUnit
+    reference_unit_price: UnitPrice | None = None
 
 
 class ContractIn(Strict):

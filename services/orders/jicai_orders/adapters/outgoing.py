@@ -19,6 +19,21 @@ def _(event: e.ContractRecorded) -> IntegrationEvent | None:
 
 
 @translate.register
+def _(event: e.GenericGroupRecorded) -> IntegrationEvent | None:
+    return None  # the contracts service owns this fact
+
+
+@translate.register
+def _(event: e.ProductRecorded) -> IntegrationEvent | None:
+    return None  # the contracts service owns this fact
+
+
+@translate.register
+def _(event: e.PurchaseRecorded) -> IntegrationEvent:
+    return ie.PurchaseRecorded(**event.model_dump())
+
+
+@translate.register
 def _(event: e.AcceptanceRecorded) -> IntegrationEvent:
     return ie.DeliveryAccepted(**event.model_dump(exclude={"manufacturer_id"}))
 

@@ -43,5 +43,24 @@ async def _(event: e.InvoiceRecorded, session: AsyncSession) -> None:
         )
 
 
+@project.register
+async def _(event: e.GenericGroupRecorded, session: AsyncSession) -> None:
+    values = event.model_dump()
+    stmt = insert(t.generic_groups).values(**values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=[t.generic_groups.c.group_id], set_=values))
+
+
+@project.register
+async def _(event: e.ProductRecorded, session: AsyncSession) -> None:
+    values = event.model_dump()
+    stmt = insert(t.products).values(**values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=[t.products.c.product_id], set_=values))
+
+
+@project.register
+async def _(event: e.PurchaseRecorded, session: AsyncSession) -> None:
+    await session.execute(insert(t.purchases).values(**event.model_dump()))
+
+
 async def apply(session: AsyncSession, event: e.OrdersEvent) -> None:
     await project(event, session)

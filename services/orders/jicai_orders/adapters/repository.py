@@ -14,6 +14,7 @@ from jicai_orders.adapters.projections import apply
 from jicai_orders.domain.contract import ContractView
 from jicai_orders.domain.events import OrdersEvent, codec
 from jicai_orders.domain.invoice import AcceptanceView
+from jicai_orders.domain.reference import ProductView
 
 streams: StreamWriter[OrdersEvent] = StreamWriter(codec, apply, translate)
 
@@ -40,6 +41,26 @@ async def contract_views(uow: UnitOfWork, contract_ids: Iterable[str]) -> dict[s
         return {}
     rows = await uow.session.execute(select(t.contracts).where(t.contracts.c.contract_id.in_(ids)))
     return {r["contract_id"]: ContractView(**r) for r in rows.mappings()}
+
+
+async def product_views(uow: UnitOfWork, product_ids: Iterable[str]) -> dict[str, ProductView]:
+    ids = sorted(set(product_ids))
+    if not ids:
+        return {}
+    p = t.products
+    rows = await uow.session.execute(
+        select(p.c.product_id, p.c.winning, p.c.generic_group_id, p.c.base_units_per_trading_unit).where(p.c.product_id.in_(ids))
+    )
+    return {r["product_id"]: ProductView(**r) for r in rows.mappings()}
+
+
+async def pooling_region_of(uow: UnitOfWork, institution_id: str) -> str | None:
+    """The pooling region of the institution's contracts known to orders (the first by contract id), if any."""
+    c = t.contracts
+    row = await uow.session.execute(
+        select(c.c.pooling_region_code).where(c.c.institution_id == institution_id).order_by(c.c.contract_id).limit(1)
+    )
+    return row.scalar_one_or_none()
 
 
 async def acceptance_views_for_update(uow: UnitOfWork, acceptance_ids: Iterable[str]) -> dict[str, AcceptanceView]:
@@ -92,5 +113,6 @@ async def invoice_with_lines(uow: UnitOfWork, invoice_id: str) -> dict[str, Any]
 
 
 __all__ = [
-    "acceptance_views_for_update", "contract_views", "find", "invoice_with_lines", "list_rows", "load_streams", "streams", "t",
+    "acceptance_views_for_update", "contract_views", "find", "invoice_with_lines", "list_rows", "load_streams", "pooling_region_of",
+    "product_views", "streams", "t",
 ]

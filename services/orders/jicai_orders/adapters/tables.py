@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -55,6 +56,7 @@ acceptances = Table(
     Column("unit_price", Numeric(14, 4), nullable=False),
     Column("accepted_amount", Numeric(16, 2), nullable=False),
     Column("invoiced_quantity", BigInteger, nullable=False, server_default=text("0")),
+    Column("channel", String(10), nullable=False, server_default=text("'platform'"), comment="platform | offline"),
     UniqueConstraint("institution_id", "external_id", name="uq_acceptances_institution_external"),
     # Last line of defence; the invoice use case locks the rows and refuses first.
     CheckConstraint("invoiced_quantity BETWEEN 0 AND accepted_quantity", name="ck_acceptances_invoiced_within_accepted"),
@@ -86,4 +88,43 @@ invoice_lines = Table(
     PrimaryKeyConstraint("invoice_id", "line_no", name="pk_invoice_lines"),
 )
 
-READ_MODELS = (contracts, acceptances, invoices, invoice_lines)
+generic_groups = Table(
+    "generic_groups",
+    metadata,
+    Column("group_id", String(64), primary_key=True),
+    Column("batch_id", String(64), nullable=False),
+    Column("generic_name", String(200), nullable=False),
+    Column("dosage_form", String(100), nullable=False),
+    Column("base_unit", String(20), nullable=False),
+)
+products = Table(
+    "products",
+    metadata,
+    Column("product_id", String(64), primary_key=True),
+    Column("winning", Boolean, nullable=False),
+    Column("generic_group_id", String(64), index=True),
+    Column("base_units_per_trading_unit", Numeric(10, 4)),
+    Column("generic_name", String(200), nullable=False),
+    Column("dosage_form", String(100), nullable=False),
+    Column("specification", String(200), nullable=False),
+)
+purchases = Table(
+    "purchases",
+    metadata,
+    Column("purchase_id", String(64), primary_key=True),
+    Column("external_id", String(64), nullable=False),
+    Column("institution_id", String(64), nullable=False),
+    Column("pooling_region_code", String(6), nullable=False),
+    Column("product_id", String(64), nullable=False),
+    Column("generic_group_id", String(64), nullable=False),
+    Column("winning", Boolean, nullable=False),
+    Column("channel", String(10), nullable=False, comment="platform | offline"),
+    Column("quantity", BigInteger, nullable=False),
+    Column("base_units", Numeric(24, 4), nullable=False),
+    Column("unit_price", Numeric(14, 4), nullable=False),
+    Column("amount", Numeric(16, 2), nullable=False),
+    Column("purchased_on", Date, nullable=False),
+    UniqueConstraint("institution_id", "external_id", name="uq_purchases_institution_external"),
+)
+
+READ_MODELS = (contracts, acceptances, invoices, invoice_lines, generic_groups, products, purchases)

@@ -8,8 +8,15 @@ from collections.abc import Sequence
 
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_orders.adapters import repository as repo
-from jicai_orders.domain import acceptance, contract, invoice
-from jicai_orders.domain.events import AcceptanceRecorded, ContractRecorded, InvoiceRecorded
+from jicai_orders.domain import acceptance, contract, invoice, purchase, reference
+from jicai_orders.domain.events import (
+    AcceptanceRecorded,
+    ContractRecorded,
+    GenericGroupRecorded,
+    InvoiceRecorded,
+    ProductRecorded,
+    PurchaseRecorded,
+)
 
 
 def contract_stream(contract_id: str) -> str:
@@ -31,6 +38,56 @@ async def record_contract(uow: UnitOfWork, told: ContractRecorded) -> bool:
     new = contract.record([e for e in history if isinstance(e, ContractRecorded)], told)
     await repo.streams.append(uow, stream_id, "contract", version, new)
     return bool(new)
+
+
+def purchase_stream(institution_id: str, external_id: str) -> str:
+    return f"purchase-{institution_id}-{external_id}"
+
+
+async def record_generic_group(uow: UnitOfWork, told: GenericGroupRecorded) -> bool:
+    """Remember a generic group; False when it was known already."""
+    stream_id = f"generic-group-{told.group_id}"
+    history, version = await repo.streams.load(uow, stream_id)
+    new = reference.record([e for e in history if isinstance(e, GenericGroupRecorded)], told)
+    await repo.streams.append(uow, stream_id, "generic_group", version, new)
+    return bool(new)
+
+
+async def record_product(uow: UnitOfWork, told: ProductRecorded) -> bool:
+    """Remember a product's group, conversion factor and whether it won; False when known already."""
+    stream_id = f"product-{told.product_id}"
+    history, version = await repo.streams.load(uow, stream_id)
+    new = reference.record([e for e in history if isinstance(e, ProductRecorded)], told)
+    await repo.streams.append(uow, stream_id, "product", version, new)
+    return bool(new)
+
+
+async def push_purchases(uow: UnitOfWork, institution_id: str, lines: Sequence[purchase.PurchaseLine]) -> list[purchase.Decision]:
+    """Decide every line of a HIS purchase report and record the accepted ones, all in this unit of work.
+
+    Like ``push_acceptances``: each line its own stream at version 1, appended
+    in stream order; a concurrent identical report loses the race and its
+    retry finds the line recorded (counted once).
+    """
+    stream_ids = [purchase_stream(institution_id, line.external_id) for line in lines]
+    histories = await repo.load_streams(uow, stream_ids)
+    products = await repo.product_views(uow, (line.product_id for line in lines))
+    region = await repo.pooling_region_of(uow, institution_id)
+    decisions = [
+        purchase.record(
+            [e for e in histories.get(stream_id, []) if isinstance(e, PurchaseRecorded)],
+            institution_id,
+            line,
+            products.get(line.product_id),
+            region,
+        )
+        for stream_id, line in zip(stream_ids, lines, strict=True)
+    ]
+    for i in sorted(range(len(lines)), key=stream_ids.__getitem__):
+        decision = decisions[i]
+        if isinstance(decision, purchase.Recorded):
+            await repo.streams.append(uow, stream_ids[i], "purchase", 0, [decision.event])
+    return decisions
 
 
 async def push_acceptances(

@@ -37,6 +37,8 @@ class AcceptanceLine:
     rejection_reason: str | None
     accepted_on: date
     lot_number: str
+    channel: str = "platform"
+    """platform, or offline (线下采购): bought outside the platform, a KPI violation (R7)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ def accept(
             lot_number=line.lot_number,
             unit_price=contract.unit_price,
             accepted_amount=amount,
+            channel=line.channel,
         )
     )
 
@@ -127,4 +130,5 @@ def reported(recorded: AcceptanceRecorded) -> AcceptanceLine:
         rejection_reason=recorded.rejection_reason,
         accepted_on=recorded.accepted_on,
         lot_number=recorded.lot_number,
+        channel=recorded.channel,
     )

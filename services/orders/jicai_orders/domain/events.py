@@ -44,6 +44,50 @@ class AcceptanceRecorded(DomainEvent):
     lot_number: str
     unit_price: Decimal
     accepted_amount: Decimal
+    channel: str = "platform"
+
+
+class GenericGroupRecorded(DomainEvent):
+    """A generic group (同通用名 / 评审组) as the contracts service told us (our local copy)."""
+
+    name = "GenericGroupRecorded"
+    group_id: str
+    batch_id: str
+    generic_name: str
+    dosage_form: str
+    base_unit: str
+
+
+class ProductRecorded(DomainEvent):
+    """A winning or non-winning product as the contracts service told us: its group and conversion to base units."""
+
+    name = "ProductRecorded"
+    product_id: str
+    winning: bool
+    generic_group_id: str | None
+    base_units_per_trading_unit: Decimal | None
+    generic_name: str
+    dosage_form: str
+    specification: str
+
+
+class PurchaseRecorded(DomainEvent):
+    """An institution's HIS reported a purchase that is not an acceptance against a VBP contract."""
+
+    name = "PurchaseRecorded"
+    purchase_id: str
+    external_id: str
+    institution_id: str
+    pooling_region_code: str
+    product_id: str
+    generic_group_id: str
+    winning: bool
+    channel: str
+    quantity: int
+    base_units: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    purchased_on: date
 
 
 class InvoicedLine(BaseModel):
@@ -74,6 +118,8 @@ class InvoiceRecorded(DomainEvent):
     latest_acceptance_on: date
 
 
-OrdersEvent = ContractRecorded | AcceptanceRecorded | InvoiceRecorded
+OrdersEvent = ContractRecorded | AcceptanceRecorded | InvoiceRecorded | GenericGroupRecorded | ProductRecorded | PurchaseRecorded
 
-codec: EventCodec[OrdersEvent] = EventCodec(ContractRecorded, AcceptanceRecorded, InvoiceRecorded)  # type: ignore[arg-type]
+codec: EventCodec[OrdersEvent] = EventCodec(  # type: ignore[arg-type]
+    ContractRecorded, AcceptanceRecorded, InvoiceRecorded, GenericGroupRecorded, ProductRecorded, PurchaseRecorded,
+)

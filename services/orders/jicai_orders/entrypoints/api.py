@@ -18,6 +18,7 @@ from jicai_kit.problems import Problem, forbidden, not_found
 from jicai_orders.adapters import repository as repo
 from jicai_orders.adapters import tables as t
 from jicai_orders.application import services
+from jicai_orders.domain import purchase
 from jicai_orders.domain.acceptance import MAX_ID_LENGTH, AcceptanceLine, Accepted, Decision, Duplicate, acceptance_id
 from jicai_orders.domain.invoice import AmountMismatch, InvoiceLine, ReceiveInvoice
 from jicai_orders.entrypoints import schemas as s
@@ -63,21 +64,26 @@ async def push_acceptances(
     )
 
 
-def _lines(institution_id: str, body: s.AcceptanceBatchIn) -> list[AcceptanceLine]:
+def _check_external_ids(institution_id: str, external_ids: list[str]) -> None:
+    """422 for external ids repeated within one push or too long to make a platform id."""
     errors: list[dict[str, str]] = []
     first: dict[str, int] = {}
-    for i, line in enumerate(body.lines):
+    for i, external_id in enumerate(external_ids):
         field = f"lines[{i}].external_id"
-        if line.external_id in first:
-            reason = f"repeats lines[{first[line.external_id]}].external_id; external ids are unique"
+        if external_id in first:
+            reason = f"repeats lines[{first[external_id]}].external_id; external ids are unique"
             errors.append({"field": field, "reason": reason})
-        first.setdefault(line.external_id, i)
-        if len(acceptance_id(institution_id, line.external_id)) > MAX_ID_LENGTH:
+        first.setdefault(external_id, i)
+        if len(acceptance_id(institution_id, external_id)) > MAX_ID_LENGTH:
             reason = f"too long: institution_id:external_id must fit in {MAX_ID_LENGTH} characters"
             errors.append({"field": field, "reason": reason})
     if errors:
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
         raise Problem(422, "invalid-field", "Invalid request", detail, errors=errors)
+
+
+def _lines(institution_id: str, body: s.AcceptanceBatchIn) -> list[AcceptanceLine]:
+    _check_external_ids(institution_id, [line.external_id for line in body.lines])
     return [
         AcceptanceLine(
             external_id=line.external_id,
@@ -87,6 +93,7 @@ def _lines(institution_id: str, body: s.AcceptanceBatchIn) -> list[AcceptanceLin
             rejection_reason=line.rejection_reason,
             accepted_on=line.accepted_on,
             lot_number=line.lot_number,
+            channel=line.channel,
         )
         for line in body.lines
     ]
@@ -98,6 +105,56 @@ def _result(line: AcceptanceLine, decision: Decision) -> s.LineResult:
     if isinstance(decision, Duplicate):
         return s.LineResult(external_id=line.external_id, status="duplicate", acceptance_id=decision.acceptance_id)
     return s.LineResult(external_id=line.external_id, status="rejected", reason=decision.reason)
+
+
+def _reporting_for(institution_id: InstitutionId, caller: Caller) -> str:
+    """Only the institution itself (its HIS) or an operator may report its purchases."""
+    caller.require(Role.INSTITUTION, Role.OPERATOR)
+    caller.require_party(institution_id, f"the purchases of institution {institution_id}")
+    return institution_id
+
+
+@router.post(
+    "/institutions/{institution_id}/purchases:batch",
+    tags=["purchases"],
+    response_model=s.PurchaseBatchResult,
+    response_model_exclude_none=True,
+)
+async def push_purchases(
+    institution_id: Annotated[str, Depends(_reporting_for)], body: s.PurchaseBatchIn, request: Request
+) -> s.PurchaseBatchResult:
+    """Record a HIS report of purchases that are not acceptances against a VBP contract, 1..1000 lines.
+
+    Non-winning products (非中选) of a generic group, bought on the platform or
+    offline, and winning products bought offline (线下采购). Each line is
+    converted to its group's base unit and decided on its own: ``accepted``,
+    ``duplicate`` (a retry counts once) or ``rejected`` with the reason.
+    Input the schema refuses rejects the whole report with 422 and records nothing.
+    """
+    _check_external_ids(institution_id, [line.external_id for line in body.lines])
+    lines = [
+        purchase.PurchaseLine(
+            external_id=line.external_id, product_id=line.product_id, quantity=line.quantity,
+            unit_price=line.unit_price, purchased_on=line.purchased_on, channel=line.channel,
+        )
+        for line in body.lines
+    ]
+    decisions = await execute(request.app.state.runtime, lambda uow: services.push_purchases(uow, institution_id, lines))
+    results = [_purchase_result(line, decision) for line, decision in zip(lines, decisions, strict=True)]
+    return s.PurchaseBatchResult(
+        results=results,
+        accepted=sum(r.status == "accepted" for r in results),
+        duplicates=sum(r.status == "duplicate" for r in results),
+        rejected=sum(r.status == "rejected" for r in results),
+    )
+
+
+def _purchase_result(line: purchase.PurchaseLine, decision: purchase.Decision) -> s.PurchaseLineResult:
+    if isinstance(decision, purchase.Recorded):
+        return s.PurchaseLineResult(external_id=line.external_id, status="accepted", purchase_id=decision.event.purchase_id)
+    if isinstance(decision, purchase.Duplicate):
+        return s.PurchaseLineResult(external_id=line.external_id, status="duplicate", purchase_id=decision.purchase_id)
+    return s.PurchaseLineResult(external_id=line.external_id, status="rejected", reason=decision.reason)
 
 
 @router.post("/invoices", tags=["invoices"], status_code=201, response_model=s.Recorded)
@@ -178,6 +235,26 @@ async def list_acceptances(
         request.app.state.runtime,
         lambda uow: repo.list_rows(
             uow, t.acceptances, order_by=("accepted_on", "acceptance_id"), limit=limit, offset=offset,
+            institution_id=institution_id, **filters,
+        ),
+    )
+
+
+@router.get("/institutions/{institution_id}/purchases", tags=["purchases"], response_model=list[s.Purchase])
+async def list_purchases(
+    institution_id: InstitutionId, caller: Caller, request: Request, channel: s.Channel | None = None,
+    generic_group_id: str | None = None, limit: Limit = 500, offset: Offset = 0,
+) -> list[dict[str, Any]]:
+    """An institution's non-contract purchases (non-winning, offline) by purchase date; the institution itself, operators and the fund."""
+    filters = _visible_to(caller, institution_id, owners=())
+    if channel:
+        filters["channel"] = channel
+    if generic_group_id:
+        filters["generic_group_id"] = generic_group_id
+    return await query(
+        request.app.state.runtime,
+        lambda uow: repo.list_rows(
+            uow, t.purchases, order_by=("purchased_on", "purchase_id"), limit=limit, offset=offset,
             institution_id=institution_id, **filters,
         ),
     )

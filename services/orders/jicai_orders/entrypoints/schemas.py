@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from jicai_events.catalog.orders import BaseUnits, Channel
 from jicai_events.types import Identifier, Money, Quantity, UnitPrice
 
 MAX_BATCH_LINES = 1000
@@ -37,6 +38,7 @@ class AcceptanceLineIn(Strict):
     )
     accepted_on: date = Field(description="验收合格 date: starts the payment clock")
     lot_number: str = Field(min_length=1, max_length=64, description="批号")
+    channel: Channel = Field("platform", description="platform, or offline (线下采购) when bought outside the platform")
 
     @field_validator("rejection_reason")
     @classmethod
@@ -81,6 +83,52 @@ class Acceptance(BaseModel):
     unit_price: UnitPrice
     accepted_amount: Money = Field(description="accepted_quantity × unit_price, rounded to the fen half up")
     invoiced_quantity: int = Field(description="accepted units billed by recorded invoices")
+    channel: Channel
+
+
+class PurchaseLineIn(Strict):
+    """One purchase that is not an acceptance against a VBP contract: non-winning (非中选) or offline (线下采购)."""
+
+    external_id: ExternalId
+    product_id: Identifier
+    quantity: Annotated[int, Field(ge=1, le=10**12)] = Field(description="in the product's trading units, at least 1")
+    unit_price: UnitPrice
+    purchased_on: date
+    channel: Channel = Field(description="platform, or offline (线下采购) when bought outside the platform")
+
+
+class PurchaseBatchIn(Strict):
+    lines: list[PurchaseLineIn] = Field(min_length=1, max_length=MAX_BATCH_LINES)
+
+
+class PurchaseLineResult(BaseModel):
+    external_id: str
+    status: Literal["accepted", "duplicate", "rejected"]
+    purchase_id: str | None = None
+    reason: str | None = None
+
+
+class PurchaseBatchResult(BaseModel):
+    results: list[PurchaseLineResult] = Field(description="one per reported line, in the order reported")
+    accepted: int = Field(description="lines recorded by this report")
+    duplicates: int = Field(description="lines recorded already by an earlier report with the same content")
+    rejected: int = Field(description="lines not recorded; see each reason")
+
+
+class Purchase(BaseModel):
+    purchase_id: str
+    external_id: str
+    institution_id: str
+    pooling_region_code: str
+    product_id: str
+    generic_group_id: str
+    winning: bool
+    channel: Channel
+    quantity: int
+    base_units: BaseUnits = Field(description="quantity × the product's base units per trading unit")
+    unit_price: UnitPrice
+    amount: Money = Field(description="quantity × unit_price, rounded to the fen half up")
+    purchased_on: date
 
 
 class InvoiceLineIn(Strict):
