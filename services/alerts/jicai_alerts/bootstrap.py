@@ -5,7 +5,15 @@ from jicai_alerts.adapters.policy import configure_volume_completion, policy_boo
 from jicai_alerts.adapters.tables import event_tables
 from jicai_alerts.entrypoints import handlers
 from jicai_alerts.settings import Settings
-from jicai_events.catalog import ContractSigned, DayClosed, DeliveryAccepted, InvoiceReceived, PaymentRecorded
+from jicai_events.catalog import (
+    ContractSigned,
+    DayClosed,
+    DeliveryAccepted,
+    InvoiceReceived,
+    PaymentRecorded,
+    PurchaseRecorded,
+    WinningProductListed,
+)
 from jicai_events.consumer import Subscription
 from jicai_events.topics import CLOCK, CONTRACTS, ORDERS, SETTLEMENT
 from jicai_kit.runtime import ConsumerSpec, ServiceRuntime
@@ -20,6 +28,8 @@ RULES = ConsumerSpec(
         Subscription(DayClosed, handlers.on_day_closed),
         Subscription(ContractSigned, handlers.on_contract_signed),
         Subscription(DeliveryAccepted, handlers.on_delivery_accepted),
+        Subscription(WinningProductListed, handlers.on_winning_product_listed),
+        Subscription(PurchaseRecorded, handlers.on_purchase_recorded),
     ),
 )
 

@@ -3,6 +3,7 @@
 Importing this package registers all of them in ``event_registry``.
 """
 from jicai_events.catalog.alerts import (
+    NonWinningPurchaseCapExceeded,
     PaymentDeadlineSet,
     PaymentOverdueWarned,
     SettlementReleased,
@@ -42,6 +43,7 @@ __all__ = [
     "ManufacturerRegistered",
     "MonthlySettlementReported",
     "NonWinningProductListed",
+    "NonWinningPurchaseCapExceeded",
     "PaymentAllocation",
     "PaymentDeadlineSet",
     "PaymentOverdueWarned",

@@ -130,3 +130,28 @@ class VolumeExemptionRevoked(_Exemption):
     event_name = "VolumeExemptionRevoked"
     reason: str = Field(min_length=1, max_length=2000)
     revoked_by: str
+
+
+# ---- R4 non-winning purchases (非中选), Guizhou 000 §五(一) ----------------------------------
+
+
+@integration_event
+class NonWinningPurchaseCapExceeded(_Decision):
+    """In one calendar month (按月监测), an institution bought more of a generic group's non-winning
+    products, in the group's base unit, than ``cap_ratio`` × the winning products it accepted
+    (采购数量不得超过中选药品的采购量). Equal is allowed."""
+
+    event_name = "NonWinningPurchaseCapExceeded"
+    decision_id: str = Field(  # type: ignore[assignment]
+        min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+        description="non-winning-{institution}-{group}-{YYYY-MM}",
+    )
+    generic_group_id: Identifier
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="the calendar month evaluated, YYYY-MM")
+    winning_base_units: Decimal = Field(ge=0, description="accepted winning quantity × base units per trading unit")
+    non_winning_base_units: Decimal = Field(ge=0, description="base units of non-winning purchases in the month")
+    cap_ratio: Decimal = Field(ge=0, description="the profile's max_ratio_to_winning")
+    purchases_counted: int = Field(ge=1, description="non-winning purchases counted in the month")
+    caused_by_truncated: bool = Field(
+        False, description="true when caused_by lists only the DayClosed and the first 50 purchase events of purchases_counted"
+    )

@@ -18,6 +18,18 @@ SUSPENDED_INSTITUTIONS = Gauge(
     "jicai_suspended_institutions", "Institutions whose monthly settlement is suspended for missing agreed volumes (R3)"
 )
 
+NON_WINNING_CAP_EXCEEDED = Gauge(
+    "jicai_non_winning_cap_exceeded",
+    "Institution × generic group × month decisions (R4): non-winning base units above the cap of the winning ones",
+)
+
+
+async def non_winning_exceeded_count(session: AsyncSession) -> int:
+    nm = t.non_winning_months
+    return int(
+        (await session.execute(select(func.count()).select_from(nm).where(nm.c.decision_id.is_not(None)))).scalar_one()
+    )
+
 
 async def suspended_count(session: AsyncSession) -> int:
     vi = t.volume_institutions
@@ -49,10 +61,12 @@ async def refresh_after_commit(session: AsyncSession) -> None:
     counts = await open_alert_counts(session)
     blocked = await blocked_count(session)
     suspended = await suspended_count(session)
+    non_winning = await non_winning_exceeded_count(session)
 
     def _on_commit(_session: Any) -> None:
         set_open_alerts(counts)
         BLOCKED_DECISIONS.set(blocked)
         SUSPENDED_INSTITUTIONS.set(suspended)
+        NON_WINNING_CAP_EXCEEDED.set(non_winning)
 
     event.listen(session.sync_session, "after_commit", _on_commit, once=True)

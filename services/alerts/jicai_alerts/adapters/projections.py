@@ -14,10 +14,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import jicai_events.catalog as ie
+from jicai_alerts.adapters import non_winning_projections, volume_projections
 from jicai_alerts.adapters import tables as t
-from jicai_alerts.adapters import volume_projections
 from jicai_alerts.domain import events as e
 from jicai_alerts.domain import invoice_obligation as io
+from jicai_alerts.domain.non_winning_events import NON_WINNING_EVENTS
 from jicai_alerts.domain.volume_events import VOLUME_EVENTS
 from jicai_events.store import EventStore
 
@@ -102,6 +103,9 @@ async def _(event: e.BusinessDayClosed, session: AsyncSession) -> None:
 async def apply(session: AsyncSession, event: e.AlertsEvent) -> None:
     if isinstance(event, VOLUME_EVENTS):
         await volume_projections.apply(session, event)  # type: ignore[arg-type]
+        return
+    if isinstance(event, NON_WINNING_EVENTS):
+        await non_winning_projections.apply(session, event)  # type: ignore[arg-type]
         return
     await project(event, session)
     if isinstance(event, e.ObligationEvent):

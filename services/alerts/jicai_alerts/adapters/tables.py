@@ -192,3 +192,40 @@ volume_exemptions = Table(
 
 VOLUME_READ_MODELS = (volume_institutions, volume_contracts, volume_acceptances, volume_periods, volume_decisions, volume_exemptions)
 READ_MODELS = (*READ_MODELS, *VOLUME_READ_MODELS)
+
+# ---- R4 non-winning purchases (read models of ``winning-product-*`` and ``non-winning-*``) --
+
+non_winning_products = Table(
+    "non_winning_products",
+    metadata,
+    Column("product_id", String(64), primary_key=True),
+    Column("generic_group_id", String(64), nullable=False),
+    Column("base_units_per_trading_unit", Numeric(14, 4), nullable=False),
+)
+
+non_winning_institutions = Table(
+    "non_winning_institutions",
+    metadata,
+    Column("institution_id", String(64), primary_key=True),
+    Column("next_month_end", Date, comment="the last day of the next month to evaluate; NULL when none"),
+    Index("ix_non_winning_institutions_next_month_end", "next_month_end"),
+)
+
+non_winning_months = Table(
+    "non_winning_months",
+    metadata,
+    Column("institution_id", String(64), primary_key=True),
+    Column("month", Date, primary_key=True, comment="first day of the calendar month"),
+    Column("generic_group_id", String(64), primary_key=True),
+    Column("winning_base_units", Numeric(28, 4), nullable=False),
+    Column("non_winning_base_units", Numeric(28, 4), nullable=False),
+    Column("ratio", Numeric(20, 4), comment="non-winning / winning; NULL when nothing winning was accepted"),
+    Column("cap_ratio", Numeric(10, 4), comment="NULL: the profile has no non_winning_cap"),
+    Column("profile_id", String(64)),
+    Column("profile_version", Integer),
+    Column("decision_id", String(200), comment="the NonWinningPurchaseCapExceeded decision, if any"),
+    Column("caused_by", JSONB),
+)
+
+NON_WINNING_READ_MODELS = (non_winning_products, non_winning_institutions, non_winning_months)
+READ_MODELS = (*READ_MODELS, *NON_WINNING_READ_MODELS)

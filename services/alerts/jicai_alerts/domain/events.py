@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_events as v
 from jicai_events.store import DomainEvent, EventCodec
 
@@ -125,7 +126,9 @@ ObligationEvent = (
     PaymentDeadlineSet | PaymentApplied | PaymentOverdueWarned | OverdueWarningResolved | SettlementWithheld | SettlementReleased
 )
 Decision = PaymentDeadlineSet | PaymentOverdueWarned | OverdueWarningResolved | SettlementWithheld | SettlementReleased
-AlertsEvent = ObligationEvent | PaymentReceived | BusinessDayClosed | v.VolumeEvent
+AlertsEvent = (
+    ObligationEvent | PaymentReceived | BusinessDayClosed | v.VolumeEvent | n.NonWinningEvent | n.WinningProductTracked
+)
 
 codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
     PaymentDeadlineSet,
@@ -137,6 +140,7 @@ codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
     PaymentReceived,
     BusinessDayClosed,
     *v.VOLUME_EVENTS,  # type: ignore[arg-type]
+    *n.NON_WINNING_EVENTS,  # type: ignore[arg-type]
 )
 
 
@@ -157,3 +161,19 @@ def decode_volume(name: str, data: dict[str, Any]) -> v.VolumeEvent:
 
 
 VOLUME_TYPES = v.VOLUME_EVENTS
+
+
+def decode_non_winning(name: str, data: dict[str, Any]) -> n.NonWinningEvent:
+    """Decode an event of a ``non-winning-{institution}`` stream (R4)."""
+    event = codec.decode(name, data)
+    if not isinstance(event, n.INSTITUTION_EVENTS):
+        raise TypeError(f"{name} does not belong in a non-winning stream")
+    return event  # type: ignore[return-value]
+
+
+def decode_product(name: str, data: dict[str, Any]) -> n.WinningProductTracked:
+    """Decode an event of a ``winning-product-{product}`` stream (R4)."""
+    event = codec.decode(name, data)
+    if not isinstance(event, n.WinningProductTracked):
+        raise TypeError(f"{name} does not belong in a winning-product stream")
+    return event

@@ -7,12 +7,21 @@ from __future__ import annotations
 
 from jicai_alerts.adapters.metrics import refresh_after_commit
 from jicai_alerts.adapters.policy import policy_book, volume_completion_from
-from jicai_alerts.application import services, volume
+from jicai_alerts.application import non_winning, services, volume
+from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_events as v
 from jicai_alerts.domain.events import InvoiceShare, PaymentReceived
 from jicai_alerts.domain.invoice_obligation import ClosedDay, TrackInvoice
 from jicai_events import Envelope
-from jicai_events.catalog import ContractSigned, DayClosed, DeliveryAccepted, InvoiceReceived, PaymentRecorded
+from jicai_events.catalog import (
+    ContractSigned,
+    DayClosed,
+    DeliveryAccepted,
+    InvoiceReceived,
+    PaymentRecorded,
+    PurchaseRecorded,
+    WinningProductListed,
+)
 from jicai_events.unit_of_work import UnitOfWork
 
 
@@ -69,6 +78,15 @@ async def on_contract_signed(uow: UnitOfWork, envelope: Envelope, event: Contrac
 
 
 async def on_delivery_accepted(uow: UnitOfWork, envelope: Envelope, event: DeliveryAccepted) -> None:
+    # R4 first: it takes the shared clock lock before any institution lock (the day close's order).
+    await non_winning.count_acceptance(
+        uow,
+        n.WinningAcceptanceCounted(
+            acceptance_id=event.acceptance_id, institution_id=event.institution_id,
+            pooling_region_code=event.pooling_region_code, product_id=event.product_id,
+            quantity=event.accepted_quantity, accepted_on=event.accepted_on, acceptance_event_id=envelope.id,
+        ),
+    )
     acceptance = v.AcceptanceCounted(
         acceptance_id=event.acceptance_id,
         institution_id=event.institution_id,
@@ -78,3 +96,26 @@ async def on_delivery_accepted(uow: UnitOfWork, envelope: Envelope, event: Deliv
         acceptance_event_id=envelope.id,
     )
     await volume.count_acceptance(uow, acceptance)
+
+
+async def on_winning_product_listed(uow: UnitOfWork, envelope: Envelope, event: WinningProductListed) -> None:
+    """R4: a winning product's generic group and conversion factor (products without a group are not compared)."""
+    if event.generic_group_id is None or event.base_units_per_trading_unit is None:
+        return
+    product = n.WinningProductTracked(
+        product_id=event.product_id, generic_group_id=event.generic_group_id,
+        base_units_per_trading_unit=event.base_units_per_trading_unit, product_event_id=envelope.id,
+    )
+    await non_winning.track_product(uow, product)
+
+
+async def on_purchase_recorded(uow: UnitOfWork, envelope: Envelope, event: PurchaseRecorded) -> None:
+    """R4: a non-winning purchase counts in its group's base units (winning ones are ignored here)."""
+    if event.winning:
+        return
+    purchase = n.NonWinningPurchaseCounted(
+        purchase_id=event.purchase_id, institution_id=event.institution_id, pooling_region_code=event.pooling_region_code,
+        generic_group_id=event.generic_group_id, base_units=event.base_units, purchased_on=event.purchased_on,
+        purchase_event_id=envelope.id,
+    )
+    await non_winning.count_purchase(uow, purchase)

@@ -1,0 +1,81 @@
+"""Use cases of R4 non-winning purchases (非中选): count facts as they arrive, decide when a month closes.
+
+Winning products, acceptances and non-winning purchases are counted in any order;
+months are evaluated only when the clock (``DayClosed``) passes their last day, so the
+same events give the same decisions however the days are closed.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from jicai_alerts.adapters import repository as repo
+from jicai_alerts.adapters.non_winning_projections import non_winning_stream, product_stream
+from jicai_alerts.domain import non_winning as nw
+from jicai_alerts.domain import non_winning_events as n
+from jicai_alerts.domain.volume_completion import ClosedDay
+from jicai_events.unit_of_work import UnitOfWork
+from jicai_policy import PolicyBook
+from jicai_policy.errors import PolicyError
+
+Decide = Callable[[nw.NonWinningState], list[n.NonWinningEvent]]
+
+
+async def track_product(uow: UnitOfWork, product: n.WinningProductTracked) -> None:
+    """``WinningProductListed`` with a generic group and factor: remember them for conversion.
+
+    A listing counts for months evaluated after it: a month already evaluated stays as decided."""
+    await repo.lock_clock(uow, shared=True)
+    await repo.lock_product(uow, product.product_id)
+    known, version = await repo.load_product(uow, product.product_id)
+    new = nw.decide_on_product(known, product)
+    if new:
+        await repo.streams.append(uow, product_stream(product.product_id), "winning-product", version, new)  # type: ignore[arg-type]
+
+
+async def count_acceptance(uow: UnitOfWork, acceptance: n.WinningAcceptanceCounted) -> None:
+    """``DeliveryAccepted``: count it by its date (converted to base units when its month is evaluated)."""
+    await repo.lock_clock(uow, shared=True)
+    await repo.lock_institution_non_winning(uow, acceptance.institution_id)
+    await _decide(uow, acceptance.institution_id, lambda s: nw.decide_on_acceptance(s, acceptance))
+
+
+async def count_purchase(uow: UnitOfWork, purchase: n.NonWinningPurchaseCounted) -> None:
+    """``PurchaseRecorded`` with ``winning = false``: count its base units by its date."""
+    await repo.lock_clock(uow, shared=True)
+    await repo.lock_institution_non_winning(uow, purchase.institution_id)
+    await _decide(uow, purchase.institution_id, lambda s: nw.decide_on_purchase(s, purchase))
+
+
+async def close_day(uow: UnitOfWork, day: ClosedDay, book: PolicyBook) -> None:
+    """Evaluate every institution with a month ended by ``day`` (called by the day close, clock locked).
+
+    A policy error (no profile for the region) blocks that institution only: it is listed in
+    ``blocked_decisions`` as ``non-winning-{institution}`` and retried at the next close.
+    """
+    institutions = await repo.non_winning_institutions_due(uow, day.business_date)
+    if not institutions:
+        return
+    products = await repo.winning_products(uow)
+    for institution_id in institutions:
+        key = non_winning_stream(institution_id)
+        try:
+            async with uow.session.begin_nested():
+                await repo.lock_institution_non_winning(uow, institution_id)
+                await _decide(uow, institution_id, lambda s: _on_day_closed(s, day, products, book))
+        except PolicyError as exc:
+            await repo.record_blocked(uow, key, day.business_date, f"{type(exc).__name__}: {exc}", institution_id)
+        else:
+            await repo.clear_blocked(uow, key)
+
+
+def _on_day_closed(
+    state: nw.NonWinningState, day: ClosedDay, products: Mapping[str, nw.Product], book: PolicyBook
+) -> list[n.NonWinningEvent]:
+    return nw.decide_on_day_closed(state, day, products, lambda region, on: book.profile_for(region, on=on))
+
+
+async def _decide(uow: UnitOfWork, institution_id: str, decide: Decide) -> None:
+    recorded, version = await repo.load_non_winning(uow, institution_id)
+    new = decide(nw.fold(institution_id, recorded))
+    if new:
+        await repo.streams.append(uow, non_winning_stream(institution_id), "non-winning", version, new)  # type: ignore[arg-type]
