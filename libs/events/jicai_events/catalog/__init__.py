@@ -16,31 +16,53 @@ from jicai_events.catalog.alerts import (
 )
 from jicai_events.catalog.clock import DayClosed
 from jicai_events.catalog.contracts import (
+    ContractCycleExtended,
     ContractSigned,
     DistributorRegistered,
     GenericGroupDefined,
     InstitutionRegistered,
     ManufacturerRegistered,
+    ManufacturerReportSubmitted,
     NonWinningProductListed,
     WinningProductListed,
+    YearlyAgreementAmended,
+    YearlyAgreementRolledOver,
+    YearlyAgreementSigned,
 )
-from jicai_events.catalog.orders import DeliveryAccepted, InvoiceLine, InvoiceReceived, PurchaseRecorded
+from jicai_events.catalog.orders import (
+    DeliveryAccepted,
+    DeliveryReturned,
+    FilingPurchaseRecorded,
+    InvoiceCredited,
+    InvoiceLine,
+    InvoiceReceived,
+    InvoiceVoided,
+    PurchaseRecorded,
+)
 from jicai_events.catalog.settlement import (
+    MonthlySettlementReleased,
     MonthlySettlementReported,
     PaymentAllocation,
     PaymentRecorded,
 )
 
 __all__ = [
+    "ContractCycleExtended",
     "ContractSigned",
     "DayClosed",
     "DeliveryAccepted",
+    "DeliveryReturned",
     "DistributorRegistered",
+    "FilingPurchaseRecorded",
     "GenericGroupDefined",
     "InstitutionRegistered",
+    "InvoiceCredited",
     "InvoiceLine",
     "InvoiceReceived",
+    "InvoiceVoided",
     "ManufacturerRegistered",
+    "ManufacturerReportSubmitted",
+    "MonthlySettlementReleased",
     "MonthlySettlementReported",
     "NonWinningProductListed",
     "NonWinningPurchaseCapExceeded",
@@ -57,4 +79,7 @@ __all__ = [
     "VolumeExemptionGranted",
     "VolumeExemptionRevoked",
     "WinningProductListed",
+    "YearlyAgreementAmended",
+    "YearlyAgreementRolledOver",
+    "YearlyAgreementSigned",
 ]

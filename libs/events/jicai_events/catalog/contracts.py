@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, PlainSerializer
 
 from jicai_events.base import IntegrationEvent, integration_event
-from jicai_events.types import Identifier, Quantity, UnitPrice
+from jicai_events.types import Identifier, Money, Quantity, UnitPrice
 
 
 def _four_places(value: Decimal) -> Decimal:
@@ -137,3 +137,97 @@ class ContractSigned(_ContractsEvent):
 
     def subject(self) -> str:
         return self.contract_id
+
+
+# ---- yearly agreements (采购协议每年一签), Hubei 003 §二(三), Guizhou 000 §四(三) -------------
+
+
+class _AgreementEvent(_ContractsEvent):
+    agreement_id: Identifier
+    contract_id: Identifier
+    institution_id: Identifier
+    pooling_region_code: str = Field(pattern=r"^\d{6}$", description="the institution's 统筹区")
+    product_id: Identifier
+
+    def subject(self) -> str:
+        return self.agreement_id
+
+
+@integration_event
+class YearlyAgreementSigned(_AgreementEvent):
+    """The yearly purchase agreement (年度采购协议) of one contract year, with its agreed volume (约定采购量)."""
+
+    event_name = "YearlyAgreementSigned"
+    agreement_year: int = Field(ge=1, le=10, description="1 for the first year of the cycle, 2 for the second, ...")
+    year_start: date
+    year_end: date
+    agreed_quantity: Quantity = Field(description="约定采购量 of this agreement year, in trading units")
+    unit_price: UnitPrice
+    signed_on: date
+
+
+@integration_event
+class YearlyAgreementAmended(_AgreementEvent):
+    """The agreed volume of a yearly agreement was changed (volume reallocated, 调整约定采购量)."""
+
+    event_name = "YearlyAgreementAmended"
+    agreed_quantity: Quantity = Field(description="the new agreed volume of the agreement year")
+    previous_agreed_quantity: Quantity
+    amended_on: date
+    reason: str = Field(min_length=1, max_length=2000)
+    reallocation_id: Identifier | None = Field(
+        None, description="set when volume moved between institutions: every amendment of one reallocation shares it"
+    )
+
+
+@integration_event
+class YearlyAgreementRolledOver(_AgreementEvent):
+    """The next year's agreement (续签) was signed from the previous one; ``agreement_id`` is the new agreement."""
+
+    event_name = "YearlyAgreementRolledOver"
+    previous_agreement_id: Identifier
+    agreement_year: int = Field(ge=2, le=10)
+    year_start: date
+    year_end: date
+    agreed_quantity: Quantity
+    unit_price: UnitPrice
+    owed_quantity_at_rollover: Quantity = Field(description="volume still owed on the previous agreement when it rolled over")
+    rolled_over_on: date
+
+
+@integration_event
+class ContractCycleExtended(_ContractsEvent):
+    """The procurement cycle (采购周期) of a contract was extended (延长), within the profile's extendable years."""
+
+    event_name = "ContractCycleExtended"
+    contract_id: Identifier
+    institution_id: Identifier
+    pooling_region_code: str = Field(pattern=r"^\d{6}$")
+    previous_cycle_end: date
+    cycle_end: date
+    extended_on: date
+    reason: str = Field(min_length=1, max_length=2000)
+
+    def subject(self) -> str:
+        return self.contract_id
+
+
+@integration_event
+class ManufacturerReportSubmitted(_ContractsEvent):
+    """A manufacturer's monthly report (生产、供应、库存、回款情况) on the previous month, Hubei 003 §五(二)."""
+
+    event_name = "ManufacturerReportSubmitted"
+    report_id: Identifier
+    manufacturer_id: Identifier
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="the month reported on, YYYY-MM")
+    submitted_on: date
+    produced_quantity: Quantity
+    supplied_quantity: Quantity
+    stock_quantity: Quantity
+    payments_received: Money = Field(description="回款 received in the month")
+
+    def subject(self) -> str:
+        return self.report_id
+
+    def partition_key(self) -> str:
+        return self.manufacturer_id

@@ -83,6 +83,7 @@ class InvoiceReceived(_OrdersEvent):
     amount: Money
     lines: tuple[InvoiceLine, ...] = Field(min_length=1)
     latest_acceptance_on: date = Field(description="the latest acceptance date of the matched deliveries")
+    replaces_invoice_id: Identifier | None = Field(None, description="the voided invoice (红冲) this one replaces, if any")
 
     def subject(self) -> str:
         return self.invoice_id
@@ -109,3 +110,82 @@ class PurchaseRecorded(_OrdersEvent):
 
     def subject(self) -> str:
         return self.purchase_id
+
+
+@integration_event
+class DeliveryReturned(_OrdersEvent):
+    """Accepted goods were returned (退货): the returned quantity no longer counts toward the agreed volume."""
+
+    event_name = "DeliveryReturned"
+    return_id: Identifier
+    acceptance_id: Identifier
+    institution_id: Identifier
+    pooling_region_code: str = Field(pattern=r"^\d{6}$")
+    contract_id: Identifier
+    product_id: Identifier
+    distributor_id: Identifier
+    returned_quantity: Quantity = Field(gt=0)
+    returned_amount: Money = Field(description="returned_quantity × the acceptance's unit price")
+    returned_on: date
+    reason: str = Field(min_length=1, max_length=2000)
+
+    def subject(self) -> str:
+        return self.return_id
+
+
+@integration_event
+class InvoiceCredited(_OrdersEvent):
+    """A credit note (红字发票, partial 红冲) reduced what an invoice asks for."""
+
+    event_name = "InvoiceCredited"
+    credit_note_id: Identifier
+    credit_note_number: str
+    invoice_id: Identifier
+    institution_id: Identifier
+    pooling_region_code: str = Field(pattern=r"^\d{6}$")
+    distributor_id: Identifier
+    amount: Money = Field(description="the amount credited, > 0")
+    invoice_amount_after: Money = Field(description="what the invoice asks for after this and every earlier credit note")
+    received_on: date = Field(description="the institution received the credit note")
+    reason: str = Field(min_length=1, max_length=2000)
+
+    def subject(self) -> str:
+        return self.invoice_id
+
+
+@integration_event
+class InvoiceVoided(_OrdersEvent):
+    """An invoice was voided in full (全额红冲 / 作废): it no longer asks for anything."""
+
+    event_name = "InvoiceVoided"
+    invoice_id: Identifier
+    institution_id: Identifier
+    pooling_region_code: str = Field(pattern=r"^\d{6}$")
+    distributor_id: Identifier
+    voided_on: date
+    reason: str = Field(min_length=1, max_length=2000)
+
+    def subject(self) -> str:
+        return self.invoice_id
+
+
+@integration_event
+class FilingPurchaseRecorded(_OrdersEvent):
+    """A filing purchase (备案采购): a product not on the platform, bought after filing (shortage, emergency)."""
+
+    event_name = "FilingPurchaseRecorded"
+    filing_id: Identifier
+    institution_id: Identifier
+    pooling_region_code: str = Field(pattern=r"^\d{6}$")
+    generic_name: str = Field(min_length=1, max_length=200)
+    specification: str = Field(min_length=1, max_length=200)
+    manufacturer_name: str = Field(min_length=1, max_length=200)
+    quantity: Quantity = Field(gt=0)
+    unit_price: UnitPrice
+    amount: Money = Field(description="quantity × unit_price, rounded to the fen half up")
+    purchased_on: date
+    filed_on: date
+    reason: str = Field(min_length=1, max_length=2000, description="why the product was bought outside the platform list")
+
+    def subject(self) -> str:
+        return self.filing_id

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +34,9 @@ class PaymentRecorded(_SettlementEvent):
     amount: Money
     allocations: tuple[PaymentAllocation, ...] = Field(min_length=1)
     reference: str | None = None
+    payer: Literal["institution", "insurance_fund"] = Field(
+        "institution", description="insurance_fund: direct settlement (直接结算), deducted from the institution's monthly settlement"
+    )
 
     def subject(self) -> str:
         return self.payment_id
@@ -48,6 +52,22 @@ class MonthlySettlementReported(_SettlementEvent):
     month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     amount: Money
     status: str = Field(description="issued | withheld | suspended at the time of the report")
+
+    def subject(self) -> str:
+        return self.settlement_id
+
+
+@integration_event
+class MonthlySettlementReleased(_SettlementEvent):
+    """A withheld or suspended monthly settlement was paid out after all (恢复拨付)."""
+
+    event_name = "MonthlySettlementReleased"
+    settlement_id: Identifier
+    institution_id: Identifier
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    amount: Money
+    released_on: date
+    reason: str = Field(description="why it was released, e.g. the decision that lifted the withhold")
 
     def subject(self) -> str:
         return self.settlement_id
