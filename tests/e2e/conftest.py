@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.flow import run_flow
+from tests.e2e.quarter import run_quarter
 from tests.e2e.system import System, start_system
 
 
@@ -30,3 +31,13 @@ def stable(value: Any) -> Any:
     if isinstance(value, list):
         return [stable(v) for v in value]
     return value
+
+
+@pytest.fixture(scope="session")
+def quarter_run() -> Iterator[tuple[System, dict[str, dict[str, Any]]]]:
+    """One platform serving all five provinces through 2026 Q3 (closed through October)."""
+    system = start_system("quarter")
+    try:
+        yield system, run_quarter(system)
+    finally:
+        system.stop_all()

@@ -1,0 +1,262 @@
+"""One simulated quarter (2026 Q3, closed through October) for each of the five regional profiles.
+
+A single platform serves all five provinces at once, as it would in production:
+each profile gets its own institution in one of its pooling regions, and
+everything goes through the public REST APIs on real Kafka and PostgreSQL.
+The dates are real 2026 dates chosen so that the rules' differences show:
+
+- the Mid-Autumn Festival (Fri 2026-09-25) moves a deadline to Mon 09-28
+  (Civil Code art. 203), and Sunday 09-20 is a make-up working day (调休)
+  that counts toward Guizhou's 10-working-day grace;
+- Guizhou (000 §五(三)) counts from the later of acceptance and invoice,
+  warns on the first overdue day and withholds after the grace;
+- Hubei (003 §四(三)) counts from acceptance (入库) only and never withholds;
+- Liangjiang (002 §三(四)) is due at the end of the month after acceptance;
+- Shandong and Chongqing say "on time" only: 30 days from the later date;
+- Chongqing and Liangjiang cap non-winning purchases at the winning quantity
+  (R4, 004 §二(二), 002 §二(二)) per month, in the generic group's base unit.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+
+from jicai_kit.auth import Role
+from tests.e2e.system import System, eventually
+
+QUARTER_FIRST_DAY, LAST_CLOSED_DAY = date(2026, 7, 1), date(2026, 10, 31)
+
+
+@dataclass(frozen=True)
+class Payment:
+    paid_on: str
+    amount: str
+
+
+@dataclass(frozen=True)
+class ProfileCase:
+    """What one province does in the quarter, and what its notice says must follow."""
+
+    profile_id: str
+    region: str
+    county: str
+    accepted_on: str
+    invoice_received_on: str
+    quantity: int
+    payments: tuple[Payment, ...]
+    expected_deadline: str
+    expected_warned_on: str | None
+    expected_withheld_from: str | None
+    expected_final_status: str
+    non_winning_base_units: int = 0
+
+    @property
+    def key(self) -> str:
+        return self.profile_id.split("-")[0][:2].upper() + ("LJ" if "liangjiang" in self.profile_id else "")
+
+    @property
+    def institution(self) -> str:
+        return f"{self.key}-H1"
+
+    @property
+    def distributor(self) -> str:
+        return f"{self.key}-D1"
+
+    @property
+    def manufacturer(self) -> str:
+        return f"{self.key}-M1"
+
+    @property
+    def contract(self) -> str:
+        return f"{self.key}-C1"
+
+    @property
+    def product(self) -> str:
+        return f"{self.key}-P1"
+
+    @property
+    def group(self) -> str:
+        return f"{self.key}-G1"
+
+    @property
+    def invoice(self) -> str:
+        return f"{self.key}-INV1"
+
+    @property
+    def acceptance(self) -> str:
+        return f"{self.institution}:{self.key}-HIS-1"
+
+
+UNIT_PRICE = "2.5000"
+BASE_UNITS_PER_BOX = 7  # a box of 20mg*7片 holds 7 片
+
+CASES: tuple[ProfileCase, ...] = (
+    ProfileCase(
+        "guizhou-2020", "520100", "520102", accepted_on="2026-08-10", invoice_received_on="2026-08-15", quantity=400,
+        payments=(Payment("2026-10-09", "1000.00"),),
+        # 08-15 + 30 = 09-14 (Mon); warned 09-15; 10 working days: 09-16..18, 09-20 (调休 Sunday), 09-21..24,
+        # (09-25 Mid-Autumn), 09-28, 09-29 → withheld from 09-30; paid on 10-09 → released.
+        expected_deadline="2026-09-14", expected_warned_on="2026-09-15", expected_withheld_from="2026-09-30",
+        expected_final_status="released",
+    ),
+    ProfileCase(
+        "shandong-2021", "370100", "370102", accepted_on="2026-08-20", invoice_received_on="2026-08-26", quantity=200,
+        payments=(Payment("2026-09-28", "500.00"),),
+        # 08-26 + 30 = 09-25, the Mid-Autumn Festival → Mon 09-28: paying on 09-28 is on time.
+        expected_deadline="2026-09-28", expected_warned_on=None, expected_withheld_from=None, expected_final_status="paid",
+    ),
+    ProfileCase(
+        "hubei-2019", "420100", "420102", accepted_on="2026-08-26", invoice_received_on="2026-09-02", quantity=300,
+        payments=(),
+        # acceptance 08-26 + 30 = 09-25 (holiday) → 09-28, although the invoice came a week later; warned 09-29 and,
+        # without a withhold rule, still only warned at the end of October.
+        expected_deadline="2026-09-28", expected_warned_on="2026-09-29", expected_withheld_from=None, expected_final_status="overdue",
+    ),
+    ProfileCase(
+        "chongqing-2019", "500000", "500103", accepted_on="2026-07-13", invoice_received_on="2026-07-15", quantity=100,
+        payments=(Payment("2026-08-14", "250.00"),),
+        # 07-15 + 30 = 08-14 (Fri), paid that day. In July it bought 800 片 of a non-winning product of the group
+        # against 700 片 winning (100 boxes × 7): R4 cap 1 exceeded.
+        expected_deadline="2026-08-14", expected_warned_on=None, expected_withheld_from=None, expected_final_status="paid",
+        non_winning_base_units=800,
+    ),
+    ProfileCase(
+        "chongqing-liangjiang-2023", "500099", "500099", accepted_on="2026-07-15", invoice_received_on="2026-07-20", quantity=120,
+        payments=(Payment("2026-09-03", "300.00"),),
+        # end of the month after acceptance: 08-31 (Mon); paid late on 09-03 → warned 09-01, warning closed by the payment.
+        # It bought 700 片 non-winning against 840 winning: within the cap.
+        expected_deadline="2026-08-31", expected_warned_on="2026-09-01", expected_withheld_from=None, expected_final_status="paid",
+        non_winning_base_units=700,
+    ),
+)
+
+
+def amount_of(case: ProfileCase) -> str:
+    return f"{case.quantity * 2.5:.2f}"
+
+
+def run_quarter(system: System) -> dict[str, dict[str, Any]]:
+    """Drive every profile's quarter through the APIs; return what each party sees at the end, per profile."""
+    with ExitStack() as clients:
+        def client(service: str, party: str, role: Role) -> httpx.Client:
+            return clients.enter_context(system.client(service, party, role))
+
+        for case in CASES:
+            _set_up(case, client)
+        for case in CASES:
+            _deliver_and_invoice(case, client)
+        alerts = client("alerts", "OPS", Role.OPERATOR)
+        for case in CASES:
+            eventually(lambda c=case: alerts.get(f"/invoices/{c.invoice}").json()["deadline"], what=f"{case.invoice} known to alerts")
+        for case in CASES:
+            if case.non_winning_base_units:
+                _buy_non_winning(case, client)
+        _pay_and_close_days(system, client)
+        return {case.profile_id: _observe(case, client) for case in CASES}
+
+
+Client = Callable[[str, str, Role], httpx.Client]
+
+
+def _ok(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code in (200, 201), response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _set_up(case: ProfileCase, client: Client) -> None:
+    ops = client("contracts", "OPS", Role.OPERATOR)
+    batch = f"{case.key}-VBP-2026"
+    for path, body in (
+        ("/institutions", {"institution_id": case.institution, "name": f"{case.key} 人民医院", "pooling_region_code": case.region,
+                           "county_code": case.county}),
+        ("/manufacturers", {"party_id": case.manufacturer, "name": f"{case.key} 制药"}),
+        ("/distributors", {"party_id": case.distributor, "name": f"{case.key} 医药物流"}),
+        ("/generic-groups", {"group_id": case.group, "batch_id": batch, "generic_name": "阿托伐他汀钙片", "dosage_form": "片剂", "base_unit": "片"}),
+        ("/winning-products", {"product_id": case.product, "batch_id": batch, "generic_name": "阿托伐他汀钙片", "dosage_form": "片剂",
+                               "specification": "20mg*7片", "manufacturer_id": case.manufacturer, "winning_unit_price": UNIT_PRICE,
+                               "trading_unit": "盒", "generic_group_id": case.group, "base_units_per_trading_unit": str(BASE_UNITS_PER_BOX)}),
+        ("/non-winning-products", {"product_id": f"{case.key}-NW1", "generic_group_id": case.group, "generic_name": "阿托伐他汀钙片",
+                                   "dosage_form": "片剂", "specification": "20mg*10片", "manufacturer_name": "非中选药业",
+                                   "base_units_per_trading_unit": "10"}),
+        ("/contracts", {"contract_id": case.contract, "institution_id": case.institution, "manufacturer_id": case.manufacturer,
+                        "distributor_id": case.distributor, "product_id": case.product, "unit_price": UNIT_PRICE, "agreed_quantity": 4000,
+                        "cycle_start": "2026-01-01", "cycle_end": "2026-12-31", "signed_on": "2025-12-20"}),
+    ):
+        _ok(ops.post(path, json=body))
+
+
+def _deliver_and_invoice(case: ProfileCase, client: Client) -> None:
+    his = client("orders", case.institution, Role.INSTITUTION)
+    push = {"lines": [{"external_id": f"{case.key}-HIS-1", "contract_id": case.contract, "accepted_quantity": case.quantity,
+                       "rejected_quantity": 0, "accepted_on": case.accepted_on, "lot_number": "L2607"}]}
+
+    def pushed() -> bool:
+        results = _ok(his.post(f"/institutions/{case.institution}/acceptances:batch", json=push))["results"]
+        return all(r["status"] in ("accepted", "duplicate") for r in results)
+
+    eventually(pushed, what=f"orders to know contract {case.contract}")
+    distributor = client("orders", case.distributor, Role.DISTRIBUTOR)
+    _ok(distributor.post("/invoices", json={
+        "invoice_id": case.invoice, "invoice_number": f"{case.region}0001", "distributor_id": case.distributor,
+        "institution_id": case.institution, "issued_on": case.accepted_on, "received_on": case.invoice_received_on,
+        "amount": amount_of(case), "lines": [{"acceptance_id": case.acceptance, "quantity": case.quantity}],
+    }))
+
+
+def _buy_non_winning(case: ProfileCase, client: Client) -> None:
+    his = client("orders", case.institution, Role.INSTITUTION)
+    boxes = case.non_winning_base_units // 10
+    push = {"lines": [{"external_id": f"{case.key}-NW-1", "product_id": f"{case.key}-NW1", "quantity": boxes, "unit_price": "4.2000",
+                       "purchased_on": "2026-07-20", "channel": "platform"}]}
+
+    def pushed() -> bool:
+        results = _ok(his.post(f"/institutions/{case.institution}/purchases:batch", json=push))["results"]
+        return all(r["status"] in ("accepted", "duplicate") for r in results)
+
+    eventually(pushed, what=f"orders to know non-winning product {case.key}-NW1")
+
+
+def _pay_and_close_days(system: System, client: Client) -> None:
+    """Business time moves forward day by day; each payment is recorded on its own date."""
+    settlement = client("settlement", "OPS", Role.OPERATOR)
+    alerts = client("alerts", "OPS", Role.OPERATOR)
+    for case in CASES:
+        eventually(lambda c=case: settlement.get(f"/invoices/{c.invoice}").status_code == 200, what=f"{case.invoice} in settlement")
+    payments = sorted((p.paid_on, case, n, p) for case in CASES for n, p in enumerate(case.payments))
+    closed_through = date.fromordinal(QUARTER_FIRST_DAY.toordinal() - 1)
+    for paid_on, case, n, payment in payments:
+        day = date.fromisoformat(paid_on)
+        if day > closed_through:
+            system.close_days(date.fromordinal(closed_through.toordinal() + 1), date.fromordinal(day.toordinal() - 1))
+            closed_through = date.fromordinal(day.toordinal() - 1)
+            eventually(lambda d=closed_through: alerts.get("/clock").json().get("last_closed_on") == d.isoformat(), what=f"day {closed_through} closed")
+        cashier = client("settlement", case.institution, Role.INSTITUTION)
+        _ok(cashier.post("/payments", json={
+            "payment_id": f"{case.key}-PAY{n + 1}", "institution_id": case.institution, "distributor_id": case.distributor,
+            "paid_on": payment.paid_on, "amount": payment.amount, "allocations": [{"invoice_id": case.invoice, "amount": payment.amount}],
+        }))
+        eventually(lambda c=case, a=payment.amount: alerts.get(f"/invoices/{c.invoice}").json()["paid"] != "0.00", what=f"payment of {case.invoice} in alerts")
+    system.close_days(date.fromordinal(closed_through.toordinal() + 1), LAST_CLOSED_DAY)
+    eventually(lambda: alerts.get("/clock").json().get("last_closed_on") == LAST_CLOSED_DAY.isoformat(), what="the quarter closed")
+
+
+def _observe(case: ProfileCase, client: Client) -> dict[str, Any]:
+    alerts = client("alerts", "OPS", Role.OPERATOR)
+    settlement = client("settlement", "OPS", Role.OPERATOR)
+    orders = client("orders", "OPS", Role.OPERATOR)
+    invoice = alerts.get(f"/invoices/{case.invoice}").json()
+    return {
+        "invoice": invoice,
+        "alerts": alerts.get(f"/institutions/{case.institution}/alerts", params={"include_closed": "true"}).json(),
+        "deadline_decision": alerts.get(f"/decisions/deadline-{case.invoice}").json(),
+        "non_winning": alerts.get(f"/institutions/{case.institution}/non-winning").json(),
+        "settlement_status": settlement.get(f"/institutions/{case.institution}/settlement-status").json(),
+        "settlement_invoice": settlement.get(f"/invoices/{case.invoice}").json(),
+        "orders_invoice": orders.get(f"/invoices/{case.invoice}").json(),
+    }
