@@ -6,6 +6,15 @@ Three Guizhou hospitals (profile guizhou-2020), real 2026 dates:
 - H002 遵义医科大学附属医院 pays in full before its deadline: nothing happens.
 - H003 贵阳市花溪区人民医院 leaves its October invoice unpaid: warned 2026-11-14,
   withheld from 2026-11-28 unless it pays (the scheduler closes the days).
+
+One hospital in each of the other four profiles, so their different notices show side by side:
+- SD01 (shandong-2021): invoice received 10-15, due 11-16 (11-14 is a Saturday), unpaid: warned
+  2026-11-17, never withheld (the notice has no withhold rule).
+- HB01 (hubei-2019): due 30 days from acceptance (入库) 10-09 → 11-09 although the invoice came
+  on 10-20; paid on 11-05, on time.
+- CQ01 (chongqing-2019): due 10-16, paid on 10-10.
+- LJ01 (chongqing-liangjiang-2023): accepted 09-21, due at the end of the next month (10-31 is a
+  Saturday → 11-02), unpaid: warned 2026-11-03.
 Every write is idempotent, so seeding twice changes nothing.
 """
 from __future__ import annotations
@@ -27,6 +36,10 @@ INSTITUTIONS = [
     ("H001", "贵阳市第一人民医院", "520100", "520102"),
     ("H002", "遵义医科大学附属医院", "520300", "520302"),
     ("H003", "贵阳市花溪区人民医院", "520100", "520111"),
+    ("SD01", "济南市中心医院", "370100", "370102"),
+    ("HB01", "武汉市第一医院", "420100", "420103"),
+    ("CQ01", "重庆市人民医院", "500000", "500103"),
+    ("LJ01", "两江新区第一人民医院", "500099", "500099"),
 ]
 PRODUCTS = [
     ("P001", "M001", "阿托伐他汀钙片", "片剂", "20mg*7片", "1.9800"),
@@ -37,6 +50,10 @@ CONTRACTS = [  # contract, institution, product, distributor, price, agreed volu
     ("C-H002-P001", "H002", "P001", "D001", "1.9800", 30000),
     ("C-H002-P002", "H002", "P002", "D002", "2.4000", 8000),
     ("C-H003-P001", "H003", "P001", "D001", "1.9800", 4000),
+    ("C-SD01-P001", "SD01", "P001", "D002", "1.9800", 6000),
+    ("C-HB01-P002", "HB01", "P002", "D002", "2.4000", 5000),
+    ("C-CQ01-P001", "CQ01", "P001", "D002", "1.9800", 6000),
+    ("C-LJ01-P002", "LJ01", "P002", "D002", "2.4000", 3000),
 ]
 DELIVERIES = [  # institution, HIS line, contract, accepted, rejected, accepted on
     ("H001", "HIS-20260901-01", "C-H001-P001", 100, 0, "2026-09-01"),
@@ -44,17 +61,27 @@ DELIVERIES = [  # institution, HIS line, contract, accepted, rejected, accepted 
     ("H002", "ZY-0903-001", "C-H002-P001", 200, 0, "2026-09-03"),
     ("H002", "ZY-0903-002", "C-H002-P002", 120, 0, "2026-09-03"),
     ("H003", "HX-1012-1", "C-H003-P001", 80, 0, "2026-10-12"),
+    ("SD01", "JN-1012-1", "C-SD01-P001", 120, 0, "2026-10-12"),
+    ("HB01", "WH-1009-1", "C-HB01-P002", 60, 0, "2026-10-09"),
+    ("CQ01", "CQ-0914-1", "C-CQ01-P001", 90, 0, "2026-09-14"),
+    ("LJ01", "LJ-0921-1", "C-LJ01-P002", 40, 0, "2026-09-21"),
 ]
 INVOICES = [  # invoice, distributor, institution, issued, received, amount, [(acceptance, qty)]
     ("INV-H001-0901", "D001", "H001", "2026-09-04", "2026-09-05", "297.00", [("H001:HIS-20260901-01", 100), ("H001:HIS-20260901-02", 50)]),
     ("INV-H002-0903", "D001", "H002", "2026-09-05", "2026-09-06", "396.00", [("H002:ZY-0903-001", 200)]),
     ("INV-H002-0903B", "D002", "H002", "2026-09-05", "2026-09-06", "288.00", [("H002:ZY-0903-002", 120)]),
     ("INV-H003-1012", "D001", "H003", "2026-10-13", "2026-10-14", "158.40", [("H003:HX-1012-1", 80)]),
+    ("INV-SD01-1012", "D002", "SD01", "2026-10-13", "2026-10-15", "237.60", [("SD01:JN-1012-1", 120)]),
+    ("INV-HB01-1009", "D002", "HB01", "2026-10-19", "2026-10-20", "144.00", [("HB01:WH-1009-1", 60)]),
+    ("INV-CQ01-0914", "D002", "CQ01", "2026-09-15", "2026-09-16", "178.20", [("CQ01:CQ-0914-1", 90)]),
+    ("INV-LJ01-0921", "D002", "LJ01", "2026-09-22", "2026-09-25", "96.00", [("LJ01:LJ-0921-1", 40)]),
 ]
 PAYMENTS = [  # payment, institution, distributor, paid on, [(invoice, amount)]
     ("PAY-H001-01", "H001", "D001", "2026-09-20", [("INV-H001-0901", "97.00")]),
     ("PAY-H002-01", "H002", "D001", "2026-09-28", [("INV-H002-0903", "396.00")]),
     ("PAY-H002-02", "H002", "D002", "2026-09-28", [("INV-H002-0903B", "288.00")]),
+    ("PAY-HB01-01", "HB01", "D002", "2026-11-05", [("INV-HB01-1009", "144.00")]),
+    ("PAY-CQ01-01", "CQ01", "D002", "2026-10-10", [("INV-CQ01-0914", "178.20")]),
 ]
 DAYS = (date(2026, 9, 1), date(2026, 11, 22))
 
