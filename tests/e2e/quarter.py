@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -152,7 +153,7 @@ def run_quarter(system: System) -> dict[str, dict[str, Any]]:
             _deliver_and_invoice(case, client)
         alerts = client("alerts", "OPS", Role.OPERATOR)
         for case in CASES:
-            eventually(lambda c=case: alerts.get(f"/invoices/{c.invoice}").json()["deadline"], what=f"{case.invoice} known to alerts")
+            eventually(partial(_found, alerts, f"/invoices/{case.invoice}"), what=f"{case.invoice} known to alerts")
         for case in CASES:
             if case.non_winning_base_units:
                 _buy_non_winning(case, client)
@@ -226,24 +227,34 @@ def _pay_and_close_days(system: System, client: Client) -> None:
     """Business time moves forward day by day; each payment is recorded on its own date."""
     settlement = client("settlement", "OPS", Role.OPERATOR)
     alerts = client("alerts", "OPS", Role.OPERATOR)
+
+    def close_through(last: date) -> None:
+        system.close_days(closed[-1] + timedelta(days=1), last)
+        closed.append(last)
+        eventually(lambda: alerts.get("/clock").json().get("last_closed_on") == last.isoformat(), what=f"day {last} closed")
+
     for case in CASES:
-        eventually(lambda c=case: settlement.get(f"/invoices/{c.invoice}").status_code == 200, what=f"{case.invoice} in settlement")
-    payments = sorted((p.paid_on, case, n, p) for case in CASES for n, p in enumerate(case.payments))
-    closed_through = date.fromordinal(QUARTER_FIRST_DAY.toordinal() - 1)
-    for paid_on, case, n, payment in payments:
-        day = date.fromisoformat(paid_on)
-        if day > closed_through:
-            system.close_days(date.fromordinal(closed_through.toordinal() + 1), date.fromordinal(day.toordinal() - 1))
-            closed_through = date.fromordinal(day.toordinal() - 1)
-            eventually(lambda d=closed_through: alerts.get("/clock").json().get("last_closed_on") == d.isoformat(), what=f"day {closed_through} closed")
+        eventually(partial(_found, settlement, f"/invoices/{case.invoice}"), what=f"{case.invoice} in settlement")
+    closed = [QUARTER_FIRST_DAY - timedelta(days=1)]
+    payments = sorted(((date.fromisoformat(p.paid_on), case, n, p) for case in CASES for n, p in enumerate(case.payments)), key=lambda x: (x[0], x[1].key))
+    for day, case, n, payment in payments:
+        if day > closed[-1] + timedelta(days=1):
+            close_through(day - timedelta(days=1))
         cashier = client("settlement", case.institution, Role.INSTITUTION)
         _ok(cashier.post("/payments", json={
             "payment_id": f"{case.key}-PAY{n + 1}", "institution_id": case.institution, "distributor_id": case.distributor,
             "paid_on": payment.paid_on, "amount": payment.amount, "allocations": [{"invoice_id": case.invoice, "amount": payment.amount}],
         }))
-        eventually(lambda c=case, a=payment.amount: alerts.get(f"/invoices/{c.invoice}").json()["paid"] != "0.00", what=f"payment of {case.invoice} in alerts")
-    system.close_days(date.fromordinal(closed_through.toordinal() + 1), LAST_CLOSED_DAY)
-    eventually(lambda: alerts.get("/clock").json().get("last_closed_on") == LAST_CLOSED_DAY.isoformat(), what="the quarter closed")
+        eventually(partial(_paid_something, alerts, case.invoice), what=f"payment of {case.invoice} in alerts")
+    close_through(LAST_CLOSED_DAY)
+
+
+def _found(client: httpx.Client, path: str) -> bool:
+    return client.get(path).status_code == 200
+
+
+def _paid_something(alerts: httpx.Client, invoice_id: str) -> bool:
+    return bool(alerts.get(f"/invoices/{invoice_id}").json()["paid"] != "0.00")
 
 
 def _observe(case: ProfileCase, client: Client) -> dict[str, Any]:
