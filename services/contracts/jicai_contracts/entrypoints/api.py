@@ -133,11 +133,21 @@ for path, table, what, tag in (
     router.add_api_route(path, _reader(table, what), methods=["GET"], tags=[tag], summary=f"One {what}")
 
 
+def _own(caller: Caller, filters: dict[str, str]) -> dict[str, str] | None:
+    """A listing's filters narrowed to the caller's own records; None when they ask for another party's (nothing to see)."""
+    if caller.role in SEES_ALL:
+        return filters
+    owner = f"{caller.role.value}_id"
+    if filters.get(owner, caller.party_id) != caller.party_id:
+        return None
+    return filters | {owner: caller.party_id}
+
+
 @router.get("/contracts", tags=["contracts"], summary="Contracts, optionally of one institution; a party sees its own")
 async def list_contracts(caller: Caller, request: Request, institution_id: str | None = None) -> list[dict[str, Any]]:
-    filters = {"institution_id": institution_id} if institution_id else {}
-    if caller.role not in SEES_ALL:
-        filters[f"{caller.role.value}_id"] = caller.party_id
+    filters = _own(caller, {"institution_id": institution_id} if institution_id else {})
+    if filters is None:
+        return []
     rows = await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, t.contracts, **filters))
     return [_jsonable(r) for r in rows]
 
@@ -246,9 +256,9 @@ async def list_contract_agreements(contract_id: str, caller: Caller, request: Re
 
 @router.get("/yearly-agreements", tags=["yearly agreements"], summary="Yearly agreements, optionally of one institution; a party sees its own")
 async def list_yearly_agreements(caller: Caller, request: Request, institution_id: str | None = None) -> list[dict[str, Any]]:
-    filters = {"institution_id": institution_id} if institution_id else {}
-    if caller.role not in SEES_ALL:
-        filters[f"{caller.role.value}_id"] = caller.party_id
+    filters = _own(caller, {"institution_id": institution_id} if institution_id else {})
+    if filters is None:
+        return []
     rows = await query(request.app.state.runtime, lambda uow: repo.agreements(uow, **filters))
     return [_agreement_view(r) for r in rows]
 
@@ -302,9 +312,9 @@ async def submit_manufacturer_report(body: s.ManufacturerReportIn, caller: Calle
 
 @router.get("/manufacturer-reports", tags=["manufacturer reports"], summary="Monthly reports, optionally of one manufacturer; a manufacturer sees its own")
 async def list_manufacturer_reports(caller: Caller, request: Request, manufacturer_id: str | None = None) -> list[dict[str, Any]]:
-    filters = {"manufacturer_id": manufacturer_id} if manufacturer_id else {}
-    if caller.role not in SEES_ALL:
-        caller.require(Role.MANUFACTURER)
-        filters["manufacturer_id"] = caller.party_id
+    caller.require(*SEES_ALL, Role.MANUFACTURER)
+    filters = _own(caller, {"manufacturer_id": manufacturer_id} if manufacturer_id else {})
+    if filters is None:
+        return []
     rows = await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, t.manufacturer_reports, **filters))
     return [_jsonable(r) for r in rows]
