@@ -31,6 +31,7 @@ def test_a_batch_outside_the_cycle_rules_is_refused_naming_the_field_and_changes
         ({**HUBEI_BATCH, "pooling_region_code": "110100"}, "pooling_region_code"),  # Beijing follows no profile here
         ({**HUBEI_BATCH, "lines": [{"winner_count": 2}]}, "lines[0]"),
         ({**HUBEI_BATCH, "lines": []}, "lines"),
+        ({**HUBEI_BATCH, "cycle_start": "9999-01-01"}, "cycle_start"),  # no cycle is counted past the calendar's end
     ):
         r = hubei.post("/batches", json=body, headers=ops)
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
@@ -82,3 +83,13 @@ def test_extending_a_cycle_extends_every_contract_on_it_once(hubei: TestClient, 
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "batch_id"
     assert hubei.post("/batches/GJ-2/cycle-extensions", json=extension, headers=token("H1", Role.INSTITUTION)).status_code == 403
     assert len(published(db_url, "ContractCycleExtended")) == 2
+
+
+def test_a_contract_outside_any_published_batch_is_signed_as_before_with_a_volume_beyond_int4(hubei: TestClient, ops: dict[str, str]) -> None:
+    """Products of batches not published here keep the old rule: any cycle, so existing integrations keep working."""
+    big = contract("C1", cycle_end="2026-06-30", agreed_quantity=5_000_000_000)
+    assert hubei.post("/contracts", json=big, headers=ops).status_code == 201
+    agreement = hubei.get("/yearly-agreements/C1-y1", headers=ops).json()
+    assert (agreement["year_end"], agreement["agreed_quantity"], agreement["owed_quantity"]) == ("2026-06-30", 5_000_000_000, 5_000_000_000)
+    r = hubei.post("/contracts", json=contract("C2", cycle_start="9999-06-01", cycle_end="9999-12-31"), headers=ops)
+    assert r.status_code == 422 and {e["field"] for e in r.json()["errors"]} == {"cycle_start", "cycle_end"}

@@ -147,3 +147,27 @@ def test_yearly_agreements_are_read_by_their_parties_only(hubei: TestClient, ops
     assert [a["agreement_id"] for a in hubei.get("/yearly-agreements", params={"institution_id": "H1"}, headers=h2).json()] == []
     assert [a["agreement_id"] for a in hubei.get("/yearly-agreements", params={"institution_id": "H1"}, headers=ops).json()] == ["C1-y1"]
     assert [a["agreement_id"] for a in hubei.get("/yearly-agreements", headers=m1).json()] == ["C1-y1", "C2-y1"]
+
+
+def test_agreements_and_what_is_owed_rebuild_from_the_event_store(hubei: TestClient, ops: dict[str, str]) -> None:
+    from jicai_contracts.adapters.repository import streams
+    from jicai_contracts.adapters.tables import READ_MODELS
+
+    _sign(hubei, ops)
+    assert _deliver(hubei, _accepted("A1", 300, date(2026, 3, 2))) == "handled"
+    assert _deliver(hubei, _returned("R1", "A1", 20, date(2026, 4, 1))) == "handled"
+    assert hubei.post("/yearly-agreements/C1-y1/rollover", json={"rolled_over_on": "2026-12-28"}, headers=ops).status_code == 201
+    extension = {"extension_id": "X1", "years": 1, "extended_on": "2027-11-30", "reason": "延长一年"}
+    assert hubei.post("/batches/GJ-2/cycle-extensions", json=extension, headers=ops).status_code == 201
+    before = (hubei.get("/yearly-agreements", headers=ops).json(), hubei.get("/batches/GJ-2", headers=ops).json(),
+              hubei.get("/contracts", headers=ops).json())
+    runtime = hubei.app.state.runtime  # type: ignore[attr-defined]
+
+    async def rebuild() -> int:
+        async with runtime.unit_of_work() as uow:
+            return int(await streams.rebuild(uow, READ_MODELS))
+
+    assert hubei.portal.call(rebuild) > 0  # type: ignore[union-attr]
+    after = (hubei.get("/yearly-agreements", headers=ops).json(), hubei.get("/batches/GJ-2", headers=ops).json(),
+             hubei.get("/contracts", headers=ops).json())
+    assert after == before and before[0][0]["owed_quantity"] == 920

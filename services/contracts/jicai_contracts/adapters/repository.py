@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, and_, func, select
+from sqlalchemy import BigInteger, Table, and_, cast, func, select
 
 from jicai_contracts.adapters import tables as t
 from jicai_contracts.adapters.outgoing import translate
@@ -35,8 +35,8 @@ async def agreements(uow: UnitOfWork, **filters: str) -> list[dict[str, Any]]:
     counted = and_(x.c.contract_id == a.c.contract_id, x.c.accepted_on.between(a.c.year_start, a.c.year_end))
     query = select(
         a,
-        func.coalesce(func.sum(x.c.accepted_quantity), 0).label("accepted_quantity"),
-        func.coalesce(func.sum(x.c.returned_quantity), 0).label("returned_quantity"),
+        cast(func.coalesce(func.sum(x.c.accepted_quantity), 0), BigInteger).label("accepted_quantity"),  # sum(bigint) is numeric
+        cast(func.coalesce(func.sum(x.c.returned_quantity), 0), BigInteger).label("returned_quantity"),
     ).select_from(a.outerjoin(x, counted)).group_by(a.c.agreement_id)
     for column, value in filters.items():
         query = query.where(a.c[column] == value)

@@ -68,7 +68,7 @@ contracts = Table(
     Column("distributor_id", String(64), nullable=False),
     Column("product_id", String(64), nullable=False),
     Column("unit_price", Numeric(14, 4), nullable=False),
-    Column("agreed_quantity", Integer, nullable=False),
+    Column("agreed_quantity", BigInteger, nullable=False),
     Column("cycle_start", Date, nullable=False),
     Column("cycle_end", Date, nullable=False),
     Column("signed_on", Date, nullable=False),
@@ -113,7 +113,7 @@ yearly_agreements = Table(
     Column("agreement_year", Integer, nullable=False),
     Column("year_start", Date, nullable=False),
     Column("year_end", Date, nullable=False),
-    Column("agreed_quantity", Integer, nullable=False),
+    Column("agreed_quantity", BigInteger, nullable=False),
     Column("unit_price", Numeric(14, 4), nullable=False),
     Column("signed_on", Date, nullable=False, comment="signed, or rolled over (续签) from the previous year"),
 )
@@ -123,8 +123,8 @@ acceptances = Table(
     Column("acceptance_id", String(64), primary_key=True),
     Column("contract_id", String(64), nullable=False, index=True),
     Column("accepted_on", Date, nullable=False),
-    Column("accepted_quantity", Integer, nullable=False),
-    Column("returned_quantity", Integer, nullable=False),
+    Column("accepted_quantity", BigInteger, nullable=False),
+    Column("returned_quantity", BigInteger, nullable=False),
 )
 manufacturer_reports = Table(
     "manufacturer_reports",

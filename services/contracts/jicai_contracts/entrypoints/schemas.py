@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from jicai_events.catalog.contracts import BaseUnitsPerTradingUnit
 from jicai_events.types import Identifier, Money, Quantity, UnitPrice
 
+LAST_CYCLE_DAY = date(2100, 12, 31)
+"""Cycles end by then (as allocation years do): agreement years and extensions are counted on from the dates."""
 REGION_CODE = Field(pattern=r"^\d{6}$", description="6-digit administrative division code")
 
 
@@ -81,8 +83,8 @@ class ContractIn(Strict):
     product_id: Identifier
     unit_price: UnitPrice
     agreed_quantity: Quantity = Field(gt=0, description="约定采购量 in trading units")
-    cycle_start: date
-    cycle_end: date
+    cycle_start: date = Field(le=LAST_CYCLE_DAY)
+    cycle_end: date = Field(le=LAST_CYCLE_DAY)
     signed_on: date
 
 
@@ -130,7 +132,7 @@ class BatchIn(Strict):
     batch_id: Identifier
     title: str = Field(min_length=1, max_length=200)
     pooling_region_code: str = Field(pattern=r"^\d{6}$", description="统筹区 whose profile gives the cycle rules, e.g. 420100")
-    cycle_start: date
+    cycle_start: date = Field(le=LAST_CYCLE_DAY)
     lines: list[BatchLineIn] = Field(min_length=1, max_length=1000)
 
 

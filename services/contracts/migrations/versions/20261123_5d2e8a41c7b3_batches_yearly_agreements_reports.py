@@ -14,6 +14,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # quantities go up to 10**12 (jicai_events.types.Quantity): an int4 column would fail on large ones
+    op.alter_column('contracts', 'agreed_quantity', type_=sa.BigInteger(), existing_nullable=False)
     op.create_table('batches',
     sa.Column('batch_id', sa.String(length=64), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
@@ -36,7 +38,7 @@ def upgrade() -> None:
     sa.Column('agreement_year', sa.Integer(), nullable=False),
     sa.Column('year_start', sa.Date(), nullable=False),
     sa.Column('year_end', sa.Date(), nullable=False),
-    sa.Column('agreed_quantity', sa.Integer(), nullable=False),
+    sa.Column('agreed_quantity', sa.BigInteger(), nullable=False),
     sa.Column('unit_price', sa.Numeric(precision=14, scale=4), nullable=False),
     sa.Column('signed_on', sa.Date(), nullable=False, comment='signed, or rolled over (续签) from the previous year'),
     sa.PrimaryKeyConstraint('agreement_id')
@@ -47,8 +49,8 @@ def upgrade() -> None:
     sa.Column('acceptance_id', sa.String(length=64), nullable=False),
     sa.Column('contract_id', sa.String(length=64), nullable=False),
     sa.Column('accepted_on', sa.Date(), nullable=False),
-    sa.Column('accepted_quantity', sa.Integer(), nullable=False),
-    sa.Column('returned_quantity', sa.Integer(), nullable=False),
+    sa.Column('accepted_quantity', sa.BigInteger(), nullable=False),
+    sa.Column('returned_quantity', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('acceptance_id')
     )
     op.create_index(op.f('ix_delivery_acceptances_contract_id'), 'delivery_acceptances', ['contract_id'], unique=False)
@@ -75,3 +77,4 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_yearly_agreements_contract_id'), table_name='yearly_agreements')
     op.drop_table('yearly_agreements')
     op.drop_table('batches')
+    op.alter_column('contracts', 'agreed_quantity', type_=sa.Integer(), existing_nullable=False)
