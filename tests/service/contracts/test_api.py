@@ -1,27 +1,15 @@
 """The contracts API on real PostgreSQL: what an integrating platform sees."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from jicai_contracts.entrypoints.app import build_app
-from jicai_contracts.settings import Settings
 from jicai_kit.auth import Role
 
 Auth = Callable[[str, Role], dict[str, str]]
-
-@pytest.fixture
-def db_url(service_database: Callable[[str], str]) -> str:
-    return service_database("contracts")
-
-@pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    with TestClient(build_app(Settings(database_url=db_url, run_workers=False))) as c:
-        yield c
 
 def _rows(db_url: str, sql: str) -> list[Any]:
     engine = create_engine(db_url)
@@ -94,7 +82,7 @@ def test_read_models_rebuild_from_the_event_store(client: TestClient, db_url: st
             return await streams.rebuild(uow, READ_MODELS)
 
     replayed = client.portal.call(rebuild)  # type: ignore[union-attr]
-    assert replayed == 5
+    assert replayed == 6  # 4 parties and products, the contract + the first yearly agreement signed with it
     assert client.get("/contracts", params={"institution_id": "H1"}, headers=ops).json() == before
 
 

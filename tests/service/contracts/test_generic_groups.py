@@ -1,17 +1,16 @@
 """Generic groups (同通用名 / 评审组), winning products in them and non-winning products, on real PostgreSQL."""
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from jicai_contracts.entrypoints.app import build_app
 from jicai_contracts.settings import Settings
 from jicai_kit.auth import Role
+from tests.service.contracts.conftest import published
 
 Auth = Callable[[str, Role], dict[str, str]]
 
@@ -25,24 +24,10 @@ NON_WINNING = {"product_id": "NW1", "generic_group_id": "G-ATV-20", "generic_nam
 
 
 @pytest.fixture
-def db_url(service_database: Callable[[str], str]) -> str:
-    return service_database("contracts")
-
-
-@pytest.fixture
 def client(db_url: str, token: Auth) -> Iterator[TestClient]:
     with TestClient(build_app(Settings(database_url=db_url, run_workers=False))) as c:
         assert c.post("/manufacturers", json={"party_id": "M1", "name": "某制药有限公司"}, headers=token("OPS", Role.OPERATOR)).status_code == 201
         yield c
-
-
-def _published(db_url: str, event_name: str) -> list[dict[str, Any]]:
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        sql = f"select payload from outbox where convert_from(payload, 'UTF8') like '%.{event_name}.v1%' order by id"
-        rows = conn.execute(text(sql)).all()
-    engine.dispose()
-    return [json.loads(bytes(r.payload)) for r in rows]
 
 
 def test_a_group_its_winning_and_non_winning_products_are_published_once(client: TestClient, db_url: str, token: Auth) -> None:
@@ -64,11 +49,11 @@ def test_a_group_its_winning_and_non_winning_products_are_published_once(client:
     listed = client.get("/non-winning-products", params={"generic_group_id": "G-ATV-20"}, headers=reader).json()
     assert [(p["product_id"], p["base_units_per_trading_unit"], p["reference_unit_price"]) for p in listed] == [("NW1", "14.0000", "60.5000")]
 
-    [group] = _published(db_url, "GenericGroupDefined")
+    [group] = published(db_url, "GenericGroupDefined")
     assert group["partitionkey"] == "G-ATV-20" and group["data"] == GROUP
-    [winning] = _published(db_url, "WinningProductListed")
+    [winning] = published(db_url, "WinningProductListed")
     assert (winning["data"]["generic_group_id"], winning["data"]["base_units_per_trading_unit"]) == ("G-ATV-20", "7.0000")
-    [non_winning] = _published(db_url, "NonWinningProductListed")
+    [non_winning] = published(db_url, "NonWinningProductListed")
     assert non_winning["partitionkey"] == "NW1"
     assert (non_winning["data"]["base_units_per_trading_unit"], non_winning["data"]["reference_unit_price"]) == ("14.0000", "60.5000")
 
@@ -76,7 +61,7 @@ def test_a_group_its_winning_and_non_winning_products_are_published_once(client:
 def test_a_winning_product_without_a_group_is_listed_as_before(client: TestClient, db_url: str, token: Auth) -> None:
     plain = {k: v for k, v in PRODUCT.items() if k not in ("generic_group_id", "base_units_per_trading_unit")}
     assert client.post("/winning-products", json=plain, headers=token("OPS", Role.OPERATOR)).status_code == 201
-    [winning] = _published(db_url, "WinningProductListed")
+    [winning] = published(db_url, "WinningProductListed")
     assert winning["data"]["generic_group_id"] is None
 
 
@@ -93,7 +78,7 @@ def test_a_product_naming_an_undefined_group_is_refused(
     r = client.post(path, json=body, headers=token("OPS", Role.OPERATOR))
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert field in {e["field"] for e in r.json()["errors"]}
-    assert _published(db_url, "WinningProductListed") == [] and _published(db_url, "NonWinningProductListed") == []
+    assert published(db_url, "WinningProductListed") == [] and published(db_url, "NonWinningProductListed") == []
 
 
 @pytest.mark.parametrize(

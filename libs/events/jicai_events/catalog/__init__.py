@@ -16,6 +16,8 @@ from jicai_events.catalog.alerts import (
 )
 from jicai_events.catalog.clock import DayClosed
 from jicai_events.catalog.contracts import (
+    BatchCycleLine,
+    BatchPublished,
     ContractCycleExtended,
     ContractSigned,
     DistributorRegistered,
@@ -47,6 +49,8 @@ from jicai_events.catalog.settlement import (
 )
 
 __all__ = [
+    "BatchCycleLine",
+    "BatchPublished",
     "ContractCycleExtended",
     "ContractSigned",
     "DayClosed",

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 from jicai_events.base import IntegrationEvent, integration_event
 from jicai_events.types import Identifier, Money, Quantity, UnitPrice
@@ -231,3 +231,34 @@ class ManufacturerReportSubmitted(_ContractsEvent):
 
     def partition_key(self) -> str:
         return self.manufacturer_id
+
+
+# ---- batches (采购批次) and their cycles (采购周期): contracts-only facts -------------------------
+
+
+class BatchCycleLine(BaseModel):
+    """One generic group or product of a batch with its winning companies (中选企业数) and its cycle."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    generic_group_id: Identifier | None = Field(description="the generic group the line is for, or none with product_id")
+    product_id: Identifier | None = Field(description="the winning product the line is for, or none with generic_group_id")
+    winner_count: int = Field(ge=1, le=100)
+    cycle_years: int = Field(ge=1, le=10)
+    cycle_end: date
+
+
+@integration_event
+class BatchPublished(_ContractsEvent):
+    """A procurement batch (采购批次) with each line's cycle (采购周期) from the region's profile, Hubei 003 §二(三)."""
+
+    event_name = "BatchPublished"
+    batch_id: Identifier
+    title: str = Field(min_length=1, max_length=200)
+    pooling_region_code: str = Field(pattern=r"^\d{6}$", description="the 统筹区 whose profile gives the cycle rules")
+    profile_id: str = Field(min_length=1, max_length=64)
+    profile_version: int = Field(ge=1)
+    cycle_start: date
+    lines: tuple[BatchCycleLine, ...] = Field(min_length=1)
+
+    def partition_key(self) -> str:
+        return self.batch_id

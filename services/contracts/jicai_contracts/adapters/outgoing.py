@@ -61,3 +61,53 @@ def _(event: e.VolumeAllocationDrafted) -> None:
 @translate.register
 def _(event: e.VolumeAllocationApproved) -> None:
     return None  # the approved volumes reach other services as the contracts signed from them
+
+
+@translate.register
+def _(event: e.BatchPublished) -> IntegrationEvent:
+    return ie.BatchPublished(**event.model_dump())
+
+
+@translate.register
+def _(event: e.BatchCycleExtended) -> None:
+    return None  # other services learn of it as the ContractCycleExtended of each contract it moves
+
+
+@translate.register
+def _(event: e.ContractCycleExtended) -> IntegrationEvent:
+    return ie.ContractCycleExtended(**event.model_dump())
+
+
+@translate.register
+def _(event: e.YearlyAgreementSigned) -> IntegrationEvent:
+    return ie.YearlyAgreementSigned(**event.model_dump(exclude={"manufacturer_id", "distributor_id"}))
+
+
+@translate.register
+def _(event: e.YearlyAgreementAmended) -> IntegrationEvent:
+    return ie.YearlyAgreementAmended(**event.model_dump())
+
+
+@translate.register
+def _(event: e.YearlyAgreementRolledOver) -> IntegrationEvent:
+    return ie.YearlyAgreementRolledOver(**event.model_dump(exclude={"manufacturer_id", "distributor_id"}))
+
+
+@translate.register
+def _(event: e.VolumeReallocated) -> None:
+    return None  # published as the amendments that share its reallocation_id
+
+
+@translate.register
+def _(event: e.DeliveryAcceptanceCounted) -> None:
+    return None  # orders' fact, counted here
+
+
+@translate.register
+def _(event: e.DeliveryReturnCounted) -> None:
+    return None  # orders' fact, counted here
+
+
+@translate.register
+def _(event: e.ManufacturerReportSubmitted) -> IntegrationEvent:
+    return ie.ManufacturerReportSubmitted(**event.model_dump())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,6 +71,62 @@ async def _(event: e.VolumeAllocationApproved, session: AsyncSession) -> None:
     await session.execute(
         update(t.allocations).where(t.allocations.c.allocation_id == event.allocation_id).values(status="approved", approved_on=event.approved_on)
     )
+
+
+@project.register
+async def _(event: e.BatchPublished, session: AsyncSession) -> None:
+    await session.execute(insert(t.batches).values(**event.model_dump(mode="json")))
+
+
+@project.register
+async def _(event: e.BatchCycleExtended, session: AsyncSession) -> None:
+    lines = (await session.execute(select(t.batches.c.lines).where(t.batches.c.batch_id == event.batch_id))).scalar_one()
+    extended = {(line.generic_group_id, line.product_id): line.model_dump(mode="json") for line in event.lines}
+    lines = [extended.get((line["generic_group_id"], line["product_id"]), line) for line in lines]
+    await session.execute(update(t.batches).where(t.batches.c.batch_id == event.batch_id).values(lines=lines))
+
+
+@project.register
+async def _(event: e.ContractCycleExtended, session: AsyncSession) -> None:
+    await session.execute(update(t.contracts).where(t.contracts.c.contract_id == event.contract_id).values(cycle_end=event.cycle_end))
+
+
+@project.register
+async def _(event: e.YearlyAgreementSigned, session: AsyncSession) -> None:
+    await session.execute(insert(t.yearly_agreements).values(**event.model_dump()))
+
+
+@project.register
+async def _(event: e.YearlyAgreementRolledOver, session: AsyncSession) -> None:
+    values = event.model_dump(exclude={"previous_agreement_id", "owed_quantity_at_rollover", "rolled_over_on"})
+    await session.execute(insert(t.yearly_agreements).values(**values, signed_on=event.rolled_over_on))
+
+
+@project.register
+async def _(event: e.YearlyAgreementAmended, session: AsyncSession) -> None:
+    agreement = t.yearly_agreements.c.agreement_id == event.agreement_id
+    await session.execute(update(t.yearly_agreements).where(agreement).values(agreed_quantity=event.agreed_quantity))
+
+
+@project.register
+async def _(event: e.VolumeReallocated, session: AsyncSession) -> None:
+    return None  # its effect is the amendments recorded with it
+
+
+@project.register
+async def _(event: e.DeliveryAcceptanceCounted, session: AsyncSession) -> None:
+    await session.execute(insert(t.acceptances).values(**event.model_dump(), returned_quantity=0))
+
+
+@project.register
+async def _(event: e.DeliveryReturnCounted, session: AsyncSession) -> None:
+    acceptance = t.acceptances.c.acceptance_id == event.acceptance_id
+    await session.execute(update(t.acceptances).where(acceptance).values(returned_quantity=t.acceptances.c.returned_quantity + event.returned_quantity))
+
+
+@project.register
+async def _(event: e.ManufacturerReportSubmitted, session: AsyncSession) -> None:
+    await session.execute(insert(t.manufacturer_reports).values(**event.model_dump()))
 
 
 async def apply(session: AsyncSession, event: e.ContractsEvent) -> None:

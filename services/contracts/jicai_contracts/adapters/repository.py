@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import BigInteger, Table, and_, cast, func, select
 
 from jicai_contracts.adapters import tables as t
 from jicai_contracts.adapters.outgoing import translate
@@ -29,4 +29,19 @@ async def list_rows(uow: UnitOfWork, table: Table, **filters: str) -> list[dict[
     return [dict(r) for r in rows]
 
 
-__all__ = ["find", "list_rows", "streams", "t"]
+async def agreements(uow: UnitOfWork, **filters: str) -> list[dict[str, Any]]:
+    """Yearly agreements with what was accepted and returned in each agreement year (by ``accepted_on``)."""
+    a, x = t.yearly_agreements, t.acceptances
+    counted = and_(x.c.contract_id == a.c.contract_id, x.c.accepted_on.between(a.c.year_start, a.c.year_end))
+    query = select(
+        a,
+        cast(func.coalesce(func.sum(x.c.accepted_quantity), 0), BigInteger).label("accepted_quantity"),  # sum(bigint) is numeric
+        cast(func.coalesce(func.sum(x.c.returned_quantity), 0), BigInteger).label("returned_quantity"),
+    ).select_from(a.outerjoin(x, counted)).group_by(a.c.agreement_id)
+    for column, value in filters.items():
+        query = query.where(a.c[column] == value)
+    rows = (await uow.session.execute(query.order_by(a.c.agreement_id))).mappings().all()
+    return [dict(r) for r in rows]
+
+
+__all__ = ["agreements", "find", "list_rows", "streams", "t"]

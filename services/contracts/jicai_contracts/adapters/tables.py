@@ -1,7 +1,7 @@
 """The contracts database: event tables plus read models rebuilt from the store."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, Integer, MetaData, Numeric, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Date, Integer, MetaData, Numeric, String, Table
 from sqlalchemy.dialects.postgresql import JSONB
 
 from jicai_events.tables import add_event_tables
@@ -68,7 +68,7 @@ contracts = Table(
     Column("distributor_id", String(64), nullable=False),
     Column("product_id", String(64), nullable=False),
     Column("unit_price", Numeric(14, 4), nullable=False),
-    Column("agreed_quantity", Integer, nullable=False),
+    Column("agreed_quantity", BigInteger, nullable=False),
     Column("cycle_start", Date, nullable=False),
     Column("cycle_end", Date, nullable=False),
     Column("signed_on", Date, nullable=False),
@@ -89,4 +89,57 @@ allocations = Table(
     Column("lines", JSONB, nullable=False),
 )
 
-READ_MODELS = (institutions, manufacturers, distributors, products, contracts, allocations, generic_groups, non_winning_products)
+batches = Table(
+    "batches",
+    metadata,
+    Column("batch_id", String(64), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("pooling_region_code", String(6), nullable=False),
+    Column("profile_id", String(64), nullable=False),
+    Column("profile_version", Integer, nullable=False),
+    Column("cycle_start", Date, nullable=False),
+    Column("lines", JSONB, nullable=False, comment="per generic group or product: winner_count, cycle_years, cycle_end (as extended)"),
+)
+yearly_agreements = Table(
+    "yearly_agreements",
+    metadata,
+    Column("agreement_id", String(64), primary_key=True),
+    Column("contract_id", String(64), nullable=False, index=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("pooling_region_code", String(6), nullable=False),
+    Column("manufacturer_id", String(64), nullable=False),
+    Column("distributor_id", String(64), nullable=False),
+    Column("product_id", String(64), nullable=False),
+    Column("agreement_year", Integer, nullable=False),
+    Column("year_start", Date, nullable=False),
+    Column("year_end", Date, nullable=False),
+    Column("agreed_quantity", BigInteger, nullable=False),
+    Column("unit_price", Numeric(14, 4), nullable=False),
+    Column("signed_on", Date, nullable=False, comment="signed, or rolled over (续签) from the previous year"),
+)
+acceptances = Table(
+    "delivery_acceptances",
+    metadata,
+    Column("acceptance_id", String(64), primary_key=True),
+    Column("contract_id", String(64), nullable=False, index=True),
+    Column("accepted_on", Date, nullable=False),
+    Column("accepted_quantity", BigInteger, nullable=False),
+    Column("returned_quantity", BigInteger, nullable=False),
+)
+manufacturer_reports = Table(
+    "manufacturer_reports",
+    metadata,
+    Column("report_id", String(64), primary_key=True),
+    Column("manufacturer_id", String(64), nullable=False, index=True),
+    Column("month", String(7), nullable=False),
+    Column("submitted_on", Date, nullable=False),
+    Column("produced_quantity", BigInteger, nullable=False),
+    Column("supplied_quantity", BigInteger, nullable=False),
+    Column("stock_quantity", BigInteger, nullable=False),
+    Column("payments_received", Numeric(16, 2), nullable=False),
+)
+
+READ_MODELS = (
+    institutions, manufacturers, distributors, products, contracts, allocations, generic_groups, non_winning_products,
+    batches, yearly_agreements, acceptances, manufacturer_reports,
+)

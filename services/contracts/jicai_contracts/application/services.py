@@ -5,13 +5,16 @@ The caller (an entrypoint) owns the unit of work and so the commit.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from jicai_contracts.adapters import repository as repo
-from jicai_contracts.adapters.tables import contracts, distributors, generic_groups, institutions, manufacturers, products
-from jicai_contracts.domain import allocation, contract, generic_group, parties
+from jicai_contracts.adapters.tables import batches, contracts, distributors, generic_groups, institutions, manufacturers, products
+from jicai_contracts.domain import agreement, allocation, batch, contract, generic_group, parties
 from jicai_contracts.domain.errors import DomainRuleViolated
 from jicai_contracts.domain.events import (
+    BatchLine,
     ContractsEvent,
+    ContractSigned,
     DistributorRegistered,
     GenericGroupDefined,
     InstitutionRegistered,
@@ -92,11 +95,34 @@ async def sign_contract(uow: UnitOfWork, cmd: contract.SignContract) -> bool:
     if product is None:
         raise DomainRuleViolated("product_id", f"product {cmd.product_id} is not listed")
     terms = contract.ProductTerms(product["product_id"], product["manufacturer_id"], product["winning_unit_price"])
-    stream_id = f"contract-{cmd.contract_id}"
+    stream_id = contract_stream(cmd.contract_id)
     history, version = await repo.streams.load(uow, stream_id)
     new = contract.sign(history, cmd, terms, institution["pooling_region_code"])
+    if new:
+        await _check_batch_cycle(uow, product, cmd.cycle_start, cmd.cycle_end)
     await repo.streams.append(uow, stream_id, "contract", version, new)
+    for signed in new:  # year 1 of the yearly agreements (采购协议每年一签) is signed with the contract
+        if isinstance(signed, ContractSigned):
+            first = agreement.first_year(signed)
+            await repo.streams.append(uow, agreement_stream(first.agreement_id), "yearly_agreement", 0, [first])
     return bool(new)
+
+
+def contract_stream(contract_id: str) -> str:
+    return f"contract-{contract_id}"
+
+
+def agreement_stream(agreement_id: str) -> str:
+    return f"yearly-agreement-{agreement_id}"
+
+
+async def _check_batch_cycle(uow: UnitOfWork, product: dict[str, Any], cycle_start: date, cycle_end: date) -> None:
+    """A contract of a published batch's product follows the batch's cycle; products of batches not published here are not checked."""
+    row = await repo.find(uow, batches, product["batch_id"])
+    if row is not None:
+        lines = [BatchLine.model_validate(line) for line in row["lines"]]
+        line = batch.line_for(lines, product["product_id"], product["generic_group_id"])
+        batch.check_contract_cycle(row["batch_id"], row["cycle_start"], line, cycle_start, cycle_end)
 
 
 __all__ = ["contracts", "register_distributor", "register_institution", "register_manufacturer", "sign_contract"]

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from jicai_contracts.domain.errors import AlreadyExists, DomainRuleViolated
-from jicai_contracts.domain.events import ContractsEvent, ContractSigned
+from jicai_contracts.domain.events import ID_LENGTH, ContractsEvent, ContractSigned
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ def sign(
         raise DomainRuleViolated(
             "unit_price", f"must equal the winning price {product.winning_unit_price} (no re-bargaining, 渝府办发〔2019〕29号 §二(四))"
         )
+    if len(f"{cmd.contract_id}-y10") > ID_LENGTH:
+        raise DomainRuleViolated("contract_id", f"at most {ID_LENGTH - 4} characters: its yearly agreements are named {{contract_id}}-y{{N}}")
     if cmd.cycle_end <= cmd.cycle_start:
         raise DomainRuleViolated("cycle_end", "must be after cycle_start")
     if cmd.agreed_quantity <= 0:

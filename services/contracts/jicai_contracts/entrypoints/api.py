@@ -1,6 +1,7 @@
 """HTTP API of the contracts service. Writes are for operators (the provincial platform)."""
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -8,11 +9,16 @@ from fastapi import APIRouter, Request, Response
 
 from jicai_contracts.adapters import repository as repo
 from jicai_contracts.adapters import tables as t
-from jicai_contracts.application import services
+from jicai_contracts.adapters.policy import policy_book
+from jicai_contracts.application import agreements, batches, reports, services
+from jicai_contracts.domain import agreement as ag
 from jicai_contracts.domain import events as e
 from jicai_contracts.domain.allocation import AllocationMethod, Basis, DraftAllocation
+from jicai_contracts.domain.batch import ExtendCycle, LineIn, PublishBatch
 from jicai_contracts.domain.contract import SignContract
+from jicai_contracts.domain.report import report_id
 from jicai_contracts.entrypoints import schemas as s
+from jicai_events.types import BUSINESS_TZ
 from jicai_kit.auth import SEES_ALL, Caller, Role
 from jicai_kit.commands import execute, query
 from jicai_kit.problems import not_found
@@ -122,15 +128,26 @@ for path, table, what, tag in (
     ("/generic-groups/{key}", t.generic_groups, "generic group", "products"),
     ("/non-winning-products/{key}", t.non_winning_products, "non-winning product", "products"),
     ("/contracts/{key}", t.contracts, "contract", "contracts"),
+    ("/batches/{key}", t.batches, "batch", "batches"),
 ):
     router.add_api_route(path, _reader(table, what), methods=["GET"], tags=[tag], summary=f"One {what}")
 
 
+def _own(caller: Caller, filters: dict[str, str]) -> dict[str, str] | None:
+    """A listing's filters narrowed to the caller's own records; None when they ask for another party's (nothing to see)."""
+    if caller.role in SEES_ALL:
+        return filters
+    owner = f"{caller.role.value}_id"
+    if filters.get(owner, caller.party_id) != caller.party_id:
+        return None
+    return filters | {owner: caller.party_id}
+
+
 @router.get("/contracts", tags=["contracts"], summary="Contracts, optionally of one institution; a party sees its own")
 async def list_contracts(caller: Caller, request: Request, institution_id: str | None = None) -> list[dict[str, Any]]:
-    filters = {"institution_id": institution_id} if institution_id else {}
-    if caller.role not in SEES_ALL:
-        filters[f"{caller.role.value}_id"] = caller.party_id
+    filters = _own(caller, {"institution_id": institution_id} if institution_id else {})
+    if filters is None:
+        return []
     rows = await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, t.contracts, **filters))
     return [_jsonable(r) for r in rows]
 
@@ -185,3 +202,119 @@ async def get_volume_allocation(allocation_id: str, caller: Caller, request: Req
     if caller.role not in SEES_ALL:  # an institution sees its own line only
         row["lines"] = [line for line in row["lines"] if line["institution_id"] == caller.party_id]
     return _jsonable(row)
+
+
+@router.post("/batches", tags=["batches"], status_code=201, response_model=s.Recorded)
+async def publish_batch(body: s.BatchIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Publish a procurement batch (采购批次): each line's cycle (采购周期) from the region's profile and its winning companies."""
+    caller.require(Role.OPERATOR)
+    cmd = PublishBatch(body.batch_id, body.title, body.pooling_region_code, body.cycle_start,
+                       tuple(LineIn(**line.model_dump()) for line in body.lines))
+    created = await execute(request.app.state.runtime, lambda uow: batches.publish_batch(uow, cmd, policy_book()))
+    _created(response, created)
+    return s.Recorded(id=body.batch_id, created=created)
+
+
+@router.post("/batches/{batch_id}/cycle-extensions", tags=["batches"], status_code=201, response_model=s.Recorded)
+async def extend_cycle(batch_id: str, body: s.CycleExtensionIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Extend the cycle (延长采购周期) of a line or the whole batch within the profile's extendable years;
+    each contract on the old cycle end records ContractCycleExtended."""
+    caller.require(Role.OPERATOR)
+    cmd = ExtendCycle(batch_id=batch_id, **body.model_dump())
+    created = await execute(request.app.state.runtime, lambda uow: batches.extend_cycle(uow, cmd, policy_book()))
+    _created(response, created)
+    return s.Recorded(id=body.extension_id, created=created)
+
+
+def _agreement_view(row: dict[str, Any]) -> dict[str, Any]:
+    owed = ag.owed(row["agreed_quantity"], row["accepted_quantity"], row["returned_quantity"])
+    return _jsonable(row) | {"owed_quantity": owed}
+
+
+async def _agreement(request: Request, caller: Caller, agreement_id: str) -> dict[str, Any]:
+    rows = await query(request.app.state.runtime, lambda uow: repo.agreements(uow, agreement_id=agreement_id))
+    if not rows:
+        raise not_found("yearly agreement", agreement_id)
+    row = rows[0]
+    caller.may_read(what=f"yearly agreement {agreement_id}", institution_id=row["institution_id"],
+                    distributor_id=row["distributor_id"], manufacturer_id=row["manufacturer_id"])
+    return row
+
+
+@router.get("/yearly-agreements/{agreement_id}", tags=["yearly agreements"],
+            summary="A yearly agreement (年度采购协议): agreed, accepted, returned and still owed quantity")
+async def get_yearly_agreement(agreement_id: str, caller: Caller, request: Request) -> dict[str, Any]:
+    return _agreement_view(await _agreement(request, caller, agreement_id))
+
+
+@router.get("/contracts/{contract_id}/yearly-agreements", tags=["yearly agreements"], summary="A contract's yearly agreements, year by year")
+async def list_contract_agreements(contract_id: str, caller: Caller, request: Request) -> list[dict[str, Any]]:
+    contract = await _reader(t.contracts, "contract")(contract_id, caller, request)  # 404 or 403 as for the contract itself
+    rows = await query(request.app.state.runtime, lambda uow: repo.agreements(uow, contract_id=contract["contract_id"]))
+    return [_agreement_view(r) for r in rows]
+
+
+@router.get("/yearly-agreements", tags=["yearly agreements"], summary="Yearly agreements, optionally of one institution; a party sees its own")
+async def list_yearly_agreements(caller: Caller, request: Request, institution_id: str | None = None) -> list[dict[str, Any]]:
+    filters = _own(caller, {"institution_id": institution_id} if institution_id else {})
+    if filters is None:
+        return []
+    rows = await query(request.app.state.runtime, lambda uow: repo.agreements(uow, **filters))
+    return [_agreement_view(r) for r in rows]
+
+
+@router.post("/yearly-agreements/{agreement_id}/amendments", tags=["yearly agreements"], status_code=201, response_model=s.Recorded)
+async def amend_yearly_agreement(agreement_id: str, body: s.AmendmentIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Change an agreement's agreed volume (调整约定采购量), never below what is already accepted; repeating it is harmless."""
+    caller.require(Role.OPERATOR)
+    await _agreement(request, caller, agreement_id)
+    created = await execute(request.app.state.runtime,
+                            lambda uow: agreements.amend(uow, agreement_id, body.agreed_quantity, body.amended_on, body.reason))
+    _created(response, created)
+    return s.Recorded(id=agreement_id, created=created)
+
+
+@router.post("/reallocations", tags=["yearly agreements"], status_code=201, response_model=s.Recorded)
+async def reallocate_volume(body: s.ReallocationIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Move agreed volume between institutions' agreements of one product and year, all at once; the total stays the same."""
+    caller.require(Role.OPERATOR)
+    cmd = ag.Reallocate(body.reallocation_id, body.amended_on, body.reason,
+                        tuple(e.ReallocatedVolume(**line.model_dump()) for line in body.lines))
+    created = await execute(request.app.state.runtime, lambda uow: agreements.reallocate(uow, cmd))
+    _created(response, created)
+    return s.Recorded(id=body.reallocation_id, created=created)
+
+
+@router.post("/yearly-agreements/{agreement_id}/rollover", tags=["yearly agreements"], status_code=201, response_model=s.Recorded)
+async def roll_over_yearly_agreement(
+    agreement_id: str, body: s.RollOverIn, caller: Caller, request: Request, response: Response
+) -> s.Recorded:
+    """Sign the next year's agreement (续签) within the contract's cycle; records what was still owed. Returns the new agreement's id."""
+    caller.require(Role.OPERATOR)
+    await _agreement(request, caller, agreement_id)
+    cmd = ag.RollOver(agreement_id, body.rolled_over_on, body.agreed_quantity)
+    next_id, created = await execute(request.app.state.runtime, lambda uow: agreements.roll_over(uow, cmd))
+    _created(response, created)
+    return s.Recorded(id=next_id, created=created)
+
+
+@router.post("/manufacturer-reports", tags=["manufacturer reports"], status_code=201, response_model=s.Recorded)
+async def submit_manufacturer_report(body: s.ManufacturerReportIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """A manufacturer reports last month's production, supply, stock and payments received (Hubei 003 §五(二)); once per month."""
+    caller.require(Role.MANUFACTURER)
+    event = e.ManufacturerReportSubmitted(report_id=report_id(caller.party_id, body.month), manufacturer_id=caller.party_id,
+                                          **body.model_dump())
+    today = datetime.now(BUSINESS_TZ).date()
+    created = await execute(request.app.state.runtime, lambda uow: reports.submit(uow, event, today))
+    _created(response, created)
+    return s.Recorded(id=event.report_id, created=created)
+
+
+@router.get("/manufacturer-reports", tags=["manufacturer reports"], summary="Monthly reports, optionally of one manufacturer; a manufacturer sees its own")
+async def list_manufacturer_reports(caller: Caller, request: Request, manufacturer_id: str | None = None) -> list[dict[str, Any]]:
+    caller.require(*SEES_ALL, Role.MANUFACTURER)
+    filters = _own(caller, {"manufacturer_id": manufacturer_id} if manufacturer_id else {})
+    if filters is None:
+        return []
+    rows = await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, t.manufacturer_reports, **filters))
+    return [_jsonable(r) for r in rows]

@@ -8,8 +8,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from jicai_events.catalog.contracts import BaseUnitsPerTradingUnit
-from jicai_events.types import Identifier, Quantity, UnitPrice
+from jicai_events.types import Identifier, Money, Quantity, UnitPrice
 
+LAST_CYCLE_DAY = date(2100, 12, 31)
+"""Cycles end by then (as allocation years do): agreement years and extensions are counted on from the dates."""
 REGION_CODE = Field(pattern=r"^\d{6}$", description="6-digit administrative division code")
 
 
@@ -81,8 +83,8 @@ class ContractIn(Strict):
     product_id: Identifier
     unit_price: UnitPrice
     agreed_quantity: Quantity = Field(gt=0, description="约定采购量 in trading units")
-    cycle_start: date
-    cycle_end: date
+    cycle_start: date = Field(le=LAST_CYCLE_DAY)
+    cycle_end: date = Field(le=LAST_CYCLE_DAY)
     signed_on: date
 
 
@@ -112,3 +114,70 @@ class AllocationIn(Strict):
 
 class ApprovalIn(Strict):
     approved_on: date
+
+
+class BatchLineIn(Strict):
+    """A generic group or a product of the batch, with its number of winning companies (中选企业数)."""
+
+    generic_group_id: Identifier | None = None
+    product_id: Identifier | None = None
+    winner_count: int = Field(ge=1, le=100)
+    cycle_years: int | None = Field(None, ge=1, le=10, description="where the profile lets the batch choose (Guizhou: 1–3 years); "
+                                                                    "otherwise it follows from winner_count")
+
+
+class BatchIn(Strict):
+    """采购批次: the cycle of each of its generic groups or products comes from the region's profile (Hubei 003 §二(三))."""
+
+    batch_id: Identifier
+    title: str = Field(min_length=1, max_length=200)
+    pooling_region_code: str = Field(pattern=r"^\d{6}$", description="统筹区 whose profile gives the cycle rules, e.g. 420100")
+    cycle_start: date = Field(le=LAST_CYCLE_DAY)
+    lines: list[BatchLineIn] = Field(min_length=1, max_length=1000)
+
+
+class CycleExtensionIn(Strict):
+    """Extend the cycle (采购周期视实际情况可延长) of one line of a batch, or of all of them."""
+
+    extension_id: Identifier
+    years: int = Field(ge=1, le=10)
+    extended_on: date
+    reason: str = Field(min_length=1, max_length=2000)
+    generic_group_id: Identifier | None = None
+    product_id: Identifier | None = None
+
+
+class AmendmentIn(Strict):
+    agreed_quantity: Quantity
+    amended_on: date
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ReallocationLineIn(Strict):
+    agreement_id: Identifier
+    agreed_quantity: Quantity = Field(description="the agreement's new agreed volume")
+
+
+class ReallocationIn(Strict):
+    """Move agreed volume between institutions' agreements of one product and year; the total stays the same."""
+
+    reallocation_id: Identifier
+    amended_on: date
+    reason: str = Field(min_length=1, max_length=2000)
+    lines: list[ReallocationLineIn] = Field(min_length=2, max_length=10000)
+
+
+class RollOverIn(Strict):
+    rolled_over_on: date
+    agreed_quantity: Quantity | None = Field(None, gt=0, description="the next year's 约定采购量; none: this year's")
+
+
+class ManufacturerReportIn(Strict):
+    """生产、供应、库存、回款 of the previous month (每月5日前报送上月, Hubei 003 §五(二))."""
+
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="the month reported on, YYYY-MM")
+    submitted_on: date
+    produced_quantity: Quantity
+    supplied_quantity: Quantity
+    stock_quantity: Quantity
+    payments_received: Money = Field(description="回款 received in the month, yuan")
