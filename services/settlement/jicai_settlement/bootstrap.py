@@ -16,7 +16,11 @@ from jicai_settlement.settings import Settings
 INVOICES = ConsumerSpec(
     name="settlement.invoices",
     topics=(ORDERS,),
-    subscriptions=(Subscription(ie.InvoiceReceived, handlers.on_invoice_received),),
+    subscriptions=(
+        Subscription(ie.InvoiceReceived, handlers.on_invoice_received),
+        Subscription(ie.InvoiceCredited, handlers.on_invoice_credited),
+        Subscription(ie.InvoiceVoided, handlers.on_invoice_voided),
+    ),
 )
 DECISIONS = ConsumerSpec(
     name="settlement.decisions",

@@ -1,8 +1,7 @@
 """Translation of settlement domain events into integration events (the edge).
 
-Only payments and monthly settlement reports are facts other services read;
-invoices, withholds, suspensions and releases came from them, and a settlement's later
-release has no integration event (yet): it is visible through the API.
+Payments, monthly settlement reports and their later releases are facts other
+services read; invoices, withholds and suspensions came from them.
 """
 from __future__ import annotations
 
@@ -28,6 +27,7 @@ def _(event: e.PaymentRecorded) -> IntegrationEvent:
         amount=event.amount,
         allocations=tuple(ie.PaymentAllocation(invoice_id=a.invoice_id, amount=a.amount) for a in event.allocations),
         reference=event.reference,
+        payer=event.payer,
     )
 
 
@@ -42,12 +42,23 @@ def _(event: e.MonthlySettlementRecorded) -> IntegrationEvent:
     )
 
 
+@translate.register
+def _(event: e.MonthlySettlementReleased) -> IntegrationEvent:
+    if event.month is None or event.amount is None or event.reason is None:
+        raise TypeError(f"release of {event.settlement_id} lacks month, amount or reason: only stored releases can")
+    return ie.MonthlySettlementReleased(
+        settlement_id=event.settlement_id, institution_id=event.institution_id, month=event.month, amount=event.amount,
+        released_on=event.released_on, reason=event.reason,
+    )
+
+
 @translate.register(e.InvoiceRecorded)
 @translate.register(e.InvoicePaymentApplied)
+@translate.register(e.InvoiceCreditApplied)
+@translate.register(e.InvoiceVoidRecorded)
 @translate.register(e.WithholdRecorded)
 @translate.register(e.WithholdLifted)
 @translate.register(e.SuspensionRecorded)
 @translate.register(e.SuspensionLifted)
-@translate.register(e.MonthlySettlementReleased)
 def _(event: object) -> None:
     return None

@@ -17,7 +17,22 @@ async def project(event: object, session: AsyncSession) -> None:
 
 @project.register
 async def _(event: e.InvoiceRecorded, session: AsyncSession) -> None:
-    await session.execute(insert(t.invoices).values(**event.model_dump(), paid=0))
+    await session.execute(insert(t.invoices).values(**event.model_dump(), paid=0, amount_due=event.amount))
+
+
+@project.register
+async def _(event: e.InvoiceCreditApplied, session: AsyncSession) -> None:
+    await session.execute(insert(t.invoice_credits).values(**event.model_dump()))
+    await session.execute(update(t.invoices).where(t.invoices.c.invoice_id == event.invoice_id).values(amount_due=event.amount_after))
+
+
+@project.register
+async def _(event: e.InvoiceVoidRecorded, session: AsyncSession) -> None:
+    await session.execute(
+        update(t.invoices)
+        .where(t.invoices.c.invoice_id == event.invoice_id)
+        .values(amount_due=0, voided_on=event.voided_on, void_reason=event.reason)
+    )
 
 
 @project.register
@@ -81,7 +96,10 @@ async def _(event: e.MonthlySettlementReleased, session: AsyncSession) -> None:
     await session.execute(
         update(t.monthly_settlements)
         .where(t.monthly_settlements.c.settlement_id == event.settlement_id)
-        .values(status="released", released_on=event.released_on, release_decision_id=event.release_decision_id)
+        .values(
+            status="released", released_on=event.released_on, release_decision_id=event.release_decision_id,
+            release_reason=event.reason,
+        )
     )
 
 

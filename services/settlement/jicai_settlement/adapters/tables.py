@@ -20,6 +20,21 @@ invoices = Table(
     Column("amount", MONEY, nullable=False),
     Column("paid", MONEY, nullable=False, server_default=text("0")),
     Column("received_on", Date, nullable=False),
+    Column("amount_due", MONEY, nullable=False, comment="what the invoice asks for after credit notes and voids (红冲)"),
+    Column("voided_on", Date),
+    Column("void_reason", Text),
+    Column("pooling_region_code", String(6)),
+)
+invoice_credits = Table(
+    "invoice_credits",
+    metadata,
+    Column("credit_note_id", String(64), primary_key=True),
+    Column("invoice_id", String(64), nullable=False, index=True),
+    Column("credit_note_number", String(100), nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("amount_after", MONEY, nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("reason", Text, nullable=False),
 )
 payments = Table(
     "payments",
@@ -67,6 +82,7 @@ monthly_settlements = Table(
     Column("released_on", Date),
     Column("release_decision_id", String(64)),
     Column("suspended_by", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("release_reason", Text),
 )
 suspensions = Table(
     "suspensions",
@@ -85,5 +101,5 @@ suspensions = Table(
     Column("resume_reason", String(30)),
 )
 
-READ_MODELS = (invoices, payments, payment_allocations, withholds, monthly_settlements, suspensions)
+READ_MODELS = (invoices, invoice_credits, payments, payment_allocations, withholds, monthly_settlements, suspensions)
 """In dependency order (allocations after payments); rebuild empties them in reverse."""

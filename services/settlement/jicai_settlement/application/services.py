@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import cast
 
+from sqlalchemy.exc import IntegrityError
+
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_settlement.adapters import metrics
 from jicai_settlement.adapters import repository as repo
@@ -23,9 +25,11 @@ from jicai_settlement.domain import invoice, payment
 from jicai_settlement.domain.errors import AlreadyExists
 from jicai_settlement.domain.events import (
     InstitutionSettlementEvent,
+    InvoiceCreditApplied,
     InvoiceEvent,
     InvoicePaymentApplied,
     InvoiceRecorded,
+    InvoiceVoidRecorded,
     PaymentRecorded,
     SettlementEvent,
     WithholdLifted,
@@ -35,9 +39,25 @@ from jicai_settlement.domain.events import (
 
 async def receive_invoice(uow: UnitOfWork, received: InvoiceRecorded) -> bool:
     """Record an invoice the orders service received; False when it was known already."""
-    stream = repo.invoice_stream(received.invoice_id)
+    return await _decide_for_invoice(uow, received.invoice_id, lambda history: invoice.receive(history, received))
+
+
+async def credit_invoice(uow: UnitOfWork, credited: InvoiceCreditApplied) -> bool:
+    """Apply a credit note (红冲) the orders service recorded; False when it was applied already."""
+    return await _decide_for_invoice(uow, credited.invoice_id, lambda history: invoice.credit(history, credited))
+
+
+async def void_invoice(uow: UnitOfWork, voided: InvoiceVoidRecorded) -> bool:
+    """Void an invoice (全额红冲); False when it was voided already."""
+    return await _decide_for_invoice(uow, voided.invoice_id, lambda history: invoice.void(history, voided))
+
+
+async def _decide_for_invoice(
+    uow: UnitOfWork, invoice_id: str, decide: Callable[[Sequence[InvoiceEvent]], list[InvoiceEvent]]
+) -> bool:
+    stream = repo.invoice_stream(invoice_id)
     history, version = await repo.streams.load(uow, stream)
-    new = invoice.receive(cast(list[InvoiceEvent], history), received)
+    new = decide(cast(list[InvoiceEvent], history))
     await repo.streams.append(uow, stream, "invoice", version, new)
     return bool(new)
 
@@ -92,7 +112,14 @@ async def report_monthly_settlement(uow: UnitOfWork, cmd: settlement.ReportMonth
     history, version = await repo.streams.load(uow, stream)
     past = cast(list[InstitutionSettlementEvent], history)
     new = settlement.report(past, cmd)
-    await repo.streams.append(uow, stream, "institution-settlement", version, new)
+    try:
+        await repo.streams.append(uow, stream, "institution-settlement", version, new)
+    except IntegrityError as exc:
+        # The same id reported concurrently for another institution: its row landed first (the streams differ, so
+        # the event store cannot see the clash; the read model's primary key does).
+        if "monthly_settlements_pkey" not in str(exc.orig):
+            raise
+        raise AlreadyExists(f"monthly settlement {cmd.settlement_id} was reported already for another institution") from exc
     return bool(new), settlement.fold([*past, *new]).settlements[cmd.settlement_id].status
 
 

@@ -29,6 +29,29 @@ class InvoiceRecorded(DomainEvent):
     distributor_id: str
     amount: Decimal
     received_on: date
+    pooling_region_code: str | None = None  # None on invoices stored before direct settlement needed the region
+
+
+class InvoiceCreditApplied(DomainEvent):
+    """A credit note (红字发票, partial 红冲) reduced what the invoice asks for to ``amount_after``."""
+
+    name = "InvoiceCreditApplied"
+    invoice_id: str
+    credit_note_id: str
+    credit_note_number: str
+    amount: Decimal
+    amount_after: Decimal
+    received_on: date
+    reason: str
+
+
+class InvoiceVoidRecorded(DomainEvent):
+    """The invoice was voided in full (全额红冲 / 作废): it asks for nothing any more."""
+
+    name = "InvoiceVoidRecorded"
+    invoice_id: str
+    voided_on: date
+    reason: str
 
 
 class InvoicePaymentApplied(DomainEvent):
@@ -58,6 +81,8 @@ class PaymentRecorded(DomainEvent):
     amount: Decimal
     allocations: tuple[Allocation, ...]
     reference: str | None = None
+    payer: Literal["institution", "insurance_fund"] = "institution"
+    """insurance_fund: direct settlement (直接结算), deducted from the institution's monthly settlement."""
 
 
 class WithholdRecorded(DomainEvent):
@@ -140,9 +165,13 @@ class MonthlySettlementReleased(DomainEvent):
     settlement_id: str
     released_on: date
     release_decision_id: str
+    # Carried for the integration event (MonthlySettlementReleased); absent on releases stored before it existed.
+    month: str | None = None
+    amount: Decimal | None = None
+    reason: str | None = None
 
 
-InvoiceEvent = InvoiceRecorded | InvoicePaymentApplied
+InvoiceEvent = InvoiceRecorded | InvoicePaymentApplied | InvoiceCreditApplied | InvoiceVoidRecorded
 PaymentEvent = PaymentRecorded
 InstitutionSettlementEvent = (
     WithholdRecorded | WithholdLifted | SuspensionRecorded | SuspensionLifted | MonthlySettlementRecorded | MonthlySettlementReleased
@@ -152,6 +181,8 @@ SettlementEvent = InvoiceEvent | PaymentEvent | InstitutionSettlementEvent
 codec: EventCodec[SettlementEvent] = EventCodec(  # type: ignore[arg-type]
     InvoiceRecorded,
     InvoicePaymentApplied,
+    InvoiceCreditApplied,
+    InvoiceVoidRecorded,
     PaymentRecorded,
     WithholdRecorded,
     WithholdLifted,

@@ -260,15 +260,19 @@ def lift(history: Sequence[InstitutionSettlementEvent], cmd: LiftWithhold) -> li
             caused_by=cmd.caused_by,
         )
     ]
-    return events + _releases(evolve(events[0], state), cmd.institution_id, cmd.released_on, cmd.release_decision_id)
+    why = f"withhold {cmd.withhold_decision_id} lifted by release decision {cmd.release_decision_id} (回款后恢复拨付)"
+    return events + _releases(evolve(events[0], state), cmd.institution_id, cmd.released_on, cmd.release_decision_id, why)
 
 
-def _releases(after: InstitutionSettlement, institution_id: str, on: date, decision_id: str) -> list[InstitutionSettlementEvent]:
+def _releases(
+    after: InstitutionSettlement, institution_id: str, on: date, decision_id: str, why: str
+) -> list[InstitutionSettlementEvent]:
     """Held settlements nothing holds back any more (no active withhold / suspension of the kind that held them)."""
     withheld, suspended = bool(after.active_withholds), bool(after.active_suspensions)
     return [
         MonthlySettlementReleased(
             institution_id=institution_id, settlement_id=s.settlement_id, released_on=on, release_decision_id=decision_id,
+            month=s.month, amount=s.amount, reason=why,
         )
         for s in after.settlements.values()
         if s.held and not (s.withheld_by and withheld) and not (s.suspended_by and suspended)
@@ -302,7 +306,8 @@ def resume(history: Sequence[InstitutionSettlementEvent], cmd: LiftSuspension) -
         resumed_on=cmd.resumed_on, reason=cmd.reason, profile_id=cmd.profile_id, profile_version=cmd.profile_version,
         caused_by=cmd.caused_by,
     )
-    return [lifted, *_releases(evolve(lifted, state), cmd.institution_id, cmd.resumed_on, cmd.resume_decision_id)]
+    why = f"suspension {cmd.suspension_decision_id} lifted by decision {cmd.resume_decision_id} ({cmd.reason}, 恢复月结算)"
+    return [lifted, *_releases(evolve(lifted, state), cmd.institution_id, cmd.resumed_on, cmd.resume_decision_id, why)]
 
 
 def report(history: Sequence[InstitutionSettlementEvent], cmd: ReportMonthlySettlement) -> list[InstitutionSettlementEvent]:

@@ -107,5 +107,11 @@ def _check_invoice(path: str, cmd: RecordPayment, allocation: AllocationIn, invo
         raise DomainRuleViolated(
             f"{path}.amount",
             f"{allocation.amount} exceeds the outstanding {invoice.outstanding} of invoice {allocation.invoice_id} "
-            f"(amount {invoice.amount}, paid {invoice.paid}); overpayment is refused",
+            f"(amount {invoice.amount}{_credited(invoice)}, paid {invoice.paid}); overpayment is refused",
         )
+
+
+def _credited(invoice: InvoiceView) -> str:
+    if invoice.voided_on is not None:
+        return f", voided on {invoice.voided_on} (红冲)"
+    return f", {invoice.due} after credit notes (红冲)" if invoice.due != invoice.amount else ""

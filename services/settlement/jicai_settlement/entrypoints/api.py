@@ -6,7 +6,6 @@ records; operators and the fund read all.
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -19,6 +18,7 @@ from jicai_settlement.adapters import repository as repo
 from jicai_settlement.adapters import tables as t
 from jicai_settlement.application import services
 from jicai_settlement.domain.institution_settlement import ReportMonthlySettlement, combined_status
+from jicai_settlement.domain.invoice import ZERO
 from jicai_settlement.domain.payment import AllocationIn, RecordPayment
 from jicai_settlement.entrypoints import schemas as s
 
@@ -80,14 +80,35 @@ async def list_payments(institution_id: str, caller: Caller, request: Request) -
 
 @router.get("/invoices/{invoice_id}", tags=["payments"], response_model=s.InvoiceOut)
 async def get_invoice(invoice_id: str, caller: Caller, request: Request) -> dict[str, Any]:
-    """An invoice as settlement knows it: amount, paid, outstanding."""
+    """An invoice as settlement knows it: amount, what it asks for after 红冲 (``amount_due``), paid, outstanding.
+
+    ``refundable_credit``: paid beyond ``amount_due`` (a credit note or void after payment).
+    """
     row = await query(request.app.state.runtime, lambda uow: repo.invoice_with_payments(uow, invoice_id))
     if row is None:
         raise not_found("invoice", invoice_id)
     _may_read(caller, row["institution_id"], row["distributor_id"])
-    outstanding: Decimal = row["amount"] - row["paid"]
-    status = "paid" if outstanding == 0 else ("unpaid" if row["paid"] == 0 else "partially_paid")
-    return {**row, "outstanding": outstanding, "status": status}
+    return _invoice_out(row)
+
+
+def _invoice_out(row: dict[str, Any]) -> dict[str, Any]:
+    due, paid = row["amount_due"], row["paid"]
+    outstanding, refundable = max(due - paid, ZERO), max(paid - due, ZERO)
+    status = "voided" if row["voided_on"] is not None else "paid" if outstanding == 0 else "unpaid" if paid == 0 else "partially_paid"
+    return {**row, "outstanding": outstanding, "refundable_credit": refundable, "status": status}
+
+
+@router.get("/institutions/{institution_id}/refundable-credits", tags=["payments"], response_model=s.RefundableCreditsOut)
+async def refundable_credits(institution_id: str, caller: Caller, request: Request) -> dict[str, Any]:
+    """Invoices the institution paid beyond what they ask for after credit notes or voids (红冲): owed back to it.
+
+    Settlement only shows the excess; the refund itself is between the institution and the distributor.
+    """
+    _may_read(caller, institution_id)
+    rows = await query(request.app.state.runtime, lambda uow: repo.overpaid_invoices(uow, institution_id))
+    invoices = [_invoice_out(r) for r in rows]
+    total = sum((i["refundable_credit"] for i in invoices), ZERO)
+    return {"institution_id": institution_id, "refundable_credit": total, "invoices": invoices}
 
 
 @router.get(

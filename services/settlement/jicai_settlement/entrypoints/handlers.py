@@ -15,16 +15,29 @@ from jicai_events.envelope import Envelope
 from jicai_events.rules import Conflict, RuleViolated
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_settlement.application import services
-from jicai_settlement.domain.events import InvoiceRecorded
+from jicai_settlement.domain.events import InvoiceCreditApplied, InvoiceRecorded, InvoiceVoidRecorded
 from jicai_settlement.domain.institution_settlement import LiftSuspension, LiftWithhold, RecordSuspension, RecordWithhold
 
 
 async def on_invoice_received(uow: UnitOfWork, envelope: Envelope, event: ie.InvoiceReceived) -> None:
     received = InvoiceRecorded(
         invoice_id=event.invoice_id, institution_id=event.institution_id, distributor_id=event.distributor_id,
-        amount=event.amount, received_on=event.received_on,
+        amount=event.amount, received_on=event.received_on, pooling_region_code=event.pooling_region_code,
     )
     await _refusals_are_unprocessable(services.receive_invoice(uow, received))
+
+
+async def on_invoice_credited(uow: UnitOfWork, envelope: Envelope, event: ie.InvoiceCredited) -> None:
+    credited = InvoiceCreditApplied(
+        invoice_id=event.invoice_id, credit_note_id=event.credit_note_id, credit_note_number=event.credit_note_number,
+        amount=event.amount, amount_after=event.invoice_amount_after, received_on=event.received_on, reason=event.reason,
+    )
+    await _refusals_are_unprocessable(services.credit_invoice(uow, credited))
+
+
+async def on_invoice_voided(uow: UnitOfWork, envelope: Envelope, event: ie.InvoiceVoided) -> None:
+    voided = InvoiceVoidRecorded(invoice_id=event.invoice_id, voided_on=event.voided_on, reason=event.reason)
+    await _refusals_are_unprocessable(services.void_invoice(uow, voided))
 
 
 async def on_settlement_withheld(uow: UnitOfWork, envelope: Envelope, event: ie.SettlementWithheld) -> None:

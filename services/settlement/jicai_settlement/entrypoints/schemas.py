@@ -72,16 +72,38 @@ class InvoicePaymentOut(BaseModel):
     amount: Money
 
 
+class CreditNoteOut(BaseModel):
+    """红字发票: a credit note that reduced what the invoice asks for."""
+
+    credit_note_id: str
+    credit_note_number: str
+    amount: Money
+    amount_after: Money
+    received_on: date
+    reason: str
+
+
 class InvoiceOut(BaseModel):
     invoice_id: str
     institution_id: str
     distributor_id: str
     received_on: date
-    amount: Money
+    amount: Money = Field(description="the amount invoiced")
+    amount_due: Money = Field(description="what the invoice asks for after credit notes and voids (红冲)")
     paid: Money
     outstanding: Money
-    status: Literal["unpaid", "partially_paid", "paid"]
+    refundable_credit: Money = Field(description="paid beyond amount_due: owed back to the institution (no refund flow here)")
+    status: Literal["unpaid", "partially_paid", "paid", "voided"]
+    voided_on: date | None
+    void_reason: str | None
+    credit_notes: list[CreditNoteOut]
     payments: list[InvoicePaymentOut]
+
+
+class RefundableCreditsOut(BaseModel):
+    institution_id: str
+    refundable_credit: Money = Field(description="the sum over the invoices below")
+    invoices: list[InvoiceOut]
 
 
 class WithholdOut(BaseModel):
@@ -137,3 +159,4 @@ class MonthlySettlementOut(BaseModel):
     suspended_by: list[str]
     released_on: date | None
     release_decision_id: str | None
+    release_reason: str | None
