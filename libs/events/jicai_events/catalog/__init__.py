@@ -44,6 +44,10 @@ from jicai_events.catalog.settlement import (
     MonthlySettlementReported,
     PaymentAllocation,
     PaymentRecorded,
+    PrepaymentDisbursed,
+    PrepaymentInstalment,
+    PrepaymentLiquidated,
+    PrepaymentScheduled,
 )
 
 __all__ = [
@@ -70,6 +74,10 @@ __all__ = [
     "PaymentDeadlineSet",
     "PaymentOverdueWarned",
     "PaymentRecorded",
+    "PrepaymentDisbursed",
+    "PrepaymentInstalment",
+    "PrepaymentLiquidated",
+    "PrepaymentScheduled",
     "PurchaseRecorded",
     "SettlementReleased",
     "SettlementResumed",

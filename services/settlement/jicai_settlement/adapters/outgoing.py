@@ -1,7 +1,8 @@
 """Translation of settlement domain events into integration events (the edge).
 
-Payments, monthly settlement reports and their later releases are facts other
-services read; invoices, withholds and suspensions came from them.
+Payments, monthly settlement reports and their later releases, and prepayments
+are facts other services read; invoices, withholds, suspensions, contracts,
+agreements and acceptances came from them.
 """
 from __future__ import annotations
 
@@ -52,6 +53,24 @@ def _(event: e.MonthlySettlementReleased) -> IntegrationEvent:
     )
 
 
+@translate.register
+def _(event: e.PrepaymentScheduled) -> IntegrationEvent:
+    return ie.PrepaymentScheduled(
+        **event.model_dump(exclude={"instalments"}),
+        instalments=tuple(ie.PrepaymentInstalment(**i.model_dump()) for i in event.instalments),
+    )
+
+
+@translate.register
+def _(event: e.PrepaymentDisbursed) -> IntegrationEvent:
+    return ie.PrepaymentDisbursed(**event.model_dump(exclude={"last_year_average_monthly_fund_payment"}))
+
+
+@translate.register
+def _(event: e.PrepaymentLiquidated) -> IntegrationEvent:
+    return ie.PrepaymentLiquidated(**event.model_dump())
+
+
 @translate.register(e.InvoiceRecorded)
 @translate.register(e.InvoicePaymentApplied)
 @translate.register(e.InvoiceCreditApplied)
@@ -60,5 +79,10 @@ def _(event: e.MonthlySettlementReleased) -> IntegrationEvent:
 @translate.register(e.WithholdLifted)
 @translate.register(e.SuspensionRecorded)
 @translate.register(e.SuspensionLifted)
+@translate.register(e.ContractNoted)
+@translate.register(e.ContractCycleMoved)
+@translate.register(e.AcceptanceNoted)
+@translate.register(e.AgreementNoted)
+@translate.register(e.AgreementAmendmentNoted)
 def _(event: object) -> None:
     return None

@@ -27,6 +27,14 @@ def institution_stream(institution_id: str) -> str:
     return f"institution-settlement-{institution_id}"
 
 
+def contract_stream(contract_id: str) -> str:
+    return f"contract-{contract_id}"
+
+
+def prepayment_stream(schedule_id: str) -> str:
+    return f"prepayment-{schedule_id}"
+
+
 async def find(uow: UnitOfWork, table: Table, key: str) -> dict[str, Any] | None:
     pk = list(table.primary_key.columns)[0]
     row = (await uow.session.execute(select(table).where(pk == key))).mappings().first()

@@ -6,17 +6,22 @@ records; operators and the fund read all.
 """
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller, Principal, Role
 from jicai_kit.commands import execute, query
-from jicai_kit.problems import not_found
+from jicai_kit.problems import invalid, not_found
 from jicai_settlement.adapters import repository as repo
 from jicai_settlement.adapters import tables as t
-from jicai_settlement.application import services
+from jicai_settlement.adapters.policy import policy_book
+from jicai_settlement.application import prepayments, services
+from jicai_settlement.domain import prepayment
+from jicai_settlement.domain.errors import DomainRuleViolated
 from jicai_settlement.domain.institution_settlement import ReportMonthlySettlement, combined_status
 from jicai_settlement.domain.invoice import ZERO
 from jicai_settlement.domain.payment import AllocationIn, RecordPayment
@@ -156,3 +161,62 @@ async def list_monthly_settlements(institution_id: str, caller: Caller, request:
         request.app.state.runtime,
         lambda uow: repo.list_rows(uow, table, table.c.month, table.c.settlement_id, institution_id=institution_id),
     )
+
+
+# ---- prepayments (医保预付, R5) -------------------------------------------------------------
+
+
+@router.get("/institutions/{institution_id}/prepayments/{year}", tags=["prepayments"], response_model=s.PrepaymentScheduleOut)
+async def prepayment_schedule(
+    institution_id: str, year: int, caller: Caller, request: Request, as_of: date | None = None,
+    last_year_average_monthly_fund_payment: Annotated[Decimal | None, Query(ge=0, max_digits=16, decimal_places=2)] = None,
+) -> s.PrepaymentScheduleOut:
+    """The prepayment schedule of the institution's agreements starting in ``year``, as of ``as_of`` (default today).
+
+    Each phase: its floor from the profile, when it becomes due and by which trigger, disbursed, shortfall.
+    ``last_year_average_monthly_fund_payment`` (Guizhou) overrides the amount the schedule would use.
+    """
+    _may_read(caller, institution_id)
+    book, on = policy_book(), as_of or prepayments.today()
+    try:
+        loaded = await query(request.app.state.runtime, lambda uow: prepayments.load(uow, book, institution_id, year,
+                                                                                     last_year_average_monthly_fund_payment))
+    except DomainRuleViolated as exc:
+        raise invalid(exc.field, exc.reason) from exc
+    if loaded is None:
+        raise not_found("prepayment schedule", prepayment.schedule_id(institution_id, year))
+    section = prepayment.require_prepayment(loaded.profile, loaded.region)
+    views = prepayment.view(prepayment.instalments(section, loaded.basis), loaded.state, on)
+    state = loaded.state
+    return s.PrepaymentScheduleOut(
+        schedule_id=prepayment.schedule_id(institution_id, year), institution_id=institution_id, year=year, as_of=on,
+        profile_id=loaded.profile.profile_id, profile_version=loaded.profile.version, source=section.source,
+        procurement_budget=loaded.basis.budget, agreements=sorted(state.agreements), earmarked=section.earmarked,
+        cycle_end=loaded.basis.cycle_end,
+        instalments=[s.InstalmentOut(**{**v.__dict__, "triggers": list(v.triggers)}, shortfall=v.shortfall) for v in views],
+        disbursed=state.disbursed(),
+        disbursements=[s.DisbursementOut.model_validate(d.model_dump()) for d in state.disbursements.values()],
+        liquidation=s.LiquidationOut.model_validate(state.liquidation.model_dump()) if state.liquidation else None,
+    )
+
+
+@router.post("/prepayment-disbursements", tags=["prepayments"], status_code=201, response_model=s.Recorded)
+async def disburse_prepayment(body: s.DisbursementIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Record the fund's disbursement (拨付预付款) of one phase; refused before the phase is due, or below its floor unless ``partial``."""
+    caller.require(Role.FUND, Role.OPERATOR)
+    cmd = prepayment.Disburse(**body.model_dump())
+    book = policy_book()
+    created = await execute(request.app.state.runtime, lambda uow: prepayments.disburse(uow, book, cmd))
+    _created(response, created)
+    return s.Recorded(id=body.disbursement_id, created=created)
+
+
+@router.post("/prepayment-liquidations", tags=["prepayments"], status_code=201, response_model=s.Recorded)
+async def liquidate_prepayments(body: s.LiquidationIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Liquidate (清算) the year's prepayments at the cycle end: prepaid against the invoices after 红冲 → to return or to top up."""
+    caller.require(Role.FUND, Role.OPERATOR)
+    cmd = prepayment.Liquidate(**body.model_dump())
+    book = policy_book()
+    created = await execute(request.app.state.runtime, lambda uow: prepayments.liquidate(uow, book, cmd))
+    _created(response, created)
+    return s.Recorded(id=body.liquidation_id, created=created)

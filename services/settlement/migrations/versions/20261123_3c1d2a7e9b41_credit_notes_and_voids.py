@@ -1,4 +1,4 @@
-"""credit notes and voids (红冲), release reasons
+"""credit notes and voids (红冲), release reasons, payer of a payment
 
 Revision ID: 3c1d2a7e9b41
 Revises: fe848e8de234
@@ -32,9 +32,11 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_invoice_credits_invoice_id'), 'invoice_credits', ['invoice_id'], unique=False)
     op.add_column('monthly_settlements', sa.Column('release_reason', sa.Text(), nullable=True))
+    op.add_column('payments', sa.Column('payer', sa.String(length=20), server_default=sa.text("'institution'"), nullable=False))
 
 
 def downgrade() -> None:
+    op.drop_column('payments', 'payer')
     op.drop_column('monthly_settlements', 'release_reason')
     op.drop_index(op.f('ix_invoice_credits_invoice_id'), table_name='invoice_credits')
     op.drop_table('invoice_credits')
