@@ -79,6 +79,7 @@ def _(event: e.PrepaymentLiquidated) -> IntegrationEvent:
 @translate.register(e.WithholdLifted)
 @translate.register(e.SuspensionRecorded)
 @translate.register(e.SuspensionLifted)
+@translate.register(e.DirectSettlementDeducted)
 @translate.register(e.ContractNoted)
 @translate.register(e.ContractCycleMoved)
 @translate.register(e.AcceptanceNoted)

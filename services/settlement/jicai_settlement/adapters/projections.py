@@ -105,6 +105,11 @@ async def _(event: e.MonthlySettlementReleased, session: AsyncSession) -> None:
 
 
 @project.register
+async def _(event: e.DirectSettlementDeducted, session: AsyncSession) -> None:
+    await session.execute(insert(t.direct_settlement_deductions).values(**event.model_dump()))
+
+
+@project.register
 async def _(event: e.AgreementNoted, session: AsyncSession) -> None:
     row = event.model_dump(exclude={"pooling_region_code"})
     await session.execute(insert(t.prepayment_agreements).values(**row, schedule_id=f"{event.institution_id}-{event.year_start.year}"))

@@ -102,6 +102,16 @@ suspensions = Table(
     Column("resume_reason", String(30)),
 )
 
+direct_settlement_deductions = Table(
+    "direct_settlement_deductions",
+    metadata,
+    Column("payment_id", String(64), primary_key=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("distributor_id", String(64), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("amount", MONEY, nullable=False),
+)
 prepayment_agreements = Table(
     "prepayment_agreements",
     metadata,
@@ -155,7 +165,7 @@ prepayment_liquidations = Table(
 )
 
 READ_MODELS = (
-    invoices, invoice_credits, payments, payment_allocations, withholds, monthly_settlements, suspensions,
+    invoices, invoice_credits, payments, payment_allocations, withholds, monthly_settlements, suspensions, direct_settlement_deductions,
     prepayment_agreements, prepayment_schedules, prepayment_disbursements, prepayment_liquidations,
 )
 """In dependency order (allocations after payments); rebuild empties them in reverse."""

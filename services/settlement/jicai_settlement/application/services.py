@@ -24,6 +24,7 @@ from jicai_settlement.domain import institution_settlement as settlement
 from jicai_settlement.domain import invoice, payment
 from jicai_settlement.domain.errors import AlreadyExists
 from jicai_settlement.domain.events import (
+    DirectSettlementDeducted,
     InstitutionSettlementEvent,
     InvoiceCreditApplied,
     InvoiceEvent,
@@ -62,8 +63,12 @@ async def _decide_for_invoice(
     return bool(new)
 
 
-async def record_payment(uow: UnitOfWork, cmd: payment.RecordPayment) -> bool:
-    """Record a payment; False when it repeated an identical earlier one."""
+async def record_payment(uow: UnitOfWork, cmd: payment.RecordPayment, profile_of: payment.ProfileOf | None = None) -> bool:
+    """Record a payment; False when it repeated an identical earlier one.
+
+    A direct settlement (payer ``insurance_fund``, 直接结算) is also deducted from
+    the institution's monthly settlement of the month it was paid in, where the profile says so.
+    """
     payment_stream = repo.payment_stream(cmd.payment_id)
     history, payment_version = await repo.streams.load(uow, payment_stream)
     views: dict[str, invoice.InvoiceView | None] = {}
@@ -71,7 +76,7 @@ async def record_payment(uow: UnitOfWork, cmd: payment.RecordPayment) -> bool:
     for invoice_id in sorted({a.invoice_id for a in cmd.allocations}):
         invoice_history, versions[invoice_id] = await repo.streams.load(uow, repo.invoice_stream(invoice_id))
         views[invoice_id] = invoice.fold(cast(list[InvoiceEvent], invoice_history))
-    new = payment.record(cast(list[PaymentRecorded], history), cmd, views)
+    new = payment.record(cast(list[PaymentRecorded], history), cmd, views, profile_of)
     applied: dict[str, list[SettlementEvent]] = {}
     for event in new:
         if isinstance(event, InvoicePaymentApplied):
@@ -80,6 +85,15 @@ async def record_payment(uow: UnitOfWork, cmd: payment.RecordPayment) -> bool:
         await repo.streams.append(uow, repo.invoice_stream(invoice_id), "invoice", versions[invoice_id], applied[invoice_id])
     recorded = [e for e in new if isinstance(e, PaymentRecorded)]
     await repo.streams.append(uow, payment_stream, "payment", payment_version, recorded)
+    if recorded and cmd.payer == "insurance_fund":
+        first = views[cmd.allocations[0].invoice_id]
+        assert first is not None  # payment.record refused unknown invoices
+        if payment.direct_settlement("allocations[0].invoice_id", first, cmd.paid_on, profile_of).deduct_from_institution_settlement:
+            deducted = DirectSettlementDeducted(
+                institution_id=cmd.institution_id, payment_id=cmd.payment_id, distributor_id=cmd.distributor_id,
+                month=cmd.paid_on.strftime("%Y-%m"), paid_on=cmd.paid_on, amount=cmd.amount,
+            )
+            await _decide_for_institution(uow, cmd.institution_id, lambda past: settlement.deduct(past, deducted))
     return bool(new)
 
 

@@ -6,8 +6,9 @@ Five kinds of stream:
   payment applied to it (its stream version guards against overpayment);
 - ``payment-{payment_id}``: one payment (回款) of an institution to a distributor;
 - ``institution-settlement-{institution_id}``: withholds (暂缓拨付), suspensions
-  for missed agreed volumes (暂停医保月结算, R3), their lifting, and the monthly
-  settlements (医保月结算) reported meanwhile;
+  for missed agreed volumes (暂停医保月结算, R3), their lifting, the monthly
+  settlements (医保月结算) reported meanwhile, and the direct settlements
+  (直接结算) deducted from them;
 - ``contract-{contract_id}``: a volume contract's institution, cycle (and its
   extensions) and acceptances, as the prepayment schedule needs them;
 - ``prepayment-{institution_id}-{year}``: the yearly agreements starting in
@@ -284,10 +285,23 @@ class PrepaymentLiquidated(DomainEvent):
     amount: Decimal
 
 
+class DirectSettlementDeducted(DomainEvent):
+    """The fund paid a distributor directly (直接结算) for the institution: deducted from its settlement of ``month``."""
+
+    name = "DirectSettlementDeducted"
+    institution_id: str
+    payment_id: str
+    distributor_id: str
+    month: str
+    paid_on: date
+    amount: Decimal
+
+
 InvoiceEvent = InvoiceRecorded | InvoicePaymentApplied | InvoiceCreditApplied | InvoiceVoidRecorded
 PaymentEvent = PaymentRecorded
 InstitutionSettlementEvent = (
     WithholdRecorded | WithholdLifted | SuspensionRecorded | SuspensionLifted | MonthlySettlementRecorded | MonthlySettlementReleased
+    | DirectSettlementDeducted
 )
 ContractEvent = ContractNoted | ContractCycleMoved | AcceptanceNoted
 PrepaymentEvent = AgreementNoted | AgreementAmendmentNoted | PrepaymentScheduled | PrepaymentDisbursed | PrepaymentLiquidated
@@ -305,6 +319,7 @@ codec: EventCodec[SettlementEvent] = EventCodec(  # type: ignore[arg-type]
     SuspensionLifted,
     MonthlySettlementRecorded,
     MonthlySettlementReleased,
+    DirectSettlementDeducted,
     ContractNoted,
     ContractCycleMoved,
     AcceptanceNoted,

@@ -32,6 +32,7 @@ from typing import Literal
 
 from jicai_settlement.domain.errors import AlreadyExists, DomainRuleViolated
 from jicai_settlement.domain.events import (
+    DirectSettlementDeducted,
     InstitutionSettlementEvent,
     MonthlySettlementRecorded,
     MonthlySettlementReleased,
@@ -149,6 +150,7 @@ class InstitutionSettlement:
     withholds: dict[str, Withhold] = field(default_factory=dict)
     settlements: dict[str, MonthlySettlement] = field(default_factory=dict)
     suspensions: dict[str, Suspension] = field(default_factory=dict)
+    deductions: dict[str, DirectSettlementDeducted] = field(default_factory=dict)
 
     @property
     def active_withholds(self) -> list[WithholdRecorded]:
@@ -216,6 +218,11 @@ def _(event: MonthlySettlementReleased, state: InstitutionSettlement) -> Institu
     return replace(state, settlements={**state.settlements, event.settlement_id: released})
 
 
+@evolve.register
+def _(event: DirectSettlementDeducted, state: InstitutionSettlement) -> InstitutionSettlement:
+    return replace(state, deductions={**state.deductions, event.payment_id: event})
+
+
 def fold(history: Sequence[InstitutionSettlementEvent]) -> InstitutionSettlement:
     state = InstitutionSettlement()
     for event in history:
@@ -277,6 +284,15 @@ def _releases(
         for s in after.settlements.values()
         if s.held and not (s.withheld_by and withheld) and not (s.suspended_by and suspended)
     ]
+
+
+def deduct(history: Sequence[InstitutionSettlementEvent], deducted: DirectSettlementDeducted) -> list[InstitutionSettlementEvent]:
+    """Decide: a direct settlement (直接结算) is deducted from the monthly settlement of the month it was paid in, once.
+
+    Whether the month's settlement is reported before or after, its view shows
+    the reported amount, the deductions and the net paid.
+    """
+    return [] if deducted.payment_id in fold(history).deductions else [deducted]
 
 
 def suspend(history: Sequence[InstitutionSettlementEvent], cmd: RecordSuspension) -> list[InstitutionSettlementEvent]:

@@ -154,13 +154,58 @@ async def settlement_status(institution_id: str, caller: Caller, request: Reques
 @router.get("/institutions/{institution_id}/monthly-settlements", tags=["monthly settlements"],
             response_model=list[s.MonthlySettlementOut])
 async def list_monthly_settlements(institution_id: str, caller: Caller, request: Request) -> list[dict[str, Any]]:
-    """Monthly settlements with their status (issued, withheld, released) and the reason."""
+    """Monthly settlements with their status (issued, withheld, suspended, released) and the reason.
+
+    Direct settlements (直接结算) the fund paid in a month are deducted from that month's settlement (the first one
+    reported, when there are several): ``amount`` as reported, ``direct_settlement_deductions``, ``net_paid``
+    (negative when the fund paid distributors more than the month's settlement).
+    """
     _may_read(caller, institution_id)
-    table = t.monthly_settlements
-    return await query(
-        request.app.state.runtime,
-        lambda uow: repo.list_rows(uow, table, table.c.month, table.c.settlement_id, institution_id=institution_id),
+    table, d = t.monthly_settlements, t.direct_settlement_deductions
+
+    async def read(uow: UnitOfWork) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return (
+            await repo.list_rows(uow, table, table.c.month, table.c.settlement_id, institution_id=institution_id),
+            await repo.list_rows(uow, d, d.c.paid_on, d.c.payment_id, institution_id=institution_id),
+        )
+
+    settlements, deductions = await query(request.app.state.runtime, read)
+    by_month: dict[str, Decimal] = {}
+    for row in deductions:
+        by_month[row["month"]] = by_month.get(row["month"], ZERO) + row["amount"]
+    out = []
+    for row in settlements:
+        deducted = by_month.pop(row["month"], ZERO)
+        out.append({**row, "direct_settlement_deductions": deducted, "net_paid": row["amount"] - deducted})
+    return out
+
+
+@router.post("/direct-settlements", tags=["monthly settlements"], status_code=201, response_model=s.Recorded)
+async def record_direct_settlement(body: s.PaymentIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Direct settlement (直接结算): the fund pays a distributor for an institution's VBP invoices.
+
+    Recorded as a payment with payer ``insurance_fund`` (published as ``PaymentRecorded``) and deducted from the
+    institution's monthly settlement of the month paid; refused where the pooling region's profile does not allow it.
+    """
+    caller.require(Role.FUND, Role.OPERATOR)
+    cmd = RecordPayment(
+        payment_id=body.payment_id, institution_id=body.institution_id, distributor_id=body.distributor_id,
+        paid_on=body.paid_on, amount=body.amount, reference=body.reference, payer="insurance_fund",
+        allocations=tuple(AllocationIn(a.invoice_id, a.amount) for a in body.allocations),
     )
+    profile_of = policy_book().profile_for
+    created = await execute(request.app.state.runtime, lambda uow: services.record_payment(uow, cmd, profile_of))
+    _created(response, created)
+    return s.Recorded(id=body.payment_id, created=created)
+
+
+@router.get("/institutions/{institution_id}/direct-settlements", tags=["monthly settlements"],
+            response_model=list[s.DirectSettlementOut])
+async def list_direct_settlements(institution_id: str, caller: Caller, request: Request) -> list[dict[str, Any]]:
+    """Direct settlements (直接结算) paid for the institution, with the month whose settlement they are deducted from."""
+    _may_read(caller, institution_id)
+    d = t.direct_settlement_deductions
+    return await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, d, d.c.paid_on, d.c.payment_id, institution_id=institution_id))
 
 
 # ---- prepayments (医保预付, R5) -------------------------------------------------------------

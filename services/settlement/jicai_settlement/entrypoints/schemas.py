@@ -63,6 +63,7 @@ class PaymentOut(BaseModel):
     paid_on: date
     amount: Money
     reference: str | None
+    payer: Literal["institution", "insurance_fund"] = Field(description="insurance_fund: a direct settlement (直接结算)")
     allocations: list[AllocationOut]
 
 
@@ -160,6 +161,16 @@ class MonthlySettlementOut(BaseModel):
     released_on: date | None
     release_decision_id: str | None
     release_reason: str | None
+    direct_settlement_deductions: Money = Field(description="direct settlements (直接结算) of the month deducted from it")
+    net_paid: Decimal = Field(description="amount minus the deductions; negative when the fund paid distributors more")
+
+
+class DirectSettlementOut(BaseModel):
+    payment_id: str
+    distributor_id: str
+    paid_on: date
+    month: str = Field(description="the monthly settlement it is deducted from")
+    amount: Money
 
 
 # ---- prepayments (医保预付, R5) --------------------------------------------------------------
