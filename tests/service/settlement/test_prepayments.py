@@ -181,3 +181,38 @@ def test_bad_input_unknown_schedules_and_other_parties_are_refused(
     assert field(client.post("/prepayment-disbursements", json=missing, headers=fund)) == "year"
     assert client.post("/prepayment-disbursements", json=_disburse("D-1", 1, "37500.00", "2026-02-01"), headers=h1).status_code == 403
     assert client.get("/institutions/H1/prepayments/2026", headers=token("H2", Role.INSTITUTION)).status_code == 403
+
+
+def test_prepayments_credits_and_direct_settlements_come_back_identical_after_a_rebuild(
+    client: TestClient, db_url: str, h1: dict[str, str], fund: dict[str, str]
+) -> None:
+    from jicai_settlement.adapters.repository import streams
+    from jicai_settlement.adapters.tables import READ_MODELS
+
+    _sign(client)
+    client.post("/prepayment-disbursements", json=_disburse("D-1", 1, "37500.00", "2026-01-26"), headers=fund)
+    invoice(client, "INV-1", "500.00", region="420100")
+    deliver(client, INVOICES, InvoiceCredited(
+        credit_note_id="CN-1", credit_note_number="No.CN-1", invoice_id="INV-1", institution_id="H1", pooling_region_code="420100",
+        distributor_id="D1", amount=Decimal("100.00"), invoice_amount_after=Decimal("400.00"), received_on=date(2026, 3, 10),
+        reason="price",
+    ))
+    direct = {"payment_id": "DS-1", "institution_id": "H1", "distributor_id": "D1", "paid_on": "2026-05-20", "amount": "400.00",
+              "allocations": [{"invoice_id": "INV-1", "amount": "400.00"}]}
+    assert client.post("/direct-settlements", json=direct, headers=fund).status_code == 201
+    client.post("/monthly-settlements", json={"settlement_id": "MS-1", "institution_id": "H1", "month": "2026-05",
+                                              "amount": "9000.00"}, headers=fund)
+    reads = ["/institutions/H1/prepayments/2026?as_of=2026-06-01", "/invoices/INV-1", "/institutions/H1/monthly-settlements",
+             "/institutions/H1/direct-settlements", "/payments/DS-1"]
+    before = [client.get(path, headers=h1).json() for path in reads]
+    tables = ["prepayment_schedules", "prepayment_agreements", "prepayment_disbursements", "invoice_credits"]
+    snapshot = [rows(db_url, f"select * from {table} order by 1") for table in tables]
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+
+    async def rebuild() -> int:
+        async with runtime.unit_of_work() as uow:
+            return await streams.rebuild(uow, READ_MODELS)
+
+    assert client.portal.call(rebuild) > 0  # type: ignore[union-attr]
+    assert [client.get(path, headers=h1).json() for path in reads] == before
+    assert [rows(db_url, f"select * from {table} order by 1") for table in tables] == snapshot
