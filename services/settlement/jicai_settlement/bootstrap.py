@@ -22,6 +22,7 @@ INVOICES = ConsumerSpec(
         Subscription(ie.InvoiceCredited, handlers.on_invoice_credited),
         Subscription(ie.InvoiceVoided, handlers.on_invoice_voided),
         Subscription(ie.DeliveryAccepted, handlers.on_delivery_accepted),
+        Subscription(ie.DeliveryReturned, handlers.on_delivery_returned),
     ),
 )
 CONTRACTS_FACTS = ConsumerSpec(

@@ -9,7 +9,14 @@ import pytest
 from jicai_policy import PolicyProfile, load_policy_book
 from jicai_settlement.domain import prepayment as p
 from jicai_settlement.domain.errors import AlreadyExists, DomainRuleViolated
-from jicai_settlement.domain.events import AcceptanceNoted, AgreementNoted, ContractCycleMoved, ContractNoted, PrepaymentDisbursed
+from jicai_settlement.domain.events import (
+    AcceptanceNoted,
+    AgreementNoted,
+    ContractCycleMoved,
+    ContractNoted,
+    PrepaymentDisbursed,
+    ReturnNoted,
+)
 
 BOOK = load_policy_book(calendar_overrides=())
 
@@ -27,13 +34,14 @@ def _agreement(region: str, quantity: int = 10_000, price: str = "12.5000", sign
 
 
 def _contract(region: str, *accepted: tuple[date, int], cycle_end: date = date(2027, 1, 31)) -> p.Contract:
-    state = p.fold_contract([
+    """Acceptances, and returns (退货) as negative quantities."""
+    return p.fold_contract([
         ContractNoted(contract_id="C1", institution_id="H1", pooling_region_code=region, cycle_start=date(2026, 2, 1),
                       cycle_end=cycle_end, signed_on=date(2026, 1, 20)),
-        *(AcceptanceNoted(contract_id="C1", acceptance_id=f"A{i}", accepted_on=on, accepted_quantity=q)
+        *(AcceptanceNoted(contract_id="C1", acceptance_id=f"A{i}", accepted_on=on, accepted_quantity=q) if q > 0 else
+          ReturnNoted(contract_id="C1", return_id=f"R{i}", returned_on=on, returned_quantity=-q)
           for i, (on, q) in enumerate(accepted)),
     ])
-    return state
 
 
 def _basis(region: str, *accepted: tuple[date, int], fund: dict[str, Decimal] | None = None,
@@ -68,6 +76,11 @@ FUND_2025 = {"2025-01": Decimal("400000.00"), "2025-02": Decimal("500000.00"), "
      "420100", _basis("420100", (date(2026, 3, 2), 3_000), (date(2026, 6, 1), 3_000), (date(2026, 6, 5), 500)),
      [(1, Decimal("37500.00"), date(2026, 1, 20), "contract_signed on 2026-01-20"),
       (2, Decimal("75000.00"), date(2026, 6, 1), "agreed_volume_share_reached on 2026-06-01")]),
+    ("Hubei 003 §四(三): a return (退货) delays the volume trigger from 2026-04-01 to 2026-05-06",
+     "420100", _basis("420100", (date(2026, 3, 2), 5_000), (date(2026, 3, 20), -500), (date(2026, 4, 1), 1_000),
+                      (date(2026, 5, 6), 500)),
+     [(1, Decimal("37500.00"), date(2026, 1, 20), "contract_signed on 2026-01-20"),
+      (2, Decimal("75000.00"), date(2026, 5, 6), "agreed_volume_share_reached on 2026-05-06")]),
     ("Chongqing 004 §二(七): ≥50% of the procurement amount, due once signed (the notice gives no date)",
      "500000", _basis("500000"), [(1, Decimal("62500.00"), date(2026, 1, 20), "contract_signed on 2026-01-20")]),
 ])

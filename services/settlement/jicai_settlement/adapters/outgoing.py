@@ -83,6 +83,7 @@ def _(event: e.PrepaymentLiquidated) -> IntegrationEvent:
 @translate.register(e.ContractNoted)
 @translate.register(e.ContractCycleMoved)
 @translate.register(e.AcceptanceNoted)
+@translate.register(e.ReturnNoted)
 @translate.register(e.AgreementNoted)
 @translate.register(e.AgreementAmendmentNoted)
 def _(event: object) -> None:

@@ -141,6 +141,7 @@ async def _(event: e.PrepaymentLiquidated, session: AsyncSession) -> None:
 @project.register(e.ContractNoted)
 @project.register(e.ContractCycleMoved)
 @project.register(e.AcceptanceNoted)
+@project.register(e.ReturnNoted)
 async def _(event: object, session: AsyncSession) -> None:
     """Contract facts are read from their streams (by the prepayment schedule) only."""
 

@@ -34,6 +34,7 @@ from jicai_settlement.domain.events import (
     ContractNoted,
     InstitutionSettlementEvent,
     PrepaymentEvent,
+    ReturnNoted,
 )
 
 # ---- contract facts -------------------------------------------------------------------
@@ -66,6 +67,13 @@ async def note_acceptance(uow: UnitOfWork, accepted: AcceptanceNoted) -> bool:
         return [] if accepted.acceptance_id in p.fold_contract(history).acceptances else [accepted]
 
     return await _decide_for_contract(uow, accepted.contract_id, decide)
+
+
+async def note_return(uow: UnitOfWork, returned: ReturnNoted) -> bool:
+    def decide(history: Sequence[ContractEvent]) -> list[ContractEvent]:
+        return [] if returned.return_id in p.fold_contract(history).returns else [returned]
+
+    return await _decide_for_contract(uow, returned.contract_id, decide)
 
 
 async def _decide_for_contract(uow: UnitOfWork, contract_id: str, decide: Callable[[Sequence[ContractEvent]], list[ContractEvent]]) -> bool:

@@ -10,7 +10,7 @@ Five kinds of stream:
   settlements (医保月结算) reported meanwhile, and the direct settlements
   (直接结算) deducted from them;
 - ``contract-{contract_id}``: a volume contract's institution, cycle (and its
-  extensions) and acceptances, as the prepayment schedule needs them;
+  extensions), acceptances and returns, as the prepayment schedule needs them;
 - ``prepayment-{institution_id}-{year}``: the yearly agreements starting in
   that year, the prepayment schedule (医保预付), disbursements and liquidation (清算).
 """
@@ -207,6 +207,16 @@ class AcceptanceNoted(DomainEvent):
     accepted_quantity: int
 
 
+class ReturnNoted(DomainEvent):
+    """Accepted goods of a contract were returned (退货): they no longer count toward the volume trigger."""
+
+    name = "ReturnNoted"
+    contract_id: str
+    return_id: str
+    returned_on: date
+    returned_quantity: int
+
+
 class AgreementNoted(DomainEvent):
     """A yearly agreement (年度采购协议) signed or rolled over: agreed volume × unit price adds to the procurement budget."""
 
@@ -303,7 +313,7 @@ InstitutionSettlementEvent = (
     WithholdRecorded | WithholdLifted | SuspensionRecorded | SuspensionLifted | MonthlySettlementRecorded | MonthlySettlementReleased
     | DirectSettlementDeducted
 )
-ContractEvent = ContractNoted | ContractCycleMoved | AcceptanceNoted
+ContractEvent = ContractNoted | ContractCycleMoved | AcceptanceNoted | ReturnNoted
 PrepaymentEvent = AgreementNoted | AgreementAmendmentNoted | PrepaymentScheduled | PrepaymentDisbursed | PrepaymentLiquidated
 SettlementEvent = InvoiceEvent | PaymentEvent | InstitutionSettlementEvent | ContractEvent | PrepaymentEvent
 
@@ -323,6 +333,7 @@ codec: EventCodec[SettlementEvent] = EventCodec(  # type: ignore[arg-type]
     ContractNoted,
     ContractCycleMoved,
     AcceptanceNoted,
+    ReturnNoted,
     AgreementNoted,
     AgreementAmendmentNoted,
     PrepaymentScheduled,

@@ -19,8 +19,8 @@ Choices where the notices are silent:
 - "last year's average monthly fund payment": the amount the fund states
   wins; else the institution's monthly settlements of the previous calendar
   year known here, averaged over the months reported;
-- the volume trigger compares amounts (accepted quantity × agreed unit price
-  against the budget), so products of different units add up;
+- the volume trigger compares amounts (accepted quantity × agreed unit price,
+  net of returns, against the budget), so products of different units add up;
 - a disbursement of a phase not yet due is refused; one that leaves the phase
   below its floor must say ``partial`` (the fund pays in parts, the shortfall
   stays visible); amounts above the floor are allowed (the floors are minimums);
@@ -51,6 +51,7 @@ from jicai_settlement.domain.events import (
     PrepaymentEvent,
     PrepaymentLiquidated,
     PrepaymentScheduled,
+    ReturnNoted,
 )
 
 ZERO = Decimal("0.00")
@@ -73,6 +74,7 @@ class Contract:
     noted: ContractNoted | None = None
     cycle_end: date | None = None
     acceptances: dict[str, AcceptanceNoted] = field(default_factory=dict)
+    returns: dict[str, ReturnNoted] = field(default_factory=dict)
 
 
 @singledispatch
@@ -93,6 +95,11 @@ def _(event: ContractCycleMoved, state: Contract) -> Contract:
 @_evolve_contract.register
 def _(event: AcceptanceNoted, state: Contract) -> Contract:
     return replace(state, acceptances={**state.acceptances, event.acceptance_id: event})
+
+
+@_evolve_contract.register
+def _(event: ReturnNoted, state: Contract) -> Contract:
+    return replace(state, returns={**state.returns, event.return_id: event})
 
 
 def fold_contract(history: Sequence[ContractEvent]) -> Contract:
@@ -203,18 +210,19 @@ class Basis:
         return money(sum(months.values(), ZERO) / len(months)), f"average of the {len(months)} monthly settlements reported for last year"
 
     def volume_share_reached_on(self, share: Decimal) -> date | None:
-        """The acceptance date on which accepted amounts first reach ``share`` of the budget."""
+        """The date accepted amounts, net of returns (退货), first reach ``share`` of the budget within the agreement years."""
         price = {a.contract_id: (a.unit_price, a.year_start, a.year_end) for a in self.agreements}
-        accepted = sorted(
-            (x.accepted_on, x.accepted_quantity * price[cid][0])
-            for cid, contract in self.contracts.items() if cid in price
-            for x in contract.acceptances.values() if price[cid][1] <= x.accepted_on <= price[cid][2]
+        moves = sorted(
+            [(x.accepted_on, x.accepted_quantity * price[cid][0]) for cid, c in self.contracts.items() if cid in price
+             for x in c.acceptances.values() if price[cid][1] <= x.accepted_on <= price[cid][2]]
+            + [(r.returned_on, -r.returned_quantity * price[cid][0]) for cid, c in self.contracts.items() if cid in price
+               for r in c.returns.values() if price[cid][1] <= r.returned_on <= price[cid][2]]
         )
         target, total = share * self.budget, ZERO
-        for on, amount in accepted:
+        for on, amount in moves:
             total += amount
             if total >= target and target > 0:
-                return on
+                return on  # fired: a later return does not un-fire it
         return None
 
 

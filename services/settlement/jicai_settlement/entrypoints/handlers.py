@@ -26,6 +26,7 @@ from jicai_settlement.domain.events import (
     InvoiceCreditApplied,
     InvoiceRecorded,
     InvoiceVoidRecorded,
+    ReturnNoted,
 )
 from jicai_settlement.domain.institution_settlement import LiftSuspension, LiftWithhold, RecordSuspension, RecordWithhold
 
@@ -109,6 +110,13 @@ async def on_delivery_accepted(uow: UnitOfWork, envelope: Envelope, event: ie.De
         accepted_quantity=event.accepted_quantity,
     )
     await _refusals_are_unprocessable(prepayments.note_acceptance(uow, accepted))
+
+
+async def on_delivery_returned(uow: UnitOfWork, envelope: Envelope, event: ie.DeliveryReturned) -> None:
+    returned = ReturnNoted(
+        contract_id=event.contract_id, return_id=event.return_id, returned_on=event.returned_on, returned_quantity=event.returned_quantity,
+    )
+    await _refusals_are_unprocessable(prepayments.note_return(uow, returned))
 
 
 async def on_yearly_agreement_signed(uow: UnitOfWork, envelope: Envelope, event: ie.YearlyAgreementSigned) -> None:
