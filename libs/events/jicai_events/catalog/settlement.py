@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -75,6 +75,8 @@ class MonthlySettlementReleased(_SettlementEvent):
 
 # ---- prepayments (医保预付, R5): produced and read by settlement only, published for monitoring -----------------
 
+ScheduleId = Annotated[str, Field(min_length=6, max_length=80, description="{institution_id}-{year}: one institution's schedule of one year")]
+
 
 class PrepaymentInstalment(BaseModel):
     """One phase (期) of a prepayment schedule: its floor and the triggers that make it due."""
@@ -91,7 +93,7 @@ class PrepaymentScheduled(_SettlementEvent):
     """The prepayment schedule of an institution's year (agreements starting in it) was computed or changed."""
 
     event_name = "PrepaymentScheduled"
-    schedule_id: Identifier
+    schedule_id: ScheduleId
     institution_id: Identifier
     year: int = Field(ge=2000, le=2100)
     procurement_budget: Money = Field(description="采购预算: agreed volume × unit price over the year's agreements")
@@ -109,7 +111,7 @@ class PrepaymentDisbursed(_SettlementEvent):
 
     event_name = "PrepaymentDisbursed"
     disbursement_id: Identifier
-    schedule_id: Identifier
+    schedule_id: ScheduleId
     institution_id: Identifier
     year: int = Field(ge=2000, le=2100)
     phase: int = Field(ge=1)
@@ -127,7 +129,7 @@ class PrepaymentLiquidated(_SettlementEvent):
 
     event_name = "PrepaymentLiquidated"
     liquidation_id: Identifier
-    schedule_id: Identifier
+    schedule_id: ScheduleId
     institution_id: Identifier
     year: int = Field(ge=2000, le=2100)
     liquidated_on: date
