@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import singledispatch
+from functools import reduce, singledispatch
 from typing import Literal
 
 from jicai_policy import PolicyProfile, Prepayment, PrepaymentTrigger
@@ -103,10 +103,7 @@ def _(event: ReturnNoted, state: Contract) -> Contract:
 
 
 def fold_contract(history: Sequence[ContractEvent]) -> Contract:
-    state = Contract()
-    for event in history:
-        state = _evolve_contract(event, state)
-    return state
+    return reduce(lambda state, event: _evolve_contract(event, state), history, Contract())
 
 
 @dataclass(frozen=True)
@@ -160,10 +157,7 @@ def _(event: PrepaymentLiquidated, state: Schedule) -> Schedule:
 
 
 def fold(history: Sequence[PrepaymentEvent]) -> Schedule:
-    state = Schedule()
-    for event in history:
-        state = _evolve(event, state)
-    return state
+    return reduce(lambda state, event: _evolve(event, state), history, Schedule())
 
 
 # ---- the schedule (pure) ----------------------------------------------------------------
