@@ -6,7 +6,7 @@ same idempotency claim, unit of work and handlers as a Kafka delivery.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,69 +14,22 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from jicai_events import Envelope
-from jicai_events.base import IntegrationEvent
-from jicai_events.catalog import InvoiceLine, InvoiceReceived, SettlementReleased, SettlementWithheld
+from jicai_events.catalog import SettlementReleased, SettlementWithheld
 from jicai_kit.auth import Role
 from jicai_settlement.application import services
-from jicai_settlement.bootstrap import DECISIONS, INVOICES
+from jicai_settlement.bootstrap import DECISIONS
+from jicai_settlement.domain.institution_settlement import ReportMonthlySettlement
 from jicai_settlement.domain.payment import AllocationIn, RecordPayment
-from jicai_settlement.entrypoints.app import build_app
-from jicai_settlement.settings import Settings
+from tests.service.settlement.support import count as _count
+from tests.service.settlement.support import deliver as _deliver
+from tests.service.settlement.support import field as _field
+from tests.service.settlement.support import invoice as _invoice
+from tests.service.settlement.support import rows as _rows
+from tests.service.settlement.support import until_blocked
 
 Auth = Callable[[str, Role], dict[str, str]]
-
-
-@pytest.fixture
-def db_url(service_database: Callable[[str], str]) -> str:
-    return service_database("settlement")
-
-
-@pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    with TestClient(build_app(Settings(database_url=db_url, run_workers=False))) as c:
-        yield c
-
-
-@pytest.fixture
-def h1(token: Auth) -> dict[str, str]:
-    return token("H1", Role.INSTITUTION)
-
-
-@pytest.fixture
-def fund(token: Auth) -> dict[str, str]:
-    return token("FUND-520100", Role.FUND)
-
-
-def _rows(db_url: str, sql: str) -> list[Any]:
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        rows = conn.execute(text(sql)).all()
-    engine.dispose()
-    return list(rows)
-
-
-def _count(db_url: str, sql: str) -> int:
-    return int(_rows(db_url, sql)[0][0])
-
-
-def _deliver(client: TestClient, spec: Any, event: IntegrationEvent | Envelope) -> str:
-    envelope = event if isinstance(event, Envelope) else Envelope.wrap(event, time=datetime.now(UTC))
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    return str(client.portal.call(runtime.event_consumer(spec).deliver, envelope))  # type: ignore[union-attr]
-
-
-def _invoice(client: TestClient, invoice_id: str, amount: str, institution: str = "H1", distributor: str = "D1") -> None:
-    event = InvoiceReceived(
-        invoice_id=invoice_id, invoice_number=f"No.{invoice_id}", institution_id=institution, pooling_region_code="520100",
-        distributor_id=distributor, issued_on=date(2026, 3, 1), received_on=date(2026, 3, 2), amount=Decimal(amount),
-        lines=(InvoiceLine(acceptance_id=f"{institution}:L-{invoice_id}", contract_id="C1", quantity=1,
-                           unit_price=Decimal(amount), amount=Decimal(amount), accepted_on=date(2026, 2, 27)),),
-        latest_acceptance_on=date(2026, 2, 27),
-    )
-    assert _deliver(client, INVOICES, event) == "handled"
 
 
 def _payment(payment_id: str, *allocations: tuple[str, str], amount: str | None = None, institution: str = "H1") -> dict:
@@ -106,12 +59,6 @@ def _withheld_gauge(client: TestClient) -> float:
     raise AssertionError("jicai_withheld_institutions is not exported")
 
 
-def _field(response: httpx.Response) -> str:
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    return str(response.json()["errors"][0]["field"])
-
-
 # ---- payments (回款) -------------------------------------------------------------------
 
 
@@ -119,7 +66,8 @@ def test_a_partial_payment_then_the_rest_settles_the_invoice(client: TestClient,
     _invoice(client, "INV-1", "500.00")
     assert client.get("/invoices/INV-1", headers=h1).json() | {"payments": []} == {
         "invoice_id": "INV-1", "institution_id": "H1", "distributor_id": "D1", "received_on": "2026-03-02",
-        "amount": "500.00", "paid": "0.00", "outstanding": "500.00", "status": "unpaid", "payments": [],
+        "amount": "500.00", "amount_due": "500.00", "paid": "0.00", "outstanding": "500.00", "refundable_credit": "0.00",
+        "status": "unpaid", "voided_on": None, "void_reason": None, "credit_notes": [], "payments": [],
     }
     first = client.post("/payments", json=_payment("PAY-1", ("INV-1", "300.00")), headers=h1)
     assert (first.status_code, first.json()) == (201, {"id": "PAY-1", "created": True})
@@ -232,11 +180,6 @@ def test_of_two_concurrent_payments_that_together_would_overpay_the_second_is_re
     first_cmd = RecordPayment(payment_id="PAY-A", institution_id="H1", distributor_id="D1", paid_on=date(2026, 3, 20),
                               amount=Decimal("400.00"), allocations=(AllocationIn("INV-1", Decimal("400.00")),))
 
-    async def waiting_on_a_lock() -> bool:
-        async with runtime.engine.connect() as conn:
-            sql = "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'"
-            return int((await conn.execute(text(sql))).scalar_one()) > 0
-
     async def race() -> httpx.Response:
         first_written, commit_first = asyncio.Event(), asyncio.Event()
 
@@ -251,9 +194,7 @@ def test_of_two_concurrent_payments_that_together_would_overpay_the_second_is_re
         transport = httpx.ASGITransport(app=client.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://settlement") as http:
             second = asyncio.create_task(http.post("/payments", json=_payment("PAY-B", ("INV-1", "200.00")), headers=h1))
-            deadline = asyncio.get_running_loop().time() + 10
-            while not second.done() and not await waiting_on_a_lock() and asyncio.get_running_loop().time() < deadline:
-                await asyncio.sleep(0.02)
+            await until_blocked(runtime, second)
             commit_first.set()
             await first_task
             return await second
@@ -385,3 +326,51 @@ def test_read_models_rebuild_from_the_event_store(client: TestClient, h1: dict[s
 
     assert client.portal.call(rebuild) == 7  # type: ignore[union-attr]
     assert [client.get(path, headers=h1).json() for path in reads] == before
+
+
+def test_a_released_settlement_is_published_with_its_month_amount_and_why(
+    client: TestClient, db_url: str, fund: dict[str, str]
+) -> None:
+    _deliver(client, DECISIONS, _withheld())
+    client.post("/monthly-settlements", json={"settlement_id": "MS-1", "institution_id": "H1", "month": "2026-05",
+                                              "amount": "120000.00"}, headers=fund)
+    sql = "select convert_from(payload, 'UTF8') from outbox where convert_from(payload, 'UTF8') like '%MonthlySettlementReleased%'"
+    assert _rows(db_url, sql) == []
+    _deliver(client, DECISIONS, _released())
+    _deliver(client, DECISIONS, _released())  # the release decision again: released once, published once
+    [(payload,)] = _rows(db_url, sql)
+    for part in ('"settlement_id":"MS-1"', '"month":"2026-05"', '"amount":"120000.00"', '"released_on":"2026-06-03"', "W1", "R1"):
+        assert part in payload
+
+
+def test_one_settlement_id_reported_concurrently_for_two_institutions_is_a_conflict_not_an_error(
+    client: TestClient, fund: dict[str, str]
+) -> None:
+    """The first report has written but not committed when the second, for another institution, arrives."""
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    first_cmd = ReportMonthlySettlement(settlement_id="MS-1", institution_id="H1", month="2026-05", amount=Decimal("1.00"))
+
+    async def race() -> httpx.Response:
+        first_written, commit_first = asyncio.Event(), asyncio.Event()
+
+        async def first() -> None:
+            async with runtime.unit_of_work() as uow:
+                await services.report_monthly_settlement(uow, first_cmd)
+                first_written.set()
+                await commit_first.wait()
+
+        first_task = asyncio.create_task(first())
+        await first_written.wait()
+        body = {"settlement_id": "MS-1", "institution_id": "H2", "month": "2026-05", "amount": "1.00"}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=client.app), base_url="http://settlement") as http:
+            second = asyncio.create_task(http.post("/monthly-settlements", json=body, headers=fund))
+            await until_blocked(runtime, second)
+            commit_first.set()
+            await first_task
+            return await second
+
+    second = client.portal.call(race)  # type: ignore[union-attr]
+    assert second.status_code == 409, second.text
+    assert "another institution" in second.json()["detail"]
+    assert [s["institution_id"] for s in client.get("/institutions/H1/monthly-settlements", headers=fund).json()] == ["H1"]
+    assert client.get("/institutions/H2/monthly-settlements", headers=fund).json() == []

@@ -46,6 +46,10 @@ from jicai_events.catalog.settlement import (
     MonthlySettlementReported,
     PaymentAllocation,
     PaymentRecorded,
+    PrepaymentDisbursed,
+    PrepaymentInstalment,
+    PrepaymentLiquidated,
+    PrepaymentScheduled,
 )
 
 __all__ = [
@@ -74,6 +78,10 @@ __all__ = [
     "PaymentDeadlineSet",
     "PaymentOverdueWarned",
     "PaymentRecorded",
+    "PrepaymentDisbursed",
+    "PrepaymentInstalment",
+    "PrepaymentLiquidated",
+    "PrepaymentScheduled",
     "PurchaseRecorded",
     "SettlementReleased",
     "SettlementResumed",

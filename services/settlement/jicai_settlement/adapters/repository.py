@@ -27,6 +27,14 @@ def institution_stream(institution_id: str) -> str:
     return f"institution-settlement-{institution_id}"
 
 
+def contract_stream(contract_id: str) -> str:
+    return f"contract-{contract_id}"
+
+
+def prepayment_stream(schedule_id: str) -> str:
+    return f"prepayment-{schedule_id}"
+
+
 async def find(uow: UnitOfWork, table: Table, key: str) -> dict[str, Any] | None:
     pk = list(table.primary_key.columns)[0]
     row = (await uow.session.execute(select(table).where(pk == key))).mappings().first()
@@ -66,10 +74,21 @@ async def payments_of(uow: UnitOfWork, institution_id: str) -> list[dict[str, An
     return [{**r, "allocations": by_payment.get(r["payment_id"], [])} for r in rows]
 
 
+async def overpaid_invoices(uow: UnitOfWork, institution_id: str) -> list[dict[str, Any]]:
+    """The institution's invoices paid beyond what they ask for after 红冲, with their payments and credit notes."""
+    i = t.invoices
+    query = select(i.c.invoice_id).where(i.c.institution_id == institution_id, i.c.paid > i.c.amount_due).order_by(i.c.invoice_id)
+    ids = (await uow.session.execute(query)).scalars().all()
+    return [row for invoice_id in ids if (row := await invoice_with_payments(uow, invoice_id)) is not None]
+
+
 async def invoice_with_payments(uow: UnitOfWork, invoice_id: str) -> dict[str, Any] | None:
     invoice = await find(uow, t.invoices, invoice_id)
     if invoice is None:
         return None
+    invoice["credit_notes"] = await list_rows(
+        uow, t.invoice_credits, t.invoice_credits.c.received_on, t.invoice_credits.c.credit_note_id, invoice_id=invoice_id
+    )
     a, p = t.payment_allocations, t.payments
     rows = (
         await uow.session.execute(

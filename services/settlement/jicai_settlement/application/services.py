@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import cast
 
+from sqlalchemy.exc import IntegrityError
+
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_settlement.adapters import metrics
 from jicai_settlement.adapters import repository as repo
@@ -22,10 +24,13 @@ from jicai_settlement.domain import institution_settlement as settlement
 from jicai_settlement.domain import invoice, payment
 from jicai_settlement.domain.errors import AlreadyExists
 from jicai_settlement.domain.events import (
+    DirectSettlementDeducted,
     InstitutionSettlementEvent,
+    InvoiceCreditApplied,
     InvoiceEvent,
     InvoicePaymentApplied,
     InvoiceRecorded,
+    InvoiceVoidRecorded,
     PaymentRecorded,
     SettlementEvent,
     WithholdLifted,
@@ -35,15 +40,35 @@ from jicai_settlement.domain.events import (
 
 async def receive_invoice(uow: UnitOfWork, received: InvoiceRecorded) -> bool:
     """Record an invoice the orders service received; False when it was known already."""
-    stream = repo.invoice_stream(received.invoice_id)
+    return await _decide_for_invoice(uow, received.invoice_id, lambda history: invoice.receive(history, received))
+
+
+async def credit_invoice(uow: UnitOfWork, credited: InvoiceCreditApplied) -> bool:
+    """Apply a credit note (红冲) the orders service recorded; False when it was applied already."""
+    return await _decide_for_invoice(uow, credited.invoice_id, lambda history: invoice.credit(history, credited))
+
+
+async def void_invoice(uow: UnitOfWork, voided: InvoiceVoidRecorded) -> bool:
+    """Void an invoice (全额红冲); False when it was voided already."""
+    return await _decide_for_invoice(uow, voided.invoice_id, lambda history: invoice.void(history, voided))
+
+
+async def _decide_for_invoice(
+    uow: UnitOfWork, invoice_id: str, decide: Callable[[Sequence[InvoiceEvent]], list[InvoiceEvent]]
+) -> bool:
+    stream = repo.invoice_stream(invoice_id)
     history, version = await repo.streams.load(uow, stream)
-    new = invoice.receive(cast(list[InvoiceEvent], history), received)
+    new = decide(cast(list[InvoiceEvent], history))
     await repo.streams.append(uow, stream, "invoice", version, new)
     return bool(new)
 
 
-async def record_payment(uow: UnitOfWork, cmd: payment.RecordPayment) -> bool:
-    """Record a payment; False when it repeated an identical earlier one."""
+async def record_payment(uow: UnitOfWork, cmd: payment.RecordPayment, profile_of: payment.ProfileOf | None = None) -> bool:
+    """Record a payment; False when it repeated an identical earlier one.
+
+    A direct settlement (payer ``insurance_fund``, 直接结算) is also deducted from
+    the institution's monthly settlement of the month it was paid in, where the profile says so.
+    """
     payment_stream = repo.payment_stream(cmd.payment_id)
     history, payment_version = await repo.streams.load(uow, payment_stream)
     views: dict[str, invoice.InvoiceView | None] = {}
@@ -51,7 +76,7 @@ async def record_payment(uow: UnitOfWork, cmd: payment.RecordPayment) -> bool:
     for invoice_id in sorted({a.invoice_id for a in cmd.allocations}):
         invoice_history, versions[invoice_id] = await repo.streams.load(uow, repo.invoice_stream(invoice_id))
         views[invoice_id] = invoice.fold(cast(list[InvoiceEvent], invoice_history))
-    new = payment.record(cast(list[PaymentRecorded], history), cmd, views)
+    new = payment.record(cast(list[PaymentRecorded], history), cmd, views, profile_of)
     applied: dict[str, list[SettlementEvent]] = {}
     for event in new:
         if isinstance(event, InvoicePaymentApplied):
@@ -60,6 +85,15 @@ async def record_payment(uow: UnitOfWork, cmd: payment.RecordPayment) -> bool:
         await repo.streams.append(uow, repo.invoice_stream(invoice_id), "invoice", versions[invoice_id], applied[invoice_id])
     recorded = [e for e in new if isinstance(e, PaymentRecorded)]
     await repo.streams.append(uow, payment_stream, "payment", payment_version, recorded)
+    if recorded and cmd.payer == "insurance_fund":
+        first = views[cmd.allocations[0].invoice_id]
+        assert first is not None  # payment.record refused unknown invoices
+        if payment.direct_settlement("allocations[0].invoice_id", first, cmd.paid_on, profile_of).deduct_from_institution_settlement:
+            deducted = DirectSettlementDeducted(
+                institution_id=cmd.institution_id, payment_id=cmd.payment_id, distributor_id=cmd.distributor_id,
+                month=cmd.paid_on.strftime("%Y-%m"), paid_on=cmd.paid_on, amount=cmd.amount,
+            )
+            await _decide_for_institution(uow, cmd.institution_id, lambda past: settlement.deduct(past, deducted))
     return bool(new)
 
 
@@ -92,7 +126,14 @@ async def report_monthly_settlement(uow: UnitOfWork, cmd: settlement.ReportMonth
     history, version = await repo.streams.load(uow, stream)
     past = cast(list[InstitutionSettlementEvent], history)
     new = settlement.report(past, cmd)
-    await repo.streams.append(uow, stream, "institution-settlement", version, new)
+    try:
+        await repo.streams.append(uow, stream, "institution-settlement", version, new)
+    except IntegrityError as exc:
+        # The same id reported concurrently for another institution: its row landed first (the streams differ, so
+        # the event store cannot see the clash; the read model's primary key does).
+        if "monthly_settlements_pkey" not in str(exc.orig):
+            raise
+        raise AlreadyExists(f"monthly settlement {cmd.settlement_id} was reported already for another institution") from exc
     return bool(new), settlement.fold([*past, *new]).settlements[cmd.settlement_id].status
 
 

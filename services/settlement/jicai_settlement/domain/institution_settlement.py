@@ -32,6 +32,7 @@ from typing import Literal
 
 from jicai_settlement.domain.errors import AlreadyExists, DomainRuleViolated
 from jicai_settlement.domain.events import (
+    DirectSettlementDeducted,
     InstitutionSettlementEvent,
     MonthlySettlementRecorded,
     MonthlySettlementReleased,
@@ -149,6 +150,7 @@ class InstitutionSettlement:
     withholds: dict[str, Withhold] = field(default_factory=dict)
     settlements: dict[str, MonthlySettlement] = field(default_factory=dict)
     suspensions: dict[str, Suspension] = field(default_factory=dict)
+    deductions: dict[str, DirectSettlementDeducted] = field(default_factory=dict)
 
     @property
     def active_withholds(self) -> list[WithholdRecorded]:
@@ -216,6 +218,11 @@ def _(event: MonthlySettlementReleased, state: InstitutionSettlement) -> Institu
     return replace(state, settlements={**state.settlements, event.settlement_id: released})
 
 
+@evolve.register
+def _(event: DirectSettlementDeducted, state: InstitutionSettlement) -> InstitutionSettlement:
+    return replace(state, deductions={**state.deductions, event.payment_id: event})
+
+
 def fold(history: Sequence[InstitutionSettlementEvent]) -> InstitutionSettlement:
     state = InstitutionSettlement()
     for event in history:
@@ -260,19 +267,32 @@ def lift(history: Sequence[InstitutionSettlementEvent], cmd: LiftWithhold) -> li
             caused_by=cmd.caused_by,
         )
     ]
-    return events + _releases(evolve(events[0], state), cmd.institution_id, cmd.released_on, cmd.release_decision_id)
+    why = f"withhold {cmd.withhold_decision_id} lifted by release decision {cmd.release_decision_id} (回款后恢复拨付)"
+    return events + _releases(evolve(events[0], state), cmd.institution_id, cmd.released_on, cmd.release_decision_id, why)
 
 
-def _releases(after: InstitutionSettlement, institution_id: str, on: date, decision_id: str) -> list[InstitutionSettlementEvent]:
+def _releases(
+    after: InstitutionSettlement, institution_id: str, on: date, decision_id: str, why: str
+) -> list[InstitutionSettlementEvent]:
     """Held settlements nothing holds back any more (no active withhold / suspension of the kind that held them)."""
     withheld, suspended = bool(after.active_withholds), bool(after.active_suspensions)
     return [
         MonthlySettlementReleased(
             institution_id=institution_id, settlement_id=s.settlement_id, released_on=on, release_decision_id=decision_id,
+            month=s.month, amount=s.amount, reason=why,
         )
         for s in after.settlements.values()
         if s.held and not (s.withheld_by and withheld) and not (s.suspended_by and suspended)
     ]
+
+
+def deduct(history: Sequence[InstitutionSettlementEvent], deducted: DirectSettlementDeducted) -> list[InstitutionSettlementEvent]:
+    """Decide: a direct settlement (直接结算) is deducted from the monthly settlement of the month it was paid in, once.
+
+    Whether the month's settlement is reported before or after, its view shows
+    the reported amount, the deductions and the net paid.
+    """
+    return [] if deducted.payment_id in fold(history).deductions else [deducted]
 
 
 def suspend(history: Sequence[InstitutionSettlementEvent], cmd: RecordSuspension) -> list[InstitutionSettlementEvent]:
@@ -302,7 +322,8 @@ def resume(history: Sequence[InstitutionSettlementEvent], cmd: LiftSuspension) -
         resumed_on=cmd.resumed_on, reason=cmd.reason, profile_id=cmd.profile_id, profile_version=cmd.profile_version,
         caused_by=cmd.caused_by,
     )
-    return [lifted, *_releases(evolve(lifted, state), cmd.institution_id, cmd.resumed_on, cmd.resume_decision_id)]
+    why = f"suspension {cmd.suspension_decision_id} lifted by decision {cmd.resume_decision_id} ({cmd.reason}, 恢复月结算)"
+    return [lifted, *_releases(evolve(lifted, state), cmd.institution_id, cmd.resumed_on, cmd.resume_decision_id, why)]
 
 
 def report(history: Sequence[InstitutionSettlementEvent], cmd: ReportMonthlySettlement) -> list[InstitutionSettlementEvent]:

@@ -6,11 +6,14 @@ at fault (``allocations[1].amount``) and records nothing.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
+from jicai_policy import DirectSettlement, PolicyProfile
+from jicai_policy.errors import PolicyError
 from jicai_settlement.domain.errors import AlreadyExists, DomainRuleViolated
 from jicai_settlement.domain.events import Allocation, InvoicePaymentApplied, PaymentEvent, PaymentRecorded
 from jicai_settlement.domain.invoice import InvoiceView
@@ -31,6 +34,8 @@ class RecordPayment:
     amount: Decimal
     allocations: tuple[AllocationIn, ...]
     reference: str | None = None
+    payer: Literal["institution", "insurance_fund"] = "institution"
+    """insurance_fund: direct settlement (直接结算), the fund pays the distributor for the institution."""
 
     def recorded(self) -> PaymentRecorded:
         return PaymentRecorded(
@@ -41,17 +46,20 @@ class RecordPayment:
             amount=self.amount,
             allocations=tuple(Allocation(invoice_id=a.invoice_id, amount=a.amount) for a in self.allocations),
             reference=self.reference,
+            payer=self.payer,
         )
 
 
 def record(
-    history: Sequence[PaymentEvent], cmd: RecordPayment, invoices: Mapping[str, InvoiceView | None]
+    history: Sequence[PaymentEvent], cmd: RecordPayment, invoices: Mapping[str, InvoiceView | None], profile_of: ProfileOf | None = None,
 ) -> list[PaymentRecorded | InvoicePaymentApplied]:
     """Decide: the events recording ``cmd`` given the payment's stream and the invoices it pays.
 
     ``invoices`` maps each allocated invoice id to its current view (None:
     settlement has not received it). An identical retry records nothing; the
-    same payment id with other content is a conflict.
+    same payment id with other content is a conflict. A direct settlement
+    (payer ``insurance_fund``) needs ``profile_of`` and is refused for an invoice
+    whose pooling region's profile does not allow it.
     """
     recorded = cmd.recorded()
     if history:
@@ -60,7 +68,10 @@ def record(
         raise AlreadyExists(f"payment {cmd.payment_id} was recorded already with different content")
     _check_amounts(cmd)
     for i, allocation in enumerate(cmd.allocations):
-        _check_invoice(f"allocations[{i}]", cmd, allocation, invoices.get(allocation.invoice_id))
+        invoice = invoices.get(allocation.invoice_id)
+        _check_invoice(f"allocations[{i}]", cmd, allocation, invoice)
+        if cmd.payer == "insurance_fund" and invoice is not None:
+            direct_settlement(f"allocations[{i}].invoice_id", invoice, cmd.paid_on, profile_of)
     applied = [
         InvoicePaymentApplied(invoice_id=a.invoice_id, payment_id=cmd.payment_id, amount=a.amount, paid_on=cmd.paid_on)
         for a in cmd.allocations
@@ -107,5 +118,33 @@ def _check_invoice(path: str, cmd: RecordPayment, allocation: AllocationIn, invo
         raise DomainRuleViolated(
             f"{path}.amount",
             f"{allocation.amount} exceeds the outstanding {invoice.outstanding} of invoice {allocation.invoice_id} "
-            f"(amount {invoice.amount}, paid {invoice.paid}); overpayment is refused",
+            f"(amount {invoice.amount}{_credited(invoice)}, paid {invoice.paid}); overpayment is refused",
         )
+
+
+def _credited(invoice: InvoiceView) -> str:
+    if invoice.voided_on is not None:
+        return f", voided on {invoice.voided_on} (红冲)"
+    return f", {invoice.due} after credit notes (红冲)" if invoice.due != invoice.amount else ""
+
+
+ProfileOf = Callable[[str, date], PolicyProfile]
+
+
+def direct_settlement(path: str, invoice: InvoiceView, on: date, profile_of: ProfileOf | None) -> DirectSettlement:
+    """The profile's direct settlement (直接结算) section for the invoice's pooling region; refused unless it allows it."""
+    if invoice.pooling_region_code is None or profile_of is None:
+        raise DomainRuleViolated(path, f"the pooling region of invoice {invoice.invoice_id} is unknown: direct settlement needs its profile")
+    try:
+        profile = profile_of(invoice.pooling_region_code, on)
+    except PolicyError as exc:
+        raise DomainRuleViolated(path, str(exc)) from exc
+    section = profile.direct_settlement
+    if section is None or not section.allowed:
+        why = "has no direct settlement section" if section is None else f"does not allow it yet (stage {section.stage}, {section.source})"
+        raise DomainRuleViolated(
+            path,
+            f"direct settlement (直接结算) of invoice {invoice.invoice_id} is refused: profile {profile.profile_id} "
+            f"v{profile.version} of pooling region {invoice.pooling_region_code} {why}",
+        )
+    return section

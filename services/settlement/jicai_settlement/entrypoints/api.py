@@ -6,19 +6,24 @@ records; operators and the fund read all.
 """
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller, Principal, Role
 from jicai_kit.commands import execute, query
-from jicai_kit.problems import not_found
+from jicai_kit.problems import invalid, not_found
 from jicai_settlement.adapters import repository as repo
 from jicai_settlement.adapters import tables as t
-from jicai_settlement.application import services
+from jicai_settlement.adapters.policy import policy_book
+from jicai_settlement.application import prepayments, services
+from jicai_settlement.domain import prepayment
+from jicai_settlement.domain.errors import DomainRuleViolated
 from jicai_settlement.domain.institution_settlement import ReportMonthlySettlement, combined_status
+from jicai_settlement.domain.invoice import ZERO
 from jicai_settlement.domain.payment import AllocationIn, RecordPayment
 from jicai_settlement.entrypoints import schemas as s
 
@@ -80,14 +85,35 @@ async def list_payments(institution_id: str, caller: Caller, request: Request) -
 
 @router.get("/invoices/{invoice_id}", tags=["payments"], response_model=s.InvoiceOut)
 async def get_invoice(invoice_id: str, caller: Caller, request: Request) -> dict[str, Any]:
-    """An invoice as settlement knows it: amount, paid, outstanding."""
+    """An invoice as settlement knows it: amount, what it asks for after 红冲 (``amount_due``), paid, outstanding.
+
+    ``refundable_credit``: paid beyond ``amount_due`` (a credit note or void after payment).
+    """
     row = await query(request.app.state.runtime, lambda uow: repo.invoice_with_payments(uow, invoice_id))
     if row is None:
         raise not_found("invoice", invoice_id)
     _may_read(caller, row["institution_id"], row["distributor_id"])
-    outstanding: Decimal = row["amount"] - row["paid"]
-    status = "paid" if outstanding == 0 else ("unpaid" if row["paid"] == 0 else "partially_paid")
-    return {**row, "outstanding": outstanding, "status": status}
+    return _invoice_out(row)
+
+
+def _invoice_out(row: dict[str, Any]) -> dict[str, Any]:
+    due, paid = row["amount_due"], row["paid"]
+    outstanding, refundable = max(due - paid, ZERO), max(paid - due, ZERO)
+    status = "voided" if row["voided_on"] is not None else "paid" if outstanding == 0 else "unpaid" if paid == 0 else "partially_paid"
+    return {**row, "outstanding": outstanding, "refundable_credit": refundable, "status": status}
+
+
+@router.get("/institutions/{institution_id}/refundable-credits", tags=["payments"], response_model=s.RefundableCreditsOut)
+async def refundable_credits(institution_id: str, caller: Caller, request: Request) -> dict[str, Any]:
+    """Invoices the institution paid beyond what they ask for after credit notes or voids (红冲): owed back to it.
+
+    Settlement only shows the excess; the refund itself is between the institution and the distributor.
+    """
+    _may_read(caller, institution_id)
+    rows = await query(request.app.state.runtime, lambda uow: repo.overpaid_invoices(uow, institution_id))
+    invoices = [_invoice_out(r) for r in rows]
+    total = sum((i["refundable_credit"] for i in invoices), ZERO)
+    return {"institution_id": institution_id, "refundable_credit": total, "invoices": invoices}
 
 
 @router.get(
@@ -128,10 +154,114 @@ async def settlement_status(institution_id: str, caller: Caller, request: Reques
 @router.get("/institutions/{institution_id}/monthly-settlements", tags=["monthly settlements"],
             response_model=list[s.MonthlySettlementOut])
 async def list_monthly_settlements(institution_id: str, caller: Caller, request: Request) -> list[dict[str, Any]]:
-    """Monthly settlements with their status (issued, withheld, released) and the reason."""
+    """Monthly settlements with their status (issued, withheld, suspended, released) and the reason.
+
+    Direct settlements (直接结算) the fund paid in a month are deducted from that month's settlement (the first one
+    reported, when there are several): ``amount`` as reported, ``direct_settlement_deductions``, ``net_paid``
+    (negative when the fund paid distributors more than the month's settlement).
+    """
     _may_read(caller, institution_id)
-    table = t.monthly_settlements
-    return await query(
-        request.app.state.runtime,
-        lambda uow: repo.list_rows(uow, table, table.c.month, table.c.settlement_id, institution_id=institution_id),
+    table, d = t.monthly_settlements, t.direct_settlement_deductions
+
+    async def read(uow: UnitOfWork) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return (
+            await repo.list_rows(uow, table, table.c.month, table.c.settlement_id, institution_id=institution_id),
+            await repo.list_rows(uow, d, d.c.paid_on, d.c.payment_id, institution_id=institution_id),
+        )
+
+    settlements, deductions = await query(request.app.state.runtime, read)
+    by_month: dict[str, Decimal] = {}
+    for row in deductions:
+        by_month[row["month"]] = by_month.get(row["month"], ZERO) + row["amount"]
+    out = []
+    for row in settlements:
+        deducted = by_month.pop(row["month"], ZERO)
+        out.append({**row, "direct_settlement_deductions": deducted, "net_paid": row["amount"] - deducted})
+    return out
+
+
+@router.post("/direct-settlements", tags=["monthly settlements"], status_code=201, response_model=s.Recorded)
+async def record_direct_settlement(body: s.PaymentIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Direct settlement (直接结算): the fund pays a distributor for an institution's VBP invoices.
+
+    Recorded as a payment with payer ``insurance_fund`` (published as ``PaymentRecorded``) and deducted from the
+    institution's monthly settlement of the month paid; refused where the pooling region's profile does not allow it.
+    """
+    caller.require(Role.FUND, Role.OPERATOR)
+    cmd = RecordPayment(
+        payment_id=body.payment_id, institution_id=body.institution_id, distributor_id=body.distributor_id,
+        paid_on=body.paid_on, amount=body.amount, reference=body.reference, payer="insurance_fund",
+        allocations=tuple(AllocationIn(a.invoice_id, a.amount) for a in body.allocations),
     )
+    profile_of = policy_book().profile_for
+    created = await execute(request.app.state.runtime, lambda uow: services.record_payment(uow, cmd, profile_of))
+    _created(response, created)
+    return s.Recorded(id=body.payment_id, created=created)
+
+
+@router.get("/institutions/{institution_id}/direct-settlements", tags=["monthly settlements"],
+            response_model=list[s.DirectSettlementOut])
+async def list_direct_settlements(institution_id: str, caller: Caller, request: Request) -> list[dict[str, Any]]:
+    """Direct settlements (直接结算) paid for the institution, with the month whose settlement they are deducted from."""
+    _may_read(caller, institution_id)
+    d = t.direct_settlement_deductions
+    return await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, d, d.c.paid_on, d.c.payment_id, institution_id=institution_id))
+
+
+# ---- prepayments (医保预付, R5) -------------------------------------------------------------
+
+
+@router.get("/institutions/{institution_id}/prepayments/{year}", tags=["prepayments"], response_model=s.PrepaymentScheduleOut)
+async def prepayment_schedule(
+    institution_id: str, year: int, caller: Caller, request: Request, as_of: date | None = None,
+    last_year_average_monthly_fund_payment: Annotated[Decimal | None, Query(ge=0, max_digits=16, decimal_places=2)] = None,
+) -> s.PrepaymentScheduleOut:
+    """The prepayment schedule of the institution's agreements starting in ``year``, as of ``as_of`` (default today).
+
+    Each phase: its floor from the profile, when it becomes due and by which trigger, disbursed, shortfall.
+    ``last_year_average_monthly_fund_payment`` (Guizhou) overrides the amount the schedule would use.
+    """
+    _may_read(caller, institution_id)
+    book, on = policy_book(), as_of or prepayments.today()
+    try:
+        loaded = await query(request.app.state.runtime, lambda uow: prepayments.load(uow, book, institution_id, year,
+                                                                                     last_year_average_monthly_fund_payment))
+    except DomainRuleViolated as exc:
+        raise invalid(exc.field, exc.reason) from exc
+    if loaded is None:
+        raise not_found("prepayment schedule", prepayment.schedule_id(institution_id, year))
+    section = prepayment.require_prepayment(loaded.profile, loaded.region)
+    views = prepayment.view(prepayment.instalments(section, loaded.basis), loaded.state, on)
+    state = loaded.state
+    return s.PrepaymentScheduleOut(
+        schedule_id=prepayment.schedule_id(institution_id, year), institution_id=institution_id, year=year, as_of=on,
+        profile_id=loaded.profile.profile_id, profile_version=loaded.profile.version, source=section.source,
+        procurement_budget=loaded.basis.budget, agreements=sorted(state.agreements), earmarked=section.earmarked,
+        cycle_end=loaded.basis.cycle_end,
+        instalments=[s.InstalmentOut(**{**v.__dict__, "triggers": list(v.triggers)}, shortfall=v.shortfall) for v in views],
+        disbursed=state.disbursed(),
+        disbursements=[s.DisbursementOut.model_validate(d.model_dump()) for d in state.disbursements.values()],
+        liquidation=s.LiquidationOut.model_validate(state.liquidation.model_dump()) if state.liquidation else None,
+    )
+
+
+@router.post("/prepayment-disbursements", tags=["prepayments"], status_code=201, response_model=s.Recorded)
+async def disburse_prepayment(body: s.DisbursementIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Record the fund's disbursement (拨付预付款) of one phase; refused before the phase is due, or below its floor unless ``partial``."""
+    caller.require(Role.FUND, Role.OPERATOR)
+    cmd = prepayment.Disburse(**body.model_dump())
+    book = policy_book()
+    created = await execute(request.app.state.runtime, lambda uow: prepayments.disburse(uow, book, cmd))
+    _created(response, created)
+    return s.Recorded(id=body.disbursement_id, created=created)
+
+
+@router.post("/prepayment-liquidations", tags=["prepayments"], status_code=201, response_model=s.Recorded)
+async def liquidate_prepayments(body: s.LiquidationIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Liquidate (清算) the year's prepayments at the cycle end: prepaid against the invoices after 红冲 → to return or to top up."""
+    caller.require(Role.FUND, Role.OPERATOR)
+    cmd = prepayment.Liquidate(**body.model_dump())
+    book = policy_book()
+    created = await execute(request.app.state.runtime, lambda uow: prepayments.liquidate(uow, book, cmd))
+    _created(response, created)
+    return s.Recorded(id=body.liquidation_id, created=created)

@@ -63,6 +63,7 @@ class PaymentOut(BaseModel):
     paid_on: date
     amount: Money
     reference: str | None
+    payer: Literal["institution", "insurance_fund"] = Field(description="insurance_fund: a direct settlement (直接结算)")
     allocations: list[AllocationOut]
 
 
@@ -72,16 +73,38 @@ class InvoicePaymentOut(BaseModel):
     amount: Money
 
 
+class CreditNoteOut(BaseModel):
+    """红字发票: a credit note that reduced what the invoice asks for."""
+
+    credit_note_id: str
+    credit_note_number: str
+    amount: Money
+    amount_after: Money
+    received_on: date
+    reason: str
+
+
 class InvoiceOut(BaseModel):
     invoice_id: str
     institution_id: str
     distributor_id: str
     received_on: date
-    amount: Money
+    amount: Money = Field(description="the amount invoiced")
+    amount_due: Money = Field(description="what the invoice asks for after credit notes and voids (红冲)")
     paid: Money
     outstanding: Money
-    status: Literal["unpaid", "partially_paid", "paid"]
+    refundable_credit: Money = Field(description="paid beyond amount_due: owed back to the institution (no refund flow here)")
+    status: Literal["unpaid", "partially_paid", "paid", "voided"]
+    voided_on: date | None
+    void_reason: str | None
+    credit_notes: list[CreditNoteOut]
     payments: list[InvoicePaymentOut]
+
+
+class RefundableCreditsOut(BaseModel):
+    institution_id: str
+    refundable_credit: Money = Field(description="the sum over the invoices below")
+    invoices: list[InvoiceOut]
 
 
 class WithholdOut(BaseModel):
@@ -137,3 +160,88 @@ class MonthlySettlementOut(BaseModel):
     suspended_by: list[str]
     released_on: date | None
     release_decision_id: str | None
+    release_reason: str | None
+    direct_settlement_deductions: Money = Field(description="direct settlements (直接结算) of the month deducted from it")
+    net_paid: Decimal = Field(description="amount minus the deductions; negative when the fund paid distributors more")
+
+
+class DirectSettlementOut(BaseModel):
+    payment_id: str
+    distributor_id: str
+    paid_on: date
+    month: str = Field(description="the monthly settlement it is deducted from")
+    amount: Money
+
+
+# ---- prepayments (医保预付, R5) --------------------------------------------------------------
+
+
+class DisbursementIn(Strict):
+    """The fund disburses (拨付) prepayment of one phase of an institution's yearly schedule."""
+
+    disbursement_id: Identifier
+    institution_id: Identifier
+    year: int = Field(ge=2000, le=2100, description="the schedule: agreements starting in this calendar year")
+    phase: int = Field(ge=1, le=10)
+    amount: Money
+    disbursed_on: date
+    partial: bool = Field(False, description="true to disburse below the phase's floor (the shortfall stays visible)")
+    last_year_average_monthly_fund_payment: Money | None = Field(
+        None, description="Guizhou: last year's average monthly fund payment as the fund states it; wins over the reported months"
+    )
+
+
+class LiquidationIn(Strict):
+    """清算: the year's prepayments against the institution's VBP invoices after 红冲, at the end of the cycle."""
+
+    liquidation_id: Identifier
+    institution_id: Identifier
+    year: int = Field(ge=2000, le=2100)
+    liquidated_on: date
+
+
+class InstalmentOut(BaseModel):
+    phase: int
+    triggers: list[str]
+    minimum_amount: Money = Field(description="the floor of the phase (a minimum: more may be disbursed)")
+    basis: str = Field(description="how the floor was computed")
+    due_on: date | None = Field(description="when it becomes due, as far as known")
+    due_by: str | None = Field(description="the trigger that makes it due and its date")
+    due: bool = Field(description="due as of the view's date")
+    disbursed: Money
+    shortfall: Money = Field(description="floor minus disbursed, once due")
+
+
+class DisbursementOut(BaseModel):
+    disbursement_id: str
+    phase: int
+    amount: Money
+    disbursed_on: date
+    partial: bool
+
+
+class LiquidationOut(BaseModel):
+    liquidation_id: str
+    liquidated_on: date
+    prepaid: Money
+    invoiced: Money
+    outcome: Literal["return", "top_up", "settled"]
+    amount: Money
+
+
+class PrepaymentScheduleOut(BaseModel):
+    schedule_id: str
+    institution_id: str
+    year: int
+    as_of: date
+    profile_id: str
+    profile_version: int
+    source: str
+    procurement_budget: Money = Field(description="采购预算: agreed volume × unit price of the agreements starting in the year")
+    agreements: list[str]
+    earmarked: bool = Field(description="专款专用")
+    cycle_end: date | None = Field(description="liquidation (清算) is due from here")
+    instalments: list[InstalmentOut]
+    disbursed: Money
+    disbursements: list[DisbursementOut]
+    liquidation: LiquidationOut | None
