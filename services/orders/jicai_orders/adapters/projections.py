@@ -26,6 +26,44 @@ async def _(event: e.ContractRecorded, session: AsyncSession) -> None:
 @project.register
 async def _(event: e.AcceptanceRecorded, session: AsyncSession) -> None:
     await session.execute(insert(t.acceptances).values(**event.model_dump(), invoiced_quantity=0))
+    if event.order_id is not None:
+        lines = t.order_lines.c
+        await session.execute(
+            update(t.order_lines)
+            .where(lines.order_id == event.order_id, lines.contract_id == event.contract_id)
+            .values(
+                accepted_quantity=lines.accepted_quantity + event.accepted_quantity,
+                rejected_quantity=lines.rejected_quantity + event.rejected_quantity,
+            )
+        )
+
+
+@project.register
+async def _(event: e.OrderPlaced, session: AsyncSession) -> None:
+    await session.execute(insert(t.orders).values(**event.model_dump(exclude={"lines"}), stage="placed"))
+    await session.execute(
+        insert(t.order_lines),
+        [{"order_id": event.order_id, "line_no": n, **line.model_dump()} for n, line in enumerate(event.lines, start=1)],
+    )
+
+
+@project.register
+async def _(event: e.OrderConfirmed, session: AsyncSession) -> None:
+    await session.execute(update(t.orders).where(t.orders.c.order_id == event.order_id).values(stage="confirmed", confirmed_on=event.confirmed_on))
+
+
+@project.register
+async def _(event: e.OrderShipped, session: AsyncSession) -> None:
+    await session.execute(update(t.orders).where(t.orders.c.order_id == event.order_id).values(stage="shipped", shipped_on=event.shipped_on))
+
+
+@project.register
+async def _(event: e.OrderCancelled, session: AsyncSession) -> None:
+    await session.execute(
+        update(t.orders)
+        .where(t.orders.c.order_id == event.order_id)
+        .values(stage="cancelled", cancelled_on=event.cancelled_on, cancel_reason=event.reason)
+    )
 
 
 @project.register

@@ -14,6 +14,7 @@ from jicai_orders.adapters.projections import apply
 from jicai_orders.domain.contract import ContractView
 from jicai_orders.domain.events import OrdersEvent, codec
 from jicai_orders.domain.invoice import AcceptanceView
+from jicai_orders.domain.order import OrderView
 from jicai_orders.domain.reference import ProductView
 
 streams: StreamWriter[OrdersEvent] = StreamWriter(codec, apply, translate)
@@ -41,6 +42,24 @@ async def contract_views(uow: UnitOfWork, contract_ids: Iterable[str]) -> dict[s
         return {}
     rows = await uow.session.execute(select(t.contracts).where(t.contracts.c.contract_id.in_(ids)))
     return {r["contract_id"]: ContractView(**r) for r in rows.mappings()}
+
+
+async def order_views(uow: UnitOfWork, order_ids: Iterable[str]) -> dict[str, OrderView]:
+    ids = sorted(set(order_ids))
+    if not ids:
+        return {}
+    o, lines = t.orders.c, t.order_lines.c
+    rows = await uow.session.execute(
+        select(o.order_id, o.institution_id, o.stage, lines.contract_id)
+        .join(t.order_lines, lines.order_id == o.order_id)
+        .where(o.order_id.in_(ids))
+    )
+    contracts: dict[str, set[str]] = {}
+    heads: dict[str, tuple[str, str]] = {}
+    for order_id, institution_id, stage, contract_id in rows:
+        heads[order_id] = (institution_id, stage)
+        contracts.setdefault(order_id, set()).add(contract_id)
+    return {k: OrderView(k, institution, stage, frozenset(contracts[k])) for k, (institution, stage) in heads.items()}
 
 
 async def product_views(uow: UnitOfWork, product_ids: Iterable[str]) -> dict[str, ProductView]:
@@ -112,7 +131,17 @@ async def invoice_with_lines(uow: UnitOfWork, invoice_id: str) -> dict[str, Any]
     return invoice
 
 
+async def order_with_lines(uow: UnitOfWork, order_id: str) -> dict[str, Any] | None:
+    order = await find(uow, t.orders, order_id)
+    if order is None:
+        return None
+    rows = await uow.session.execute(select(t.order_lines).where(t.order_lines.c.order_id == order_id).order_by(t.order_lines.c.line_no))
+    order["lines"] = [dict(r) for r in rows.mappings()]
+    return order
+
+
 __all__ = [
-    "acceptance_views_for_update", "contract_views", "find", "invoice_with_lines", "list_rows", "load_streams", "pooling_region_of",
+    "acceptance_views_for_update", "order_views", "order_with_lines",
+    "contract_views", "find", "invoice_with_lines", "list_rows", "load_streams", "pooling_region_of",
     "product_views", "streams", "t",
 ]

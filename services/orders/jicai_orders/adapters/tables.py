@@ -57,6 +57,7 @@ acceptances = Table(
     Column("accepted_amount", Numeric(16, 2), nullable=False),
     Column("invoiced_quantity", BigInteger, nullable=False, server_default=text("0")),
     Column("channel", String(10), nullable=False, server_default=text("'platform'"), comment="platform | offline"),
+    Column("order_id", String(64), index=True),
     UniqueConstraint("institution_id", "external_id", name="uq_acceptances_institution_external"),
     # Last line of defence; the invoice use case locks the rows and refuses first.
     CheckConstraint("invoiced_quantity BETWEEN 0 AND accepted_quantity", name="ck_acceptances_invoiced_within_accepted"),
@@ -127,4 +128,35 @@ purchases = Table(
     UniqueConstraint("institution_id", "external_id", name="uq_purchases_institution_external"),
 )
 
-READ_MODELS = (contracts, acceptances, invoices, invoice_lines, generic_groups, products, purchases)
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("distributor_id", String(64), nullable=False, index=True),
+    Column("pooling_region_code", String(6), nullable=False),
+    Column("placed_on", Date, nullable=False),
+    Column("amount", Numeric(16, 2), nullable=False),
+    Column("stage", String(12), nullable=False, comment="placed | confirmed | shipped | cancelled (deliveries aside)"),
+    Column("confirmed_on", Date),
+    Column("shipped_on", Date),
+    Column("cancelled_on", Date),
+    Column("cancel_reason", Text),
+)
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", String(64), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("contract_id", String(64), nullable=False),
+    Column("product_id", String(64), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("unit_price", Numeric(14, 4), nullable=False),
+    Column("amount", Numeric(16, 2), nullable=False),
+    Column("accepted_quantity", BigInteger, nullable=False, server_default=text("0")),
+    Column("rejected_quantity", BigInteger, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("order_id", "line_no", name="pk_order_lines"),
+    UniqueConstraint("order_id", "contract_id", name="uq_order_lines_order_contract"),
+)
+
+READ_MODELS = (contracts, acceptances, invoices, invoice_lines, generic_groups, products, purchases, orders, order_lines)

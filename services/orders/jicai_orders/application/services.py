@@ -8,12 +8,16 @@ from collections.abc import Sequence
 
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_orders.adapters import repository as repo
-from jicai_orders.domain import acceptance, contract, invoice, purchase, reference
+from jicai_orders.domain import acceptance, contract, invoice, order, purchase, reference
 from jicai_orders.domain.events import (
     AcceptanceRecorded,
     ContractRecorded,
     GenericGroupRecorded,
     InvoiceRecorded,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderPlaced,
+    OrderShipped,
     ProductRecorded,
     PurchaseRecorded,
 )
@@ -103,12 +107,14 @@ async def push_acceptances(
     stream_ids = [acceptance_stream(institution_id, line.external_id) for line in lines]
     histories = await repo.load_streams(uow, stream_ids)
     contracts = await repo.contract_views(uow, (line.contract_id for line in lines))
+    orders = await repo.order_views(uow, (line.order_id for line in lines if line.order_id is not None))
     decisions = [
         acceptance.accept(
             [e for e in histories.get(stream_id, []) if isinstance(e, AcceptanceRecorded)],
             institution_id,
             line,
             contracts.get(line.contract_id),
+            orders.get(line.order_id) if line.order_id is not None else None,
         )
         for stream_id, line in zip(stream_ids, lines, strict=True)
     ]
@@ -129,4 +135,30 @@ async def receive_invoice(uow: UnitOfWork, cmd: invoice.ReceiveInvoice) -> bool:
     history, version = await repo.streams.load(uow, stream_id)
     new = invoice.receive([e for e in history if isinstance(e, InvoiceRecorded)], cmd, acceptances)
     await repo.streams.append(uow, stream_id, "invoice", version, new)
+    return bool(new)
+
+
+def order_stream(order_id: str) -> str:
+    return f"order-{order_id}"
+
+
+_ORDER_EVENTS = (OrderPlaced, OrderConfirmed, OrderShipped, OrderCancelled)
+
+
+async def place_order(uow: UnitOfWork, cmd: order.PlaceOrder) -> bool:
+    """Place an order against the institution's contracts; False when it repeated an identical earlier one."""
+    stream_id = order_stream(cmd.order_id)
+    history, version = await repo.streams.load(uow, stream_id)
+    contracts = await repo.contract_views(uow, (line.contract_id for line in cmd.lines))
+    new = order.place([e for e in history if isinstance(e, _ORDER_EVENTS)], cmd, contracts)
+    await repo.streams.append(uow, stream_id, "order", version, new)
+    return bool(new)
+
+
+async def advance_order(uow: UnitOfWork, order_id: str, step: order.Step) -> bool:
+    """Confirm, ship or cancel an order (``step`` decides from its history); False when nothing changed."""
+    stream_id = order_stream(order_id)
+    history, version = await repo.streams.load(uow, stream_id)
+    new = step([e for e in history if isinstance(e, _ORDER_EVENTS)])
+    await repo.streams.append(uow, stream_id, "order", version, new)
     return bool(new)

@@ -45,6 +45,8 @@ class AcceptanceRecorded(DomainEvent):
     unit_price: Decimal
     accepted_amount: Decimal
     channel: str = "platform"
+    order_id: str | None = None
+    """The order (订单) this delivery fills, when the HIS names it."""
 
 
 class GenericGroupRecorded(DomainEvent):
@@ -118,8 +120,66 @@ class InvoiceRecorded(DomainEvent):
     latest_acceptance_on: date
 
 
-OrdersEvent = ContractRecorded | AcceptanceRecorded | InvoiceRecorded | GenericGroupRecorded | ProductRecorded | PurchaseRecorded
+class OrderedLine(BaseModel):
+    """One line of an order: a contract's product, priced at the contract's winning price."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    contract_id: str
+    product_id: str
+    quantity: int
+    unit_price: Decimal
+    amount: Decimal
+
+
+class OrderPlaced(DomainEvent):
+    """The institution placed an order (订单) with its contracts' distributor."""
+
+    name = "OrderPlaced"
+    order_id: str
+    institution_id: str
+    pooling_region_code: str
+    distributor_id: str
+    placed_on: date
+    amount: Decimal
+    lines: tuple[OrderedLine, ...]
+
+
+class OrderConfirmed(DomainEvent):
+    """The distributor confirmed the order (确认订单)."""
+
+    name = "OrderConfirmed"
+    order_id: str
+    institution_id: str
+    distributor_id: str
+    confirmed_on: date
+
+
+class OrderShipped(DomainEvent):
+    """The distributor shipped the order (配送)."""
+
+    name = "OrderShipped"
+    order_id: str
+    institution_id: str
+    distributor_id: str
+    shipped_on: date
+
+
+class OrderCancelled(DomainEvent):
+    """The institution cancelled the order before it was shipped (撤单)."""
+
+    name = "OrderCancelled"
+    order_id: str
+    institution_id: str
+    distributor_id: str
+    cancelled_on: date
+    reason: str
+
+
+OrderEvent = OrderPlaced | OrderConfirmed | OrderShipped | OrderCancelled
+
+OrdersEvent = ContractRecorded | AcceptanceRecorded | InvoiceRecorded | GenericGroupRecorded | ProductRecorded | PurchaseRecorded | OrderEvent
 
 codec: EventCodec[OrdersEvent] = EventCodec(  # type: ignore[arg-type]
     ContractRecorded, AcceptanceRecorded, InvoiceRecorded, GenericGroupRecorded, ProductRecorded, PurchaseRecorded,
+    OrderPlaced, OrderConfirmed, OrderShipped, OrderCancelled,
 )

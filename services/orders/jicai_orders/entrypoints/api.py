@@ -6,6 +6,7 @@ only its own records; operators and the fund read all.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -18,7 +19,7 @@ from jicai_kit.problems import Problem, forbidden, not_found
 from jicai_orders.adapters import repository as repo
 from jicai_orders.adapters import tables as t
 from jicai_orders.application import services
-from jicai_orders.domain import purchase
+from jicai_orders.domain import order, purchase
 from jicai_orders.domain.acceptance import MAX_ID_LENGTH, AcceptanceLine, Accepted, Decision, Duplicate, acceptance_id
 from jicai_orders.domain.invoice import AmountMismatch, InvoiceLine, ReceiveInvoice
 from jicai_orders.entrypoints import schemas as s
@@ -94,6 +95,9 @@ def _lines(institution_id: str, body: s.AcceptanceBatchIn) -> list[AcceptanceLin
             accepted_on=line.accepted_on,
             lot_number=line.lot_number,
             channel=line.channel,
+            order_id=line.order_id,
+            product_id=line.product_id,
+            unit_price=line.unit_price,
         )
         for line in body.lines
     ]
@@ -283,3 +287,91 @@ async def list_invoices(
             institution_id=institution_id, **filters,
         ),
     )
+
+
+# --- orders (订单) ----------------------------------------------------------------------------------------------------
+
+
+@router.post("/orders", tags=["orders"], status_code=201, response_model=s.Recorded)
+async def place_order(body: s.OrderIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Place an order (订单) against the institution's contracts, priced at their winning prices.
+
+    201 when placed, 200 when it repeats the identical order, 409 when the
+    order id is taken with different content. 422 names the line and field at
+    fault, e.g. a stated product or price that is not the contract's.
+    """
+    caller.require(Role.INSTITUTION, Role.OPERATOR)
+    caller.require_party(body.institution_id, f"an order of institution {body.institution_id}")
+    cmd = order.PlaceOrder(
+        order_id=body.order_id, institution_id=body.institution_id, placed_on=body.placed_on,
+        lines=tuple(order.OrderLine(line.contract_id, line.quantity, line.product_id, line.unit_price) for line in body.lines),
+    )
+    created = await execute(request.app.state.runtime, lambda uow: services.place_order(uow, cmd))
+    response.status_code = 201 if created else 200
+    return s.Recorded(id=body.order_id, created=created)
+
+
+async def _advance(
+    request: Request, response: Response, caller: Caller, order_id: str, party: str, step: order.Step
+) -> s.Recorded:
+    """Run one lifecycle step for the order's own ``party`` (its distributor or institution) or an operator."""
+    row = await query(request.app.state.runtime, lambda uow: repo.find(uow, t.orders, order_id))
+    if row is None:
+        raise not_found("order", order_id)
+    caller.require_party(row[f"{party}_id"], f"order {order_id}")
+    changed = await execute(request.app.state.runtime, lambda uow: services.advance_order(uow, order_id, step))
+    response.status_code = 200
+    return s.Recorded(id=order_id, created=changed)
+
+
+@router.post("/orders/{order_id}/confirm", tags=["orders"], response_model=s.Recorded)
+async def confirm_order(order_id: str, body: s.OrderConfirmIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """The order's distributor confirms it (确认). ``created`` is false when it was confirmed already on that date."""
+    caller.require(Role.DISTRIBUTOR, Role.OPERATOR)
+    return await _advance(request, response, caller, order_id, "distributor", partial(order.confirm, order_id=order_id, confirmed_on=body.confirmed_on))
+
+
+@router.post("/orders/{order_id}/ship", tags=["orders"], response_model=s.Recorded)
+async def ship_order(order_id: str, body: s.OrderShipIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """The order's distributor ships it (配送); only a confirmed order ships."""
+    caller.require(Role.DISTRIBUTOR, Role.OPERATOR)
+    return await _advance(request, response, caller, order_id, "distributor", partial(order.ship, order_id=order_id, shipped_on=body.shipped_on))
+
+
+@router.post("/orders/{order_id}/cancel", tags=["orders"], response_model=s.Recorded)
+async def cancel_order(order_id: str, body: s.OrderCancelIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """The institution cancels its order before it is shipped (409 once shipped)."""
+    caller.require(Role.INSTITUTION, Role.OPERATOR)
+    step = partial(order.cancel, order_id=order_id, cancelled_on=body.cancelled_on, reason=body.reason)
+    return await _advance(request, response, caller, order_id, "institution", step)
+
+
+def _order_out(row: dict[str, Any]) -> dict[str, Any]:
+    delivered = [order.Delivered(line["quantity"], line["accepted_quantity"], line["rejected_quantity"]) for line in row["lines"]]
+    return {**row, "status": order.status(order.Status(row["stage"]), delivered).value}
+
+
+@router.get("/orders/{order_id}", tags=["orders"], response_model=s.Order)
+async def get_order(order_id: str, caller: Caller, request: Request) -> dict[str, Any]:
+    """One order with its lines, the quantities delivered against them and its status."""
+    row = await query(request.app.state.runtime, lambda uow: repo.order_with_lines(uow, order_id))
+    if row is None:
+        raise not_found("order", order_id)
+    _may_see(caller, row, "order")
+    return _order_out(row)
+
+
+@router.get("/institutions/{institution_id}/orders", tags=["orders"], response_model=list[s.Order])
+async def list_orders(
+    institution_id: InstitutionId, caller: Caller, request: Request, limit: Limit = 500, offset: Offset = 0
+) -> list[dict[str, Any]]:
+    """An institution's orders by placing date (a distributor sees only its own)."""
+    filters = _visible_to(caller, institution_id, owners=(Role.DISTRIBUTOR,))
+
+    async def read(uow: UnitOfWork) -> list[dict[str, Any]]:
+        rows = await repo.list_rows(
+            uow, t.orders, order_by=("placed_on", "order_id"), limit=limit, offset=offset, institution_id=institution_id, **filters
+        )
+        return [_order_out(full) for r in rows if (full := await repo.order_with_lines(uow, r["order_id"])) is not None]
+
+    return await query(request.app.state.runtime, read)

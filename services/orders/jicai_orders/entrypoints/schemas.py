@@ -39,6 +39,9 @@ class AcceptanceLineIn(Strict):
     accepted_on: date = Field(description="验收合格 date: starts the payment clock")
     lot_number: str = Field(min_length=1, max_length=64, description="批号")
     channel: Channel = Field("platform", description="platform, or offline (线下采购) when bought outside the platform")
+    order_id: Identifier | None = Field(None, description="the shipped order (订单) this delivery fills, if any")
+    product_id: Identifier | None = Field(None, description="optional; when stated it must be the contract's product")
+    unit_price: UnitPrice | None = Field(None, description="optional; when stated it must be the contract's winning price")
 
     @field_validator("rejection_reason")
     @classmethod
@@ -84,6 +87,7 @@ class Acceptance(BaseModel):
     accepted_amount: Money = Field(description="accepted_quantity × unit_price, rounded to the fen half up")
     invoiced_quantity: int = Field(description="accepted units billed by recorded invoices")
     channel: Channel
+    order_id: str | None
 
 
 class PurchaseLineIn(Strict):
@@ -178,3 +182,58 @@ class Invoice(InvoiceSummary):
 class Recorded(BaseModel):
     id: str
     created: bool = Field(description="false when the request repeated an identical earlier one")
+
+
+class OrderLineIn(Strict):
+    contract_id: Identifier
+    quantity: Annotated[int, Field(ge=1, le=10**12)] = Field(description="in the contract product's trading units, at least 1")
+    product_id: Identifier | None = Field(None, description="optional; when stated it must be the contract's product")
+    unit_price: UnitPrice | None = Field(None, description="optional; when stated it must be the contract's winning price")
+
+
+class OrderIn(Strict):
+    """订单: an institution's order against its contracts, all delivered by one distributor."""
+
+    order_id: Identifier
+    institution_id: Identifier
+    placed_on: date
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=MAX_BATCH_LINES)
+
+
+class OrderConfirmIn(Strict):
+    confirmed_on: date
+
+
+class OrderShipIn(Strict):
+    shipped_on: date = Field(description="配送 date")
+
+
+class OrderCancelIn(Strict):
+    cancelled_on: date
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class OrderLine(BaseModel):
+    line_no: int
+    contract_id: str
+    product_id: str
+    quantity: int
+    unit_price: UnitPrice
+    amount: Money
+    accepted_quantity: int = Field(description="accepted by HIS acceptances naming this order")
+    rejected_quantity: int = Field(description="refused at the receipt check by acceptances naming this order")
+
+
+class Order(BaseModel):
+    order_id: str
+    institution_id: str
+    distributor_id: str
+    pooling_region_code: str
+    placed_on: date
+    amount: Money
+    status: Literal["placed", "confirmed", "shipped", "partly_delivered", "delivered", "cancelled"]
+    confirmed_on: date | None
+    shipped_on: date | None
+    cancelled_on: date | None
+    cancel_reason: str | None
+    lines: list[OrderLine]
