@@ -48,6 +48,11 @@ def _(event: e.InvoiceRecorded) -> IntegrationEvent:
 
 
 @translate.register
+def _(event: e.DeliveryReturned) -> IntegrationEvent:
+    return ie.DeliveryReturned(**event.model_dump())
+
+
+@translate.register
 def _(event: e.OrderPlaced) -> IntegrationEvent:
     return ie.OrderPlaced(**event.model_dump(exclude={"lines"}), lines=tuple(ie.OrderLine(**line.model_dump()) for line in event.lines))
 

@@ -39,6 +39,15 @@ async def _(event: e.AcceptanceRecorded, session: AsyncSession) -> None:
 
 
 @project.register
+async def _(event: e.DeliveryReturned, session: AsyncSession) -> None:
+    await session.execute(insert(t.returns).values(**event.model_dump()))
+    a = t.acceptances.c
+    await session.execute(
+        update(t.acceptances).where(a.acceptance_id == event.acceptance_id).values(returned_quantity=a.returned_quantity + event.returned_quantity)
+    )
+
+
+@project.register
 async def _(event: e.OrderPlaced, session: AsyncSession) -> None:
     await session.execute(insert(t.orders).values(**event.model_dump(exclude={"lines"}), stage="placed"))
     await session.execute(

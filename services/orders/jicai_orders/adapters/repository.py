@@ -85,8 +85,8 @@ async def pooling_region_of(uow: UnitOfWork, institution_id: str) -> str | None:
 async def acceptance_views_for_update(uow: UnitOfWork, acceptance_ids: Iterable[str]) -> dict[str, AcceptanceView]:
     """The acceptances an invoice names, locked until commit (in id order, so lockers never deadlock).
 
-    Two invoices billing the same acceptance at once are serialised here:
-    the second sees the first one's invoiced quantity and cannot over-invoice.
+    Two invoices (or returns) of the same acceptance at once are serialised
+    here: the second sees the first one's quantity and cannot overstep it.
     """
     ids = sorted(set(acceptance_ids))
     if not ids:
@@ -95,7 +95,7 @@ async def acceptance_views_for_update(uow: UnitOfWork, acceptance_ids: Iterable[
     rows = await uow.session.execute(
         select(
             a.c.acceptance_id, a.c.institution_id, a.c.distributor_id, a.c.contract_id, a.c.pooling_region_code,
-            a.c.accepted_quantity, a.c.invoiced_quantity, a.c.unit_price, a.c.accepted_on,
+            a.c.accepted_quantity, a.c.invoiced_quantity, a.c.unit_price, a.c.accepted_on, a.c.returned_quantity, a.c.product_id,
         )
         .where(a.c.acceptance_id.in_(ids))
         .order_by(a.c.acceptance_id)

@@ -58,7 +58,9 @@ acceptances = Table(
     Column("invoiced_quantity", BigInteger, nullable=False, server_default=text("0")),
     Column("channel", String(10), nullable=False, server_default=text("'platform'"), comment="platform | offline"),
     Column("order_id", String(64), index=True),
+    Column("returned_quantity", BigInteger, nullable=False, server_default=text("0")),
     UniqueConstraint("institution_id", "external_id", name="uq_acceptances_institution_external"),
+    CheckConstraint("returned_quantity BETWEEN 0 AND accepted_quantity", name="ck_acceptances_returned_within_accepted"),
     # Last line of defence; the invoice use case locks the rows and refuses first.
     CheckConstraint("invoiced_quantity BETWEEN 0 AND accepted_quantity", name="ck_acceptances_invoiced_within_accepted"),
 )
@@ -128,6 +130,21 @@ purchases = Table(
     UniqueConstraint("institution_id", "external_id", name="uq_purchases_institution_external"),
 )
 
+returns = Table(
+    "returns",
+    metadata,
+    Column("return_id", String(64), primary_key=True),
+    Column("acceptance_id", String(64), nullable=False, index=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("pooling_region_code", String(6), nullable=False),
+    Column("contract_id", String(64), nullable=False),
+    Column("product_id", String(64), nullable=False),
+    Column("distributor_id", String(64), nullable=False),
+    Column("returned_quantity", BigInteger, nullable=False),
+    Column("returned_amount", Numeric(16, 2), nullable=False),
+    Column("returned_on", Date, nullable=False),
+    Column("reason", Text, nullable=False),
+)
 orders = Table(
     "orders",
     metadata,
@@ -159,4 +176,4 @@ order_lines = Table(
     UniqueConstraint("order_id", "contract_id", name="uq_order_lines_order_contract"),
 )
 
-READ_MODELS = (contracts, acceptances, invoices, invoice_lines, generic_groups, products, purchases, orders, order_lines)
+READ_MODELS = (contracts, acceptances, invoices, invoice_lines, generic_groups, products, purchases, orders, order_lines, returns)

@@ -8,10 +8,12 @@ from collections.abc import Sequence
 
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_orders.adapters import repository as repo
-from jicai_orders.domain import acceptance, contract, invoice, order, purchase, reference
+from jicai_orders.domain import acceptance, contract, invoice, order, purchase, reference, returns
+from jicai_orders.domain.errors import DomainRuleViolated
 from jicai_orders.domain.events import (
     AcceptanceRecorded,
     ContractRecorded,
+    DeliveryReturned,
     GenericGroupRecorded,
     InvoiceRecorded,
     OrderCancelled,
@@ -161,4 +163,17 @@ async def advance_order(uow: UnitOfWork, order_id: str, step: order.Step) -> boo
     history, version = await repo.streams.load(uow, stream_id)
     new = step([e for e in history if isinstance(e, _ORDER_EVENTS)])
     await repo.streams.append(uow, stream_id, "order", version, new)
+    return bool(new)
+
+
+async def return_delivery(uow: UnitOfWork, cmd: returns.ReturnDelivery) -> bool:
+    """Record a return (退货) of accepted units; False when it repeated an identical earlier one."""
+    # Lock the acceptance first (as invoices do), so concurrent returns cannot together exceed what was accepted.
+    accepted = (await repo.acceptance_views_for_update(uow, [cmd.acceptance_id])).get(cmd.acceptance_id)
+    if accepted is None:
+        raise DomainRuleViolated("acceptance_id", f"no acceptance {cmd.acceptance_id} is recorded")
+    stream_id = f"return-{cmd.return_id}"
+    history, version = await repo.streams.load(uow, stream_id)
+    new = returns.give_back([e for e in history if isinstance(e, DeliveryReturned)], cmd, accepted)
+    await repo.streams.append(uow, stream_id, "return", version, new)
     return bool(new)

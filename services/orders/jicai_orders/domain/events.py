@@ -120,6 +120,23 @@ class InvoiceRecorded(DomainEvent):
     latest_acceptance_on: date
 
 
+class DeliveryReturned(DomainEvent):
+    """The institution returned (退货) part of an accepted delivery."""
+
+    name = "DeliveryReturned"
+    return_id: str
+    acceptance_id: str
+    institution_id: str
+    pooling_region_code: str
+    contract_id: str
+    product_id: str
+    distributor_id: str
+    returned_quantity: int
+    returned_amount: Decimal
+    returned_on: date
+    reason: str
+
+
 class OrderedLine(BaseModel):
     """One line of an order: a contract's product, priced at the contract's winning price."""
 
@@ -177,9 +194,12 @@ class OrderCancelled(DomainEvent):
 
 OrderEvent = OrderPlaced | OrderConfirmed | OrderShipped | OrderCancelled
 
-OrdersEvent = ContractRecorded | AcceptanceRecorded | InvoiceRecorded | GenericGroupRecorded | ProductRecorded | PurchaseRecorded | OrderEvent
+OrdersEvent = (
+    ContractRecorded | AcceptanceRecorded | InvoiceRecorded | GenericGroupRecorded | ProductRecorded | PurchaseRecorded | OrderEvent
+    | DeliveryReturned
+)
 
 codec: EventCodec[OrdersEvent] = EventCodec(  # type: ignore[arg-type]
     ContractRecorded, AcceptanceRecorded, InvoiceRecorded, GenericGroupRecorded, ProductRecorded, PurchaseRecorded,
-    OrderPlaced, OrderConfirmed, OrderShipped, OrderCancelled,
+    OrderPlaced, OrderConfirmed, OrderShipped, OrderCancelled, DeliveryReturned,
 )

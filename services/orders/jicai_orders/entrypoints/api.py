@@ -19,7 +19,7 @@ from jicai_kit.problems import Problem, forbidden, not_found
 from jicai_orders.adapters import repository as repo
 from jicai_orders.adapters import tables as t
 from jicai_orders.application import services
-from jicai_orders.domain import order, purchase
+from jicai_orders.domain import order, purchase, returns
 from jicai_orders.domain.acceptance import MAX_ID_LENGTH, AcceptanceLine, Accepted, Decision, Duplicate, acceptance_id
 from jicai_orders.domain.invoice import AmountMismatch, InvoiceLine, ReceiveInvoice
 from jicai_orders.entrypoints import schemas as s
@@ -224,6 +224,24 @@ async def get_acceptance(acceptance_id: str, caller: Caller, request: Request) -
         raise not_found("acceptance", acceptance_id)
     _may_see(caller, row, "acceptance")
     return row
+
+
+@router.post("/acceptances/{acceptance_id}/returns", tags=["acceptances"], status_code=201, response_model=s.Recorded)
+async def return_delivery(acceptance_id: str, body: s.ReturnIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """The institution returns (退货) part of an accepted delivery; the returned units can no longer be invoiced.
+
+    201 when recorded, 200 when it repeats the identical return, 409 when the
+    return id is taken with different content; 422 when it exceeds accepted − already returned.
+    """
+    caller.require(Role.INSTITUTION, Role.OPERATOR)
+    row = await query(request.app.state.runtime, lambda uow: repo.find(uow, t.acceptances, acceptance_id))
+    if row is None:
+        raise not_found("acceptance", acceptance_id)
+    caller.require_party(row["institution_id"], f"the acceptances of institution {row['institution_id']}")
+    cmd = returns.ReturnDelivery(body.return_id, acceptance_id, body.returned_quantity, body.returned_on, body.reason)
+    created = await execute(request.app.state.runtime, lambda uow: services.return_delivery(uow, cmd))
+    response.status_code = 201 if created else 200
+    return s.Recorded(id=body.return_id, created=created)
 
 
 @router.get("/institutions/{institution_id}/acceptances", tags=["acceptances"], response_model=list[s.Acceptance])

@@ -88,6 +88,7 @@ class Acceptance(BaseModel):
     invoiced_quantity: int = Field(description="accepted units billed by recorded invoices")
     channel: Channel
     order_id: str | None
+    returned_quantity: int = Field(description="accepted units given back (退货); no longer billable")
 
 
 class PurchaseLineIn(Strict):
@@ -237,3 +238,12 @@ class Order(BaseModel):
     cancelled_on: date | None
     cancel_reason: str | None
     lines: list[OrderLine]
+
+
+class ReturnIn(Strict):
+    """退货: accepted units the institution gives back."""
+
+    return_id: Identifier
+    returned_quantity: Annotated[int, Field(ge=1, le=10**12)] = Field(description="at most accepted − already returned")
+    returned_on: date
+    reason: str = Field(min_length=1, max_length=2000)
