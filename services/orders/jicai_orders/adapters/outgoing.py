@@ -48,6 +48,21 @@ def _(event: e.InvoiceRecorded) -> IntegrationEvent:
 
 
 @translate.register
+def _(event: e.InvoiceCredited) -> IntegrationEvent:
+    return ie.InvoiceCredited(**event.model_dump())
+
+
+@translate.register
+def _(event: e.InvoiceVoided) -> IntegrationEvent:
+    return ie.InvoiceVoided(**event.model_dump())
+
+
+@translate.register
+def _(event: e.InvoiceReplaced) -> IntegrationEvent | None:
+    return None  # the replacement's InvoiceReceived names the voided invoice (replaces_invoice_id)
+
+
+@translate.register
 def _(event: e.DeliveryReturned) -> IntegrationEvent:
     return ie.DeliveryReturned(**event.model_dump())
 

@@ -128,6 +128,10 @@ async def invoice_with_lines(uow: UnitOfWork, invoice_id: str) -> dict[str, Any]
         select(t.invoice_lines).where(t.invoice_lines.c.invoice_id == invoice_id).order_by(t.invoice_lines.c.line_no)
     )
     invoice["lines"] = [dict(r) for r in rows.mappings()]
+    notes = await uow.session.execute(
+        select(t.credit_notes).where(t.credit_notes.c.invoice_id == invoice_id).order_by(t.credit_notes.c.received_on, t.credit_notes.c.credit_note_id)
+    )
+    invoice["credit_notes"] = [dict(r) for r in notes.mappings()]
     return invoice
 
 

@@ -74,8 +74,26 @@ invoices = Table(
     Column("pooling_region_code", String(6), nullable=False),
     Column("issued_on", Date, nullable=False),
     Column("received_on", Date, nullable=False),
-    Column("amount", Numeric(16, 2), nullable=False),
+    Column("amount", Numeric(16, 2), nullable=False, comment="the original amount, as received"),
     Column("latest_acceptance_on", Date, nullable=False),
+    Column("credited_amount", Numeric(16, 2), nullable=False, server_default=text("0")),
+    Column("current_amount", Numeric(16, 2), nullable=False, comment="what the invoice still asks for: amount − credits, 0 once voided"),
+    Column("voided_on", Date),
+    Column("void_reason", Text),
+    Column("replaces_invoice_id", String(64)),
+    Column("replaced_by_invoice_id", String(64)),
+)
+credit_notes = Table(
+    "credit_notes",
+    metadata,
+    Column("credit_note_id", String(64), nullable=False),
+    Column("invoice_id", String(64), nullable=False),
+    Column("credit_note_number", String(64), nullable=False),
+    Column("amount", Numeric(16, 2), nullable=False),
+    Column("invoice_amount_after", Numeric(16, 2), nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("reason", Text, nullable=False),
+    PrimaryKeyConstraint("invoice_id", "credit_note_id", name="pk_credit_notes"),
 )
 invoice_lines = Table(
     "invoice_lines",
@@ -176,4 +194,4 @@ order_lines = Table(
     UniqueConstraint("order_id", "contract_id", name="uq_order_lines_order_contract"),
 )
 
-READ_MODELS = (contracts, acceptances, invoices, invoice_lines, generic_groups, products, purchases, orders, order_lines, returns)
+READ_MODELS = (contracts, acceptances, invoices, invoice_lines, generic_groups, products, purchases, orders, order_lines, returns, credit_notes)

@@ -4,18 +4,22 @@ The caller (an entrypoint) owns the unit of work and so the commit.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_orders.adapters import repository as repo
-from jicai_orders.domain import acceptance, contract, invoice, order, purchase, reference, returns
+from jicai_orders.domain import acceptance, contract, invoice, order, purchase, red_letter, reference, returns
 from jicai_orders.domain.errors import DomainRuleViolated
 from jicai_orders.domain.events import (
     AcceptanceRecorded,
     ContractRecorded,
     DeliveryReturned,
     GenericGroupRecorded,
+    InvoiceCredited,
+    InvoiceEvent,
     InvoiceRecorded,
+    InvoiceReplaced,
+    InvoiceVoided,
     OrderCancelled,
     OrderConfirmed,
     OrderPlaced,
@@ -135,7 +139,26 @@ async def receive_invoice(uow: UnitOfWork, cmd: invoice.ReceiveInvoice) -> bool:
     acceptances = await repo.acceptance_views_for_update(uow, (line.acceptance_id for line in cmd.lines))
     stream_id = invoice_stream(cmd.invoice_id)
     history, version = await repo.streams.load(uow, stream_id)
+    if not history and cmd.replaces_invoice_id is not None:
+        # Claim the voided invoice on its own stream (checked first: the clearer reason): two replacements racing collide on its version.
+        old_id = invoice_stream(cmd.replaces_invoice_id)
+        old_history, old_version = await repo.streams.load(uow, old_id)
+        claim = red_letter.replace_with(_invoice_events(old_history), cmd)
+        await repo.streams.append(uow, old_id, "invoice", old_version, claim)
     new = invoice.receive([e for e in history if isinstance(e, InvoiceRecorded)], cmd, acceptances)
+    await repo.streams.append(uow, stream_id, "invoice", version, new)
+    return bool(new)
+
+
+def _invoice_events(history: Sequence[object]) -> list[InvoiceEvent]:
+    return [e for e in history if isinstance(e, (InvoiceRecorded, InvoiceCredited, InvoiceVoided, InvoiceReplaced))]
+
+
+async def change_invoice(uow: UnitOfWork, invoice_id: str, step: Callable[[Sequence[InvoiceEvent]], list[InvoiceEvent]]) -> bool:
+    """Credit or void an invoice (``step`` decides from its history); False when it repeated an identical earlier request."""
+    stream_id = invoice_stream(invoice_id)
+    history, version = await repo.streams.load(uow, stream_id)
+    new = step(_invoice_events(history))
     await repo.streams.append(uow, stream_id, "invoice", version, new)
     return bool(new)
 

@@ -118,6 +118,47 @@ class InvoiceRecorded(DomainEvent):
     amount: Decimal
     lines: tuple[InvoicedLine, ...]
     latest_acceptance_on: date
+    replaces_invoice_id: str | None = None
+    """The voided invoice (红冲) this one replaces, if any."""
+
+
+class InvoiceCredited(DomainEvent):
+    """A credit note (红字发票, partial 红冲) reduced what the invoice asks for."""
+
+    name = "InvoiceCredited"
+    credit_note_id: str
+    credit_note_number: str
+    invoice_id: str
+    institution_id: str
+    pooling_region_code: str
+    distributor_id: str
+    amount: Decimal
+    invoice_amount_after: Decimal
+    received_on: date
+    reason: str
+
+
+class InvoiceVoided(DomainEvent):
+    """The invoice was voided in full (全额红冲 / 作废): it asks for nothing and its units may be invoiced again."""
+
+    name = "InvoiceVoided"
+    invoice_id: str
+    institution_id: str
+    pooling_region_code: str
+    distributor_id: str
+    voided_on: date
+    reason: str
+
+
+class InvoiceReplaced(DomainEvent):
+    """A voided invoice was replaced by a new one (orders-internal: claims the voided invoice once)."""
+
+    name = "InvoiceReplaced"
+    invoice_id: str
+    replaced_by_invoice_id: str
+
+
+InvoiceEvent = InvoiceRecorded | InvoiceCredited | InvoiceVoided | InvoiceReplaced
 
 
 class DeliveryReturned(DomainEvent):
@@ -195,11 +236,11 @@ class OrderCancelled(DomainEvent):
 OrderEvent = OrderPlaced | OrderConfirmed | OrderShipped | OrderCancelled
 
 OrdersEvent = (
-    ContractRecorded | AcceptanceRecorded | InvoiceRecorded | GenericGroupRecorded | ProductRecorded | PurchaseRecorded | OrderEvent
+    ContractRecorded | AcceptanceRecorded | InvoiceEvent | GenericGroupRecorded | ProductRecorded | PurchaseRecorded | OrderEvent
     | DeliveryReturned
 )
 
 codec: EventCodec[OrdersEvent] = EventCodec(  # type: ignore[arg-type]
     ContractRecorded, AcceptanceRecorded, InvoiceRecorded, GenericGroupRecorded, ProductRecorded, PurchaseRecorded,
-    OrderPlaced, OrderConfirmed, OrderShipped, OrderCancelled, DeliveryReturned,
+    OrderPlaced, OrderConfirmed, OrderShipped, OrderCancelled, DeliveryReturned, InvoiceCredited, InvoiceVoided, InvoiceReplaced,
 )

@@ -56,6 +56,7 @@ class ReceiveInvoice:
     received_on: date
     amount: Decimal
     lines: tuple[InvoiceLine, ...]
+    replaces_invoice_id: str | None = None
 
 
 class AmountMismatch(DomainRuleViolated):
@@ -107,6 +108,7 @@ def receive(
             amount=cmd.amount,
             lines=tuple(lines),
             latest_acceptance_on=max(line.accepted_on for line in lines),
+            replaces_invoice_id=cmd.replaces_invoice_id,
         )
     ]
 
@@ -163,4 +165,5 @@ def submitted(recorded: InvoiceRecorded) -> ReceiveInvoice:
         received_on=recorded.received_on,
         amount=recorded.amount,
         lines=tuple(InvoiceLine(line.acceptance_id, line.quantity) for line in recorded.lines),
+        replaces_invoice_id=recorded.replaces_invoice_id,
     )

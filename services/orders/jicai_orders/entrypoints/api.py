@@ -19,7 +19,7 @@ from jicai_kit.problems import Problem, forbidden, not_found
 from jicai_orders.adapters import repository as repo
 from jicai_orders.adapters import tables as t
 from jicai_orders.application import services
-from jicai_orders.domain import order, purchase, returns
+from jicai_orders.domain import order, purchase, red_letter, returns
 from jicai_orders.domain.acceptance import MAX_ID_LENGTH, AcceptanceLine, Accepted, Decision, Duplicate, acceptance_id
 from jicai_orders.domain.invoice import AmountMismatch, InvoiceLine, ReceiveInvoice
 from jicai_orders.entrypoints import schemas as s
@@ -180,6 +180,7 @@ async def receive_invoice(body: s.InvoiceIn, caller: Caller, request: Request, r
         received_on=body.received_on,
         amount=body.amount,
         lines=tuple(InvoiceLine(line.acceptance_id, line.quantity) for line in body.lines),
+        replaces_invoice_id=body.replaces_invoice_id,
     )
 
     async def command(uow: UnitOfWork) -> bool:
@@ -195,6 +196,43 @@ async def receive_invoice(body: s.InvoiceIn, caller: Caller, request: Request, r
     created = await execute(request.app.state.runtime, command)
     response.status_code = 201 if created else 200
     return s.Recorded(id=body.invoice_id, created=created)
+
+
+async def _invoice_of(request: Request, caller: Principal, invoice_id: str) -> dict[str, Any]:
+    """The invoice, once the caller is its distributor or an operator (404 / 403 otherwise)."""
+    caller.require(Role.DISTRIBUTOR, Role.OPERATOR)
+    row = await query(request.app.state.runtime, lambda uow: repo.find(uow, t.invoices, invoice_id))
+    if row is None:
+        raise not_found("invoice", invoice_id)
+    caller.require_party(row["distributor_id"], f"invoice {invoice_id}")
+    return row
+
+
+@router.post("/invoices/{invoice_id}/credit-notes", tags=["invoices"], status_code=201, response_model=s.Recorded)
+async def credit_invoice(invoice_id: str, body: s.CreditNoteIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Record the distributor's credit note (红字发票, partial 红冲) reducing what the invoice asks for.
+
+    201 when recorded, 200 when it repeats the identical credit note, 409 when the
+    credit note id is taken with other content or the invoice is voided; 422
+    when the amount is not > 0 and ≤ what the invoice still asks for.
+    """
+    await _invoice_of(request, caller, invoice_id)
+    cmd = red_letter.CreditInvoice(invoice_id, body.credit_note_id, body.credit_note_number, body.amount, body.received_on, body.reason)
+    created = await execute(request.app.state.runtime, lambda uow: services.change_invoice(uow, invoice_id, partial(red_letter.credit, cmd=cmd)))
+    response.status_code = 201 if created else 200
+    return s.Recorded(id=body.credit_note_id, created=created)
+
+
+@router.post("/invoices/{invoice_id}/void", tags=["invoices"], response_model=s.Recorded)
+async def void_invoice(invoice_id: str, body: s.VoidIn, caller: Caller, request: Request) -> s.Recorded:
+    """Void the whole invoice (全额红冲 / 作废): it asks for nothing, and its units may be billed by a replacement invoice.
+
+    ``created`` is false when it was voided already with the same date and reason; 409 with another.
+    """
+    await _invoice_of(request, caller, invoice_id)
+    cmd = red_letter.VoidInvoice(invoice_id, body.voided_on, body.reason)
+    created = await execute(request.app.state.runtime, lambda uow: services.change_invoice(uow, invoice_id, partial(red_letter.void, cmd=cmd)))
+    return s.Recorded(id=invoice_id, created=created)
 
 
 def _may_see(caller: Principal, row: dict[str, Any], what: str) -> None:

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from jicai_events.catalog.orders import BaseUnits, Channel
 from jicai_events.types import Identifier, Money, Quantity, UnitPrice
@@ -152,6 +152,7 @@ class InvoiceIn(Strict):
     received_on: date = Field(description="收到发票 date: may start the payment clock")
     amount: Money = Field(description="Σ quantity × unit_price, each line rounded to the fen half up")
     lines: list[InvoiceLineIn] = Field(min_length=1, max_length=MAX_BATCH_LINES)
+    replaces_invoice_id: Identifier | None = Field(None, description="the voided invoice (红冲) this one replaces: same institution and distributor")
 
 
 class InvoiceLine(BaseModel):
@@ -172,12 +173,60 @@ class InvoiceSummary(BaseModel):
     pooling_region_code: str
     issued_on: date
     received_on: date
-    amount: Money
+    amount: Money = Field(description="the original amount, as received")
     latest_acceptance_on: date
+    credited_amount: Money = Field(description="Σ credit notes (红字发票)")
+    current_amount: Money = Field(description="what the invoice still asks for: amount − credits; 0 once voided")
+    status: Literal["issued", "credited", "voided", "replaced"]
+    voided_on: date | None
+    void_reason: str | None
+    replaces_invoice_id: str | None
+    replaced_by_invoice_id: str | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _status(cls, row: Any) -> Any:
+        """Read rows carry no status: replaced (voided and replaced) > voided > credited > issued."""
+        if not isinstance(row, dict) or "status" in row:
+            return row
+        if row.get("replaced_by_invoice_id"):
+            status = "replaced"
+        elif row.get("voided_on"):
+            status = "voided"
+        else:
+            status = "credited" if row.get("credited_amount") else "issued"
+        return {**row, "status": status}
+
+
+class CreditNote(BaseModel):
+    credit_note_id: str
+    credit_note_number: str
+    amount: Money
+    invoice_amount_after: Money
+    received_on: date
+    reason: str
 
 
 class Invoice(InvoiceSummary):
     lines: list[InvoiceLine]
+    credit_notes: list[CreditNote]
+
+
+class CreditNoteIn(Strict):
+    """红字发票: a credit note reducing what the invoice asks for."""
+
+    credit_note_id: Identifier
+    credit_note_number: str = Field(min_length=1, max_length=64, description="红字发票号码")
+    amount: Money = Field(description="> 0 and at most what the invoice still asks for")
+    received_on: date = Field(description="the institution received the credit note")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class VoidIn(Strict):
+    """全额红冲 / 作废: the whole invoice is cancelled."""
+
+    voided_on: date
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class Recorded(BaseModel):
