@@ -63,6 +63,11 @@ def _(event: e.InvoiceReplaced) -> IntegrationEvent | None:
 
 
 @translate.register
+def _(event: e.FilingPurchaseRecorded) -> IntegrationEvent:
+    return ie.FilingPurchaseRecorded(**event.model_dump())
+
+
+@translate.register
 def _(event: e.DeliveryReturned) -> IntegrationEvent:
     return ie.DeliveryReturned(**event.model_dump())
 

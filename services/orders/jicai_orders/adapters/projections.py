@@ -48,6 +48,11 @@ async def _(event: e.DeliveryReturned, session: AsyncSession) -> None:
 
 
 @project.register
+async def _(event: e.FilingPurchaseRecorded, session: AsyncSession) -> None:
+    await session.execute(insert(t.filing_purchases).values(**event.model_dump()))
+
+
+@project.register
 async def _(event: e.OrderPlaced, session: AsyncSession) -> None:
     await session.execute(insert(t.orders).values(**event.model_dump(exclude={"lines"}), stage="placed"))
     await session.execute(

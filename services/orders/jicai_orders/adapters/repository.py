@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -144,7 +145,19 @@ async def order_with_lines(uow: UnitOfWork, order_id: str) -> dict[str, Any] | N
     return order
 
 
+async def filing_purchases_in(uow: UnitOfWork, institution_id: str, year: int) -> list[dict[str, Any]]:
+    """The institution's filing purchases made in ``year``, by purchase date."""
+    f = t.filing_purchases.c
+    rows = await uow.session.execute(
+        select(t.filing_purchases)
+        .where(f.institution_id == institution_id, f.purchased_on >= date(year, 1, 1), f.purchased_on <= date(year, 12, 31))
+        .order_by(f.purchased_on, f.filing_id)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
 __all__ = [
+    "filing_purchases_in",
     "acceptance_views_for_update", "order_views", "order_with_lines",
     "contract_views", "find", "invoice_with_lines", "list_rows", "load_streams", "pooling_region_of",
     "product_views", "streams", "t",

@@ -7,6 +7,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -163,6 +164,23 @@ returns = Table(
     Column("returned_on", Date, nullable=False),
     Column("reason", Text, nullable=False),
 )
+filing_purchases = Table(
+    "filing_purchases",
+    metadata,
+    Column("filing_id", String(64), primary_key=True),
+    Column("institution_id", String(64), nullable=False),
+    Column("pooling_region_code", String(6), nullable=False),
+    Column("generic_name", String(200), nullable=False),
+    Column("specification", String(200), nullable=False),
+    Column("manufacturer_name", String(200), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("unit_price", Numeric(14, 4), nullable=False),
+    Column("amount", Numeric(16, 2), nullable=False),
+    Column("purchased_on", Date, nullable=False),
+    Column("filed_on", Date, nullable=False),
+    Column("reason", Text, nullable=False),
+    Index("ix_filing_purchases_institution_purchased_on", "institution_id", "purchased_on"),
+)
 orders = Table(
     "orders",
     metadata,
@@ -194,4 +212,6 @@ order_lines = Table(
     UniqueConstraint("order_id", "contract_id", name="uq_order_lines_order_contract"),
 )
 
-READ_MODELS = (contracts, acceptances, invoices, invoice_lines, generic_groups, products, purchases, orders, order_lines, returns, credit_notes)
+READ_MODELS = (
+    contracts, acceptances, invoices, invoice_lines, generic_groups, products, purchases, orders, order_lines, returns, credit_notes, filing_purchases,
+)

@@ -5,15 +5,19 @@ The caller (an entrypoint) owns the unit of work and so the commit.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
 
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_orders.adapters import repository as repo
-from jicai_orders.domain import acceptance, contract, invoice, order, purchase, red_letter, reference, returns
+from jicai_orders.domain import acceptance, contract, filing, invoice, order, purchase, red_letter, reference, returns
 from jicai_orders.domain.errors import DomainRuleViolated
 from jicai_orders.domain.events import (
     AcceptanceRecorded,
     ContractRecorded,
     DeliveryReturned,
+    FilingPurchaseRecorded,
     GenericGroupRecorded,
     InvoiceCredited,
     InvoiceEvent,
@@ -27,6 +31,7 @@ from jicai_orders.domain.events import (
     ProductRecorded,
     PurchaseRecorded,
 )
+from jicai_policy import PolicyBook
 
 
 def contract_stream(contract_id: str) -> str:
@@ -200,3 +205,23 @@ async def return_delivery(uow: UnitOfWork, cmd: returns.ReturnDelivery) -> bool:
     new = returns.give_back([e for e in history if isinstance(e, DeliveryReturned)], cmd, accepted)
     await repo.streams.append(uow, stream_id, "return", version, new)
     return bool(new)
+
+
+async def record_filing_purchase(uow: UnitOfWork, cmd: filing.RecordFiling) -> bool:
+    """Record a filing purchase (备案采购); False when it repeated an identical earlier one."""
+    stream_id = f"filing-{cmd.filing_id}"
+    history, version = await repo.streams.load(uow, stream_id)
+    region = await repo.pooling_region_of(uow, cmd.institution_id)
+    new = filing.record([e for e in history if isinstance(e, FilingPurchaseRecorded)], cmd, region)
+    await repo.streams.append(uow, stream_id, "filing_purchase", version, new)
+    return bool(new)
+
+
+async def filing_standing(uow: UnitOfWork, institution_id: str, year: int, book: PolicyBook) -> tuple[filing.Standing, list[dict[str, Any]]] | None:
+    """The institution's filing purchases in ``year`` and their total against the profile in force at the year's end; None when its region is unknown."""
+    region = await repo.pooling_region_of(uow, institution_id)
+    if region is None:
+        return None
+    rows = await repo.filing_purchases_in(uow, institution_id, year)
+    amount = sum((row["amount"] for row in rows), Decimal("0.00"))
+    return filing.standing(year, amount, book.profile_for(region, on=date(year, 12, 31))), rows

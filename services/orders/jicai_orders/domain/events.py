@@ -178,6 +178,24 @@ class DeliveryReturned(DomainEvent):
     reason: str
 
 
+class FilingPurchaseRecorded(DomainEvent):
+    """A filing purchase (备案采购): a product not on the platform, bought after filing."""
+
+    name = "FilingPurchaseRecorded"
+    filing_id: str
+    institution_id: str
+    pooling_region_code: str
+    generic_name: str
+    specification: str
+    manufacturer_name: str
+    quantity: int
+    unit_price: Decimal
+    amount: Decimal
+    purchased_on: date
+    filed_on: date
+    reason: str
+
+
 class OrderedLine(BaseModel):
     """One line of an order: a contract's product, priced at the contract's winning price."""
 
@@ -237,10 +255,11 @@ OrderEvent = OrderPlaced | OrderConfirmed | OrderShipped | OrderCancelled
 
 OrdersEvent = (
     ContractRecorded | AcceptanceRecorded | InvoiceEvent | GenericGroupRecorded | ProductRecorded | PurchaseRecorded | OrderEvent
-    | DeliveryReturned
+    | DeliveryReturned | FilingPurchaseRecorded
 )
 
 codec: EventCodec[OrdersEvent] = EventCodec(  # type: ignore[arg-type]
     ContractRecorded, AcceptanceRecorded, InvoiceRecorded, GenericGroupRecorded, ProductRecorded, PurchaseRecorded,
     OrderPlaced, OrderConfirmed, OrderShipped, OrderCancelled, DeliveryReturned, InvoiceCredited, InvoiceVoided, InvoiceReplaced,
+    FilingPurchaseRecorded,
 )

@@ -18,8 +18,9 @@ from jicai_kit.commands import execute, query
 from jicai_kit.problems import Problem, forbidden, not_found
 from jicai_orders.adapters import repository as repo
 from jicai_orders.adapters import tables as t
+from jicai_orders.adapters.policy import policy_book
 from jicai_orders.application import services
-from jicai_orders.domain import order, purchase, red_letter, returns
+from jicai_orders.domain import filing, order, purchase, red_letter, returns
 from jicai_orders.domain.acceptance import MAX_ID_LENGTH, AcceptanceLine, Accepted, Decision, Duplicate, acceptance_id
 from jicai_orders.domain.invoice import AmountMismatch, InvoiceLine, ReceiveInvoice
 from jicai_orders.entrypoints import schemas as s
@@ -431,3 +432,38 @@ async def list_orders(
         return [_order_out(full) for r in rows if (full := await repo.order_with_lines(uow, r["order_id"])) is not None]
 
     return await query(request.app.state.runtime, read)
+
+
+# --- filing purchases (备案采购) -------------------------------------------------------------------------------------
+
+
+async def _standing(request: Request, institution_id: str, year: int) -> tuple[filing.Standing, list[dict[str, Any]]]:
+    found = await query(request.app.state.runtime, lambda uow: services.filing_standing(uow, institution_id, year, policy_book()))
+    if found is None:
+        raise not_found("institution with a contract known to orders", institution_id)
+    return found
+
+
+@router.post("/filing-purchases", tags=["filing purchases"], status_code=201, response_model=s.FilingRecorded)
+async def record_filing_purchase(body: s.FilingPurchaseIn, caller: Caller, request: Request, response: Response) -> s.FilingRecorded:
+    """Record a filing purchase (备案采购) of the institution, with its filing amount in that year against the profile's warning line.
+
+    201 when recorded, 200 when it repeats the identical filing, 409 when the filing id is taken with different content.
+    """
+    caller.require(Role.INSTITUTION, Role.OPERATOR)
+    caller.require_party(body.institution_id, f"the filing purchases of institution {body.institution_id}")
+    cmd = filing.RecordFiling(**body.model_dump())
+    created = await execute(request.app.state.runtime, lambda uow: services.record_filing_purchase(uow, cmd))
+    standing, _ = await _standing(request, body.institution_id, body.purchased_on.year)
+    response.status_code = 201 if created else 200
+    return s.FilingRecorded(id=body.filing_id, created=created, standing=s.FilingStanding(**vars(standing)))
+
+
+@router.get("/institutions/{institution_id}/filing-purchases", tags=["filing purchases"], response_model=s.FilingYear)
+async def list_filing_purchases(
+    institution_id: InstitutionId, caller: Caller, request: Request, year: Annotated[int, Query(ge=2000, le=2100)]
+) -> s.FilingYear:
+    """The institution's filing purchases in ``year`` and their amount against the warning line; the institution itself, operators and the fund."""
+    _visible_to(caller, institution_id, owners=())
+    standing, rows = await _standing(request, institution_id, year)
+    return s.FilingYear(**vars(standing), institution_id=institution_id, filings=[s.FilingPurchase(**row) for row in rows])

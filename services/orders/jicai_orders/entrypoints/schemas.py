@@ -289,6 +289,57 @@ class Order(BaseModel):
     lines: list[OrderLine]
 
 
+class FilingPurchaseIn(Strict):
+    """备案采购: a product not listed on the platform, bought after filing (shortage, emergency)."""
+
+    filing_id: Identifier
+    institution_id: Identifier
+    generic_name: str = Field(min_length=1, max_length=200)
+    specification: str = Field(min_length=1, max_length=200)
+    manufacturer_name: str = Field(min_length=1, max_length=200)
+    quantity: Annotated[int, Field(ge=1, le=10**12)]
+    unit_price: UnitPrice
+    purchased_on: date
+    filed_on: date = Field(description="备案 date")
+    reason: str = Field(min_length=1, max_length=2000, description="why the product was bought outside the platform list")
+
+
+class FilingStanding(BaseModel):
+    """The institution's filing amount in a year against its profile's warning line (预警线, R7)."""
+
+    year: int
+    amount: Money = Field(description="Σ filing purchases made in the year")
+    profile_id: str
+    profile_version: int
+    warning_line_enabled: bool
+    warning_line: Money | None = Field(description="none when the profile sets no amount (disabled, or set per institution by the bureau)")
+    over_line: bool | None = Field(description="amount > warning_line; none without a line")
+
+
+class FilingRecorded(Recorded):
+    standing: FilingStanding
+
+
+class FilingPurchase(BaseModel):
+    filing_id: str
+    institution_id: str
+    pooling_region_code: str
+    generic_name: str
+    specification: str
+    manufacturer_name: str
+    quantity: int
+    unit_price: UnitPrice
+    amount: Money
+    purchased_on: date
+    filed_on: date
+    reason: str
+
+
+class FilingYear(FilingStanding):
+    institution_id: str
+    filings: list[FilingPurchase]
+
+
 class ReturnIn(Strict):
     """退货: accepted units the institution gives back."""
 
