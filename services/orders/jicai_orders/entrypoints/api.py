@@ -368,39 +368,36 @@ async def place_order(body: s.OrderIn, caller: Caller, request: Request, respons
     return s.Recorded(id=body.order_id, created=created)
 
 
-async def _advance(
-    request: Request, response: Response, caller: Caller, order_id: str, party: str, step: order.Step
-) -> s.Recorded:
+async def _advance(request: Request, caller: Caller, order_id: str, party: str, step: order.Step) -> s.Recorded:
     """Run one lifecycle step for the order's own ``party`` (its distributor or institution) or an operator."""
     row = await query(request.app.state.runtime, lambda uow: repo.find(uow, t.orders, order_id))
     if row is None:
         raise not_found("order", order_id)
     caller.require_party(row[f"{party}_id"], f"order {order_id}")
     changed = await execute(request.app.state.runtime, lambda uow: services.advance_order(uow, order_id, step))
-    response.status_code = 200
     return s.Recorded(id=order_id, created=changed)
 
 
 @router.post("/orders/{order_id}/confirm", tags=["orders"], response_model=s.Recorded)
-async def confirm_order(order_id: str, body: s.OrderConfirmIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+async def confirm_order(order_id: str, body: s.OrderConfirmIn, caller: Caller, request: Request) -> s.Recorded:
     """The order's distributor confirms it (确认). ``created`` is false when it was confirmed already on that date."""
     caller.require(Role.DISTRIBUTOR, Role.OPERATOR)
-    return await _advance(request, response, caller, order_id, "distributor", partial(order.confirm, order_id=order_id, confirmed_on=body.confirmed_on))
+    return await _advance(request, caller, order_id, "distributor", partial(order.confirm, order_id=order_id, confirmed_on=body.confirmed_on))
 
 
 @router.post("/orders/{order_id}/ship", tags=["orders"], response_model=s.Recorded)
-async def ship_order(order_id: str, body: s.OrderShipIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+async def ship_order(order_id: str, body: s.OrderShipIn, caller: Caller, request: Request) -> s.Recorded:
     """The order's distributor ships it (配送); only a confirmed order ships."""
     caller.require(Role.DISTRIBUTOR, Role.OPERATOR)
-    return await _advance(request, response, caller, order_id, "distributor", partial(order.ship, order_id=order_id, shipped_on=body.shipped_on))
+    return await _advance(request, caller, order_id, "distributor", partial(order.ship, order_id=order_id, shipped_on=body.shipped_on))
 
 
 @router.post("/orders/{order_id}/cancel", tags=["orders"], response_model=s.Recorded)
-async def cancel_order(order_id: str, body: s.OrderCancelIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+async def cancel_order(order_id: str, body: s.OrderCancelIn, caller: Caller, request: Request) -> s.Recorded:
     """The institution cancels its order before it is shipped (409 once shipped)."""
     caller.require(Role.INSTITUTION, Role.OPERATOR)
     step = partial(order.cancel, order_id=order_id, cancelled_on=body.cancelled_on, reason=body.reason)
-    return await _advance(request, response, caller, order_id, "institution", step)
+    return await _advance(request, caller, order_id, "institution", step)
 
 
 def _order_out(row: dict[str, Any]) -> dict[str, Any]:
