@@ -140,6 +140,8 @@ INVALID_CASES = [
     ("payment_term.rule", "net_60", "payment_term.rule", "'net_60'"),
     ("payment_term.days", DELETE, "payment_term", "needs 'days'"),
     ("payment_term.rule", "end_of_month_after_acceptance", "payment_term", "takes no 'days'"),
+    # 红冲 restarting the clock only means something where the clock counts from invoice receipt
+    ("payment_term.rule", "acceptance_plus_days", "payment_term", "'credit_note_restarts_clock' needs a rule counting from invoice receipt"),
     ("overdue.warning_schedule", "monthly_monitoring", "overdue", "monitoring_day_of_month"),
     (MONITORING_DAY, 31, MONITORING_DAY, "less than or equal to 28"),
     ("overdue.grace_workdays", 10, "overdue.grace_workdays", "Extra inputs are not permitted"),

@@ -110,6 +110,15 @@ def test_payment_term_rules_and_basis(book: PolicyBook) -> None:
         assert (term.basis_reason is not None) == (basis is Basis.PLATFORM_DEFAULT), profile_id
 
 
+
+def test_a_credit_note_restarts_the_clock_only_where_it_counts_from_invoice_receipt(book: PolicyBook) -> None:
+    """红冲: Guizhou 000 §五(三) (and the Shandong/Chongqing platform default) count from the later of acceptance and invoice,
+    so the corrected invoice is received with the credit note; Hubei 003 §四(三) and Liangjiang 002 §三(四) count from acceptance."""
+    restarts = {profile_id: book.get(profile_id, 1).payment_term.credit_note_restarts_clock for profile_id in PROFILE_IDS}
+    assert restarts == {
+        "guizhou-2020": True, "shandong-2021": True, "chongqing-2019": True, "hubei-2019": False, "chongqing-liangjiang-2023": False,
+    }
+
 # --- R2 .. R7 numbers -----------------------------------------------------------------------------
 
 

@@ -64,6 +64,10 @@ class PaymentTerm(_Frozen):
     source: SourceRef
     basis: Basis = Basis.NOTICE
     basis_reason: str | None = Field(default=None, description="why a platform default stands in for the notice")
+    credit_note_restarts_clock: bool = Field(
+        default=False,
+        description="a credit note (红冲) counts as the corrected invoice's receipt: the deadline is counted again from its receipt date",
+    )
 
     @model_validator(mode="after")
     def _days_match_rule(self) -> PaymentTerm:
@@ -73,6 +77,11 @@ class PaymentTerm(_Frozen):
                 raise ValueError(f"rule {self.rule.value!r} takes no 'days'")
         elif self.days is None:
             raise ValueError(f"rule {self.rule.value!r} needs 'days'")
+        if self.credit_note_restarts_clock and self.rule is not PaymentTermRule.LATER_OF_ACCEPTANCE_AND_INVOICE_PLUS_DAYS:
+            raise ValueError(
+                f"'credit_note_restarts_clock' needs a rule counting from invoice receipt "
+                f"({PaymentTermRule.LATER_OF_ACCEPTANCE_AND_INVOICE_PLUS_DAYS.value!r}), not {self.rule.value!r}"
+            )
         return self
 
 

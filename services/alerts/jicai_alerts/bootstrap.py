@@ -9,7 +9,9 @@ from jicai_events.catalog import (
     ContractSigned,
     DayClosed,
     DeliveryAccepted,
+    InvoiceCredited,
     InvoiceReceived,
+    InvoiceVoided,
     PaymentRecorded,
     PurchaseRecorded,
     WinningProductListed,
@@ -24,6 +26,8 @@ RULES = ConsumerSpec(
     topics=(CONTRACTS, ORDERS, SETTLEMENT, CLOCK),
     subscriptions=(
         Subscription(InvoiceReceived, handlers.on_invoice_received),
+        Subscription(InvoiceCredited, handlers.on_invoice_credited),
+        Subscription(InvoiceVoided, handlers.on_invoice_voided),
         Subscription(PaymentRecorded, handlers.on_payment_recorded),
         Subscription(DayClosed, handlers.on_day_closed),
         Subscription(ContractSigned, handlers.on_contract_signed),

@@ -39,6 +39,11 @@ from jicai_events.catalog.orders import (
     InvoiceLine,
     InvoiceReceived,
     InvoiceVoided,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderLine,
+    OrderPlaced,
+    OrderShipped,
     PurchaseRecorded,
 )
 from jicai_events.catalog.settlement import (
@@ -74,6 +79,11 @@ __all__ = [
     "MonthlySettlementReported",
     "NonWinningProductListed",
     "NonWinningPurchaseCapExceeded",
+    "OrderCancelled",
+    "OrderConfirmed",
+    "OrderLine",
+    "OrderPlaced",
+    "OrderShipped",
     "PaymentAllocation",
     "PaymentDeadlineSet",
     "PaymentOverdueWarned",

@@ -189,3 +189,77 @@ class FilingPurchaseRecorded(_OrdersEvent):
 
     def subject(self) -> str:
         return self.filing_id
+
+
+# ---- orders (订单): produced and read only by the orders service today ------------------------
+
+
+class OrderLine(BaseModel):
+    """One line of an order: a contract's product at the contract's winning price."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    contract_id: Identifier
+    product_id: Identifier
+    quantity: Quantity = Field(gt=0)
+    unit_price: UnitPrice
+    amount: Money = Field(description="quantity × unit_price, rounded to the fen half up")
+
+
+@integration_event
+class OrderPlaced(_OrdersEvent):
+    """The institution placed an order (订单) against its contracts with their distributor."""
+
+    event_name = "OrderPlaced"
+    order_id: Identifier
+    institution_id: Identifier
+    pooling_region_code: str = Field(pattern=r"^\d{6}$")
+    distributor_id: Identifier
+    placed_on: date
+    amount: Money
+    lines: tuple[OrderLine, ...] = Field(min_length=1)
+
+    def subject(self) -> str:
+        return self.order_id
+
+
+@integration_event
+class OrderConfirmed(_OrdersEvent):
+    """The distributor confirmed the order (确认订单)."""
+
+    event_name = "OrderConfirmed"
+    order_id: Identifier
+    institution_id: Identifier
+    distributor_id: Identifier
+    confirmed_on: date
+
+    def subject(self) -> str:
+        return self.order_id
+
+
+@integration_event
+class OrderShipped(_OrdersEvent):
+    """The distributor shipped the order (配送)."""
+
+    event_name = "OrderShipped"
+    order_id: Identifier
+    institution_id: Identifier
+    distributor_id: Identifier
+    shipped_on: date
+
+    def subject(self) -> str:
+        return self.order_id
+
+
+@integration_event
+class OrderCancelled(_OrdersEvent):
+    """The institution cancelled the order before it was shipped."""
+
+    event_name = "OrderCancelled"
+    order_id: Identifier
+    institution_id: Identifier
+    distributor_id: Identifier
+    cancelled_on: date
+    reason: str = Field(min_length=1, max_length=2000)
+
+    def subject(self) -> str:
+        return self.order_id

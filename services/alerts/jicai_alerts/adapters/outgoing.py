@@ -44,7 +44,7 @@ def _(event: e.SettlementReleased) -> IntegrationEvent:
 
 
 @translate.register
-def _(event: e.OverdueWarningResolved | e.PaymentApplied | e.PaymentReceived | e.BusinessDayClosed) -> None:
+def _(event: e.OverdueWarningResolved | e.PaymentApplied | e.PaymentReceived | e.BusinessDayClosed | e.CreditApplied | e.VoidApplied) -> None:
     return None
 
 

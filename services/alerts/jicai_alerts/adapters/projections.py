@@ -52,6 +52,16 @@ async def _(event: e.PaymentApplied, session: AsyncSession) -> None:
 
 
 @project.register
+async def _(event: e.CreditApplied, session: AsyncSession) -> None:
+    await _observed(session, event.credit_event_id, ie.InvoiceCredited.type_name(), event.invoice_id, event.received_on)
+
+
+@project.register
+async def _(event: e.VoidApplied, session: AsyncSession) -> None:
+    await _observed(session, event.void_event_id, ie.InvoiceVoided.type_name(), event.invoice_id, event.voided_on)
+
+
+@project.register
 async def _(event: e.PaymentOverdueWarned, session: AsyncSession) -> None:
     await _decision(session, event, event.warned_on)
     await _open_alert(session, event, "overdue_warning", event.warned_on, event.deadline)
@@ -125,11 +135,12 @@ async def _refresh_invoice(session: AsyncSession, invoice_id: str) -> None:
         "distributor_id": tracked.distributor_id,
         "amount": tracked.amount,
         "paid": state.paid,
+        "credited": state.credited,
         "outstanding": state.outstanding,
         "issued_on": tracked.issued_on,
         "received_on": tracked.received_on,
         "latest_acceptance_on": tracked.latest_acceptance_on,
-        "deadline": tracked.deadline,
+        "deadline": state.deadline,
         "rule": tracked.rule,
         "profile_id": tracked.profile_id,
         "profile_version": tracked.profile_version,
@@ -138,6 +149,7 @@ async def _refresh_invoice(session: AsyncSession, invoice_id: str) -> None:
         "resolved_on": state.resolved_on,
         "withheld_from": state.withheld_from,
         "released_on": state.released_on,
+        "voided_on": state.voided_on,
         "paid_in_full_on": state.paid_in_full_on(),
         "next_decision_on": io.next_decision_on(state),
     }

@@ -21,6 +21,7 @@ invoices = Table(
     Column("distributor_id", String(64), nullable=False),
     Column("amount", MONEY, nullable=False),
     Column("paid", MONEY, nullable=False),
+    Column("credited", MONEY, nullable=False, server_default=text("0"), comment="Σ credit notes (红冲)"),
     Column("outstanding", MONEY, nullable=False),
     Column("issued_on", Date, nullable=False),
     Column("received_on", Date, nullable=False),
@@ -34,6 +35,7 @@ invoices = Table(
     Column("resolved_on", Date),
     Column("withheld_from", Date),
     Column("released_on", Date),
+    Column("voided_on", Date, comment="全额红冲: nothing owed from this day"),
     Column("paid_in_full_on", Date),
     # The business day whose close may bring the next decision; NULL when none can come
     # (paid in time, warning resolved, or withheld: a release needs a payment, not a day).

@@ -109,3 +109,32 @@ async def _decide(uow: UnitOfWork, invoice_id: str, decide: Decide) -> None:
         recorded += [(event, s.event_id) for event, s in zip(new, stored, strict=True)]
         version += len(new)
     raise RuntimeError(f"invoice {invoice_id}: decisions did not settle after {MAX_STAGES} stages")
+
+
+async def credit_invoice(uow: UnitOfWork, credit: io.Credit, book: PolicyBook) -> None:
+    """``InvoiceCredited`` (红冲): count the credit under the profile the invoice was tracked with, then catch up with the clock."""
+    await repo.lock_clock(uow, shared=True)
+    await repo.lock_invoice(uow, credit.invoice_id)
+    last_closed = await repo.last_closed_day(uow)
+
+    def decide(state: io.InvoiceObligation | None) -> list[ObligationEvent]:
+        if state is None:  # orders publishes the invoice first, on the same key: this is a broken stream
+            raise ValueError(f"credit note {credit.credit_note_id} for invoice {credit.invoice_id}, which is not tracked")
+        profile = book.get(state.tracked.profile_id, state.tracked.profile_version)
+        return io.decide_on_credit(state, credit, profile, book.calendar, last_closed.business_date if last_closed else None)
+
+    await _decide(uow, credit.invoice_id, decide)
+    if last_closed is not None:
+        await _decide(uow, credit.invoice_id, partial(_on_day_closed, day=last_closed, book=book))
+
+
+async def void_invoice(uow: UnitOfWork, void: io.Void) -> None:
+    """``InvoiceVoided`` (红冲): the obligation closes; a withhold it caused is lifted."""
+    await repo.lock_invoice(uow, void.invoice_id)
+
+    def decide(state: io.InvoiceObligation | None) -> list[ObligationEvent]:
+        if state is None:
+            raise ValueError(f"invoice {void.invoice_id} is voided but not tracked")
+        return io.decide_on_void(state, void)
+
+    await _decide(uow, void.invoice_id, decide)

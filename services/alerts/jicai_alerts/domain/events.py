@@ -68,11 +68,13 @@ class PaymentOverdueWarned(_Decision):
 
 
 class OverdueWarningResolved(_Decision):
-    """The warned invoice was fully paid within the grace period: the warning is closed."""
+    """The warned invoice was fully paid (or credited, voided, its clock restarted) within the grace period: the warning is closed."""
 
     name = "OverdueWarningResolved"
     warning_decision_id: str
     resolved_on: date
+    reason: str = "paid"
+    """paid | credited (a credit note left nothing owed) | voided (红冲) | clock_restarted (the credit note's new deadline lies ahead)."""
 
 
 class SettlementWithheld(_Decision):
@@ -91,6 +93,28 @@ class SettlementReleased(_Decision):
     name = "SettlementReleased"
     withhold_decision_id: str
     released_on: date
+    reason: str = "paid"
+    """paid | credited (a credit note left nothing owed) | voided (红冲)."""
+
+
+class CreditApplied(DomainEvent):
+    """A credit note (红字发票, partial 红冲) reduced what the invoice asks for, from ``InvoiceCredited``."""
+
+    name = "CreditApplied"
+    invoice_id: str
+    credit_note_id: str
+    amount: Decimal
+    received_on: date
+    credit_event_id: str
+
+
+class VoidApplied(DomainEvent):
+    """The invoice was voided (全额红冲 / 作废), from ``InvoiceVoided``: nothing is owed any more."""
+
+    name = "VoidApplied"
+    invoice_id: str
+    voided_on: date
+    void_event_id: str
 
 
 class InvoiceShare(BaseModel):
@@ -124,6 +148,7 @@ class BusinessDayClosed(DomainEvent):
 
 ObligationEvent = (
     PaymentDeadlineSet | PaymentApplied | PaymentOverdueWarned | OverdueWarningResolved | SettlementWithheld | SettlementReleased
+    | CreditApplied | VoidApplied
 )
 Decision = PaymentDeadlineSet | PaymentOverdueWarned | OverdueWarningResolved | SettlementWithheld | SettlementReleased
 AlertsEvent = (
@@ -139,6 +164,8 @@ codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
     SettlementReleased,
     PaymentReceived,
     BusinessDayClosed,
+    CreditApplied,
+    VoidApplied,
     *v.VOLUME_EVENTS,  # type: ignore[arg-type]
     *n.NON_WINNING_EVENTS,  # type: ignore[arg-type]
 )

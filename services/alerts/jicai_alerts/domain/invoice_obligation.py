@@ -10,6 +10,16 @@ A decision for day X (warning on X, withhold from X) is taken when day X-1 has
 closed, from the payments made up to X-1. So one late ``DayClosed`` yields the
 same decisions as closing every day one by one, and a payment recorded before
 the clock caught up counts by its date, not by when it arrived.
+
+红冲 (R1: "a credit note / voided invoice removes or reduces what is owed"): a
+credit note counts like a payment dated the day it was received; one that
+leaves nothing owed closes the obligation as full payment would (reason
+``credited``). Where the profile says so (``credit_note_restarts_clock``) a
+credit that leaves something owed restarts the clock: the deadline is counted
+again from the credit note's receipt (a new ``PaymentDeadlineSet``), an open
+warning whose new deadline still lies ahead is closed and the decisions of the
+new round carry its number (``:r2``…). A withhold stands until nothing is owed.
+A void closes the obligation (reason ``voided``).
 """
 from __future__ import annotations
 
@@ -22,6 +32,7 @@ from functools import singledispatch
 from typing import TypedDict
 
 from jicai_alerts.domain.events import (
+    CreditApplied,
     ObligationEvent,
     OverdueWarningResolved,
     PaymentApplied,
@@ -29,6 +40,7 @@ from jicai_alerts.domain.events import (
     PaymentOverdueWarned,
     SettlementReleased,
     SettlementWithheld,
+    VoidApplied,
 )
 from jicai_events.rules import Conflict
 from jicai_policy import OverduePolicy, PolicyProfile, WorkingDayCalendar, payment_deadline, warning_date, withhold_date
@@ -46,6 +58,8 @@ class Status(StrEnum):
     OVERDUE = "overdue"
     WITHHELD = "withheld"
     RELEASED = "released"
+    CREDITED = "credited"
+    VOIDED = "voided"
 
 
 @dataclass(frozen=True)
@@ -66,11 +80,32 @@ class TrackInvoice:
 
 @dataclass(frozen=True)
 class Payment:
-    """A payment's allocation to this invoice."""
+    """A payment's allocation to this invoice, or a credit note (kind ``credit``) counted the same way."""
 
     payment_id: str
     amount: Decimal
     paid_on: date
+    event_id: str
+    kind: str = "payment"
+
+
+@dataclass(frozen=True)
+class Credit:
+    """A credit note (红字发票), from ``InvoiceCredited``."""
+
+    invoice_id: str
+    credit_note_id: str
+    amount: Decimal
+    received_on: date
+    event_id: str
+
+
+@dataclass(frozen=True)
+class Void:
+    """A voided invoice (全额红冲), from ``InvoiceVoided``."""
+
+    invoice_id: str
+    voided_on: date
     event_id: str
 
 
@@ -93,6 +128,20 @@ class InvoiceObligation:
     resolved_on: date | None = None
     withheld_from: date | None = None
     released_on: date | None = None
+    restart: PaymentDeadlineSet | None = None
+    """The latest deadline restarted by a credit note (红冲), if any."""
+    restarts: int = 0
+    voided_on: date | None = None
+
+    @property
+    def current(self) -> PaymentDeadlineSet:
+        """The deadline in force: the latest restart, or the one set on receipt."""
+        return self.restart or self.tracked
+
+    @property
+    def round(self) -> str:
+        """Suffix of the decision ids of the current round: '' at first, ':r2', ':r3'… after each restart."""
+        return f":r{self.restarts + 1}" if self.restarts else ""
 
     @property
     def invoice_id(self) -> str:
@@ -109,7 +158,7 @@ class InvoiceObligation:
 
     @property
     def deadline(self) -> date:
-        return self.tracked.deadline
+        return self.current.deadline
 
     @property
     def warned_on(self) -> date | None:
@@ -117,24 +166,35 @@ class InvoiceObligation:
 
     @property
     def paid(self) -> Decimal:
-        return sum((p.amount for p in self.payments), ZERO)
+        return sum((p.amount for p in self.payments if p.kind == "payment"), ZERO)
+
+    @property
+    def credited(self) -> Decimal:
+        return sum((p.amount for p in self.payments if p.kind == "credit"), ZERO)
 
     @property
     def outstanding(self) -> Decimal:
-        return max(self.amount - self.paid, ZERO)
+        return ZERO if self.voided_on else max(self.amount - self.paid - self.credited, ZERO)
 
     def outstanding_as_of(self, day: date) -> Decimal:
-        """What was still owed at the end of ``day``, counting payments by their date."""
+        """What was still owed at the end of ``day``, counting payments and credit notes by their date."""
+        if self.voided_on is not None and self.voided_on <= day:
+            return ZERO
         return max(self.amount - sum((p.amount for p in self.payments if p.paid_on <= day), ZERO), ZERO)
 
-    def paid_in_full_on(self) -> date | None:
-        """The date of the payment that completed the invoice, if it is fully paid."""
+    def completed_by(self) -> Payment | None:
+        """The payment or credit note that left nothing owed, if nothing is."""
         total = ZERO
         for p in sorted(self.payments, key=lambda p: (p.paid_on, p.payment_id)):
             total += p.amount
             if total >= self.amount:
-                return p.paid_on
+                return p
         return None
+
+    def paid_in_full_on(self) -> date | None:
+        """The date of the payment (or credit note) that completed the invoice, if it is fully paid."""
+        done = self.completed_by()
+        return done.paid_on if done else None
 
     def payment_event_ids(self) -> tuple[str, ...]:
         ordered = sorted(self.payments, key=lambda p: (p.paid_on, p.payment_id))
@@ -153,6 +213,25 @@ def _evolve(event: object, state: InvoiceObligation, event_id: str) -> InvoiceOb
 def _(event: PaymentApplied, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
     payment = Payment(event.payment_id, event.amount, event.paid_on, event.payment_event_id)
     return replace(state, payments=(*state.payments, payment))
+
+
+@_evolve.register
+def _(event: CreditApplied, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
+    credit = Payment(f"credit:{event.credit_note_id}", event.amount, event.received_on, event.credit_event_id, "credit")
+    return replace(state, payments=(*state.payments, credit))
+
+
+@_evolve.register
+def _(event: VoidApplied, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
+    return replace(state, voided_on=event.voided_on)
+
+
+@_evolve.register
+def _(event: PaymentDeadlineSet, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
+    """A restart (红冲): a closed or absent warning makes room for the new round's; an open warning or a withhold stands."""
+    if state.withheld_from is None and (state.warning is None or state.resolved_on is not None):
+        return replace(state, restart=event, restarts=state.restarts + 1, warning=None, warning_event_id=None, resolved_on=None)
+    return replace(state, restart=event, restarts=state.restarts + 1)
 
 
 @_evolve.register
@@ -179,7 +258,7 @@ def fold(recorded: Iterable[Recorded]) -> InvoiceObligation | None:
     """The obligation after its recorded events (``None`` before the invoice is tracked)."""
     state: InvoiceObligation | None = None
     for event, event_id in recorded:
-        if isinstance(event, PaymentDeadlineSet):
+        if state is None and isinstance(event, PaymentDeadlineSet):
             state = InvoiceObligation(tracked=event)
         elif state is None:
             raise ValueError(f"{event.name} before the invoice was tracked")
@@ -192,20 +271,25 @@ def fold(recorded: Iterable[Recorded]) -> InvoiceObligation | None:
 
 
 def status(state: InvoiceObligation) -> Status:
+    if state.voided_on is not None:
+        return Status.VOIDED
     if state.released_on is not None:
         return Status.RELEASED
     if state.withheld_from is not None:
         return Status.WITHHELD
     if state.warning is not None and state.resolved_on is None:
         return Status.OVERDUE
-    return Status.PAID if state.outstanding == ZERO else Status.OPEN
+    if state.outstanding > ZERO:
+        return Status.OPEN
+    done = state.completed_by()
+    return Status.CREDITED if done is not None and done.kind == "credit" else Status.PAID
 
 
 def next_decision_on(state: InvoiceObligation) -> date | None:
     """The business day whose close may bring the next decision; ``None`` when none can come."""
-    if state.withheld_from is not None or state.resolved_on is not None:
-        return None  # a release needs a payment, not a day
-    due = state.warning.withhold_due_on if state.warning else state.tracked.warning_due_on
+    if state.withheld_from is not None or state.resolved_on is not None or state.voided_on is not None:
+        return None  # a release needs a payment (or 红冲), not a day
+    due = state.warning.withhold_due_on if state.warning else state.current.warning_due_on
     if due is None:
         return None  # warned under a profile without withholding: nothing more the clock can bring
     decide_on = due - THE_DAY_BEFORE
@@ -273,16 +357,16 @@ def decide_on_day_closed(
     only once the warning is recorded. Record the result, fold it and call
     again until nothing is returned.
     """
-    if state.withheld_from is not None or state.resolved_on is not None:
+    if state.withheld_from is not None or state.resolved_on is not None or state.voided_on is not None:
         return []
     if state.warning is None:
-        warned_on = state.tracked.warning_due_on
+        warned_on = state.current.warning_due_on
         decide_on = warned_on - THE_DAY_BEFORE
         outstanding = state.outstanding_as_of(decide_on)
         if day.business_date < decide_on or outstanding == ZERO:
             return []
         warning = PaymentOverdueWarned(
-            **_decision(state, f"warning-{state.invoice_id}", (state.invoice_event_id, day.event_id)),
+            **_decision(state, f"warning-{state.invoice_id}{state.round}", (state.current.caused_by[-1], day.event_id)),
             deadline=state.deadline,
             warned_on=warned_on,
             outstanding_amount=outstanding,
@@ -300,7 +384,7 @@ def decide_on_day_closed(
     if state.warning_event_id is None:
         raise ValueError("the warning must be recorded (with its event id) before deciding the withhold")
     withhold = SettlementWithheld(
-        **_decision(state, f"withhold-{state.invoice_id}", (state.warning_event_id, day.event_id)),
+        **_decision(state, f"withhold-{state.invoice_id}{state.round}", (state.warning_event_id, day.event_id)),
         warned_on=state.warning.warned_on,
         withheld_from=withheld_from,
         outstanding_amount=outstanding,
@@ -315,30 +399,83 @@ def _settle(state: InvoiceObligation) -> Sequence[ObligationEvent]:
     Paid in full only after the grace period while the clock has not reached
     it yet: nothing now; that day's close withholds and releases at once.
     """
-    paid_on = state.paid_in_full_on()
-    if paid_on is None or state.warning is None:
+    done = state.completed_by()
+    if done is None or state.warning is None:
         return []
+    reason = "credited" if done.kind == "credit" else "paid"
     causes = state.payment_event_ids()
     if state.withheld_from is not None:
-        if state.released_on is not None:
-            return []
-        return [
-            SettlementReleased(
-                **_decision(state, f"release-{state.invoice_id}", causes),
-                withhold_decision_id=f"withhold-{state.invoice_id}",
-                released_on=paid_on,
-            )
-        ]
+        return _release(state, causes, done.paid_on, reason)
     grace_ends = state.warning.withhold_due_on
-    if state.resolved_on is None and (grace_ends is None or paid_on <= grace_ends - THE_DAY_BEFORE):
-        return [
-            OverdueWarningResolved(
-                **_decision(state, f"resolution-{state.invoice_id}", causes),
-                warning_decision_id=state.warning.decision_id,
-                resolved_on=paid_on,
-            )
-        ]
+    if grace_ends is None or done.paid_on <= grace_ends - THE_DAY_BEFORE:
+        return _resolve(state, causes, done.paid_on, reason)
     return []
+
+
+def _release(state: InvoiceObligation, causes: tuple[str, ...], on: date, reason: str) -> list[ObligationEvent]:
+    """Lift the withhold (回款后恢复拨付), once."""
+    if state.released_on is not None:
+        return []
+    return [
+        SettlementReleased(
+            **_decision(state, f"release-{state.invoice_id}{state.round}", causes),
+            withhold_decision_id=f"withhold-{state.invoice_id}{state.round}",
+            released_on=on,
+            reason=reason,
+        )
+    ]
+
+
+def _resolve(state: InvoiceObligation, causes: tuple[str, ...], on: date, reason: str) -> list[ObligationEvent]:
+    """Close the open warning (not yet escalated to a withhold), once."""
+    if state.warning is None or state.resolved_on is not None or state.withheld_from is not None:
+        return []
+    return [
+        OverdueWarningResolved(
+            **_decision(state, f"resolution-{state.invoice_id}{state.round}", causes),
+            warning_decision_id=state.warning.decision_id,
+            resolved_on=on,
+            reason=reason,
+        )
+    ]
+
+
+def decide_on_credit(
+    state: InvoiceObligation, credit: Credit, profile: PolicyProfile, calendar: WorkingDayCalendar, last_closed: date | None
+) -> list[ObligationEvent]:
+    """Count a credit note (红冲); nothing left owed closes the obligation, else the profile may restart the clock."""
+    if state.voided_on is not None or any(p.payment_id == f"credit:{credit.credit_note_id}" for p in state.payments):
+        return []
+    applied = CreditApplied(
+        invoice_id=state.invoice_id, credit_note_id=credit.credit_note_id, amount=credit.amount,
+        received_on=credit.received_on, credit_event_id=credit.event_id,
+    )
+    after = _evolve(applied, state, "")
+    if after.outstanding == ZERO or not profile.payment_term.credit_note_restarts_clock or after.withheld_from is not None:
+        return [applied, *_settle(after)]
+    t = after.tracked
+    deadline = payment_deadline(profile.payment_term, t.latest_acceptance_on, credit.received_on, calendar)
+    restart = PaymentDeadlineSet(
+        **_decision(after, f"deadline-{t.invoice_id}:r{after.restarts + 2}", (after.invoice_event_id, credit.event_id)),
+        **t.model_dump(include={"invoice_number", "pooling_region_code", "distributor_id", "amount", "issued_on", "latest_acceptance_on", "rule"}),
+        received_on=credit.received_on,
+        deadline=deadline,
+        warning_due_on=warning_date(deadline, profile.overdue, calendar),
+    )
+    ahead = last_closed is None or deadline > last_closed
+    closed = _resolve(after, (credit.event_id,), credit.received_on, "clock_restarted") if ahead else []
+    return [applied, *closed, restart]
+
+
+def decide_on_void(state: InvoiceObligation, void: Void) -> list[ObligationEvent]:
+    """The invoice is voided (全额红冲): nothing is owed; a withhold it caused is lifted, an open warning closed."""
+    if state.voided_on is not None:
+        return []
+    applied = VoidApplied(invoice_id=state.invoice_id, voided_on=void.voided_on, void_event_id=void.event_id)
+    causes = (void.event_id,)
+    if state.withheld_from is not None:
+        return [applied, *_release(state, causes, void.voided_on, "voided")]
+    return [applied, *_resolve(state, causes, void.voided_on, "voided")]
 
 
 class _DecisionFields(TypedDict):

@@ -11,13 +11,15 @@ from jicai_alerts.application import non_winning, services, volume
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_events as v
 from jicai_alerts.domain.events import InvoiceShare, PaymentReceived
-from jicai_alerts.domain.invoice_obligation import ClosedDay, TrackInvoice
+from jicai_alerts.domain.invoice_obligation import ClosedDay, Credit, TrackInvoice, Void
 from jicai_events import Envelope
 from jicai_events.catalog import (
     ContractSigned,
     DayClosed,
     DeliveryAccepted,
+    InvoiceCredited,
     InvoiceReceived,
+    InvoiceVoided,
     PaymentRecorded,
     PurchaseRecorded,
     WinningProductListed,
@@ -39,6 +41,19 @@ async def on_invoice_received(uow: UnitOfWork, envelope: Envelope, event: Invoic
         event_id=envelope.id,
     )
     await services.track_invoice(uow, invoice, policy_book())
+    await refresh_after_commit(uow.session)
+
+
+async def on_invoice_credited(uow: UnitOfWork, envelope: Envelope, event: InvoiceCredited) -> None:
+    """红冲 (partial): the credit note reduces what is owed; the profile may restart the clock."""
+    credit = Credit(event.invoice_id, event.credit_note_id, event.amount, event.received_on, envelope.id)
+    await services.credit_invoice(uow, credit, policy_book())
+    await refresh_after_commit(uow.session)
+
+
+async def on_invoice_voided(uow: UnitOfWork, envelope: Envelope, event: InvoiceVoided) -> None:
+    """红冲 (whole): nothing is owed any more."""
+    await services.void_invoice(uow, Void(event.invoice_id, event.voided_on, envelope.id))
     await refresh_after_commit(uow.session)
 
 

@@ -19,6 +19,7 @@ class InvoiceOut(BaseModel):
     pooling_region_code: str
     amount: Money
     paid: Money
+    credited: Money = Field(description="Σ credit notes (红冲) counted against it")
     outstanding: Money
     received_on: date
     latest_acceptance_on: date
@@ -26,11 +27,12 @@ class InvoiceOut(BaseModel):
     rule: str = Field(description="the payment-term rule of the profile")
     profile_id: str
     profile_version: int
-    status: Literal["open", "paid", "overdue", "withheld", "released"]
+    status: Literal["open", "paid", "overdue", "withheld", "released", "credited", "voided"]
     warned_on: date | None
     resolved_on: date | None = Field(description="the warning closed by full payment within the grace period")
     withheld_from: date | None
     released_on: date | None
+    voided_on: date | None = Field(description="voided in full (全额红冲): nothing owed")
     next_decision_on: date | None = Field(description="the business day whose close may bring the next decision")
 
 

@@ -35,7 +35,8 @@ def _(event: e.PurchaseRecorded) -> IntegrationEvent:
 
 @translate.register
 def _(event: e.AcceptanceRecorded) -> IntegrationEvent:
-    return ie.DeliveryAccepted(**event.model_dump(exclude={"manufacturer_id"}))
+    # The agreed DeliveryAccepted carries no order id; the link stays in orders' read model.
+    return ie.DeliveryAccepted(**event.model_dump(exclude={"manufacturer_id", "order_id"}))
 
 
 @translate.register
@@ -44,3 +45,48 @@ def _(event: e.InvoiceRecorded) -> IntegrationEvent:
         **event.model_dump(exclude={"lines"}),
         lines=tuple(ie.InvoiceLine(**line.model_dump()) for line in event.lines),
     )
+
+
+@translate.register
+def _(event: e.InvoiceCredited) -> IntegrationEvent:
+    return ie.InvoiceCredited(**event.model_dump())
+
+
+@translate.register
+def _(event: e.InvoiceVoided) -> IntegrationEvent:
+    return ie.InvoiceVoided(**event.model_dump())
+
+
+@translate.register
+def _(event: e.InvoiceReplaced) -> IntegrationEvent | None:
+    return None  # the replacement's InvoiceReceived names the voided invoice (replaces_invoice_id)
+
+
+@translate.register
+def _(event: e.FilingPurchaseRecorded) -> IntegrationEvent:
+    return ie.FilingPurchaseRecorded(**event.model_dump())
+
+
+@translate.register
+def _(event: e.DeliveryReturned) -> IntegrationEvent:
+    return ie.DeliveryReturned(**event.model_dump())
+
+
+@translate.register
+def _(event: e.OrderPlaced) -> IntegrationEvent:
+    return ie.OrderPlaced(**event.model_dump(exclude={"lines"}), lines=tuple(ie.OrderLine(**line.model_dump()) for line in event.lines))
+
+
+@translate.register
+def _(event: e.OrderConfirmed) -> IntegrationEvent:
+    return ie.OrderConfirmed(**event.model_dump())
+
+
+@translate.register
+def _(event: e.OrderShipped) -> IntegrationEvent:
+    return ie.OrderShipped(**event.model_dump())
+
+
+@translate.register
+def _(event: e.OrderCancelled) -> IntegrationEvent:
+    return ie.OrderCancelled(**event.model_dump())

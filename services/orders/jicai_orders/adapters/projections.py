@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,11 +26,63 @@ async def _(event: e.ContractRecorded, session: AsyncSession) -> None:
 @project.register
 async def _(event: e.AcceptanceRecorded, session: AsyncSession) -> None:
     await session.execute(insert(t.acceptances).values(**event.model_dump(), invoiced_quantity=0))
+    if event.order_id is not None:
+        lines = t.order_lines.c
+        await session.execute(
+            update(t.order_lines)
+            .where(lines.order_id == event.order_id, lines.contract_id == event.contract_id)
+            .values(
+                accepted_quantity=lines.accepted_quantity + event.accepted_quantity,
+                rejected_quantity=lines.rejected_quantity + event.rejected_quantity,
+            )
+        )
+
+
+@project.register
+async def _(event: e.DeliveryReturned, session: AsyncSession) -> None:
+    await session.execute(insert(t.returns).values(**event.model_dump()))
+    a = t.acceptances.c
+    await session.execute(
+        update(t.acceptances).where(a.acceptance_id == event.acceptance_id).values(returned_quantity=a.returned_quantity + event.returned_quantity)
+    )
+
+
+@project.register
+async def _(event: e.FilingPurchaseRecorded, session: AsyncSession) -> None:
+    await session.execute(insert(t.filing_purchases).values(**event.model_dump()))
+
+
+@project.register
+async def _(event: e.OrderPlaced, session: AsyncSession) -> None:
+    await session.execute(insert(t.orders).values(**event.model_dump(exclude={"lines"}), stage="placed"))
+    await session.execute(
+        insert(t.order_lines),
+        [{"order_id": event.order_id, "line_no": n, **line.model_dump()} for n, line in enumerate(event.lines, start=1)],
+    )
+
+
+@project.register
+async def _(event: e.OrderConfirmed, session: AsyncSession) -> None:
+    await session.execute(update(t.orders).where(t.orders.c.order_id == event.order_id).values(stage="confirmed", confirmed_on=event.confirmed_on))
+
+
+@project.register
+async def _(event: e.OrderShipped, session: AsyncSession) -> None:
+    await session.execute(update(t.orders).where(t.orders.c.order_id == event.order_id).values(stage="shipped", shipped_on=event.shipped_on))
+
+
+@project.register
+async def _(event: e.OrderCancelled, session: AsyncSession) -> None:
+    await session.execute(
+        update(t.orders)
+        .where(t.orders.c.order_id == event.order_id)
+        .values(stage="cancelled", cancelled_on=event.cancelled_on, cancel_reason=event.reason)
+    )
 
 
 @project.register
 async def _(event: e.InvoiceRecorded, session: AsyncSession) -> None:
-    await session.execute(insert(t.invoices).values(**event.model_dump(exclude={"lines"})))
+    await session.execute(insert(t.invoices).values(**event.model_dump(exclude={"lines"}), current_amount=event.amount))
     await session.execute(
         insert(t.invoice_lines),
         [{"invoice_id": event.invoice_id, "line_no": n, **line.model_dump()} for n, line in enumerate(event.lines, start=1)],
@@ -41,6 +93,37 @@ async def _(event: e.InvoiceRecorded, session: AsyncSession) -> None:
             .where(t.acceptances.c.acceptance_id == line.acceptance_id)
             .values(invoiced_quantity=t.acceptances.c.invoiced_quantity + line.quantity)
         )
+
+
+@project.register
+async def _(event: e.InvoiceCredited, session: AsyncSession) -> None:
+    await session.execute(insert(t.credit_notes).values(**event.model_dump(exclude={"institution_id", "pooling_region_code", "distributor_id"})))
+    i = t.invoices.c
+    await session.execute(
+        update(t.invoices)
+        .where(i.invoice_id == event.invoice_id)
+        .values(credited_amount=i.credited_amount + event.amount, current_amount=event.invoice_amount_after)
+    )
+
+
+@project.register
+async def _(event: e.InvoiceVoided, session: AsyncSession) -> None:
+    await session.execute(
+        update(t.invoices).where(t.invoices.c.invoice_id == event.invoice_id).values(voided_on=event.voided_on, void_reason=event.reason, current_amount=0)
+    )
+    # A voided invoice bills nothing: its units may be invoiced again (by its replacement).
+    lines = (await session.execute(select(t.invoice_lines).where(t.invoice_lines.c.invoice_id == event.invoice_id))).mappings().all()
+    for line in lines:
+        await session.execute(
+            update(t.acceptances)
+            .where(t.acceptances.c.acceptance_id == line["acceptance_id"])
+            .values(invoiced_quantity=t.acceptances.c.invoiced_quantity - line["quantity"])
+        )
+
+
+@project.register
+async def _(event: e.InvoiceReplaced, session: AsyncSession) -> None:
+    await session.execute(update(t.invoices).where(t.invoices.c.invoice_id == event.invoice_id).values(replaced_by_invoice_id=event.replaced_by_invoice_id))
 
 
 @project.register

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -14,6 +15,7 @@ from jicai_orders.adapters.projections import apply
 from jicai_orders.domain.contract import ContractView
 from jicai_orders.domain.events import OrdersEvent, codec
 from jicai_orders.domain.invoice import AcceptanceView
+from jicai_orders.domain.order import OrderView
 from jicai_orders.domain.reference import ProductView
 
 streams: StreamWriter[OrdersEvent] = StreamWriter(codec, apply, translate)
@@ -43,6 +45,24 @@ async def contract_views(uow: UnitOfWork, contract_ids: Iterable[str]) -> dict[s
     return {r["contract_id"]: ContractView(**r) for r in rows.mappings()}
 
 
+async def order_views(uow: UnitOfWork, order_ids: Iterable[str]) -> dict[str, OrderView]:
+    ids = sorted(set(order_ids))
+    if not ids:
+        return {}
+    o, lines = t.orders.c, t.order_lines.c
+    rows = await uow.session.execute(
+        select(o.order_id, o.institution_id, o.stage, lines.contract_id)
+        .join(t.order_lines, lines.order_id == o.order_id)
+        .where(o.order_id.in_(ids))
+    )
+    contracts: dict[str, set[str]] = {}
+    heads: dict[str, tuple[str, str]] = {}
+    for order_id, institution_id, stage, contract_id in rows:
+        heads[order_id] = (institution_id, stage)
+        contracts.setdefault(order_id, set()).add(contract_id)
+    return {k: OrderView(k, institution, stage, frozenset(contracts[k])) for k, (institution, stage) in heads.items()}
+
+
 async def product_views(uow: UnitOfWork, product_ids: Iterable[str]) -> dict[str, ProductView]:
     ids = sorted(set(product_ids))
     if not ids:
@@ -66,8 +86,8 @@ async def pooling_region_of(uow: UnitOfWork, institution_id: str) -> str | None:
 async def acceptance_views_for_update(uow: UnitOfWork, acceptance_ids: Iterable[str]) -> dict[str, AcceptanceView]:
     """The acceptances an invoice names, locked until commit (in id order, so lockers never deadlock).
 
-    Two invoices billing the same acceptance at once are serialised here:
-    the second sees the first one's invoiced quantity and cannot over-invoice.
+    Two invoices (or returns) of the same acceptance at once are serialised
+    here: the second sees the first one's quantity and cannot overstep it.
     """
     ids = sorted(set(acceptance_ids))
     if not ids:
@@ -76,7 +96,7 @@ async def acceptance_views_for_update(uow: UnitOfWork, acceptance_ids: Iterable[
     rows = await uow.session.execute(
         select(
             a.c.acceptance_id, a.c.institution_id, a.c.distributor_id, a.c.contract_id, a.c.pooling_region_code,
-            a.c.accepted_quantity, a.c.invoiced_quantity, a.c.unit_price, a.c.accepted_on,
+            a.c.accepted_quantity, a.c.invoiced_quantity, a.c.unit_price, a.c.accepted_on, a.c.returned_quantity, a.c.product_id,
         )
         .where(a.c.acceptance_id.in_(ids))
         .order_by(a.c.acceptance_id)
@@ -109,10 +129,36 @@ async def invoice_with_lines(uow: UnitOfWork, invoice_id: str) -> dict[str, Any]
         select(t.invoice_lines).where(t.invoice_lines.c.invoice_id == invoice_id).order_by(t.invoice_lines.c.line_no)
     )
     invoice["lines"] = [dict(r) for r in rows.mappings()]
+    notes = await uow.session.execute(
+        select(t.credit_notes).where(t.credit_notes.c.invoice_id == invoice_id).order_by(t.credit_notes.c.received_on, t.credit_notes.c.credit_note_id)
+    )
+    invoice["credit_notes"] = [dict(r) for r in notes.mappings()]
     return invoice
 
 
+async def order_with_lines(uow: UnitOfWork, order_id: str) -> dict[str, Any] | None:
+    order = await find(uow, t.orders, order_id)
+    if order is None:
+        return None
+    rows = await uow.session.execute(select(t.order_lines).where(t.order_lines.c.order_id == order_id).order_by(t.order_lines.c.line_no))
+    order["lines"] = [dict(r) for r in rows.mappings()]
+    return order
+
+
+async def filing_purchases_in(uow: UnitOfWork, institution_id: str, year: int) -> list[dict[str, Any]]:
+    """The institution's filing purchases made in ``year``, by purchase date."""
+    f = t.filing_purchases.c
+    rows = await uow.session.execute(
+        select(t.filing_purchases)
+        .where(f.institution_id == institution_id, f.purchased_on >= date(year, 1, 1), f.purchased_on <= date(year, 12, 31))
+        .order_by(f.purchased_on, f.filing_id)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
 __all__ = [
-    "acceptance_views_for_update", "contract_views", "find", "invoice_with_lines", "list_rows", "load_streams", "pooling_region_of",
+    "filing_purchases_in",
+    "acceptance_views_for_update", "order_views", "order_with_lines",
+    "contract_views", "find", "invoice_with_lines", "list_rows", "load_streams", "pooling_region_of",
     "product_views", "streams", "t",
 ]

@@ -7,6 +7,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -57,7 +58,10 @@ acceptances = Table(
     Column("accepted_amount", Numeric(16, 2), nullable=False),
     Column("invoiced_quantity", BigInteger, nullable=False, server_default=text("0")),
     Column("channel", String(10), nullable=False, server_default=text("'platform'"), comment="platform | offline"),
+    Column("order_id", String(64), index=True),
+    Column("returned_quantity", BigInteger, nullable=False, server_default=text("0")),
     UniqueConstraint("institution_id", "external_id", name="uq_acceptances_institution_external"),
+    CheckConstraint("returned_quantity BETWEEN 0 AND accepted_quantity", name="ck_acceptances_returned_within_accepted"),
     # Last line of defence; the invoice use case locks the rows and refuses first.
     CheckConstraint("invoiced_quantity BETWEEN 0 AND accepted_quantity", name="ck_acceptances_invoiced_within_accepted"),
 )
@@ -71,8 +75,26 @@ invoices = Table(
     Column("pooling_region_code", String(6), nullable=False),
     Column("issued_on", Date, nullable=False),
     Column("received_on", Date, nullable=False),
-    Column("amount", Numeric(16, 2), nullable=False),
+    Column("amount", Numeric(16, 2), nullable=False, comment="the original amount, as received"),
     Column("latest_acceptance_on", Date, nullable=False),
+    Column("credited_amount", Numeric(16, 2), nullable=False, server_default=text("0")),
+    Column("current_amount", Numeric(16, 2), nullable=False, comment="what the invoice still asks for: amount − credits, 0 once voided"),
+    Column("voided_on", Date),
+    Column("void_reason", Text),
+    Column("replaces_invoice_id", String(64)),
+    Column("replaced_by_invoice_id", String(64)),
+)
+credit_notes = Table(
+    "credit_notes",
+    metadata,
+    Column("credit_note_id", String(64), nullable=False),
+    Column("invoice_id", String(64), nullable=False),
+    Column("credit_note_number", String(64), nullable=False),
+    Column("amount", Numeric(16, 2), nullable=False),
+    Column("invoice_amount_after", Numeric(16, 2), nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("reason", Text, nullable=False),
+    PrimaryKeyConstraint("invoice_id", "credit_note_id", name="pk_credit_notes"),
 )
 invoice_lines = Table(
     "invoice_lines",
@@ -127,4 +149,69 @@ purchases = Table(
     UniqueConstraint("institution_id", "external_id", name="uq_purchases_institution_external"),
 )
 
-READ_MODELS = (contracts, acceptances, invoices, invoice_lines, generic_groups, products, purchases)
+returns = Table(
+    "returns",
+    metadata,
+    Column("return_id", String(64), primary_key=True),
+    Column("acceptance_id", String(64), nullable=False, index=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("pooling_region_code", String(6), nullable=False),
+    Column("contract_id", String(64), nullable=False),
+    Column("product_id", String(64), nullable=False),
+    Column("distributor_id", String(64), nullable=False),
+    Column("returned_quantity", BigInteger, nullable=False),
+    Column("returned_amount", Numeric(16, 2), nullable=False),
+    Column("returned_on", Date, nullable=False),
+    Column("reason", Text, nullable=False),
+)
+filing_purchases = Table(
+    "filing_purchases",
+    metadata,
+    Column("filing_id", String(64), primary_key=True),
+    Column("institution_id", String(64), nullable=False),
+    Column("pooling_region_code", String(6), nullable=False),
+    Column("generic_name", String(200), nullable=False),
+    Column("specification", String(200), nullable=False),
+    Column("manufacturer_name", String(200), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("unit_price", Numeric(14, 4), nullable=False),
+    Column("amount", Numeric(16, 2), nullable=False),
+    Column("purchased_on", Date, nullable=False),
+    Column("filed_on", Date, nullable=False),
+    Column("reason", Text, nullable=False),
+    Index("ix_filing_purchases_institution_purchased_on", "institution_id", "purchased_on"),
+)
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("distributor_id", String(64), nullable=False, index=True),
+    Column("pooling_region_code", String(6), nullable=False),
+    Column("placed_on", Date, nullable=False),
+    Column("amount", Numeric(16, 2), nullable=False),
+    Column("stage", String(12), nullable=False, comment="placed | confirmed | shipped | cancelled (deliveries aside)"),
+    Column("confirmed_on", Date),
+    Column("shipped_on", Date),
+    Column("cancelled_on", Date),
+    Column("cancel_reason", Text),
+)
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", String(64), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("contract_id", String(64), nullable=False),
+    Column("product_id", String(64), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("unit_price", Numeric(14, 4), nullable=False),
+    Column("amount", Numeric(16, 2), nullable=False),
+    Column("accepted_quantity", BigInteger, nullable=False, server_default=text("0")),
+    Column("rejected_quantity", BigInteger, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("order_id", "line_no", name="pk_order_lines"),
+    UniqueConstraint("order_id", "contract_id", name="uq_order_lines_order_contract"),
+)
+
+READ_MODELS = (
+    contracts, acceptances, invoices, invoice_lines, generic_groups, products, purchases, orders, order_lines, returns, credit_notes, filing_purchases,
+)

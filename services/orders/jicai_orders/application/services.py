@@ -4,19 +4,34 @@ The caller (an entrypoint) owns the unit of work and so the commit.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
 
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_orders.adapters import repository as repo
-from jicai_orders.domain import acceptance, contract, invoice, purchase, reference
+from jicai_orders.domain import acceptance, contract, filing, invoice, order, purchase, red_letter, reference, returns
+from jicai_orders.domain.errors import DomainRuleViolated
 from jicai_orders.domain.events import (
     AcceptanceRecorded,
     ContractRecorded,
+    DeliveryReturned,
+    FilingPurchaseRecorded,
     GenericGroupRecorded,
+    InvoiceCredited,
+    InvoiceEvent,
     InvoiceRecorded,
+    InvoiceReplaced,
+    InvoiceVoided,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderPlaced,
+    OrderShipped,
     ProductRecorded,
     PurchaseRecorded,
 )
+from jicai_policy import PolicyBook
 
 
 def contract_stream(contract_id: str) -> str:
@@ -103,12 +118,14 @@ async def push_acceptances(
     stream_ids = [acceptance_stream(institution_id, line.external_id) for line in lines]
     histories = await repo.load_streams(uow, stream_ids)
     contracts = await repo.contract_views(uow, (line.contract_id for line in lines))
+    orders = await repo.order_views(uow, (line.order_id for line in lines if line.order_id is not None))
     decisions = [
         acceptance.accept(
             [e for e in histories.get(stream_id, []) if isinstance(e, AcceptanceRecorded)],
             institution_id,
             line,
             contracts.get(line.contract_id),
+            orders.get(line.order_id) if line.order_id is not None else None,
         )
         for stream_id, line in zip(stream_ids, lines, strict=True)
     ]
@@ -127,6 +144,84 @@ async def receive_invoice(uow: UnitOfWork, cmd: invoice.ReceiveInvoice) -> bool:
     acceptances = await repo.acceptance_views_for_update(uow, (line.acceptance_id for line in cmd.lines))
     stream_id = invoice_stream(cmd.invoice_id)
     history, version = await repo.streams.load(uow, stream_id)
+    if not history and cmd.replaces_invoice_id is not None:
+        # Claim the voided invoice on its own stream (checked first: the clearer reason): two replacements racing collide on its version.
+        old_id = invoice_stream(cmd.replaces_invoice_id)
+        old_history, old_version = await repo.streams.load(uow, old_id)
+        claim = red_letter.replace_with(_invoice_events(old_history), cmd)
+        await repo.streams.append(uow, old_id, "invoice", old_version, claim)
     new = invoice.receive([e for e in history if isinstance(e, InvoiceRecorded)], cmd, acceptances)
     await repo.streams.append(uow, stream_id, "invoice", version, new)
     return bool(new)
+
+
+def _invoice_events(history: Sequence[object]) -> list[InvoiceEvent]:
+    return [e for e in history if isinstance(e, (InvoiceRecorded, InvoiceCredited, InvoiceVoided, InvoiceReplaced))]
+
+
+async def change_invoice(uow: UnitOfWork, invoice_id: str, step: Callable[[Sequence[InvoiceEvent]], list[InvoiceEvent]]) -> bool:
+    """Credit or void an invoice (``step`` decides from its history); False when it repeated an identical earlier request."""
+    stream_id = invoice_stream(invoice_id)
+    history, version = await repo.streams.load(uow, stream_id)
+    new = step(_invoice_events(history))
+    await repo.streams.append(uow, stream_id, "invoice", version, new)
+    return bool(new)
+
+
+def order_stream(order_id: str) -> str:
+    return f"order-{order_id}"
+
+
+_ORDER_EVENTS = (OrderPlaced, OrderConfirmed, OrderShipped, OrderCancelled)
+
+
+async def place_order(uow: UnitOfWork, cmd: order.PlaceOrder) -> bool:
+    """Place an order against the institution's contracts; False when it repeated an identical earlier one."""
+    stream_id = order_stream(cmd.order_id)
+    history, version = await repo.streams.load(uow, stream_id)
+    contracts = await repo.contract_views(uow, (line.contract_id for line in cmd.lines))
+    new = order.place([e for e in history if isinstance(e, _ORDER_EVENTS)], cmd, contracts)
+    await repo.streams.append(uow, stream_id, "order", version, new)
+    return bool(new)
+
+
+async def advance_order(uow: UnitOfWork, order_id: str, step: order.Step) -> bool:
+    """Confirm, ship or cancel an order (``step`` decides from its history); False when nothing changed."""
+    stream_id = order_stream(order_id)
+    history, version = await repo.streams.load(uow, stream_id)
+    new = step([e for e in history if isinstance(e, _ORDER_EVENTS)])
+    await repo.streams.append(uow, stream_id, "order", version, new)
+    return bool(new)
+
+
+async def return_delivery(uow: UnitOfWork, cmd: returns.ReturnDelivery) -> bool:
+    """Record a return (退货) of accepted units; False when it repeated an identical earlier one."""
+    # Lock the acceptance first (as invoices do), so concurrent returns cannot together exceed what was accepted.
+    accepted = (await repo.acceptance_views_for_update(uow, [cmd.acceptance_id])).get(cmd.acceptance_id)
+    if accepted is None:
+        raise DomainRuleViolated("acceptance_id", f"no acceptance {cmd.acceptance_id} is recorded")
+    stream_id = f"return-{cmd.return_id}"
+    history, version = await repo.streams.load(uow, stream_id)
+    new = returns.give_back([e for e in history if isinstance(e, DeliveryReturned)], cmd, accepted)
+    await repo.streams.append(uow, stream_id, "return", version, new)
+    return bool(new)
+
+
+async def record_filing_purchase(uow: UnitOfWork, cmd: filing.RecordFiling) -> bool:
+    """Record a filing purchase (备案采购); False when it repeated an identical earlier one."""
+    stream_id = f"filing-{cmd.filing_id}"
+    history, version = await repo.streams.load(uow, stream_id)
+    region = await repo.pooling_region_of(uow, cmd.institution_id)
+    new = filing.record([e for e in history if isinstance(e, FilingPurchaseRecorded)], cmd, region)
+    await repo.streams.append(uow, stream_id, "filing_purchase", version, new)
+    return bool(new)
+
+
+async def filing_standing(uow: UnitOfWork, institution_id: str, year: int, book: PolicyBook) -> tuple[filing.Standing, list[dict[str, Any]]] | None:
+    """The institution's filing purchases in ``year`` and their total against the profile in force at the year's end; None when its region is unknown."""
+    region = await repo.pooling_region_of(uow, institution_id)
+    if region is None:
+        return None
+    rows = await repo.filing_purchases_in(uow, institution_id, year)
+    amount = sum((row["amount"] for row in rows), Decimal("0.00"))
+    return filing.standing(year, amount, book.profile_for(region, on=date(year, 12, 31))), rows

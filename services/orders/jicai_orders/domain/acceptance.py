@@ -14,12 +14,14 @@ rounded to the fen half up (see ``amounts``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 
 from jicai_orders.domain.amounts import LARGEST_AMOUNT, line_amount
-from jicai_orders.domain.contract import ContractView
+from jicai_orders.domain.contract import ContractView, mismatch
 from jicai_orders.domain.events import AcceptanceRecorded
+from jicai_orders.domain.order import OrderView, Status
 
 CONFLICTING = "conflicts with the acceptance recorded earlier"
 MAX_ID_LENGTH = 64
@@ -39,6 +41,12 @@ class AcceptanceLine:
     lot_number: str
     channel: str = "platform"
     """platform, or offline (线下采购): bought outside the platform, a KPI violation (R7)."""
+    order_id: str | None = None
+    """The order (订单) this delivery fills, if the HIS names one."""
+    product_id: str | None = None
+    """Optional: when stated, must be the contract's product."""
+    unit_price: Decimal | None = None
+    """Optional: when stated, must be the contract's winning price."""
 
 
 @dataclass(frozen=True)
@@ -65,9 +73,10 @@ def acceptance_id(institution_id: str, external_id: str) -> str:
 
 
 def accept(
-    history: Sequence[AcceptanceRecorded], institution_id: str, line: AcceptanceLine, contract: ContractView | None
+    history: Sequence[AcceptanceRecorded], institution_id: str, line: AcceptanceLine, contract: ContractView | None,
+    order: OrderView | None = None,
 ) -> Decision:
-    """Decide one line pushed by ``institution_id``'s HIS, given its stream and the contract it names."""
+    """Decide one line pushed by ``institution_id``'s HIS, given its stream, the contract and the order it names."""
     if history:
         return _repeat(history[0], institution_id, line)
     if len(acceptance_id(institution_id, line.external_id)) > MAX_ID_LENGTH:
@@ -82,6 +91,13 @@ def accept(
         return Rejected(
             f"accepted_on {line.accepted_on} is outside the contract cycle {contract.cycle_start} to {contract.cycle_end}"
         )
+    wrong = mismatch(contract, line.product_id, line.unit_price)
+    if wrong is not None:
+        return Rejected(wrong[1])
+    if line.order_id is not None:
+        refused = _order_refuses(order, institution_id, line)
+        if refused:
+            return Rejected(refused)
     if line.accepted_quantity + line.rejected_quantity == 0:
         return Rejected("accepted_quantity + rejected_quantity is 0: the line reports no delivery")
     if line.rejected_quantity > 0 and not (line.rejection_reason or "").strip():
@@ -107,15 +123,30 @@ def accept(
             unit_price=contract.unit_price,
             accepted_amount=amount,
             channel=line.channel,
+            order_id=line.order_id,
         )
     )
+
+
+def _order_refuses(order: OrderView | None, institution_id: str, line: AcceptanceLine) -> str | None:
+    """Why the line cannot be linked to the order it names, if it cannot."""
+    if order is None or order.institution_id != institution_id:
+        return f"order {line.order_id} is not an order of institution {institution_id}"
+    if line.contract_id not in order.contract_ids:
+        return f"order {line.order_id} has no line for contract {line.contract_id}"
+    if order.status == Status.CANCELLED:
+        return f"order {line.order_id} is cancelled"
+    if order.status in (Status.PLACED, Status.CONFIRMED):
+        return f"order {line.order_id} is {order.status}, not shipped yet; push the line again once the distributor has shipped it"
+    return None
 
 
 def _repeat(recorded: AcceptanceRecorded, institution_id: str, line: AcceptanceLine) -> Decision:
     if (recorded.institution_id, recorded.external_id) != (institution_id, line.external_id):
         # Two (institution, external id) pairs spelling the same stream name: never merge them.
         return Rejected(f"external_id clashes with acceptance {recorded.acceptance_id}; use another external_id")
-    if reported(recorded) == line:
+    stated_agree = line.product_id in (None, recorded.product_id) and line.unit_price in (None, recorded.unit_price)
+    if stated_agree and reported(recorded) == replace(line, product_id=None, unit_price=None):
         return Duplicate(recorded.acceptance_id)
     return Rejected(CONFLICTING)
 
@@ -131,4 +162,5 @@ def reported(recorded: AcceptanceRecorded) -> AcceptanceLine:
         accepted_on=recorded.accepted_on,
         lot_number=recorded.lot_number,
         channel=recorded.channel,
+        order_id=recorded.order_id,
     )

@@ -35,3 +35,19 @@ def record(history: Sequence[ContractRecorded], told: ContractRecorded) -> list[
     if history and history[-1] == told:
         return []
     return [told]
+
+
+def mismatch(contract: ContractView, product_id: str | None, unit_price: Decimal | None) -> tuple[str, str] | None:
+    """(field, reason) when a line states a product or price other than the contract's, else None.
+
+    Deliveries go at the winning price of the contracted product; nobody may
+    re-bargain it (Chongqing 004 §二(四)). Both fields are optional: a line
+    that states neither is priced from the contract.
+    """
+    if product_id is not None and product_id != contract.product_id:
+        return "product_id", f"product_id {product_id} is not the product {contract.product_id} of contract {contract.contract_id}"
+    if unit_price is not None and unit_price != contract.unit_price:
+        return "unit_price", (
+            f"unit_price {unit_price} is not the winning price {contract.unit_price} of contract {contract.contract_id}"
+        )
+    return None

@@ -35,6 +35,9 @@ class AcceptanceView:
     invoiced_quantity: int
     unit_price: Decimal
     accepted_on: date
+    returned_quantity: int = 0
+    """Units given back (退货): no longer billable."""
+    product_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class ReceiveInvoice:
     received_on: date
     amount: Decimal
     lines: tuple[InvoiceLine, ...]
+    replaces_invoice_id: str | None = None
 
 
 class AmountMismatch(DomainRuleViolated):
@@ -104,6 +108,7 @@ def receive(
             amount=cmd.amount,
             lines=tuple(lines),
             latest_acceptance_on=max(line.accepted_on for line in lines),
+            replaces_invoice_id=cmd.replaces_invoice_id,
         )
     ]
 
@@ -134,16 +139,17 @@ def _price(i: int, line: InvoiceLine, cmd: ReceiveInvoice, acceptances: Mapping[
 
 
 def _not_over_invoiced(cmd: ReceiveInvoice, acceptances: Mapping[str, AcceptanceView]) -> None:
-    """Σ quantity per acceptance (over all lines naming it) ≤ accepted − invoiced by other invoices."""
+    """Σ quantity per acceptance (over all lines naming it) ≤ accepted − returned − invoiced by other invoices."""
     billed: dict[str, int] = {}
     for i, line in enumerate(cmd.lines):
         billed[line.acceptance_id] = billed.get(line.acceptance_id, 0) + line.quantity
         view = acceptances[line.acceptance_id]
-        remaining = view.accepted_quantity - view.invoiced_quantity
+        remaining = max(view.accepted_quantity - view.returned_quantity - view.invoiced_quantity, 0)
         if billed[line.acceptance_id] > remaining:
+            returned = f" ({view.returned_quantity} returned)" if view.returned_quantity else ""
             raise DomainRuleViolated(
                 f"lines[{i}].quantity",
-                f"acceptance {view.acceptance_id} has {remaining} of {view.accepted_quantity} accepted units not yet invoiced; "
+                f"acceptance {view.acceptance_id} has {remaining} of {view.accepted_quantity} accepted units{returned} not yet invoiced; "
                 f"this invoice bills {billed[line.acceptance_id]}",
             )
 
@@ -159,4 +165,5 @@ def submitted(recorded: InvoiceRecorded) -> ReceiveInvoice:
         received_on=recorded.received_on,
         amount=recorded.amount,
         lines=tuple(InvoiceLine(line.acceptance_id, line.quantity) for line in recorded.lines),
+        replaces_invoice_id=recorded.replaces_invoice_id,
     )

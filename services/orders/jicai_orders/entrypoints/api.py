@@ -6,6 +6,7 @@ only its own records; operators and the fund read all.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -17,8 +18,9 @@ from jicai_kit.commands import execute, query
 from jicai_kit.problems import Problem, forbidden, not_found
 from jicai_orders.adapters import repository as repo
 from jicai_orders.adapters import tables as t
+from jicai_orders.adapters.policy import policy_book
 from jicai_orders.application import services
-from jicai_orders.domain import purchase
+from jicai_orders.domain import filing, order, purchase, red_letter, returns
 from jicai_orders.domain.acceptance import MAX_ID_LENGTH, AcceptanceLine, Accepted, Decision, Duplicate, acceptance_id
 from jicai_orders.domain.invoice import AmountMismatch, InvoiceLine, ReceiveInvoice
 from jicai_orders.entrypoints import schemas as s
@@ -94,6 +96,9 @@ def _lines(institution_id: str, body: s.AcceptanceBatchIn) -> list[AcceptanceLin
             accepted_on=line.accepted_on,
             lot_number=line.lot_number,
             channel=line.channel,
+            order_id=line.order_id,
+            product_id=line.product_id,
+            unit_price=line.unit_price,
         )
         for line in body.lines
     ]
@@ -176,6 +181,7 @@ async def receive_invoice(body: s.InvoiceIn, caller: Caller, request: Request, r
         received_on=body.received_on,
         amount=body.amount,
         lines=tuple(InvoiceLine(line.acceptance_id, line.quantity) for line in body.lines),
+        replaces_invoice_id=body.replaces_invoice_id,
     )
 
     async def command(uow: UnitOfWork) -> bool:
@@ -191,6 +197,43 @@ async def receive_invoice(body: s.InvoiceIn, caller: Caller, request: Request, r
     created = await execute(request.app.state.runtime, command)
     response.status_code = 201 if created else 200
     return s.Recorded(id=body.invoice_id, created=created)
+
+
+async def _invoice_of(request: Request, caller: Principal, invoice_id: str) -> dict[str, Any]:
+    """The invoice, once the caller is its distributor or an operator (404 / 403 otherwise)."""
+    caller.require(Role.DISTRIBUTOR, Role.OPERATOR)
+    row = await query(request.app.state.runtime, lambda uow: repo.find(uow, t.invoices, invoice_id))
+    if row is None:
+        raise not_found("invoice", invoice_id)
+    caller.require_party(row["distributor_id"], f"invoice {invoice_id}")
+    return row
+
+
+@router.post("/invoices/{invoice_id}/credit-notes", tags=["invoices"], status_code=201, response_model=s.Recorded)
+async def credit_invoice(invoice_id: str, body: s.CreditNoteIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Record the distributor's credit note (红字发票, partial 红冲) reducing what the invoice asks for.
+
+    201 when recorded, 200 when it repeats the identical credit note, 409 when the
+    credit note id is taken with other content or the invoice is voided; 422
+    when the amount is not > 0 and ≤ what the invoice still asks for.
+    """
+    await _invoice_of(request, caller, invoice_id)
+    cmd = red_letter.CreditInvoice(invoice_id, body.credit_note_id, body.credit_note_number, body.amount, body.received_on, body.reason)
+    created = await execute(request.app.state.runtime, lambda uow: services.change_invoice(uow, invoice_id, partial(red_letter.credit, cmd=cmd)))
+    response.status_code = 201 if created else 200
+    return s.Recorded(id=body.credit_note_id, created=created)
+
+
+@router.post("/invoices/{invoice_id}/void", tags=["invoices"], response_model=s.Recorded)
+async def void_invoice(invoice_id: str, body: s.VoidIn, caller: Caller, request: Request) -> s.Recorded:
+    """Void the whole invoice (全额红冲 / 作废): it asks for nothing, and its units may be billed by a replacement invoice.
+
+    ``created`` is false when it was voided already with the same date and reason; 409 with another.
+    """
+    await _invoice_of(request, caller, invoice_id)
+    cmd = red_letter.VoidInvoice(invoice_id, body.voided_on, body.reason)
+    created = await execute(request.app.state.runtime, lambda uow: services.change_invoice(uow, invoice_id, partial(red_letter.void, cmd=cmd)))
+    return s.Recorded(id=invoice_id, created=created)
 
 
 def _may_see(caller: Principal, row: dict[str, Any], what: str) -> None:
@@ -220,6 +263,24 @@ async def get_acceptance(acceptance_id: str, caller: Caller, request: Request) -
         raise not_found("acceptance", acceptance_id)
     _may_see(caller, row, "acceptance")
     return row
+
+
+@router.post("/acceptances/{acceptance_id}/returns", tags=["acceptances"], status_code=201, response_model=s.Recorded)
+async def return_delivery(acceptance_id: str, body: s.ReturnIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """The institution returns (退货) part of an accepted delivery; the returned units can no longer be invoiced.
+
+    201 when recorded, 200 when it repeats the identical return, 409 when the
+    return id is taken with different content; 422 when it exceeds accepted − already returned.
+    """
+    caller.require(Role.INSTITUTION, Role.OPERATOR)
+    row = await query(request.app.state.runtime, lambda uow: repo.find(uow, t.acceptances, acceptance_id))
+    if row is None:
+        raise not_found("acceptance", acceptance_id)
+    caller.require_party(row["institution_id"], f"the acceptances of institution {row['institution_id']}")
+    cmd = returns.ReturnDelivery(body.return_id, acceptance_id, body.returned_quantity, body.returned_on, body.reason)
+    created = await execute(request.app.state.runtime, lambda uow: services.return_delivery(uow, cmd))
+    response.status_code = 201 if created else 200
+    return s.Recorded(id=body.return_id, created=created)
 
 
 @router.get("/institutions/{institution_id}/acceptances", tags=["acceptances"], response_model=list[s.Acceptance])
@@ -283,3 +344,123 @@ async def list_invoices(
             institution_id=institution_id, **filters,
         ),
     )
+
+
+# --- orders (订单) ----------------------------------------------------------------------------------------------------
+
+
+@router.post("/orders", tags=["orders"], status_code=201, response_model=s.Recorded)
+async def place_order(body: s.OrderIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+    """Place an order (订单) against the institution's contracts, priced at their winning prices.
+
+    201 when placed, 200 when it repeats the identical order, 409 when the
+    order id is taken with different content. 422 names the line and field at
+    fault, e.g. a stated product or price that is not the contract's.
+    """
+    caller.require(Role.INSTITUTION, Role.OPERATOR)
+    caller.require_party(body.institution_id, f"an order of institution {body.institution_id}")
+    cmd = order.PlaceOrder(
+        order_id=body.order_id, institution_id=body.institution_id, placed_on=body.placed_on,
+        lines=tuple(order.OrderLine(line.contract_id, line.quantity, line.product_id, line.unit_price) for line in body.lines),
+    )
+    created = await execute(request.app.state.runtime, lambda uow: services.place_order(uow, cmd))
+    response.status_code = 201 if created else 200
+    return s.Recorded(id=body.order_id, created=created)
+
+
+async def _advance(request: Request, caller: Caller, order_id: str, party: str, step: order.Step) -> s.Recorded:
+    """Run one lifecycle step for the order's own ``party`` (its distributor or institution) or an operator."""
+    row = await query(request.app.state.runtime, lambda uow: repo.find(uow, t.orders, order_id))
+    if row is None:
+        raise not_found("order", order_id)
+    caller.require_party(row[f"{party}_id"], f"order {order_id}")
+    changed = await execute(request.app.state.runtime, lambda uow: services.advance_order(uow, order_id, step))
+    return s.Recorded(id=order_id, created=changed)
+
+
+@router.post("/orders/{order_id}/confirm", tags=["orders"], response_model=s.Recorded)
+async def confirm_order(order_id: str, body: s.OrderConfirmIn, caller: Caller, request: Request) -> s.Recorded:
+    """The order's distributor confirms it (确认). ``created`` is false when it was confirmed already on that date."""
+    caller.require(Role.DISTRIBUTOR, Role.OPERATOR)
+    return await _advance(request, caller, order_id, "distributor", partial(order.confirm, order_id=order_id, confirmed_on=body.confirmed_on))
+
+
+@router.post("/orders/{order_id}/ship", tags=["orders"], response_model=s.Recorded)
+async def ship_order(order_id: str, body: s.OrderShipIn, caller: Caller, request: Request) -> s.Recorded:
+    """The order's distributor ships it (配送); only a confirmed order ships."""
+    caller.require(Role.DISTRIBUTOR, Role.OPERATOR)
+    return await _advance(request, caller, order_id, "distributor", partial(order.ship, order_id=order_id, shipped_on=body.shipped_on))
+
+
+@router.post("/orders/{order_id}/cancel", tags=["orders"], response_model=s.Recorded)
+async def cancel_order(order_id: str, body: s.OrderCancelIn, caller: Caller, request: Request) -> s.Recorded:
+    """The institution cancels its order before it is shipped (409 once shipped)."""
+    caller.require(Role.INSTITUTION, Role.OPERATOR)
+    step = partial(order.cancel, order_id=order_id, cancelled_on=body.cancelled_on, reason=body.reason)
+    return await _advance(request, caller, order_id, "institution", step)
+
+
+def _order_out(row: dict[str, Any]) -> dict[str, Any]:
+    delivered = [order.Delivered(line["quantity"], line["accepted_quantity"], line["rejected_quantity"]) for line in row["lines"]]
+    return {**row, "status": order.status(order.Status(row["stage"]), delivered).value}
+
+
+@router.get("/orders/{order_id}", tags=["orders"], response_model=s.Order)
+async def get_order(order_id: str, caller: Caller, request: Request) -> dict[str, Any]:
+    """One order with its lines, the quantities delivered against them and its status."""
+    row = await query(request.app.state.runtime, lambda uow: repo.order_with_lines(uow, order_id))
+    if row is None:
+        raise not_found("order", order_id)
+    _may_see(caller, row, "order")
+    return _order_out(row)
+
+
+@router.get("/institutions/{institution_id}/orders", tags=["orders"], response_model=list[s.Order])
+async def list_orders(
+    institution_id: InstitutionId, caller: Caller, request: Request, limit: Limit = 500, offset: Offset = 0
+) -> list[dict[str, Any]]:
+    """An institution's orders by placing date (a distributor sees only its own)."""
+    filters = _visible_to(caller, institution_id, owners=(Role.DISTRIBUTOR,))
+
+    async def read(uow: UnitOfWork) -> list[dict[str, Any]]:
+        rows = await repo.list_rows(
+            uow, t.orders, order_by=("placed_on", "order_id"), limit=limit, offset=offset, institution_id=institution_id, **filters
+        )
+        return [_order_out(full) for r in rows if (full := await repo.order_with_lines(uow, r["order_id"])) is not None]
+
+    return await query(request.app.state.runtime, read)
+
+
+# --- filing purchases (备案采购) -------------------------------------------------------------------------------------
+
+
+async def _standing(request: Request, institution_id: str, year: int) -> tuple[filing.Standing, list[dict[str, Any]]]:
+    found = await query(request.app.state.runtime, lambda uow: services.filing_standing(uow, institution_id, year, policy_book()))
+    if found is None:
+        raise not_found("institution with a contract known to orders", institution_id)
+    return found
+
+
+@router.post("/filing-purchases", tags=["filing purchases"], status_code=201, response_model=s.FilingRecorded)
+async def record_filing_purchase(body: s.FilingPurchaseIn, caller: Caller, request: Request, response: Response) -> s.FilingRecorded:
+    """Record a filing purchase (备案采购) of the institution, with its filing amount in that year against the profile's warning line.
+
+    201 when recorded, 200 when it repeats the identical filing, 409 when the filing id is taken with different content.
+    """
+    caller.require(Role.INSTITUTION, Role.OPERATOR)
+    caller.require_party(body.institution_id, f"the filing purchases of institution {body.institution_id}")
+    cmd = filing.RecordFiling(**body.model_dump())
+    created = await execute(request.app.state.runtime, lambda uow: services.record_filing_purchase(uow, cmd))
+    standing, _ = await _standing(request, body.institution_id, body.purchased_on.year)
+    response.status_code = 201 if created else 200
+    return s.FilingRecorded(id=body.filing_id, created=created, standing=s.FilingStanding(**vars(standing)))
+
+
+@router.get("/institutions/{institution_id}/filing-purchases", tags=["filing purchases"], response_model=s.FilingYear)
+async def list_filing_purchases(
+    institution_id: InstitutionId, caller: Caller, request: Request, year: Annotated[int, Query(ge=2000, le=2100)]
+) -> s.FilingYear:
+    """The institution's filing purchases in ``year`` and their amount against the warning line; the institution itself, operators and the fund."""
+    _visible_to(caller, institution_id, owners=())
+    standing, rows = await _standing(request, institution_id, year)
+    return s.FilingYear(**vars(standing), institution_id=institution_id, filings=[s.FilingPurchase(**row) for row in rows])

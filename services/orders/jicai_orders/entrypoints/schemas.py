@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from jicai_events.catalog.orders import BaseUnits, Channel
 from jicai_events.types import Identifier, Money, Quantity, UnitPrice
@@ -39,6 +39,9 @@ class AcceptanceLineIn(Strict):
     accepted_on: date = Field(description="验收合格 date: starts the payment clock")
     lot_number: str = Field(min_length=1, max_length=64, description="批号")
     channel: Channel = Field("platform", description="platform, or offline (线下采购) when bought outside the platform")
+    order_id: Identifier | None = Field(None, description="the shipped order (订单) this delivery fills, if any")
+    product_id: Identifier | None = Field(None, description="optional; when stated it must be the contract's product")
+    unit_price: UnitPrice | None = Field(None, description="optional; when stated it must be the contract's winning price")
 
     @field_validator("rejection_reason")
     @classmethod
@@ -84,6 +87,8 @@ class Acceptance(BaseModel):
     accepted_amount: Money = Field(description="accepted_quantity × unit_price, rounded to the fen half up")
     invoiced_quantity: int = Field(description="accepted units billed by recorded invoices")
     channel: Channel
+    order_id: str | None
+    returned_quantity: int = Field(description="accepted units given back (退货); no longer billable")
 
 
 class PurchaseLineIn(Strict):
@@ -147,6 +152,7 @@ class InvoiceIn(Strict):
     received_on: date = Field(description="收到发票 date: may start the payment clock")
     amount: Money = Field(description="Σ quantity × unit_price, each line rounded to the fen half up")
     lines: list[InvoiceLineIn] = Field(min_length=1, max_length=MAX_BATCH_LINES)
+    replaces_invoice_id: Identifier | None = Field(None, description="the voided invoice (红冲) this one replaces: same institution and distributor")
 
 
 class InvoiceLine(BaseModel):
@@ -167,14 +173,177 @@ class InvoiceSummary(BaseModel):
     pooling_region_code: str
     issued_on: date
     received_on: date
-    amount: Money
+    amount: Money = Field(description="the original amount, as received")
     latest_acceptance_on: date
+    credited_amount: Money = Field(description="Σ credit notes (红字发票)")
+    current_amount: Money = Field(description="what the invoice still asks for: amount − credits; 0 once voided")
+    status: Literal["issued", "credited", "voided", "replaced"]
+    voided_on: date | None
+    void_reason: str | None
+    replaces_invoice_id: str | None
+    replaced_by_invoice_id: str | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _status(cls, row: Any) -> Any:
+        """Read rows carry no status: replaced (voided and replaced) > voided > credited > issued."""
+        if not isinstance(row, dict) or "status" in row:
+            return row
+        if row.get("replaced_by_invoice_id"):
+            status = "replaced"
+        elif row.get("voided_on"):
+            status = "voided"
+        else:
+            status = "credited" if row.get("credited_amount") else "issued"
+        return {**row, "status": status}
+
+
+class CreditNote(BaseModel):
+    credit_note_id: str
+    credit_note_number: str
+    amount: Money
+    invoice_amount_after: Money
+    received_on: date
+    reason: str
 
 
 class Invoice(InvoiceSummary):
     lines: list[InvoiceLine]
+    credit_notes: list[CreditNote]
+
+
+class CreditNoteIn(Strict):
+    """红字发票: a credit note reducing what the invoice asks for."""
+
+    credit_note_id: Identifier
+    credit_note_number: str = Field(min_length=1, max_length=64, description="红字发票号码")
+    amount: Money = Field(description="> 0 and at most what the invoice still asks for")
+    received_on: date = Field(description="the institution received the credit note")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class VoidIn(Strict):
+    """全额红冲 / 作废: the whole invoice is cancelled."""
+
+    voided_on: date
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class Recorded(BaseModel):
     id: str
     created: bool = Field(description="false when the request repeated an identical earlier one")
+
+
+class OrderLineIn(Strict):
+    contract_id: Identifier
+    quantity: Annotated[int, Field(ge=1, le=10**12)] = Field(description="in the contract product's trading units, at least 1")
+    product_id: Identifier | None = Field(None, description="optional; when stated it must be the contract's product")
+    unit_price: UnitPrice | None = Field(None, description="optional; when stated it must be the contract's winning price")
+
+
+class OrderIn(Strict):
+    """订单: an institution's order against its contracts, all delivered by one distributor."""
+
+    order_id: Identifier
+    institution_id: Identifier
+    placed_on: date
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=MAX_BATCH_LINES)
+
+
+class OrderConfirmIn(Strict):
+    confirmed_on: date
+
+
+class OrderShipIn(Strict):
+    shipped_on: date = Field(description="配送 date")
+
+
+class OrderCancelIn(Strict):
+    cancelled_on: date
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class OrderLine(BaseModel):
+    line_no: int
+    contract_id: str
+    product_id: str
+    quantity: int
+    unit_price: UnitPrice
+    amount: Money
+    accepted_quantity: int = Field(description="accepted by HIS acceptances naming this order")
+    rejected_quantity: int = Field(description="refused at the receipt check by acceptances naming this order")
+
+
+class Order(BaseModel):
+    order_id: str
+    institution_id: str
+    distributor_id: str
+    pooling_region_code: str
+    placed_on: date
+    amount: Money
+    status: Literal["placed", "confirmed", "shipped", "partly_delivered", "delivered", "cancelled"]
+    confirmed_on: date | None
+    shipped_on: date | None
+    cancelled_on: date | None
+    cancel_reason: str | None
+    lines: list[OrderLine]
+
+
+class FilingPurchaseIn(Strict):
+    """备案采购: a product not listed on the platform, bought after filing (shortage, emergency)."""
+
+    filing_id: Identifier
+    institution_id: Identifier
+    generic_name: str = Field(min_length=1, max_length=200)
+    specification: str = Field(min_length=1, max_length=200)
+    manufacturer_name: str = Field(min_length=1, max_length=200)
+    quantity: Annotated[int, Field(ge=1, le=10**12)]
+    unit_price: UnitPrice
+    purchased_on: date
+    filed_on: date = Field(description="备案 date")
+    reason: str = Field(min_length=1, max_length=2000, description="why the product was bought outside the platform list")
+
+
+class FilingStanding(BaseModel):
+    """The institution's filing amount in a year against its profile's warning line (预警线, R7)."""
+
+    year: int
+    amount: Money = Field(description="Σ filing purchases made in the year")
+    profile_id: str
+    profile_version: int
+    warning_line_enabled: bool
+    warning_line: Money | None = Field(description="none when the profile sets no amount (disabled, or set per institution by the bureau)")
+    over_line: bool | None = Field(description="amount > warning_line; none without a line")
+
+
+class FilingRecorded(Recorded):
+    standing: FilingStanding
+
+
+class FilingPurchase(BaseModel):
+    filing_id: str
+    institution_id: str
+    pooling_region_code: str
+    generic_name: str
+    specification: str
+    manufacturer_name: str
+    quantity: int
+    unit_price: UnitPrice
+    amount: Money
+    purchased_on: date
+    filed_on: date
+    reason: str
+
+
+class FilingYear(FilingStanding):
+    institution_id: str
+    filings: list[FilingPurchase]
+
+
+class ReturnIn(Strict):
+    """退货: accepted units the institution gives back."""
+
+    return_id: Identifier
+    returned_quantity: Annotated[int, Field(ge=1, le=10**12)] = Field(description="at most accepted − already returned")
+    returned_on: date
+    reason: str = Field(min_length=1, max_length=2000)
