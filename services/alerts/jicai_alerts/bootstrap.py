@@ -9,10 +9,14 @@ from jicai_events.catalog import (
     ContractSigned,
     DayClosed,
     DeliveryAccepted,
+    DeliveryReturned,
     InvoiceReceived,
     PaymentRecorded,
     PurchaseRecorded,
     WinningProductListed,
+    YearlyAgreementAmended,
+    YearlyAgreementRolledOver,
+    YearlyAgreementSigned,
 )
 from jicai_events.consumer import Subscription
 from jicai_events.topics import CLOCK, CONTRACTS, ORDERS, SETTLEMENT
@@ -30,6 +34,10 @@ RULES = ConsumerSpec(
         Subscription(DeliveryAccepted, handlers.on_delivery_accepted),
         Subscription(WinningProductListed, handlers.on_winning_product_listed),
         Subscription(PurchaseRecorded, handlers.on_purchase_recorded),
+        Subscription(YearlyAgreementSigned, handlers.on_yearly_agreement),
+        Subscription(YearlyAgreementRolledOver, handlers.on_yearly_agreement),
+        Subscription(YearlyAgreementAmended, handlers.on_yearly_agreement_amended),
+        Subscription(DeliveryReturned, handlers.on_delivery_returned),
     ),
 )
 

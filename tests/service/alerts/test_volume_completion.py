@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from jicai_alerts.adapters.policy import policy_book
 from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
-from jicai_events.catalog import ContractSigned, DeliveryAccepted
+from jicai_events.catalog import ContractSigned, DeliveryAccepted, DeliveryReturned, YearlyAgreementAmended, YearlyAgreementSigned
 from jicai_kit.auth import Role
 from tests.service.alerts.test_flow import Alerts
 
@@ -205,3 +205,37 @@ def test_without_a_start_date_the_deployment_takes_no_volume_decisions(alerts: A
     assert volume_kinds(alerts) == []
     assert alerts.get("/institutions/H001/volume-completion")["periods"] == []
     assert alerts.get("/reports/volume-shortfall?year=2026")[0]["shortfall_quantity"] == 4000
+
+
+def agreement_signed(agreed: int = 4000) -> YearlyAgreementSigned:
+    return YearlyAgreementSigned(
+        agreement_id="C1-y1", contract_id="C1", institution_id="H001", pooling_region_code="520100", product_id="P1",
+        agreement_year=1, year_start=date(2026, 1, 1), year_end=date(2026, 12, 31), agreed_quantity=agreed,
+        unit_price=Decimal("10.0000"), signed_on=date(2025, 12, 20),
+    )
+
+
+def test_targets_follow_the_yearly_agreement_its_amendment_and_returns(alerts: Alerts) -> None:
+    """The cycle's 8000 boxes over two years; y1 agrees 4000, amended to 3000 from May: Q2's target is 1500.
+    A return (退货) of 200 in June leaves 1300 of 1500 (0.8666): no decision (by the cycle it would be 1300 of 2000)."""
+    alerts.deliver(contract(agreed=8000).model_copy(update={"cycle_end": date(2027, 12, 31)}))
+    alerts.deliver(agreement_signed())
+    alerts.deliver(accepted("A1", 1000, date(2026, 2, 10)))
+    alerts.close_days(date(2026, 3, 31), date(2026, 3, 31))
+    assert volume_kinds(alerts) == []  # 1000 of y1's Q1 target 1000
+
+    alerts.deliver(YearlyAgreementAmended(
+        agreement_id="C1-y1", contract_id="C1", institution_id="H001", pooling_region_code="520100", product_id="P1",
+        agreed_quantity=3000, previous_agreed_quantity=4000, amended_on=date(2026, 5, 15), reason="调整约定采购量",
+    ))
+    alerts.deliver(accepted("A2", 500, date(2026, 5, 20)))
+    alerts.deliver(DeliveryReturned(
+        return_id="R1", acceptance_id="A2", institution_id="H001", pooling_region_code="520100", contract_id="C1",
+        product_id="P1", distributor_id="D001", returned_quantity=200, returned_amount=Decimal("2000.00"),
+        returned_on=date(2026, 6, 2), reason="破损",
+    ))
+    alerts.close_days(date(2026, 6, 30), date(2026, 6, 30))
+    assert volume_kinds(alerts) == []
+    q2 = alerts.get("/institutions/H001/volume-completion")["periods"][-1]
+    assert (q2["period_end"], q2["ratio"]) == ("2026-06-30", "0.8666")
+    assert [(c["target_quantity"], c["accepted_quantity"]) for c in q2["contracts"]] == [("1500.00", 1300)]

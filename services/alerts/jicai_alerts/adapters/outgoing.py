@@ -74,7 +74,9 @@ def _(event: v.VolumeExemptionRevoked) -> IntegrationEvent:
 
 
 @translate.register
-def _(event: v.ContractTracked | v.AcceptanceCounted | v.PeriodEvaluated) -> None:
+def _(
+    event: v.ContractTracked | v.AgreementTracked | v.AgreementAmended | v.AcceptanceCounted | v.ReturnCounted | v.PeriodEvaluated,
+) -> None:
     return None
 
 

@@ -25,19 +25,40 @@ MAX_STAGES = 64
 
 async def track_contract(uow: UnitOfWork, contract: v.ContractTracked, book: PolicyBook, since: date | None) -> None:
     """``ContractSigned``: count the contract, then catch up with the clock (when R3 decides, from ``since``)."""
+    await _track(uow, contract.institution_id, lambda s: vc.decide_on_contract(s, contract), book, since)
+
+
+async def track_agreement(uow: UnitOfWork, agreement: v.AgreementTracked, book: PolicyBook, since: date | None) -> None:
+    """``YearlyAgreementSigned`` / ``YearlyAgreementRolledOver``: the agreement year's agreed volume gives its targets."""
+    await _track(uow, agreement.institution_id, lambda s: vc.decide_on_agreement(s, agreement), book, since)
+
+
+async def amend_agreement(uow: UnitOfWork, amendment: v.AgreementAmended) -> None:
+    """``YearlyAgreementAmended``: the new agreed volume sets the targets of period ends from ``amended_on`` on."""
+    await repo.lock_institution_volume(uow, amendment.institution_id)
+    await _decide(uow, amendment.institution_id, lambda s: vc.decide_on_amendment(s, amendment))
+
+
+async def _track(uow: UnitOfWork, institution_id: str, decide: Decide, book: PolicyBook, since: date | None) -> None:
     await repo.lock_clock(uow, shared=True)
-    await repo.lock_institution_volume(uow, contract.institution_id)
-    await _decide(uow, contract.institution_id, lambda s: vc.decide_on_contract(s, contract))
+    await repo.lock_institution_volume(uow, institution_id)
+    await _decide(uow, institution_id, decide)
     last_closed = await repo.last_closed_day(uow)
     if last_closed is not None and since is not None:
         day = vc.ClosedDay(last_closed.business_date, last_closed.event_id)
-        await _decide(uow, contract.institution_id, partial(_on_day_closed, day=day, book=book, since=since))
+        await _decide(uow, institution_id, partial(_on_day_closed, day=day, book=book, since=since))
 
 
 async def count_acceptance(uow: UnitOfWork, acceptance: v.AcceptanceCounted) -> None:
     """``DeliveryAccepted``: count the accepted quantity by its date (decisions wait for the clock)."""
     await repo.lock_institution_volume(uow, acceptance.institution_id)
     await _decide(uow, acceptance.institution_id, lambda s: vc.decide_on_acceptance(s, acceptance))
+
+
+async def count_return(uow: UnitOfWork, returned: v.ReturnCounted) -> None:
+    """``DeliveryReturned``: take the returned quantity off its acceptance from ``returned_on`` (decisions wait for the clock)."""
+    await repo.lock_institution_volume(uow, returned.institution_id)
+    await _decide(uow, returned.institution_id, lambda s: vc.decide_on_return(s, returned))
 
 
 async def close_day(uow: UnitOfWork, day: vc.ClosedDay, book: PolicyBook, since: date | None) -> None:

@@ -17,10 +17,14 @@ from jicai_events.catalog import (
     ContractSigned,
     DayClosed,
     DeliveryAccepted,
+    DeliveryReturned,
     InvoiceReceived,
     PaymentRecorded,
     PurchaseRecorded,
     WinningProductListed,
+    YearlyAgreementAmended,
+    YearlyAgreementRolledOver,
+    YearlyAgreementSigned,
 )
 from jicai_events.unit_of_work import UnitOfWork
 
@@ -75,6 +79,39 @@ async def on_contract_signed(uow: UnitOfWork, envelope: Envelope, event: Contrac
     )
     await volume.track_contract(uow, contract, policy_book(), volume_completion_from())
     await refresh_after_commit(uow.session)
+
+
+async def on_yearly_agreement(
+    uow: UnitOfWork, envelope: Envelope, event: YearlyAgreementSigned | YearlyAgreementRolledOver
+) -> None:
+    """R3: the agreement year's agreed volume (约定采购量) gives the targets of its periods."""
+    agreement = v.AgreementTracked(
+        agreement_id=event.agreement_id, contract_id=event.contract_id, institution_id=event.institution_id,
+        pooling_region_code=event.pooling_region_code, product_id=event.product_id, agreement_year=event.agreement_year,
+        year_start=event.year_start, year_end=event.year_end, agreed_quantity=event.agreed_quantity,
+        unit_price=event.unit_price, agreement_event_id=envelope.id,
+    )
+    await volume.track_agreement(uow, agreement, policy_book(), volume_completion_from())
+    await refresh_after_commit(uow.session)
+
+
+async def on_yearly_agreement_amended(uow: UnitOfWork, envelope: Envelope, event: YearlyAgreementAmended) -> None:
+    amendment = v.AgreementAmended(
+        agreement_id=event.agreement_id, contract_id=event.contract_id, institution_id=event.institution_id,
+        agreed_quantity=event.agreed_quantity, previous_agreed_quantity=event.previous_agreed_quantity,
+        amended_on=event.amended_on, amendment_event_id=envelope.id,
+    )
+    await volume.amend_agreement(uow, amendment)
+
+
+async def on_delivery_returned(uow: UnitOfWork, envelope: Envelope, event: DeliveryReturned) -> None:
+    """R3: returned goods (退货) no longer count toward the agreed volume."""
+    returned = v.ReturnCounted(
+        return_id=event.return_id, institution_id=event.institution_id, contract_id=event.contract_id,
+        acceptance_id=event.acceptance_id, quantity=event.returned_quantity, returned_on=event.returned_on,
+        return_event_id=envelope.id,
+    )
+    await volume.count_return(uow, returned)
 
 
 async def on_delivery_accepted(uow: UnitOfWork, envelope: Envelope, event: DeliveryAccepted) -> None:
