@@ -10,6 +10,7 @@ from jicai_events.catalog import (
     DayClosed,
     DeliveryAccepted,
     DeliveryReturned,
+    FilingPurchaseRecorded,
     InvoiceReceived,
     PaymentRecorded,
     PurchaseRecorded,
@@ -38,6 +39,7 @@ RULES = ConsumerSpec(
         Subscription(YearlyAgreementRolledOver, handlers.on_yearly_agreement),
         Subscription(YearlyAgreementAmended, handlers.on_yearly_agreement_amended),
         Subscription(DeliveryReturned, handlers.on_delivery_returned),
+        Subscription(FilingPurchaseRecorded, handlers.on_filing_purchase_recorded),
     ),
 )
 

@@ -3,6 +3,9 @@
 Importing this package registers all of them in ``event_registry``.
 """
 from jicai_events.catalog.alerts import (
+    FilingPurchaseWarningLineExceeded,
+    ManufacturerReportMissClosed,
+    ManufacturerReportMissed,
     NonWinningPurchaseCapExceeded,
     PaymentDeadlineSet,
     PaymentOverdueWarned,
@@ -47,6 +50,9 @@ from jicai_events.catalog.settlement import (
 )
 
 __all__ = [
+    "FilingPurchaseWarningLineExceeded",
+    "ManufacturerReportMissClosed",
+    "ManufacturerReportMissed",
     "ContractCycleExtended",
     "ContractSigned",
     "DayClosed",

@@ -229,3 +229,30 @@ non_winning_months = Table(
 
 NON_WINNING_READ_MODELS = (non_winning_products, non_winning_institutions, non_winning_months)
 READ_MODELS = (*READ_MODELS, *NON_WINNING_READ_MODELS)
+
+# ---- R7 monitoring indicators (read models of the ``kpi-{institution}`` streams) -----------
+
+kpi_institutions = Table(
+    "kpi_institutions",
+    metadata,
+    Column("institution_id", String(64), primary_key=True),
+    Column("pooling_region_code", String(6), comment="of its latest purchase fact naming one"),
+)
+
+filing_warnings = Table(
+    "filing_warnings",
+    metadata,
+    Column("decision_id", String(200), primary_key=True, comment="filing-warning-{institution}-{year}"),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("year", Integer, nullable=False),
+    Column("exceeded_on", Date, nullable=False),
+    Column("filing_amount", MONEY, nullable=False),
+    Column("warning_line", MONEY, nullable=False),
+    Column("line_source", String(20), nullable=False, comment="profile | institution"),
+    Column("profile_id", String(64), nullable=False),
+    Column("profile_version", Integer, nullable=False),
+    Column("caused_by", JSONB, nullable=False),
+)
+
+KPI_READ_MODELS = (kpi_institutions, filing_warnings)
+READ_MODELS = (*READ_MODELS, *KPI_READ_MODELS)

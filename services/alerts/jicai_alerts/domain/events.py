@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_events as v
 from jicai_events.store import DomainEvent, EventCodec
@@ -127,7 +128,7 @@ ObligationEvent = (
 )
 Decision = PaymentDeadlineSet | PaymentOverdueWarned | OverdueWarningResolved | SettlementWithheld | SettlementReleased
 AlertsEvent = (
-    ObligationEvent | PaymentReceived | BusinessDayClosed | v.VolumeEvent | n.NonWinningEvent | n.WinningProductTracked
+    ObligationEvent | PaymentReceived | BusinessDayClosed | v.VolumeEvent | n.NonWinningEvent | n.WinningProductTracked | k.KpiEvent
 )
 
 codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
@@ -141,6 +142,7 @@ codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
     BusinessDayClosed,
     *v.VOLUME_EVENTS,  # type: ignore[arg-type]
     *n.NON_WINNING_EVENTS,  # type: ignore[arg-type]
+    *k.KPI_EVENTS,  # type: ignore[arg-type]
 )
 
 
@@ -177,3 +179,11 @@ def decode_product(name: str, data: dict[str, Any]) -> n.WinningProductTracked:
     if not isinstance(event, n.WinningProductTracked):
         raise TypeError(f"{name} does not belong in a winning-product stream")
     return event
+
+
+def decode_kpi(name: str, data: dict[str, Any]) -> k.KpiEvent:
+    """Decode an event of a ``kpi-{institution}`` stream (R7)."""
+    event = codec.decode(name, data)
+    if not isinstance(event, k.KPI_EVENTS):
+        raise TypeError(f"{name} does not belong in a kpi stream")
+    return event  # type: ignore[return-value]

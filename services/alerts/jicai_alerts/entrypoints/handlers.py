@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from jicai_alerts.adapters.metrics import refresh_after_commit
 from jicai_alerts.adapters.policy import policy_book, volume_completion_from
-from jicai_alerts.application import non_winning, services, volume
+from jicai_alerts.application import kpis, non_winning, services, volume
+from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_events as v
 from jicai_alerts.domain.events import InvoiceShare, PaymentReceived
@@ -18,6 +19,7 @@ from jicai_events.catalog import (
     DayClosed,
     DeliveryAccepted,
     DeliveryReturned,
+    FilingPurchaseRecorded,
     InvoiceReceived,
     PaymentRecorded,
     PurchaseRecorded,
@@ -133,6 +135,15 @@ async def on_delivery_accepted(uow: UnitOfWork, envelope: Envelope, event: Deliv
         acceptance_event_id=envelope.id,
     )
     await volume.count_acceptance(uow, acceptance)
+    await kpis.count_purchase(
+        uow,
+        k.PurchaseCounted(
+            fact_id=f"acceptance:{event.acceptance_id}", institution_id=event.institution_id,
+            pooling_region_code=event.pooling_region_code, product_id=event.product_id, winning=True, channel=event.channel,
+            on=event.accepted_on, quantity=event.accepted_quantity, amount=event.accepted_amount, generic_group_id=None,
+            base_units=None, event_id=envelope.id,
+        ),
+    )
 
 
 async def on_winning_product_listed(uow: UnitOfWork, envelope: Envelope, event: WinningProductListed) -> None:
@@ -147,7 +158,16 @@ async def on_winning_product_listed(uow: UnitOfWork, envelope: Envelope, event: 
 
 
 async def on_purchase_recorded(uow: UnitOfWork, envelope: Envelope, event: PurchaseRecorded) -> None:
-    """R4: a non-winning purchase counts in its group's base units (winning ones are ignored here)."""
+    """R7: every recorded purchase counts in its month's shares; R4: a non-winning one counts in its group's base units."""
+    await kpis.count_purchase(
+        uow,
+        k.PurchaseCounted(
+            fact_id=f"purchase:{event.purchase_id}", institution_id=event.institution_id,
+            pooling_region_code=event.pooling_region_code, product_id=event.product_id, winning=event.winning,
+            channel=event.channel, on=event.purchased_on, quantity=event.quantity, amount=event.amount,
+            generic_group_id=event.generic_group_id, base_units=event.base_units, event_id=envelope.id,
+        ),
+    )
     if event.winning:
         return
     purchase = n.NonWinningPurchaseCounted(
@@ -156,3 +176,12 @@ async def on_purchase_recorded(uow: UnitOfWork, envelope: Envelope, event: Purch
         purchase_event_id=envelope.id,
     )
     await non_winning.count_purchase(uow, purchase)
+
+
+async def on_filing_purchase_recorded(uow: UnitOfWork, envelope: Envelope, event: FilingPurchaseRecorded) -> None:
+    """R7: a filing purchase (备案采购) counts toward the year's amount and its warning line."""
+    filing = k.FilingCounted(
+        filing_id=event.filing_id, institution_id=event.institution_id, pooling_region_code=event.pooling_region_code,
+        amount=event.amount, purchased_on=event.purchased_on, event_id=envelope.id,
+    )
+    await kpis.count_filing(uow, filing, policy_book())
