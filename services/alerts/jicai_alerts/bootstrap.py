@@ -12,6 +12,7 @@ from jicai_events.catalog import (
     DeliveryReturned,
     FilingPurchaseRecorded,
     InvoiceReceived,
+    ManufacturerReportSubmitted,
     PaymentRecorded,
     PurchaseRecorded,
     WinningProductListed,
@@ -40,6 +41,7 @@ RULES = ConsumerSpec(
         Subscription(YearlyAgreementAmended, handlers.on_yearly_agreement_amended),
         Subscription(DeliveryReturned, handlers.on_delivery_returned),
         Subscription(FilingPurchaseRecorded, handlers.on_filing_purchase_recorded),
+        Subscription(ManufacturerReportSubmitted, handlers.on_manufacturer_report_submitted),
     ),
 )
 

@@ -8,7 +8,7 @@ from sqlalchemy import Table, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jicai_alerts.adapters import kpi_projections
+from jicai_alerts.adapters import kpi_projections, manufacturer_projections
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters.kpi_projections import kpi_stream
 from jicai_alerts.adapters.non_winning_projections import non_winning_stream, product_stream
@@ -18,6 +18,7 @@ from jicai_alerts.adapters.projections import invoice_stream
 from jicai_alerts.adapters.volume_projections import volume_stream
 from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import kpis
+from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning as nw
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain.events import (
@@ -26,6 +27,7 @@ from jicai_alerts.domain.events import (
     PaymentDeadlineSet,
     codec,
     decode_kpi,
+    decode_manufacturer,
     decode_non_winning,
     decode_obligation,
     decode_product,
@@ -41,6 +43,8 @@ async def apply(session: AsyncSession, event: AlertsEvent) -> None:
     """Project a recorded event into its read models."""
     if isinstance(event, k.KPI_EVENTS):
         await kpi_projections.apply(session, event)  # type: ignore[arg-type]
+    elif isinstance(event, mr.MANUFACTURER_EVENTS):
+        await manufacturer_projections.apply(session, event)  # type: ignore[arg-type]
     else:
         await apply_obligation(session, event)
 
@@ -261,3 +265,22 @@ async def invoice_region(uow: UnitOfWork, institution_id: str) -> str | None:
     return await uow.session.scalar(
         select(inv.c.pooling_region_code).where(inv.c.institution_id == institution_id).order_by(inv.c.received_on.desc()).limit(1)
     )
+
+
+# ---- manufacturers' monthly report ---------------------------------------------------------
+
+
+async def load_manufacturer(uow: UnitOfWork, manufacturer_id: str) -> tuple[list[mr.Recorded], int]:
+    stored = await uow.events.load(manufacturer_projections.manufacturer_stream(manufacturer_id))
+    return [(decode_manufacturer(s.event_type, s.data), s.event_id) for s in stored], len(stored)
+
+
+async def lock_manufacturer(uow: UnitOfWork, manufacturer_id: str) -> None:
+    await _lock(uow, f"jicai-alerts:{manufacturer_projections.manufacturer_stream(manufacturer_id)}", shared=False)
+
+
+async def manufacturers_due(uow: UnitOfWork, day: date) -> list[str]:
+    """Manufacturers with a month whose due day is before ``day``."""
+    mw = t.manufacturer_watch
+    rows = await uow.session.execute(select(mw.c.manufacturer_id).where(mw.c.next_due_on < day).order_by(mw.c.manufacturer_id))
+    return list(rows.scalars())

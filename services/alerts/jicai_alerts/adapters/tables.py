@@ -256,3 +256,30 @@ filing_warnings = Table(
 
 KPI_READ_MODELS = (kpi_institutions, filing_warnings)
 READ_MODELS = (*READ_MODELS, *KPI_READ_MODELS)
+
+# ---- manufacturers' monthly report (read models of the ``manufacturer-{id}`` streams) ------
+
+manufacturer_watch = Table(
+    "manufacturer_watch",
+    metadata,
+    Column("manufacturer_id", String(64), primary_key=True),
+    Column("next_due_on", Date, comment="the due day of the next month to check; NULL when none"),
+    Index("ix_manufacturer_watch_next_due_on", "next_due_on"),
+)
+
+manufacturer_report_misses = Table(
+    "manufacturer_report_misses",
+    metadata,
+    Column("decision_id", String(200), primary_key=True, comment="manufacturer-report-{manufacturer}-{YYYY-MM}"),
+    Column("manufacturer_id", String(64), nullable=False, index=True),
+    Column("month", String(7), nullable=False, comment="the month the report is on, YYYY-MM"),
+    Column("due_on", Date, nullable=False),
+    Column("profile_id", String(64), nullable=False),
+    Column("profile_version", Integer, nullable=False),
+    Column("caused_by", JSONB, nullable=False),
+    Column("closed_on", Date, comment="submitted_on of the late report; NULL while missing"),
+    Column("report_event_id", String(64)),
+)
+
+MANUFACTURER_READ_MODELS = (manufacturer_watch, manufacturer_report_misses)
+READ_MODELS = (*READ_MODELS, *MANUFACTURER_READ_MODELS)

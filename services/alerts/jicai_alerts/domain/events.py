@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from jicai_alerts.domain import kpi_events as k
+from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_events as v
 from jicai_events.store import DomainEvent, EventCodec
@@ -129,6 +130,7 @@ ObligationEvent = (
 Decision = PaymentDeadlineSet | PaymentOverdueWarned | OverdueWarningResolved | SettlementWithheld | SettlementReleased
 AlertsEvent = (
     ObligationEvent | PaymentReceived | BusinessDayClosed | v.VolumeEvent | n.NonWinningEvent | n.WinningProductTracked | k.KpiEvent
+    | mr.ManufacturerEvent
 )
 
 codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
@@ -143,6 +145,7 @@ codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
     *v.VOLUME_EVENTS,  # type: ignore[arg-type]
     *n.NON_WINNING_EVENTS,  # type: ignore[arg-type]
     *k.KPI_EVENTS,  # type: ignore[arg-type]
+    *mr.MANUFACTURER_EVENTS,  # type: ignore[arg-type]
 )
 
 
@@ -186,4 +189,12 @@ def decode_kpi(name: str, data: dict[str, Any]) -> k.KpiEvent:
     event = codec.decode(name, data)
     if not isinstance(event, k.KPI_EVENTS):
         raise TypeError(f"{name} does not belong in a kpi stream")
+    return event  # type: ignore[return-value]
+
+
+def decode_manufacturer(name: str, data: dict[str, Any]) -> mr.ManufacturerEvent:
+    """Decode an event of a ``manufacturer-{id}`` stream (monthly reports)."""
+    event = codec.decode(name, data)
+    if not isinstance(event, mr.MANUFACTURER_EVENTS):
+        raise TypeError(f"{name} does not belong in a manufacturer stream")
     return event  # type: ignore[return-value]

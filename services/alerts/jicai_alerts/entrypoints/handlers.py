@@ -5,10 +5,12 @@ event id: a redelivered event never reaches a handler twice.
 """
 from __future__ import annotations
 
+from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.metrics import refresh_after_commit
 from jicai_alerts.adapters.policy import policy_book, volume_completion_from
-from jicai_alerts.application import kpis, non_winning, services, volume
+from jicai_alerts.application import kpis, manufacturer_report, non_winning, services, volume
 from jicai_alerts.domain import kpi_events as k
+from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_events as v
 from jicai_alerts.domain.events import InvoiceShare, PaymentReceived
@@ -21,6 +23,7 @@ from jicai_events.catalog import (
     DeliveryReturned,
     FilingPurchaseRecorded,
     InvoiceReceived,
+    ManufacturerReportSubmitted,
     PaymentRecorded,
     PurchaseRecorded,
     WinningProductListed,
@@ -80,7 +83,25 @@ async def on_contract_signed(uow: UnitOfWork, envelope: Envelope, event: Contrac
         contract_event_id=envelope.id,
     )
     await volume.track_contract(uow, contract, policy_book(), volume_completion_from())
+    last_closed = await repo.last_closed_day(uow)
+    await manufacturer_report.track_contract(
+        uow,
+        mr.ManufacturerContractTracked(
+            contract_id=event.contract_id, manufacturer_id=event.manufacturer_id, pooling_region_code=event.pooling_region_code,
+            cycle_start=event.cycle_start, cycle_end=event.cycle_end,
+            known_after=last_closed.business_date if last_closed else None, contract_event_id=envelope.id,
+        ),
+    )
     await refresh_after_commit(uow.session)
+
+
+async def on_manufacturer_report_submitted(uow: UnitOfWork, envelope: Envelope, event: ManufacturerReportSubmitted) -> None:
+    """A manufacturer's monthly report (Hubei 003 §五(二)); a late one closes the month's miss."""
+    report = mr.ManufacturerReportCounted(
+        report_id=event.report_id, manufacturer_id=event.manufacturer_id, month=event.month, submitted_on=event.submitted_on,
+        report_event_id=envelope.id,
+    )
+    await manufacturer_report.count_report(uow, report)
 
 
 async def on_yearly_agreement(
