@@ -239,3 +239,43 @@ def test_targets_follow_the_yearly_agreement_its_amendment_and_returns(alerts: A
     q2 = alerts.get("/institutions/H001/volume-completion")["periods"][-1]
     assert (q2["period_end"], q2["ratio"]) == ("2026-06-30", "0.8666")
     assert [(c["target_quantity"], c["accepted_quantity"]) for c in q2["contracts"]] == [("1500.00", 1300)]
+
+
+def test_a_suspension_and_its_resumption_explain_targets_thresholds_exemptions_and_causes(alerts: Alerts) -> None:
+    _, signed = alerts.deliver(contract())
+    _, agreed = alerts.deliver(agreement_signed())
+    alerts.deliver(accepted("A1", 650, date(2026, 3, 20)))
+    alerts.deliver(accepted("A2", 350, date(2026, 4, 14)))  # dated after the period end: not counted in Q1
+    [q1_end] = alerts.close_days(date(2026, 3, 31), date(2026, 3, 31))
+
+    why = alerts.get("/decisions/volume-suspension-H001-2026-03-31")
+
+    assert (why["kind"], why["invoice_id"], why["effective_on"], why["event"]["type"]) == ("settlement_suspended", None, "2026-04-01", SUSPENDED)
+    assert (why["parameters"]["volume_completion"]["warning_below"], why["parameters"]["volume_completion"]["suspend_below"]) == ("0.80", "0.70")
+    assert why["evaluation"]["ratio"] == "0.6500"
+    assert [(c["contract_id"], c["agreement_id"], c["agreed_quantity"], c["target_quantity"], c["accepted_quantity"], c["ratio"])
+            for c in why["evaluation"]["contracts"]] == [("C1", "C1-y1", 4000, "1000.00", 650, "0.6500")]
+    assert why["evaluation"]["exemptions_considered"] == []
+    assert [(c["id"], c["type"]) for c in why["causes"]] == [
+        (q1_end.id, "cn.jicai.clock.DayClosed.v1"), (signed.id, "cn.jicai.contracts.ContractSigned.v1"),
+        (agreed.id, "cn.jicai.contracts.YearlyAgreementSigned.v1"),
+    ]
+
+    alerts.close_days(date(2026, 4, 14), date(2026, 4, 14))
+    resumed = alerts.get("/decisions/volume-resumption-H001-2026-03-31")
+    assert (resumed["kind"], resumed["decision"]["resumed_on"]) == ("settlement_resumed", "2026-04-14")
+    assert [(c["type"], c["subject"]) for c in resumed["causes"]][0] == (SUSPENDED, "volume-suspension-H001-2026-03-31")
+
+
+def test_an_exempted_period_s_exemption_is_listed_among_those_considered(alerts: Alerts) -> None:
+    alerts.deliver(contract())
+    alerts.deliver(accepted("A1", 750, date(2026, 2, 10)))
+    response = alerts.client.post(
+        "/institutions/H001/volume-exemptions", headers=alerts.headers,
+        json={"exemption_id": "X1", "reason": "洪灾", "from": "2026-06-01", "to": "2026-06-30"},
+    )
+    assert response.status_code == 201, response.text
+    alerts.close_days(date(2026, 3, 31), date(2026, 3, 31))
+
+    [considered] = alerts.get("/decisions/volume-warning-H001-2026-03-31")["evaluation"]["exemptions_considered"]
+    assert (considered["exemption_id"], considered["covers_period_end"], considered["revoked"]) == ("X1", False, False)

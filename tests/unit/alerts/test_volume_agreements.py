@@ -78,7 +78,10 @@ def test_an_amendment_changes_the_targets_from_its_date_on(
     stream = Stream(book, contract(), agreement(1), *given, accepted("A1", 750, date(2026, 2, 10)), accepted("A2", 750, date(2026, 5, 10)))
 
     first = [(kind, ratio) for kind, _, ratio in decisions(stream.close(date(2026, 3, 31)))]
-    second = [(kind, ratio) for kind, _, ratio in decisions(stream.close(date(2026, 6, 30)))]
+    decided = stream.close(date(2026, 6, 30))
+    second = [(kind, ratio) for kind, _, ratio in decisions(decided)]
+    for warned in (d for d in decided if isinstance(d, v.VolumeCompletionWarned)):  # the amendment in force is a cause
+        assert {a.amendment_event_id for a in given if isinstance(a, v.AgreementAmended)} <= set(warned.caused_by)
 
     assert first[:1] == ([q1] if q1 else [])
     assert [d for d in second if d[0] == "suspended"] == ([q2] if q2 else [])
@@ -108,7 +111,7 @@ def test_acceptances_of_2026_do_not_count_toward_the_2027_agreement(book: Policy
 
     assert decisions(decided) == [("warned", "2027-03-31", "0.0000"), ("suspended", "2027-04-01", "0.0000")]
     assert isinstance(decided[1], v.VolumeCompletionWarned)
-    assert decided[1].caused_by == ("day-2027-03-31", "evt-contract-C1", "evt-2")  # the contract and the y2 agreement
+    assert decided[1].caused_by == ("day-2027-03-31", "evt-contract-C1", "evt-agreement-y2")  # the contract and the y2 agreement
 
 
 def test_a_suspension_is_not_resumed_while_a_return_keeps_the_target_unmet(book: PolicyBook) -> None:

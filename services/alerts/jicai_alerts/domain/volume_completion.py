@@ -104,7 +104,7 @@ class TargetYear:
 
     def event_ids(self, day: date) -> tuple[str, ...]:
         """The agreement (or contract) event and the amendments in force on ``day``."""
-        return (self.source_event_id, *(event_id for a, event_id in self.amendments if a.amended_on <= day))
+        return (self.source_event_id, *(a.amendment_event_id for a, _ in self.amendments if a.amended_on <= day))
 
 
 @dataclass(frozen=True)
@@ -143,10 +143,10 @@ class VolumeState:
                 TargetYear(
                     contract_id=a.contract_id, product_id=a.product_id, start=a.year_start, end=a.year_end,
                     agreed_quantity=a.agreed_quantity, unit_price=a.unit_price, agreement_id=a.agreement_id,
-                    source_event_id=event_id,
+                    source_event_id=a.agreement_event_id,
                     amendments=tuple(x for x in self.amendments if x[0].agreement_id == a.agreement_id),
                 )
-                for a, event_id in agreements
+                for a, _ in agreements
             ]
         c = self.contracts.get(contract_id)
         if c is None:

@@ -55,6 +55,8 @@ class AgreementTracked(DomainEvent):
     agreed_quantity: int
     unit_price: Decimal
     agreement_event_id: str
+    rolled_over: bool = False
+    """From ``YearlyAgreementRolledOver`` (else ``YearlyAgreementSigned``)."""
 
 
 class AgreementAmended(DomainEvent):

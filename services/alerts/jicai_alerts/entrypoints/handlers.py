@@ -112,7 +112,7 @@ async def on_yearly_agreement(
         agreement_id=event.agreement_id, contract_id=event.contract_id, institution_id=event.institution_id,
         pooling_region_code=event.pooling_region_code, product_id=event.product_id, agreement_year=event.agreement_year,
         year_start=event.year_start, year_end=event.year_end, agreed_quantity=event.agreed_quantity,
-        unit_price=event.unit_price, agreement_event_id=envelope.id,
+        unit_price=event.unit_price, agreement_event_id=envelope.id, rolled_over=isinstance(event, YearlyAgreementRolledOver),
     )
     await volume.track_agreement(uow, agreement, policy_book(), volume_completion_from())
     await refresh_after_commit(uow.session)
