@@ -16,8 +16,8 @@ from jicai_alerts.adapters.outgoing import translate
 from jicai_alerts.adapters.projections import apply as apply_obligation
 from jicai_alerts.adapters.projections import invoice_stream
 from jicai_alerts.adapters.volume_projections import volume_stream
+from jicai_alerts.domain import as_of, kpis
 from jicai_alerts.domain import kpi_events as k
-from jicai_alerts.domain import kpis
 from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning as nw
 from jicai_alerts.domain import non_winning_events as n
@@ -284,3 +284,31 @@ async def manufacturers_due(uow: UnitOfWork, day: date) -> list[str]:
     mw = t.manufacturer_watch
     rows = await uow.session.execute(select(mw.c.manufacturer_id).where(mw.c.next_due_on < day).order_by(mw.c.manufacturer_id))
     return list(rows.scalars())
+
+
+# ---- as of ------------------------------------------------------------------------------------
+
+
+async def dated_streams(uow: UnitOfWork, institution_id: str) -> tuple[list[list[as_of.Dated]], list[as_of.Dated]]:
+    """Every event of the institution's invoice streams (one list per invoice) and of its volume stream, with the day
+    the store recorded each: what "as of" filters by business date."""
+    es = t.event_tables.event_store
+    invoice_streams = (
+        select(es.c.stream_id)
+        .where(es.c.event_type == PaymentDeadlineSet.name, es.c.data["institution_id"].astext == institution_id)
+        .scalar_subquery()
+    )
+    rows = await uow.session.execute(
+        select(es.c.stream_id, es.c.event_id, es.c.event_type, es.c.data, es.c.recorded_at)
+        .where(es.c.stream_id.in_(invoice_streams) | (es.c.stream_id == volume_stream(institution_id)))
+        .order_by(es.c.stream_id, es.c.version)
+    )
+    invoices: dict[str, list[as_of.Dated]] = {}
+    volume: list[as_of.Dated] = []
+    for stream_id, event_id, event_type, data, recorded_at in rows.all():
+        dated = as_of.Dated(codec.decode(event_type, data), event_id, recorded_at.date())
+        if stream_id == volume_stream(institution_id):
+            volume.append(dated)
+        else:
+            invoices.setdefault(stream_id, []).append(dated)
+    return list(invoices.values()), volume
