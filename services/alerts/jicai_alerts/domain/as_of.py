@@ -21,29 +21,25 @@ from jicai_alerts.domain import volume_events as v
 ZERO = Decimal("0.00")
 
 
+BUSINESS_DATE: dict[type, str] = {
+    e.PaymentDeadlineSet: "received_on",
+    e.PaymentApplied: "paid_on",
+    e.PaymentOverdueWarned: "warned_on",
+    e.OverdueWarningResolved: "resolved_on",
+    e.SettlementWithheld: "withheld_from",
+    e.SettlementReleased: "released_on",
+    v.VolumeCompletionWarned: "period_end",
+    v.SettlementSuspended: "suspended_from",
+    v.SettlementResumed: "resumed_on",
+    v.PeriodEvaluated: "period_end",
+}
+"""The field giving the day from which each kind of event holds."""
+
+
 def business_date(event: object, recorded_on: date) -> date:
-    """The day from which ``event`` holds."""
-    if isinstance(event, e.PaymentDeadlineSet):
-        return event.received_on
-    if isinstance(event, e.PaymentApplied):
-        return event.paid_on
-    if isinstance(event, e.PaymentOverdueWarned):
-        return event.warned_on
-    if isinstance(event, e.OverdueWarningResolved):
-        return event.resolved_on
-    if isinstance(event, e.SettlementWithheld):
-        return event.withheld_from
-    if isinstance(event, e.SettlementReleased):
-        return event.released_on
-    if isinstance(event, v.VolumeCompletionWarned):
-        return event.period_end
-    if isinstance(event, v.SettlementSuspended):
-        return event.suspended_from
-    if isinstance(event, v.SettlementResumed):
-        return event.resumed_on
-    if isinstance(event, v.PeriodEvaluated):
-        return event.period_end
-    return recorded_on
+    """The day from which ``event`` holds (the day it was recorded for kinds not listed)."""
+    attribute = BUSINESS_DATE.get(type(event))
+    return getattr(event, attribute) if attribute else recorded_on  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
