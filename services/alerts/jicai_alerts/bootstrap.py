@@ -1,7 +1,7 @@
 """Wires the alerts service: settings → policy book → runtime with its one consumer group."""
 from __future__ import annotations
 
-from jicai_alerts.adapters.policy import configure_volume_completion, policy_book
+from jicai_alerts.adapters.policy import policy_book
 from jicai_alerts.adapters.tables import event_tables
 from jicai_alerts.entrypoints import handlers
 from jicai_alerts.settings import Settings
@@ -48,7 +48,6 @@ RULES = ConsumerSpec(
 
 def make_runtime(settings: ServiceSettings) -> ServiceRuntime:
     policy_book()  # load and validate the profiles and the calendar once, before consuming anything
-    configure_volume_completion(settings.volume_completion_from if isinstance(settings, Settings) else None)
     return ServiceRuntime(settings=settings, tables=event_tables, consumers=(RULES,))
 
 

@@ -2,14 +2,16 @@
 path, decisions out through the API, the outbox and the metrics.
 
 Guizhou (贵阳市 520100), contract cycle 2026-01-01..12-31, agreed 4000 boxes: the
-cumulative target at the end of Q1 (2026-03-31) is 1000. The deployment decides R3
-from 2026-01-01 (``JICAI_ALERTS_VOLUME_COMPLETION_FROM``).
+cumulative target at the end of Q1 (2026-03-31) is 1000. R3 goes live in Guizhou on
+2026-01-01 (``volume_completion_from`` in the policy directory's ``regions.toml``).
 """
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,16 +21,32 @@ from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
 from jicai_events.catalog import ContractSigned, DeliveryAccepted, DeliveryReturned, YearlyAgreementAmended, YearlyAgreementSigned
 from jicai_kit.auth import Role
+from jicai_policy.loading import PACKAGED_PROFILE_DIR
 from tests.service.alerts.test_flow import Alerts
+
+
+def policy_dir_with_go_live(tmp_path: Path, assignment_source: str, go_live: str) -> Path:
+    """The packaged profiles, with ``go_live`` (e.g. ``volume_completion_from = 2026-01-01``) added to one assignment."""
+    directory = tmp_path / "policy"
+    shutil.copytree(PACKAGED_PROFILE_DIR, directory)
+    regions = directory / "regions.toml"
+    text = regions.read_text(encoding="utf-8")
+    line = f'source = "{assignment_source}"\n'
+    assert line in text
+    regions.write_text(text.replace(line, line + go_live + "\n"), encoding="utf-8")
+    return directory
+
+
+GUIZHOU_SOURCE = "000_0b8eb23f70a351bf.txt (黔医保发〔2020〕30号, 2020-04-14)"
 
 
 @pytest.fixture
 def alerts(
-    service_database: Callable[[str], str], token: Callable[[str, Role], dict[str, str]], monkeypatch: pytest.MonkeyPatch
+    service_database: Callable[[str], str], token: Callable[[str, Role], dict[str, str]], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> Iterator[Alerts]:
-    monkeypatch.delenv("JICAI_POLICY_DIR", raising=False)
+    monkeypatch.setenv("JICAI_POLICY_DIR", str(policy_dir_with_go_live(tmp_path, GUIZHOU_SOURCE, "volume_completion_from = 2026-01-01")))
     monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
-    monkeypatch.setenv("JICAI_ALERTS_VOLUME_COMPLETION_FROM", "2026-01-01")
     policy_book.cache_clear()
     url = service_database("alerts")
     app = build_app(Settings(database_url=url, run_workers=False))
@@ -194,17 +212,28 @@ def test_year_end_shortfall_per_institution(alerts: Alerts) -> None:
     assert alerts.client.get("/reports/volume-shortfall?year=abc", headers=alerts.headers).status_code == 422
 
 
-def test_without_a_start_date_the_deployment_takes_no_volume_decisions(alerts: Alerts, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A platform going live mid-cycle has not seen the earlier acceptances: R3 waits to be switched on."""
-    from jicai_alerts.adapters.policy import configure_volume_completion
-
-    configure_volume_completion(None)
+def test_a_region_where_r3_is_not_live_takes_no_volume_decisions(alerts: Alerts, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform going live mid-cycle has not seen the earlier acceptances: R3 waits for the region's go-live
+    (the packaged regions.toml sets none)."""
+    monkeypatch.delenv("JICAI_POLICY_DIR")
+    policy_book.cache_clear()
     alerts.deliver(contract())
     alerts.close_days(date(2026, 3, 31), date(2026, 3, 31))
 
     assert volume_kinds(alerts) == []
     assert alerts.get("/institutions/H001/volume-completion")["periods"] == []
     assert alerts.get("/reports/volume-shortfall?year=2026")[0]["shortfall_quantity"] == 4000
+
+
+def test_period_ends_before_the_region_s_go_live_are_never_evaluated(alerts: Alerts, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("JICAI_POLICY_DIR", str(policy_dir_with_go_live(tmp_path / "later", GUIZHOU_SOURCE, "volume_completion_from = 2026-04-01")))
+    policy_book.cache_clear()
+    alerts.deliver(contract())
+    alerts.deliver(accepted("A1", 1000, date(2026, 4, 10)))
+    alerts.close_days(date(2026, 3, 31), date(2026, 6, 30))
+
+    assert [(k, d["period_end"], d["ratio"]) for k, d in volume_kinds(alerts)] == [(WARNED, "2026-06-30", "0.5000"), (SUSPENDED, "2026-06-30", "0.5000")]
+    assert [p["period_end"] for p in alerts.get("/institutions/H001/volume-completion")["periods"]] == ["2026-06-30"]
 
 
 def agreement_signed(agreed: int = 4000) -> YearlyAgreementSigned:

@@ -11,7 +11,6 @@ ordinary weekday.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 from functools import partial
 
@@ -63,7 +62,7 @@ async def record_payment(uow: UnitOfWork, received: PaymentReceived) -> None:
         await _decide(uow, invoice_id, partial(_on_payment, payment=allocation))
 
 
-async def close_day(uow: UnitOfWork, day: io.ClosedDay, book: PolicyBook, volume_since: date | None = None) -> None:
+async def close_day(uow: UnitOfWork, day: io.ClosedDay, book: PolicyBook) -> None:
     """``DayClosed``: move the clock forward, then decide for every invoice whose decision day has come,
     then R3 period ends, R4 month ends and manufacturers' monthly reports due."""
     await repo.lock_clock(uow, shared=False)
@@ -82,7 +81,7 @@ async def close_day(uow: UnitOfWork, day: io.ClosedDay, book: PolicyBook, volume
             await repo.record_blocked(uow, invoice_id, day.business_date, f"{type(exc).__name__}: {exc}")
         else:
             await repo.clear_blocked(uow, invoice_id)
-    await volume.close_day(uow, vc.ClosedDay(day.business_date, day.event_id), book, volume_since)
+    await volume.close_day(uow, vc.ClosedDay(day.business_date, day.event_id), book)
     await non_winning.close_day(uow, vc.ClosedDay(day.business_date, day.event_id), book)
     await manufacturer_report.close_day(uow, vc.ClosedDay(day.business_date, day.event_id), book)
 

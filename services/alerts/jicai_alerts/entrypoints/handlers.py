@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.metrics import refresh_after_commit
-from jicai_alerts.adapters.policy import policy_book, volume_completion_from
+from jicai_alerts.adapters.policy import policy_book
 from jicai_alerts.application import kpis, manufacturer_report, non_winning, services, volume
 from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import manufacturer_report as mr
@@ -66,7 +66,7 @@ async def on_payment_recorded(uow: UnitOfWork, envelope: Envelope, event: Paymen
 
 
 async def on_day_closed(uow: UnitOfWork, envelope: Envelope, event: DayClosed) -> None:
-    await services.close_day(uow, ClosedDay(event.business_date, envelope.id), policy_book(), volume_completion_from())
+    await services.close_day(uow, ClosedDay(event.business_date, envelope.id), policy_book())
     await refresh_after_commit(uow.session)
 
 
@@ -82,7 +82,7 @@ async def on_contract_signed(uow: UnitOfWork, envelope: Envelope, event: Contrac
         cycle_end=event.cycle_end,
         contract_event_id=envelope.id,
     )
-    await volume.track_contract(uow, contract, policy_book(), volume_completion_from())
+    await volume.track_contract(uow, contract, policy_book())
     last_closed = await repo.last_closed_day(uow)
     await manufacturer_report.track_contract(
         uow,
@@ -114,7 +114,7 @@ async def on_yearly_agreement(
         year_start=event.year_start, year_end=event.year_end, agreed_quantity=event.agreed_quantity,
         unit_price=event.unit_price, agreement_event_id=envelope.id, rolled_over=isinstance(event, YearlyAgreementRolledOver),
     )
-    await volume.track_agreement(uow, agreement, policy_book(), volume_completion_from())
+    await volume.track_agreement(uow, agreement, policy_book())
     await refresh_after_commit(uow.session)
 
 
