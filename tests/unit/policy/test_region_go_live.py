@@ -55,7 +55,10 @@ def test_a_wrong_go_live_is_refused_at_load_naming_the_field(tmp_path: Path, aft
 
 
 def test_a_later_assignment_keeps_the_region_s_go_live(tmp_path: Path) -> None:
-    later = '\n[[assignment]]\nprofile_id = "guizhou-2020"\nversion = 1\neffective_from = 2027-01-01\nsource = "test"\n\n[assignment.regions]\n520100 = "贵阳市"\n'
+    later = (
+        '\n[[assignment]]\nprofile_id = "guizhou-2020"\nversion = 1\neffective_from = 2027-01-01\nsource = "test"\n'
+        '\n[assignment.regions]\n520100 = "贵阳市"\n'
+    )
     directory = policy_dir(tmp_path, GUIZHOU, "volume_completion_from = 2026-01-01\n")
     (directory / "regions.toml").write_text((directory / "regions.toml").read_text(encoding="utf-8") + later, encoding="utf-8")
 
