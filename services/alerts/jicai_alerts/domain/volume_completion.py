@@ -271,6 +271,18 @@ def met_on(state: VolumeState, evaluation: v.PeriodEvaluated, until: date = date
     return latest
 
 
+def year_end_counts(state: VolumeState, year: int) -> list[tuple[TargetYear, int, int]]:
+    """Each agreement year (or, without agreements, cycle) ending in ``year``: the agreed volume in force at its end
+    and the quantity accepted within it (less returns), counted up to the agreed volume (Guizhou §五(五))."""
+    counts: list[tuple[TargetYear, int, int]] = []
+    for contract_id in state.contract_ids:
+        for y in state.target_years(contract_id):
+            if y.end.year == year:
+                agreed = y.agreed_on(y.end)
+                counts.append((y, agreed, min(agreed, accepted_by(state, contract_id, y.end, y.start))))
+    return counts
+
+
 def institution_period_ends(state: VolumeState, months: int = DEFAULT_MONTHS) -> list[date]:
     return sorted({end for c in state.contract_ids for y in state.target_years(c) for end in period_ends(y, months)})
 

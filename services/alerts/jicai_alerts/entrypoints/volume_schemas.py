@@ -91,7 +91,9 @@ class ShortfallOut(BaseModel):
 
     institution_id: str
     agreed_quantity: int
-    accepted_quantity: int = Field(description="accepted within the cycles, each contract counted up to its agreed quantity")
+    accepted_quantity: int = Field(
+        description="accepted within the agreement years (less returns), each contract counted up to its agreed quantity"
+    )
     shortfall_quantity: int
     agreed_amount: Money
     accepted_amount: Money
