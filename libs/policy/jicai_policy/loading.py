@@ -54,6 +54,13 @@ class RegionAssignment(BaseModel):
             "unset: inherited from the region's earlier assignment, else R4 is not decided"
         ),
     )
+    manufacturer_report_from: date | None = Field(
+        default=None,
+        description=(
+            "platform go-live of the manufacturers' monthly report check in these regions: months from this day's month "
+            "on are checked; unset: inherited from the region's earlier assignment, else not checked"
+        ),
+    )
 
 
 class RegionsFile(BaseModel):
@@ -77,6 +84,8 @@ class RegionEntry:
     """R3 is decided for period ends from this day on (None: not decided in the region)."""
     non_winning_cap_from: date | None = None
     """R4 is decided for months from this day's month on (None: not decided in the region)."""
+    manufacturer_report_from: date | None = None
+    """Manufacturers' monthly reports are checked for months from this day's month on (None: not checked)."""
 
 
 def parse_profile(data: Mapping[str, Any], origin: Path | str) -> PolicyProfile:
@@ -129,12 +138,18 @@ def load_regions(path: Path, profiles: Mapping[tuple[str, int], PolicyProfile]) 
                 reason = f"region {code} has two assignments from {assignment.effective_from}"
                 raise PolicyFileError(path, [(f"assignment.{index}.regions.{code}", reason)])
             entries.append(
-                RegionEntry(code, name, *key, assignment.effective_from, assignment.volume_completion_from, assignment.non_winning_cap_from)
+                RegionEntry(
+                    code, name, *key, assignment.effective_from, *(getattr(assignment, go_live) for go_live in GO_LIVE_RULES)
+                )
             )
     return {code: _inherit_go_live(sorted(entries, key=lambda entry: entry.effective_from)) for code, entries in sorted(by_region.items())}
 
 
-GO_LIVE_RULES = {"volume_completion_from": "volume_completion", "non_winning_cap_from": "non_winning_cap"}
+GO_LIVE_RULES = {
+    "volume_completion_from": "volume_completion",
+    "non_winning_cap_from": "non_winning_cap",
+    "manufacturer_report_from": "manufacturer_report",
+}
 """Go-live field of an assignment → the profile section of the rule it switches on."""
 
 
@@ -157,11 +172,15 @@ def _inherit_go_live(entries: list[RegionEntry]) -> tuple[RegionEntry, ...]:
     kept: list[RegionEntry] = []
     for entry in entries:
         before = kept[-1] if kept else None
+
+        def go_live(name: str, entry: RegionEntry = entry, before: RegionEntry | None = before) -> date | None:
+            own: date | None = getattr(entry, name)
+            return own or (getattr(before, name) if before else None)
+
         kept.append(
             replace(
-                entry,
-                volume_completion_from=entry.volume_completion_from or (before.volume_completion_from if before else None),
-                non_winning_cap_from=entry.non_winning_cap_from or (before.non_winning_cap_from if before else None),
+                entry, volume_completion_from=go_live("volume_completion_from"), non_winning_cap_from=go_live("non_winning_cap_from"),
+                manufacturer_report_from=go_live("manufacturer_report_from"),
             )
         )
     return tuple(kept)

@@ -102,3 +102,15 @@ def test_only_months_the_platform_watched_in_regions_requiring_the_report(
     book: PolicyBook, given: mr.ManufacturerEvent, expected: list[tuple[str, str]]
 ) -> None:
     assert Stream(book, given).close(date(2026, 4, 6)) == expected
+
+
+def test_months_before_the_region_s_go_live_are_not_checked(book: PolicyBook) -> None:
+    """``manufacturer_report_from`` = 2026-03-10 in regions.toml: March (due 04-05) is the first month checked."""
+    stream = Stream(book, contract())
+    new = mr.decide_on_day_closed(
+        stream.state(), ClosedDay(date(2026, 4, 6), "day"), lambda r, on: book.profile_for(r, on=on), lambda r, on: date(2026, 3, 10)
+    )
+    assert [e.month for e in new if isinstance(e, mr.ManufacturerReportMissed)] == ["2026-03"]
+    assert mr.decide_on_day_closed(
+        stream.state(), ClosedDay(date(2026, 4, 6), "day"), lambda r, on: book.profile_for(r, on=on), lambda r, on: None
+    ) == []

@@ -26,12 +26,13 @@ def policy_dir(tmp_path: Path, after: str, added: str) -> Path:
     return directory
 
 
-def test_the_packaged_mapping_has_r4_live_from_each_profile_s_first_day_and_r3_nowhere() -> None:
+def test_the_packaged_mapping_has_r4_and_reports_live_from_each_profile_s_first_day_and_r3_nowhere() -> None:
     book = load_policy_book(PACKAGED_PROFILE_DIR, calendar_overrides=())
     guiyang = book.entry_for("520100", on=date(2026, 10, 1))
     assert (guiyang.non_winning_cap_from, guiyang.volume_completion_from) == (date(2020, 4, 14), None)
     assert book.entry_for("500099", on=date(2026, 1, 1)).non_winning_cap_from == date(2019, 3, 20)  # inherited into Liangjiang
-    assert book.entry_for("420100", on=date(2026, 1, 1)).non_winning_cap_from is None  # Hubei has no cap (003 §四(七))
+    wuhan = book.entry_for("420100", on=date(2026, 1, 1))
+    assert (wuhan.non_winning_cap_from, wuhan.manufacturer_report_from) == (None, date(2019, 12, 1))  # no cap (003 §四(七)); reports §五(二)
     assert not any(e.volume_completion_from for entries in book.regions.values() for e in entries)
 
 
@@ -45,6 +46,8 @@ def test_the_packaged_mapping_has_r4_live_from_each_profile_s_first_day_and_r3_n
         pytest.param(SHANDONG, "non_winning_cap_from = 2026-01-01\n", "assignment.1.non_winning_cap_from", "no [non_winning_cap] section",
                      id="shandong has no R4 cap"),
         pytest.param(GUIZHOU, 'volume_completion_from = "soon"\n', "assignment.0.volume_completion_from", "", id="not a date"),
+        pytest.param(GUIZHOU, "manufacturer_report_from = 2026-01-01\n", "assignment.0.manufacturer_report_from",
+                     "no [manufacturer_report] section", id="guizhou requires no monthly report"),
     ],
 )
 def test_a_wrong_go_live_is_refused_at_load_naming_the_field(tmp_path: Path, after: str, added: str, field: str, reason: str) -> None:

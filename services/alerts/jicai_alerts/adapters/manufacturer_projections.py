@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jicai_alerts.adapters import tables as t
-from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.adapters.policy import manufacturer_report_checks, policy_book
 from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain.events import decode_manufacturer
 from jicai_events.store import EventStore
@@ -40,7 +40,7 @@ async def _refresh(session: AsyncSession, manufacturer_id: str) -> None:
     state = mr.fold(manufacturer_id, ((decode_manufacturer(s.event_type, s.data), s.event_id) for s in stored))
     book = policy_book()
     try:
-        next_due: date | None = mr.next_due_on(state, lambda region, on: book.profile_for(region, on=on))
+        next_due: date | None = mr.next_due_on(state, *manufacturer_report_checks(book))
     except PolicyError:
         next_due = date.min  # the day close tries it, and lists it in blocked_decisions with the reason
     await session.execute(

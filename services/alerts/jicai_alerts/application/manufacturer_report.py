@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.manufacturer_projections import manufacturer_stream
+from jicai_alerts.adapters.policy import manufacturer_report_checks
 from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain.volume_completion import ClosedDay
 from jicai_events.unit_of_work import UnitOfWork
@@ -35,7 +36,7 @@ async def close_day(uow: UnitOfWork, day: ClosedDay, book: PolicyBook) -> None:
         try:
             async with uow.session.begin_nested():
                 await repo.lock_manufacturer(uow, manufacturer_id)
-                await _decide(uow, manufacturer_id, lambda s: mr.decide_on_day_closed(s, day, lambda r, on: book.profile_for(r, on=on)))
+                await _decide(uow, manufacturer_id, lambda s: mr.decide_on_day_closed(s, day, *manufacturer_report_checks(book)))
         except PolicyError as exc:
             await repo.record_blocked(uow, key, day.business_date, f"{type(exc).__name__}: {exc}", "")
         else:

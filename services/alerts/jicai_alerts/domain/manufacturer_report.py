@@ -9,10 +9,11 @@ require it). The first ``DayClosed`` after the due day checks the month: no
 report submitted on or before the due day → ``ManufacturerReportMissed``. A report
 for the month arriving later closes it (``ManufacturerReportMissClosed``).
 
-Months whose due day the clock had passed when the contract became known are
-never checked (a platform going live mid-cycle does not blame manufacturers for
-months it never watched); each contract remembers the last closed day at the
-time it was tracked.
+Only months from the region's go-live month on are checked (``manufacturer_report_from``
+in ``regions.toml``; none: the region is not checked), and never months whose due
+day the clock had passed when the contract became known (a platform learning of a
+contract late does not blame the manufacturer for months it never watched); each
+contract remembers the last closed day at the time it was tracked.
 """
 from __future__ import annotations
 
@@ -91,6 +92,8 @@ MANUFACTURER_EVENTS: tuple[type[DomainEvent], ...] = (
 )
 Recorded = tuple[ManufacturerEvent, str]
 ProfileFor = Callable[[str, date], PolicyProfile]
+LiveFrom = Callable[[str, date], date | None]
+"""(pooling region, day) → the platform's go-live of the check there (None: not checked)."""
 
 
 @dataclass(frozen=True)
@@ -117,14 +120,16 @@ def month_key(first: date) -> str:
     return first.strftime("%Y-%m")
 
 
-def owed_months(state: ManufacturerState, profile_for: ProfileFor, until: date) -> list[OwedMonth]:
-    """Months not checked yet whose due day is before ``until`` and after the contract became known, oldest first."""
+def owed_months(state: ManufacturerState, profile_for: ProfileFor, until: date, live_from: LiveFrom | None = None) -> list[OwedMonth]:
+    """Months not checked yet, from the region's go-live month on, whose due day is before ``until`` and after
+    the contract became known, oldest first (``live_from`` None: live everywhere)."""
     owed: dict[str, OwedMonth] = {}
     for contract in sorted(state.contracts.values(), key=lambda c: c.contract_id):
         month = contract.cycle_start.replace(day=1)
         while month <= contract.cycle_end:
             key = month_key(month)
-            if key not in state.checked:
+            since = live_from(contract.pooling_region_code, month_end(month)) if live_from else date.min
+            if key not in state.checked and since is not None and month >= since.replace(day=1):
                 profile = profile_for(contract.pooling_region_code, month_end(month))
                 rule = profile.manufacturer_report
                 due_on = add_months(month, 1).replace(day=rule.due_day_of_month) if rule else None
@@ -141,9 +146,9 @@ def owed_months(state: ManufacturerState, profile_for: ProfileFor, until: date) 
     return [owed[k] for k in sorted(owed)]
 
 
-def next_due_on(state: ManufacturerState, profile_for: ProfileFor) -> date | None:
+def next_due_on(state: ManufacturerState, profile_for: ProfileFor, live_from: LiveFrom | None = None) -> date | None:
     """The due day of the next month to check (what the day close looks for)."""
-    months = owed_months(state, profile_for, date.max)
+    months = owed_months(state, profile_for, date.max, live_from)
     return min((m.due_on for m in months), default=None)
 
 
@@ -179,10 +184,12 @@ def decide_on_report(state: ManufacturerState, report: ManufacturerReportCounted
     return new
 
 
-def decide_on_day_closed(state: ManufacturerState, day: ClosedDay, profile_for: ProfileFor) -> list[ManufacturerEvent]:
+def decide_on_day_closed(
+    state: ManufacturerState, day: ClosedDay, profile_for: ProfileFor, live_from: LiveFrom | None = None
+) -> list[ManufacturerEvent]:
     """Check every month whose due day is before ``day``: missed when no report was submitted by the due day."""
     new: list[ManufacturerEvent] = []
-    for owed in owed_months(state, profile_for, day.business_date):
+    for owed in owed_months(state, profile_for, day.business_date, live_from):
         report = state.reports.get(owed.month)
         on_time = report is not None and report.submitted_on <= owed.due_on
         new.append(ManufacturerMonthChecked(manufacturer_id=state.manufacturer_id, month=owed.month, due_on=owed.due_on, reported=on_time))
