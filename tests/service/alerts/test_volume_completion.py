@@ -267,7 +267,9 @@ def test_targets_follow_the_yearly_agreement_its_amendment_and_returns(alerts: A
     assert volume_kinds(alerts) == []
     q2 = alerts.get("/institutions/H001/volume-completion")["periods"][-1]
     assert (q2["period_end"], q2["ratio"]) == ("2026-06-30", "0.8666")
-    assert [(c["target_quantity"], c["accepted_quantity"]) for c in q2["contracts"]] == [("1500.00", 1300)]
+    assert [(c["agreement_id"], c["agreed_quantity"], c["target_quantity"], c["accepted_quantity"]) for c in q2["contracts"]] == [
+        ("C1-y1", 3000, "1500.00", 1300),
+    ]
     [year_end] = alerts.get("/reports/volume-shortfall?year=2026")  # y1's amended 3000, less the return
     assert (year_end["agreed_quantity"], year_end["accepted_quantity"], year_end["shortfall_quantity"]) == (3000, 1300, 1700)
     assert alerts.get("/reports/volume-shortfall?year=2027") == []  # the cycle ends in 2027, but y2 is not agreed yet
