@@ -100,3 +100,8 @@ def test_filing_purchases_over_the_institution_s_warning_line_raise_one_decision
     assert (june["indicator"], june["value"], june["year_to_date"], june["warning_line"]) == (
         "filing_purchase_amount", "0.01", "5000.01", "5000.00",
     )
+
+    why = alerts.get(f"/decisions/{data['decision_id']}")
+    assert (why["kind"], why["effective_on"], why["evaluation"]["line_source"]) == ("filing_warning_line_exceeded", "2026-06-01", "institution")
+    assert why["parameters"]["filing_purchase"]["warning_line_enabled"] is True
+    assert [c["type"] for c in why["causes"]][1:] == ["cn.jicai.orders.FilingPurchaseRecorded.v1"] * 3  # after the line set

@@ -144,7 +144,7 @@ def line_set(amount: str, from_year: int = 2026) -> tuple[k.FilingWarningLineSet
         pytest.param(
             [line_set("5000.00"), filing("F1", "3000.00", date(2026, 3, 2)), filing("F2", "2000.01", date(2026, 5, 6)),
              filing("F3", "100.00", date(2026, 6, 1))],
-            [("filing-warning-H001-2026", date(2026, 5, 6), Decimal("5000.01"), ("stored-line", "stored-F1", "stored-F2"))],
+            [("filing-warning-H001-2026", date(2026, 5, 6), Decimal("5000.01"), ("stored-line", "evt-F1", "evt-F2"))],
             id="over the line on the filing that crossed it",
         ),
         pytest.param([line_set("5000.00", 2027), filing("F1", "6000.00", date(2026, 3, 2))], [], id="a line from 2027 does not apply to 2026"),

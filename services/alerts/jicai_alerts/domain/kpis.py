@@ -231,9 +231,9 @@ def decide_warning_lines(state: KpiState, profile_for: ProfileFor) -> list[k.Kpi
             continue
         total = ZERO
         counted: list[str] = []
-        for filing, event_id in state.filings_between(date(year, 1, 1), date(year, 12, 31)):
+        for filing, _ in state.filings_between(date(year, 1, 1), date(year, 12, 31)):
             total += filing.amount
-            counted.append(event_id)
+            counted.append(filing.event_id)
             profile = profile_for(filing.pooling_region_code, filing.purchased_on)
             line = warning_line(state, year, profile)
             if line is None or total <= line[0]:

@@ -18,6 +18,7 @@ from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters.metrics import SUSPENDED_INSTITUTIONS, open_alert_counts, set_open_alerts, suspended_count
 from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import non_winning as nw
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_completion as vc
@@ -134,7 +135,7 @@ async def business_clock(caller: Caller, request: Request) -> s.ClockOut:
 async def _explain(uow: UnitOfWork, decision_id: str) -> s.DecisionOut | None:
     row = await repo.find(uow, t.decisions, decision_id)
     if row is None:
-        return await _explain_volume(uow, decision_id) or await _explain_non_winning(uow, decision_id)
+        return await _explain_volume(uow, decision_id) or await _explain_non_winning(uow, decision_id) or await _explain_filing(uow, decision_id)
     es = t.event_tables.event_store
     stored = await repo.stored_event(uow, es.c.stream_id == row["stream_id"], es.c.event_type == row["event_name"])
     if stored is None:
@@ -229,6 +230,27 @@ async def _explain_non_winning(uow: UnitOfWork, decision_id: str) -> s.DecisionO
     parameters = {"non_winning_cap": profile.non_winning_cap.model_dump(mode="json") if profile.non_winning_cap else None}
     facts = _non_winning_facts(recorded)
     decision_row = {**row, "kind": "non_winning_cap_exceeded", "effective_on": nw.month_end(row["month"])}
+    return await _rule_decision(uow, decision_row, event_id, profile, parameters, evaluation, facts)
+
+
+async def _explain_filing(uow: UnitOfWork, decision_id: str) -> s.DecisionOut | None:
+    """A filing-purchase warning-line decision (R7): the year's amount, the line and where it comes from, the filings counted."""
+    row = await repo.find(uow, t.filing_warnings, decision_id)
+    if row is None:
+        return None
+    recorded, _ = await repo.load_kpi(uow, row["institution_id"])
+    event_id = next(i for e, i in recorded if isinstance(e, k.FilingWarningLineExceeded) and e.decision_id == decision_id)
+    profile = policy_book().get(row["profile_id"], row["profile_version"])
+    evaluation = {
+        "year": row["year"], "filing_amount": str(row["filing_amount"]), "warning_line": str(row["warning_line"]),
+        "line_source": row["line_source"], "exemptions_considered": [],
+    }
+    parameters = {"filing_purchase": profile.filing_purchase.model_dump(mode="json") if profile.filing_purchase else None}
+    facts = {
+        e.event_id: s.CauseOut(id=e.event_id, type=ie.FilingPurchaseRecorded.type_name(), subject=e.filing_id, date=e.purchased_on)
+        for e, _ in recorded if isinstance(e, k.FilingCounted)
+    }
+    decision_row = {**row, "kind": "filing_warning_line_exceeded", "effective_on": row["exceeded_on"]}
     return await _rule_decision(uow, decision_row, event_id, profile, parameters, evaluation, facts)
 
 
