@@ -11,7 +11,7 @@ Directory layout (the packaged ``jicai_policy/profiles/`` or ``JICAI_POLICY_DIR`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,6 +38,29 @@ class RegionAssignment(BaseModel):
     effective_from: date
     source: str = Field(min_length=1)
     regions: dict[RegionCode, Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+    volume_completion_from: date | None = Field(
+        default=None,
+        description=(
+            "platform go-live of R3 (volume completion) in these regions: period ends from this day on are decided; "
+            "unset: inherited from the region's earlier assignment, else R3 is not decided. Set it once the platform "
+            "holds every acceptance since the agreement years began (a platform going live mid-year would otherwise "
+            "warn and suspend institutions for purchases it never saw)"
+        ),
+    )
+    non_winning_cap_from: date | None = Field(
+        default=None,
+        description=(
+            "platform go-live of R4 (non-winning cap) in these regions: months from this day's month on are decided; "
+            "unset: inherited from the region's earlier assignment, else R4 is not decided"
+        ),
+    )
+    manufacturer_report_from: date | None = Field(
+        default=None,
+        description=(
+            "platform go-live of the manufacturers' monthly report check in these regions: months from this day's month "
+            "on are checked; unset: inherited from the region's earlier assignment, else not checked"
+        ),
+    )
 
 
 class RegionsFile(BaseModel):
@@ -57,6 +80,12 @@ class RegionEntry:
     profile_id: str
     version: int
     effective_from: date
+    volume_completion_from: date | None = None
+    """R3 is decided for period ends from this day on (None: not decided in the region)."""
+    non_winning_cap_from: date | None = None
+    """R4 is decided for months from this day's month on (None: not decided in the region)."""
+    manufacturer_report_from: date | None = None
+    """Manufacturers' monthly reports are checked for months from this day's month on (None: not checked)."""
 
 
 def parse_profile(data: Mapping[str, Any], origin: Path | str) -> PolicyProfile:
@@ -102,10 +131,56 @@ def load_regions(path: Path, profiles: Mapping[tuple[str, int], PolicyProfile]) 
         if key not in profiles:
             reason = f"no profile {key[0]!r} version {key[1]} in {path.parent}"
             raise PolicyFileError(path, [(f"assignment.{index}.profile_id", reason)])
+        _check_go_live(path, index, assignment, profiles[key])
         for code, name in assignment.regions.items():
             entries = by_region.setdefault(code, [])
             if any(entry.effective_from == assignment.effective_from for entry in entries):
                 reason = f"region {code} has two assignments from {assignment.effective_from}"
                 raise PolicyFileError(path, [(f"assignment.{index}.regions.{code}", reason)])
-            entries.append(RegionEntry(code, name, *key, assignment.effective_from))
-    return {code: tuple(sorted(entries, key=lambda entry: entry.effective_from)) for code, entries in sorted(by_region.items())}
+            entries.append(
+                RegionEntry(
+                    code, name, *key, assignment.effective_from, *(getattr(assignment, go_live) for go_live in GO_LIVE_RULES)
+                )
+            )
+    return {code: _inherit_go_live(sorted(entries, key=lambda entry: entry.effective_from)) for code, entries in sorted(by_region.items())}
+
+
+GO_LIVE_RULES = {
+    "volume_completion_from": "volume_completion",
+    "non_winning_cap_from": "non_winning_cap",
+    "manufacturer_report_from": "manufacturer_report",
+}
+"""Go-live field of an assignment → the profile section of the rule it switches on."""
+
+
+def _check_go_live(path: Path, index: int, assignment: RegionAssignment, profile: PolicyProfile) -> None:
+    """A go-live date needs the rule in the profile, and is not before the assignment takes effect."""
+    for go_live, rule in GO_LIVE_RULES.items():
+        day: date | None = getattr(assignment, go_live)
+        if day is None:
+            continue
+        if getattr(profile, rule) is None:
+            reason = f"profile {profile.profile_id} version {profile.version} has no [{rule}] section to go live with"
+            raise PolicyFileError(path, [(f"assignment.{index}.{go_live}", reason)])
+        if day < assignment.effective_from:
+            reason = f"{day} is before the assignment's effective_from {assignment.effective_from}"
+            raise PolicyFileError(path, [(f"assignment.{index}.{go_live}", reason)])
+
+
+def _inherit_go_live(entries: list[RegionEntry]) -> tuple[RegionEntry, ...]:
+    """An entry without a go-live date keeps the region's earlier one: a new profile version does not switch a rule off."""
+    kept: list[RegionEntry] = []
+    for entry in entries:
+        before = kept[-1] if kept else None
+
+        def go_live(name: str, entry: RegionEntry = entry, before: RegionEntry | None = before) -> date | None:
+            own: date | None = getattr(entry, name)
+            return own or (getattr(before, name) if before else None)
+
+        kept.append(
+            replace(
+                entry, volume_completion_from=go_live("volume_completion_from"), non_winning_cap_from=go_live("non_winning_cap_from"),
+                manufacturer_report_from=go_live("manufacturer_report_from"),
+            )
+        )
+    return tuple(kept)

@@ -1,7 +1,7 @@
 """Wires the alerts service: settings → policy book → runtime with its one consumer group."""
 from __future__ import annotations
 
-from jicai_alerts.adapters.policy import configure_volume_completion, policy_book
+from jicai_alerts.adapters.policy import policy_book
 from jicai_alerts.adapters.tables import event_tables
 from jicai_alerts.entrypoints import handlers
 from jicai_alerts.settings import Settings
@@ -9,12 +9,18 @@ from jicai_events.catalog import (
     ContractSigned,
     DayClosed,
     DeliveryAccepted,
+    DeliveryReturned,
+    FilingPurchaseRecorded,
     InvoiceCredited,
     InvoiceReceived,
     InvoiceVoided,
+    ManufacturerReportSubmitted,
     PaymentRecorded,
     PurchaseRecorded,
     WinningProductListed,
+    YearlyAgreementAmended,
+    YearlyAgreementRolledOver,
+    YearlyAgreementSigned,
 )
 from jicai_events.consumer import Subscription
 from jicai_events.topics import CLOCK, CONTRACTS, ORDERS, SETTLEMENT
@@ -34,13 +40,18 @@ RULES = ConsumerSpec(
         Subscription(DeliveryAccepted, handlers.on_delivery_accepted),
         Subscription(WinningProductListed, handlers.on_winning_product_listed),
         Subscription(PurchaseRecorded, handlers.on_purchase_recorded),
+        Subscription(YearlyAgreementSigned, handlers.on_yearly_agreement),
+        Subscription(YearlyAgreementRolledOver, handlers.on_yearly_agreement),
+        Subscription(YearlyAgreementAmended, handlers.on_yearly_agreement_amended),
+        Subscription(DeliveryReturned, handlers.on_delivery_returned),
+        Subscription(FilingPurchaseRecorded, handlers.on_filing_purchase_recorded),
+        Subscription(ManufacturerReportSubmitted, handlers.on_manufacturer_report_submitted),
     ),
 )
 
 
 def make_runtime(settings: ServiceSettings) -> ServiceRuntime:
     policy_book()  # load and validate the profiles and the calendar once, before consuming anything
-    configure_volume_completion(settings.volume_completion_from if isinstance(settings, Settings) else None)
     return ServiceRuntime(settings=settings, tables=event_tables, consumers=(RULES,))
 
 

@@ -140,3 +140,22 @@ def test_a_region_without_a_profile_blocks_the_institution_until_one_applies(ale
     assert "NoProfileForRegion" in blocked["reason"]
     assert (blocked["first_blocked_on"], blocked["last_tried_on"]) == ("2026-10-31", "2026-11-01")
     assert exceeded(alerts) == [] and alerts.get("/institutions/H001/non-winning")["next_month_end"] == "2026-10-31"
+
+
+def test_a_cap_decision_explains_base_units_cap_and_purchases(alerts: Alerts) -> None:
+    alerts.deliver(product())
+    alerts.deliver(accepted("A1", 100, date(2026, 10, 5)))
+    _, purchase = alerts.deliver(bought("B1", 707, date(2026, 10, 9)))
+    [day] = alerts.close_days(date(2026, 10, 31), date(2026, 10, 31))
+
+    why = alerts.get("/decisions/non-winning-H001-G1-2026-10")
+
+    assert (why["kind"], why["effective_on"], why["event"]["type"]) == ("non_winning_cap_exceeded", "2026-10-31", EXCEEDED)
+    assert why["parameters"]["non_winning_cap"]["max_ratio_to_winning"] == "1"
+    evaluation = why["evaluation"]
+    assert (evaluation["winning_base_units"], evaluation["non_winning_base_units"], evaluation["ratio"], evaluation["purchases_counted"]) == (
+        "700.0000", "707.0000", "1.0100", 1,
+    )
+    assert [(c["id"], c["type"], c["subject"]) for c in why["causes"]] == [
+        (day.id, "cn.jicai.clock.DayClosed.v1", "2026-10-31"), (purchase.id, "cn.jicai.orders.PurchaseRecorded.v1", "B1"),
+    ]

@@ -2,14 +2,16 @@
 path, decisions out through the API, the outbox and the metrics.
 
 Guizhou (贵阳市 520100), contract cycle 2026-01-01..12-31, agreed 4000 boxes: the
-cumulative target at the end of Q1 (2026-03-31) is 1000. The deployment decides R3
-from 2026-01-01 (``JICAI_ALERTS_VOLUME_COMPLETION_FROM``).
+cumulative target at the end of Q1 (2026-03-31) is 1000. R3 goes live in Guizhou on
+2026-01-01 (``volume_completion_from`` in the policy directory's ``regions.toml``).
 """
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,18 +19,34 @@ from fastapi.testclient import TestClient
 from jicai_alerts.adapters.policy import policy_book
 from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
-from jicai_events.catalog import ContractSigned, DeliveryAccepted
+from jicai_events.catalog import ContractSigned, DeliveryAccepted, DeliveryReturned, YearlyAgreementAmended, YearlyAgreementSigned
 from jicai_kit.auth import Role
+from jicai_policy.loading import PACKAGED_PROFILE_DIR
 from tests.service.alerts.test_flow import Alerts
+
+
+def policy_dir_with_go_live(tmp_path: Path, assignment_source: str, go_live: str) -> Path:
+    """The packaged profiles, with ``go_live`` (e.g. ``volume_completion_from = 2026-01-01``) added to one assignment."""
+    directory = tmp_path / "policy"
+    shutil.copytree(PACKAGED_PROFILE_DIR, directory)
+    regions = directory / "regions.toml"
+    text = regions.read_text(encoding="utf-8")
+    line = f'source = "{assignment_source}"\n'
+    assert line in text
+    regions.write_text(text.replace(line, line + go_live + "\n"), encoding="utf-8")
+    return directory
+
+
+GUIZHOU_SOURCE = "000_0b8eb23f70a351bf.txt (黔医保发〔2020〕30号, 2020-04-14)"
 
 
 @pytest.fixture
 def alerts(
-    service_database: Callable[[str], str], token: Callable[[str, Role], dict[str, str]], monkeypatch: pytest.MonkeyPatch
+    service_database: Callable[[str], str], token: Callable[[str, Role], dict[str, str]], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> Iterator[Alerts]:
-    monkeypatch.delenv("JICAI_POLICY_DIR", raising=False)
+    monkeypatch.setenv("JICAI_POLICY_DIR", str(policy_dir_with_go_live(tmp_path, GUIZHOU_SOURCE, "volume_completion_from = 2026-01-01")))
     monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
-    monkeypatch.setenv("JICAI_ALERTS_VOLUME_COMPLETION_FROM", "2026-01-01")
     policy_book.cache_clear()
     url = service_database("alerts")
     app = build_app(Settings(database_url=url, run_workers=False))
@@ -194,14 +212,104 @@ def test_year_end_shortfall_per_institution(alerts: Alerts) -> None:
     assert alerts.client.get("/reports/volume-shortfall?year=abc", headers=alerts.headers).status_code == 422
 
 
-def test_without_a_start_date_the_deployment_takes_no_volume_decisions(alerts: Alerts, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A platform going live mid-cycle has not seen the earlier acceptances: R3 waits to be switched on."""
-    from jicai_alerts.adapters.policy import configure_volume_completion
-
-    configure_volume_completion(None)
+def test_a_region_where_r3_is_not_live_takes_no_volume_decisions(alerts: Alerts, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform going live mid-cycle has not seen the earlier acceptances: R3 waits for the region's go-live
+    (the packaged regions.toml sets none)."""
+    monkeypatch.delenv("JICAI_POLICY_DIR")
+    policy_book.cache_clear()
     alerts.deliver(contract())
     alerts.close_days(date(2026, 3, 31), date(2026, 3, 31))
 
     assert volume_kinds(alerts) == []
     assert alerts.get("/institutions/H001/volume-completion")["periods"] == []
     assert alerts.get("/reports/volume-shortfall?year=2026")[0]["shortfall_quantity"] == 4000
+
+
+def test_period_ends_before_the_region_s_go_live_are_never_evaluated(alerts: Alerts, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("JICAI_POLICY_DIR", str(policy_dir_with_go_live(tmp_path / "later", GUIZHOU_SOURCE, "volume_completion_from = 2026-04-01")))
+    policy_book.cache_clear()
+    alerts.deliver(contract())
+    alerts.deliver(accepted("A1", 1000, date(2026, 4, 10)))
+    alerts.close_days(date(2026, 3, 31), date(2026, 6, 30))
+
+    assert [(k, d["period_end"], d["ratio"]) for k, d in volume_kinds(alerts)] == [(WARNED, "2026-06-30", "0.5000"), (SUSPENDED, "2026-06-30", "0.5000")]
+    assert [p["period_end"] for p in alerts.get("/institutions/H001/volume-completion")["periods"]] == ["2026-06-30"]
+
+
+def agreement_signed(agreed: int = 4000) -> YearlyAgreementSigned:
+    return YearlyAgreementSigned(
+        agreement_id="C1-y1", contract_id="C1", institution_id="H001", pooling_region_code="520100", product_id="P1",
+        agreement_year=1, year_start=date(2026, 1, 1), year_end=date(2026, 12, 31), agreed_quantity=agreed,
+        unit_price=Decimal("10.0000"), signed_on=date(2025, 12, 20),
+    )
+
+
+def test_targets_follow_the_yearly_agreement_its_amendment_and_returns(alerts: Alerts) -> None:
+    """The cycle's 8000 boxes over two years; y1 agrees 4000, amended to 3000 from May: Q2's target is 1500.
+    A return (退货) of 200 in June leaves 1300 of 1500 (0.8666): no decision (by the cycle it would be 1300 of 2000)."""
+    alerts.deliver(contract(agreed=8000).model_copy(update={"cycle_end": date(2027, 12, 31)}))
+    alerts.deliver(agreement_signed())
+    alerts.deliver(accepted("A1", 1000, date(2026, 2, 10)))
+    alerts.close_days(date(2026, 3, 31), date(2026, 3, 31))
+    assert volume_kinds(alerts) == []  # 1000 of y1's Q1 target 1000
+
+    alerts.deliver(YearlyAgreementAmended(
+        agreement_id="C1-y1", contract_id="C1", institution_id="H001", pooling_region_code="520100", product_id="P1",
+        agreed_quantity=3000, previous_agreed_quantity=4000, amended_on=date(2026, 5, 15), reason="调整约定采购量",
+    ))
+    alerts.deliver(accepted("A2", 500, date(2026, 5, 20)))
+    alerts.deliver(DeliveryReturned(
+        return_id="R1", acceptance_id="A2", institution_id="H001", pooling_region_code="520100", contract_id="C1",
+        product_id="P1", distributor_id="D001", returned_quantity=200, returned_amount=Decimal("2000.00"),
+        returned_on=date(2026, 6, 2), reason="破损",
+    ))
+    alerts.close_days(date(2026, 6, 30), date(2026, 6, 30))
+    assert volume_kinds(alerts) == []
+    q2 = alerts.get("/institutions/H001/volume-completion")["periods"][-1]
+    assert (q2["period_end"], q2["ratio"]) == ("2026-06-30", "0.8666")
+    assert [(c["agreement_id"], c["agreed_quantity"], c["target_quantity"], c["accepted_quantity"]) for c in q2["contracts"]] == [
+        ("C1-y1", 3000, "1500.00", 1300),
+    ]
+    [year_end] = alerts.get("/reports/volume-shortfall?year=2026")  # y1's amended 3000, less the return
+    assert (year_end["agreed_quantity"], year_end["accepted_quantity"], year_end["shortfall_quantity"]) == (3000, 1300, 1700)
+    assert alerts.get("/reports/volume-shortfall?year=2027") == []  # the cycle ends in 2027, but y2 is not agreed yet
+
+
+def test_a_suspension_and_its_resumption_explain_targets_thresholds_exemptions_and_causes(alerts: Alerts) -> None:
+    _, signed = alerts.deliver(contract())
+    _, agreed = alerts.deliver(agreement_signed())
+    alerts.deliver(accepted("A1", 650, date(2026, 3, 20)))
+    alerts.deliver(accepted("A2", 350, date(2026, 4, 14)))  # dated after the period end: not counted in Q1
+    [q1_end] = alerts.close_days(date(2026, 3, 31), date(2026, 3, 31))
+
+    why = alerts.get("/decisions/volume-suspension-H001-2026-03-31")
+
+    assert (why["kind"], why["invoice_id"], why["effective_on"], why["event"]["type"]) == ("settlement_suspended", None, "2026-04-01", SUSPENDED)
+    assert (why["parameters"]["volume_completion"]["warning_below"], why["parameters"]["volume_completion"]["suspend_below"]) == ("0.80", "0.70")
+    assert why["evaluation"]["ratio"] == "0.6500"
+    assert [(c["contract_id"], c["agreement_id"], c["agreed_quantity"], c["target_quantity"], c["accepted_quantity"], c["ratio"])
+            for c in why["evaluation"]["contracts"]] == [("C1", "C1-y1", 4000, "1000.00", 650, "0.6500")]
+    assert why["evaluation"]["exemptions_considered"] == []
+    assert [(c["id"], c["type"]) for c in why["causes"]] == [
+        (q1_end.id, "cn.jicai.clock.DayClosed.v1"), (signed.id, "cn.jicai.contracts.ContractSigned.v1"),
+        (agreed.id, "cn.jicai.contracts.YearlyAgreementSigned.v1"),
+    ]
+
+    alerts.close_days(date(2026, 4, 14), date(2026, 4, 14))
+    resumed = alerts.get("/decisions/volume-resumption-H001-2026-03-31")
+    assert (resumed["kind"], resumed["decision"]["resumed_on"]) == ("settlement_resumed", "2026-04-14")
+    assert [(c["type"], c["subject"]) for c in resumed["causes"]][0] == (SUSPENDED, "volume-suspension-H001-2026-03-31")
+
+
+def test_an_exempted_period_s_exemption_is_listed_among_those_considered(alerts: Alerts) -> None:
+    alerts.deliver(contract())
+    alerts.deliver(accepted("A1", 750, date(2026, 2, 10)))
+    response = alerts.client.post(
+        "/institutions/H001/volume-exemptions", headers=alerts.headers,
+        json={"exemption_id": "X1", "reason": "洪灾", "from": "2026-06-01", "to": "2026-06-30"},
+    )
+    assert response.status_code == 201, response.text
+    alerts.close_days(date(2026, 3, 31), date(2026, 3, 31))
+
+    [considered] = alerts.get("/decisions/volume-warning-H001-2026-03-31")["evaluation"]["exemptions_considered"]
+    assert (considered["exemption_id"], considered["covers_period_end"], considered["revoked"]) == ("X1", False, False)

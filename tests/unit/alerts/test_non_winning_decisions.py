@@ -191,3 +191,25 @@ def test_a_product_listed_again_with_the_same_facts_records_nothing() -> None:
     assert nw.decide_on_product(known, known.model_copy(update={"product_event_id": "e2"})) == []
     changed = known.model_copy(update={"base_units_per_trading_unit": Decimal(14)})
     assert nw.decide_on_product(known, changed) == [changed]
+
+
+@pytest.mark.parametrize(
+    ("go_live", "decided"),
+    [
+        pytest.param(date(2026, 10, 20), True, id="live from mid-October: October is decided"),
+        pytest.param(date(2026, 11, 1), False, id="live from November: October is evaluated without a decision"),
+        pytest.param(None, False, id="not live in the region"),
+    ],
+)
+def test_months_before_the_region_s_r4_go_live_get_no_decision(book: PolicyBook, go_live: date | None, decided: bool) -> None:
+    """Guizhou 000 §五(一), with the platform's go-live from regions.toml (``non_winning_cap_from``)."""
+    stream = Stream(book, accepted("A1", 100, date(2026, 10, 5)), bought("B1", "707", date(2026, 10, 9)))
+
+    new = nw.decide_on_day_closed(
+        stream.state, ClosedDay(date(2026, 10, 31), "day"), PRODUCTS, lambda region, on: book.profile_for(region, on=on),
+        lambda region, on: go_live,
+    )
+
+    assert any(isinstance(e, n.NonWinningPurchaseCapExceeded) for e in new) is decided
+    [evaluated] = [e for e in new if isinstance(e, n.NonWinningMonthEvaluated)]
+    assert (evaluated.cap_ratio is not None) is decided

@@ -3,6 +3,9 @@
 Importing this package registers all of them in ``event_registry``.
 """
 from jicai_events.catalog.alerts import (
+    FilingPurchaseWarningLineExceeded,
+    ManufacturerReportMissClosed,
+    ManufacturerReportMissed,
     NonWinningPurchaseCapExceeded,
     PaymentDeadlineSet,
     PaymentOverdueWarned,
@@ -60,6 +63,9 @@ from jicai_events.catalog.settlement import (
 __all__ = [
     "BatchCycleLine",
     "BatchPublished",
+    "FilingPurchaseWarningLineExceeded",
+    "ManufacturerReportMissClosed",
+    "ManufacturerReportMissed",
     "ContractCycleExtended",
     "ContractSigned",
     "DayClosed",

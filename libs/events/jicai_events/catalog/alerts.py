@@ -155,3 +155,63 @@ class NonWinningPurchaseCapExceeded(_Decision):
     caused_by_truncated: bool = Field(
         False, description="true when caused_by lists only the DayClosed and the first 50 purchase events of purchases_counted"
     )
+
+
+# ---- R7 monitoring (监测考核): filing purchases, Liangjiang 002 §二(三) ------------------------
+
+
+@integration_event
+class FilingPurchaseWarningLineExceeded(_Decision):
+    """The institution's filing purchases (备案采购) of a year went over the amount warning line (预警线).
+    Equal is allowed. One decision per institution and year."""
+
+    event_name = "FilingPurchaseWarningLineExceeded"
+    year: int = Field(ge=2000, le=2100)
+    exceeded_on: date = Field(description="purchase date of the filing that took the year over the line")
+    filing_amount: Money = Field(description="the year's filing purchases up to and including that filing")
+    warning_line: Money
+    line_source: str = Field(description="profile (the notice's line) | institution (set by the bureau for the institution)")
+
+
+# ---- manufacturers' monthly report (生产、供应、库存、回款情况), Hubei 003 §五(二) -------------------
+
+
+@integration_event
+class ManufacturerReportMissed(IntegrationEvent):
+    """A manufacturer with a contract in a region whose profile requires the monthly report had not
+    reported on the previous month when the due day (每月5日前) had passed."""
+
+    event_name = "ManufacturerReportMissed"
+    source_service = "alerts"
+    decision_id: Identifier = Field(description="manufacturer-report-{manufacturer}-{YYYY-MM}")
+    manufacturer_id: Identifier
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="the month the report is on, YYYY-MM")
+    due_on: date = Field(description="the last day to report (the profile's due_day_of_month of the next month)")
+    profile_id: str
+    profile_version: int = Field(ge=1)
+    caused_by: tuple[str, ...] = Field(min_length=1, description="the DayClosed after the due day and the contracts requiring the report")
+
+    def subject(self) -> str:
+        return self.decision_id
+
+    def partition_key(self) -> str:
+        return self.manufacturer_id
+
+
+@integration_event
+class ManufacturerReportMissClosed(IntegrationEvent):
+    """The late report arrived (``ManufacturerReportSubmitted``): the missed-report decision is closed."""
+
+    event_name = "ManufacturerReportMissClosed"
+    source_service = "alerts"
+    decision_id: Identifier
+    manufacturer_id: Identifier
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    submitted_on: date
+    report_event_id: str
+
+    def subject(self) -> str:
+        return self.decision_id
+
+    def partition_key(self) -> str:
+        return self.manufacturer_id

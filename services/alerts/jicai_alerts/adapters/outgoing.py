@@ -9,6 +9,8 @@ from functools import singledispatch
 
 import jicai_events.catalog as ie
 from jicai_alerts.domain import events as e
+from jicai_alerts.domain import kpi_events as k
+from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_events as v
 from jicai_events.base import IntegrationEvent
@@ -19,7 +21,7 @@ def translate(event: object) -> IntegrationEvent | None:
     raise TypeError(f"no translation for {type(event).__name__}")
 
 
-def _published_as(model: type[IntegrationEvent], event: e.Decision | v.VolumeEvent | n.NonWinningEvent) -> IntegrationEvent:
+def _published_as(model: type[IntegrationEvent], event: e.Decision | v.VolumeEvent | n.NonWinningEvent | k.KpiEvent | mr.ManufacturerEvent) -> IntegrationEvent:
     return model(**event.model_dump(include=set(model.model_fields)))
 
 
@@ -74,7 +76,9 @@ def _(event: v.VolumeExemptionRevoked) -> IntegrationEvent:
 
 
 @translate.register
-def _(event: v.ContractTracked | v.AcceptanceCounted | v.PeriodEvaluated) -> None:
+def _(
+    event: v.ContractTracked | v.AgreementTracked | v.AgreementAmended | v.AcceptanceCounted | v.ReturnCounted | v.PeriodEvaluated,
+) -> None:
     return None
 
 
@@ -87,4 +91,29 @@ def _(event: n.NonWinningPurchaseCapExceeded) -> IntegrationEvent:
 def _(
     event: n.WinningProductTracked | n.WinningAcceptanceCounted | n.NonWinningPurchaseCounted | n.NonWinningMonthEvaluated,
 ) -> None:
+    return None
+
+
+@translate.register
+def _(event: k.FilingWarningLineExceeded) -> IntegrationEvent:
+    return _published_as(ie.FilingPurchaseWarningLineExceeded, event)
+
+
+@translate.register
+def _(event: k.PurchaseCounted | k.FilingCounted | k.FilingWarningLineSet) -> None:
+    return None
+
+
+@translate.register
+def _(event: mr.ManufacturerReportMissed) -> IntegrationEvent:
+    return _published_as(ie.ManufacturerReportMissed, event)
+
+
+@translate.register
+def _(event: mr.ManufacturerReportMissClosed) -> IntegrationEvent:
+    return _published_as(ie.ManufacturerReportMissClosed, event)
+
+
+@translate.register
+def _(event: mr.ManufacturerContractTracked | mr.ManufacturerReportCounted | mr.ManufacturerMonthChecked) -> None:
     return None

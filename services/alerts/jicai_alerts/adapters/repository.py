@@ -6,19 +6,48 @@ from typing import Any
 
 from sqlalchemy import Table, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from jicai_alerts.adapters import kpi_projections, manufacturer_projections
 from jicai_alerts.adapters import tables as t
+from jicai_alerts.adapters.kpi_projections import kpi_stream
 from jicai_alerts.adapters.non_winning_projections import non_winning_stream, product_stream
 from jicai_alerts.adapters.outgoing import translate
-from jicai_alerts.adapters.projections import apply, invoice_stream
+from jicai_alerts.adapters.projections import apply as apply_obligation
+from jicai_alerts.adapters.projections import invoice_stream
 from jicai_alerts.adapters.volume_projections import volume_stream
+from jicai_alerts.domain import as_of, kpis
+from jicai_alerts.domain import kpi_events as k
+from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning as nw
 from jicai_alerts.domain import non_winning_events as n
-from jicai_alerts.domain.events import AlertsEvent, codec, decode_non_winning, decode_obligation, decode_product, decode_volume
+from jicai_alerts.domain.events import (
+    AlertsEvent,
+    PaymentApplied,
+    PaymentDeadlineSet,
+    codec,
+    decode_kpi,
+    decode_manufacturer,
+    decode_non_winning,
+    decode_obligation,
+    decode_product,
+    decode_volume,
+)
 from jicai_alerts.domain.invoice_obligation import ClosedDay, Payment, Recorded
 from jicai_alerts.domain.volume_completion import Recorded as VolumeRecorded
 from jicai_events.streams import StreamWriter
 from jicai_events.unit_of_work import UnitOfWork
+
+
+async def apply(session: AsyncSession, event: AlertsEvent) -> None:
+    """Project a recorded event into its read models."""
+    if isinstance(event, k.KPI_EVENTS):
+        await kpi_projections.apply(session, event)  # type: ignore[arg-type]
+    elif isinstance(event, mr.MANUFACTURER_EVENTS):
+        await manufacturer_projections.apply(session, event)  # type: ignore[arg-type]
+    else:
+        await apply_obligation(session, event)
+
 
 streams: StreamWriter[AlertsEvent] = StreamWriter(codec, apply, translate)
 
@@ -180,3 +209,106 @@ async def non_winning_institutions_due(uow: UnitOfWork, day: date) -> list[str]:
         select(ni.c.institution_id).where(ni.c.next_month_end <= day).order_by(ni.c.institution_id)
     )
     return list(rows.scalars())
+
+
+# ---- R7 monitoring indicators --------------------------------------------------------------
+
+
+async def load_kpi(uow: UnitOfWork, institution_id: str) -> tuple[list[kpis.Recorded], int]:
+    """The institution's kpi stream with event ids, and its version."""
+    stored = await uow.events.load(kpi_stream(institution_id))
+    return [(decode_kpi(s.event_type, s.data), s.event_id) for s in stored], len(stored)
+
+
+async def lock_institution_kpi(uow: UnitOfWork, institution_id: str) -> None:
+    await _lock(uow, f"jicai-alerts:{kpi_stream(institution_id)}", shared=False)
+
+
+async def invoices_due_between(uow: UnitOfWork, institution_id: str | None, first: date, last: date) -> dict[str, list[kpis.InvoiceDue]]:
+    """Per institution, the invoices whose payment deadline (R1) falls in [first, last], with what was paid by it,
+    read from the invoice streams' events (``PaymentDeadlineSet``, ``PaymentApplied``)."""
+    es = t.event_tables.event_store
+    conditions = [
+        es.c.event_type == PaymentDeadlineSet.name,
+        es.c.data["deadline"].astext >= first.isoformat(),
+        es.c.data["deadline"].astext <= last.isoformat(),
+    ]
+    if institution_id is not None:
+        conditions.append(es.c.data["institution_id"].astext == institution_id)
+    deadlines = (await uow.session.execute(select(es.c.stream_id, es.c.data).where(*conditions))).all()
+    if not deadlines:
+        return {}
+    applied: dict[str, list[PaymentApplied]] = {}
+    rows = await uow.session.execute(
+        select(es.c.stream_id, es.c.data).where(es.c.event_type == PaymentApplied.name, es.c.stream_id.in_([d[0] for d in deadlines]))
+    )
+    for stream_id, data in rows.all():
+        applied.setdefault(stream_id, []).append(PaymentApplied.model_validate(data))
+    due: dict[str, list[kpis.InvoiceDue]] = {}
+    for stream_id, data in deadlines:
+        set_ = PaymentDeadlineSet.model_validate(data)
+        paid = sum((p.amount for p in applied.get(stream_id, []) if p.paid_on <= set_.deadline), start=kpis.ZERO)
+        due.setdefault(set_.institution_id, []).append(kpis.InvoiceDue(set_.invoice_id, set_.deadline, set_.amount, paid))
+    return due
+
+
+async def kpi_institutions(uow: UnitOfWork) -> list[str]:
+    """Every institution with facts an indicator counts: purchases, contracts, or invoices."""
+    ids = set(await uow.session.scalars(select(t.kpi_institutions.c.institution_id)))
+    ids |= set(await uow.session.scalars(select(t.volume_institutions.c.institution_id)))
+    ids |= set(await uow.session.scalars(select(t.invoices.c.institution_id).distinct()))
+    return sorted(ids)
+
+
+async def invoice_region(uow: UnitOfWork, institution_id: str) -> str | None:
+    inv = t.invoices
+    return await uow.session.scalar(
+        select(inv.c.pooling_region_code).where(inv.c.institution_id == institution_id).order_by(inv.c.received_on.desc()).limit(1)
+    )
+
+
+# ---- manufacturers' monthly report ---------------------------------------------------------
+
+
+async def load_manufacturer(uow: UnitOfWork, manufacturer_id: str) -> tuple[list[mr.Recorded], int]:
+    stored = await uow.events.load(manufacturer_projections.manufacturer_stream(manufacturer_id))
+    return [(decode_manufacturer(s.event_type, s.data), s.event_id) for s in stored], len(stored)
+
+
+async def lock_manufacturer(uow: UnitOfWork, manufacturer_id: str) -> None:
+    await _lock(uow, f"jicai-alerts:{manufacturer_projections.manufacturer_stream(manufacturer_id)}", shared=False)
+
+
+async def manufacturers_due(uow: UnitOfWork, day: date) -> list[str]:
+    """Manufacturers with a month whose due day is before ``day``."""
+    mw = t.manufacturer_watch
+    rows = await uow.session.execute(select(mw.c.manufacturer_id).where(mw.c.next_due_on < day).order_by(mw.c.manufacturer_id))
+    return list(rows.scalars())
+
+
+# ---- as of ------------------------------------------------------------------------------------
+
+
+async def dated_streams(uow: UnitOfWork, institution_id: str) -> tuple[list[list[as_of.Dated]], list[as_of.Dated]]:
+    """Every event of the institution's invoice streams (one list per invoice) and of its volume stream, with the day
+    the store recorded each: what "as of" filters by business date."""
+    es = t.event_tables.event_store
+    invoice_streams = (
+        select(es.c.stream_id)
+        .where(es.c.event_type == PaymentDeadlineSet.name, es.c.data["institution_id"].astext == institution_id)
+        .scalar_subquery()
+    )
+    rows = await uow.session.execute(
+        select(es.c.stream_id, es.c.event_id, es.c.event_type, es.c.data, es.c.recorded_at)
+        .where(es.c.stream_id.in_(invoice_streams) | (es.c.stream_id == volume_stream(institution_id)))
+        .order_by(es.c.stream_id, es.c.version)
+    )
+    invoices: dict[str, list[as_of.Dated]] = {}
+    volume: list[as_of.Dated] = []
+    for stream_id, event_id, event_type, data, recorded_at in rows.all():
+        dated = as_of.Dated(codec.decode(event_type, data), event_id, recorded_at.date())
+        if stream_id == volume_stream(institution_id):
+            volume.append(dated)
+        else:
+            invoices.setdefault(stream_id, []).append(dated)
+    return list(invoices.values()), volume

@@ -231,3 +231,57 @@ non_winning_months = Table(
 
 NON_WINNING_READ_MODELS = (non_winning_products, non_winning_institutions, non_winning_months)
 READ_MODELS = (*READ_MODELS, *NON_WINNING_READ_MODELS)
+
+# ---- R7 monitoring indicators (read models of the ``kpi-{institution}`` streams) -----------
+
+kpi_institutions = Table(
+    "kpi_institutions",
+    metadata,
+    Column("institution_id", String(64), primary_key=True),
+    Column("pooling_region_code", String(6), comment="of its latest purchase fact naming one"),
+)
+
+filing_warnings = Table(
+    "filing_warnings",
+    metadata,
+    Column("decision_id", String(200), primary_key=True, comment="filing-warning-{institution}-{year}"),
+    Column("institution_id", String(64), nullable=False, index=True),
+    Column("year", Integer, nullable=False),
+    Column("exceeded_on", Date, nullable=False),
+    Column("filing_amount", MONEY, nullable=False),
+    Column("warning_line", MONEY, nullable=False),
+    Column("line_source", String(20), nullable=False, comment="profile | institution"),
+    Column("profile_id", String(64), nullable=False),
+    Column("profile_version", Integer, nullable=False),
+    Column("caused_by", JSONB, nullable=False),
+)
+
+KPI_READ_MODELS = (kpi_institutions, filing_warnings)
+READ_MODELS = (*READ_MODELS, *KPI_READ_MODELS)
+
+# ---- manufacturers' monthly report (read models of the ``manufacturer-{id}`` streams) ------
+
+manufacturer_watch = Table(
+    "manufacturer_watch",
+    metadata,
+    Column("manufacturer_id", String(64), primary_key=True),
+    Column("next_due_on", Date, comment="the due day of the next month to check; NULL when none"),
+    Index("ix_manufacturer_watch_next_due_on", "next_due_on"),
+)
+
+manufacturer_report_misses = Table(
+    "manufacturer_report_misses",
+    metadata,
+    Column("decision_id", String(200), primary_key=True, comment="manufacturer-report-{manufacturer}-{YYYY-MM}"),
+    Column("manufacturer_id", String(64), nullable=False, index=True),
+    Column("month", String(7), nullable=False, comment="the month the report is on, YYYY-MM"),
+    Column("due_on", Date, nullable=False),
+    Column("profile_id", String(64), nullable=False),
+    Column("profile_version", Integer, nullable=False),
+    Column("caused_by", JSONB, nullable=False),
+    Column("closed_on", Date, comment="submitted_on of the late report; NULL while missing"),
+    Column("report_event_id", String(64)),
+)
+
+MANUFACTURER_READ_MODELS = (manufacturer_watch, manufacturer_report_misses)
+READ_MODELS = (*READ_MODELS, *MANUFACTURER_READ_MODELS)

@@ -33,6 +33,8 @@ async def apply(session: AsyncSession, event: v.VolumeEvent) -> None:
                 cycle_start=event.cycle_start, cycle_end=event.cycle_end,
             ).on_conflict_do_nothing()
         )
+    elif isinstance(event, v.AgreementTracked | v.AgreementAmended | v.ReturnCounted):
+        pass  # kept in the stream only: targets and counts are folded from it (see _refresh_institution)
     elif isinstance(event, v.AcceptanceCounted):
         await session.execute(
             insert(t.volume_acceptances).values(

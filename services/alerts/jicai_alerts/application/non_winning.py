@@ -71,7 +71,10 @@ async def close_day(uow: UnitOfWork, day: ClosedDay, book: PolicyBook) -> None:
 def _on_day_closed(
     state: nw.NonWinningState, day: ClosedDay, products: Mapping[str, nw.Product], book: PolicyBook
 ) -> list[n.NonWinningEvent]:
-    return nw.decide_on_day_closed(state, day, products, lambda region, on: book.profile_for(region, on=on))
+    return nw.decide_on_day_closed(
+        state, day, products, lambda region, on: book.profile_for(region, on=on),
+        lambda region, on: book.entry_for(region, on=on).non_winning_cap_from,
+    )
 
 
 async def _decide(uow: UnitOfWork, institution_id: str, decide: Decide) -> None:

@@ -11,13 +11,12 @@ ordinary weekday.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 from functools import partial
 
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.projections import invoice_stream
-from jicai_alerts.application import non_winning, volume
+from jicai_alerts.application import manufacturer_report, non_winning, volume
 from jicai_alerts.domain import clock, payment
 from jicai_alerts.domain import invoice_obligation as io
 from jicai_alerts.domain import volume_completion as vc
@@ -63,9 +62,9 @@ async def record_payment(uow: UnitOfWork, received: PaymentReceived) -> None:
         await _decide(uow, invoice_id, partial(_on_payment, payment=allocation))
 
 
-async def close_day(uow: UnitOfWork, day: io.ClosedDay, book: PolicyBook, volume_since: date | None = None) -> None:
+async def close_day(uow: UnitOfWork, day: io.ClosedDay, book: PolicyBook) -> None:
     """``DayClosed``: move the clock forward, then decide for every invoice whose decision day has come,
-    then R3 period ends and R4 month ends."""
+    then R3 period ends, R4 month ends and manufacturers' monthly reports due."""
     await repo.lock_clock(uow, shared=False)
     last_closed = await repo.last_closed_day(uow)
     new = clock.close(last_closed.business_date if last_closed else None, day)
@@ -82,8 +81,9 @@ async def close_day(uow: UnitOfWork, day: io.ClosedDay, book: PolicyBook, volume
             await repo.record_blocked(uow, invoice_id, day.business_date, f"{type(exc).__name__}: {exc}")
         else:
             await repo.clear_blocked(uow, invoice_id)
-    await volume.close_day(uow, vc.ClosedDay(day.business_date, day.event_id), book, volume_since)
+    await volume.close_day(uow, vc.ClosedDay(day.business_date, day.event_id), book)
     await non_winning.close_day(uow, vc.ClosedDay(day.business_date, day.event_id), book)
+    await manufacturer_report.close_day(uow, vc.ClosedDay(day.business_date, day.event_id), book)
 
 
 def _on_payment(state: io.InvoiceObligation | None, payment: io.Payment) -> list[ObligationEvent]:

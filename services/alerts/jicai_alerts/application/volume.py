@@ -7,7 +7,7 @@ events always give the same decisions.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import partial
 
 from jicai_alerts.adapters import repository as repo
@@ -23,15 +23,30 @@ MAX_STAGES = 64
 """A long clock jump may evaluate several period ends (and resume) in one day close."""
 
 
-async def track_contract(uow: UnitOfWork, contract: v.ContractTracked, book: PolicyBook, since: date | None) -> None:
-    """``ContractSigned``: count the contract, then catch up with the clock (when R3 decides, from ``since``)."""
+async def track_contract(uow: UnitOfWork, contract: v.ContractTracked, book: PolicyBook) -> None:
+    """``ContractSigned``: count the contract, then catch up with the clock (where R3 is live)."""
+    await _track(uow, contract.institution_id, lambda s: vc.decide_on_contract(s, contract), book)
+
+
+async def track_agreement(uow: UnitOfWork, agreement: v.AgreementTracked, book: PolicyBook) -> None:
+    """``YearlyAgreementSigned`` / ``YearlyAgreementRolledOver``: the agreement year's agreed volume gives its targets."""
+    await _track(uow, agreement.institution_id, lambda s: vc.decide_on_agreement(s, agreement), book)
+
+
+async def amend_agreement(uow: UnitOfWork, amendment: v.AgreementAmended) -> None:
+    """``YearlyAgreementAmended``: the new agreed volume sets the targets of period ends from ``amended_on`` on."""
+    await repo.lock_institution_volume(uow, amendment.institution_id)
+    await _decide(uow, amendment.institution_id, lambda s: vc.decide_on_amendment(s, amendment))
+
+
+async def _track(uow: UnitOfWork, institution_id: str, decide: Decide, book: PolicyBook) -> None:
     await repo.lock_clock(uow, shared=True)
-    await repo.lock_institution_volume(uow, contract.institution_id)
-    await _decide(uow, contract.institution_id, lambda s: vc.decide_on_contract(s, contract))
+    await repo.lock_institution_volume(uow, institution_id)
+    await _decide(uow, institution_id, decide)
     last_closed = await repo.last_closed_day(uow)
-    if last_closed is not None and since is not None:
+    if last_closed is not None and book_has_go_live(book):
         day = vc.ClosedDay(last_closed.business_date, last_closed.event_id)
-        await _decide(uow, contract.institution_id, partial(_on_day_closed, day=day, book=book, since=since))
+        await _decide(uow, institution_id, partial(_on_day_closed, day=day, book=book))
 
 
 async def count_acceptance(uow: UnitOfWork, acceptance: v.AcceptanceCounted) -> None:
@@ -40,23 +55,28 @@ async def count_acceptance(uow: UnitOfWork, acceptance: v.AcceptanceCounted) -> 
     await _decide(uow, acceptance.institution_id, lambda s: vc.decide_on_acceptance(s, acceptance))
 
 
-async def close_day(uow: UnitOfWork, day: vc.ClosedDay, book: PolicyBook, since: date | None) -> None:
-    """Evaluate every institution with a period end from ``since`` up to ``day``, and resume met suspensions.
+async def count_return(uow: UnitOfWork, returned: v.ReturnCounted) -> None:
+    """``DeliveryReturned``: take the returned quantity off its acceptance from ``returned_on`` (decisions wait for the clock)."""
+    await repo.lock_institution_volume(uow, returned.institution_id)
+    await _decide(uow, returned.institution_id, lambda s: vc.decide_on_return(s, returned))
 
-    ``since`` is ``None`` while the deployment does not decide R3 (``JICAI_ALERTS_VOLUME_COMPLETION_FROM``).
+
+async def close_day(uow: UnitOfWork, day: vc.ClosedDay, book: PolicyBook) -> None:
+    """Evaluate every institution with a period end up to ``day`` in a region where R3 is live
+    (``volume_completion_from`` in ``regions.toml``), and resume met suspensions.
 
     Called by the alerts day close after the clock moved. A policy error (no profile for
     the region, a year the calendar does not cover) blocks that institution only: it is
     listed in ``blocked_decisions`` as ``volume-{institution}`` and retried at the next close.
     """
-    if since is None:
+    if not book_has_go_live(book):
         return
     for institution_id in await repo.institutions_due(uow, day.business_date):
         key = volume_stream(institution_id)
         try:
             async with uow.session.begin_nested():
                 await repo.lock_institution_volume(uow, institution_id)
-                await _decide(uow, institution_id, partial(_on_day_closed, day=day, book=book, since=since))
+                await _decide(uow, institution_id, partial(_on_day_closed, day=day, book=book))
         except PolicyError as exc:
             await repo.record_blocked(uow, key, day.business_date, f"{type(exc).__name__}: {exc}", institution_id)
         else:
@@ -77,7 +97,18 @@ async def revoke_exemption(uow: UnitOfWork, revoke: v.VolumeExemptionRevoked) ->
     await _decide(uow, revoke.institution_id, lambda s: vc.decide_on_revoke(s, revoke))
 
 
-def _on_day_closed(state: vc.VolumeState, day: vc.ClosedDay, book: PolicyBook, since: date) -> list[v.VolumeEvent]:
+def book_has_go_live(book: PolicyBook) -> bool:
+    """Whether R3 is live in any region (else the day close skips it at once)."""
+    return any(entry.volume_completion_from for entries in book.regions.values() for entry in entries)
+
+
+def _on_day_closed(state: vc.VolumeState, day: vc.ClosedDay, book: PolicyBook) -> list[v.VolumeEvent]:
+    """R3 decides in the institution's region from its go-live on (period ends before it are never evaluated)."""
+    if state.region is None:
+        return []
+    since = book.entry_for(state.region, on=day.business_date).volume_completion_from
+    if since is None:
+        return []
     return vc.decide_on_day_closed(state, day, lambda region, on: book.profile_for(region, on=on), since)
 
 

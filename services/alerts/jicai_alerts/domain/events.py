@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from jicai_alerts.domain import kpi_events as k
+from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_events as v
 from jicai_events.store import DomainEvent, EventCodec
@@ -152,7 +154,8 @@ ObligationEvent = (
 )
 Decision = PaymentDeadlineSet | PaymentOverdueWarned | OverdueWarningResolved | SettlementWithheld | SettlementReleased
 AlertsEvent = (
-    ObligationEvent | PaymentReceived | BusinessDayClosed | v.VolumeEvent | n.NonWinningEvent | n.WinningProductTracked
+    ObligationEvent | PaymentReceived | BusinessDayClosed | v.VolumeEvent | n.NonWinningEvent | n.WinningProductTracked | k.KpiEvent
+    | mr.ManufacturerEvent
 )
 
 codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
@@ -168,6 +171,8 @@ codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
     VoidApplied,
     *v.VOLUME_EVENTS,  # type: ignore[arg-type]
     *n.NON_WINNING_EVENTS,  # type: ignore[arg-type]
+    *k.KPI_EVENTS,  # type: ignore[arg-type]
+    *mr.MANUFACTURER_EVENTS,  # type: ignore[arg-type]
 )
 
 
@@ -204,3 +209,19 @@ def decode_product(name: str, data: dict[str, Any]) -> n.WinningProductTracked:
     if not isinstance(event, n.WinningProductTracked):
         raise TypeError(f"{name} does not belong in a winning-product stream")
     return event
+
+
+def decode_kpi(name: str, data: dict[str, Any]) -> k.KpiEvent:
+    """Decode an event of a ``kpi-{institution}`` stream (R7)."""
+    event = codec.decode(name, data)
+    if not isinstance(event, k.KPI_EVENTS):
+        raise TypeError(f"{name} does not belong in a kpi stream")
+    return event  # type: ignore[return-value]
+
+
+def decode_manufacturer(name: str, data: dict[str, Any]) -> mr.ManufacturerEvent:
+    """Decode an event of a ``manufacturer-{id}`` stream (monthly reports)."""
+    event = codec.decode(name, data)
+    if not isinstance(event, mr.MANUFACTURER_EVENTS):
+        raise TypeError(f"{name} does not belong in a manufacturer stream")
+    return event  # type: ignore[return-value]

@@ -18,7 +18,8 @@ decides the same as closing day by day). Groups with non-winning base units are
 compared: non_winning > max_ratio_to_winning × winning → ``NonWinningPurchaseCapExceeded``;
 equal is allowed. The profile is the one in force for the institution's pooling
 region on the month's last day; a profile without ``non_winning_cap`` evaluates
-the month without a decision. Months are evaluated once, in order: facts dated in
+the month without a decision, as does a month before the region's R4 go-live
+(``non_winning_cap_from`` in ``regions.toml``) or in a region where R4 is not live. Months are evaluated once, in order: facts dated in
 a month already evaluated (or before it) arrive too late to change its decision.
 """
 from __future__ import annotations
@@ -40,6 +41,8 @@ MAX_CAUSES = 50
 Recorded = tuple[n.NonWinningEvent, str]
 ProfileFor = Callable[[str, date], PolicyProfile]
 """(pooling region, day) → the profile in force; may raise a PolicyError."""
+LiveFrom = Callable[[str, date], date | None]
+"""(pooling region, day) → the platform's go-live of the rule there (None: not live)."""
 
 
 @dataclass(frozen=True)
@@ -138,16 +141,22 @@ def decide_on_purchase(state: NonWinningState, purchase: n.NonWinningPurchaseCou
 
 
 def decide_on_day_closed(
-    state: NonWinningState, day: ClosedDay, products: Mapping[str, Product], profile_for: ProfileFor
+    state: NonWinningState, day: ClosedDay, products: Mapping[str, Product], profile_for: ProfileFor,
+    live_from: LiveFrom | None = None,
 ) -> list[n.NonWinningEvent]:
-    """Evaluate every pending month ended by ``day``, oldest first; a PolicyError stops before any is recorded."""
+    """Evaluate every pending month ended by ``day``, oldest first; a PolicyError stops before any is recorded.
+
+    ``live_from`` (region, day) → the platform's R4 go-live there (None: not live); a month before the
+    go-live's month is evaluated without a decision, as under a profile without a cap. None: always live."""
     new: list[n.NonWinningEvent] = []
     for month in pending_months(state, day.business_date):
         end = month_end(month)
         region = state.region_on(end)
         if region is None:
             return new  # no region known yet: wait (not reachable with a purchase or acceptance that names one)
-        new += evaluate(state, month, day, products, profile_for(region, end))
+        since = live_from(region, end) if live_from else date.min
+        live = since is not None and month >= month_of(since)
+        new += evaluate(state, month, day, products, profile_for(region, end), live)
     return new
 
 
@@ -174,9 +183,9 @@ def _four(value: Decimal) -> Decimal:
 
 
 def evaluate(
-    state: NonWinningState, month: date, day: ClosedDay, products: Mapping[str, Product], profile: PolicyProfile
+    state: NonWinningState, month: date, day: ClosedDay, products: Mapping[str, Product], profile: PolicyProfile, live: bool = True
 ) -> list[n.NonWinningEvent]:
-    cap = profile.non_winning_cap
+    cap = profile.non_winning_cap if live else None
     groups: list[n.GroupMonth] = []
     decisions: list[n.NonWinningEvent] = []
     for group, (winning, non_winning) in group_months(state, month, products).items():

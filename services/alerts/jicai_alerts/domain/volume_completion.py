@@ -4,10 +4,18 @@
 定点医疗机构提出预警，低于 70% 的定点医疗机构，自次月起暂停医保月结算 … 待其完成累计采购及
 使用量后恢复月结算。如遇不可抗力因素时，另行处理。"
 
-Periods (the profile's ``period``, a quarter) count from each contract's
-``cycle_start``; the cumulative target at the end of period k is
-agreed_quantity × k / n (n periods in the cycle, the last one ending on
-``cycle_end``). Completion counts accepted quantities by ``accepted_on``.
+Targets come from the yearly agreements (年度采购协议, "约定采购量" is per agreement
+year): the agreement of the contract whose year holds the day gives its agreed
+volume. Periods (the profile's ``period``, a quarter) count from the agreement
+year's start; the cumulative target at the end of period k of n is
+agreed × k / n, agreed being the volume in force at that period end (an
+amendment, 调整约定采购量, changes the targets of period ends from its
+``amended_on`` on, never the ones before). Acceptances count from the agreement
+year's start by ``accepted_on``; a return (退货) takes its quantity off its
+acceptance from ``returned_on`` on. A contract without any yearly agreement
+(streams recorded before agreements existed) uses its own agreed volume over its
+whole cycle, as one "year" from ``cycle_start`` to ``cycle_end``. A contract year
+without an agreement (not rolled over yet) has no target.
 
 The institution's ratio at a period end is Σ weight × min(1, accepted / target)
 over its contracts, weight = target amount (target quantity × unit price) /
@@ -75,10 +83,38 @@ class Suspension:
 
 
 @dataclass(frozen=True)
+class TargetYear:
+    """One span with an agreed volume: a yearly agreement, or (without agreements) a contract's whole cycle."""
+
+    contract_id: str
+    product_id: str
+    start: date
+    end: date
+    agreed_quantity: int
+    unit_price: Decimal
+    agreement_id: str | None = None
+    source_event_id: str = ""
+    amendments: tuple[tuple[v.AgreementAmended, str], ...] = ()
+    """Sorted by ``amended_on``, with their event ids."""
+
+    def agreed_on(self, day: date) -> int:
+        """The agreed volume in force on ``day``: the latest amendment by then, else the signed one."""
+        effective = [a for a, _ in self.amendments if a.amended_on <= day]
+        return effective[-1].agreed_quantity if effective else self.agreed_quantity
+
+    def event_ids(self, day: date) -> tuple[str, ...]:
+        """The agreement (or contract) event and the amendments in force on ``day``."""
+        return (self.source_event_id, *(a.amendment_event_id for a, _ in self.amendments if a.amended_on <= day))
+
+
+@dataclass(frozen=True)
 class VolumeState:
     institution_id: str
     contracts: dict[str, v.ContractTracked] = field(default_factory=dict)
+    agreements: dict[str, tuple[v.AgreementTracked, str]] = field(default_factory=dict)
+    amendments: tuple[tuple[v.AgreementAmended, str], ...] = ()
     acceptances: dict[str, v.AcceptanceCounted] = field(default_factory=dict)
+    returns: dict[str, v.ReturnCounted] = field(default_factory=dict)
     evaluations: tuple[Evaluation, ...] = ()
     suspension: Suspension | None = None
     """The suspension in force, if any."""
@@ -91,8 +127,34 @@ class VolumeState:
 
     @property
     def region(self) -> str | None:
-        latest = max(self.contracts.values(), key=lambda c: (c.cycle_start, c.contract_id), default=None)
-        return latest.pooling_region_code if latest else None
+        spans = [(c.cycle_start, c.contract_id, c.pooling_region_code) for c in self.contracts.values()]
+        spans += [(a.year_start, a.contract_id, a.pooling_region_code) for a, _ in self.agreements.values()]
+        return max(spans)[2] if spans else None
+
+    @property
+    def contract_ids(self) -> list[str]:
+        return sorted({*self.contracts, *(a.contract_id for a, _ in self.agreements.values())})
+
+    def target_years(self, contract_id: str) -> list[TargetYear]:
+        """The contract's yearly agreements by year start; without any, its cycle as one span."""
+        agreements = sorted((a for a in self.agreements.values() if a[0].contract_id == contract_id), key=lambda a: a[0].year_start)
+        if agreements:
+            return [
+                TargetYear(
+                    contract_id=a.contract_id, product_id=a.product_id, start=a.year_start, end=a.year_end,
+                    agreed_quantity=a.agreed_quantity, unit_price=a.unit_price, agreement_id=a.agreement_id,
+                    source_event_id=a.agreement_event_id,
+                    amendments=tuple(x for x in self.amendments if x[0].agreement_id == a.agreement_id),
+                )
+                for a, _ in agreements
+            ]
+        c = self.contracts.get(contract_id)
+        if c is None:
+            return []
+        return [TargetYear(c.contract_id, c.product_id, c.cycle_start, c.cycle_end, c.agreed_quantity, c.unit_price, None, c.contract_event_id)]
+
+    def target_year(self, contract_id: str, day: date) -> TargetYear | None:
+        return next((y for y in self.target_years(contract_id) if y.start <= day <= y.end), None)
 
 
 # ---- arithmetic -------------------------------------------------------------------------
@@ -114,55 +176,72 @@ def first_of_next_month(day: date) -> date:
     return add_months(day.replace(day=1), 1)
 
 
-def period_ends(contract: v.ContractTracked, months: int = DEFAULT_MONTHS) -> list[date]:
-    """The last day of each period of the contract's cycle, counted from ``cycle_start``."""
+def _span(target: TargetYear | v.ContractTracked) -> TargetYear:
+    if isinstance(target, TargetYear):
+        return target
+    c = target
+    return TargetYear(c.contract_id, c.product_id, c.cycle_start, c.cycle_end, c.agreed_quantity, c.unit_price, None, c.contract_event_id)
+
+
+def period_ends(target: TargetYear | v.ContractTracked, months: int = DEFAULT_MONTHS) -> list[date]:
+    """The last day of each period of the agreement year (or cycle), counted from its start."""
+    span = _span(target)
     ends: list[date] = []
     k = 1
     while True:
-        end = add_months(contract.cycle_start, months * k) - timedelta(days=1)
-        if end >= contract.cycle_end:
-            ends.append(contract.cycle_end)
+        end = add_months(span.start, months * k) - timedelta(days=1)
+        if end >= span.end:
+            ends.append(span.end)
             return ends
         ends.append(end)
         k += 1
 
 
-def cumulative_target(contract: v.ContractTracked, day: date, months: int = DEFAULT_MONTHS) -> Decimal:
-    """agreed × k / n: k periods of n ended by ``day``."""
-    ends = period_ends(contract, months)
+def cumulative_target(target: TargetYear | v.ContractTracked, day: date, months: int = DEFAULT_MONTHS) -> Decimal:
+    """agreed (in force on ``day``) × k / n: k periods of n ended by ``day``."""
+    span = _span(target)
+    ends = period_ends(span, months)
     k = sum(1 for end in ends if end <= day)
-    return Decimal(contract.agreed_quantity) * k / len(ends)
+    return Decimal(span.agreed_on(day)) * k / len(ends)
 
 
-def accepted_by(state: VolumeState, contract_id: str, day: date) -> int:
-    return sum(a.quantity for a in state.acceptances.values() if a.contract_id == contract_id and a.accepted_on <= day)
+def accepted_by(state: VolumeState, contract_id: str, day: date, since: date = date.min) -> int:
+    """Accepted from ``since`` to ``day`` (by ``accepted_on``), less what was returned of them by ``day``."""
+    total = 0
+    for a in state.acceptances.values():
+        if a.contract_id == contract_id and since <= a.accepted_on <= day:
+            returned = sum(r.quantity for r in state.returns.values() if r.acceptance_id == a.acceptance_id and r.returned_on <= day)
+            total += max(0, a.quantity - returned)
+    return total
 
 
 def completion(state: VolumeState, day: date, months: int = DEFAULT_MONTHS) -> tuple[Decimal, tuple[v.ContractCompletion, ...]]:
     """The institution's ratio at ``day`` (rounded down to 4 places) and each contract's part.
 
-    Contracts count whose cycle holds ``day`` and one of whose periods has ended by it.
+    Contracts count whose agreement year (or cycle) holds ``day`` and one of whose periods has ended by it.
     Σ weight × min(1, accepted / target): over-buying one drug never hides another.
     """
-    parts: list[tuple[v.ContractTracked, Decimal, int]] = []
-    for c in sorted(state.contracts.values(), key=lambda c: c.contract_id):
-        if not c.cycle_start <= day <= c.cycle_end:
+    parts: list[tuple[TargetYear, Decimal, int]] = []
+    for contract_id in state.contract_ids:
+        year = state.target_year(contract_id, day)
+        if year is None:
             continue
-        target = cumulative_target(c, day, months)
+        target = cumulative_target(year, day, months)
         if target > ZERO:
-            parts.append((c, target, accepted_by(state, c.contract_id, day)))
-    total = sum((target * c.unit_price for c, target, _ in parts), ZERO)
+            parts.append((year, target, accepted_by(state, contract_id, day, year.start)))
+    total = sum((target * y.unit_price for y, target, _ in parts), ZERO)
     lines: list[v.ContractCompletion] = []
     ratio = ZERO if total > ZERO else ONE
-    for c, target, accepted in parts:
+    for y, target, accepted in parts:
         capped = min(ONE, Decimal(accepted) / target)
-        weight = target * c.unit_price / total if total > ZERO else ZERO
+        weight = target * y.unit_price / total if total > ZERO else ZERO
         ratio += weight * capped
         lines.append(
             v.ContractCompletion(
-                contract_id=c.contract_id, product_id=c.product_id, target_quantity=_q(target, "0.01"),
-                accepted_quantity=accepted, target_amount=_q(target * c.unit_price, "0.01"),
-                accepted_amount=_q(accepted * c.unit_price, "0.01"), ratio=_q(capped), weight=_q(weight),
+                contract_id=y.contract_id, product_id=y.product_id, target_quantity=_q(target, "0.01"),
+                accepted_quantity=accepted, target_amount=_q(target * y.unit_price, "0.01"),
+                accepted_amount=_q(accepted * y.unit_price, "0.01"), ratio=_q(capped), weight=_q(weight),
+                agreement_id=y.agreement_id, counted_from=y.start if y.agreement_id else None, agreed_quantity=y.agreed_on(day),
             )
         )
     return _q(min(ratio, ONE)), tuple(lines)
@@ -172,25 +251,40 @@ def _q(value: Decimal, places: str = "0.0001") -> Decimal:
     return value.quantize(Decimal(places), rounding=ROUND_DOWN)
 
 
-def met_on(state: VolumeState, evaluation: v.PeriodEvaluated) -> date | None:
-    """The date by which the evaluated cumulative targets were all met, counting acceptances by date."""
+def met_on(state: VolumeState, evaluation: v.PeriodEvaluated, until: date = date.max) -> date | None:
+    """The date from which the evaluated cumulative targets were all met (and stayed met up to ``until``),
+    counting acceptances and returns by date."""
     latest = evaluation.period_end
     for line in evaluation.contracts:
-        accepted = 0
+        since = line.counted_from or date.min
+        days = sorted(
+            {a.accepted_on for a in state.acceptances.values() if a.contract_id == line.contract_id and since <= a.accepted_on <= until}
+            | {r.returned_on for r in state.returns.values() if r.contract_id == line.contract_id and since <= r.returned_on <= until}
+        )
         reached: date | None = None
-        for a in sorted((a for a in state.acceptances.values() if a.contract_id == line.contract_id), key=lambda a: (a.accepted_on, a.acceptance_id)):
-            accepted += a.quantity
-            if accepted >= line.target_quantity:
-                reached = a.accepted_on
-                break
+        for day in days:
+            met = accepted_by(state, line.contract_id, day, since) >= line.target_quantity
+            reached = (reached or day) if met else None
         if reached is None:
             return None
         latest = max(latest, reached)
     return latest
 
 
+def year_end_counts(state: VolumeState, year: int) -> list[tuple[TargetYear, int, int]]:
+    """Each agreement year (or, without agreements, cycle) ending in ``year``: the agreed volume in force at its end
+    and the quantity accepted within it (less returns), counted up to the agreed volume (Guizhou §五(五))."""
+    counts: list[tuple[TargetYear, int, int]] = []
+    for contract_id in state.contract_ids:
+        for y in state.target_years(contract_id):
+            if y.end.year == year:
+                agreed = y.agreed_on(y.end)
+                counts.append((y, agreed, min(agreed, accepted_by(state, contract_id, y.end, y.start))))
+    return counts
+
+
 def institution_period_ends(state: VolumeState, months: int = DEFAULT_MONTHS) -> list[date]:
-    return sorted({end for c in state.contracts.values() for end in period_ends(c, months)})
+    return sorted({end for c in state.contract_ids for y in state.target_years(c) for end in period_ends(y, months)})
 
 
 def pending_period_ends(state: VolumeState, day: date, since: date = date.min, months: int = DEFAULT_MONTHS) -> list[date]:
@@ -220,8 +314,14 @@ def fold(institution_id: str, recorded: Iterable[Recorded]) -> VolumeState:
 def evolve(state: VolumeState, event: v.VolumeEvent, event_id: str) -> VolumeState:
     if isinstance(event, v.ContractTracked):
         return replace(state, contracts={**state.contracts, event.contract_id: event})
+    if isinstance(event, v.AgreementTracked):
+        return replace(state, agreements={**state.agreements, event.agreement_id: (event, event_id)})
+    if isinstance(event, v.AgreementAmended):
+        return replace(state, amendments=tuple(sorted((*state.amendments, (event, event_id)), key=lambda a: a[0].amended_on)))
     if isinstance(event, v.AcceptanceCounted):
         return replace(state, acceptances={**state.acceptances, event.acceptance_id: event})
+    if isinstance(event, v.ReturnCounted):
+        return replace(state, returns={**state.returns, event.return_id: event})
     if isinstance(event, v.PeriodEvaluated):
         return replace(state, evaluations=(*state.evaluations, Evaluation(event, event_id)))
     if isinstance(event, v.VolumeExemptionGranted):
@@ -250,9 +350,30 @@ def decide_on_contract(state: VolumeState, contract: v.ContractTracked) -> list[
     raise Conflict(f"contract {contract.contract_id} is tracked already with other volume, price or cycle")
 
 
+def decide_on_agreement(state: VolumeState, agreement: v.AgreementTracked) -> list[v.VolumeEvent]:
+    """Track the yearly agreement; the same one again records nothing, other facts are refused."""
+    known = state.agreements.get(agreement.agreement_id)
+    if known is None:
+        return [agreement]
+    if known[0].model_copy(update={"agreement_event_id": agreement.agreement_event_id}) == agreement:
+        return []
+    raise Conflict(f"agreement {agreement.agreement_id} is tracked already with other volume, price or dates")
+
+
+def decide_on_amendment(state: VolumeState, amendment: v.AgreementAmended) -> list[v.VolumeEvent]:
+    """Record the amendment once (the same amendment republished under another event id counts once)."""
+    same = amendment.model_dump(exclude={"amendment_event_id"})
+    return [] if any(a.model_dump(exclude={"amendment_event_id"}) == same for a, _ in state.amendments) else [amendment]
+
+
 def decide_on_acceptance(state: VolumeState, acceptance: v.AcceptanceCounted) -> list[v.VolumeEvent]:
     """Count the acceptance once (a HIS pushing it twice, or a republished event, counts once)."""
     return [] if acceptance.acceptance_id in state.acceptances else [acceptance]
+
+
+def decide_on_return(state: VolumeState, returned: v.ReturnCounted) -> list[v.VolumeEvent]:
+    """Count the return once; it may arrive before its acceptance (it applies once that is known)."""
+    return [] if returned.return_id in state.returns else [returned]
 
 
 def decide_on_day_closed(
@@ -268,8 +389,8 @@ def decide_on_day_closed(
         return []
     pending = pending_period_ends(state, day.business_date, since)
     if state.suspension is not None and state.last_evaluation is not None:
-        met = met_on(state, state.last_evaluation.event)
         horizon = pending[0] if pending else day.business_date
+        met = met_on(state, state.last_evaluation.event, horizon)
         if met is not None and met <= horizon:
             resumed_on = max(met, state.last_evaluation.event.period_end + timedelta(days=1))
             return [_resumed(state, resumed_on, "target_met", (state.suspension.event_id, day.event_id))]
@@ -290,7 +411,7 @@ def _evaluate(state: VolumeState, period_end: date, day: ClosedDay, profile: Pol
     )
     if rule is None or exemption is not None or not lines:
         return [evaluated]
-    causes = (day.event_id, *(state.contracts[line.contract_id].contract_event_id for line in lines))
+    causes = (day.event_id, *_target_causes(state, lines, period_end))
     common = {
         "institution_id": state.institution_id, "profile_id": profile.profile_id, "profile_version": profile.version,
         "caused_by": causes, "period_end": period_end, "ratio": ratio,
@@ -307,6 +428,17 @@ def _evaluate(state: VolumeState, period_end: date, day: ClosedDay, profile: Pol
             )
         )
     return new
+
+
+def _target_causes(state: VolumeState, lines: Iterable[v.ContractCompletion], period_end: date) -> list[str]:
+    """The events behind each target: the contract, its agreement and the amendments in force."""
+    causes: list[str] = []
+    for line in lines:
+        contract = state.contracts.get(line.contract_id)
+        year = state.target_year(line.contract_id, period_end)
+        ids = ((contract.contract_event_id,) if contract else ()) + (year.event_ids(period_end) if year else ())
+        causes += ids
+    return list(dict.fromkeys(causes))
 
 
 def _resumed(state: VolumeState, resumed_on: date, reason: str, causes: tuple[str, ...]) -> v.SettlementResumed:

@@ -39,6 +39,52 @@ class AcceptanceCounted(DomainEvent):
     acceptance_event_id: str
 
 
+class AgreementTracked(DomainEvent):
+    """A yearly agreement (年度采购协议: ``YearlyAgreementSigned``, or ``YearlyAgreementRolledOver`` for later years):
+    the agreed volume (约定采购量) of one agreement year of a contract."""
+
+    name = "VolumeAgreementTracked"
+    agreement_id: str
+    contract_id: str
+    institution_id: str
+    pooling_region_code: str
+    product_id: str
+    agreement_year: int
+    year_start: date
+    year_end: date
+    agreed_quantity: int
+    unit_price: Decimal
+    agreement_event_id: str
+    rolled_over: bool = False
+    """From ``YearlyAgreementRolledOver`` (else ``YearlyAgreementSigned``)."""
+
+
+class AgreementAmended(DomainEvent):
+    """The agreed volume of a yearly agreement was changed (``YearlyAgreementAmended``), from ``amended_on`` on."""
+
+    name = "VolumeAgreementAmended"
+    agreement_id: str
+    contract_id: str
+    institution_id: str
+    agreed_quantity: int
+    previous_agreed_quantity: int
+    amended_on: date
+    amendment_event_id: str
+
+
+class ReturnCounted(DomainEvent):
+    """Accepted goods returned (退货, ``DeliveryReturned``): no longer counted from ``returned_on`` on."""
+
+    name = "VolumeReturnCounted"
+    return_id: str
+    institution_id: str
+    contract_id: str
+    acceptance_id: str
+    quantity: int
+    returned_on: date
+    return_event_id: str
+
+
 class ContractCompletion(BaseModel):
     """One contract at a period end: cumulative target and accepted quantity, its capped ratio and weight."""
 
@@ -51,6 +97,12 @@ class ContractCompletion(BaseModel):
     accepted_amount: Decimal
     ratio: Decimal
     weight: Decimal
+    agreement_id: str | None = None
+    """The yearly agreement whose agreed volume gave the target (none: the contract's, for streams before agreements)."""
+    counted_from: date | None = None
+    """Acceptances count from this day (the agreement year's start; none: every acceptance of the contract)."""
+    agreed_quantity: int | None = None
+    """The agreed volume in force at the period end (after amendments)."""
 
 
 class PeriodEvaluated(DomainEvent):
@@ -116,9 +168,11 @@ class VolumeExemptionRevoked(DomainEvent):
 
 VolumeDecision = VolumeCompletionWarned | SettlementSuspended | SettlementResumed
 VolumeEvent = (
-    ContractTracked | AcceptanceCounted | PeriodEvaluated | VolumeDecision | VolumeExemptionGranted | VolumeExemptionRevoked
+    ContractTracked | AgreementTracked | AgreementAmended | AcceptanceCounted | ReturnCounted | PeriodEvaluated | VolumeDecision
+    | VolumeExemptionGranted | VolumeExemptionRevoked
 )
 VOLUME_EVENTS: tuple[type[DomainEvent], ...] = (
-    ContractTracked, AcceptanceCounted, PeriodEvaluated, VolumeCompletionWarned, SettlementSuspended, SettlementResumed,
+    ContractTracked, AgreementTracked, AgreementAmended, AcceptanceCounted, ReturnCounted, PeriodEvaluated,
+    VolumeCompletionWarned, SettlementSuspended, SettlementResumed,
     VolumeExemptionGranted, VolumeExemptionRevoked,
 )

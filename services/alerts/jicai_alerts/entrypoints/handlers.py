@@ -5,9 +5,12 @@ event id: a redelivered event never reaches a handler twice.
 """
 from __future__ import annotations
 
+from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.metrics import refresh_after_commit
-from jicai_alerts.adapters.policy import policy_book, volume_completion_from
-from jicai_alerts.application import non_winning, services, volume
+from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.application import kpis, manufacturer_report, non_winning, services, volume
+from jicai_alerts.domain import kpi_events as k
+from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_events as v
 from jicai_alerts.domain.events import InvoiceShare, PaymentReceived
@@ -17,12 +20,18 @@ from jicai_events.catalog import (
     ContractSigned,
     DayClosed,
     DeliveryAccepted,
+    DeliveryReturned,
+    FilingPurchaseRecorded,
     InvoiceCredited,
     InvoiceReceived,
     InvoiceVoided,
+    ManufacturerReportSubmitted,
     PaymentRecorded,
     PurchaseRecorded,
     WinningProductListed,
+    YearlyAgreementAmended,
+    YearlyAgreementRolledOver,
+    YearlyAgreementSigned,
 )
 from jicai_events.unit_of_work import UnitOfWork
 
@@ -72,7 +81,7 @@ async def on_payment_recorded(uow: UnitOfWork, envelope: Envelope, event: Paymen
 
 
 async def on_day_closed(uow: UnitOfWork, envelope: Envelope, event: DayClosed) -> None:
-    await services.close_day(uow, ClosedDay(event.business_date, envelope.id), policy_book(), volume_completion_from())
+    await services.close_day(uow, ClosedDay(event.business_date, envelope.id), policy_book())
     await refresh_after_commit(uow.session)
 
 
@@ -88,8 +97,59 @@ async def on_contract_signed(uow: UnitOfWork, envelope: Envelope, event: Contrac
         cycle_end=event.cycle_end,
         contract_event_id=envelope.id,
     )
-    await volume.track_contract(uow, contract, policy_book(), volume_completion_from())
+    await volume.track_contract(uow, contract, policy_book())
+    last_closed = await repo.last_closed_day(uow)
+    await manufacturer_report.track_contract(
+        uow,
+        mr.ManufacturerContractTracked(
+            contract_id=event.contract_id, manufacturer_id=event.manufacturer_id, pooling_region_code=event.pooling_region_code,
+            cycle_start=event.cycle_start, cycle_end=event.cycle_end,
+            known_after=last_closed.business_date if last_closed else None, contract_event_id=envelope.id,
+        ),
+    )
     await refresh_after_commit(uow.session)
+
+
+async def on_manufacturer_report_submitted(uow: UnitOfWork, envelope: Envelope, event: ManufacturerReportSubmitted) -> None:
+    """A manufacturer's monthly report (Hubei 003 §五(二)); a late one closes the month's miss."""
+    report = mr.ManufacturerReportCounted(
+        report_id=event.report_id, manufacturer_id=event.manufacturer_id, month=event.month, submitted_on=event.submitted_on,
+        report_event_id=envelope.id,
+    )
+    await manufacturer_report.count_report(uow, report)
+
+
+async def on_yearly_agreement(
+    uow: UnitOfWork, envelope: Envelope, event: YearlyAgreementSigned | YearlyAgreementRolledOver
+) -> None:
+    """R3: the agreement year's agreed volume (约定采购量) gives the targets of its periods."""
+    agreement = v.AgreementTracked(
+        agreement_id=event.agreement_id, contract_id=event.contract_id, institution_id=event.institution_id,
+        pooling_region_code=event.pooling_region_code, product_id=event.product_id, agreement_year=event.agreement_year,
+        year_start=event.year_start, year_end=event.year_end, agreed_quantity=event.agreed_quantity,
+        unit_price=event.unit_price, agreement_event_id=envelope.id, rolled_over=isinstance(event, YearlyAgreementRolledOver),
+    )
+    await volume.track_agreement(uow, agreement, policy_book())
+    await refresh_after_commit(uow.session)
+
+
+async def on_yearly_agreement_amended(uow: UnitOfWork, envelope: Envelope, event: YearlyAgreementAmended) -> None:
+    amendment = v.AgreementAmended(
+        agreement_id=event.agreement_id, contract_id=event.contract_id, institution_id=event.institution_id,
+        agreed_quantity=event.agreed_quantity, previous_agreed_quantity=event.previous_agreed_quantity,
+        amended_on=event.amended_on, amendment_event_id=envelope.id,
+    )
+    await volume.amend_agreement(uow, amendment)
+
+
+async def on_delivery_returned(uow: UnitOfWork, envelope: Envelope, event: DeliveryReturned) -> None:
+    """R3: returned goods (退货) no longer count toward the agreed volume."""
+    returned = v.ReturnCounted(
+        return_id=event.return_id, institution_id=event.institution_id, contract_id=event.contract_id,
+        acceptance_id=event.acceptance_id, quantity=event.returned_quantity, returned_on=event.returned_on,
+        return_event_id=envelope.id,
+    )
+    await volume.count_return(uow, returned)
 
 
 async def on_delivery_accepted(uow: UnitOfWork, envelope: Envelope, event: DeliveryAccepted) -> None:
@@ -111,6 +171,15 @@ async def on_delivery_accepted(uow: UnitOfWork, envelope: Envelope, event: Deliv
         acceptance_event_id=envelope.id,
     )
     await volume.count_acceptance(uow, acceptance)
+    await kpis.count_purchase(
+        uow,
+        k.PurchaseCounted(
+            fact_id=f"acceptance:{event.acceptance_id}", institution_id=event.institution_id,
+            pooling_region_code=event.pooling_region_code, product_id=event.product_id, winning=True, channel=event.channel,
+            on=event.accepted_on, quantity=event.accepted_quantity, amount=event.accepted_amount, generic_group_id=None,
+            base_units=None, event_id=envelope.id,
+        ),
+    )
 
 
 async def on_winning_product_listed(uow: UnitOfWork, envelope: Envelope, event: WinningProductListed) -> None:
@@ -125,7 +194,16 @@ async def on_winning_product_listed(uow: UnitOfWork, envelope: Envelope, event: 
 
 
 async def on_purchase_recorded(uow: UnitOfWork, envelope: Envelope, event: PurchaseRecorded) -> None:
-    """R4: a non-winning purchase counts in its group's base units (winning ones are ignored here)."""
+    """R7: every recorded purchase counts in its month's shares; R4: a non-winning one counts in its group's base units."""
+    await kpis.count_purchase(
+        uow,
+        k.PurchaseCounted(
+            fact_id=f"purchase:{event.purchase_id}", institution_id=event.institution_id,
+            pooling_region_code=event.pooling_region_code, product_id=event.product_id, winning=event.winning,
+            channel=event.channel, on=event.purchased_on, quantity=event.quantity, amount=event.amount,
+            generic_group_id=event.generic_group_id, base_units=event.base_units, event_id=envelope.id,
+        ),
+    )
     if event.winning:
         return
     purchase = n.NonWinningPurchaseCounted(
@@ -134,3 +212,12 @@ async def on_purchase_recorded(uow: UnitOfWork, envelope: Envelope, event: Purch
         purchase_event_id=envelope.id,
     )
     await non_winning.count_purchase(uow, purchase)
+
+
+async def on_filing_purchase_recorded(uow: UnitOfWork, envelope: Envelope, event: FilingPurchaseRecorded) -> None:
+    """R7: a filing purchase (备案采购) counts toward the year's amount and its warning line."""
+    filing = k.FilingCounted(
+        filing_id=event.filing_id, institution_id=event.institution_id, pooling_region_code=event.pooling_region_code,
+        amount=event.amount, purchased_on=event.purchased_on, event_id=envelope.id,
+    )
+    await kpis.count_filing(uow, filing, policy_book())

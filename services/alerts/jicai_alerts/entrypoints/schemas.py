@@ -93,14 +93,23 @@ class DecisionOut(BaseModel):
 
     decision_id: str
     kind: str
-    invoice_id: str
+    invoice_id: str | None = Field(description="R1/R2: the invoice; null for R3 and R4 decisions")
     institution_id: str
     effective_on: date
     decision: dict[str, Any] = Field(description="the decision as published (or as recorded, when it stays inside)")
     event: EventOut
     profile: dict[str, Any] = Field(description="the policy profile applied: id, version, title, source notice")
-    parameters: dict[str, Any] = Field(description="the profile's rule parameters: payment_term (R1) and overdue (R2)")
+    parameters: dict[str, Any] = Field(
+        description="the profile's rule parameters: payment_term (R1) and overdue (R2), volume_completion (R3) or non_winning_cap (R4)"
+    )
     calendar: dict[str, str] = Field(description="source of the working-day calendar per year involved")
+    evaluation: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "R3: the period evaluated (ratio, per contract: target and accepted quantities, agreement and agreed volume, ratio, weight) "
+            "and the exemptions considered; R4: the month's group (winning and non-winning base units, ratio, purchases counted)"
+        ),
+    )
     causes: list[CauseOut]
 
 

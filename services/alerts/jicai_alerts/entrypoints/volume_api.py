@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +11,7 @@ from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters.metrics import refresh_after_commit
 from jicai_alerts.application import volume
+from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain import volume_events as v
 from jicai_alerts.entrypoints import volume_schemas as s
 from jicai_events.unit_of_work import UnitOfWork
@@ -96,43 +96,36 @@ async def volume_completion(institution_id: str, caller: Caller, request: Reques
 
 @router.get("/reports/volume-shortfall", response_model=list[s.ShortfallOut])
 async def volume_shortfall(
-    caller: Caller, request: Request, year: int = Query(ge=2000, le=2100, description="contracts whose cycle ends in this year")
+    caller: Caller, request: Request,
+    year: int = Query(ge=2000, le=2100, description="agreement years (or, for contracts without yearly agreements, cycles) ending in this year"),
 ) -> list[s.ShortfallOut]:
     """Year-end shortfall per institution (Guizhou §五(五): next year's insurance budget is reduced).
 
-    Contracts whose cycle ends in ``year``; accepted quantities within the cycle, each contract
-    counted up to its agreed quantity, so a surplus of one drug never offsets another's shortfall.
+    Each yearly agreement ending in ``year``, with the agreed volume in force at its end (after amendments),
+    against the quantity accepted within it less returns, each counted up to its agreed volume, so a surplus
+    of one drug never offsets another's shortfall (contracts without agreements: their cycle).
     """
     caller.require(Role.OPERATOR, Role.FUND)
 
-    async def read(uow: UnitOfWork) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        vc, va = t.volume_contracts, t.volume_acceptances
-        contracts = await repo.list_rows(
-            uow, vc, vc.c.cycle_end >= date(year, 1, 1), vc.c.cycle_end <= date(year, 12, 31),
-            order_by=[vc.c.institution_id, vc.c.contract_id],
-        )
-        ids = [c["contract_id"] for c in contracts]
-        return contracts, await repo.list_rows(uow, va, va.c.contract_id.in_(ids)) if ids else []
+    async def read(uow: UnitOfWork) -> list[vc.VolumeState]:
+        ids = [r["institution_id"] for r in await repo.list_rows(uow, t.volume_institutions)]
+        return [vc.fold(i, (await repo.load_volume(uow, i))[0]) for i in ids]
 
-    contracts, acceptances = await query(request.app.state.runtime, read)
+    states = await query(request.app.state.runtime, read)
     report: dict[str, dict[str, Any]] = {}
-    for c in contracts:
-        accepted = int(sum(a["quantity"] for a in acceptances
-                           if a["contract_id"] == c["contract_id"] and c["cycle_start"] <= a["accepted_on"] <= c["cycle_end"]))
-        agreed = int(c["agreed_quantity"])
-        counted = min(accepted, agreed)
-        row = report.setdefault(c["institution_id"], {
-            "institution_id": c["institution_id"], "agreed_quantity": 0, "accepted_quantity": 0, "shortfall_quantity": 0,
-            "agreed_amount": Decimal("0"), "accepted_amount": Decimal("0"), "shortfall_amount": Decimal("0"), "contracts": 0,
-        })
-        price = Decimal(c["unit_price"])
-        row["agreed_quantity"] += agreed
-        row["accepted_quantity"] += counted
-        row["shortfall_quantity"] += agreed - counted
-        row["agreed_amount"] += agreed * price
-        row["accepted_amount"] += counted * price
-        row["shortfall_amount"] += (agreed - counted) * price
-        row["contracts"] += 1
+    for state in states:
+        for y, agreed, counted in vc.year_end_counts(state, year):
+            row = report.setdefault(state.institution_id, {
+                "institution_id": state.institution_id, "agreed_quantity": 0, "accepted_quantity": 0, "shortfall_quantity": 0,
+                "agreed_amount": Decimal("0"), "accepted_amount": Decimal("0"), "shortfall_amount": Decimal("0"), "contracts": 0,
+            })
+            row["agreed_quantity"] += agreed
+            row["accepted_quantity"] += counted
+            row["shortfall_quantity"] += agreed - counted
+            row["agreed_amount"] += agreed * y.unit_price
+            row["accepted_amount"] += counted * y.unit_price
+            row["shortfall_amount"] += (agreed - counted) * y.unit_price
+            row["contracts"] += 1
     return [
         s.ShortfallOut.model_validate({**r, **{k: r[k].quantize(CENT) for k in ("agreed_amount", "accepted_amount", "shortfall_amount")}})
         for r in report.values()

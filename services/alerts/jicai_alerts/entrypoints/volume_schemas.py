@@ -36,8 +36,10 @@ class ExemptionRecorded(BaseModel):
 class ContractCompletionOut(BaseModel):
     contract_id: str
     product_id: str
-    target_quantity: Decimal = Field(description="cumulative target at the period end: agreed × k / n")
-    accepted_quantity: int = Field(description="accepted by the period end")
+    agreement_id: str | None = Field(None, description="the yearly agreement (年度采购协议) giving the target; null: the contract's own volume")
+    agreed_quantity: int | None = Field(None, description="the agreed volume in force at the period end (after amendments)")
+    target_quantity: Decimal = Field(description="cumulative target at the period end: agreed × k / n of the agreement year")
+    accepted_quantity: int = Field(description="accepted within the agreement year by the period end, less returns (退货)")
     target_amount: Money
     accepted_amount: Money
     ratio: Decimal = Field(description="accepted / target, capped at 1")
@@ -91,7 +93,9 @@ class ShortfallOut(BaseModel):
 
     institution_id: str
     agreed_quantity: int
-    accepted_quantity: int = Field(description="accepted within the cycles, each contract counted up to its agreed quantity")
+    accepted_quantity: int = Field(
+        description="accepted within the agreement years (less returns), each contract counted up to its agreed quantity"
+    )
     shortfall_quantity: int
     agreed_amount: Money
     accepted_amount: Money

@@ -1,13 +1,13 @@
 """invoice credit notes and voids (红冲) in the obligation read model
 
 Revision ID: c7d41e9a2f05
-Revises: bd015dd7b577
+Revises: e3b8d0c6a215
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'c7d41e9a2f05'
-down_revision = 'bd015dd7b577'
+down_revision = 'e3b8d0c6a215'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,31 @@
+"""Read models of the monitoring-indicator streams (R7), folded from their domain events."""
+from __future__ import annotations
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jicai_alerts.adapters import tables as t
+from jicai_alerts.domain import kpi_events as k
+
+
+def kpi_stream(institution_id: str) -> str:
+    return f"kpi-{institution_id}"
+
+
+async def apply(session: AsyncSession, event: k.KpiEvent) -> None:
+    if isinstance(event, k.FilingWarningLineExceeded):
+        await session.execute(
+            insert(t.filing_warnings).values(
+                decision_id=event.decision_id, institution_id=event.institution_id, year=event.year,
+                exceeded_on=event.exceeded_on, filing_amount=event.filing_amount, warning_line=event.warning_line,
+                line_source=event.line_source, profile_id=event.profile_id, profile_version=event.profile_version,
+                caused_by=list(event.caused_by),
+            )
+        )
+        return
+    region = event.pooling_region_code if isinstance(event, k.PurchaseCounted | k.FilingCounted) else None
+    statement = insert(t.kpi_institutions).values(institution_id=event.institution_id, pooling_region_code=region)
+    if region is None:
+        await session.execute(statement.on_conflict_do_nothing())
+    else:
+        await session.execute(statement.on_conflict_do_update(index_elements=["institution_id"], set_={"pooling_region_code": region}))
