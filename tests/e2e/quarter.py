@@ -37,6 +37,14 @@ QUARTER_FIRST_DAY, LAST_CLOSED_DAY = date(2026, 7, 1), date(2026, 10, 31)
 class Payment:
     paid_on: str
     amount: str
+    payer: str = "institution"
+    """``insurance_fund``: direct settlement (直接结算), deducted from the institution's monthly settlement."""
+
+
+@dataclass(frozen=True)
+class CreditNote:
+    received_on: str
+    amount: str
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,12 @@ class ProfileCase:
     expected_withheld_from: str | None
     expected_final_status: str
     non_winning_base_units: int = 0
+    credit_note: CreditNote | None = None
+    first_deadline: str | None = None
+    """the deadline before a credit note restarted the clock (红冲), when it did"""
+    ordered: bool = False
+    """the delivery went through a platform order (placed → confirmed → shipped → delivered)"""
+    returned_quantity: int = 0
 
     @property
     def key(self) -> str:
@@ -89,6 +103,10 @@ class ProfileCase:
         return f"{self.key}-INV1"
 
     @property
+    def order(self) -> str:
+        return f"{self.key}-ORD1"
+
+    @property
     def acceptance(self) -> str:
         return f"{self.institution}:{self.key}-HIS-1"
 
@@ -103,13 +121,16 @@ CASES: tuple[ProfileCase, ...] = (
         # 08-15 + 30 = 09-14 (Mon); warned 09-15; 10 working days: 09-16..18, 09-20 (调休 Sunday), 09-21..24,
         # (09-25 Mid-Autumn), 09-28, 09-29 → withheld from 09-30; paid on 10-09 → released.
         expected_deadline="2026-09-14", expected_warned_on="2026-09-15", expected_withheld_from="2026-09-30",
-        expected_final_status="released",
+        expected_final_status="released", returned_quantity=20,
     ),
     ProfileCase(
         "shandong-2021", "370100", "370102", accepted_on="2026-08-20", invoice_received_on="2026-08-26", quantity=200,
-        payments=(Payment("2026-09-28", "500.00"),),
-        # 08-26 + 30 = 09-25, the Mid-Autumn Festival → Mon 09-28: paying on 09-28 is on time.
-        expected_deadline="2026-09-28", expected_warned_on=None, expected_withheld_from=None, expected_final_status="paid",
+        credit_note=CreditNote("2026-09-10", "50.00"), payments=(Payment("2026-09-28", "450.00", payer="insurance_fund"),),
+        # 08-26 + 30 = 09-25, the Mid-Autumn Festival → Mon 09-28. A credit note (红冲) received on 09-10 restarts the
+        # clock (credit_note_restarts_clock): 09-10 + 30 = Sat 10-10, a make-up working day (调休), so it stays.
+        # The fund pays the distributor directly (直接结算, 001 §五) on 09-28.
+        first_deadline="2026-09-28", expected_deadline="2026-10-10", expected_warned_on=None, expected_withheld_from=None,
+        expected_final_status="paid",
     ),
     ProfileCase(
         "hubei-2019", "420100", "420102", accepted_on="2026-08-26", invoice_received_on="2026-09-02", quantity=300,
@@ -124,7 +145,7 @@ CASES: tuple[ProfileCase, ...] = (
         # 07-15 + 30 = 08-14 (Fri), paid that day. In July it bought 800 片 of a non-winning product of the group
         # against 700 片 winning (100 boxes × 7): R4 cap 1 exceeded.
         expected_deadline="2026-08-14", expected_warned_on=None, expected_withheld_from=None, expected_final_status="paid",
-        non_winning_base_units=800,
+        non_winning_base_units=800, ordered=True,
     ),
     ProfileCase(
         "chongqing-liangjiang-2023", "500099", "500099", accepted_on="2026-07-15", invoice_received_on="2026-07-20", quantity=120,
@@ -140,6 +161,15 @@ CASES: tuple[ProfileCase, ...] = (
 def amount_of(case: ProfileCase) -> str:
     return f"{case.quantity * 2.5:.2f}"
 
+
+def amount_due(case: ProfileCase) -> str:
+    credited = float(case.credit_note.amount) if case.credit_note else 0.0
+    return f"{case.quantity * 2.5 - credited:.2f}"
+
+
+HUBEI_PHASES = (("2026-07-06", 1, "3000.00"), ("2026-07-20", 2, "6000.00"))
+"""The Hubei fund's prepayments (003 §四(三)) of 4000 boxes × 2.50 = 10,000.00: ≥30% after signing, the rest up to
+90% once half the agreement year has passed (2026-07-01)."""
 
 def run_quarter(system: System) -> dict[str, dict[str, Any]]:
     """Drive every profile's quarter through the APIs; return what each party sees at the end, per profile."""
@@ -157,7 +187,8 @@ def run_quarter(system: System) -> dict[str, dict[str, Any]]:
         for case in CASES:
             if case.non_winning_base_units:
                 _buy_non_winning(case, client)
-        _pay_and_close_days(system, client)
+        _run_timeline(system, client)
+        _report_monthly_settlements(client)
         return {case.profile_id: _observe(case, client) for case in CASES}
 
 
@@ -194,8 +225,12 @@ def _set_up(case: ProfileCase, client: Client) -> None:
 
 def _deliver_and_invoice(case: ProfileCase, client: Client) -> None:
     his = client("orders", case.institution, Role.INSTITUTION)
-    push = {"lines": [{"external_id": f"{case.key}-HIS-1", "contract_id": case.contract, "accepted_quantity": case.quantity,
-                       "rejected_quantity": 0, "accepted_on": case.accepted_on, "lot_number": "L2607"}]}
+    line = {"external_id": f"{case.key}-HIS-1", "contract_id": case.contract, "accepted_quantity": case.quantity,
+            "rejected_quantity": 0, "accepted_on": case.accepted_on, "lot_number": "L2607", "product_id": case.product, "unit_price": UNIT_PRICE}
+    if case.ordered:
+        _order_and_ship(case, client)
+        line["order_id"] = case.order
+    push = {"lines": [line]}
 
     def pushed() -> bool:
         results = _ok(his.post(f"/institutions/{case.institution}/acceptances:batch", json=push))["results"]
@@ -208,6 +243,25 @@ def _deliver_and_invoice(case: ProfileCase, client: Client) -> None:
         "institution_id": case.institution, "issued_on": case.accepted_on, "received_on": case.invoice_received_on,
         "amount": amount_of(case), "lines": [{"acceptance_id": case.acceptance, "quantity": case.quantity}],
     }))
+
+
+def _order_and_ship(case: ProfileCase, client: Client) -> None:
+    """订单: the institution orders on the platform, its distributor confirms and ships (配送) before the HIS accepts."""
+    his = client("orders", case.institution, Role.INSTITUTION)
+    distributor = client("orders", case.distributor, Role.DISTRIBUTOR)
+    order = {"order_id": case.order, "institution_id": case.institution, "placed_on": "2026-07-06",
+             "lines": [{"contract_id": case.contract, "quantity": case.quantity}]}
+    eventually(lambda: his.post("/orders", json=order).status_code in (200, 201), what=f"orders to accept {case.order}")
+    _ok(distributor.post(f"/orders/{case.order}/confirm", json={"confirmed_on": "2026-07-07"}))
+    _ok(distributor.post(f"/orders/{case.order}/ship", json={"shipped_on": "2026-07-10"}))
+
+
+def _report_monthly_settlements(client: Client) -> None:
+    """The insurance system reports each institution's September settlement (医保月结算) after the quarter."""
+    fund = client("settlement", "FUND", Role.FUND)
+    for case in CASES:
+        _ok(fund.post("/monthly-settlements", json={"settlement_id": f"MS-{case.institution}-2026-09", "institution_id": case.institution,
+                                                    "month": "2026-09", "amount": "800000.00"}))
 
 
 def _buy_non_winning(case: ProfileCase, client: Client) -> None:
@@ -223,30 +277,76 @@ def _buy_non_winning(case: ProfileCase, client: Client) -> None:
     eventually(pushed, what=f"orders to know non-winning product {case.key}-NW1")
 
 
-def _pay_and_close_days(system: System, client: Client) -> None:
-    """Business time moves forward day by day; each payment is recorded on its own date."""
+Action = tuple[date, str, Callable[[], None]]
+
+
+def _timeline(client: Client) -> list[Action]:
+    """Every dated business action of the quarter, to be taken on its own day."""
+    fund = client("settlement", "FUND", Role.FUND)
+    alerts = client("alerts", "OPS", Role.OPERATOR)
+    actions: list[Action] = []
+
+    def pay(case: ProfileCase, n: int, payment: Payment) -> None:
+        body = {"payment_id": f"{case.key}-PAY{n + 1}", "institution_id": case.institution, "distributor_id": case.distributor,
+                "paid_on": payment.paid_on, "amount": payment.amount, "allocations": [{"invoice_id": case.invoice, "amount": payment.amount}]}
+        if payment.payer == "insurance_fund":
+            _ok(fund.post("/direct-settlements", json=body))
+        else:
+            _ok(client("settlement", case.institution, Role.INSTITUTION).post("/payments", json=body))
+        eventually(partial(_paid_something, alerts, case.invoice), what=f"payment of {case.invoice} in alerts")
+
+    def credit(case: ProfileCase, note: CreditNote) -> None:
+        _ok(client("orders", case.distributor, Role.DISTRIBUTOR).post(f"/invoices/{case.invoice}/credit-notes", json={
+            "credit_note_id": f"{case.key}-CN1", "credit_note_number": f"{case.region}9001", "amount": note.amount,
+            "received_on": note.received_on, "reason": "价格调整: 部分货品破损折让"}))
+        eventually(lambda: alerts.get(f"/invoices/{case.invoice}").json()["credited"] == note.amount, what=f"credit note of {case.invoice} in alerts")
+
+    def give_back(case: ProfileCase) -> None:
+        _ok(client("orders", case.institution, Role.INSTITUTION).post(f"/acceptances/{case.acceptance}/returns", json={
+            "return_id": f"{case.key}-RET1", "returned_quantity": case.returned_quantity, "returned_on": "2026-09-01", "reason": "近效期退货"}))
+
+    def disburse(institution: str, phase: int, amount: str, on: str) -> None:
+        _ok(fund.post("/prepayment-disbursements", json={
+            "disbursement_id": f"{institution}-PRE{phase}", "institution_id": institution, "year": 2026, "phase": phase,
+            "amount": amount, "disbursed_on": on}))
+
+    for case in CASES:
+        for n, payment in enumerate(case.payments):
+            actions.append((date.fromisoformat(payment.paid_on), f"pay {case.invoice}", partial(pay, case, n, payment)))
+        if case.credit_note:
+            actions.append((date.fromisoformat(case.credit_note.received_on), f"credit {case.invoice}", partial(credit, case, case.credit_note)))
+        if case.returned_quantity:
+            actions.append((date(2026, 9, 1), f"return {case.acceptance}", partial(give_back, case)))
+    hubei = next(c for c in CASES if c.profile_id == "hubei-2019")
+    for on, phase, amount in HUBEI_PHASES:
+        actions.append((date.fromisoformat(on), f"prepay {hubei.institution} phase {phase}", partial(disburse, hubei.institution, phase, amount, on)))
+    return sorted(actions, key=lambda a: (a[0], a[1]))
+
+
+def _run_timeline(system: System, client: Client) -> None:
+    """Business time moves forward day by day; each action is taken on its own date, after the days before it closed."""
     settlement = client("settlement", "OPS", Role.OPERATOR)
     alerts = client("alerts", "OPS", Role.OPERATOR)
+    for case in CASES:
+        eventually(partial(_found, settlement, f"/invoices/{case.invoice}"), what=f"{case.invoice} in settlement")
+    hubei = next(c for c in CASES if c.profile_id == "hubei-2019")
+    eventually(partial(_found, settlement, f"/institutions/{hubei.institution}/prepayments/2026"), what="the Hubei prepayment schedule")
+    closed = [QUARTER_FIRST_DAY - timedelta(days=1)]
 
     def close_through(last: date) -> None:
         system.close_days(closed[-1] + timedelta(days=1), last)
         closed.append(last)
         eventually(lambda: alerts.get("/clock").json().get("last_closed_on") == last.isoformat(), what=f"day {last} closed")
 
-    for case in CASES:
-        eventually(partial(_found, settlement, f"/invoices/{case.invoice}"), what=f"{case.invoice} in settlement")
-    closed = [QUARTER_FIRST_DAY - timedelta(days=1)]
-    payments = sorted(((date.fromisoformat(p.paid_on), case, n, p) for case in CASES for n, p in enumerate(case.payments)), key=lambda x: (x[0], x[1].key))
-    for day, case, n, payment in payments:
+    for day, _, act in _timeline(client):
         if day > closed[-1] + timedelta(days=1):
             close_through(day - timedelta(days=1))
-        cashier = client("settlement", case.institution, Role.INSTITUTION)
-        _ok(cashier.post("/payments", json={
-            "payment_id": f"{case.key}-PAY{n + 1}", "institution_id": case.institution, "distributor_id": case.distributor,
-            "paid_on": payment.paid_on, "amount": payment.amount, "allocations": [{"invoice_id": case.invoice, "amount": payment.amount}],
-        }))
-        eventually(partial(_paid_something, alerts, case.invoice), what=f"payment of {case.invoice} in alerts")
+        act()
     close_through(LAST_CLOSED_DAY)
+
+
+def _answer(response: httpx.Response) -> dict[str, Any]:
+    return {"status": response.status_code, "body": response.json()}
 
 
 def _found(client: httpx.Client, path: str) -> bool:
@@ -261,13 +361,19 @@ def _observe(case: ProfileCase, client: Client) -> dict[str, Any]:
     alerts = client("alerts", "OPS", Role.OPERATOR)
     settlement = client("settlement", "OPS", Role.OPERATOR)
     orders = client("orders", "OPS", Role.OPERATOR)
+    contracts = client("contracts", "OPS", Role.OPERATOR)
     invoice = alerts.get(f"/invoices/{case.invoice}").json()
     return {
         "invoice": invoice,
         "alerts": alerts.get(f"/institutions/{case.institution}/alerts", params={"include_closed": "true"}).json(),
-        "deadline_decision": alerts.get(f"/decisions/deadline-{case.invoice}").json(),
         "non_winning": alerts.get(f"/institutions/{case.institution}/non-winning").json(),
         "settlement_status": settlement.get(f"/institutions/{case.institution}/settlement-status").json(),
         "settlement_invoice": settlement.get(f"/invoices/{case.invoice}").json(),
         "orders_invoice": orders.get(f"/invoices/{case.invoice}").json(),
+        "order": orders.get(f"/orders/{case.order}").json() if case.ordered else None,
+        "first_deadline_decision": alerts.get(f"/decisions/deadline-{case.invoice}").json(),
+        "restarted_deadline_decision": alerts.get(f"/decisions/deadline-{case.invoice}:r2").json() if case.credit_note else None,
+        "yearly_agreement": contracts.get(f"/yearly-agreements/{case.contract}-y1").json(),
+        "monthly_settlements": settlement.get(f"/institutions/{case.institution}/monthly-settlements").json(),
+        "prepayments": _answer(settlement.get(f"/institutions/{case.institution}/prepayments/2026", params={"as_of": LAST_CLOSED_DAY.isoformat()})),
     }

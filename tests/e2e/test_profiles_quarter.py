@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.quarter import CASES, ProfileCase, amount_of
+from tests.e2e.quarter import CASES, HUBEI_PHASES, LAST_CLOSED_DAY, ProfileCase, amount_due, amount_of
 from tests.e2e.system import System
 
 pytestmark = pytest.mark.e2e
@@ -21,8 +21,18 @@ def test_payment_deadline_follows_the_profile_rule_and_the_holiday_calendar(quar
     seen = seen_for(quarter_run, case)
     invoice = seen["invoice"]
     assert (invoice["profile_id"], invoice["deadline"]) == (case.profile_id, case.expected_deadline)
-    decision = seen["deadline_decision"]["decision"]
-    assert decision["profile_id"] == case.profile_id and decision["deadline"] == case.expected_deadline
+    first = seen["first_deadline_decision"]["decision"]
+    assert first["profile_id"] == case.profile_id and first["deadline"] == (case.first_deadline or case.expected_deadline)
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.profile_id) for c in CASES if c.credit_note])
+def test_a_credit_note_restarts_the_clock_where_the_profile_says_so(quarter_run: Any, case: ProfileCase) -> None:
+    """红冲: the corrected invoice counts as received with the credit note (credit_note_restarts_clock)."""
+    seen = seen_for(quarter_run, case)
+    restarted = seen["restarted_deadline_decision"]
+    assert restarted["decision"]["deadline"] == case.expected_deadline
+    assert restarted["parameters"]["payment_term"]["credit_note_restarts_clock"] is True
+    assert seen["orders_invoice"]["status"] == "credited" and seen["orders_invoice"]["current_amount"] == amount_due(case)
 
 
 @pytest.mark.parametrize("case", BY_PROFILE)
@@ -47,10 +57,53 @@ def test_warnings_and_withholds_follow_the_profile(quarter_run: Any, case: Profi
 def test_every_service_agrees_on_what_is_owed(quarter_run: Any, case: ProfileCase) -> None:
     seen = seen_for(quarter_run, case)
     paid = sum(float(p.amount) for p in case.payments)
-    outstanding = f"{float(amount_of(case)) - paid:.2f}"
+    outstanding = f"{float(amount_due(case)) - paid:.2f}"
     assert seen["invoice"]["outstanding"] == outstanding
     assert seen["settlement_invoice"]["outstanding"] == outstanding
+    assert seen["settlement_invoice"]["amount_due"] == seen["orders_invoice"]["current_amount"] == amount_due(case)
     assert seen["orders_invoice"]["amount"] == amount_of(case)
+
+
+@pytest.mark.parametrize("case", BY_PROFILE)
+def test_the_volume_still_owed_is_visible_on_the_yearly_agreement(quarter_run: Any, case: ProfileCase) -> None:
+    agreement = seen_for(quarter_run, case)["yearly_agreement"]
+    assert (agreement["agreed_quantity"], agreement["accepted_quantity"], agreement["returned_quantity"]) == (4000, case.quantity, case.returned_quantity)
+    assert agreement["owed_quantity"] == 4000 - case.quantity + case.returned_quantity
+
+
+@pytest.mark.parametrize("case", BY_PROFILE)
+def test_direct_settlement_is_deducted_from_the_monthly_settlement(quarter_run: Any, case: ProfileCase) -> None:
+    [september] = seen_for(quarter_run, case)["monthly_settlements"]
+    by_fund = sum(float(p.amount) for p in case.payments if p.payer == "insurance_fund" and p.paid_on.startswith("2026-09"))
+    assert float(september["direct_settlement_deductions"]) == by_fund
+    assert float(september["net_paid"]) == 800000 - by_fund
+
+
+@pytest.mark.parametrize("case", BY_PROFILE)
+def test_prepayments_follow_the_profile(quarter_run: Any, case: ProfileCase) -> None:
+    """R5: Hubei two phases (003 §四(三)), Guizhou yearly (000 §五(三)), Chongqing ≥50% (004 §二(七)); none elsewhere."""
+    answer = seen_for(quarter_run, case)["prepayments"]
+    if case.profile_id in ("shandong-2021", "chongqing-liangjiang-2023"):
+        assert answer["status"] == 422 and case.profile_id in str(answer["body"])
+        return
+    assert answer["status"] == 200, answer
+    schedule = answer["body"]
+    assert schedule["profile_id"] == case.profile_id and schedule["procurement_budget"] == "10000.00"
+    floors = [float(i["minimum_amount"]) for i in schedule["instalments"]]
+    if case.profile_id == "hubei-2019":
+        assert floors == [float(amount) for _, _, amount in HUBEI_PHASES]
+        assert all(i["due"] and i["shortfall"] == "0.00" for i in schedule["instalments"])
+        assert schedule["disbursed"] == "9000.00"
+    elif case.profile_id == "chongqing-2019":
+        assert floors == [5000.0]
+    else:
+        assert floors == [3000.0] and schedule["as_of"] == LAST_CLOSED_DAY.isoformat()
+
+
+def test_an_order_placed_on_the_platform_is_delivered_through_the_his_acceptance(quarter_run: Any) -> None:
+    [case] = [c for c in CASES if c.ordered]
+    order = seen_for(quarter_run, case)["order"]
+    assert (order["status"], order["confirmed_on"], order["shipped_on"]) == ("delivered", "2026-07-07", "2026-07-10")
 
 
 @pytest.mark.parametrize("case", BY_PROFILE)

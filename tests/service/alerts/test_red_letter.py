@@ -41,6 +41,7 @@ def test_guizhou_a_credit_note_reduces_what_is_owed_and_restarts_the_deadline(al
     why = alerts.get("/decisions/deadline-INV-1:r2")
     assert [(c["id"], c["type"]) for c in why["causes"]][-1] == (envelope.id, InvoiceCredited.type_name())
     assert why["parameters"]["payment_term"]["credit_note_restarts_clock"] is True
+    assert (why["decision"]["decision_id"], why["decision"]["deadline"]) == ("deadline-INV-1:r2", "2026-10-26")
 
     alerts.close_days(date(2026, 9, 25), date(2026, 10, 25))
     assert alerts.get("/institutions/H001/alerts") == []

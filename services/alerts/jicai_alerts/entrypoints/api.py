@@ -137,7 +137,10 @@ async def _explain(uow: UnitOfWork, decision_id: str) -> s.DecisionOut | None:
     if row is None:
         return await _explain_volume(uow, decision_id) or await _explain_non_winning(uow, decision_id) or await _explain_filing(uow, decision_id)
     es = t.event_tables.event_store
-    stored = await repo.stored_event(uow, es.c.stream_id == row["stream_id"], es.c.event_type == row["event_name"])
+    # a stream may hold several decisions of one type (a deadline restarted by a credit note): match the decision id
+    stored = await repo.stored_event(
+        uow, es.c.stream_id == row["stream_id"], es.c.event_type == row["event_name"], es.c.data["decision_id"].astext == decision_id
+    )
     if stored is None:
         raise LookupError(f"decision {decision_id} has no event in the store")
     profile = policy_book().get(row["profile_id"], row["profile_version"])
