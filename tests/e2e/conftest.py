@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from tests.e2e.flow import run_flow
-from tests.e2e.quarter import run_quarter
+from tests.e2e.quarter import quarter_policy, run_quarter
 from tests.e2e.system import System, start_system
+from tests.support import infra
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +37,7 @@ def stable(value: Any) -> Any:
 @pytest.fixture(scope="session")
 def quarter_run() -> Iterator[tuple[System, dict[str, dict[str, Any]]]]:
     """One platform serving all five provinces through 2026 Q3 (closed through October)."""
-    system = start_system("quarter")
+    system = start_system("quarter", env=quarter_policy(infra.TEST_RUN_DIR / "quarter-policy"))
     try:
         yield system, run_quarter(system)
     finally:

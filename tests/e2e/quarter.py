@@ -18,19 +18,35 @@ The dates are real 2026 dates chosen so that the rules' differences show:
 """
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from jicai_kit.auth import Role
+from jicai_policy.book import PACKAGED_PROFILE_DIR, POLICY_DIR_ENV
 from tests.e2e.system import System, eventually
 
 QUARTER_FIRST_DAY, LAST_CLOSED_DAY = date(2026, 7, 1), date(2026, 10, 31)
+GUIZHOU_VOLUME_COMPLETION_FROM = "2026-07-01"
+
+
+def quarter_policy(directory: Path) -> dict[str, str]:
+    """The packaged profiles, with Guizhou's R3 live from the quarter's first day (an operator's go-live in regions.toml)."""
+    shutil.rmtree(directory, ignore_errors=True)
+    shutil.copytree(PACKAGED_PROFILE_DIR, directory)
+    regions = directory / "regions.toml"
+    text = regions.read_text(encoding="utf-8")
+    guizhou = 'profile_id = "guizhou-2020"\nversion = 1\neffective_from = 2020-04-14\n'
+    assert guizhou in text, "the Guizhou assignment moved: update the e2e go-live"
+    regions.write_text(text.replace(guizhou, guizhou + f"volume_completion_from = {GUIZHOU_VOLUME_COMPLETION_FROM}\n", 1), encoding="utf-8")
+    return {POLICY_DIR_ENV: str(directory)}
 
 
 @dataclass(frozen=True)
@@ -69,6 +85,7 @@ class ProfileCase:
     ordered: bool = False
     """the delivery went through a platform order (placed → confirmed → shipped → delivered)"""
     returned_quantity: int = 0
+    agreed_quantity: int = 4000
 
     @property
     def key(self) -> str:
@@ -121,7 +138,9 @@ CASES: tuple[ProfileCase, ...] = (
         # 08-15 + 30 = 09-14 (Mon); warned 09-15; 10 working days: 09-16..18, 09-20 (调休 Sunday), 09-21..24,
         # (09-25 Mid-Autumn), 09-28, 09-29 → withheld from 09-30; paid on 10-09 → released.
         expected_deadline="2026-09-14", expected_warned_on="2026-09-15", expected_withheld_from="2026-09-30",
-        expected_final_status="released", returned_quantity=20,
+        expected_final_status="released", returned_quantity=20, agreed_quantity=640,
+        # R3 (000 §五(三)), live from 07-01: the Q3 cumulative target is 3/4 × 640 = 480 boxes; 400 accepted − 20
+        # returned = 380 → 79.17%: below the 80% warning line, above the 70% suspension line.
     ),
     ProfileCase(
         "shandong-2021", "370100", "370102", accepted_on="2026-08-20", invoice_received_on="2026-08-26", quantity=200,
@@ -162,6 +181,10 @@ def amount_of(case: ProfileCase) -> str:
     return f"{case.quantity * 2.5:.2f}"
 
 
+def budget_of(case: ProfileCase) -> str:
+    return f"{case.agreed_quantity * 2.5:.2f}"
+
+
 def amount_due(case: ProfileCase) -> str:
     credited = float(case.credit_note.amount) if case.credit_note else 0.0
     return f"{case.quantity * 2.5 - credited:.2f}"
@@ -189,7 +212,10 @@ def run_quarter(system: System) -> dict[str, dict[str, Any]]:
                 _buy_non_winning(case, client)
         _run_timeline(system, client)
         _report_monthly_settlements(client)
-        return {case.profile_id: _observe(case, client) for case in CASES}
+        seen = {case.profile_id: _observe(case, client) for case in CASES}
+        seen["platform"] = {"on_time_ranking_2026_08": alerts.get(
+            "/kpis", params={"month": "2026-08", "indicator": "on_time_payment_rate", "order": "desc"}).json()}
+        return seen
 
 
 Client = Callable[[str, str, Role], httpx.Client]
@@ -217,7 +243,7 @@ def _set_up(case: ProfileCase, client: Client) -> None:
                                    "dosage_form": "片剂", "specification": "20mg*10片", "manufacturer_name": "非中选药业",
                                    "base_units_per_trading_unit": "10"}),
         ("/contracts", {"contract_id": case.contract, "institution_id": case.institution, "manufacturer_id": case.manufacturer,
-                        "distributor_id": case.distributor, "product_id": case.product, "unit_price": UNIT_PRICE, "agreed_quantity": 4000,
+                        "distributor_id": case.distributor, "product_id": case.product, "unit_price": UNIT_PRICE, "agreed_quantity": case.agreed_quantity,
                         "cycle_start": "2026-01-01", "cycle_end": "2026-12-31", "signed_on": "2025-12-20"}),
     ):
         _ok(ops.post(path, json=body))
@@ -310,6 +336,11 @@ def _timeline(client: Client) -> list[Action]:
             "disbursement_id": f"{institution}-PRE{phase}", "institution_id": institution, "year": 2026, "phase": phase,
             "amount": amount, "disbursed_on": on}))
 
+    def report(manufacturer: str, month: str, on: str) -> None:
+        _ok(client("contracts", manufacturer, Role.MANUFACTURER).post("/manufacturer-reports", json={
+            "month": month, "submitted_on": on, "produced_quantity": 50000,
+            "supplied_quantity": 42000, "stock_quantity": 8000, "payments_received": "105000.00"}))
+
     for case in CASES:
         for n, payment in enumerate(case.payments):
             actions.append((date.fromisoformat(payment.paid_on), f"pay {case.invoice}", partial(pay, case, n, payment)))
@@ -318,6 +349,7 @@ def _timeline(client: Client) -> list[Action]:
         if case.returned_quantity:
             actions.append((date(2026, 9, 1), f"return {case.acceptance}", partial(give_back, case)))
     hubei = next(c for c in CASES if c.profile_id == "hubei-2019")
+    actions.append((date(2026, 8, 3), f"{hubei.manufacturer} reports July", partial(report, hubei.manufacturer, "2026-07", "2026-08-03")))
     for on, phase, amount in HUBEI_PHASES:
         actions.append((date.fromisoformat(on), f"prepay {hubei.institution} phase {phase}", partial(disburse, hubei.institution, phase, amount, on)))
     return sorted(actions, key=lambda a: (a[0], a[1]))
@@ -375,5 +407,8 @@ def _observe(case: ProfileCase, client: Client) -> dict[str, Any]:
         "restarted_deadline_decision": alerts.get(f"/decisions/deadline-{case.invoice}:r2").json() if case.credit_note else None,
         "yearly_agreement": contracts.get(f"/yearly-agreements/{case.contract}-y1").json(),
         "monthly_settlements": settlement.get(f"/institutions/{case.institution}/monthly-settlements").json(),
+        "volume_completion": alerts.get(f"/institutions/{case.institution}/volume-completion").json(),
+        "kpis": {month: alerts.get(f"/institutions/{case.institution}/kpis", params={"month": month}).json() for month in ("2026-08", "2026-09")},
+        "missed_reports": alerts.get(f"/manufacturers/{case.manufacturer}/missed-reports").json(),
         "prepayments": _answer(settlement.get(f"/institutions/{case.institution}/prepayments/2026", params={"as_of": LAST_CLOSED_DAY.isoformat()})),
     }

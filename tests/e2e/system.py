@@ -29,13 +29,15 @@ class System:
     namespace: str
     database_urls: dict[str, str]
     processes: dict[str, procs.ServiceProcess] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def start(self, name: str | None = None) -> dict[str, float]:
         """Start one service or all; returns seconds until each was ready."""
         names = [name] if name else list(procs.SERVICES)
         for n in names:
             port = self.processes[n].port if n in self.processes else free_port()
-            env = procs.service_env(n, self.database_urls[n], self.bootstrap, {"JICAI_AUTH_SECRET": SECRET, "JICAI_KAFKA_NAMESPACE": self.namespace})
+            extra = {"JICAI_AUTH_SECRET": SECRET, "JICAI_KAFKA_NAMESPACE": self.namespace, **self.extra_env}
+            env = procs.service_env(n, self.database_urls[n], self.bootstrap, extra)
             self.processes[n] = procs.start_service(self.run_dir, n, port, env)
         return {n: procs.wait_ready(self.processes[n], self.run_dir) for n in names}
 
@@ -61,12 +63,12 @@ class System:
         return httpx.get(f"{self.processes[name].url}/metrics", timeout=10).text
 
 
-def start_system(tag: str) -> System:
+def start_system(tag: str, env: dict[str, str] | None = None) -> System:
     base = infra.postgres_base_url()
     urls = {n: infra.create_database(base, f"e2e_{tag}_{n}") for n in procs.SERVICES}
     unique = f"e2e-{tag}-{uuid.uuid4().hex[:6]}"
     # Own topics and consumer groups: systems of other tests on the broker stay invisible.
-    system = System(run_dir=infra.TEST_RUN_DIR / unique, bootstrap=infra.kafka_bootstrap(), namespace=unique + ".", database_urls=urls)
+    system = System(run_dir=infra.TEST_RUN_DIR / unique, bootstrap=infra.kafka_bootstrap(), namespace=unique + ".", database_urls=urls, extra_env=env or {})
     system.start()
     return system
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.quarter import CASES, HUBEI_PHASES, LAST_CLOSED_DAY, ProfileCase, amount_due, amount_of
+from tests.e2e.quarter import CASES, GUIZHOU_VOLUME_COMPLETION_FROM, HUBEI_PHASES, LAST_CLOSED_DAY, ProfileCase, amount_due, amount_of, budget_of
 from tests.e2e.system import System
 
 pytestmark = pytest.mark.e2e
@@ -67,8 +67,9 @@ def test_every_service_agrees_on_what_is_owed(quarter_run: Any, case: ProfileCas
 @pytest.mark.parametrize("case", BY_PROFILE)
 def test_the_volume_still_owed_is_visible_on_the_yearly_agreement(quarter_run: Any, case: ProfileCase) -> None:
     agreement = seen_for(quarter_run, case)["yearly_agreement"]
-    assert (agreement["agreed_quantity"], agreement["accepted_quantity"], agreement["returned_quantity"]) == (4000, case.quantity, case.returned_quantity)
-    assert agreement["owed_quantity"] == 4000 - case.quantity + case.returned_quantity
+    assert (agreement["agreed_quantity"], agreement["accepted_quantity"], agreement["returned_quantity"]) == (
+        case.agreed_quantity, case.quantity, case.returned_quantity)
+    assert agreement["owed_quantity"] == case.agreed_quantity - case.quantity + case.returned_quantity
 
 
 @pytest.mark.parametrize("case", BY_PROFILE)
@@ -88,7 +89,7 @@ def test_prepayments_follow_the_profile(quarter_run: Any, case: ProfileCase) -> 
         return
     assert answer["status"] == 200, answer
     schedule = answer["body"]
-    assert schedule["profile_id"] == case.profile_id and schedule["procurement_budget"] == "10000.00"
+    assert schedule["profile_id"] == case.profile_id and schedule["procurement_budget"] == budget_of(case)
     floors = [float(i["minimum_amount"]) for i in schedule["instalments"]]
     if case.profile_id == "hubei-2019":
         assert floors == [float(amount) for _, _, amount in HUBEI_PHASES]
@@ -97,7 +98,8 @@ def test_prepayments_follow_the_profile(quarter_run: Any, case: ProfileCase) -> 
     elif case.profile_id == "chongqing-2019":
         assert floors == [5000.0]
     else:
-        assert floors == [3000.0] and schedule["as_of"] == LAST_CLOSED_DAY.isoformat()
+        # no monthly settlements of 2025 known: the floor is 30% of the procurement amount
+        assert floors == [0.3 * float(budget_of(case))] and schedule["as_of"] == LAST_CLOSED_DAY.isoformat()
 
 
 def test_an_order_placed_on_the_platform_is_delivered_through_the_his_acceptance(quarter_run: Any) -> None:
@@ -118,3 +120,54 @@ def test_non_winning_purchases_are_capped_where_the_profile_caps_them(quarter_ru
     assert (float(group["winning_base_units"]), float(group["non_winning_base_units"])) == (winning, case.non_winning_base_units)
     assert group["exceeded"] is (case.non_winning_base_units > winning)
     assert group["profile_id"] == case.profile_id and group["cap_ratio"] is not None
+
+
+@pytest.mark.parametrize("case", BY_PROFILE)
+def test_volume_completion_is_decided_only_where_the_profile_has_it_and_it_is_live(quarter_run: Any, case: ProfileCase) -> None:
+    """R3 (Guizhou 000 §五(三)): live in Guizhou from 2026-07-01 in this platform's region data; no other notice has it."""
+    completion = seen_for(quarter_run, case)["volume_completion"]
+    decided = [(p["period_end"], d["kind"]) for p in completion["periods"] for d in p["decisions"]]
+    if case.profile_id != "guizhou-2020":
+        assert decided == [] and completion["status"] == "normal"
+        return
+    [q3] = [p for p in completion["periods"] if p["period_end"] == "2026-09-30"]
+    [line] = q3["contracts"]
+    assert (float(line["target_quantity"]), line["accepted_quantity"]) == (480, 380)
+    assert q3["ratio"].startswith("0.7916")
+    assert decided == [("2026-09-30", "volume_warning")] and completion["status"] == "normal"
+    assert all(p["period_end"] >= GUIZHOU_VOLUME_COMPLETION_FROM for p in completion["periods"])
+
+
+DEADLINE_MONTH_ON_TIME = {"guizhou-2020": ("2026-09", 0), "hubei-2019": ("2026-09", 0), "chongqing-2019": ("2026-08", 1),
+                          "chongqing-liangjiang-2023": ("2026-08", 0)}
+
+
+@pytest.mark.parametrize("case", BY_PROFILE)
+def test_monthly_kpis_follow_the_profile_indicators(quarter_run: Any, case: ProfileCase) -> None:
+    """R7: on-time payment rate in the month of the deadline, only where the profile monitors it (Shandong lists none)."""
+    kpis = seen_for(quarter_run, case)["kpis"]
+    if case.profile_id not in DEADLINE_MONTH_ON_TIME:
+        assert all(k["indicators"] == [] for k in kpis.values())
+        return
+    month, on_time = DEADLINE_MONTH_ON_TIME[case.profile_id]
+    by_indicator = {k["indicator"]: k for k in kpis[month]["indicators"]}
+    rate = by_indicator["on_time_payment_rate"]
+    assert (float(rate["value"]), float(rate["numerator"]), float(rate["denominator"])) == (on_time, on_time, 1)
+    assert kpis[month]["profile_id"] == case.profile_id
+
+
+def test_kpis_rank_institutions_across_regions(quarter_run: Any) -> None:
+    ranking = quarter_run[1]["platform"]["on_time_ranking_2026_08"]
+    ranked = [(r["institution_id"], r["rank"]) for r in ranking if r["value"] is not None]
+    assert ranked == [("CH-H1", 1), ("CHLJ-H1", 2)]
+
+
+@pytest.mark.parametrize("case", BY_PROFILE)
+def test_a_missing_manufacturer_report_is_an_alert_where_the_profile_requires_it(quarter_run: Any, case: ProfileCase) -> None:
+    """Hubei 003 §五(二): manufacturers report the previous month by the 5th; July's came on 08-03, August's and September's never."""
+    missed = seen_for(quarter_run, case)["missed_reports"]
+    if case.profile_id != "hubei-2019":
+        assert missed == []
+        return
+    assert [(m["month"], m["due_on"], m["status"]) for m in missed if m["month"] >= "2026-07"] == [
+        ("2026-08", "2026-09-05", "missing"), ("2026-09", "2026-10-05", "missing")]

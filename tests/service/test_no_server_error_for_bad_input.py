@@ -27,6 +27,13 @@ CALLERS = {
     "/winning-products": ("OPS", Role.OPERATOR), "/contracts": ("OPS", Role.OPERATOR),
     "/institutions/{institution_id}/acceptances:batch": ("H001", Role.INSTITUTION), "/invoices": ("D001", Role.DISTRIBUTOR),
     "/payments": ("H001", Role.INSTITUTION), "/monthly-settlements": ("FUND", Role.FUND),
+    "/institutions/{institution_id}/purchases:batch": ("H001", Role.INSTITUTION), "/filing-purchases": ("H001", Role.INSTITUTION),
+    "/orders": ("H001", Role.INSTITUTION), "/orders/{order_id}/cancel": ("H001", Role.INSTITUTION),
+    "/orders/{order_id}/confirm": ("D001", Role.DISTRIBUTOR), "/orders/{order_id}/ship": ("D001", Role.DISTRIBUTOR),
+    "/acceptances/{acceptance_id}/returns": ("H001", Role.INSTITUTION),
+    "/invoices/{invoice_id}/credit-notes": ("D001", Role.DISTRIBUTOR), "/invoices/{invoice_id}/void": ("D001", Role.DISTRIBUTOR),
+    "/manufacturer-reports": ("M001", Role.MANUFACTURER),
+    "/direct-settlements": ("FUND", Role.FUND), "/prepayment-disbursements": ("FUND", Role.FUND), "/prepayment-liquidations": ("FUND", Role.FUND),
 }
 
 scalars = st.one_of(
