@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.agreement_year import run_agreement_year, year_policy
 from tests.e2e.flow import run_flow
-from tests.e2e.quarter import quarter_policy, run_quarter
 from tests.e2e.system import System, start_system
 from tests.support import infra
 
@@ -35,10 +35,10 @@ def stable(value: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def quarter_run() -> Iterator[tuple[System, dict[str, dict[str, Any]]]]:
-    """One platform serving all five provinces through 2026 Q3 (closed through October)."""
-    system = start_system("quarter", env=quarter_policy(infra.TEST_RUN_DIR / "quarter-policy"))
+def year_run() -> Iterator[tuple[System, dict[str, dict[str, Any]]]]:
+    """One platform serving all five provinces through the 2026 agreement year."""
+    system = start_system("year", env=year_policy(infra.TEST_RUN_DIR / "year-policy"))
     try:
-        yield system, run_quarter(system)
+        yield system, run_agreement_year(system)
     finally:
         system.stop_all()

@@ -1,6 +1,6 @@
 """Replay: every service's read models, rebuilt from its event store alone, equal what the live system built.
 
-Runs on the platform after the five-province quarter (``quarter_run``): for each
+Runs on the platform after the five-province agreement year (``year_run``): for each
 service in turn the process is stopped, every read-model table is emptied and
 replayed with the operators' command (``jicai-serve SERVICE --rebuild-read-models``),
 and the tables and the public API must come back exactly as they were.
@@ -19,7 +19,7 @@ from sqlalchemy import Table, create_engine, select
 
 from jicai_devstack import services as procs
 from jicai_kit.auth import Role
-from tests.e2e.quarter import CASES
+from tests.e2e.agreement_year import CASES
 from tests.e2e.system import System
 
 pytestmark = pytest.mark.e2e
@@ -54,14 +54,14 @@ def _public_views(system: System) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("service", list(procs.SERVICES))
-def test_rebuilding_read_models_from_the_event_log_gives_the_same_state(quarter_run: Any, service: str) -> None:
-    system, _ = quarter_run
+def test_rebuilding_read_models_from_the_event_log_gives_the_same_state(year_run: Any, service: str) -> None:
+    system, _ = year_run
     url = system.database_urls[service]
     tables = _read_models(service)
     views_before = _public_views(system)
     procs.stop_service(system.run_dir, service)
     before = _snapshot(url, tables)
-    assert any(before.values()), f"{service} projected nothing during the quarter"
+    assert any(before.values()), f"{service} projected nothing during the year"
 
     serve = Path(sys.executable).with_name("jicai-serve")
     env = {**os.environ, f"JICAI_{service.upper()}_DATABASE_URL": url}

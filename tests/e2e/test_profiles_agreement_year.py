@@ -1,11 +1,11 @@
-"""Each regional profile runs its quarter end to end, and the platform applies that province's notice."""
+"""Each regional profile runs its agreement year end to end, and the platform applies that province's notice."""
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 
-from tests.e2e.quarter import CASES, GUIZHOU_VOLUME_COMPLETION_FROM, HUBEI_PHASES, LAST_CLOSED_DAY, ProfileCase, amount_due, amount_of, budget_of
+from tests.e2e.agreement_year import CASES, GUIZHOU_VOLUME_COMPLETION_FROM, HUBEI_PHASES, LAST_CLOSED_DAY, ProfileCase, amount_due, amount_of, budget_of
 from tests.e2e.system import System
 
 pytestmark = pytest.mark.e2e
@@ -17,8 +17,8 @@ def seen_for(run: tuple[System, dict[str, dict[str, Any]]], case: ProfileCase) -
 
 
 @pytest.mark.parametrize("case", BY_PROFILE)
-def test_payment_deadline_follows_the_profile_rule_and_the_holiday_calendar(quarter_run: Any, case: ProfileCase) -> None:
-    seen = seen_for(quarter_run, case)
+def test_payment_deadline_follows_the_profile_rule_and_the_holiday_calendar(year_run: Any, case: ProfileCase) -> None:
+    seen = seen_for(year_run, case)
     invoice = seen["invoice"]
     assert (invoice["profile_id"], invoice["deadline"]) == (case.profile_id, case.expected_deadline)
     first = seen["first_deadline_decision"]["decision"]
@@ -26,9 +26,9 @@ def test_payment_deadline_follows_the_profile_rule_and_the_holiday_calendar(quar
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.profile_id) for c in CASES if c.credit_note])
-def test_a_credit_note_restarts_the_clock_where_the_profile_says_so(quarter_run: Any, case: ProfileCase) -> None:
+def test_a_credit_note_restarts_the_clock_where_the_profile_says_so(year_run: Any, case: ProfileCase) -> None:
     """红冲: the corrected invoice counts as received with the credit note (credit_note_restarts_clock)."""
-    seen = seen_for(quarter_run, case)
+    seen = seen_for(year_run, case)
     restarted = seen["restarted_deadline_decision"]
     assert restarted["decision"]["deadline"] == case.expected_deadline
     assert restarted["parameters"]["payment_term"]["credit_note_restarts_clock"] is True
@@ -36,8 +36,8 @@ def test_a_credit_note_restarts_the_clock_where_the_profile_says_so(quarter_run:
 
 
 @pytest.mark.parametrize("case", BY_PROFILE)
-def test_warnings_and_withholds_follow_the_profile(quarter_run: Any, case: ProfileCase) -> None:
-    seen = seen_for(quarter_run, case)
+def test_warnings_and_withholds_follow_the_profile(year_run: Any, case: ProfileCase) -> None:
+    seen = seen_for(year_run, case)
     invoice = seen["invoice"]
     assert (invoice["warned_on"], invoice["withheld_from"], invoice["status"]) == (
         case.expected_warned_on, case.expected_withheld_from, case.expected_final_status)
@@ -46,16 +46,16 @@ def test_warnings_and_withholds_follow_the_profile(quarter_run: Any, case: Profi
     assert kinds == sorted(expected)
     assert all(a["profile_id"] == case.profile_id for a in seen["alerts"])
     # whatever was decided, the institution's settlement is normal again once it has paid, and never withheld without a withhold rule
+    assert seen["settlement_status"]["active_withholds"] == []
     if case.payments:
-        assert seen["settlement_status"]["status"] == "normal"
         assert all(a["status"] == "closed" for a in seen["alerts"])
     else:
-        assert seen["settlement_status"]["status"] == "normal" and [a["status"] for a in seen["alerts"]] == ["open"]
+        assert [a["status"] for a in seen["alerts"]] == ["open"]
 
 
 @pytest.mark.parametrize("case", BY_PROFILE)
-def test_every_service_agrees_on_what_is_owed(quarter_run: Any, case: ProfileCase) -> None:
-    seen = seen_for(quarter_run, case)
+def test_every_service_agrees_on_what_is_owed(year_run: Any, case: ProfileCase) -> None:
+    seen = seen_for(year_run, case)
     paid = sum(float(p.amount) for p in case.payments)
     outstanding = f"{float(amount_due(case)) - paid:.2f}"
     assert seen["invoice"]["outstanding"] == outstanding
@@ -65,25 +65,34 @@ def test_every_service_agrees_on_what_is_owed(quarter_run: Any, case: ProfileCas
 
 
 @pytest.mark.parametrize("case", BY_PROFILE)
-def test_the_volume_still_owed_is_visible_on_the_yearly_agreement(quarter_run: Any, case: ProfileCase) -> None:
-    agreement = seen_for(quarter_run, case)["yearly_agreement"]
+def test_the_volume_still_owed_is_visible_on_the_yearly_agreement(year_run: Any, case: ProfileCase) -> None:
+    agreement = seen_for(year_run, case)["yearly_agreement"]
+    agreed = case.amended_to or case.agreed_quantity
     assert (agreement["agreed_quantity"], agreement["accepted_quantity"], agreement["returned_quantity"]) == (
-        case.agreed_quantity, case.quantity, case.returned_quantity)
-    assert agreement["owed_quantity"] == case.agreed_quantity - case.quantity + case.returned_quantity
+        agreed, case.quantity, case.returned_quantity)
+    assert agreement["owed_quantity"] == agreed - case.quantity + case.returned_quantity
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.profile_id) for c in CASES if c.rolled_over])
+def test_the_next_agreement_year_is_signed_from_the_previous_one(year_run: Any, case: ProfileCase) -> None:
+    """采购协议每年一签: in a two-year cycle the second year rolls over with the first year's volume."""
+    second = seen_for(year_run, case)["second_year_agreement"]
+    assert (second["agreement_year"], second["year_start"], second["year_end"]) == (2, "2027-01-01", "2027-12-31")
+    assert (second["agreed_quantity"], second["owed_quantity"]) == (case.agreed_quantity, case.agreed_quantity)
 
 
 @pytest.mark.parametrize("case", BY_PROFILE)
-def test_direct_settlement_is_deducted_from_the_monthly_settlement(quarter_run: Any, case: ProfileCase) -> None:
-    [september] = seen_for(quarter_run, case)["monthly_settlements"]
+def test_direct_settlement_is_deducted_from_the_monthly_settlement(year_run: Any, case: ProfileCase) -> None:
+    [september] = seen_for(year_run, case)["monthly_settlements"]
     by_fund = sum(float(p.amount) for p in case.payments if p.payer == "insurance_fund" and p.paid_on.startswith("2026-09"))
     assert float(september["direct_settlement_deductions"]) == by_fund
     assert float(september["net_paid"]) == 800000 - by_fund
 
 
 @pytest.mark.parametrize("case", BY_PROFILE)
-def test_prepayments_follow_the_profile(quarter_run: Any, case: ProfileCase) -> None:
+def test_prepayments_follow_the_profile(year_run: Any, case: ProfileCase) -> None:
     """R5: Hubei two phases (003 §四(三)), Guizhou yearly (000 §五(三)), Chongqing ≥50% (004 §二(七)); none elsewhere."""
-    answer = seen_for(quarter_run, case)["prepayments"]
+    answer = seen_for(year_run, case)["prepayments"]
     if case.profile_id in ("shandong-2021", "chongqing-liangjiang-2023"):
         assert answer["status"] == 422 and case.profile_id in str(answer["body"])
         return
@@ -95,6 +104,9 @@ def test_prepayments_follow_the_profile(quarter_run: Any, case: ProfileCase) -> 
         assert floors == [float(amount) for _, _, amount in HUBEI_PHASES]
         assert all(i["due"] and i["shortfall"] == "0.00" for i in schedule["instalments"])
         assert schedule["disbursed"] == "9000.00"
+        # 清算 at the cycle end: 9,000 prepaid against 750 invoiced → 8,250 go back to the fund
+        liquidation = schedule["liquidation"]
+        assert (liquidation["prepaid"], liquidation["invoiced"], liquidation["outcome"], liquidation["amount"]) == ("9000.00", "750.00", "return", "8250.00")
     elif case.profile_id == "chongqing-2019":
         assert floors == [5000.0]
     else:
@@ -102,15 +114,15 @@ def test_prepayments_follow_the_profile(quarter_run: Any, case: ProfileCase) -> 
         assert floors == [0.3 * float(budget_of(case))] and schedule["as_of"] == LAST_CLOSED_DAY.isoformat()
 
 
-def test_an_order_placed_on_the_platform_is_delivered_through_the_his_acceptance(quarter_run: Any) -> None:
+def test_an_order_placed_on_the_platform_is_delivered_through_the_his_acceptance(year_run: Any) -> None:
     [case] = [c for c in CASES if c.ordered]
-    order = seen_for(quarter_run, case)["order"]
+    order = seen_for(year_run, case)["order"]
     assert (order["status"], order["confirmed_on"], order["shipped_on"]) == ("delivered", "2026-07-07", "2026-07-10")
 
 
 @pytest.mark.parametrize("case", BY_PROFILE)
-def test_non_winning_purchases_are_capped_where_the_profile_caps_them(quarter_run: Any, case: ProfileCase) -> None:
-    july = [m for m in seen_for(quarter_run, case)["non_winning"]["months"] if m["month"] == "2026-07"]
+def test_non_winning_purchases_are_capped_where_the_profile_caps_them(year_run: Any, case: ProfileCase) -> None:
+    july = [m for m in seen_for(year_run, case)["non_winning"]["months"] if m["month"] == "2026-07"]
     if not case.non_winning_base_units:
         assert all(not g["exceeded"] for m in july for g in m["groups"])
         return
@@ -123,9 +135,9 @@ def test_non_winning_purchases_are_capped_where_the_profile_caps_them(quarter_ru
 
 
 @pytest.mark.parametrize("case", BY_PROFILE)
-def test_volume_completion_is_decided_only_where_the_profile_has_it_and_it_is_live(quarter_run: Any, case: ProfileCase) -> None:
+def test_volume_completion_is_decided_only_where_the_profile_has_it_and_it_is_live(year_run: Any, case: ProfileCase) -> None:
     """R3 (Guizhou 000 §五(三)): live in Guizhou from 2026-07-01 in this platform's region data; no other notice has it."""
-    completion = seen_for(quarter_run, case)["volume_completion"]
+    completion = seen_for(year_run, case)["volume_completion"]
     decided = [(p["period_end"], d["kind"]) for p in completion["periods"] for d in p["decisions"]]
     if case.profile_id != "guizhou-2020":
         assert decided == [] and completion["status"] == "normal"
@@ -134,7 +146,11 @@ def test_volume_completion_is_decided_only_where_the_profile_has_it_and_it_is_li
     [line] = q3["contracts"]
     assert (float(line["target_quantity"]), line["accepted_quantity"]) == (480, 380)
     assert q3["ratio"].startswith("0.7916")
-    assert decided == [("2026-09-30", "volume_warning")] and completion["status"] == "normal"
+    # Q4: the whole 640 is due, 380 bought → 59.38%: below 80% (warned) and below 70% (suspended from the next month)
+    [q4] = [p for p in completion["periods"] if p["period_end"] == "2026-12-31"]
+    assert q4["ratio"].startswith("0.5937")
+    assert sorted(decided) == [("2026-09-30", "volume_warning"), ("2026-12-31", "settlement_suspended"), ("2026-12-31", "volume_warning")]
+    assert completion["suspended_from"] == "2027-01-01"
     assert all(p["period_end"] >= GUIZHOU_VOLUME_COMPLETION_FROM for p in completion["periods"])
 
 
@@ -143,9 +159,9 @@ DEADLINE_MONTH_ON_TIME = {"guizhou-2020": ("2026-09", 0), "hubei-2019": ("2026-0
 
 
 @pytest.mark.parametrize("case", BY_PROFILE)
-def test_monthly_kpis_follow_the_profile_indicators(quarter_run: Any, case: ProfileCase) -> None:
+def test_monthly_kpis_follow_the_profile_indicators(year_run: Any, case: ProfileCase) -> None:
     """R7: on-time payment rate in the month of the deadline, only where the profile monitors it (Shandong lists none)."""
-    kpis = seen_for(quarter_run, case)["kpis"]
+    kpis = seen_for(year_run, case)["kpis"]
     if case.profile_id not in DEADLINE_MONTH_ON_TIME:
         assert all(k["indicators"] == [] for k in kpis.values())
         return
@@ -156,18 +172,29 @@ def test_monthly_kpis_follow_the_profile_indicators(quarter_run: Any, case: Prof
     assert kpis[month]["profile_id"] == case.profile_id
 
 
-def test_kpis_rank_institutions_across_regions(quarter_run: Any) -> None:
-    ranking = quarter_run[1]["platform"]["on_time_ranking_2026_08"]
+def test_kpis_rank_institutions_across_regions(year_run: Any) -> None:
+    ranking = year_run[1]["platform"]["on_time_ranking_2026_08"]
     ranked = [(r["institution_id"], r["rank"]) for r in ranking if r["value"] is not None]
     assert ranked == [("CH-H1", 1), ("CHLJ-H1", 2)]
 
 
 @pytest.mark.parametrize("case", BY_PROFILE)
-def test_a_missing_manufacturer_report_is_an_alert_where_the_profile_requires_it(quarter_run: Any, case: ProfileCase) -> None:
+def test_a_missing_manufacturer_report_is_an_alert_where_the_profile_requires_it(year_run: Any, case: ProfileCase) -> None:
     """Hubei 003 §五(二): manufacturers report the previous month by the 5th; July's came on 08-03, August's and September's never."""
-    missed = seen_for(quarter_run, case)["missed_reports"]
+    missed = seen_for(year_run, case)["missed_reports"]
     if case.profile_id != "hubei-2019":
         assert missed == []
         return
     assert [(m["month"], m["due_on"], m["status"]) for m in missed if m["month"] >= "2026-07"] == [
-        ("2026-08", "2026-09-05", "missing"), ("2026-09", "2026-10-05", "missing")]
+        ("2026-08", "2026-09-05", "missing"), ("2026-09", "2026-10-05", "missing"), ("2026-10", "2026-11-05", "missing"),
+        ("2026-11", "2026-12-05", "missing")]
+
+
+def test_the_year_end_shortfall_report_names_what_each_institution_did_not_buy(year_run: Any) -> None:
+    """Guizhou 000 §五(五): a missed agreed volume reduces next year's insurance budget; each agreement capped at its volume."""
+    report = {r["institution_id"]: r for r in year_run[1]["platform"]["shortfall_2026"]}
+    for case in CASES:
+        agreed = case.amended_to or case.agreed_quantity
+        bought = case.quantity - case.returned_quantity
+        row = report[case.institution]
+        assert (row["agreed_quantity"], row["accepted_quantity"], row["shortfall_quantity"]) == (agreed, bought, agreed - bought)

@@ -1,9 +1,12 @@
-"""One simulated quarter (2026 Q3, closed through October) for each of the five regional profiles.
+"""One agreement year for each of the five regional profiles: 2026, lived day by day from Q3 to the year end.
 
 A single platform serves all five provinces at once, as it would in production:
 each profile gets its own institution in one of its pooling regions, and
 everything goes through the public REST APIs on real Kafka and PostgreSQL.
-The dates are real 2026 dates chosen so that the rules' differences show:
+Set-up (parties, batch with its cycle, products, contract with its first yearly agreement) happens
+first; then every dated action (payments, credit notes, returns, prepayments, amendments, rollovers,
+reports, liquidation) is taken on its own business day, after the days before it were closed, from
+2026-07-01 to 2026-12-31. The dates are real 2026 dates chosen so that the rules' differences show:
 
 - the Mid-Autumn Festival (Fri 2026-09-25) moves a deadline to Mon 09-28
   (Civil Code art. 203), and Sunday 09-20 is a make-up working day (调休)
@@ -33,12 +36,12 @@ from jicai_kit.auth import Role
 from jicai_policy.book import PACKAGED_PROFILE_DIR, POLICY_DIR_ENV
 from tests.e2e.system import System, eventually
 
-QUARTER_FIRST_DAY, LAST_CLOSED_DAY = date(2026, 7, 1), date(2026, 10, 31)
+QUARTER_FIRST_DAY, LAST_CLOSED_DAY = date(2026, 7, 1), date(2026, 12, 31)
 GUIZHOU_VOLUME_COMPLETION_FROM = "2026-07-01"
 
 
-def quarter_policy(directory: Path) -> dict[str, str]:
-    """The packaged profiles, with Guizhou's R3 live from the quarter's first day (an operator's go-live in regions.toml)."""
+def year_policy(directory: Path) -> dict[str, str]:
+    """The packaged profiles, with Guizhou's R3 live from the third quarter (an operator's go-live in regions.toml)."""
     shutil.rmtree(directory, ignore_errors=True)
     shutil.copytree(PACKAGED_PROFILE_DIR, directory)
     regions = directory / "regions.toml"
@@ -65,7 +68,7 @@ class CreditNote:
 
 @dataclass(frozen=True)
 class ProfileCase:
-    """What one province does in the quarter, and what its notice says must follow."""
+    """What one province does in its agreement year, and what its notice says must follow."""
 
     profile_id: str
     region: str
@@ -86,6 +89,15 @@ class ProfileCase:
     """the delivery went through a platform order (placed → confirmed → shipped → delivered)"""
     returned_quantity: int = 0
     agreed_quantity: int = 4000
+    cycle_years: int = 1
+    amended_to: int | None = None
+    """the agreed volume after a mid-year amendment (调整约定采购量), if any"""
+    rolled_over: bool = False
+    """the second agreement year of the cycle was signed from the first (续签) before the year ended"""
+
+    @property
+    def cycle_end(self) -> str:
+        return f"{2025 + self.cycle_years}-12-31"
 
     @property
     def key(self) -> str:
@@ -164,7 +176,7 @@ CASES: tuple[ProfileCase, ...] = (
         # 07-15 + 30 = 08-14 (Fri), paid that day. In July it bought 800 片 of a non-winning product of the group
         # against 700 片 winning (100 boxes × 7): R4 cap 1 exceeded.
         expected_deadline="2026-08-14", expected_warned_on=None, expected_withheld_from=None, expected_final_status="paid",
-        non_winning_base_units=800, ordered=True,
+        non_winning_base_units=800, ordered=True, cycle_years=2, rolled_over=True,
     ),
     ProfileCase(
         "chongqing-liangjiang-2023", "500099", "500099", accepted_on="2026-07-15", invoice_received_on="2026-07-20", quantity=120,
@@ -172,7 +184,7 @@ CASES: tuple[ProfileCase, ...] = (
         # end of the month after acceptance: 08-31 (Mon); paid late on 09-03 → warned 09-01, warning closed by the payment.
         # It bought 700 片 non-winning against 840 winning: within the cap.
         expected_deadline="2026-08-31", expected_warned_on="2026-09-01", expected_withheld_from=None, expected_final_status="paid",
-        non_winning_base_units=700,
+        non_winning_base_units=700, amended_to=3000,
     ),
 )
 
@@ -194,8 +206,8 @@ HUBEI_PHASES = (("2026-07-06", 1, "3000.00"), ("2026-07-20", 2, "6000.00"))
 """The Hubei fund's prepayments (003 §四(三)) of 4000 boxes × 2.50 = 10,000.00: ≥30% after signing, the rest up to
 90% once half the agreement year has passed (2026-07-01)."""
 
-def run_quarter(system: System) -> dict[str, dict[str, Any]]:
-    """Drive every profile's quarter through the APIs; return what each party sees at the end, per profile."""
+def run_agreement_year(system: System) -> dict[str, dict[str, Any]]:
+    """Drive every profile's agreement year through the APIs; return what each party sees at the end, per profile."""
     with ExitStack() as clients:
         def client(service: str, party: str, role: Role) -> httpx.Client:
             return clients.enter_context(system.client(service, party, role))
@@ -213,8 +225,10 @@ def run_quarter(system: System) -> dict[str, dict[str, Any]]:
         _run_timeline(system, client)
         _report_monthly_settlements(client)
         seen = {case.profile_id: _observe(case, client) for case in CASES}
-        seen["platform"] = {"on_time_ranking_2026_08": alerts.get(
-            "/kpis", params={"month": "2026-08", "indicator": "on_time_payment_rate", "order": "desc"}).json()}
+        seen["platform"] = {
+            "on_time_ranking_2026_08": alerts.get("/kpis", params={"month": "2026-08", "indicator": "on_time_payment_rate", "order": "desc"}).json(),
+            "shortfall_2026": alerts.get("/reports/volume-shortfall", params={"year": 2026}).json(),
+        }
         return seen
 
 
@@ -242,9 +256,12 @@ def _set_up(case: ProfileCase, client: Client) -> None:
         ("/non-winning-products", {"product_id": f"{case.key}-NW1", "generic_group_id": case.group, "generic_name": "阿托伐他汀钙片",
                                    "dosage_form": "片剂", "specification": "20mg*10片", "manufacturer_name": "非中选药业",
                                    "base_units_per_trading_unit": "10"}),
+        ("/batches", {"batch_id": batch, "title": f"{case.key} 2026 带量采购", "pooling_region_code": case.region, "cycle_start": "2026-01-01",
+                      "lines": [{"product_id": case.product, "winner_count": 2,
+                                 **({} if case.profile_id == "hubei-2019" else {"cycle_years": case.cycle_years})}]}),
         ("/contracts", {"contract_id": case.contract, "institution_id": case.institution, "manufacturer_id": case.manufacturer,
                         "distributor_id": case.distributor, "product_id": case.product, "unit_price": UNIT_PRICE, "agreed_quantity": case.agreed_quantity,
-                        "cycle_start": "2026-01-01", "cycle_end": "2026-12-31", "signed_on": "2025-12-20"}),
+                        "cycle_start": "2026-01-01", "cycle_end": case.cycle_end, "signed_on": "2025-12-20"}),
     ):
         _ok(ops.post(path, json=body))
 
@@ -307,7 +324,7 @@ Action = tuple[date, str, Callable[[], None]]
 
 
 def _timeline(client: Client) -> list[Action]:
-    """Every dated business action of the quarter, to be taken on its own day."""
+    """Every dated business action of the year, to be taken on its own day."""
     fund = client("settlement", "FUND", Role.FUND)
     alerts = client("alerts", "OPS", Role.OPERATOR)
     actions: list[Action] = []
@@ -341,7 +358,24 @@ def _timeline(client: Client) -> list[Action]:
             "month": month, "submitted_on": on, "produced_quantity": 50000,
             "supplied_quantity": 42000, "stock_quantity": 8000, "payments_received": "105000.00"}))
 
+    contracts = client("contracts", "OPS", Role.OPERATOR)
+
+    def amend(case: ProfileCase, quantity: int) -> None:
+        _ok(contracts.post(f"/yearly-agreements/{case.contract}-y1/amendments", json={
+            "agreed_quantity": quantity, "amended_on": "2026-09-01", "reason": "医疗机构实际使用量下降, 经统筹区医保局审核调整约定采购量"}))
+
+    def roll_over(case: ProfileCase) -> None:
+        _ok(contracts.post(f"/yearly-agreements/{case.contract}-y1/rollover", json={"rolled_over_on": "2026-12-28"}))
+
+    def liquidate(institution: str) -> None:
+        _ok(fund.post("/prepayment-liquidations", json={
+            "liquidation_id": f"{institution}-LIQ-2026", "institution_id": institution, "year": 2026, "liquidated_on": "2026-12-31"}))
+
     for case in CASES:
+        if case.amended_to is not None:
+            actions.append((date(2026, 9, 1), f"amend {case.contract}", partial(amend, case, case.amended_to)))
+        if case.rolled_over:
+            actions.append((date(2026, 12, 28), f"roll over {case.contract}", partial(roll_over, case)))
         for n, payment in enumerate(case.payments):
             actions.append((date.fromisoformat(payment.paid_on), f"pay {case.invoice}", partial(pay, case, n, payment)))
         if case.credit_note:
@@ -352,6 +386,7 @@ def _timeline(client: Client) -> list[Action]:
     actions.append((date(2026, 8, 3), f"{hubei.manufacturer} reports July", partial(report, hubei.manufacturer, "2026-07", "2026-08-03")))
     for on, phase, amount in HUBEI_PHASES:
         actions.append((date.fromisoformat(on), f"prepay {hubei.institution} phase {phase}", partial(disburse, hubei.institution, phase, amount, on)))
+    actions.append((date(2026, 12, 31), f"liquidate {hubei.institution}", partial(liquidate, hubei.institution)))
     return sorted(actions, key=lambda a: (a[0], a[1]))
 
 
@@ -406,6 +441,7 @@ def _observe(case: ProfileCase, client: Client) -> dict[str, Any]:
         "first_deadline_decision": alerts.get(f"/decisions/deadline-{case.invoice}").json(),
         "restarted_deadline_decision": alerts.get(f"/decisions/deadline-{case.invoice}:r2").json() if case.credit_note else None,
         "yearly_agreement": contracts.get(f"/yearly-agreements/{case.contract}-y1").json(),
+        "second_year_agreement": contracts.get(f"/yearly-agreements/{case.contract}-y2").json() if case.rolled_over else None,
         "monthly_settlements": settlement.get(f"/institutions/{case.institution}/monthly-settlements").json(),
         "volume_completion": alerts.get(f"/institutions/{case.institution}/volume-completion").json(),
         "kpis": {month: alerts.get(f"/institutions/{case.institution}/kpis", params={"month": month}).json() for month in ("2026-08", "2026-09")},
