@@ -93,6 +93,8 @@ class ProfileCase:
     amended_to: int | None = None
     """the agreed volume after a mid-year amendment (调整约定采购量), if any"""
     rolled_over: bool = False
+    filing_over_line: bool = False
+    """bought 6,000 yuan of filing purchases (备案采购) against a 5,000 line the bureau set for the institution"""
     """the second agreement year of the cycle was signed from the first (续签) before the year ended"""
 
     @property
@@ -184,7 +186,7 @@ CASES: tuple[ProfileCase, ...] = (
         # end of the month after acceptance: 08-31 (Mon); paid late on 09-03 → warned 09-01, warning closed by the payment.
         # It bought 700 片 non-winning against 840 winning: within the cap.
         expected_deadline="2026-08-31", expected_warned_on="2026-09-01", expected_withheld_from=None, expected_final_status="paid",
-        non_winning_base_units=700, amended_to=3000,
+        non_winning_base_units=700, amended_to=3000, filing_over_line=True,
     ),
 )
 
@@ -371,7 +373,21 @@ def _timeline(client: Client) -> list[Action]:
         _ok(fund.post("/prepayment-liquidations", json={
             "liquidation_id": f"{institution}-LIQ-2026", "institution_id": institution, "year": 2026, "liquidated_on": "2026-12-31"}))
 
+    def set_filing_line(case: ProfileCase) -> None:
+        r = alerts.put(f"/institutions/{case.institution}/filing-warning-line", json={
+            "amount": "5000.00", "from_year": 2026, "reason": "两江新区医保局设置药品备案采购金额预警线 (002 §二(三))"})
+        assert r.status_code == 200, r.text
+
+    def file_purchase(case: ProfileCase) -> None:
+        _ok(client("orders", case.institution, Role.INSTITUTION).post("/filing-purchases", json={
+            "filing_id": f"{case.key}-FIL1", "institution_id": case.institution, "generic_name": "注射用头孢曲松钠",
+            "specification": "1g", "manufacturer_name": "某短缺药生产企业", "quantity": 30, "unit_price": "200.0000",
+            "purchased_on": "2026-10-12", "filed_on": "2026-10-15", "reason": "平台短缺, 临床急需"}))
+
     for case in CASES:
+        if case.filing_over_line:
+            actions.append((date(2026, 8, 3), f"filing line of {case.institution}", partial(set_filing_line, case)))
+            actions.append((date(2026, 10, 15), f"filing purchase of {case.institution}", partial(file_purchase, case)))
         if case.amended_to is not None:
             actions.append((date(2026, 9, 1), f"amend {case.contract}", partial(amend, case, case.amended_to)))
         if case.rolled_over:
@@ -445,6 +461,9 @@ def _observe(case: ProfileCase, client: Client) -> dict[str, Any]:
         "monthly_settlements": settlement.get(f"/institutions/{case.institution}/monthly-settlements").json(),
         "volume_completion": alerts.get(f"/institutions/{case.institution}/volume-completion").json(),
         "kpis": {month: alerts.get(f"/institutions/{case.institution}/kpis", params={"month": month}).json() for month in ("2026-08", "2026-09")},
+        "filing_warnings": alerts.get(f"/institutions/{case.institution}/filing-warnings").json(),
+        "kpis_october": alerts.get(f"/institutions/{case.institution}/kpis", params={"month": "2026-10"}).json(),
+        "as_of": {day: alerts.get(f"/institutions/{case.institution}/status", params={"as_of": day}).json() for day in ("2026-09-29", "2026-10-05")},
         "missed_reports": alerts.get(f"/manufacturers/{case.manufacturer}/missed-reports").json(),
         "prepayments": _answer(settlement.get(f"/institutions/{case.institution}/prepayments/2026", params={"as_of": LAST_CLOSED_DAY.isoformat()})),
     }

@@ -198,3 +198,25 @@ def test_the_year_end_shortfall_report_names_what_each_institution_did_not_buy(y
         bought = case.quantity - case.returned_quantity
         row = report[case.institution]
         assert (row["agreed_quantity"], row["accepted_quantity"], row["shortfall_quantity"]) == (agreed, bought, agreed - bought)
+
+
+@pytest.mark.parametrize("case", BY_PROFILE)
+def test_filing_purchases_over_the_warning_line_are_flagged(year_run: Any, case: ProfileCase) -> None:
+    """Liangjiang 002 §二(三): the bureau sets each institution's filing-purchase warning line; going over it is an alert and a KPI."""
+    seen = seen_for(year_run, case)
+    if not case.filing_over_line:
+        assert seen["filing_warnings"] == []
+        return
+    [warning] = seen["filing_warnings"]
+    assert (warning["year"], float(warning["filing_amount"]), float(warning["warning_line"]), warning["line_source"]) == (2026, 6000, 5000, "institution")
+    [kpi] = [k for k in seen["kpis_october"]["indicators"] if k["indicator"] == "filing_purchase_amount"]
+    assert (float(kpi["year_to_date"]), float(kpi["warning_line"])) == (6000, 5000)
+
+
+def test_an_institutions_status_can_be_asked_as_of_any_past_day(year_run: Any) -> None:
+    """As of 09-29 Guizhou's invoice was overdue and warned; as of 10-05 its settlement was withheld (from 09-30)."""
+    [case] = [c for c in CASES if c.profile_id == "guizhou-2020"]
+    before, after = (seen_for(year_run, case)["as_of"][day] for day in ("2026-09-29", "2026-10-05"))
+    assert [(i["invoice_id"], i["overdue"]) for i in before["invoices"]] == [(case.invoice, True)]
+    assert [w["kind"] for w in before["warnings"]] == ["payment_overdue_warning"] and before["withholds"] == []
+    assert [(w["kind"], w["since"]) for w in after["withholds"]] == [("settlement_withheld", "2026-09-30")]
