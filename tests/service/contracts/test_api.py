@@ -100,7 +100,7 @@ def test_a_contract_is_read_only_by_its_parties(client: TestClient, token: Auth)
 
 
 ALLOCATION = {
-    "allocation_id": "ALLOC-P1-2026", "product_id": "P1", "agreement_year": 2026, "method": "share_of_platform_purchases",
+    "allocation_id": "ALLOC-P1-2026", "product_id": "P1", "agreement_year": 2026, "pooling_region_code": "520100", "method": "share_of_platform_purchases",
     "total": 12001, "bases": [{"institution_id": "H1", "quantity": 600}, {"institution_id": "H2", "quantity": 400}],
 }
 

@@ -87,6 +87,10 @@ allocations = Table(
     Column("status", String(20), nullable=False, comment="draft | approved"),
     Column("approved_on", Date),
     Column("lines", JSONB, nullable=False),
+    Column("pooling_region_code", String(6), comment="the region whose profile decided; null on drafts recorded before"),
+    Column("profile_id", String(64)),
+    Column("profile_version", Integer),
+    Column("profile_method", String(40), comment="the profile's [allocation] method"),
 )
 
 batches = Table(

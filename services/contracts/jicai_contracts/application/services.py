@@ -23,6 +23,8 @@ from jicai_contracts.domain.events import (
     WinningProductListed,
 )
 from jicai_events.unit_of_work import UnitOfWork
+from jicai_policy import PolicyBook
+from jicai_policy.errors import NoProfileForRegion
 
 
 async def register_party(uow: UnitOfWork, stream_id: str, stream_type: str, registration: ContractsEvent) -> bool:
@@ -128,20 +130,36 @@ async def _check_batch_cycle(uow: UnitOfWork, product: dict[str, Any], cycle_sta
 __all__ = ["contracts", "register_distributor", "register_institution", "register_manufacturer", "sign_contract"]
 
 
-async def draft_allocation(uow: UnitOfWork, cmd: allocation.DraftAllocation) -> bool:
-    """Record a draft volume allocation; institutions must be registered (their county comes from the registry)."""
+async def draft_allocation(uow: UnitOfWork, cmd: allocation.DraftAllocation, book: PolicyBook) -> bool:
+    """Record a draft volume allocation by the region's profile on 1 January of the agreement year.
+
+    Institutions must be registered (their county comes from the registry) in pooling regions that follow the same profile that day.
+    """
     if await repo.find(uow, products, cmd.product_id) is None:
         raise DomainRuleViolated("product_id", f"product {cmd.product_id} is not listed")
+    on = allocation.profile_day(cmd.agreement_year)
+    try:
+        profile = book.profile_for(cmd.pooling_region_code, on)
+    except NoProfileForRegion as exc:
+        raise DomainRuleViolated("pooling_region_code", str(exc)) from None
     bases = []
     for i, basis in enumerate(cmd.bases):
+        field = f"bases[{i}].institution_id"
         institution = await repo.find(uow, institutions, basis.institution_id)
         if institution is None:
-            raise DomainRuleViolated(f"bases[{i}].institution_id", f"{basis.institution_id} is not registered")
+            raise DomainRuleViolated(field, f"{basis.institution_id} is not registered")
+        try:
+            own = book.entry_for(institution["pooling_region_code"], on)
+        except NoProfileForRegion as exc:
+            raise DomainRuleViolated(field, str(exc)) from None
+        if (own.profile_id, own.version) != (profile.profile_id, profile.version):
+            raise DomainRuleViolated(field, f"{basis.institution_id} is in pooling region {institution['pooling_region_code']}, which follows "
+                                            f"{own.profile_id} v{own.version} on {on}, not {profile.profile_id} v{profile.version}")
         bases.append(allocation.Basis(basis.institution_id, institution["county_code"], basis.quantity))
     cmd = allocation.DraftAllocation(**{**cmd.__dict__, "bases": tuple(bases)})
     stream_id = f"allocation-{cmd.allocation_id}"
     history, version = await repo.streams.load(uow, stream_id)
-    new = allocation.draft(history, cmd)
+    new = allocation.draft(history, cmd, profile)
     await repo.streams.append(uow, stream_id, "allocation", version, new)
     return bool(new)
 

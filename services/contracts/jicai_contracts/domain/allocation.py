@@ -10,6 +10,12 @@ Methods, from the notices (the profile names which one a province uses):
 Hubei 003 §四(一) groups primary-care institutions by county: with
 ``group_by_county`` the total goes to counties first, then within each county.
 
+The pooling region's profile (``[allocation]``, in force on 1 January of the
+agreement year) decides the method and the county grouping: the operator may
+omit them (taken from the profile) or state them (they must match). Hubei 003
+and Liangjiang 002 take the reported volume (``reported_demand``): the ratio is
+the share of it the batch fixes, so it travels as ``reported_demand_ratio``.
+
 Rounding rule: quantities are whole trading units. Every split uses the
 largest-remainder (Hamilton) method: each share gets the floor of its exact
 quota, and the units left over go one each to the largest fractional
@@ -27,12 +33,54 @@ from enum import StrEnum
 
 from jicai_contracts.domain.events import AllocatedVolume, ContractsEvent, VolumeAllocationApproved, VolumeAllocationDrafted
 from jicai_events.rules import Conflict, RuleViolated
+from jicai_policy import PolicyProfile
+from jicai_policy.profiles import AllocationMethod as ProfileMethod
 
 
 class AllocationMethod(StrEnum):
     REPORTED_DEMAND_RATIO = "reported_demand_ratio"
     SHARE_OF_PLATFORM_PURCHASES = "share_of_platform_purchases"
     PERCENT_OF_LAST_YEAR_USE = "percent_of_last_year_use"
+
+
+PROFILE_METHODS: Mapping[ProfileMethod, AllocationMethod] = {
+    ProfileMethod.REPORTED_DEMAND_TIMES_RATIO: AllocationMethod.REPORTED_DEMAND_RATIO,
+    ProfileMethod.REPORTED_DEMAND: AllocationMethod.REPORTED_DEMAND_RATIO,
+    ProfileMethod.SHARE_OF_PLATFORM_PURCHASES: AllocationMethod.SHARE_OF_PLATFORM_PURCHASES,
+    ProfileMethod.SHARE_OF_LAST_YEAR_USE: AllocationMethod.PERCENT_OF_LAST_YEAR_USE,
+}
+"""The profile's method → the method name this API uses for it."""
+
+
+@dataclass(frozen=True)
+class ProfileChoice:
+    """What the region's profile decided for an allocation."""
+
+    method: AllocationMethod
+    profile_method: ProfileMethod
+    group_by_county: bool
+
+
+def follow_profile(
+    profile: PolicyProfile, method: AllocationMethod | None, ratio: Decimal | None, group_by_county: bool | None
+) -> ProfileChoice:
+    """The method and county grouping of ``profile``'s ``[allocation]``; a stated one that differs is refused, naming the field."""
+    rules = profile.allocation
+    named = f"profile {profile.profile_id} v{profile.version}"
+    if rules is None:
+        raise RuleViolated("pooling_region_code", f"{named} has no [allocation] section: it does not say how volume is decomposed")
+    chosen = PROFILE_METHODS[rules.method]
+    if method is not None and method is not chosen:
+        raise RuleViolated("method", f"{named} decomposes by {rules.method.value} ({rules.source}): use {chosen.value} or omit method")
+    if rules.min_share_of_last_year_use is not None and rules.max_share_of_last_year_use is not None and ratio is not None:
+        low, high = rules.min_share_of_last_year_use, rules.max_share_of_last_year_use
+        if not low <= ratio <= high:
+            raise RuleViolated("ratio", f"{named} takes {low}..{high} of last year's use ({rules.source}), not {ratio}")
+    by_county = rules.primary_care_grouped_by == "county"
+    if group_by_county is not None and group_by_county != by_county:
+        grouping = "groups primary care by county" if by_county else "does not group by county"
+        raise RuleViolated("group_by_county", f"{named} {grouping} ({rules.source})")
+    return ProfileChoice(chosen, rules.method, by_county)
 
 
 @dataclass(frozen=True)
@@ -104,22 +152,32 @@ def decompose(
 
 @dataclass(frozen=True)
 class DraftAllocation:
+    """A draft request; ``method`` and ``group_by_county`` left None are taken from the region's profile."""
+
     allocation_id: str
     product_id: str
     agreement_year: int
-    method: AllocationMethod
+    pooling_region_code: str
     bases: tuple[Basis, ...]
+    method: AllocationMethod | None = None
     total: int | None = None
     ratio: Decimal | None = None
-    group_by_county: bool = False
+    group_by_county: bool | None = None
 
 
-def draft(history: Sequence[ContractsEvent], cmd: DraftAllocation) -> list[ContractsEvent]:
-    """Decide a draft; the same draft again records nothing; an approved allocation is final."""
-    allocated = decompose(cmd.method, cmd.bases, total=cmd.total, ratio=cmd.ratio, group_by_county=cmd.group_by_county)
+def profile_day(agreement_year: int) -> date:
+    """The day whose profile decides an allocation: 1 January of the agreement year."""
+    return date(agreement_year, 1, 1)
+
+
+def draft(history: Sequence[ContractsEvent], cmd: DraftAllocation, profile: PolicyProfile) -> list[ContractsEvent]:
+    """Decide a draft by ``profile`` (the region's on 1 January); the same draft again records nothing; an approved allocation is final."""
+    choice = follow_profile(profile, cmd.method, cmd.ratio, cmd.group_by_county)
+    allocated = decompose(choice.method, cmd.bases, total=cmd.total, ratio=cmd.ratio, group_by_county=choice.group_by_county)
     event = VolumeAllocationDrafted(
-        allocation_id=cmd.allocation_id, product_id=cmd.product_id, agreement_year=cmd.agreement_year, method=cmd.method.value,
-        total=cmd.total, ratio=cmd.ratio, group_by_county=cmd.group_by_county,
+        allocation_id=cmd.allocation_id, product_id=cmd.product_id, agreement_year=cmd.agreement_year, method=choice.method.value,
+        total=cmd.total, ratio=cmd.ratio, group_by_county=choice.group_by_county, pooling_region_code=cmd.pooling_region_code,
+        profile_id=profile.profile_id, profile_version=profile.version, profile_method=choice.profile_method.value,
         lines=tuple(AllocatedVolume(institution_id=b.institution_id, county_code=b.county_code, basis_quantity=b.quantity,
                                     allocated_quantity=allocated[b.institution_id]) for b in cmd.bases),
     )
@@ -133,11 +191,13 @@ def draft(history: Sequence[ContractsEvent], cmd: DraftAllocation) -> list[Contr
 
 def approve(history: Sequence[ContractsEvent], allocation_id: str, approved_on: date) -> list[ContractsEvent]:
     """Approve the latest draft after review; approving twice on the same day is a harmless retry."""
-    if not any(isinstance(e, VolumeAllocationDrafted) for e in history):
+    drafts = [e for e in history if isinstance(e, VolumeAllocationDrafted)]
+    if not drafts:
         raise RuleViolated("allocation_id", f"no draft allocation {allocation_id}")
     approved = [e for e in history if isinstance(e, VolumeAllocationApproved)]
     if approved:
         if approved[0].approved_on == approved_on:
             return []
         raise Conflict(f"allocation {allocation_id} was approved on {approved[0].approved_on}")
-    return [VolumeAllocationApproved(allocation_id=allocation_id, approved_on=approved_on)]
+    return [VolumeAllocationApproved(allocation_id=allocation_id, approved_on=approved_on,
+                                     profile_id=drafts[-1].profile_id, profile_version=drafts[-1].profile_version)]

@@ -102,12 +102,19 @@ class VolumeAllocationDrafted(DomainEvent):
     ratio: Decimal | None
     group_by_county: bool
     lines: tuple[AllocatedVolume, ...]
+    # the region and its profile that decided method and grouping; None on drafts recorded before profiles decided them
+    pooling_region_code: str | None = None
+    profile_id: str | None = None
+    profile_version: int | None = None
+    profile_method: str | None = None
 
 
 class VolumeAllocationApproved(DomainEvent):
     name = "VolumeAllocationApproved"
     allocation_id: str
     approved_on: date
+    profile_id: str | None = None
+    profile_version: int | None = None
 
 
 class BatchLine(BaseModel):

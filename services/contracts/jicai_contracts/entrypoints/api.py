@@ -170,15 +170,17 @@ async def list_non_winning_products(caller: Caller, request: Request, generic_gr
 async def draft_volume_allocation(body: s.AllocationIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
     """Draft a decomposition (任务量分解) of a product's agreed volume to institutions, for review.
 
-    Whole trading units; the parts add up exactly to the total (largest-remainder rounding).
+    The region's profile in force on 1 January of the agreement year decides the method and the county grouping;
+    omitted, they are taken from it. Whole trading units; the parts add up exactly to the total (largest-remainder rounding).
     """
     caller.require(Role.OPERATOR)
     cmd = DraftAllocation(
         allocation_id=body.allocation_id, product_id=body.product_id, agreement_year=body.agreement_year,
-        method=AllocationMethod(body.method), total=body.total, ratio=body.ratio, group_by_county=body.group_by_county,
+        pooling_region_code=body.pooling_region_code, method=AllocationMethod(body.method) if body.method else None,
+        total=body.total, ratio=body.ratio, group_by_county=body.group_by_county,
         bases=tuple(Basis(b.institution_id, "", b.quantity) for b in body.bases),
     )
-    created = await execute(request.app.state.runtime, lambda uow: services.draft_allocation(uow, cmd))
+    created = await execute(request.app.state.runtime, lambda uow: services.draft_allocation(uow, cmd, policy_book()))
     _created(response, created)
     return s.Recorded(id=body.allocation_id, created=created)
 

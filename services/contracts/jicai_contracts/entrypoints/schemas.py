@@ -104,11 +104,13 @@ class AllocationIn(Strict):
     allocation_id: Identifier
     product_id: Identifier
     agreement_year: int = Field(ge=2015, le=2100)
-    method: Literal["reported_demand_ratio", "share_of_platform_purchases", "percent_of_last_year_use"]
+    pooling_region_code: str = Field(pattern=r"^\d{6}$", description="统筹区 whose profile (in force on 1 January of agreement_year) decides")
+    method: Literal["reported_demand_ratio", "share_of_platform_purchases", "percent_of_last_year_use"] | None = Field(
+        None, description="omitted: the profile's; reported_demand_ratio stands for reported_demand_times_ratio and reported_demand")
     total: Quantity | None = Field(None, description="the volume to split (share_of_platform_purchases)")
     ratio: Decimal | None = Field(None, gt=0, le=1, max_digits=6, decimal_places=4,
-                                  description="allocation ratio or share of last year's use (the other two methods)")
-    group_by_county: bool = Field(False, description="primary care grouped by county (Hubei 003 §四(一))")
+                                  description="allocation ratio, share of the reported volume, or share of last year's use (within the profile's bounds)")
+    group_by_county: bool | None = Field(None, description="primary care grouped by county (Hubei 003 §四(一)); omitted: the profile's")
     bases: list[AllocationBasisIn] = Field(min_length=1, max_length=10000)
 
 
