@@ -94,6 +94,11 @@ class ProfileCase:
     """the agreed volume after a mid-year amendment (调整约定采购量), if any"""
     rolled_over: bool = False
     filing_over_line: bool = False
+    allocation_basis: int = 5000
+    """the institution's reported demand, last year's platform purchases or last year's use, by the profile's method"""
+    allocation_ratio: str | None = "0.8000"
+    """reported demand × ratio (Shandong, Hubei, Liangjiang), share of last year's use (Chongqing 60–70%); None: the
+    province's total is split by platform purchases (Guizhou)"""
     """bought 6,000 yuan of filing purchases (备案采购) against a 5,000 line the bureau set for the institution"""
     """the second agreement year of the cycle was signed from the first (续签) before the year ended"""
 
@@ -152,7 +157,7 @@ CASES: tuple[ProfileCase, ...] = (
         # 08-15 + 30 = 09-14 (Mon); warned 09-15; 10 working days: 09-16..18, 09-20 (调休 Sunday), 09-21..24,
         # (09-25 Mid-Autumn), 09-28, 09-29 → withheld from 09-30; paid on 10-09 → released.
         expected_deadline="2026-09-14", expected_warned_on="2026-09-15", expected_withheld_from="2026-09-30",
-        expected_final_status="released", returned_quantity=20, agreed_quantity=640,
+        expected_final_status="released", returned_quantity=20, agreed_quantity=640, allocation_basis=1500, allocation_ratio=None,
         # R3 (000 §五(三)), live from 07-01: the Q3 cumulative target is 3/4 × 640 = 480 boxes; 400 accepted − 20
         # returned = 380 → 79.17%: below the 80% warning line, above the 70% suspension line.
     ),
@@ -178,7 +183,7 @@ CASES: tuple[ProfileCase, ...] = (
         # 07-15 + 30 = 08-14 (Fri), paid that day. In July it bought 800 片 of a non-winning product of the group
         # against 700 片 winning (100 boxes × 7): R4 cap 1 exceeded.
         expected_deadline="2026-08-14", expected_warned_on=None, expected_withheld_from=None, expected_final_status="paid",
-        non_winning_base_units=800, ordered=True, cycle_years=2, rolled_over=True,
+        non_winning_base_units=800, ordered=True, cycle_years=2, rolled_over=True, allocation_basis=6250, allocation_ratio="0.6400",
     ),
     ProfileCase(
         "chongqing-liangjiang-2023", "500099", "500099", accepted_on="2026-07-15", invoice_received_on="2026-07-20", quantity=120,
@@ -261,11 +266,25 @@ def _set_up(case: ProfileCase, client: Client) -> None:
         ("/batches", {"batch_id": batch, "title": f"{case.key} 2026 带量采购", "pooling_region_code": case.region, "cycle_start": "2026-01-01",
                       "lines": [{"product_id": case.product, "winner_count": 2,
                                  **({} if case.profile_id == "hubei-2019" else {"cycle_years": case.cycle_years})}]}),
-        ("/contracts", {"contract_id": case.contract, "institution_id": case.institution, "manufacturer_id": case.manufacturer,
-                        "distributor_id": case.distributor, "product_id": case.product, "unit_price": UNIT_PRICE, "agreed_quantity": case.agreed_quantity,
-                        "cycle_start": "2026-01-01", "cycle_end": case.cycle_end, "signed_on": "2025-12-20"}),
+
     ):
         _ok(ops.post(path, json=body))
+    _sign_contract(case, ops)
+
+
+def _sign_contract(case: ProfileCase, ops: httpx.Client) -> None:
+    """任务量分解 by the profile's method (the API derives it from the region), reviewed and approved; then the contract
+    is signed with the allocated volume, which also signs its first yearly agreement."""
+    allocation = {"allocation_id": f"{case.key}-ALLOC-2026", "product_id": case.product, "agreement_year": 2026,
+                  "pooling_region_code": case.region, "bases": [{"institution_id": case.institution, "quantity": case.allocation_basis}],
+                  **({"ratio": case.allocation_ratio} if case.allocation_ratio else {"total": case.agreed_quantity})}
+    _ok(ops.post("/volume-allocations", json=allocation))
+    _ok(ops.post(f"/volume-allocations/{case.key}-ALLOC-2026/approval", json={"approved_on": "2025-12-15"}))
+    [line] = _ok(ops.get(f"/volume-allocations/{case.key}-ALLOC-2026"))["lines"]
+    agreed = line["allocated_quantity"]
+    _ok(ops.post("/contracts", json={"contract_id": case.contract, "institution_id": case.institution, "manufacturer_id": case.manufacturer,
+                                     "distributor_id": case.distributor, "product_id": case.product, "unit_price": UNIT_PRICE,
+                                     "agreed_quantity": agreed, "cycle_start": "2026-01-01", "cycle_end": case.cycle_end, "signed_on": "2025-12-20"}))
 
 
 def _deliver_and_invoice(case: ProfileCase, client: Client) -> None:
@@ -456,6 +475,7 @@ def _observe(case: ProfileCase, client: Client) -> dict[str, Any]:
         "order": orders.get(f"/orders/{case.order}").json() if case.ordered else None,
         "first_deadline_decision": alerts.get(f"/decisions/deadline-{case.invoice}").json(),
         "restarted_deadline_decision": alerts.get(f"/decisions/deadline-{case.invoice}:r2").json() if case.credit_note else None,
+        "allocation": contracts.get(f"/volume-allocations/{case.key}-ALLOC-2026").json(),
         "yearly_agreement": contracts.get(f"/yearly-agreements/{case.contract}-y1").json(),
         "second_year_agreement": contracts.get(f"/yearly-agreements/{case.contract}-y2").json() if case.rolled_over else None,
         "monthly_settlements": settlement.get(f"/institutions/{case.institution}/monthly-settlements").json(),

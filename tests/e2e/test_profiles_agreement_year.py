@@ -64,6 +64,21 @@ def test_every_service_agrees_on_what_is_owed(year_run: Any, case: ProfileCase) 
     assert seen["orders_invoice"]["amount"] == amount_of(case)
 
 
+PROFILE_METHODS = {"guizhou-2020": "share_of_platform_purchases", "shandong-2021": "reported_demand_times_ratio",
+                   "hubei-2019": "reported_demand", "chongqing-2019": "share_of_last_year_use", "chongqing-liangjiang-2023": "reported_demand"}
+
+
+@pytest.mark.parametrize("case", BY_PROFILE)
+def test_the_agreed_volume_is_allocated_by_the_profiles_method(year_run: Any, case: ProfileCase) -> None:
+    """任务量分解: Guizhou 000 §五(一) platform share, Shandong 001 §一 demand × ratio, Hubei 003 §四(一) reported demand by county,
+    Chongqing 004 §二(二) 60–70% of last year's use, Liangjiang 002 reported demand."""
+    allocation = seen_for(year_run, case)["allocation"]
+    assert (allocation["status"], allocation["profile_id"], allocation["profile_method"]) == ("approved", case.profile_id, PROFILE_METHODS[case.profile_id])
+    assert allocation["group_by_county"] is (case.profile_id == "hubei-2019")
+    [line] = allocation["lines"]
+    assert line["allocated_quantity"] == case.agreed_quantity
+
+
 @pytest.mark.parametrize("case", BY_PROFILE)
 def test_the_volume_still_owed_is_visible_on_the_yearly_agreement(year_run: Any, case: ProfileCase) -> None:
     agreement = seen_for(year_run, case)["yearly_agreement"]
