@@ -335,3 +335,13 @@ def test_a_profile_without_withholding_warns_but_never_withholds(alerts: Alerts)
     alerts.deliver(payment("P1", date(2027, 1, 4), INV_1="10000.00"))
     assert alerts.get("/institutions/H001/alerts") == []
     assert [kind for kind, _ in alerts.outbox()].count(WITHHELD) == 0
+
+
+def test_the_longest_invoice_id_still_gets_every_decision(alerts: Alerts) -> None:
+    """Invoice ids may be 64 characters: decision ids built from them (``withhold-…``) must not be refused."""
+    longest = "INV-" + "9" * 60
+    assert alerts.deliver(invoice(longest))[0] == "handled"
+    alerts.close_days(date(2026, 9, 5), date(2026, 10, 31))
+    assert [(a["kind"], a["alert_id"]) for a in alerts.get("/institutions/H001/alerts")] == [
+        ("overdue_warning", f"warning-{longest}"), ("settlement_withheld", f"withhold-{longest}")]
+    assert alerts.get(f"/decisions/withhold-{longest}")["decision"]["decision_id"] == f"withhold-{longest}"

@@ -267,6 +267,16 @@ def test_the_release_makes_the_institution_normal_and_releases_the_withheld_sett
     assert issued["status"] == "issued" and issued["reason"]
 
 
+def test_decisions_about_the_longest_invoice_ids_withhold_and_release(client: TestClient, h1: dict[str, str]) -> None:
+    """A 64-character invoice id makes decision ids of 73+ characters (withhold-…, release-…)."""
+    longest = "INV-" + "9" * 60
+    assert _deliver(client, DECISIONS, _withheld(f"withhold-{longest}", longest)) == "handled"
+    assert client.get("/institutions/H1/settlement-status", headers=h1).json()["status"] == "withheld"
+    assert _deliver(client, DECISIONS, _released(f"withhold-{longest}", f"release-{longest}")) == "handled"
+    status = client.get("/institutions/H1/settlement-status", headers=h1).json()
+    assert status["status"] == "normal" and status["history"][-1]["decision_id"] == f"release-{longest}"
+
+
 def test_the_same_decision_delivered_twice_changes_nothing(client: TestClient, db_url: str, h1: dict[str, str]) -> None:
     envelope = Envelope.wrap(_withheld(), time=datetime.now(UTC))
     assert _deliver(client, DECISIONS, envelope) == "handled"

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import Field
 
 from jicai_events.base import IntegrationEvent, integration_event
 from jicai_events.types import Identifier, Money
 
+DecisionId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+"""A decision's id: its kind and what it is about (``withhold-{invoice_id}``, ``deadline-{invoice_id}:r2``), so longer than an Identifier."""
+
 
 class _Decision(IntegrationEvent):
     source_service = "alerts"
-    decision_id: Identifier
+    decision_id: DecisionId
     institution_id: Identifier
     profile_id: str
     profile_version: int = Field(ge=1)
@@ -64,7 +68,7 @@ class SettlementReleased(_Decision):
 
     event_name = "SettlementReleased"
     invoice_id: Identifier
-    withhold_decision_id: Identifier
+    withhold_decision_id: DecisionId
     released_on: date
 
 
@@ -98,7 +102,7 @@ class SettlementResumed(_Decision):
     """The cumulative target was met (or an exemption granted): monthly settlement resumed (恢复月结算)."""
 
     event_name = "SettlementResumed"
-    suspension_decision_id: Identifier
+    suspension_decision_id: DecisionId
     resumed_on: date
     reason: str = Field(description="target_met | exemption")
 
@@ -183,7 +187,7 @@ class ManufacturerReportMissed(IntegrationEvent):
 
     event_name = "ManufacturerReportMissed"
     source_service = "alerts"
-    decision_id: Identifier = Field(description="manufacturer-report-{manufacturer}-{YYYY-MM}")
+    decision_id: DecisionId = Field(description="manufacturer-report-{manufacturer}-{YYYY-MM}")
     manufacturer_id: Identifier
     month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="the month the report is on, YYYY-MM")
     due_on: date = Field(description="the last day to report (the profile's due_day_of_month of the next month)")
@@ -204,7 +208,7 @@ class ManufacturerReportMissClosed(IntegrationEvent):
 
     event_name = "ManufacturerReportMissClosed"
     source_service = "alerts"
-    decision_id: Identifier
+    decision_id: DecisionId
     manufacturer_id: Identifier
     month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     submitted_on: date

@@ -58,7 +58,7 @@ payment_allocations = Table(
 withholds = Table(
     "withholds",
     metadata,
-    Column("decision_id", String(64), primary_key=True),
+    Column("decision_id", String(200), primary_key=True),
     Column("institution_id", String(64), nullable=False, index=True),
     Column("invoice_id", String(64), nullable=False),
     Column("warned_on", Date, nullable=False),
@@ -68,7 +68,7 @@ withholds = Table(
     Column("profile_version", Integer, nullable=False),
     Column("caused_by", JSONB, nullable=False),
     Column("released_on", Date),
-    Column("release_decision_id", String(64)),
+    Column("release_decision_id", String(200)),
 )
 monthly_settlements = Table(
     "monthly_settlements",
@@ -81,7 +81,7 @@ monthly_settlements = Table(
     Column("reason", Text, nullable=False),
     Column("withheld_by", JSONB, nullable=False),
     Column("released_on", Date),
-    Column("release_decision_id", String(64)),
+    Column("release_decision_id", String(200)),
     Column("suspended_by", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("release_reason", Text),
 )
