@@ -70,7 +70,7 @@ def test_a_credit_leaving_nothing_owed_releases_the_withhold(alerts: Alerts) -> 
     one = alerts.get("/invoices/INV-1")
     assert (one["status"], one["released_on"], one["outstanding"], one["credited"]) == ("released", "2026-11-03", "0.00", "3000.00")
     kind, data = alerts.outbox()[-1]
-    assert (kind, data["withhold_decision_id"], data["released_on"]) == (RELEASED, "withhold-INV-1", "2026-11-03")
+    assert (kind, data["withhold_decision_id"], data["released_on"], data["reason"]) == (RELEASED, "withhold-INV-1", "2026-11-03", "credited")
 
 
 def test_a_void_closes_the_obligation_and_lifts_the_withhold(alerts: Alerts) -> None:
@@ -82,7 +82,7 @@ def test_a_void_closes_the_obligation_and_lifts_the_withhold(alerts: Alerts) -> 
     one = alerts.get("/invoices/INV-1")
     assert (one["status"], one["voided_on"], one["outstanding"], one["next_decision_on"]) == ("voided", "2026-11-02", "0.00", None)
     kind, data = alerts.outbox()[-1]
-    assert (kind, data["released_on"]) == (RELEASED, "2026-11-02")
+    assert (kind, data["released_on"], data["reason"]) == (RELEASED, "2026-11-02", "voided")
     alerts.close_days(date(2026, 11, 1), date(2026, 11, 30))
     assert [kind for kind, _ in alerts.outbox()] == [DEADLINE_SET, WARNED, WITHHELD, RELEASED]
 

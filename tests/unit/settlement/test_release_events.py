@@ -42,7 +42,17 @@ def test_a_withheld_settlement_released_by_payment_names_the_withhold_and_the_re
     assert published is not None
     data = published.model_dump(mode="json")
     assert (data["month"], data["amount"], data["released_on"]) == ("2026-05", "120000.00", "2026-06-03")
-    assert "W1" in data["reason"] and "R1" in data["reason"]
+    assert "W1" in data["reason"] and "R1" in data["reason"] and "paid" in data["reason"]
+
+
+def test_a_withhold_lifted_because_the_invoice_was_voided_says_so() -> None:
+    """红冲: the invoice behind the withhold no longer asks for anything, so the held settlement is paid out."""
+    history = withhold([], RecordWithhold(decision_id="W1", invoice_id="INV-1", warned_on=date(2026, 5, 1),
+                                          withheld_from=date(2026, 5, 15), outstanding_amount=Decimal("300.00"), **COMMON))
+    history = _then(history, report(history, ReportMonthlySettlement("MS-1", "H1", "2026-05", Decimal("120000.00"))))
+    released = _released(lift(history, LiftWithhold(release_decision_id="R1", withhold_decision_id="W1", invoice_id="INV-1",
+                                                    released_on=date(2026, 6, 3), reason="voided", **COMMON)))
+    assert released.reason is not None and "voided" in released.reason
 
 
 def test_a_suspended_settlement_released_by_resumption_names_the_suspension_and_its_reason() -> None:

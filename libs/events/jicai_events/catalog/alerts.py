@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -70,6 +70,9 @@ class SettlementReleased(_Decision):
     invoice_id: Identifier
     withhold_decision_id: DecisionId
     released_on: date
+    reason: Literal["paid", "credited", "voided"] = Field(
+        "paid", description="paid in full (回款); credited: credit notes left nothing owed; voided: the invoice was voided (红冲)"
+    )
 
 
 # ---- R3 volume completion (完成约定采购量), Guizhou 000 §五(三) ------------------------------

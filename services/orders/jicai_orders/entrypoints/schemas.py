@@ -138,7 +138,7 @@ class Purchase(BaseModel):
 
 class InvoiceLineIn(Strict):
     acceptance_id: Identifier
-    quantity: Quantity = Field(ge=1, description="units of that acceptance billed by this line")
+    quantity: Annotated[int, Field(ge=1, le=10**12)] = Field(description="units of that acceptance billed by this line, at least 1")
 
 
 class InvoiceIn(Strict):

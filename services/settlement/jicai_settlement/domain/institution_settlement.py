@@ -70,6 +70,12 @@ class LiftWithhold:
     profile_id: str
     profile_version: int
     caused_by: tuple[str, ...]
+    reason: str = "paid"
+    """paid | credited | voided: why nothing is owed on the invoice any more"""
+
+
+RELEASE_REASONS = {"paid": "the invoice was paid (回款后恢复拨付)", "credited": "credit notes left nothing owed (红冲)",
+                   "voided": "the invoice was voided (红冲)"}
 
 
 @dataclass(frozen=True)
@@ -267,7 +273,7 @@ def lift(history: Sequence[InstitutionSettlementEvent], cmd: LiftWithhold) -> li
             caused_by=cmd.caused_by,
         )
     ]
-    why = f"withhold {cmd.withhold_decision_id} lifted by release decision {cmd.release_decision_id} (回款后恢复拨付)"
+    why = f"withhold {cmd.withhold_decision_id} lifted by release decision {cmd.release_decision_id}: {RELEASE_REASONS.get(cmd.reason, cmd.reason)}"
     return events + _releases(evolve(events[0], state), cmd.institution_id, cmd.released_on, cmd.release_decision_id, why)
 
 

@@ -65,7 +65,7 @@ async def on_settlement_released(uow: UnitOfWork, envelope: Envelope, event: ie.
     cmd = LiftWithhold(
         institution_id=event.institution_id, release_decision_id=event.decision_id,
         withhold_decision_id=event.withhold_decision_id, invoice_id=event.invoice_id, released_on=event.released_on,
-        profile_id=event.profile_id, profile_version=event.profile_version, caused_by=event.caused_by,
+        profile_id=event.profile_id, profile_version=event.profile_version, caused_by=event.caused_by, reason=event.reason,
     )
     await _refusals_are_unprocessable(services.lift_withhold(uow, cmd))
 
