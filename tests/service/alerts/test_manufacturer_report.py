@@ -43,6 +43,11 @@ def test_a_month_not_reported_by_the_5th_is_missed_until_the_late_report(alerts:
         MISSED, "manufacturer-report-M001-2026-01", "2026-01", "2026-02-05", "hubei-2019",
     )
     assert [m["status"] for m in alerts.get("/manufacturers/M001/missed-reports", token("M001", Role.MANUFACTURER))] == ["missing"]
+    why = alerts.get("/decisions/manufacturer-report-M001-2026-01", token("M001", Role.MANUFACTURER))
+    assert (why["manufacturer_id"], why["institution_id"], why["effective_on"], why["evaluation"]["status"]) == ("M001", None, "2026-02-05", "missing")
+    assert why["parameters"]["manufacturer_report"]["due_day_of_month"] == 5 and why["profile"]["profile_id"] == "hubei-2019"
+    assert why["causes"], "the decision names the contract and the day close behind it"
+    assert alerts.client.get("/decisions/manufacturer-report-M001-2026-01", headers=token("M002", Role.MANUFACTURER)).status_code == 403
 
     alerts.deliver(submitted("2026-01", date(2026, 3, 9)))
 

@@ -19,6 +19,7 @@ from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters.metrics import SUSPENDED_INSTITUTIONS, open_alert_counts, set_open_alerts, suspended_count
 from jicai_alerts.adapters.policy import policy_book
 from jicai_alerts.domain import kpi_events as k
+from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning as nw
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_completion as vc
@@ -109,7 +110,10 @@ async def explain_decision(decision_id: str, caller: Caller, request: Request) -
     explained = await query(request.app.state.runtime, lambda uow: _explain(uow, decision_id))
     if explained is None:
         raise not_found("decision", decision_id)
-    _may_see(caller, explained.institution_id)
+    if explained.manufacturer_id is not None:
+        caller.may_read(what=f"the records of manufacturer {explained.manufacturer_id}", manufacturer_id=explained.manufacturer_id)
+    else:
+        _may_see(caller, explained.institution_id or "")
     return explained
 
 
@@ -135,7 +139,8 @@ async def business_clock(caller: Caller, request: Request) -> s.ClockOut:
 async def _explain(uow: UnitOfWork, decision_id: str) -> s.DecisionOut | None:
     row = await repo.find(uow, t.decisions, decision_id)
     if row is None:
-        return await _explain_volume(uow, decision_id) or await _explain_non_winning(uow, decision_id) or await _explain_filing(uow, decision_id)
+        return (await _explain_volume(uow, decision_id) or await _explain_non_winning(uow, decision_id) or await _explain_filing(uow, decision_id)
+                or await _explain_missed_report(uow, decision_id))
     es = t.event_tables.event_store
     # a stream may hold several decisions of one type (a deadline restarted by a credit note): match the decision id
     stored = await repo.stored_event(
@@ -255,6 +260,34 @@ async def _explain_filing(uow: UnitOfWork, decision_id: str) -> s.DecisionOut | 
     }
     decision_row = {**row, "kind": "filing_warning_line_exceeded", "effective_on": row["exceeded_on"]}
     return await _rule_decision(uow, decision_row, event_id, profile, parameters, evaluation, facts)
+
+
+async def _explain_missed_report(uow: UnitOfWork, decision_id: str) -> s.DecisionOut | None:
+    """A manufacturer's missing monthly report (Hubei 003 §五(二)): the month, its due day, and whether a late report closed it."""
+    row = await repo.find(uow, t.manufacturer_report_misses, decision_id)
+    if row is None:
+        return None
+    recorded, _ = await repo.load_manufacturer(uow, row["manufacturer_id"])
+    event_id = next(i for e, i in recorded if isinstance(e, mr.ManufacturerReportMissed) and e.decision_id == decision_id)
+    stored = await repo.stored_event(uow, t.event_tables.event_store.c.event_id == event_id)
+    if stored is None:
+        raise LookupError(f"decision {decision_id} has no event in the store")
+    contracts = {
+        e.contract_event_id: s.CauseOut(id=e.contract_event_id, type=ie.ContractSigned.type_name(), subject=e.contract_id, date=e.cycle_start)
+        for e, _ in recorded if isinstance(e, mr.ManufacturerContractTracked)
+    }
+    profile = policy_book().get(row["profile_id"], row["profile_version"])
+    event, decision = await _event(uow, stored)
+    return s.DecisionOut(
+        decision_id=decision_id, kind="manufacturer_report_missed", invoice_id=None, institution_id=None, manufacturer_id=row["manufacturer_id"],
+        effective_on=row["due_on"], decision=decision, event=event,
+        profile={"profile_id": profile.profile_id, "version": profile.version, "title": profile.title, "source": profile.source},
+        parameters={"manufacturer_report": profile.manufacturer_report.model_dump(mode="json") if profile.manufacturer_report else None},
+        calendar={},
+        evaluation={"month": row["month"], "due_on": row["due_on"].isoformat(), "status": "closed" if row["closed_on"] else "missing",
+                    "closed_on": row["closed_on"].isoformat() if row["closed_on"] else None, "exemptions_considered": []},
+        causes=[contracts.get(cause) or await _recorded_cause(uow, cause) for cause in row["caused_by"]],
+    )
 
 
 async def _rule_decision(

@@ -94,7 +94,8 @@ class DecisionOut(BaseModel):
     decision_id: str
     kind: str
     invoice_id: str | None = Field(description="R1/R2: the invoice; null for R3 and R4 decisions")
-    institution_id: str
+    institution_id: str | None = Field(description="the institution decided about; null for a manufacturer's missing report")
+    manufacturer_id: str | None = Field(default=None, description="the manufacturer whose monthly report is missing (Hubei 003 §五(二))")
     effective_on: date
     decision: dict[str, Any] = Field(description="the decision as published (or as recorded, when it stays inside)")
     event: EventOut
