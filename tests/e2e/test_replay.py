@@ -1,4 +1,5 @@
-"""Replay: every service's read models, rebuilt from its event store alone, equal what the live system built.
+"""Replay: every service's read models, rebuilt from its event store alone, equal what the live system built;
+and alerts' decisions, derived once more from the facts on Kafka alone, equal the live ones.
 
 Runs on the platform after the five-province agreement year (``year_run``): for each
 service in turn the process is stopped, every read-model table is emptied and
@@ -7,7 +8,9 @@ and the tables and the public API must come back exactly as they were.
 """
 from __future__ import annotations
 
+import asyncio
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -15,12 +18,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, create_engine, select
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from fastapi.testclient import TestClient
+from sqlalchemy import Table, create_engine, select, text
 
+from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.bootstrap import RULES
+from jicai_alerts.entrypoints.app import build_app
+from jicai_alerts.settings import Settings
 from jicai_devstack import services as procs
-from jicai_kit.auth import Role
+from jicai_events import Envelope
+from jicai_kit.auth import Role, issue_token
+from jicai_kit.migrations import upgrade
 from tests.e2e.agreement_year import CASES
-from tests.e2e.system import System
+from tests.e2e.conftest import stable
+from tests.e2e.system import SECRET, System
+from tests.support import infra
 
 pytestmark = pytest.mark.e2e
 
@@ -73,3 +86,112 @@ def test_rebuilding_read_models_from_the_event_log_gives_the_same_state(year_run
 
     system.start(service)
     assert _public_views(system) == views_before
+
+
+async def _facts_on_kafka(system: System) -> dict[str, Envelope]:
+    """Every envelope on the topics alerts consumes, read from the beginning without a consumer group."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=system.bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic.qualified(system.namespace), p) for topic in RULES.topics for p in range(topic.partitions)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        envelopes: dict[str, Envelope] = {}
+        async def behind() -> bool:
+            return any([await consumer.position(tp) < ends[tp] for tp in partitions])
+
+        while await behind():
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                for record in records:
+                    assert record.value is not None
+                    envelope = Envelope.from_bytes(record.value)
+                    envelopes[envelope.id] = envelope
+        return envelopes
+    finally:
+        await consumer.stop()
+
+
+OPERATOR_INPUTS = {"KpiFilingWarningLineSet"}
+"""Alerts' own inputs besides the facts on Kafka: operations staff's commands, replayed through the API."""
+
+
+def _inputs_in_order(url: str) -> list[tuple[str, Any]]:
+    """What the live alerts took in, in order: ("fact", event id) as its consumer handled them, ("operator", data) as recorded."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            facts = conn.execute(text("SELECT processed_at, event_id FROM processed_events WHERE consumer LIKE :c AND outcome = 'handled'"),
+                                 {"c": f"%{RULES.name}"}).all()
+            commands = conn.execute(text("SELECT recorded_at, event_type, data FROM event_store WHERE event_type = ANY(:types)"),
+                                    {"types": list(OPERATOR_INPUTS)}).all()
+    finally:
+        engine.dispose()
+    timeline = [(at, "fact", event_id) for at, event_id in facts] + [(at, "operator", data) for at, _, data in commands]
+    return [(kind, what) for _, kind, what in sorted(timeline, key=lambda x: x[0])]
+
+
+def _decisions(url: str, facts: set[str]) -> dict[tuple[str, str], Any]:
+    """Published decisions by (type, decision id); causes that are alerts' own events (random ids) are only counted."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            payloads = [json.loads(bytes(r[0])) for r in conn.execute(text("SELECT payload FROM outbox ORDER BY id")).all()]
+    finally:
+        engine.dispose()
+    decisions = {}
+    for envelope in payloads:
+        data = dict(envelope["data"])
+        causes = data.pop("caused_by", [])
+        data["causes"] = sorted(c for c in causes if c in facts) + ["<alerts event>"] * sum(c not in facts for c in causes)
+        decisions[(envelope["type"], data.get("decision_id") or data.get("exemption_id") or "")] = data
+    return decisions
+
+
+def _views(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
+    views = {}
+    for case in CASES:
+        for path in (f"/institutions/{case.institution}/invoices", f"/institutions/{case.institution}/alerts?include_closed=true",
+                     f"/institutions/{case.institution}/volume-completion", f"/institutions/{case.institution}/non-winning",
+                     f"/institutions/{case.institution}/kpis?month=2026-09", f"/manufacturers/{case.manufacturer}/missed-reports",
+                     f"/institutions/{case.institution}/filing-warnings"):
+            views[path] = stable(client.get(path, headers=headers).json())
+    return views
+
+
+def test_alerts_decisions_derived_again_from_the_facts_on_kafka_equal_the_live_ones(year_run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The platform's decisions are a function of the facts: a fresh alerts database fed the same envelopes in the
+    same order decides the same deadlines, warnings, withholds, suspensions, caps, reports and KPIs."""
+    system, _ = year_run
+    facts = asyncio.run(_facts_on_kafka(system))
+    order = _inputs_in_order(system.database_urls["alerts"])
+    handled = [what for kind, what in order if kind == "fact"]
+    assert len(handled) > 184 and set(handled) <= set(facts), "alerts handled every day close and more, all of them facts on Kafka"
+
+    for name, value in system.extra_env.items():
+        monkeypatch.setenv(name, value)
+    policy_book.cache_clear()
+    url = infra.create_database(infra.postgres_base_url(), "e2e_replayed_alerts")
+    upgrade(infra.service_dir("alerts"), url)
+    headers = {"Authorization": f"Bearer {issue_token(SECRET, 'OPS', Role.OPERATOR)}"}
+    try:
+        monkeypatch.setenv("JICAI_AUTH_SECRET", SECRET)
+        app = build_app(Settings(database_url=url, run_workers=False))
+        with TestClient(app) as client:
+            assert client.portal is not None
+            consumer = app.state.runtime.event_consumer(RULES)
+            for kind, what in order:
+                if kind == "fact":
+                    assert client.portal.call(consumer.deliver, facts[what]) == "handled"
+                else:  # the bureau's filing-purchase warning line, as operations set it
+                    line = {"amount": str(what["amount"]), "from_year": what["from_year"], "reason": what["reason"]}
+                    response = client.put(f"/institutions/{what['institution_id']}/filing-warning-line", json=line, headers=headers)
+                    assert response.status_code == 200, response.text
+            replayed_views = _views(client, headers)
+        with system.client("alerts", "OPS", Role.OPERATOR) as live:
+            live_views = {path: stable(live.get(path).json()) for path in replayed_views}
+        assert replayed_views == live_views
+        assert _decisions(url, set(facts)) == _decisions(system.database_urls["alerts"], set(facts))
+    finally:
+        policy_book.cache_clear()
+        infra.drop_database(url)
