@@ -216,3 +216,24 @@ def test_prepayments_credits_and_direct_settlements_come_back_identical_after_a_
     assert client.portal.call(rebuild) > 0  # type: ignore[union-attr]
     assert [client.get(path, headers=h1).json() for path in reads] == before
     assert [rows(db_url, f"select * from {table} order by 1") for table in tables] == snapshot
+
+
+def test_the_fund_lists_every_schedule_of_the_year_and_what_is_still_to_disburse(
+    client: TestClient, h1: dict[str, str], fund: dict[str, str]
+) -> None:
+    """The fund's worklist: Hubei (武汉) and Chongqing schedules of 2026; Shandong (济南) has no prepayment (001 sets none)."""
+    _sign(client)
+    _sign(client, region="500000", institution="H2", contract="C2")
+    _sign(client, region="370100", institution="H3", contract="C3")
+    listed = client.get("/prepayments", params={"year": 2026, "as_of": "2026-03-01"}, headers=fund)
+    assert listed.status_code == 200, listed.text
+    assert [(x["institution_id"], x["profile_id"]) for x in listed.json()] == [("H1", "hubei-2019"), ("H2", "chongqing-2019")]
+    only_wuhan = client.get("/prepayments", params={"year": 2026, "pooling_region_code": "420100"}, headers=fund).json()
+    assert [x["institution_id"] for x in only_wuhan] == ["H1"]
+
+    assert client.post("/prepayment-disbursements", json=_disburse("D-1", 1, "37500.00", "2026-02-02"), headers=fund).status_code == 201
+    owed = client.get("/prepayments", params={"year": 2026, "as_of": "2026-03-01", "shortfall_only": "true"}, headers=fund).json()
+    assert [x["institution_id"] for x in owed] == ["H2"]
+    assert client.get("/prepayments", params={"year": 2026}, headers=h1).status_code == 403
+    assert client.get("/prepayments", params={"year": 2026}, headers=fund).json() != []
+    assert client.get("/prepayments", params={"year": 2025}, headers=fund).json() == []

@@ -142,6 +142,22 @@ async def load(uow: UnitOfWork, book: PolicyBook, institution_id: str, year: int
     return Loaded(stream, version, past, state, profile, region, basis)
 
 
+async def load_year(uow: UnitOfWork, book: PolicyBook, year: int, pooling_region_code: str | None = None) -> list[tuple[str, Loaded]]:
+    """Every institution's schedule of ``year`` (agreements starting in it), optionally of one pooling region, by institution;
+    institutions whose profile has no prepayment are left out."""
+    pa = t.prepayment_agreements
+    query = select(pa.c.institution_id).where(pa.c.year_start >= date(year, 1, 1), pa.c.year_start <= date(year, 12, 31)).distinct()
+    schedules = []
+    for institution_id in sorted((await uow.session.execute(query)).scalars()):
+        try:
+            loaded = await load(uow, book, institution_id, year)
+        except DomainRuleViolated:
+            continue  # no prepayment in this institution's profile
+        if loaded is not None and pooling_region_code in (None, loaded.region):
+            schedules.append((institution_id, loaded))
+    return schedules
+
+
 def _profile(book: PolicyBook, state: p.Schedule) -> PolicyProfile:
     first = min(state.agreements.values(), key=lambda a: a.year_start)
     try:

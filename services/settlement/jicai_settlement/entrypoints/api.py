@@ -230,6 +230,25 @@ async def prepayment_schedule(
         raise invalid(exc.field, exc.reason) from exc
     if loaded is None:
         raise not_found("prepayment schedule", prepayment.schedule_id(institution_id, year))
+    return _schedule_out(loaded, institution_id, year, on)
+
+
+@router.get("/prepayments", tags=["prepayments"], response_model=list[s.PrepaymentScheduleOut])
+async def prepayment_schedules(
+    year: Annotated[int, Query(ge=2000, le=2100, description="agreements starting in this calendar year")], caller: Caller, request: Request,
+    pooling_region_code: Annotated[str | None, Query(pattern=r"^\d{6}$", description="only this 统筹区")] = None,
+    as_of: date | None = None,
+    shortfall_only: Annotated[bool, Query(description="only schedules with a phase due and not fully disbursed")] = False,
+) -> list[s.PrepaymentScheduleOut]:
+    """The fund's worklist (医保预付): every institution's schedule of ``year``, as the per-institution view shows it."""
+    caller.require(Role.FUND, Role.OPERATOR)
+    book, on = policy_book(), as_of or prepayments.today()
+    loaded = await query(request.app.state.runtime, lambda uow: prepayments.load_year(uow, book, year, pooling_region_code))
+    schedules = [_schedule_out(one, institution_id, year, on) for institution_id, one in loaded]
+    return [x for x in schedules if not shortfall_only or any(i.due and i.shortfall > 0 for i in x.instalments)]
+
+
+def _schedule_out(loaded: prepayments.Loaded, institution_id: str, year: int, on: date) -> s.PrepaymentScheduleOut:
     section = prepayment.require_prepayment(loaded.profile, loaded.region)
     views = prepayment.view(prepayment.instalments(section, loaded.basis), loaded.state, on)
     state = loaded.state
