@@ -32,6 +32,20 @@ from typing import Any
 
 import httpx
 
+from jicai_events.base import IntegrationEvent
+from jicai_events.catalog import (
+    ContractSigned,
+    DeliveryAccepted,
+    DeliveryReturned,
+    FilingPurchaseRecorded,
+    InvoiceCredited,
+    ManufacturerReportSubmitted,
+    PurchaseRecorded,
+    WinningProductListed,
+    YearlyAgreementAmended,
+    YearlyAgreementRolledOver,
+    YearlyAgreementSigned,
+)
 from jicai_kit.auth import Role
 from jicai_policy.book import PACKAGED_PROFILE_DIR, POLICY_DIR_ENV
 from tests.e2e.system import System, eventually
@@ -229,6 +243,15 @@ def run_agreement_year(system: System) -> dict[str, dict[str, Any]]:
         for case in CASES:
             if case.non_winning_base_units:
                 _buy_non_winning(case, client)
+        # Facts of different topics arrive in any order: every set-up fact is in before the first day closes.
+        everyone = len(CASES)
+        for service, event, count in (
+            ("alerts", ContractSigned, everyone), ("alerts", YearlyAgreementSigned, everyone), ("alerts", WinningProductListed, everyone),
+            ("alerts", DeliveryAccepted, everyone), ("alerts", PurchaseRecorded, sum(bool(c.non_winning_base_units) for c in CASES)),
+            ("settlement", YearlyAgreementSigned, everyone), ("settlement", DeliveryAccepted, everyone),
+            ("contracts", DeliveryAccepted, everyone),
+        ):
+            eventually(lambda s=service, e=event, n=count: _consumed(system, s, e) >= n, what=f"{service} to handle every {event.event_name}")
         _run_timeline(system, client)
         _report_monthly_settlements(client)
         seen = {case.profile_id: _observe(case, client) for case in CASES}
@@ -341,7 +364,15 @@ def _buy_non_winning(case: ProfileCase, client: Client) -> None:
     eventually(pushed, what=f"orders to know non-winning product {case.key}-NW1")
 
 
-Action = tuple[date, str, Callable[[], None]]
+Action = tuple[date, str, Callable[[], None], tuple[tuple[str, type[IntegrationEvent]], ...]]
+"""A business day, a label, what to do, and the (service, fact) consumptions to wait for before time moves on."""
+
+
+def _consumed(system: System, service: str, event: type[IntegrationEvent]) -> float:
+    """How many ``event`` facts ``service`` has handled, from its public metrics (jicai_events_consumed_total)."""
+    needle = f'type="{event.type_name()}"'
+    return sum(float(line.rsplit(" ", 1)[1]) for line in system.metrics(service).splitlines()
+               if line.startswith("jicai_events_consumed_total{") and needle in line and 'outcome="handled"' in line)
 
 
 def _timeline(client: Client) -> list[Action]:
@@ -405,23 +436,29 @@ def _timeline(client: Client) -> list[Action]:
 
     for case in CASES:
         if case.filing_over_line:
-            actions.append((date(2026, 8, 3), f"filing line of {case.institution}", partial(set_filing_line, case)))
-            actions.append((date(2026, 10, 15), f"filing purchase of {case.institution}", partial(file_purchase, case)))
+            actions.append((date(2026, 8, 3), f"filing line of {case.institution}", partial(set_filing_line, case), ()))
+            actions.append((date(2026, 10, 15), f"filing purchase of {case.institution}", partial(file_purchase, case),
+                            (("alerts", FilingPurchaseRecorded),)))
         if case.amended_to is not None:
-            actions.append((date(2026, 9, 1), f"amend {case.contract}", partial(amend, case, case.amended_to)))
+            actions.append((date(2026, 9, 1), f"amend {case.contract}", partial(amend, case, case.amended_to),
+                            (("alerts", YearlyAgreementAmended), ("settlement", YearlyAgreementAmended))))
         if case.rolled_over:
-            actions.append((date(2026, 12, 28), f"roll over {case.contract}", partial(roll_over, case)))
+            actions.append((date(2026, 12, 28), f"roll over {case.contract}", partial(roll_over, case),
+                            (("alerts", YearlyAgreementRolledOver), ("settlement", YearlyAgreementRolledOver))))
         for n, payment in enumerate(case.payments):
-            actions.append((date.fromisoformat(payment.paid_on), f"pay {case.invoice}", partial(pay, case, n, payment)))
+            actions.append((date.fromisoformat(payment.paid_on), f"pay {case.invoice}", partial(pay, case, n, payment), ()))
         if case.credit_note:
-            actions.append((date.fromisoformat(case.credit_note.received_on), f"credit {case.invoice}", partial(credit, case, case.credit_note)))
+            actions.append((date.fromisoformat(case.credit_note.received_on), f"credit {case.invoice}", partial(credit, case, case.credit_note),
+                            (("settlement", InvoiceCredited),)))
         if case.returned_quantity:
-            actions.append((date(2026, 9, 1), f"return {case.acceptance}", partial(give_back, case)))
+            actions.append((date(2026, 9, 1), f"return {case.acceptance}", partial(give_back, case),
+                            (("alerts", DeliveryReturned), ("contracts", DeliveryReturned), ("settlement", DeliveryReturned))))
     hubei = next(c for c in CASES if c.profile_id == "hubei-2019")
-    actions.append((date(2026, 8, 3), f"{hubei.manufacturer} reports July", partial(report, hubei.manufacturer, "2026-07", "2026-08-03")))
+    actions.append((date(2026, 8, 3), f"{hubei.manufacturer} reports July", partial(report, hubei.manufacturer, "2026-07", "2026-08-03"),
+                    (("alerts", ManufacturerReportSubmitted),)))
     for on, phase, amount in HUBEI_PHASES:
-        actions.append((date.fromisoformat(on), f"prepay {hubei.institution} phase {phase}", partial(disburse, hubei.institution, phase, amount, on)))
-    actions.append((date(2026, 12, 31), f"liquidate {hubei.institution}", partial(liquidate, hubei.institution)))
+        actions.append((date.fromisoformat(on), f"prepay {hubei.institution} phase {phase}", partial(disburse, hubei.institution, phase, amount, on), ()))
+    actions.append((date(2026, 12, 31), f"liquidate {hubei.institution}", partial(liquidate, hubei.institution), ()))
     return sorted(actions, key=lambda a: (a[0], a[1]))
 
 
@@ -440,10 +477,13 @@ def _run_timeline(system: System, client: Client) -> None:
         closed.append(last)
         eventually(lambda: alerts.get("/clock").json().get("last_closed_on") == last.isoformat(), what=f"day {last} closed")
 
-    for day, _, act in _timeline(client):
+    for day, label, act, awaited in _timeline(client):
         if day > closed[-1] + timedelta(days=1):
             close_through(day - timedelta(days=1))
+        before = {(service, event): _consumed(system, service, event) for service, event in awaited}
         act()
+        for (service, event), count in before.items():  # facts travel asynchronously: no day closes over them
+            eventually(lambda s=service, e=event, c=count: _consumed(system, s, e) > c, what=f"{service} to handle the {event.event_name} of {label}")
     close_through(LAST_CLOSED_DAY)
 
 
