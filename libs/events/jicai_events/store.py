@@ -37,6 +37,11 @@ class EventCodec(Generic[D]):
         if len(self._by_name) != len(models):
             raise ValueError("duplicate domain event name")
 
+    @property
+    def models(self) -> tuple[type[D], ...]:
+        """Every domain event kind the codec records."""
+        return tuple(self._by_name.values())
+
     def encode(self, event: D) -> tuple[str, dict[str, Any]]:
         return event.name, event.model_dump(mode="json")
 

@@ -1,11 +1,13 @@
 """Translation of alerts domain events into integration events (the edge).
 
 Decisions the other services act on are published; facts kept for deciding
-(payments, closed days) and the closing of a warning stay inside.
+(payments, closed days, counted purchases) and the closing of a warning stay
+inside. Every domain event is in exactly one of the two tables, so a new one
+fails loudly until someone decides which.
 """
 from __future__ import annotations
 
-from functools import singledispatch
+from typing import Any
 
 import jicai_events.catalog as ie
 from jicai_alerts.domain import events as e
@@ -15,105 +17,38 @@ from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_events as v
 from jicai_events.base import IntegrationEvent
 
+PUBLISHED: dict[type[Any], type[IntegrationEvent]] = {
+    e.PaymentDeadlineSet: ie.PaymentDeadlineSet,
+    e.PaymentOverdueWarned: ie.PaymentOverdueWarned,
+    e.SettlementWithheld: ie.SettlementWithheld,
+    e.SettlementReleased: ie.SettlementReleased,
+    v.VolumeCompletionWarned: ie.VolumeCompletionWarned,
+    v.SettlementSuspended: ie.SettlementSuspended,
+    v.SettlementResumed: ie.SettlementResumed,
+    v.VolumeExemptionGranted: ie.VolumeExemptionGranted,
+    v.VolumeExemptionRevoked: ie.VolumeExemptionRevoked,
+    n.NonWinningPurchaseCapExceeded: ie.NonWinningPurchaseCapExceeded,
+    k.FilingWarningLineExceeded: ie.FilingPurchaseWarningLineExceeded,
+    mr.ManufacturerReportMissed: ie.ManufacturerReportMissed,
+    mr.ManufacturerReportMissClosed: ie.ManufacturerReportMissClosed,
+}
+"""Domain event → the integration event it is published as (same field names)."""
 
-@singledispatch
-def translate(event: object) -> IntegrationEvent | None:
+KEPT_INSIDE: frozenset[type[Any]] = frozenset({
+    e.OverdueWarningResolved, e.PaymentApplied, e.PaymentReceived, e.BusinessDayClosed, e.CreditApplied, e.VoidApplied,
+    v.ContractTracked, v.AgreementTracked, v.AgreementAmended, v.AcceptanceCounted, v.ReturnCounted, v.PeriodEvaluated,
+    n.WinningProductTracked, n.WinningAcceptanceCounted, n.NonWinningPurchaseCounted, n.NonWinningMonthEvaluated,
+    k.PurchaseCounted, k.FilingCounted, k.FilingWarningLineSet,
+    mr.ManufacturerContractTracked, mr.ManufacturerReportCounted, mr.ManufacturerMonthChecked,
+})
+
+
+def translate(event: Any) -> IntegrationEvent | None:
+    """The integration event to publish for ``event``, or None for a fact the service keeps to itself."""
+    model = PUBLISHED.get(type(event))
+    if model is not None:
+        published: IntegrationEvent = model(**event.model_dump(include=set(model.model_fields)))
+        return published
+    if type(event) in KEPT_INSIDE:
+        return None
     raise TypeError(f"no translation for {type(event).__name__}")
-
-
-def _published_as(model: type[IntegrationEvent], event: e.Decision | v.VolumeEvent | n.NonWinningEvent | k.KpiEvent | mr.ManufacturerEvent) -> IntegrationEvent:
-    return model(**event.model_dump(include=set(model.model_fields)))
-
-
-@translate.register
-def _(event: e.PaymentDeadlineSet) -> IntegrationEvent:
-    return _published_as(ie.PaymentDeadlineSet, event)
-
-
-@translate.register
-def _(event: e.PaymentOverdueWarned) -> IntegrationEvent:
-    return _published_as(ie.PaymentOverdueWarned, event)
-
-
-@translate.register
-def _(event: e.SettlementWithheld) -> IntegrationEvent:
-    return _published_as(ie.SettlementWithheld, event)
-
-
-@translate.register
-def _(event: e.SettlementReleased) -> IntegrationEvent:
-    return _published_as(ie.SettlementReleased, event)
-
-
-@translate.register
-def _(event: e.OverdueWarningResolved | e.PaymentApplied | e.PaymentReceived | e.BusinessDayClosed | e.CreditApplied | e.VoidApplied) -> None:
-    return None
-
-
-@translate.register
-def _(event: v.VolumeCompletionWarned) -> IntegrationEvent:
-    return _published_as(ie.VolumeCompletionWarned, event)
-
-
-@translate.register
-def _(event: v.SettlementSuspended) -> IntegrationEvent:
-    return _published_as(ie.SettlementSuspended, event)
-
-
-@translate.register
-def _(event: v.SettlementResumed) -> IntegrationEvent:
-    return _published_as(ie.SettlementResumed, event)
-
-
-@translate.register
-def _(event: v.VolumeExemptionGranted) -> IntegrationEvent:
-    return _published_as(ie.VolumeExemptionGranted, event)
-
-
-@translate.register
-def _(event: v.VolumeExemptionRevoked) -> IntegrationEvent:
-    return _published_as(ie.VolumeExemptionRevoked, event)
-
-
-@translate.register
-def _(
-    event: v.ContractTracked | v.AgreementTracked | v.AgreementAmended | v.AcceptanceCounted | v.ReturnCounted | v.PeriodEvaluated,
-) -> None:
-    return None
-
-
-@translate.register
-def _(event: n.NonWinningPurchaseCapExceeded) -> IntegrationEvent:
-    return _published_as(ie.NonWinningPurchaseCapExceeded, event)
-
-
-@translate.register
-def _(
-    event: n.WinningProductTracked | n.WinningAcceptanceCounted | n.NonWinningPurchaseCounted | n.NonWinningMonthEvaluated,
-) -> None:
-    return None
-
-
-@translate.register
-def _(event: k.FilingWarningLineExceeded) -> IntegrationEvent:
-    return _published_as(ie.FilingPurchaseWarningLineExceeded, event)
-
-
-@translate.register
-def _(event: k.PurchaseCounted | k.FilingCounted | k.FilingWarningLineSet) -> None:
-    return None
-
-
-@translate.register
-def _(event: mr.ManufacturerReportMissed) -> IntegrationEvent:
-    return _published_as(ie.ManufacturerReportMissed, event)
-
-
-@translate.register
-def _(event: mr.ManufacturerReportMissClosed) -> IntegrationEvent:
-    return _published_as(ie.ManufacturerReportMissClosed, event)
-
-
-@translate.register
-def _(event: mr.ManufacturerContractTracked | mr.ManufacturerReportCounted | mr.ManufacturerMonthChecked) -> None:
-    return None
