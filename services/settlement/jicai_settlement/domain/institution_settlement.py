@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import singledispatch
-from typing import Literal
+from typing import Literal, TypeVar
 
 from jicai_settlement.domain.errors import AlreadyExists, DomainRuleViolated
 from jicai_settlement.domain.events import (
@@ -239,28 +239,37 @@ def fold(history: Sequence[InstitutionSettlementEvent]) -> InstitutionSettlement
 # ---- decisions --------------------------------------------------------------------
 
 
-def withhold(history: Sequence[InstitutionSettlementEvent], cmd: RecordWithhold) -> list[InstitutionSettlementEvent]:
-    """Decide: record a withhold decision; the same decision again records nothing."""
-    event = WithholdRecorded(**cmd.__dict__)
-    known = fold(history).withholds.get(cmd.decision_id)
+Held = TypeVar("Held", Withhold, Suspension)
+
+
+def _record_once(known: Withhold | Suspension | None, event: WithholdRecorded | SuspensionRecorded, what: str) -> list[InstitutionSettlementEvent]:
+    """A decision is recorded once; the same decision again records nothing, a different one under its id is refused."""
     if known is None:
         return [event]
     if known.recorded == event:
         return []
-    raise AlreadyExists(f"withhold decision {cmd.decision_id} was recorded already with different content")
+    raise AlreadyExists(f"{what} decision {event.decision_id} was recorded already with different content")
+
+
+def _held(recorded: dict[str, Held], decision_id: str, field_name: str, what: str, institution_id: str) -> Held | None:
+    """The recorded decision to lift; None when it was lifted already (a repeated lifting changes nothing)."""
+    known = recorded.get(decision_id)
+    if known is None:
+        raise DomainRuleViolated(field_name, f"no {what} decision {decision_id} is recorded for institution {institution_id}")
+    return known if known.active else None
+
+
+def withhold(history: Sequence[InstitutionSettlementEvent], cmd: RecordWithhold) -> list[InstitutionSettlementEvent]:
+    """Decide: record a withhold decision; the same decision again records nothing."""
+    return _record_once(fold(history).withholds.get(cmd.decision_id), WithholdRecorded(**cmd.__dict__), "withhold")
 
 
 def lift(history: Sequence[InstitutionSettlementEvent], cmd: LiftWithhold) -> list[InstitutionSettlementEvent]:
     """Decide: lift a withhold; when it was the last active one, release every withheld settlement."""
     state = fold(history)
-    known = state.withholds.get(cmd.withhold_decision_id)
+    known = _held(state.withholds, cmd.withhold_decision_id, "withhold_decision_id", "withhold", cmd.institution_id)
     if known is None:
-        raise DomainRuleViolated(
-            "withhold_decision_id",
-            f"no withhold decision {cmd.withhold_decision_id} is recorded for institution {cmd.institution_id}",
-        )
-    if not known.active:
-        return []  # lifted already (a repeated or second release decision changes nothing)
+        return []
     events: list[InstitutionSettlementEvent] = [
         WithholdLifted(
             institution_id=cmd.institution_id,
@@ -303,25 +312,13 @@ def deduct(history: Sequence[InstitutionSettlementEvent], deducted: DirectSettle
 
 def suspend(history: Sequence[InstitutionSettlementEvent], cmd: RecordSuspension) -> list[InstitutionSettlementEvent]:
     """Decide: record a suspension decision (R3); the same decision again records nothing."""
-    event = SuspensionRecorded(**cmd.__dict__)
-    known = fold(history).suspensions.get(cmd.decision_id)
-    if known is None:
-        return [event]
-    if known.recorded == event:
-        return []
-    raise AlreadyExists(f"suspension decision {cmd.decision_id} was recorded already with different content")
+    return _record_once(fold(history).suspensions.get(cmd.decision_id), SuspensionRecorded(**cmd.__dict__), "suspension")
 
 
 def resume(history: Sequence[InstitutionSettlementEvent], cmd: LiftSuspension) -> list[InstitutionSettlementEvent]:
     """Decide: lift a suspension; release every held settlement nothing else holds back."""
     state = fold(history)
-    known = state.suspensions.get(cmd.suspension_decision_id)
-    if known is None:
-        raise DomainRuleViolated(
-            "suspension_decision_id",
-            f"no suspension decision {cmd.suspension_decision_id} is recorded for institution {cmd.institution_id}",
-        )
-    if not known.active:
+    if _held(state.suspensions, cmd.suspension_decision_id, "suspension_decision_id", "suspension", cmd.institution_id) is None:
         return []
     lifted = SuspensionLifted(
         institution_id=cmd.institution_id, decision_id=cmd.suspension_decision_id, resume_decision_id=cmd.resume_decision_id,
