@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from fastapi import Response
+from pydantic import BaseModel, Field
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from jicai_events.rules import Conflict, RuleViolated
@@ -45,3 +47,17 @@ async def query(runtime: ServiceRuntime, read: Callable[[UnitOfWork], Awaitable[
     """Run a read in its own (rolled back if failing) transaction."""
     async with runtime.unit_of_work() as uow:
         return await read(uow)
+
+
+class Recorded(BaseModel):
+    """The answer to every idempotent write: 201 when it recorded something, 200 when it repeated an identical earlier one."""
+
+    id: str
+    created: bool = Field(description="false when the request repeated an identical earlier one")
+
+
+async def record(runtime: ServiceRuntime, response: Response, record_id: str, command: Callable[[UnitOfWork], Awaitable[bool]]) -> Recorded:
+    """Run an idempotent write (``execute``) and answer 201 if it recorded something, else 200 with ``created: false``."""
+    created = await execute(runtime, command)
+    response.status_code = 201 if created else 200
+    return Recorded(id=record_id, created=created)

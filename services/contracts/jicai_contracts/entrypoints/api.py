@@ -20,7 +20,7 @@ from jicai_contracts.domain.report import report_id
 from jicai_contracts.entrypoints import schemas as s
 from jicai_events.types import BUSINESS_TZ
 from jicai_kit.auth import SEES_ALL, Caller, Role
-from jicai_kit.commands import execute, query
+from jicai_kit.commands import Recorded, execute, query, record
 from jicai_kit.problems import not_found
 
 router = APIRouter()
@@ -30,77 +30,63 @@ def _created(response: Response, created: bool) -> None:
     response.status_code = 201 if created else 200
 
 
-@router.post("/institutions", tags=["parties"], status_code=201, response_model=s.Recorded)
-async def register_institution(body: s.InstitutionIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/institutions", tags=["parties"], status_code=201, response_model=Recorded)
+async def register_institution(body: s.InstitutionIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Register a medical institution (医疗机构) in its pooling region (统筹区)."""
     caller.require(Role.OPERATOR)
     event = e.InstitutionRegistered(
         institution_id=body.institution_id, institution_name=body.name,
         pooling_region_code=body.pooling_region_code, county_code=body.county_code,
     )
-    created = await execute(request.app.state.runtime, lambda uow: services.register_institution(uow, event))
-    _created(response, created)
-    return s.Recorded(id=body.institution_id, created=created)
+    return await record(request.app.state.runtime, response, body.institution_id, lambda uow: services.register_institution(uow, event))
 
 
-@router.post("/manufacturers", tags=["parties"], status_code=201, response_model=s.Recorded)
-async def register_manufacturer(body: s.PartyIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/manufacturers", tags=["parties"], status_code=201, response_model=Recorded)
+async def register_manufacturer(body: s.PartyIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Register a winning manufacturer (中选生产企业)."""
     caller.require(Role.OPERATOR)
     event = e.ManufacturerRegistered(manufacturer_id=body.party_id, manufacturer_name=body.name)
-    created = await execute(request.app.state.runtime, lambda uow: services.register_manufacturer(uow, event))
-    _created(response, created)
-    return s.Recorded(id=body.party_id, created=created)
+    return await record(request.app.state.runtime, response, body.party_id, lambda uow: services.register_manufacturer(uow, event))
 
 
-@router.post("/distributors", tags=["parties"], status_code=201, response_model=s.Recorded)
-async def register_distributor(body: s.PartyIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/distributors", tags=["parties"], status_code=201, response_model=Recorded)
+async def register_distributor(body: s.PartyIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Register a distributor (配送企业)."""
     caller.require(Role.OPERATOR)
     event = e.DistributorRegistered(distributor_id=body.party_id, distributor_name=body.name)
-    created = await execute(request.app.state.runtime, lambda uow: services.register_distributor(uow, event))
-    _created(response, created)
-    return s.Recorded(id=body.party_id, created=created)
+    return await record(request.app.state.runtime, response, body.party_id, lambda uow: services.register_distributor(uow, event))
 
 
-@router.post("/winning-products", tags=["products"], status_code=201, response_model=s.Recorded)
-async def list_winning_product(body: s.WinningProductIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/winning-products", tags=["products"], status_code=201, response_model=Recorded)
+async def list_winning_product(body: s.WinningProductIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """List a winning product (中选药品) at its winning price (中选价格)."""
     caller.require(Role.OPERATOR)
     event = e.WinningProductListed(**body.model_dump())
-    created = await execute(request.app.state.runtime, lambda uow: services.list_winning_product(uow, event))
-    _created(response, created)
-    return s.Recorded(id=body.product_id, created=created)
+    return await record(request.app.state.runtime, response, body.product_id, lambda uow: services.list_winning_product(uow, event))
 
 
-@router.post("/generic-groups", tags=["products"], status_code=201, response_model=s.Recorded)
-async def define_generic_group(body: s.GenericGroupIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/generic-groups", tags=["products"], status_code=201, response_model=Recorded)
+async def define_generic_group(body: s.GenericGroupIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Define a generic group (同通用名 / 评审组) of a batch and the base unit its quantities compare in."""
     caller.require(Role.OPERATOR)
     event = e.GenericGroupDefined(**body.model_dump())
-    created = await execute(request.app.state.runtime, lambda uow: services.define_generic_group(uow, event))
-    _created(response, created)
-    return s.Recorded(id=body.group_id, created=created)
+    return await record(request.app.state.runtime, response, body.group_id, lambda uow: services.define_generic_group(uow, event))
 
 
-@router.post("/non-winning-products", tags=["products"], status_code=201, response_model=s.Recorded)
-async def list_non_winning_product(body: s.NonWinningProductIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/non-winning-products", tags=["products"], status_code=201, response_model=Recorded)
+async def list_non_winning_product(body: s.NonWinningProductIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """List a non-winning product (非中选药品) of a generic group, with its conversion to the group's base unit."""
     caller.require(Role.OPERATOR)
     event = e.NonWinningProductListed(**body.model_dump())
-    created = await execute(request.app.state.runtime, lambda uow: services.list_non_winning_product(uow, event))
-    _created(response, created)
-    return s.Recorded(id=body.product_id, created=created)
+    return await record(request.app.state.runtime, response, body.product_id, lambda uow: services.list_non_winning_product(uow, event))
 
 
-@router.post("/contracts", tags=["contracts"], status_code=201, response_model=s.Recorded)
-async def sign_contract(body: s.ContractIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/contracts", tags=["contracts"], status_code=201, response_model=Recorded)
+async def sign_contract(body: s.ContractIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Sign a volume contract (带量购销合同) at the winning price with an agreed volume (约定采购量)."""
     caller.require(Role.OPERATOR)
     cmd = SignContract(**body.model_dump())
-    created = await execute(request.app.state.runtime, lambda uow: services.sign_contract(uow, cmd))
-    _created(response, created)
-    return s.Recorded(id=body.contract_id, created=created)
+    return await record(request.app.state.runtime, response, body.contract_id, lambda uow: services.sign_contract(uow, cmd))
 
 
 def _reader(table: Any, what: str):  # type: ignore[no-untyped-def]
@@ -166,8 +152,8 @@ async def list_non_winning_products(caller: Caller, request: Request, generic_gr
     return [_jsonable(r) for r in rows]
 
 
-@router.post("/volume-allocations", tags=["allocation"], status_code=201, response_model=s.Recorded)
-async def draft_volume_allocation(body: s.AllocationIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/volume-allocations", tags=["allocation"], status_code=201, response_model=Recorded)
+async def draft_volume_allocation(body: s.AllocationIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Draft a decomposition (任务量分解) of a product's agreed volume to institutions, for review.
 
     The region's profile in force on 1 January of the agreement year decides the method and the county grouping;
@@ -180,20 +166,16 @@ async def draft_volume_allocation(body: s.AllocationIn, caller: Caller, request:
         total=body.total, ratio=body.ratio, group_by_county=body.group_by_county,
         bases=tuple(Basis(b.institution_id, "", b.quantity) for b in body.bases),
     )
-    created = await execute(request.app.state.runtime, lambda uow: services.draft_allocation(uow, cmd, policy_book()))
-    _created(response, created)
-    return s.Recorded(id=body.allocation_id, created=created)
+    return await record(request.app.state.runtime, response, body.allocation_id, lambda uow: services.draft_allocation(uow, cmd, policy_book()))
 
 
-@router.post("/volume-allocations/{allocation_id}/approval", tags=["allocation"], status_code=201, response_model=s.Recorded)
+@router.post("/volume-allocations/{allocation_id}/approval", tags=["allocation"], status_code=201, response_model=Recorded)
 async def approve_volume_allocation(
     allocation_id: str, body: s.ApprovalIn, caller: Caller, request: Request, response: Response
-) -> s.Recorded:
+) -> Recorded:
     """Approve a reviewed allocation: its volumes become the agreed volumes contracts are signed with."""
     caller.require(Role.OPERATOR)
-    created = await execute(request.app.state.runtime, lambda uow: services.approve_allocation(uow, allocation_id, body.approved_on))
-    _created(response, created)
-    return s.Recorded(id=allocation_id, created=created)
+    return await record(request.app.state.runtime, response, allocation_id, lambda uow: services.approve_allocation(uow, allocation_id, body.approved_on))
 
 
 @router.get("/volume-allocations/{allocation_id}", tags=["allocation"], summary="An allocation with every institution's volume")
@@ -206,26 +188,22 @@ async def get_volume_allocation(allocation_id: str, caller: Caller, request: Req
     return _jsonable(row)
 
 
-@router.post("/batches", tags=["batches"], status_code=201, response_model=s.Recorded)
-async def publish_batch(body: s.BatchIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/batches", tags=["batches"], status_code=201, response_model=Recorded)
+async def publish_batch(body: s.BatchIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Publish a procurement batch (采购批次): each line's cycle (采购周期) from the region's profile and its winning companies."""
     caller.require(Role.OPERATOR)
     cmd = PublishBatch(body.batch_id, body.title, body.pooling_region_code, body.cycle_start,
                        tuple(LineIn(**line.model_dump()) for line in body.lines))
-    created = await execute(request.app.state.runtime, lambda uow: batches.publish_batch(uow, cmd, policy_book()))
-    _created(response, created)
-    return s.Recorded(id=body.batch_id, created=created)
+    return await record(request.app.state.runtime, response, body.batch_id, lambda uow: batches.publish_batch(uow, cmd, policy_book()))
 
 
-@router.post("/batches/{batch_id}/cycle-extensions", tags=["batches"], status_code=201, response_model=s.Recorded)
-async def extend_cycle(batch_id: str, body: s.CycleExtensionIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/batches/{batch_id}/cycle-extensions", tags=["batches"], status_code=201, response_model=Recorded)
+async def extend_cycle(batch_id: str, body: s.CycleExtensionIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Extend the cycle (延长采购周期) of a line or the whole batch within the profile's extendable years;
     each contract on the old cycle end records ContractCycleExtended."""
     caller.require(Role.OPERATOR)
     cmd = ExtendCycle(batch_id=batch_id, **body.model_dump())
-    created = await execute(request.app.state.runtime, lambda uow: batches.extend_cycle(uow, cmd, policy_book()))
-    _created(response, created)
-    return s.Recorded(id=body.extension_id, created=created)
+    return await record(request.app.state.runtime, response, body.extension_id, lambda uow: batches.extend_cycle(uow, cmd, policy_book()))
 
 
 def _agreement_view(row: dict[str, Any]) -> dict[str, Any]:
@@ -265,51 +243,47 @@ async def list_yearly_agreements(caller: Caller, request: Request, institution_i
     return [_agreement_view(r) for r in rows]
 
 
-@router.post("/yearly-agreements/{agreement_id}/amendments", tags=["yearly agreements"], status_code=201, response_model=s.Recorded)
-async def amend_yearly_agreement(agreement_id: str, body: s.AmendmentIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/yearly-agreements/{agreement_id}/amendments", tags=["yearly agreements"], status_code=201, response_model=Recorded)
+async def amend_yearly_agreement(agreement_id: str, body: s.AmendmentIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Change an agreement's agreed volume (调整约定采购量), never below what is already accepted; repeating it is harmless."""
     caller.require(Role.OPERATOR)
     await _agreement(request, caller, agreement_id)
     created = await execute(request.app.state.runtime,
                             lambda uow: agreements.amend(uow, agreement_id, body.agreed_quantity, body.amended_on, body.reason))
     _created(response, created)
-    return s.Recorded(id=agreement_id, created=created)
+    return Recorded(id=agreement_id, created=created)
 
 
-@router.post("/reallocations", tags=["yearly agreements"], status_code=201, response_model=s.Recorded)
-async def reallocate_volume(body: s.ReallocationIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/reallocations", tags=["yearly agreements"], status_code=201, response_model=Recorded)
+async def reallocate_volume(body: s.ReallocationIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Move agreed volume between institutions' agreements of one product and year, all at once; the total stays the same."""
     caller.require(Role.OPERATOR)
     cmd = ag.Reallocate(body.reallocation_id, body.amended_on, body.reason,
                         tuple(e.ReallocatedVolume(**line.model_dump()) for line in body.lines))
-    created = await execute(request.app.state.runtime, lambda uow: agreements.reallocate(uow, cmd))
-    _created(response, created)
-    return s.Recorded(id=body.reallocation_id, created=created)
+    return await record(request.app.state.runtime, response, body.reallocation_id, lambda uow: agreements.reallocate(uow, cmd))
 
 
-@router.post("/yearly-agreements/{agreement_id}/rollover", tags=["yearly agreements"], status_code=201, response_model=s.Recorded)
+@router.post("/yearly-agreements/{agreement_id}/rollover", tags=["yearly agreements"], status_code=201, response_model=Recorded)
 async def roll_over_yearly_agreement(
     agreement_id: str, body: s.RollOverIn, caller: Caller, request: Request, response: Response
-) -> s.Recorded:
+) -> Recorded:
     """Sign the next year's agreement (续签) within the contract's cycle; records what was still owed. Returns the new agreement's id."""
     caller.require(Role.OPERATOR)
     await _agreement(request, caller, agreement_id)
     cmd = ag.RollOver(agreement_id, body.rolled_over_on, body.agreed_quantity)
     next_id, created = await execute(request.app.state.runtime, lambda uow: agreements.roll_over(uow, cmd))
     _created(response, created)
-    return s.Recorded(id=next_id, created=created)
+    return Recorded(id=next_id, created=created)
 
 
-@router.post("/manufacturer-reports", tags=["manufacturer reports"], status_code=201, response_model=s.Recorded)
-async def submit_manufacturer_report(body: s.ManufacturerReportIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/manufacturer-reports", tags=["manufacturer reports"], status_code=201, response_model=Recorded)
+async def submit_manufacturer_report(body: s.ManufacturerReportIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """A manufacturer reports last month's production, supply, stock and payments received (Hubei 003 §五(二)); once per month."""
     caller.require(Role.MANUFACTURER)
     event = e.ManufacturerReportSubmitted(report_id=report_id(caller.party_id, body.month), manufacturer_id=caller.party_id,
                                           **body.model_dump())
     today = datetime.now(BUSINESS_TZ).date()
-    created = await execute(request.app.state.runtime, lambda uow: reports.submit(uow, event, today))
-    _created(response, created)
-    return s.Recorded(id=event.report_id, created=created)
+    return await record(request.app.state.runtime, response, event.report_id, lambda uow: reports.submit(uow, event, today))
 
 
 @router.get("/manufacturer-reports", tags=["manufacturer reports"], summary="Monthly reports, optionally of one manufacturer; a manufacturer sees its own")

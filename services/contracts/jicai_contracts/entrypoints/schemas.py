@@ -88,9 +88,6 @@ class ContractIn(Strict):
     signed_on: date
 
 
-class Recorded(BaseModel):
-    id: str
-    created: bool = Field(description="false when the request repeated an identical earlier one")
 
 
 class AllocationBasisIn(Strict):

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from jicai_events.types import Identifier
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import SEES_ALL, Caller, Principal, Role
-from jicai_kit.commands import execute, query
+from jicai_kit.commands import Recorded, execute, query, record
 from jicai_kit.problems import Problem, forbidden, not_found
 from jicai_orders.adapters import repository as repo
 from jicai_orders.adapters import tables as t
@@ -162,8 +162,8 @@ def _purchase_result(line: purchase.PurchaseLine, decision: purchase.Decision) -
     return s.PurchaseLineResult(external_id=line.external_id, status="rejected", reason=decision.reason)
 
 
-@router.post("/invoices", tags=["invoices"], status_code=201, response_model=s.Recorded)
-async def receive_invoice(body: s.InvoiceIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/invoices", tags=["invoices"], status_code=201, response_model=Recorded)
+async def receive_invoice(body: s.InvoiceIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Record a distributor's invoice (发票) as received by the institution, matched to its acceptances.
 
     201 when recorded, 200 when it repeats the identical invoice, 409 when the
@@ -194,9 +194,7 @@ async def receive_invoice(body: s.InvoiceIn, caller: Caller, request: Request, r
                 expected_amount=str(exc.expected_amount), difference=str(exc.difference),
             ) from exc
 
-    created = await execute(request.app.state.runtime, command)
-    response.status_code = 201 if created else 200
-    return s.Recorded(id=body.invoice_id, created=created)
+    return await record(request.app.state.runtime, response, body.invoice_id, command)
 
 
 async def _invoice_of(request: Request, caller: Principal, invoice_id: str) -> dict[str, Any]:
@@ -209,8 +207,8 @@ async def _invoice_of(request: Request, caller: Principal, invoice_id: str) -> d
     return row
 
 
-@router.post("/invoices/{invoice_id}/credit-notes", tags=["invoices"], status_code=201, response_model=s.Recorded)
-async def credit_invoice(invoice_id: str, body: s.CreditNoteIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/invoices/{invoice_id}/credit-notes", tags=["invoices"], status_code=201, response_model=Recorded)
+async def credit_invoice(invoice_id: str, body: s.CreditNoteIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Record the distributor's credit note (红字发票, partial 红冲) reducing what the invoice asks for.
 
     201 when recorded, 200 when it repeats the identical credit note, 409 when the
@@ -219,13 +217,12 @@ async def credit_invoice(invoice_id: str, body: s.CreditNoteIn, caller: Caller, 
     """
     await _invoice_of(request, caller, invoice_id)
     cmd = red_letter.CreditInvoice(invoice_id, body.credit_note_id, body.credit_note_number, body.amount, body.received_on, body.reason)
-    created = await execute(request.app.state.runtime, lambda uow: services.change_invoice(uow, invoice_id, partial(red_letter.credit, cmd=cmd)))
-    response.status_code = 201 if created else 200
-    return s.Recorded(id=body.credit_note_id, created=created)
+    credit = partial(red_letter.credit, cmd=cmd)
+    return await record(request.app.state.runtime, response, body.credit_note_id, lambda uow: services.change_invoice(uow, invoice_id, credit))
 
 
-@router.post("/invoices/{invoice_id}/void", tags=["invoices"], response_model=s.Recorded)
-async def void_invoice(invoice_id: str, body: s.VoidIn, caller: Caller, request: Request) -> s.Recorded:
+@router.post("/invoices/{invoice_id}/void", tags=["invoices"], response_model=Recorded)
+async def void_invoice(invoice_id: str, body: s.VoidIn, caller: Caller, request: Request) -> Recorded:
     """Void the whole invoice (全额红冲 / 作废): it asks for nothing, and its units may be billed by a replacement invoice.
 
     ``created`` is false when it was voided already with the same date and reason; 409 with another.
@@ -233,7 +230,7 @@ async def void_invoice(invoice_id: str, body: s.VoidIn, caller: Caller, request:
     await _invoice_of(request, caller, invoice_id)
     cmd = red_letter.VoidInvoice(invoice_id, body.voided_on, body.reason)
     created = await execute(request.app.state.runtime, lambda uow: services.change_invoice(uow, invoice_id, partial(red_letter.void, cmd=cmd)))
-    return s.Recorded(id=invoice_id, created=created)
+    return Recorded(id=invoice_id, created=created)
 
 
 def _may_see(caller: Principal, row: dict[str, Any], what: str) -> None:
@@ -265,8 +262,8 @@ async def get_acceptance(acceptance_id: str, caller: Caller, request: Request) -
     return row
 
 
-@router.post("/acceptances/{acceptance_id}/returns", tags=["acceptances"], status_code=201, response_model=s.Recorded)
-async def return_delivery(acceptance_id: str, body: s.ReturnIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/acceptances/{acceptance_id}/returns", tags=["acceptances"], status_code=201, response_model=Recorded)
+async def return_delivery(acceptance_id: str, body: s.ReturnIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """The institution returns (退货) part of an accepted delivery; the returned units can no longer be invoiced.
 
     201 when recorded, 200 when it repeats the identical return, 409 when the
@@ -278,9 +275,7 @@ async def return_delivery(acceptance_id: str, body: s.ReturnIn, caller: Caller, 
         raise not_found("acceptance", acceptance_id)
     caller.require_party(row["institution_id"], f"the acceptances of institution {row['institution_id']}")
     cmd = returns.ReturnDelivery(body.return_id, acceptance_id, body.returned_quantity, body.returned_on, body.reason)
-    created = await execute(request.app.state.runtime, lambda uow: services.return_delivery(uow, cmd))
-    response.status_code = 201 if created else 200
-    return s.Recorded(id=body.return_id, created=created)
+    return await record(request.app.state.runtime, response, body.return_id, lambda uow: services.return_delivery(uow, cmd))
 
 
 @router.get("/institutions/{institution_id}/acceptances", tags=["acceptances"], response_model=list[s.Acceptance])
@@ -349,8 +344,8 @@ async def list_invoices(
 # --- orders (订单) ----------------------------------------------------------------------------------------------------
 
 
-@router.post("/orders", tags=["orders"], status_code=201, response_model=s.Recorded)
-async def place_order(body: s.OrderIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/orders", tags=["orders"], status_code=201, response_model=Recorded)
+async def place_order(body: s.OrderIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Place an order (订单) against the institution's contracts, priced at their winning prices.
 
     201 when placed, 200 when it repeats the identical order, 409 when the
@@ -363,37 +358,35 @@ async def place_order(body: s.OrderIn, caller: Caller, request: Request, respons
         order_id=body.order_id, institution_id=body.institution_id, placed_on=body.placed_on,
         lines=tuple(order.OrderLine(line.contract_id, line.quantity, line.product_id, line.unit_price) for line in body.lines),
     )
-    created = await execute(request.app.state.runtime, lambda uow: services.place_order(uow, cmd))
-    response.status_code = 201 if created else 200
-    return s.Recorded(id=body.order_id, created=created)
+    return await record(request.app.state.runtime, response, body.order_id, lambda uow: services.place_order(uow, cmd))
 
 
-async def _advance(request: Request, caller: Caller, order_id: str, party: str, step: order.Step) -> s.Recorded:
+async def _advance(request: Request, caller: Caller, order_id: str, party: str, step: order.Step) -> Recorded:
     """Run one lifecycle step for the order's own ``party`` (its distributor or institution) or an operator."""
     row = await query(request.app.state.runtime, lambda uow: repo.find(uow, t.orders, order_id))
     if row is None:
         raise not_found("order", order_id)
     caller.require_party(row[f"{party}_id"], f"order {order_id}")
     changed = await execute(request.app.state.runtime, lambda uow: services.advance_order(uow, order_id, step))
-    return s.Recorded(id=order_id, created=changed)
+    return Recorded(id=order_id, created=changed)
 
 
-@router.post("/orders/{order_id}/confirm", tags=["orders"], response_model=s.Recorded)
-async def confirm_order(order_id: str, body: s.OrderConfirmIn, caller: Caller, request: Request) -> s.Recorded:
+@router.post("/orders/{order_id}/confirm", tags=["orders"], response_model=Recorded)
+async def confirm_order(order_id: str, body: s.OrderConfirmIn, caller: Caller, request: Request) -> Recorded:
     """The order's distributor confirms it (确认). ``created`` is false when it was confirmed already on that date."""
     caller.require(Role.DISTRIBUTOR, Role.OPERATOR)
     return await _advance(request, caller, order_id, "distributor", partial(order.confirm, order_id=order_id, confirmed_on=body.confirmed_on))
 
 
-@router.post("/orders/{order_id}/ship", tags=["orders"], response_model=s.Recorded)
-async def ship_order(order_id: str, body: s.OrderShipIn, caller: Caller, request: Request) -> s.Recorded:
+@router.post("/orders/{order_id}/ship", tags=["orders"], response_model=Recorded)
+async def ship_order(order_id: str, body: s.OrderShipIn, caller: Caller, request: Request) -> Recorded:
     """The order's distributor ships it (配送); only a confirmed order ships."""
     caller.require(Role.DISTRIBUTOR, Role.OPERATOR)
     return await _advance(request, caller, order_id, "distributor", partial(order.ship, order_id=order_id, shipped_on=body.shipped_on))
 
 
-@router.post("/orders/{order_id}/cancel", tags=["orders"], response_model=s.Recorded)
-async def cancel_order(order_id: str, body: s.OrderCancelIn, caller: Caller, request: Request) -> s.Recorded:
+@router.post("/orders/{order_id}/cancel", tags=["orders"], response_model=Recorded)
+async def cancel_order(order_id: str, body: s.OrderCancelIn, caller: Caller, request: Request) -> Recorded:
     """The institution cancels its order before it is shipped (409 once shipped)."""
     caller.require(Role.INSTITUTION, Role.OPERATOR)
     step = partial(order.cancel, order_id=order_id, cancelled_on=body.cancelled_on, reason=body.reason)

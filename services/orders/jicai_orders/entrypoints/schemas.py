@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from jicai_events.catalog.orders import BaseUnits, Channel
 from jicai_events.types import Identifier, Money, Quantity, UnitPrice
+from jicai_kit.commands import Recorded
 
 MAX_BATCH_LINES = 1000
 
@@ -229,9 +230,6 @@ class VoidIn(Strict):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class Recorded(BaseModel):
-    id: str
-    created: bool = Field(description="false when the request repeated an identical earlier one")
 
 
 class OrderLineIn(Strict):

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller, Principal, Role
-from jicai_kit.commands import execute, query
+from jicai_kit.commands import Recorded, execute, query, record
 from jicai_kit.problems import invalid, not_found
 from jicai_settlement.adapters import repository as repo
 from jicai_settlement.adapters import tables as t
@@ -38,8 +38,8 @@ def _may_read(caller: Principal, institution_id: str, distributor_id: str | None
     caller.may_read(what=f"the records of institution {institution_id}", institution_id=institution_id, distributor_id=distributor_id)
 
 
-@router.post("/payments", tags=["payments"], status_code=201, response_model=s.Recorded)
-async def record_payment(body: s.PaymentIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/payments", tags=["payments"], status_code=201, response_model=Recorded)
+async def record_payment(body: s.PaymentIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Record a payment (回款) of an institution to a distributor, allocated to its invoices.
 
     Partial payments are allowed; an allocation beyond an invoice's outstanding amount is refused.
@@ -51,9 +51,7 @@ async def record_payment(body: s.PaymentIn, caller: Caller, request: Request, re
         paid_on=body.paid_on, amount=body.amount, reference=body.reference,
         allocations=tuple(AllocationIn(a.invoice_id, a.amount) for a in body.allocations),
     )
-    created = await execute(request.app.state.runtime, lambda uow: services.record_payment(uow, cmd))
-    _created(response, created)
-    return s.Recorded(id=body.payment_id, created=created)
+    return await record(request.app.state.runtime, response, body.payment_id, lambda uow: services.record_payment(uow, cmd))
 
 
 @router.post("/monthly-settlements", tags=["monthly settlements"], status_code=201, response_model=s.MonthlySettlementRecorded)
@@ -180,8 +178,8 @@ async def list_monthly_settlements(institution_id: str, caller: Caller, request:
     return out
 
 
-@router.post("/direct-settlements", tags=["monthly settlements"], status_code=201, response_model=s.Recorded)
-async def record_direct_settlement(body: s.PaymentIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/direct-settlements", tags=["monthly settlements"], status_code=201, response_model=Recorded)
+async def record_direct_settlement(body: s.PaymentIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Direct settlement (直接结算): the fund pays a distributor for an institution's VBP invoices.
 
     Recorded as a payment with payer ``insurance_fund`` (published as ``PaymentRecorded``) and deducted from the
@@ -194,9 +192,7 @@ async def record_direct_settlement(body: s.PaymentIn, caller: Caller, request: R
         allocations=tuple(AllocationIn(a.invoice_id, a.amount) for a in body.allocations),
     )
     profile_of = policy_book().profile_for
-    created = await execute(request.app.state.runtime, lambda uow: services.record_payment(uow, cmd, profile_of))
-    _created(response, created)
-    return s.Recorded(id=body.payment_id, created=created)
+    return await record(request.app.state.runtime, response, body.payment_id, lambda uow: services.record_payment(uow, cmd, profile_of))
 
 
 @router.get("/institutions/{institution_id}/direct-settlements", tags=["monthly settlements"],
@@ -264,23 +260,19 @@ def _schedule_out(loaded: prepayments.Loaded, institution_id: str, year: int, on
     )
 
 
-@router.post("/prepayment-disbursements", tags=["prepayments"], status_code=201, response_model=s.Recorded)
-async def disburse_prepayment(body: s.DisbursementIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/prepayment-disbursements", tags=["prepayments"], status_code=201, response_model=Recorded)
+async def disburse_prepayment(body: s.DisbursementIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Record the fund's disbursement (拨付预付款) of one phase; refused before the phase is due, or below its floor unless ``partial``."""
     caller.require(Role.FUND, Role.OPERATOR)
     cmd = prepayment.Disburse(**body.model_dump())
     book = policy_book()
-    created = await execute(request.app.state.runtime, lambda uow: prepayments.disburse(uow, book, cmd))
-    _created(response, created)
-    return s.Recorded(id=body.disbursement_id, created=created)
+    return await record(request.app.state.runtime, response, body.disbursement_id, lambda uow: prepayments.disburse(uow, book, cmd))
 
 
-@router.post("/prepayment-liquidations", tags=["prepayments"], status_code=201, response_model=s.Recorded)
-async def liquidate_prepayments(body: s.LiquidationIn, caller: Caller, request: Request, response: Response) -> s.Recorded:
+@router.post("/prepayment-liquidations", tags=["prepayments"], status_code=201, response_model=Recorded)
+async def liquidate_prepayments(body: s.LiquidationIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Liquidate (清算) the year's prepayments at the cycle end: prepaid against the invoices after 红冲 → to return or to top up."""
     caller.require(Role.FUND, Role.OPERATOR)
     cmd = prepayment.Liquidate(**body.model_dump())
     book = policy_book()
-    created = await execute(request.app.state.runtime, lambda uow: prepayments.liquidate(uow, book, cmd))
-    _created(response, created)
-    return s.Recorded(id=body.liquidation_id, created=created)
+    return await record(request.app.state.runtime, response, body.liquidation_id, lambda uow: prepayments.liquidate(uow, book, cmd))

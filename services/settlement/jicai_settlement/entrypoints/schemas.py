@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from jicai_events.types import Identifier, Money
+from jicai_kit.commands import Recorded
 
 MONTH = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM", examples=["2026-05"])
 
@@ -42,9 +43,6 @@ class MonthlySettlementIn(Strict):
     amount: Money
 
 
-class Recorded(BaseModel):
-    id: str
-    created: bool = Field(description="false when the request repeated an identical earlier one")
 
 
 class MonthlySettlementRecorded(Recorded):
