@@ -7,8 +7,6 @@ its reason, is recorded, counted, and does not block the events behind it.
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -16,41 +14,22 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client import REGISTRY
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from jicai_events.catalog import DayClosed, PaymentAllocation, PaymentRecorded
+from jicai_events.catalog import PaymentAllocation, PaymentRecorded
 from jicai_events.consumer import EventConsumer, Subscription
 from jicai_events.envelope import Envelope
 from jicai_events.kafka import ensure_topics, make_consumer, make_producer
 from jicai_events.relay import OutboxRelay
 from jicai_events.tables import add_event_tables
-from jicai_events.topics import CLOCK, DEAD_LETTERS, NAMESPACE_ENV, SETTLEMENT
+from jicai_events.topics import DEAD_LETTERS, SETTLEMENT
 from jicai_events.unit_of_work import UnitOfWork
-from tests.support import infra
 
 pytestmark = pytest.mark.kafka
 
 metadata = MetaData()
 tables = add_event_tables(metadata)
 applied = Table("applied", metadata, Column("payment_id", String(64), primary_key=True), Column("times", Integer, nullable=False))
-
-
-@pytest.fixture
-async def engine(pg_base_url: str) -> AsyncIterator[AsyncEngine]:
-    url = infra.create_database(pg_base_url, "test_plumbing")
-    eng = create_async_engine(url)
-    async with eng.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield eng
-    await eng.dispose()
-    infra.drop_database(url)
-
-
-@pytest.fixture
-def namespace(monkeypatch: pytest.MonkeyPatch) -> str:
-    ns = f"plumbing-{uuid.uuid4().hex[:8]}."
-    monkeypatch.setenv(NAMESPACE_ENV, ns)
-    return ns
 
 
 def _payment(n: int) -> PaymentRecorded:
@@ -68,8 +47,8 @@ async def _count_applied(uow: UnitOfWork, envelope: Envelope, event: PaymentReco
         await uow.session.execute(update(applied).where(applied.c.payment_id == event.payment_id).values(times=row.times + 1))
 
 
-async def _refuse_day(uow: UnitOfWork, envelope: Envelope, event: DayClosed) -> None:
-    raise ValueError(f"cannot close {event.business_date}")
+async def _refuse_payment(uow: UnitOfWork, envelope: Envelope, event: PaymentRecorded) -> None:
+    raise ValueError(f"cannot apply {event.payment_id}")
 
 
 async def _consume_until(consumer: EventConsumer, done: asyncio.Event, stop: asyncio.Event, timeout: float = 60) -> None:
@@ -145,28 +124,28 @@ async def test_poison_messages_go_to_dead_letters_with_the_reason_and_do_not_blo
 ) -> None:
     await ensure_topics(kafka_bootstrap)
     factory = async_sessionmaker(engine, expire_on_commit=False)
-    good = Envelope.wrap(DayClosed(business_date=date(2026, 10, 1)), time=datetime.now(UTC))
+    good = Envelope.wrap(_payment(7), time=datetime.now(UTC))
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
     await producer.start()
     try:
-        await producer.send_and_wait(CLOCK.qualified(), b"{not json", key=b"clock")
-        await producer.send_and_wait(CLOCK.qualified(), good.to_bytes(), key=b"clock")
+        await producer.send_and_wait(SETTLEMENT.qualified(), b"{not json", key=b"H1")
+        await producer.send_and_wait(SETTLEMENT.qualified(), good.to_bytes(), key=b"H1")
     finally:
         await producer.stop()
 
-    consumer_name = f"{namespace}test.clock"
-    kafka_consumer = make_consumer(kafka_bootstrap, consumer_name, [CLOCK.qualified()])
+    consumer_name = f"{namespace}test.poison"
+    kafka_consumer = make_consumer(kafka_bootstrap, consumer_name, [SETTLEMENT.qualified()])
     dlq = make_producer(kafka_bootstrap, "test-dlq")
     await kafka_consumer.start()
     await dlq.start()
     consumer = EventConsumer(
         service="test", name=consumer_name, consumer=kafka_consumer, dead_letter_producer=dlq,
-        session_factory=factory, tables=tables, subscriptions=[Subscription(DayClosed, _refuse_day)],
+        session_factory=factory, tables=tables, subscriptions=[Subscription(PaymentRecorded, _refuse_payment)],
     )
     done, stop = asyncio.Event(), asyncio.Event()
 
     async def watch() -> None:
-        while _metric("jicai_dead_letters_total", service="test", consumer=consumer_name, type=DayClosed.type_name()) < 1:
+        while _metric("jicai_dead_letters_total", service="test", consumer=consumer_name, type=PaymentRecorded.type_name()) < 1:
             await asyncio.sleep(0.2)
         done.set()
 
@@ -183,8 +162,8 @@ async def test_poison_messages_go_to_dead_letters_with_the_reason_and_do_not_blo
         rows = (await conn.execute(select(tables.processed_events.c.event_type, tables.processed_events.c.outcome,
                                           tables.processed_events.c.reason))).all()
     by_type = {r.event_type: r for r in rows}
-    assert by_type[DayClosed.type_name()].outcome == "dead_lettered"
-    assert "cannot close 2026-10-01" in by_type[DayClosed.type_name()].reason
+    assert by_type[PaymentRecorded.type_name()].outcome == "dead_lettered"
+    assert "cannot apply P7" in by_type[PaymentRecorded.type_name()].reason
     assert by_type["unparseable"].outcome == "dead_lettered"
 
     reader = AIOKafkaConsumer(DEAD_LETTERS.qualified(), bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest",
@@ -200,5 +179,5 @@ async def test_poison_messages_go_to_dead_letters_with_the_reason_and_do_not_blo
         await reader.stop()
     reasons = [dict(r.headers)["x-dead-letter-reason"].decode() for r in records]
     assert any("not a CloudEvents envelope" in r for r in reasons)
-    assert any("cannot close 2026-10-01" in r for r in reasons)
-    assert {dict(r.headers)["x-original-topic"].decode() for r in records} == {CLOCK.qualified()}
+    assert any("cannot apply P7" in r for r in reasons)
+    assert {dict(r.headers)["x-original-topic"].decode() for r in records} == {SETTLEMENT.qualified()}

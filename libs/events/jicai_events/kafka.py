@@ -1,7 +1,7 @@
 """Kafka clients configured the one way every service uses them."""
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -20,10 +20,11 @@ def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
     )
 
 
-def make_consumer(bootstrap_servers: str, group_id: str, topics: list[str]) -> AIOKafkaConsumer:
+def make_consumer(
+    bootstrap_servers: str, group_id: str, topics: list[str], listener: ConsumerRebalanceListener | None = None
+) -> AIOKafkaConsumer:
     """Group consumer that never auto-commits: offsets follow the handling transaction."""
-    return AIOKafkaConsumer(
-        *topics,
+    consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         group_id=group_id,
         client_id=group_id,
@@ -32,6 +33,8 @@ def make_consumer(bootstrap_servers: str, group_id: str, topics: list[str]) -> A
         isolation_level="read_committed",
         max_poll_interval_ms=300000,
     )
+    consumer.subscribe(topics, listener=listener)
+    return consumer
 
 
 async def ensure_topics(bootstrap_servers: str, ns: str | None = None) -> None:

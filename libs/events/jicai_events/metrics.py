@@ -18,3 +18,21 @@ CONSUMER_LAG = Gauge(
     "jicai_consumer_lag", "Messages not yet consumed (high watermark - position)", ["service", "consumer", "topic", "partition"]
 )
 OUTBOX_BACKLOG = Gauge("jicai_outbox_backlog", "Outbox rows not yet published to Kafka", ["service"])
+DAY_CLOSE_PENDING = Gauge(
+    "jicai_day_close_pending_days", "Business days closed but not yet decided: waiting for watermarks", ["service", "consumer"]
+)
+DAY_CLOSE_OLDEST_PENDING = Gauge(
+    "jicai_day_close_oldest_pending_timestamp_seconds",
+    "When the oldest day close still waiting for its watermarks arrived (0: none waits)",
+    ["service", "consumer"],
+)
+DAY_CLOSED_THROUGH = Gauge(
+    "jicai_day_closed_through_timestamp_seconds",
+    "The last business day decided, as the Unix time of its date (00:00 UTC)",
+    ["service", "consumer"],
+)
+DAY_CLOSE_PARTITIONS_BEHIND = Gauge(
+    "jicai_day_close_partitions_behind",
+    "Partitions of a topic whose day-close marker has not reached the oldest waiting close (their producer is behind)",
+    ["service", "consumer", "topic"],
+)

@@ -19,6 +19,7 @@ from jicai_events.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
 from jicai_events.tables import EventTables
 
 log = logging.getLogger(__name__)
+_HEADERS = [("content-type", b"application/cloudevents+json")]
 
 
 class OutboxRelay:
@@ -69,7 +70,10 @@ class OutboxRelay:
         async with self._engine.begin() as conn:
             rows = (
                 await conn.execute(
-                    select(self._outbox.c.id, self._outbox.c.topic, self._outbox.c.message_key, self._outbox.c.payload)
+                    select(
+                        self._outbox.c.id, self._outbox.c.topic, self._outbox.c.message_key, self._outbox.c.payload,
+                        self._outbox.c.all_partitions,
+                    )
                     .where(self._outbox.c.published_at.is_(None))
                     .order_by(self._outbox.c.id)
                     .limit(self._batch_size)
@@ -81,12 +85,16 @@ class OutboxRelay:
             OUTBOX_BACKLOG.labels(self.service).set(backlog)
             if not rows:
                 return 0
-            futures = [
-                await self._producer.send(
-                    r.topic, value=r.payload, key=r.message_key.encode(), headers=[("content-type", b"application/cloudevents+json")]
-                )
-                for r in rows
-            ]
+            futures = []
+            for r in rows:
+                # A watermark follows, on each partition, every row sent before it (one producer, in id order).
+                partitions = sorted(await self._producer.partitions_for(r.topic)) if r.all_partitions else [None]
+                for partition in partitions:
+                    futures.append(
+                        await self._producer.send(
+                            r.topic, value=r.payload, key=r.message_key.encode(), partition=partition, headers=_HEADERS
+                        )
+                    )
             await asyncio.gather(*futures)
             await conn.execute(
                 update(self._outbox).where(self._outbox.c.id.in_([r.id for r in rows])).values(published_at=func.now())

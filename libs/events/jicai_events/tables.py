@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
+    Date,
     DateTime,
     Identity,
     Index,
@@ -52,6 +54,8 @@ class EventTables:
             Column("payload", LargeBinary, nullable=False),
             Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
             Column("published_at", DateTime(timezone=True)),
+            # A watermark marker goes to every partition of the topic, not to its key's.
+            Column("all_partitions", Boolean, nullable=False, server_default=text("false")),
             Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
         )
         self.processed_events = Table(
@@ -64,6 +68,31 @@ class EventTables:
             Column("reason", Text),
             Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
             PrimaryKeyConstraint("consumer", "event_id", name="pk_processed_events"),
+        )
+        # Day-close watermarks (see jicai_events.watermarks): the latest closed day
+        # whose marker a consumer has read on each partition it depends on.
+        self.clock_watermarks = Table(
+            "clock_watermarks",
+            metadata,
+            Column("consumer", String(100), nullable=False),
+            Column("topic", String(200), nullable=False),
+            Column("partition", Integer, nullable=False),
+            Column("closed_through", Date, nullable=False),
+            Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+            PrimaryKeyConstraint("consumer", "topic", "partition", name="pk_clock_watermarks"),
+        )
+        # Every DayClosed a consumer has seen, and when it was decided (held back
+        # until the watermarks reach it).
+        self.day_closes = Table(
+            "day_closes",
+            metadata,
+            Column("consumer", String(100), nullable=False),
+            Column("business_date", Date, nullable=False),
+            Column("event_id", String(64), nullable=False),
+            Column("envelope", LargeBinary, nullable=False),
+            Column("requested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+            Column("decided_at", DateTime(timezone=True)),
+            PrimaryKeyConstraint("consumer", "business_date", name="pk_day_closes"),
         )
 
 

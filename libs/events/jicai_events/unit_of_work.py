@@ -46,13 +46,18 @@ class UnitOfWork:
         finally:
             await self.session.close()
 
+    @property
+    def tables(self) -> EventTables:
+        return self._tables
+
     def caused_by(self, envelope: Envelope) -> None:
         """Events published in this unit continue the correlation of ``envelope``."""
         self.correlation_id = envelope.correlationid
         self.causation_id = envelope.id
 
-    async def publish(self, event: IntegrationEvent, *, event_id: str | None = None) -> Envelope:
-        """Write ``event`` to the outbox in this transaction; the relay sends it later."""
+    async def publish(self, event: IntegrationEvent, *, event_id: str | None = None, all_partitions: bool = False) -> Envelope:
+        """Write ``event`` to the outbox in this transaction; the relay sends it later
+        (to its key's partition, or with ``all_partitions`` to every partition: watermarks)."""
         envelope = Envelope.wrap(
             event,
             time=datetime.now(UTC),
@@ -66,6 +71,7 @@ class UnitOfWork:
                 topic=topic_for(event).qualified(),
                 message_key=envelope.partitionkey,
                 payload=envelope.to_bytes(),
+                all_partitions=all_partitions,
             )
         )
         self.published.append(envelope)

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
 from jicai_kit import problems
+from jicai_kit.clock_api import router as clock_router
 from jicai_kit.runtime import ServiceRuntime
 from jicai_kit.settings import ServiceSettings
 
@@ -80,6 +81,7 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(ops)
+    app.include_router(clock_router, responses=problems.PROBLEM_RESPONSES)
     for router in routers:
         app.include_router(router, responses=problems.PROBLEM_RESPONSES)
     return app

@@ -17,11 +17,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from jicai_events import watermarks
+from jicai_events.catalog import DayClosed
 from jicai_events.consumer import EventConsumer, Subscription
+from jicai_events.envelope import Envelope
 from jicai_events.kafka import ensure_topics, kafka_reachable, make_consumer, make_producer
 from jicai_events.relay import OutboxRelay
 from jicai_events.tables import EventTables
-from jicai_events.topics import Topic, namespace
+from jicai_events.topics import CLOCK, Topic, namespace
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.settings import ServiceSettings
 
@@ -58,10 +61,20 @@ class ServiceRuntime:
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.tables)
 
+    @property
+    def day_close_markers(self) -> ConsumerSpec:
+        """Every service turns ``DayClosed`` into watermark markers on its own topic (``jicai_events.watermarks``)."""
+        name = watermarks.marker_consumer_name(self.service)
+
+        async def mark(uow: UnitOfWork, envelope: Envelope, event: DayClosed) -> None:
+            await watermarks.publish_marker(uow, envelope, event, service=self.service, consumer=name)
+
+        return ConsumerSpec(name=name, topics=(CLOCK,), subscriptions=(Subscription(DayClosed, mark),))
+
     def start_workers(self) -> None:
         self._stop.clear()
         self._tasks.append(asyncio.create_task(self._supervise("outbox-relay", self._relay)))
-        for spec in self.consumers:
+        for spec in (*self.consumers, self.day_close_markers):
             self._tasks.append(asyncio.create_task(self._supervise(spec.name, partial(self._consume, spec))))
 
     @property
@@ -128,12 +141,14 @@ class ServiceRuntime:
     async def _consume(self, spec: ConsumerSpec) -> None:
         bootstrap = self.settings.kafka_bootstrap_servers
         await ensure_topics(bootstrap)
-        consumer = make_consumer(bootstrap, namespace() + spec.name, [t.qualified() for t in spec.topics])
         dlq = make_producer(bootstrap, f"{spec.name}-dead-letters")
+        events = self.event_consumer(spec, dead_letters=dlq)
+        consumer = make_consumer(bootstrap, namespace() + spec.name, [t.qualified() for t in spec.topics], events.rebalance_listener())
+        events.bind(consumer)
         await dlq.start()
         await consumer.start()
         try:
-            await self.event_consumer(spec, consumer, dlq).run(self._stop)
+            await events.run(self._stop)
         finally:
             await consumer.stop()
             await dlq.stop()

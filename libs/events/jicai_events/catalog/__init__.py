@@ -17,7 +17,7 @@ from jicai_events.catalog.alerts import (
     VolumeExemptionGranted,
     VolumeExemptionRevoked,
 )
-from jicai_events.catalog.clock import DayClosed
+from jicai_events.catalog.clock import DAY_CLOSE_MARKERS, DayClosed, DayCloseReached
 from jicai_events.catalog.contracts import (
     BatchCycleLine,
     BatchPublished,
@@ -68,6 +68,8 @@ __all__ = [
     "ManufacturerReportMissed",
     "ContractCycleExtended",
     "ContractSigned",
+    "DAY_CLOSE_MARKERS",
+    "DayCloseReached",
     "DayClosed",
     "DeliveryAccepted",
     "DeliveryReturned",
