@@ -31,12 +31,12 @@ class System:
     processes: dict[str, procs.ServiceProcess] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
 
-    def start(self, name: str | None = None) -> dict[str, float]:
-        """Start one service or all; returns seconds until each was ready."""
+    def start(self, name: str | None = None, env: dict[str, str] | None = None) -> dict[str, float]:
+        """Start one service or all (``env``: settings of this start only); returns seconds until each was ready."""
         names = [name] if name else list(procs.SERVICES)
         for n in names:
             port = self.processes[n].port if n in self.processes else free_port()
-            extra = {"JICAI_AUTH_SECRET": SECRET, "JICAI_KAFKA_NAMESPACE": self.namespace, **self.extra_env}
+            extra = {"JICAI_AUTH_SECRET": SECRET, "JICAI_KAFKA_NAMESPACE": self.namespace, **self.extra_env, **(env or {})}
             env = procs.service_env(n, self.database_urls[n], self.bootstrap, extra)
             self.processes[n] = procs.start_service(self.run_dir, n, port, env)
         return {n: procs.wait_ready(self.processes[n], self.run_dir) for n in names}
@@ -58,6 +58,9 @@ class System:
         """Move business time forward: publish DayClosed for each day (as the scheduler would)."""
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         asyncio.run(publish_day_closed(self.bootstrap, days, self.namespace))
+
+    def stop(self, name: str) -> None:
+        procs.stop_service(self.run_dir, name)
 
     def metrics(self, name: str) -> str:
         return httpx.get(f"{self.processes[name].url}/metrics", timeout=10).text

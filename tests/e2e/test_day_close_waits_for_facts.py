@@ -1,0 +1,169 @@
+"""No warning or withhold for a payment recorded on time, whatever overtakes it. Public APIs, real Kafka.
+
+A hospital pays an invoice in full on its deadline day and the day is closed
+right after settlement's 201 — the race a payment recorded just before
+midnight runs every night. The close must wait until settlement has passed
+the payment on (its watermark marker), so the deadline is met. The same with
+alerts stopped across the close, and with settlement's relay stopped (then
+the close visibly waits in ``GET /clock`` and decides once settlement is back).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from jicai_kit.auth import Role
+from tests.e2e.system import System, eventually, start_system
+
+pytestmark = pytest.mark.e2e
+
+HOSPITAL, REGION, DISTRIBUTOR = "H-RACE", "520100", "D-RACE"
+INVOICES = 8
+RECEIVED = [date(2026, 10, d) for d in (12, 14, 17, 19, 21, 24, 26, 28)]  # 30 days later: distinct working days
+
+
+@pytest.fixture(scope="module")
+def system() -> Iterator[System]:
+    system = start_system("race")
+    try:
+        yield system
+    finally:
+        system.stop_all()
+
+
+def _client(system: System, service: str, party: str, role: Role) -> httpx.Client:
+    return system.client(service, party, role)
+
+
+def _ok(r: httpx.Response) -> dict[str, Any]:
+    assert r.status_code in (200, 201, 202), r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def _set_up(system: System) -> list[tuple[str, date]]:
+    """Contract, acceptances and one invoice per receipt day; returns (invoice, deadline) by deadline."""
+    with _client(system, "contracts", "OPS", Role.OPERATOR) as ops:
+        for path, body in (
+            ("/institutions", {"institution_id": HOSPITAL, "name": "贵阳市某医院", "pooling_region_code": REGION, "county_code": "520102"}),
+            ("/manufacturers", {"party_id": "M-RACE", "name": "某制药股份有限公司"}),
+            ("/distributors", {"party_id": DISTRIBUTOR, "name": "某医药物流有限公司"}),
+            ("/winning-products", {"product_id": "P-RACE", "batch_id": "GJ-VBP-2", "generic_name": "阿托伐他汀钙片", "dosage_form": "片剂",
+                                   "specification": "20mg*7片", "manufacturer_id": "M-RACE", "winning_unit_price": "1.9800",
+                                   "trading_unit": "盒"}),
+            ("/contracts", {"contract_id": "C-RACE", "institution_id": HOSPITAL, "manufacturer_id": "M-RACE",
+                            "distributor_id": DISTRIBUTOR, "product_id": "P-RACE", "unit_price": "1.98", "agreed_quantity": 12000,
+                            "cycle_start": "2026-01-01", "cycle_end": "2026-12-31", "signed_on": "2025-12-20"}),
+        ):
+            _ok(ops.post(path, json=body))
+    push = {"lines": [{"external_id": f"RACE-{i}", "contract_id": "C-RACE", "accepted_quantity": 10, "rejected_quantity": 0,
+                       "accepted_on": "2026-10-10", "lot_number": "A2610"} for i in range(INVOICES)]}
+    with _client(system, "orders", HOSPITAL, Role.INSTITUTION) as his:
+        eventually(lambda: all(x["status"] in ("accepted", "duplicate")
+                               for x in _ok(his.post(f"/institutions/{HOSPITAL}/acceptances:batch", json=push))["results"]),
+                   what="orders to know the contract")
+    with _client(system, "orders", DISTRIBUTOR, Role.DISTRIBUTOR) as distributor:
+        for i, received in enumerate(RECEIVED):
+            _ok(distributor.post("/invoices", json={
+                "invoice_id": f"INV-RACE-{i}", "invoice_number": f"5226{i:04d}", "distributor_id": DISTRIBUTOR, "institution_id": HOSPITAL,
+                "issued_on": received.isoformat(), "received_on": received.isoformat(), "amount": "19.80",
+                "lines": [{"acceptance_id": f"{HOSPITAL}:RACE-{i}", "quantity": 10}]}))
+    with _client(system, "alerts", "OPS", Role.OPERATOR) as alerts, _client(system, "settlement", "OPS", Role.OPERATOR) as settlement:
+        deadlines = []
+        for i in range(INVOICES):
+            invoice = eventually(lambda i=i: alerts.get(f"/invoices/INV-RACE-{i}").json().get("deadline"), what=f"deadline of {i}")
+            eventually(lambda i=i: settlement.get(f"/invoices/INV-RACE-{i}").status_code == 200, what=f"invoice {i} in settlement")
+            deadlines.append((f"INV-RACE-{i}", date.fromisoformat(invoice)))
+    deadlines.sort(key=lambda d: d[1])
+    assert len({d for _, d in deadlines}) == INVOICES, deadlines
+    return deadlines
+
+
+def _decided_through(system: System) -> date | None:
+    clock = _ok(httpx.get(f"{system.processes['alerts'].url}/clock", timeout=10))
+    (rules,) = [c for c in clock["consumers"] if c["consumer"] == "alerts.rules"]
+    return date.fromisoformat(rules["last_decided"]) if rules["last_decided"] else None
+
+
+def _close(system: System, first: date, last: date) -> None:
+    with _client(system, "settlement", "OPS", Role.OPERATOR) as ops:
+        _ok(ops.post("/clock/days", json={"first": first.isoformat(), "last": last.isoformat()}))
+
+
+def _close_and_wait(system: System, first: date, last: date) -> None:
+    if first <= last:
+        _close(system, first, last)
+    eventually(lambda: (_decided_through(system) or date.min) >= last, what=f"alerts to decide {last}")
+
+
+def _pay_on(system: System, invoice_id: str, day: date) -> None:
+    with _client(system, "settlement", HOSPITAL, Role.INSTITUTION) as cashier:
+        _ok(cashier.post("/payments", json={
+            "payment_id": f"PAY-{invoice_id}", "institution_id": HOSPITAL, "distributor_id": DISTRIBUTOR, "paid_on": day.isoformat(),
+            "amount": "19.80", "allocations": [{"invoice_id": invoice_id, "amount": "19.80"}]}))
+
+
+Race = Callable[[System, str, date], None]
+
+
+def _close_right_after_the_201(system: System, invoice_id: str, deadline: date) -> None:
+    _pay_on(system, invoice_id, deadline)
+    _close(system, deadline, deadline)
+
+
+def _alerts_stopped_across_the_close(system: System, invoice_id: str, deadline: date) -> None:
+    system.kill("alerts")
+    _pay_on(system, invoice_id, deadline)
+    _close(system, deadline, deadline)
+    system.start("alerts")
+
+
+def _settlement_relay_stopped_across_the_close(system: System, invoice_id: str, deadline: date) -> None:
+    system.stop("settlement")
+    system.start("settlement", env={"JICAI_RUN_WORKERS": "false"})  # the API answers; nothing leaves its outbox
+    _pay_on(system, invoice_id, deadline)
+    _close(system, deadline, deadline)
+
+    def waiting_visibly() -> dict[str, Any] | None:
+        clock = _ok(httpx.get(f"{system.processes['alerts'].url}/clock", timeout=10))
+        (rules,) = [c for c in clock["consumers"] if c["consumer"] == "alerts.rules"]
+        topics = {p["topic"].rsplit(".", 3)[-3] for p in rules["held_back_by"]}
+        return rules if rules["waiting"] == [deadline.isoformat()] and topics == {"settlement"} else None
+
+    rules = eventually(waiting_visibly, what="alerts to show the close waiting for settlement")
+    assert len(rules["held_back_by"]) == 6
+    assert _decided_through(system) == deadline - timedelta(days=1)
+    metrics = system.metrics("alerts")
+    assert 'jicai_day_close_pending_days{consumer="alerts.rules",service="alerts"} 1.0' in metrics
+    system.stop("settlement")
+    system.start("settlement")
+
+
+RACES: list[Race] = [_close_right_after_the_201] * 5 + [_alerts_stopped_across_the_close] * 2 + [_settlement_relay_stopped_across_the_close]
+
+
+def test_a_payment_recorded_on_its_deadline_day_is_never_overtaken_by_the_close(system: System) -> None:
+    deadlines = _set_up(system)
+    closed = RECEIVED[0] - timedelta(days=1)
+    for (invoice_id, deadline), race in zip(deadlines, RACES, strict=True):
+        _close_and_wait(system, closed + timedelta(days=1), deadline - timedelta(days=1))
+        race(system, invoice_id, deadline)
+        closed = deadline
+    last = deadlines[-1][1] + timedelta(days=20)  # past every warning and withhold date
+    _close_and_wait(system, closed + timedelta(days=1), last)
+
+    with _client(system, "alerts", "OPS", Role.OPERATOR) as alerts:
+        invoices = {i["invoice_id"]: i for i in alerts.get(f"/institutions/{HOSPITAL}/invoices").json()}
+        assert set(invoices) == {i for i, _ in deadlines}
+        for invoice_id, deadline in deadlines:
+            invoice = invoices[invoice_id]
+            assert invoice["warned_on"] is None, (invoice_id, deadline, invoice)
+            assert invoice["withheld_from"] is None, (invoice_id, deadline, invoice)
+            assert (invoice["status"], invoice["outstanding"]) == ("paid", "0.00"), invoice
+        assert alerts.get(f"/institutions/{HOSPITAL}/alerts", params={"include_closed": True}).json() == []
+    with _client(system, "settlement", "OPS", Role.OPERATOR) as settlement:
+        assert _ok(settlement.get(f"/institutions/{HOSPITAL}/settlement-status"))["status"] == "normal"
