@@ -59,6 +59,17 @@ class System:
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         asyncio.run(publish_day_closed(self.bootstrap, days, self.namespace))
 
+    def start_second_instance(self, name: str) -> procs.ServiceProcess:
+        """Another process of ``name`` in the same consumer groups and database (scale-out), ready."""
+        extra = {"JICAI_AUTH_SECRET": SECRET, "JICAI_KAFKA_NAMESPACE": self.namespace, **self.extra_env}
+        env = procs.service_env(name, self.database_urls[name], self.bootstrap, extra)
+        second = procs.start_service(self.run_dir / "second", name, free_port(), env)
+        procs.wait_ready(second, self.run_dir / "second")
+        return second
+
+    def kill_second_instance(self, name: str) -> None:
+        procs.stop_service(self.run_dir / "second", name, kill=True)
+
     def stop(self, name: str) -> None:
         procs.stop_service(self.run_dir, name)
 

@@ -96,3 +96,28 @@ def test_disturbed_run_ends_exactly_like_the_clean_run(clean_run: tuple[System, 
             assert stable(disturbed[key]) == stable(clean[key]), key
     finally:
         system.stop_all()
+
+
+def test_a_second_alerts_instance_joining_and_leaving_changes_no_decision(clean_run: tuple[System, dict[str, Any]]) -> None:
+    """Scale-out: a second alerts process joins the group mid-flow (partitions move mid-batch), then is
+    killed while day closes are being decided. Every decision is taken once, as by one instance; nothing is dead-lettered."""
+    _, clean = clean_run
+    hooks = Hooks(after={
+        "contract": lambda system: system.start_second_instance("alerts") and None,
+        "first-days": lambda system: system.kill_second_instance("alerts"),
+    })
+    system = start_system("scale")
+    try:
+        disturbed = run_flow(system, hooks)
+        for key in clean:
+            if key.startswith("metrics"):
+                continue
+            assert stable(disturbed[key]) == stable(clean[key]), key
+        engine = create_engine(system.database_urls["alerts"])
+        with engine.connect() as conn:
+            dead = conn.execute(text("select event_type, reason from processed_events where outcome <> 'handled'")).all()
+        engine.dispose()
+        assert dead == []
+    finally:
+        system.kill_second_instance("alerts")
+        system.stop_all()

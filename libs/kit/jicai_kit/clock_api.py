@@ -46,6 +46,11 @@ class ConsumerClock(BaseModel):
 
 class ClockView(BaseModel):
     service: str
+    last_closed_on: date | None = Field(
+        description="the last business day closed here: a deciding service (alerts) has taken every decision up to its close; "
+        "another service has published its watermark marker for it"
+    )
+    day_closed_event_id: str | None = Field(description="the DayClosed event of that day")
     consumers: list[ConsumerClock]
 
 
@@ -81,6 +86,14 @@ async def clock(request: Request) -> ClockView:
     runtime: ServiceRuntime = request.app.state.runtime
     async with runtime.session_factory() as session:
         positions = {p.consumer: p for p in await watermarks.clock_positions(session, runtime.tables)}
+    if runtime.last_closed_day is not None:
+        async with runtime.unit_of_work() as uow:
+            closed = await runtime.last_closed_day(uow)
+        last_closed_on, day_closed_event_id = (closed.business_date, closed.event_id) if closed else (None, None)
+    else:
+        marked = positions.get(runtime.day_close_markers.name)
+        last_closed_on = marked.last_decided if marked else None
+        day_closed_event_id = day_closed_envelope(last_closed_on).id if last_closed_on else None
     lag = _lag_by_consumer(runtime.service)
     out = []
     for spec in (*runtime.consumers, runtime.day_close_markers):
@@ -104,7 +117,7 @@ async def clock(request: Request) -> ClockView:
                 lag=lag.get(spec.name, 0),
             )
         )
-    return ClockView(service=runtime.service, consumers=out)
+    return ClockView(service=runtime.service, last_closed_on=last_closed_on, day_closed_event_id=day_closed_event_id, consumers=out)
 
 
 @router.post("/clock/days", status_code=202, summary="Close business days (operators)")

@@ -11,8 +11,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -40,11 +41,23 @@ class ConsumerSpec:
     subscriptions: tuple[Subscription, ...]
 
 
+class ClosedBusinessDay(Protocol):
+    @property
+    def business_date(self) -> date: ...
+    @property
+    def event_id(self) -> str: ...
+
+
+LastClosedDay = Callable[[UnitOfWork], Awaitable[ClosedBusinessDay | None]]
+
+
 @dataclass
 class ServiceRuntime:
     settings: ServiceSettings
     tables: EventTables
     consumers: tuple[ConsumerSpec, ...] = ()
+    last_closed_day: LastClosedDay | None = None
+    """A service that decides by business day: the last day whose decisions it has taken (``GET /clock``)."""
     engine: AsyncEngine = field(init=False)
     session_factory: async_sessionmaker[AsyncSession] = field(init=False)
     _stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)

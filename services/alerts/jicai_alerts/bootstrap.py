@@ -1,6 +1,7 @@
 """Wires the alerts service: settings → policy book → runtime with its one consumer group."""
 from __future__ import annotations
 
+from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.policy import policy_book
 from jicai_alerts.adapters.tables import event_tables
 from jicai_alerts.entrypoints import handlers
@@ -52,7 +53,7 @@ RULES = ConsumerSpec(
 
 def make_runtime(settings: ServiceSettings) -> ServiceRuntime:
     policy_book()  # load and validate the profiles and the calendar once, before consuming anything
-    return ServiceRuntime(settings=settings, tables=event_tables, consumers=(RULES,))
+    return ServiceRuntime(settings=settings, tables=event_tables, consumers=(RULES,), last_closed_day=repo.last_closed_day)
 
 
 def load_settings() -> Settings:

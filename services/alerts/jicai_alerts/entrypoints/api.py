@@ -129,13 +129,6 @@ async def blocked_decisions(caller: Caller, request: Request) -> list[s.BlockedD
     return [s.BlockedDecisionOut.model_validate(r) for r in rows]
 
 
-@router.get("/clock", tags=["clock"], response_model=s.ClockOut)
-async def business_clock(caller: Caller, request: Request) -> s.ClockOut:
-    """The last business day closed (``DayClosed``): decisions up to its close are taken."""
-    day = await query(request.app.state.runtime, repo.last_closed_day)
-    return s.ClockOut(last_closed_on=day.business_date if day else None, day_closed_event_id=day.event_id if day else None)
-
-
 async def _explain(uow: UnitOfWork, decision_id: str) -> s.DecisionOut | None:
     row = await repo.find(uow, t.decisions, decision_id)
     if row is None:

@@ -112,8 +112,3 @@ class DecisionOut(BaseModel):
         ),
     )
     causes: list[CauseOut]
-
-
-class ClockOut(BaseModel):
-    last_closed_on: date | None = Field(description="the last business day closed (DayClosed)")
-    day_closed_event_id: str | None
