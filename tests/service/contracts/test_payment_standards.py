@@ -79,6 +79,8 @@ def test_each_product_of_a_group_has_its_standard_under_the_regions_profile(list
         pytest.param({"generic_group_id": "G-ATV"}, 422, "pooling_region_code", id="region missing"),
         pytest.param({"pooling_region_code": "370100"}, 422, "generic_group_id", id="neither group nor product"),
         pytest.param({"pooling_region_code": "370100", "generic_group_id": "G-X", "product_id": "NW1"}, 422, "generic_group_id", id="other group"),
+        pytest.param({"pooling_region_code": "370100", "product_id": "NW 1"}, 422, "product_id", id="not an identifier"),
+        pytest.param({"pooling_region_code": "370100", "generic_group_id": "G-ATV", "on": "2026-02-30"}, 422, "on", id="not a date"),
         pytest.param({"pooling_region_code": "370100", "product_id": "NW9"}, 404, None, id="unknown product"),
         pytest.param({"pooling_region_code": "370100", "generic_group_id": "G-X"}, 404, None, id="unknown group"),
     ],
