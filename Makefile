@@ -21,5 +21,6 @@ lint:
 	@.venv/bin/mypy libs/events/jicai_events libs/kit/jicai_kit libs/policy/jicai_policy deploy/devstack/jicai_devstack \
 	  services/contracts/jicai_contracts services/orders/jicai_orders services/settlement/jicai_settlement services/alerts/jicai_alerts
 
-schemas:  ## regenerate the checked-in JSON Schemas of the integration events
+schemas:  ## regenerate the checked-in JSON Schemas of the integration events and the AsyncAPI document
 	@.venv/bin/python -m jicai_events.schemas
+	@.venv/bin/python -m jicai_events.asyncapi
