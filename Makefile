@@ -1,5 +1,5 @@
 # The two commands of README.md: `make up` and `make test`.
-.PHONY: up down status test install lint schemas
+.PHONY: up down status test install lint schemas contracts contracts-check
 
 install:
 	@bash deploy/install.sh
@@ -24,3 +24,9 @@ lint:
 schemas:  ## regenerate the checked-in JSON Schemas of the integration events and the AsyncAPI document
 	@.venv/bin/python -m jicai_events.schemas
 	@.venv/bin/python -m jicai_events.asyncapi
+
+contracts: schemas  ## accept the current event schemas and OpenAPI documents as the baseline (an intended break: commit the diff)
+	@.venv/bin/python -m jicai_devstack.contracts accept
+
+contracts-check:  ## list breaking changes against contracts/baseline/ (tests/unit/deploy/test_contracts_baseline.py runs it in CI)
+	@.venv/bin/python -m jicai_devstack.contracts check
