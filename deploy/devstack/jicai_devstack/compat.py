@@ -134,7 +134,10 @@ def _compare_any(old: Schema, new: Schema, direction: Direction, where: str, doc
     old_real = [b for b in _branches(old) if _resolve(docs.old, b).get("type") != "null"]
     new_real = [b for b in _branches(new) if _resolve(docs.new, b).get("type") != "null"]
     if len(old_real) == 1 and len(new_real) == 1:
-        out += _compare_one(_resolve(docs.old, old_real[0]), _resolve(docs.new, new_real[0]), direction, where, docs)
+        if old_real[0] is old and new_real[0] is new:
+            out += _compare_one(_resolve(docs.old, old), _resolve(docs.new, new), direction, where, docs)
+        else:  # the one non-null alternative of each: through compare_schemas, which stops a recursive $ref
+            out += compare_schemas(old_real[0], new_real[0], direction, where, docs)
     elif [_resolve(docs.old, b) for b in old_real] != [_resolve(docs.new, b) for b in new_real]:
         out.append(f"{where}: its alternatives changed (compare by hand, then accept)")
     return out

@@ -177,3 +177,13 @@ def test_a_recursive_schema_is_compared_once_around_its_cycle() -> None:
         "api POST /payments: response 201.name: removed",
         "api GET /payments/{payment_id}: response 200.name: removed",
     ]
+
+
+def test_a_schema_recursive_through_an_optional_field_is_compared_once_around_its_cycle() -> None:
+    node: Schema = {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string"}, "parent": {"anyOf": [{"$ref": "#/components/schemas/PaymentOut"}, {"type": "null"}]}}}
+    renamed = {**node, "required": [], "properties": {**node["properties"], "name": {"type": "string", "maxLength": 8}}}
+    assert openapi_breaks(_api(out=node), _api(out=renamed), "api") == [
+        "api POST /payments: response 201.name: may now be absent",
+        "api GET /payments/{payment_id}: response 200.name: may now be absent",
+    ]
