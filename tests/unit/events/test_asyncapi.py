@@ -20,6 +20,7 @@ from jicai_events import Envelope
 from jicai_events.asyncapi import ASYNCAPI_PATH, render
 from jicai_events.base import event_registry
 from jicai_events.catalog import DayClosed, InvoiceLine, InvoiceReceived
+from jicai_events.schemas import SCHEMA_DIR
 from jicai_events.topics import ALL_TOPICS, topic_for
 
 SPEC = Path(__file__).parent / "asyncapi_spec" / "asyncapi-3.0.0.json"
@@ -83,6 +84,21 @@ def test_every_topic_is_a_channel_carrying_the_events_its_service_publishes() ->
     keys = _document()["components"]["messages"]
     assert keys[InvoiceReceived.type_name()]["bindings"]["kafka"]["key"]["description"].startswith("the event's `institution_id`")
     assert keys[DayClosed.type_name()]["bindings"]["kafka"]["key"]["const"] == "clock"
+
+
+def _nodes(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        return [node] + [n for v in node.values() for n in _nodes(v)]
+    return [n for v in node for n in _nodes(v)] if isinstance(node, list) else []
+
+
+def test_the_event_schemas_read_the_same_as_the_draft_07_the_document_declares() -> None:
+    """Pydantic writes draft 2020-12; the document says draft-07 (what every AsyncAPI tool reads). That holds while
+    the schemas are valid draft-07 and no ``$ref`` has siblings (2020-12 applies them, draft-07 ignores them)."""
+    for path in SCHEMA_DIR.glob("*.json"):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        Draft7Validator.check_schema(schema)
+        assert all(set(n) == {"$ref"} for n in _nodes(schema) if isinstance(n.get("$ref"), str)), path.name
 
 
 def _payload_validator(type_name: str) -> Draft7Validator:
