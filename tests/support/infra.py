@@ -3,24 +3,44 @@
 Tests use their own run directory (``.run/test``) so they never touch the
 system ``make up`` started. ``JICAI_TEST_DATABASE_URL_BASE`` and
 ``KAFKA_BOOTSTRAP_SERVERS`` point the suite at servers that already run.
+
+Each test still gets a database of its own, but migrating one takes seconds:
+the suite migrates one template per service (named after a hash of the
+service's migrations, so a schema change builds a new one) and clones it
+(``CREATE DATABASE … TEMPLATE``) per test.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
+from psycopg import sql
 
+from jicai_kit import migrations
 from jicai_kit.migrations import upgrade
+
+if TYPE_CHECKING:
+    from jicai_devstack.postgres import PostgresInstance
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_RUN_DIR = REPO / ".run" / "test"
 SERVICES = ("contracts", "orders", "settlement", "alerts")
+TEMPLATE_PREFIX = "test_template_"
 
 
 def service_dir(service: str) -> Path:
     return REPO / "services" / service
+
+
+def start_test_postgres(run_dir: Path) -> PostgresInstance:
+    """A cluster with the options of the suite's own: no fsync (the tests kill processes, not the machine)."""
+    from jicai_devstack.postgres import start_postgres
+
+    return start_postgres(run_dir, fsync_off=True)
 
 
 def postgres_base_url() -> str:
@@ -28,30 +48,81 @@ def postgres_base_url() -> str:
     external = os.environ.get("JICAI_TEST_DATABASE_URL_BASE")
     if external:
         return external.rstrip("/")
-    from jicai_devstack.postgres import start_postgres
-
-    instance = start_postgres(TEST_RUN_DIR / "postgres", fsync_off=True)
-    return instance.url_base
+    return start_test_postgres(TEST_RUN_DIR / "postgres").url_base
 
 
-def create_database(base_url: str, prefix: str) -> str:
-    """A new empty database; returns its SQLAlchemy URL."""
+def create_database(base_url: str, prefix: str, template: str | None = None) -> str:
+    """A new database (empty, or a copy of ``template``); returns its SQLAlchemy URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(_libpq(base_url) + "/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    with _admin(base_url) as conn:
+        conn.execute(statement)
     return f"{base_url}/{name}"
 
 
 def drop_database(url: str) -> None:
     base, name = url.rsplit("/", 1)
-    with psycopg.connect(_libpq(base) + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with _admin(base) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def migrated_database(base_url: str, service: str) -> str:
-    url = create_database(base_url, f"test_{service}")
-    upgrade(service_dir(service), url)
-    return url
+    """A new database at the head of ``service``'s migrations, cloned from its template."""
+    return create_database(base_url, f"test_{service}", template=migrated_template(base_url, service))
+
+
+def migrated_template(base_url: str, service: str) -> str:
+    """The name of ``service``'s template database for its current migrations, built if missing.
+
+    Safe with several test processes on one server: one builds (under an
+    advisory lock) while the others wait. The template only appears, under its
+    final name, once fully migrated and closed to connections, because
+    ``CREATE DATABASE … TEMPLATE`` refuses a template anyone is connected to.
+    """
+    name = f"{TEMPLATE_PREFIX}{service}_{migrations_fingerprint(service)}"
+    with _admin(base_url) as conn:
+        if _exists(conn, name):
+            return name
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (TEMPLATE_PREFIX + service,))
+        if _exists(conn, name):  # another process built it while we waited
+            return name
+        building = sql.Identifier(f"{name}_building")
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(building))  # an interrupted build
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(building))
+        upgrade(service_dir(service), f"{base_url}/{name}_building")
+        conn.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false IS_TEMPLATE true").format(building))
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (f"{name}_building",))
+        conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(building, sql.Identifier(name)))
+        # Templates of older migrations of this service are dead weight on a long-lived cluster.
+        stale = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s",
+                             (f"{TEMPLATE_PREFIX}{service}\\_%", name)).fetchall()
+        for (old,) in stale:
+            conn.execute(sql.SQL("ALTER DATABASE {} IS_TEMPLATE false").format(sql.Identifier(old)))
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(old)))
+        return name
+
+
+def migrations_fingerprint(service: str) -> str:
+    """A hash of everything that decides ``service``'s migrated schema: its history, env.py, the shared runner."""
+    root = service_dir(service)
+    files = sorted(p for p in (root / "migrations").rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    files += [root / "alembic.ini", Path(migrations.__file__)]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(REPO) if path.is_relative_to(REPO) else path.name).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _exists(conn: psycopg.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+def _admin(base_url: str) -> psycopg.Connection:
+    """An autocommit connection to the ``postgres`` database (CREATE/DROP DATABASE need autocommit)."""
+    return psycopg.connect(_libpq(base_url) + "/postgres", autocommit=True)
 
 
 def kafka_bootstrap() -> str:

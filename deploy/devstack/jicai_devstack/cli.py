@@ -27,7 +27,7 @@ def up(
     run_dir: RunDir = _DEFAULT_RUN,
     databases: Annotated[str, typer.Option(help="Comma-separated databases to create.")] = ",".join(
         postgres.DEFAULT_DATABASES),
-    fsync_off: Annotated[bool, typer.Option(help="Faster, not crash-safe (throw-away data).")] = False,
+    fsync_off: Annotated[bool, typer.Option(help="Faster: no fsync. Survives killed processes, not a crashed machine (throw-away data).")] = False,
     env: Annotated[bool, typer.Option(help="Print only `export` lines, for eval.")] = False,
 ) -> None:
     """Start (or reuse) Kafka and PostgreSQL; print their addresses. Safe to run twice.

@@ -1,7 +1,8 @@
 """The FastAPI app every service builds: problems, health, readiness, metrics.
 
 ``/healthz`` says the process is alive; ``/readyz`` checks the database and
-Kafka for real; ``/metrics`` is Prometheus text.
+Kafka for real (in production also that the database keeps what it commits);
+``/metrics`` is Prometheus text.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
 from jicai_kit import consistency, problems
 from jicai_kit.clock_api import router as clock_router
+from jicai_kit.durability import unsafe_database_settings
 from jicai_kit.runtime import ServiceRuntime
 from jicai_kit.settings import ServiceSettings
 
@@ -79,8 +81,16 @@ def create_app(
             "kafka": await runtime.kafka_ready(),
             "workers": runtime.workers_alive if settings.run_workers else True,
         }
+        reasons: list[str] = []
+        if settings.environment == "production":
+            unsafe = await unsafe_database_settings(runtime.engine) if checks["database"] else []
+            checks["database_durable"] = checks["database"] and not unsafe
+            reasons += [f"PostgreSQL runs with {setting}: a committed write can be lost in a crash" for setting in unsafe]
         ready = all(checks.values())
-        return JSONResponse({"status": "ready" if ready else "not-ready", "checks": checks}, status_code=200 if ready else 503)
+        body: dict[str, Any] = {"status": "ready" if ready else "not-ready", "checks": checks}
+        if reasons:
+            body["reasons"] = reasons
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @ops.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:

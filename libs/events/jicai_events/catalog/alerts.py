@@ -149,7 +149,7 @@ class NonWinningPurchaseCapExceeded(_Decision):
     (采购数量不得超过中选药品的采购量). Equal is allowed."""
 
     event_name = "NonWinningPurchaseCapExceeded"
-    decision_id: str = Field(  # type: ignore[assignment]
+    decision_id: str = Field(
         min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
         description="non-winning-{institution}-{group}-{YYYY-MM}",
     )
