@@ -92,7 +92,7 @@ async def watermark(session: AsyncSession, tables: EventTables, consumer: str, e
         return date.max  # reads nothing but the clock: nothing to wait for
     t = tables.clock_watermarks
     rows = (await session.execute(select(t.c.topic, t.c.partition, t.c.closed_through).where(t.c.consumer == consumer))).all()
-    reached = {(r.topic, r.partition): r.closed_through for r in rows}
+    reached: dict[tuple[str, int], date] = {(r.topic, r.partition): r.closed_through for r in rows}
     if not expected <= reached.keys():
         return None
     return min(reached[tp] for tp in expected)
