@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
 from jicai_kit import problems
+from jicai_kit.guard import RequestGuard
 from jicai_kit.runtime import ServiceRuntime
 from jicai_kit.settings import ServiceSettings
 
@@ -46,6 +47,7 @@ def create_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, openapi_tags=openapi_tags)
     app.state.settings = settings
     problems.install(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_request_bytes)
 
     @app.middleware("http")
     async def _latency(request: Request, call_next: Callable[[Request], Any]) -> Response:
@@ -73,7 +75,8 @@ def create_app(
             "workers": runtime.workers_alive if settings.run_workers else True,
         }
         ready = all(checks.values())
-        return JSONResponse({"status": "ready" if ready else "not-ready", "checks": checks}, status_code=200 if ready else 503)
+        headers = None if ready else {"Retry-After": str(problems.RETRY_AFTER_SECONDS)}
+        return JSONResponse({"status": "ready" if ready else "not-ready", "checks": checks}, status_code=200 if ready else 503, headers=headers)
 
     @ops.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:

@@ -103,3 +103,22 @@ async def invoice_with_payments(uow: UnitOfWork, invoice_id: str) -> dict[str, A
 
 
 __all__ = ["find", "list_rows", "streams", "t"]
+
+
+async def pooling_region_of(uow: UnitOfWork, institution_id: str) -> str | None:
+    """The institution's pooling region as settlement knows it (from its invoices, else its yearly agreements); None: unknown here."""
+    i = t.invoices
+    query = select(i.c.pooling_region_code).where(i.c.institution_id == institution_id, i.c.pooling_region_code.is_not(None)).limit(1)
+    region = (await uow.session.execute(query)).scalar()
+    if region is not None:
+        return str(region)
+    # AgreementNoted events, on the institution's prepayment streams (prepayment-{institution}-{year}).
+    es = t.event_tables.event_store
+    pattern = prepayment_stream(f"{institution_id}-").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    query = (
+        select(es.c.data["pooling_region_code"].astext)
+        .where(es.c.stream_id.like(pattern, escape="\\"), es.c.event_type == "AgreementNoted")
+        .limit(1)
+    )
+    region = (await uow.session.execute(query)).scalar()
+    return str(region) if region is not None else None
