@@ -35,11 +35,14 @@ def _created(response: Response, created: bool) -> None:
     response.status_code = 201 if created else 200
 
 
-async def _decidable(request: Request, institution_id: str, facts: dict[str, date | None]) -> None:
-    """422 unless the institution is known here (a contract or invoice of it was received) and every business date is decidable."""
-    region = await query(request.app.state.runtime, lambda uow: repo.pooling_region_of(uow, institution_id))
-    if region is None:
-        raise invalid("institution_id", f"unknown institution {institution_id}: settlement has received no contract or invoice of it")
+async def _decidable(request: Request, institution_id: str, facts: dict[str, date | None], *, known: bool = True) -> None:
+    """422 unless every business date is decidable and (``known``) the institution is known here (a contract or invoice of it was received).
+
+    An institution's own payment names its invoices, whose refusal says more than "unknown institution".
+    """
+    found, region = await query(request.app.state.runtime, lambda uow: repo.institution_known(uow, institution_id))
+    if not found and known:
+        raise invalid("institution_id", f"unknown institution {institution_id}: settlement has received no contract, invoice or decision of it")
     check_dates(request.app.state.settings, policy_book(), region, facts)
 
 
@@ -55,7 +58,7 @@ async def record_payment(body: s.PaymentIn, caller: Caller, request: Request, re
     """
     caller.require(Role.INSTITUTION, Role.OPERATOR)
     caller.require_party(body.institution_id, "the payment")
-    await _decidable(request, body.institution_id, {"paid_on": body.paid_on})
+    await _decidable(request, body.institution_id, {"paid_on": body.paid_on}, known=False)
     cmd = RecordPayment(
         payment_id=body.payment_id, institution_id=body.institution_id, distributor_id=body.distributor_id,
         paid_on=body.paid_on, amount=body.amount, reference=body.reference,
