@@ -26,15 +26,13 @@ def date_refusal(book: PolicyBook, region_code: str | None, day: date, *, today:
     be at most ``future_margin_days`` after ``today``; a term (a cycle's end)
     may lie in the future but must still be covered by the region's profiles.
     ``region_code`` None (a write that names no region, e.g. a manufacturer's
-    report): the floor is the first day any region is covered.
+    report) or one no profile covers: the floor is the first day any region is covered.
     """
-    if region_code is None:
-        first, whose = min(entries[0].effective_from for entries in book.regions.values() if entries), "any pooling region"
-    else:
-        found = first_covered_day(book, region_code)
-        if found is None:
-            return f"pooling region {region_code} has no policy profile (regions.toml), so no rule can decide on it"
+    found = first_covered_day(book, region_code) if region_code is not None else None
+    if found is not None:
         first, whose = found, f"pooling region {region_code}"
+    else:  # the write's own rules refuse a region no profile covers, naming the region's field
+        first, whose = min(entries[0].effective_from for entries in book.regions.values() if entries), "any pooling region"
     if day < first:
         return f"{day.isoformat()} is before the first policy profile of {whose} takes effect on {first.isoformat()}"
     latest = today + timedelta(days=future_margin_days)
