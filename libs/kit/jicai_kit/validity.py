@@ -86,11 +86,16 @@ def _year_month(value: str) -> str:
 
 _DECIMAL_STRING = WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "examples": ["1234.50"]}, mode="validation")
 
-MoneyIn = Annotated[Money, BeforeValidator(decimal_text), _DECIMAL_STRING]
-"""Yuan, exact to the fen, as a JSON string (the range of a NUMERIC(16, 2) column: at most 99999999999999.99)."""
+MAX_MONEY = Decimal("99999999999999.99")
+"""The largest amount a NUMERIC(16, 2) column holds (``max_digits`` alone lets 100000000000000.00 through: it counts 1E+14)."""
+MAX_UNIT_PRICE = Decimal("9999999999.9999")
+"""The largest price a NUMERIC(14, 4) column holds."""
 
-UnitPriceIn = Annotated[UnitPrice, BeforeValidator(decimal_text), _DECIMAL_STRING]
-"""A unit price up to 4 decimal places, as a JSON string."""
+MoneyIn = Annotated[Money, BeforeValidator(decimal_text), Field(le=MAX_MONEY), _DECIMAL_STRING]
+"""Yuan, exact to the fen, as a JSON string, at most 99999999999999.99."""
+
+UnitPriceIn = Annotated[UnitPrice, BeforeValidator(decimal_text), Field(le=MAX_UNIT_PRICE), _DECIMAL_STRING]
+"""A unit price up to 4 decimal places, as a JSON string, at most 9999999999.9999."""
 
 BusinessDate = Annotated[date, BeforeValidator(_date_text), WithJsonSchema({"type": "string", "format": "date"}, mode="validation")]
 """A business date in Asia/Shanghai, as a JSON string YYYY-MM-DD."""
