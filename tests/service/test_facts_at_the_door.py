@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -224,3 +225,17 @@ def test_a_connection_lost_during_commit_says_the_outcome_is_unknown_and_a_retry
         assert (retried.status_code, retried.json()) == (201, {"id": "H1", "created": True})  # it had not been recorded
         assert client.post("/institutions", json=body, headers=ops).json()["created"] is False
     killer.dispose()
+
+
+def test_an_amount_computed_beyond_what_can_be_stored_is_refused_not_a_server_error(
+    service_database: Callable[[str], str], token: Auth
+) -> None:
+    url = service_database("orders")
+    with TestClient(_app("orders", url)) as client:
+        dear = C1.model_copy(update={"contract_id": "C9", "unit_price": Decimal("9999999999.9999")})
+        assert _deliver_contract(client, dear) == "handled"
+        line = {"external_id": "RK-1", "contract_id": "C9", "accepted_quantity": 10**12, "accepted_on": "2026-03-02", "lot_number": "L1"}
+        r = client.post("/institutions/H1/acceptances:batch", json={"lines": [line]}, headers=token("H1", Role.INSTITUTION))
+        assert r.status_code < 500, r.text
+        assert r.status_code == 422 or r.json()["rejected"] == 1, r.text
+        assert _count(url, "select count(*) from acceptances") == 0

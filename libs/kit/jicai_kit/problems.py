@@ -113,6 +113,11 @@ def database_unreachable(exc: BaseException) -> bool:
     return isinstance(exc, sa.OperationalError | sa.InterfaceError | sa.TimeoutError | ConnectionError)
 
 
+def out_of_range(exc: BaseException) -> bool:
+    """PostgreSQL refused a value computed from valid input as out of its column's range (SQLSTATE 22003)."""
+    return isinstance(exc, sa.DataError) and getattr(exc.orig, "sqlstate", None) == "22003"
+
+
 def too_large(limit: int) -> Problem:
     return Problem(413, "request-too-large", "Request body too large", f"the request body exceeds {limit} bytes; send fewer lines per request")
 
@@ -144,6 +149,9 @@ def install(app: FastAPI) -> None:
         return JSONResponse(problem.body(request.url.path), status_code=exc.status_code, media_type=MEDIA_TYPE, headers=exc.headers)
 
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if out_of_range(exc):  # the statement failed, so its transaction was rolled back: nothing was written
+            reason = "a quantity or amount computed from it (e.g. quantity × unit price) exceeds what can be stored"
+            return respond(request, invalid("body", reason))
         if database_unreachable(exc):
             log.warning("database unreachable on %s: %s", request.url.path, exc)
             return respond(request, database_unavailable())
