@@ -466,8 +466,16 @@ async def record_filing_purchase(body: s.FilingPurchaseIn, caller: Caller, reque
     caller.require_party(body.institution_id, f"the filing purchases of institution {body.institution_id}")
     await _decidable(request, {"purchased_on": body.purchased_on, "filed_on": body.filed_on}, institution_id=body.institution_id)
     cmd = filing.RecordFiling(**body.model_dump())
-    created = await execute(request.app.state.runtime, lambda uow: services.record_filing_purchase(uow, cmd))
-    standing, _ = await _standing(request, body.institution_id, body.purchased_on.year)
+
+    async def command(uow: UnitOfWork) -> tuple[bool, filing.Standing | None]:
+        # The standing is read in the same transaction, so nothing fails after the commit that the answer must explain.
+        created = await services.record_filing_purchase(uow, cmd)
+        found = await services.filing_standing(uow, body.institution_id, body.purchased_on.year, policy_book())
+        return created, found[0] if found else None
+
+    created, standing = await execute(request.app.state.runtime, command)
+    if standing is None:
+        raise not_found("institution with a contract known to orders", body.institution_id)
     response.status_code = 201 if created else 200
     return s.FilingRecorded(id=body.filing_id, created=created, standing=s.FilingStanding(**vars(standing)))
 
