@@ -239,3 +239,34 @@ def test_an_amount_computed_beyond_what_can_be_stored_is_refused_not_a_server_er
         assert r.status_code < 500, r.text
         assert r.status_code == 422 or r.json()["rejected"] == 1, r.text
         assert _count(url, "select count(*) from acceptances") == 0
+
+
+def test_a_write_that_keeps_losing_the_race_is_a_retryable_409_unlike_a_final_conflict(
+    service_database: Callable[[str], str], token: Auth
+) -> None:
+    """Two kinds of 409: ``concurrent-change`` (repeat after Retry-After) and ``conflict`` (recorded with other content)."""
+    from jicai_contracts.adapters import repository
+    from jicai_contracts.domain.events import InstitutionRegistered
+    from jicai_kit.commands import execute
+    from jicai_kit.problems import Problem
+
+    ops = token("OPS", Role.OPERATOR)
+    body = {"institution_id": "H1", "name": "贵阳市第一人民医院", "pooling_region_code": "520100", "county_code": "520102"}
+    with TestClient(_app("contracts", service_database("contracts"))) as client:
+        assert client.post("/institutions", json=body, headers=ops).status_code == 201
+        final = client.post("/institutions", json={**body, "name": "另一家医院"}, headers=ops)
+        assert (final.status_code, final.json()["type"]) == (409, "urn:jicai:problem:conflict") and "retry-after" not in final.headers
+
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        again = InstitutionRegistered(institution_id="H1", institution_name="x", pooling_region_code="520100", county_code="520102")
+
+        async def always_stale() -> Problem:  # appends at version 0 of a stream already at 1, on every retry: the real store refuses
+            try:
+                await execute(runtime, lambda uow: repository.streams.append(uow, "institution-H1", "institution", 0, [again]))
+            except Problem as problem:
+                return problem
+            raise AssertionError("a stale append was recorded")
+
+        busy = client.portal.call(always_stale)  # type: ignore[union-attr]
+        assert (busy.status, busy.kind, busy.headers) == (409, "concurrent-change", {"Retry-After": "1"})
+        assert client.get("/institutions/H1", headers=ops).json()["name"] == "贵阳市第一人民医院"

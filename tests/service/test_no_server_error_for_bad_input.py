@@ -19,7 +19,9 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -177,6 +179,42 @@ def test_fuzz_hundreds_of_bodies_per_write_endpoint_never_answer_5xx(
     for path, method in writes:
         body_schema = _body_schema(schema, path, method)
         _fuzz(client, token, path, method, _shaped(schema, body_schema) if body_schema else st.just(None))
+
+
+@pytest.mark.fuzz
+def test_fuzz_query_and_path_parameters_of_every_read_never_answer_5xx(
+    any_service: tuple[TestClient, dict[str, Any]], token: Callable[[str, Role], dict[str, str]]
+) -> None:
+    """Samples ``JICAI_FUZZ_EXAMPLES`` / 3 (100) requests per GET endpoint: path and query parameters of their documented
+    shape (months, dates before any profile and far ahead, years, offsets past 2^63) or hostile, as an operator."""
+    client, schema = any_service
+    ops = token("OPS", Role.OPERATOR)
+    for path, item in schema["paths"].items():
+        if "get" not in item or path in ("/metrics", "/openapi.json"):
+            continue
+        params = item["get"].get("parameters", [])
+        values = st.fixed_dictionaries({p["name"]: _shaped(schema, p.get("schema", {})) for p in params if p["in"] in ("path", "query")})
+
+        @settings(max_examples=max(FUZZ_EXAMPLES // 3, 1), deadline=None, database=None,
+                  suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+        @given(drawn=values)
+        def check(drawn: dict[str, Any], path: str = path, params: list[dict[str, Any]] = params) -> None:
+            concrete = path
+            query: dict[str, str] = {}
+            for p in params:
+                value = drawn.get(p["name"])
+                text = json.dumps(value) if isinstance(value, dict | list | bool) else "" if value is None else str(value)
+                if p["in"] == "path":
+                    concrete = concrete.replace("{" + p["name"] + "}", quote(text, safe="") or "x")
+                elif value is not None:
+                    query[p["name"]] = text
+            try:
+                response = client.get(concrete, params=query, headers=ops)
+            except (httpx.InvalidURL, UnicodeEncodeError):
+                return  # not a request a client can send
+            assert response.status_code < 500, (concrete, query, response.text)
+
+        check()
 
 
 def _fuzz(client: TestClient, token: Callable[[str, Role], dict[str, str]], path: str, method: str, bodies: st.SearchStrategy[Any]) -> None:
