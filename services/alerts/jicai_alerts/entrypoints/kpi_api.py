@@ -104,7 +104,7 @@ async def institution_kpis(institution_id: str, month: Month, caller: Caller, re
 @router.get("/kpis", response_model=list[RankedOut])
 async def ranked_kpis(
     month: Month, indicator: Kpi, caller: Caller, request: Request,
-    pooling_region_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None, order: Literal["asc", "desc"] = "desc",
+    pooling_region_code: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None, order: Literal["asc", "desc"] = "desc",
 ) -> list[RankedOut]:
     """Institutions ranked by one indicator of the month (排名), optionally of one pooling region: only those
     whose profile lists the indicator. Operators and the fund only."""

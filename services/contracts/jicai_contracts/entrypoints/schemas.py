@@ -15,7 +15,7 @@ LAST_CYCLE_DAY = date(2100, 12, 31)
 """Cycles end by then (as allocation years do): agreement years and extensions are counted on from the dates."""
 BaseUnitsPerTradingUnitIn = Annotated[BaseUnitsPerTradingUnit, BeforeValidator(decimal_text)]
 """As a JSON string, like every decimal of a request."""
-REGION_CODE = Field(pattern=r"^\d{6}$", description="6-digit administrative division code")
+REGION_CODE = Field(pattern=r"^[0-9]{6}$", description="6-digit administrative division code")
 
 
 class InstitutionIn(Input):
@@ -23,8 +23,8 @@ class InstitutionIn(Input):
 
     institution_id: Identifier
     name: str = Field(min_length=1, max_length=200)
-    pooling_region_code: str = Field(pattern=r"^\d{6}$", description="统筹区 code, e.g. 520100 (贵阳市)")
-    county_code: str = Field(pattern=r"^\d{6}$", description="县/区 code")
+    pooling_region_code: str = Field(pattern=r"^[0-9]{6}$", description="统筹区 code, e.g. 520100 (贵阳市)")
+    county_code: str = Field(pattern=r"^[0-9]{6}$", description="县/区 code")
 
 
 class PartyIn(Input):
@@ -100,7 +100,7 @@ class AllocationIn(Input):
     allocation_id: Identifier
     product_id: Identifier
     agreement_year: int = Field(ge=2015, le=2100)
-    pooling_region_code: str = Field(pattern=r"^\d{6}$", description="统筹区 whose profile (in force on 1 January of agreement_year) decides")
+    pooling_region_code: str = Field(pattern=r"^[0-9]{6}$", description="统筹区 whose profile (in force on 1 January of agreement_year) decides")
     method: Literal["reported_demand_ratio", "share_of_platform_purchases", "percent_of_last_year_use"] | None = Field(
         None, description="omitted: the profile's; reported_demand_ratio stands for reported_demand_times_ratio and reported_demand")
     total: Quantity | None = Field(None, description="the volume to split (share_of_platform_purchases)")
@@ -129,7 +129,7 @@ class BatchIn(Input):
 
     batch_id: Identifier
     title: str = Field(min_length=1, max_length=200)
-    pooling_region_code: str = Field(pattern=r"^\d{6}$", description="统筹区 whose profile gives the cycle rules, e.g. 420100")
+    pooling_region_code: str = Field(pattern=r"^[0-9]{6}$", description="统筹区 whose profile gives the cycle rules, e.g. 420100")
     cycle_start: BusinessDate = Field(le=LAST_CYCLE_DAY)
     lines: list[BatchLineIn] = Field(min_length=1, max_length=1000)
 

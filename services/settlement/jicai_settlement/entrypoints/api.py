@@ -247,7 +247,7 @@ async def prepayment_schedule(
 @router.get("/prepayments", tags=["prepayments"], response_model=list[s.PrepaymentScheduleOut])
 async def prepayment_schedules(
     year: Annotated[int, Query(ge=2000, le=2100, description="agreements starting in this calendar year")], caller: Caller, request: Request,
-    pooling_region_code: Annotated[str | None, Query(pattern=r"^\d{6}$", description="only this 统筹区")] = None,
+    pooling_region_code: Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="only this 统筹区")] = None,
     as_of: date | None = None,
     shortfall_only: Annotated[bool, Query(description="only schedules with a phase due and not fully disbursed")] = False,
 ) -> list[s.PrepaymentScheduleOut]:
