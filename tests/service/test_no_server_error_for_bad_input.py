@@ -109,7 +109,9 @@ FUZZ_EXAMPLES = int(os.environ.get("JICAI_FUZZ_EXAMPLES", "300"))
 dates = st.dates().map(date.isoformat) | st.sampled_from(["2020-04-13", "2020-04-14", "2026-03-02", "2026-11-30", "2026-12-01"])
 decimals = st.decimals(allow_nan=False, allow_infinity=False, places=4).map(str) | st.sampled_from(
     ["99999999999999.99", "100000000000000.00", "9999999999.9999", "0.00", "0.01", "1E+2", "１２.００", "-0.01", "12.345"])
-ids = st.sampled_from(["H1", "H001", "D1", "M1", "C1", "P1", "INV-1", "OPS", "FUND", "NOBODY", "H1:RK-1"]) | st.from_regex(
+KNOWN_IDS = ["H001", "D001", "M001", "C001", "C001-y1", "P001", "INV-001", "H001:RK-1", "O-001", "OPS", "FUND", "NOBODY"]
+"""Ids the seeded databases know (``_seed``), so sampled writes reach the use cases, not only "not found"."""
+ids = st.sampled_from(KNOWN_IDS) | st.from_regex(
     r"[A-Za-z0-9][A-Za-z0-9._:-]{0,70}", fullmatch=True)
 
 
@@ -161,8 +163,32 @@ def any_service(request: pytest.FixtureRequest, pg_base_url: str) -> Iterator[tu
 
     url = infra.migrated_database(pg_base_url, request.param)
     with TestClient(_app(request.param, url)) as client:
+        _seed(request.param, client)
         yield client, client.get("/openapi.json").json()
     infra.drop_database(url)
+
+
+def _seed(service: str, client: TestClient) -> None:
+    """H001 (Guiyang) with contract C001 of P001 from distributor D001, an acceptance H001:RK-1 and an invoice INV-001."""
+    from jicai_kit.auth import issue_token
+    from jicai_kit.settings import DEVELOPMENT_SECRET
+    from tests.service.orders.test_api import _contract
+    from tests.service.orders.test_api import _deliver as deliver_contract
+    from tests.service.settlement.support import invoice
+
+    if service == "contracts":
+        ops = {"Authorization": f"Bearer {issue_token(DEVELOPMENT_SECRET, 'OPS', Role.OPERATOR)}"}
+        body = {"institution_id": "H001", "name": "贵阳市第一人民医院", "pooling_region_code": "520100", "county_code": "520102"}
+        assert client.post("/institutions", json=body, headers=ops).status_code == 201
+        for kind, party in (("/manufacturers", "M001"), ("/distributors", "D001")):
+            assert client.post(kind, json={"party_id": party, "name": party}, headers=ops).status_code == 201
+    elif service == "orders":
+        assert deliver_contract(client, _contract("C001", "H001", "D001", "2.0050")) == "handled"
+        his = {"Authorization": f"Bearer {issue_token(DEVELOPMENT_SECRET, 'H001', Role.INSTITUTION)}"}
+        line = {"external_id": "RK-1", "contract_id": "C001", "accepted_quantity": 5, "accepted_on": "2026-03-02", "lot_number": "L1"}
+        assert client.post("/institutions/H001/acceptances:batch", json={"lines": [line]}, headers=his).json()["accepted"] == 1
+    elif service == "settlement":
+        invoice(client, "INV-001", "500.00", institution="H001", distributor="D001")
 
 
 @pytest.mark.fuzz
@@ -222,12 +248,14 @@ def _fuzz_read(client: TestClient, headers: dict[str, str], path: str, params: l
 
 def _fuzz(client: TestClient, token: Callable[[str, Role], dict[str, str]], path: str, method: str, bodies: st.SearchStrategy[Any]) -> None:
     party, role = CALLERS.get(path, ("OPS", Role.OPERATOR))
-    concrete = re.sub(r"\{[a-z_]+\}", "H1", path)
+    keys = st.sampled_from(KNOWN_IDS)
 
     @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much])
-    @given(body=st.one_of(bodies, bodies, bodies, json_values))
-    def check(body: Any) -> None:
+    @given(body=st.one_of(bodies, bodies, bodies, json_values), key=keys)
+    def check(body: Any, key: str) -> None:
+        concrete = path.replace("{institution_id}", party if role is Role.INSTITUTION else "H001")
+        concrete = re.sub(r"\{[a-z_]+\}", key, concrete)
         raw = json.dumps(body).encode()  # ASCII escapes carry lone surrogates as a client's JSON library would
         response = client.request(method.upper(), concrete, content=raw, headers={**token(party, role), "content-type": "application/json"})
         assert response.status_code < 500, (method, path, body, response.text)
