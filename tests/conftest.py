@@ -1,6 +1,7 @@
 """Fixtures shared by every test: real PostgreSQL, real Kafka, tokens."""
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -8,6 +9,10 @@ import pytest
 from jicai_kit.auth import Role, issue_token
 from jicai_kit.settings import DEVELOPMENT_SECRET
 from tests.support import infra
+
+# The scenarios run agreement years up to 2028, ahead of the wall clock: "today" for the future-date rule
+# (JICAI_BUSINESS_TODAY, inherited by the services the e2e tests start). Tests of that rule set their own.
+os.environ.setdefault("JICAI_BUSINESS_TODAY", "2029-12-31")
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,9 @@
 
 Two identical requests racing (a HIS retrying while the first is in flight)
 collide on the event store's unique (stream, version); the loser retries,
-sees the winner's events and records nothing: counted once.
+sees the winner's events and records nothing: counted once. A database lost
+before the commit answers 503 (nothing recorded); lost during the commit, 503
+saying the outcome is unknown (a retry of the same request tells).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from jicai_events.rules import Conflict, RuleViolated
 from jicai_events.store import ConcurrencyConflict
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit import consistency
-from jicai_kit.problems import conflict, invalid
+from jicai_kit.problems import busy, conflict, database_unreachable, invalid, outcome_unknown
 from jicai_kit.runtime import ServiceRuntime
 
 T = TypeVar("T")
@@ -25,6 +27,17 @@ T = TypeVar("T")
 
 async def execute(runtime: ServiceRuntime, command: Callable[[UnitOfWork], Awaitable[T]]) -> T:
     """Run ``command`` in its own transaction; commit when it returns."""
+    committing = False
+
+    async def once() -> T:
+        nonlocal committing
+        committing = False
+        async with runtime.unit_of_work() as uow:
+            result = await command(uow)
+            committing = True  # leaving the block commits
+        consistency.remember(uow.published)  # committed: the response names them
+        return result
+
     try:
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(ConcurrencyConflict),
@@ -33,16 +46,17 @@ async def execute(runtime: ServiceRuntime, command: Callable[[UnitOfWork], Await
             reraise=True,
         ):
             with attempt:
-                async with runtime.unit_of_work() as uow:
-                    result = await command(uow)
-                consistency.remember(uow.published)  # committed: the response names them
-                return result
+                return await once()
     except RuleViolated as exc:
         raise invalid(exc.field, exc.reason) from exc
     except Conflict as exc:
         raise conflict(str(exc)) from exc
     except ConcurrencyConflict as exc:
-        raise conflict("the record is being changed by another request; retry") from exc
+        raise busy("the record is being changed by another request; repeat the same request after Retry-After") from exc
+    except Exception as exc:
+        if committing and database_unreachable(exc):
+            raise outcome_unknown() from exc
+        raise
     raise AssertionError("unreachable")
 
 

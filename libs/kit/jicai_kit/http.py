@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from jicai_kit import consistency, problems
 from jicai_kit.clock_api import router as clock_router
 from jicai_kit.durability import unsafe_database_settings
+from jicai_kit.guard import RequestGuard
 from jicai_kit.runtime import ServiceRuntime
 from jicai_kit.settings import ServiceSettings
 
@@ -52,6 +53,7 @@ def create_app(
     )
     app.state.settings = settings
     problems.install(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_request_bytes)
 
     @app.middleware("http")
     async def _latency(request: Request, call_next: Callable[[Request], Any]) -> Response:
@@ -90,7 +92,8 @@ def create_app(
         body: dict[str, Any] = {"status": "ready" if ready else "not-ready", "checks": checks}
         if reasons:
             body["reasons"] = reasons
-        return JSONResponse(body, status_code=200 if ready else 503)
+        headers = None if ready else {"Retry-After": str(problems.RETRY_AFTER_SECONDS)}
+        return JSONResponse(body, status_code=200 if ready else 503, headers=headers)
 
     @ops.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:

@@ -5,6 +5,7 @@ secret can never reach production.
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -23,6 +24,17 @@ class ServiceSettings(BaseSettings):
     auth_secret: SecretStr = Field(SecretStr(DEVELOPMENT_SECRET), validation_alias="JICAI_AUTH_SECRET")
     environment: Literal["development", "test", "production"] = Field("development", validation_alias="JICAI_ENV")
     run_workers: bool = Field(True, validation_alias="JICAI_RUN_WORKERS", description="run relay and consumers in the API process")
+    future_date_margin_days: int = Field(
+        1, ge=0, le=366, validation_alias="JICAI_FUTURE_DATE_MARGIN_DAYS",
+        description="a fact may be dated at most this many days after today in Asia/Shanghai (clock skew, callers ahead of China's date)",
+    )
+    business_today: date | None = Field(
+        None, validation_alias="JICAI_BUSINESS_TODAY",
+        description="today for the future-date check instead of the wall clock: tests and demos that replay a period ahead of it",
+    )
+    max_request_bytes: int = Field(
+        2_000_000, ge=1024, validation_alias="JICAI_MAX_REQUEST_BYTES", description="a larger request body is refused with 413"
+    )
 
     @model_validator(mode="after")
     def _no_placeholder_secret_in_production(self) -> ServiceSettings:

@@ -121,12 +121,14 @@ def test_a_volume_allocation_is_drafted_reviewed_then_approved_and_adds_up_exact
     [own] = client.get("/volume-allocations/ALLOC-P1-2026", headers=token("H2", Role.INSTITUTION)).json()["lines"]
     assert own["allocated_quantity"] == 4800
 
-    revised = {**ALLOCATION, "total": 12000}
-    assert client.post("/volume-allocations", json=revised, headers=ops).status_code == 201  # review changed it
+    # the same id with other content is a conflict, as for every write: a changed draft gets a new id
+    revised = client.post("/volume-allocations", json={**ALLOCATION, "total": 12000}, headers=ops)
+    assert (revised.status_code, revised.json()["type"]) == (409, "urn:jicai:problem:conflict")
+    assert client.get("/volume-allocations/ALLOC-P1-2026", headers=ops).json() == draft
     assert client.post("/volume-allocations/ALLOC-P1-2026/approval", json={"approved_on": "2025-12-15"}, headers=ops).status_code == 201
     approved = client.get("/volume-allocations/ALLOC-P1-2026", headers=ops).json()
-    assert (approved["status"], approved["approved_on"], approved["total"]) == ("approved", "2025-12-15", 12000)
-    assert sum(line["allocated_quantity"] for line in approved["lines"]) == 12000
+    assert (approved["status"], approved["approved_on"], approved["total"]) == ("approved", "2025-12-15", 12001)
+    assert sum(line["allocated_quantity"] for line in approved["lines"]) == 12001
     assert client.post("/volume-allocations", json=ALLOCATION, headers=ops).status_code == 409
 
 

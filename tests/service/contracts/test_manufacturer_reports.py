@@ -1,12 +1,10 @@
 """Manufacturers' monthly reports (Hubei 003 §五(二)) through the API on real PostgreSQL."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi.testclient import TestClient
 
-from jicai_events.types import BUSINESS_TZ
 from jicai_kit.auth import Role
+from jicai_kit.validity import today as business_today
 from tests.service.contracts.conftest import Auth, count, published
 
 REPORT = {"month": "2026-10", "submitted_on": "2026-11-03", "produced_quantity": 10000, "supplied_quantity": 9500,
@@ -32,7 +30,7 @@ def test_a_manufacturer_reports_last_month_once(hubei: TestClient, db_url: str, 
 def test_a_report_on_a_month_not_over_or_with_bad_figures_is_refused_and_changes_nothing(
     hubei: TestClient, db_url: str, ops: dict[str, str], token: Auth
 ) -> None:
-    today = datetime.now(BUSINESS_TZ).date()
+    today = business_today(hubei.app.state.settings)  # type: ignore[attr-defined]
     m1 = token("M1", Role.MANUFACTURER)
     for body, field in (
         ({**REPORT, "month": today.strftime("%Y-%m"), "submitted_on": today.isoformat()}, "month"),  # this month is not over

@@ -298,6 +298,9 @@ def test_a_monthly_settlement_is_reported_once_by_the_fund_only(
     client: TestClient, h1: dict[str, str], fund: dict[str, str], token: Auth
 ) -> None:
     body = {"settlement_id": "MS-1", "institution_id": "H1", "month": "2026-05", "amount": "120000.00"}
+    assert _field(client.post("/monthly-settlements", json=body, headers=fund)) == "institution_id"  # settlement knows nothing of H1 yet
+    _invoice(client, "INV-1", "500.00")
+    _invoice(client, "INV-2", "500.00", institution="H2")
     assert client.post("/monthly-settlements", json=body, headers=h1).status_code == 403
     assert client.post("/monthly-settlements", json=body, headers=fund).status_code == 201
     again = client.post("/monthly-settlements", json=body, headers=token("OPS", Role.OPERATOR))
@@ -358,6 +361,7 @@ def test_one_settlement_id_reported_concurrently_for_two_institutions_is_a_confl
 ) -> None:
     """The first report has written but not committed when the second, for another institution, arrives."""
     runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    _invoice(client, "INV-2", "500.00", institution="H2")  # settlement knows H2
     first_cmd = ReportMonthlySettlement(settlement_id="MS-1", institution_id="H1", month="2026-05", amount=Decimal("1.00"))
 
     async def race() -> httpx.Response:

@@ -144,10 +144,10 @@ def test_guizhou_uses_last_years_monthly_settlements_unless_the_fund_states_the_
     client: TestClient, h1: dict[str, str], fund: dict[str, str]
 ) -> None:
     """Guizhou 000 §五(三): 每年1月按上年度月均拨付的30%预付，且不低于采购金额的30%."""
+    _sign(client, region="520100")  # settlement knows H1 from its contract
     for month, amount in [("2025-11", "400000.00"), ("2025-12", "600000.00"), ("2026-01", "900000.00")]:
         body = {"settlement_id": f"MS-{month}", "institution_id": "H1", "month": month, "amount": amount}
         assert client.post("/monthly-settlements", json=body, headers=fund).status_code == 201
-    _sign(client, region="520100")
     [instalment] = _schedule(client, h1, "2026-01-20")["instalments"]
     assert (instalment["minimum_amount"], instalment["due_by"]) == ("150000.00", "annual on 2026-01-20")
     assert "2 monthly settlements" in instalment["basis"]

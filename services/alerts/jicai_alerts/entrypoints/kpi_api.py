@@ -18,10 +18,11 @@ from jicai_alerts.domain import kpis
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller, Role
 from jicai_kit.commands import execute, query
+from jicai_kit.validity import Input, MoneyIn, YearMonth, first_of
 from jicai_policy.profiles import Kpi
 
 router = APIRouter(tags=["monitoring indicators"])
-Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="the calendar month, YYYY-MM")]
+Month = Annotated[YearMonth, Query(description="the calendar month, YYYY-MM")]
 
 
 class KpiValueOut(BaseModel):
@@ -53,8 +54,8 @@ class RegionKpiOut(KpiValueOut):
     institutions: int = Field(description="institutions of the region with this indicator in their profile")
 
 
-class WarningLineIn(BaseModel):
-    amount: Decimal = Field(ge=0, max_digits=16, decimal_places=2, description="yuan per year")
+class WarningLineIn(Input):
+    amount: MoneyIn = Field(description="yuan per year")
     from_year: int = Field(ge=2000, le=2100)
     reason: str = Field(min_length=1, max_length=2000)
 
@@ -77,8 +78,7 @@ class FilingWarningOut(BaseModel):
     caused_by: list[str]
 
 
-def _month(month: str) -> date:
-    return date.fromisoformat(f"{month}-01")
+_month = first_of
 
 
 def _out(value: kpis.KpiValue) -> KpiValueOut:
@@ -104,7 +104,7 @@ async def institution_kpis(institution_id: str, month: Month, caller: Caller, re
 @router.get("/kpis", response_model=list[RankedOut])
 async def ranked_kpis(
     month: Month, indicator: Kpi, caller: Caller, request: Request,
-    pooling_region_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None, order: Literal["asc", "desc"] = "desc",
+    pooling_region_code: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None, order: Literal["asc", "desc"] = "desc",
 ) -> list[RankedOut]:
     """Institutions ranked by one indicator of the month (排名), optionally of one pooling region: only those
     whose profile lists the indicator. Operators and the fund only."""

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters.metrics import refresh_after_commit
+from jicai_alerts.adapters.policy import policy_book
 from jicai_alerts.application import volume
 from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain import volume_events as v
@@ -17,6 +18,7 @@ from jicai_alerts.entrypoints import volume_schemas as s
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller, Role
 from jicai_kit.commands import execute, query
+from jicai_kit.validity import check_dates
 
 router = APIRouter(tags=["volume completion"])
 CENT = Decimal("0.01")
@@ -27,6 +29,7 @@ async def grant_exemption(institution_id: str, body: s.ExemptionIn, caller: Call
     """Grant an exemption for force majeure (不可抗力, 另行处理): no warning or suspension for the period
     ends it covers; one covering the period end of a suspension in force resumes it on the current business day."""
     caller.require(Role.OPERATOR)
+    check_dates(request.app.state.settings, policy_book(), None, {}, {"from": body.from_date, "to": body.to_date})
     grant = v.VolumeExemptionGranted(
         exemption_id=body.exemption_id, institution_id=institution_id, reason=body.reason,
         from_date=body.from_date, to_date=body.to_date, granted_by=caller.party_id,

@@ -8,22 +8,21 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from jicai_events.types import Identifier, Money
+from jicai_kit.validity import BusinessDate, Input
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class ExemptionIn(_Strict):
+class ExemptionIn(Input):
     """不可抗力: period ends from ``from`` to ``to`` (inclusive) bring no warning or suspension."""
 
     exemption_id: Identifier
     reason: str = Field(min_length=1, max_length=2000)
-    from_date: date = Field(alias="from")
-    to_date: date = Field(alias="to")
+    from_date: BusinessDate = Field(alias="from")
+    to_date: BusinessDate = Field(alias="to")
+
+    model_config = ConfigDict(populate_by_name=True)
 
 
-class RevocationIn(_Strict):
+class RevocationIn(Input):
     reason: str = Field(min_length=1, max_length=2000)
 
 

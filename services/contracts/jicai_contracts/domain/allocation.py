@@ -171,7 +171,8 @@ def profile_day(agreement_year: int) -> date:
 
 
 def draft(history: Sequence[ContractsEvent], cmd: DraftAllocation, profile: PolicyProfile) -> list[ContractsEvent]:
-    """Decide a draft by ``profile`` (the region's on 1 January); the same draft again records nothing; an approved allocation is final."""
+    """Decide a draft by ``profile`` (the region's on 1 January); the same draft again records nothing, another under the same id is
+    a conflict (like every write: idempotent by its business id); an approved allocation is final."""
     choice = follow_profile(profile, cmd.method, cmd.ratio, cmd.group_by_county)
     allocated = decompose(choice.method, cmd.bases, total=cmd.total, ratio=cmd.ratio, group_by_county=choice.group_by_county)
     event = VolumeAllocationDrafted(
@@ -184,9 +185,11 @@ def draft(history: Sequence[ContractsEvent], cmd: DraftAllocation, profile: Poli
     if any(isinstance(e, VolumeAllocationApproved) for e in history):
         raise Conflict(f"allocation {cmd.allocation_id} is approved; draft a new one to change it")
     drafts = [e for e in history if isinstance(e, VolumeAllocationDrafted)]
-    if drafts and drafts[-1] == event:
+    if not drafts:
+        return [event]
+    if drafts[-1] == event:
         return []
-    return [event]
+    raise Conflict(f"allocation {cmd.allocation_id} is drafted already with other content; draft the change under a new allocation id")
 
 
 def approve(history: Sequence[ContractsEvent], allocation_id: str, approved_on: date) -> list[ContractsEvent]:

@@ -1,11 +1,12 @@
 """HTTP API of the contracts service. Writes are for operators (the provincial platform)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy import Table
 
 from jicai_contracts.adapters import repository as repo
 from jicai_contracts.adapters import tables as t
@@ -18,16 +19,27 @@ from jicai_contracts.domain.batch import ExtendCycle, LineIn, PublishBatch
 from jicai_contracts.domain.contract import SignContract
 from jicai_contracts.domain.report import report_id
 from jicai_contracts.entrypoints import schemas as s
-from jicai_events.types import BUSINESS_TZ
 from jicai_kit.auth import SEES_ALL, Caller, Role
 from jicai_kit.commands import Recorded, execute, query, record
 from jicai_kit.problems import not_found
+from jicai_kit.validity import check_dates, first_of, today
 
 router = APIRouter()
 
 
 def _created(response: Response, created: bool) -> None:
     response.status_code = 201 if created else 200
+
+
+async def _decidable(
+    request: Request, facts: dict[str, date | None], *, region: str | None = None, of: tuple[Table, str] | None = None,
+    terms: dict[str, date | None] | None = None,
+) -> None:
+    """422 naming every business date no consumer could decide on; ``of``: the row (table, key) whose region it is."""
+    if of is not None:
+        row = await query(request.app.state.runtime, lambda uow: repo.find(uow, *of))
+        region = row["pooling_region_code"] if row else None
+    check_dates(request.app.state.settings, policy_book(), region, facts, terms)
 
 
 @router.post("/institutions", tags=["parties"], status_code=201, response_model=Recorded)
@@ -85,6 +97,8 @@ async def list_non_winning_product(body: s.NonWinningProductIn, caller: Caller, 
 async def sign_contract(body: s.ContractIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Sign a volume contract (带量购销合同) at the winning price with an agreed volume (约定采购量)."""
     caller.require(Role.OPERATOR)
+    await _decidable(request, {"signed_on": body.signed_on}, of=(t.institutions, body.institution_id),
+                     terms={"cycle_start": body.cycle_start, "cycle_end": body.cycle_end})
     cmd = SignContract(**body.model_dump())
     return await record(request.app.state.runtime, response, body.contract_id, lambda uow: services.sign_contract(uow, cmd))
 
@@ -175,6 +189,7 @@ async def approve_volume_allocation(
 ) -> Recorded:
     """Approve a reviewed allocation: its volumes become the agreed volumes contracts are signed with."""
     caller.require(Role.OPERATOR)
+    await _decidable(request, {"approved_on": body.approved_on}, of=(t.allocations, allocation_id))
     return await record(request.app.state.runtime, response, allocation_id, lambda uow: services.approve_allocation(uow, allocation_id, body.approved_on))
 
 
@@ -192,6 +207,7 @@ async def get_volume_allocation(allocation_id: str, caller: Caller, request: Req
 async def publish_batch(body: s.BatchIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Publish a procurement batch (采购批次): each line's cycle (采购周期) from the region's profile and its winning companies."""
     caller.require(Role.OPERATOR)
+    await _decidable(request, {}, region=body.pooling_region_code, terms={"cycle_start": body.cycle_start})
     cmd = PublishBatch(body.batch_id, body.title, body.pooling_region_code, body.cycle_start,
                        tuple(LineIn(**line.model_dump()) for line in body.lines))
     return await record(request.app.state.runtime, response, body.batch_id, lambda uow: batches.publish_batch(uow, cmd, policy_book()))
@@ -202,6 +218,7 @@ async def extend_cycle(batch_id: str, body: s.CycleExtensionIn, caller: Caller, 
     """Extend the cycle (延长采购周期) of a line or the whole batch within the profile's extendable years;
     each contract on the old cycle end records ContractCycleExtended."""
     caller.require(Role.OPERATOR)
+    await _decidable(request, {"extended_on": body.extended_on}, of=(t.batches, batch_id))
     cmd = ExtendCycle(batch_id=batch_id, **body.model_dump())
     return await record(request.app.state.runtime, response, body.extension_id, lambda uow: batches.extend_cycle(uow, cmd, policy_book()))
 
@@ -247,7 +264,8 @@ async def list_yearly_agreements(caller: Caller, request: Request, institution_i
 async def amend_yearly_agreement(agreement_id: str, body: s.AmendmentIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Change an agreement's agreed volume (调整约定采购量), never below what is already accepted; repeating it is harmless."""
     caller.require(Role.OPERATOR)
-    await _agreement(request, caller, agreement_id)
+    row = await _agreement(request, caller, agreement_id)
+    await _decidable(request, {"amended_on": body.amended_on}, region=row["pooling_region_code"])
     created = await execute(request.app.state.runtime,
                             lambda uow: agreements.amend(uow, agreement_id, body.agreed_quantity, body.amended_on, body.reason))
     _created(response, created)
@@ -258,6 +276,7 @@ async def amend_yearly_agreement(agreement_id: str, body: s.AmendmentIn, caller:
 async def reallocate_volume(body: s.ReallocationIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Move agreed volume between institutions' agreements of one product and year, all at once; the total stays the same."""
     caller.require(Role.OPERATOR)
+    await _decidable(request, {"amended_on": body.amended_on}, of=(t.yearly_agreements, body.lines[0].agreement_id))
     cmd = ag.Reallocate(body.reallocation_id, body.amended_on, body.reason,
                         tuple(e.ReallocatedVolume(**line.model_dump()) for line in body.lines))
     return await record(request.app.state.runtime, response, body.reallocation_id, lambda uow: agreements.reallocate(uow, cmd))
@@ -269,7 +288,8 @@ async def roll_over_yearly_agreement(
 ) -> Recorded:
     """Sign the next year's agreement (续签) within the contract's cycle; records what was still owed. Returns the new agreement's id."""
     caller.require(Role.OPERATOR)
-    await _agreement(request, caller, agreement_id)
+    row = await _agreement(request, caller, agreement_id)
+    await _decidable(request, {"rolled_over_on": body.rolled_over_on}, region=row["pooling_region_code"])
     cmd = ag.RollOver(agreement_id, body.rolled_over_on, body.agreed_quantity)
     next_id, created = await execute(request.app.state.runtime, lambda uow: agreements.roll_over(uow, cmd))
     _created(response, created)
@@ -282,8 +302,9 @@ async def submit_manufacturer_report(body: s.ManufacturerReportIn, caller: Calle
     caller.require(Role.MANUFACTURER)
     event = e.ManufacturerReportSubmitted(report_id=report_id(caller.party_id, body.month), manufacturer_id=caller.party_id,
                                           **body.model_dump())
-    today = datetime.now(BUSINESS_TZ).date()
-    return await record(request.app.state.runtime, response, event.report_id, lambda uow: reports.submit(uow, event, today))
+    await _decidable(request, {"submitted_on": body.submitted_on, "month": first_of(body.month)})
+    now = today(request.app.state.settings)
+    return await record(request.app.state.runtime, response, event.report_id, lambda uow: reports.submit(uow, event, now))
 
 
 @router.get("/manufacturer-reports", tags=["manufacturer reports"], summary="Monthly reports, optionally of one manufacturer; a manufacturer sees its own")

@@ -6,6 +6,7 @@ only its own records; operators and the fund read all.
 """
 from __future__ import annotations
 
+from datetime import date
 from functools import partial
 from typing import Annotated, Any
 
@@ -15,7 +16,8 @@ from jicai_events.types import Identifier
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import SEES_ALL, Caller, Principal, Role
 from jicai_kit.commands import Recorded, execute, query, record
-from jicai_kit.problems import Problem, forbidden, not_found
+from jicai_kit.problems import Problem, forbidden, invalid, invalid_fields, not_found
+from jicai_kit.validity import check_dates
 from jicai_orders.adapters import repository as repo
 from jicai_orders.adapters import tables as t
 from jicai_orders.adapters.policy import policy_book
@@ -24,12 +26,20 @@ from jicai_orders.domain import filing, order, purchase, red_letter, returns
 from jicai_orders.domain.acceptance import MAX_ID_LENGTH, AcceptanceLine, Accepted, Decision, Duplicate, acceptance_id
 from jicai_orders.domain.invoice import AmountMismatch, InvoiceLine, ReceiveInvoice
 from jicai_orders.entrypoints import schemas as s
+from jicai_policy import PolicyError
 
 router = APIRouter()
 
 InstitutionId = Annotated[Identifier, Path(description="the institution (医疗机构) id")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=2**63 - 1)]
+
+
+async def _decidable(request: Request, facts: dict[str, date | None], *, institution_id: str | None = None, region: str | None = None) -> None:
+    """422 naming every business date no consumer could decide on (before the region's profiles, or in the future)."""
+    if region is None and institution_id is not None:
+        region = await query(request.app.state.runtime, lambda uow: repo.pooling_region_of(uow, institution_id))
+    check_dates(request.app.state.settings, policy_book(), region, facts)
 
 
 def _pushing_for(institution_id: InstitutionId, caller: Caller) -> str:
@@ -56,6 +66,7 @@ async def push_acceptances(
     schema refuses rejects the whole push with 422 and records nothing.
     """
     lines = _lines(institution_id, body)
+    await _decidable(request, {f"lines[{i}].accepted_on": line.accepted_on for i, line in enumerate(body.lines)}, institution_id=institution_id)
     decisions = await execute(request.app.state.runtime, lambda uow: services.push_acceptances(uow, institution_id, lines))
     results = [_result(line, decision) for line, decision in zip(lines, decisions, strict=True)]
     return s.BatchResult(
@@ -68,20 +79,19 @@ async def push_acceptances(
 
 def _check_external_ids(institution_id: str, external_ids: list[str]) -> None:
     """422 for external ids repeated within one push or too long to make a platform id."""
-    errors: list[dict[str, str]] = []
+    errors: list[tuple[str, str]] = []
     first: dict[str, int] = {}
     for i, external_id in enumerate(external_ids):
         field = f"lines[{i}].external_id"
         if external_id in first:
             reason = f"repeats lines[{first[external_id]}].external_id; external ids are unique"
-            errors.append({"field": field, "reason": reason})
+            errors.append((field, reason))
         first.setdefault(external_id, i)
         if len(acceptance_id(institution_id, external_id)) > MAX_ID_LENGTH:
             reason = f"too long: institution_id:external_id must fit in {MAX_ID_LENGTH} characters"
-            errors.append({"field": field, "reason": reason})
+            errors.append((field, reason))
     if errors:
-        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
-        raise Problem(422, "invalid-field", "Invalid request", detail, errors=errors)
+        raise invalid_fields(errors)
 
 
 def _lines(institution_id: str, body: s.AcceptanceBatchIn) -> list[AcceptanceLine]:
@@ -137,6 +147,7 @@ async def push_purchases(
     Input the schema refuses rejects the whole report with 422 and records nothing.
     """
     _check_external_ids(institution_id, [line.external_id for line in body.lines])
+    await _decidable(request, {f"lines[{i}].purchased_on": line.purchased_on for i, line in enumerate(body.lines)}, institution_id=institution_id)
     lines = [
         purchase.PurchaseLine(
             external_id=line.external_id, product_id=line.product_id, quantity=line.quantity,
@@ -172,6 +183,7 @@ async def receive_invoice(body: s.InvoiceIn, caller: Caller, request: Request, r
     """
     caller.require(Role.DISTRIBUTOR, Role.OPERATOR)
     caller.require_party(body.distributor_id, f"an invoice of distributor {body.distributor_id}")
+    await _decidable(request, {"issued_on": body.issued_on, "received_on": body.received_on}, institution_id=body.institution_id)
     cmd = ReceiveInvoice(
         invoice_id=body.invoice_id,
         invoice_number=body.invoice_number,
@@ -215,7 +227,8 @@ async def credit_invoice(invoice_id: str, body: s.CreditNoteIn, caller: Caller, 
     credit note id is taken with other content or the invoice is voided; 422
     when the amount is not > 0 and ≤ what the invoice still asks for.
     """
-    await _invoice_of(request, caller, invoice_id)
+    row = await _invoice_of(request, caller, invoice_id)
+    await _decidable(request, {"received_on": body.received_on}, region=row["pooling_region_code"])
     cmd = red_letter.CreditInvoice(invoice_id, body.credit_note_id, body.credit_note_number, body.amount, body.received_on, body.reason)
     credit = partial(red_letter.credit, cmd=cmd)
     return await record(request.app.state.runtime, response, body.credit_note_id, lambda uow: services.change_invoice(uow, invoice_id, credit))
@@ -227,7 +240,8 @@ async def void_invoice(invoice_id: str, body: s.VoidIn, caller: Caller, request:
 
     ``created`` is false when it was voided already with the same date and reason; 409 with another.
     """
-    await _invoice_of(request, caller, invoice_id)
+    row = await _invoice_of(request, caller, invoice_id)
+    await _decidable(request, {"voided_on": body.voided_on}, region=row["pooling_region_code"])
     cmd = red_letter.VoidInvoice(invoice_id, body.voided_on, body.reason)
     created = await execute(request.app.state.runtime, lambda uow: services.change_invoice(uow, invoice_id, partial(red_letter.void, cmd=cmd)))
     return Recorded(id=invoice_id, created=created)
@@ -274,6 +288,7 @@ async def return_delivery(acceptance_id: str, body: s.ReturnIn, caller: Caller, 
     if row is None:
         raise not_found("acceptance", acceptance_id)
     caller.require_party(row["institution_id"], f"the acceptances of institution {row['institution_id']}")
+    await _decidable(request, {"returned_on": body.returned_on}, region=row["pooling_region_code"])
     cmd = returns.ReturnDelivery(body.return_id, acceptance_id, body.returned_quantity, body.returned_on, body.reason)
     return await record(request.app.state.runtime, response, body.return_id, lambda uow: services.return_delivery(uow, cmd))
 
@@ -354,6 +369,7 @@ async def place_order(body: s.OrderIn, caller: Caller, request: Request, respons
     """
     caller.require(Role.INSTITUTION, Role.OPERATOR)
     caller.require_party(body.institution_id, f"an order of institution {body.institution_id}")
+    await _decidable(request, {"placed_on": body.placed_on}, institution_id=body.institution_id)
     cmd = order.PlaceOrder(
         order_id=body.order_id, institution_id=body.institution_id, placed_on=body.placed_on,
         lines=tuple(order.OrderLine(line.contract_id, line.quantity, line.product_id, line.unit_price) for line in body.lines),
@@ -361,12 +377,13 @@ async def place_order(body: s.OrderIn, caller: Caller, request: Request, respons
     return await record(request.app.state.runtime, response, body.order_id, lambda uow: services.place_order(uow, cmd))
 
 
-async def _advance(request: Request, caller: Caller, order_id: str, party: str, step: order.Step) -> Recorded:
+async def _advance(request: Request, caller: Caller, order_id: str, party: str, step: order.Step, facts: dict[str, date | None]) -> Recorded:
     """Run one lifecycle step for the order's own ``party`` (its distributor or institution) or an operator."""
     row = await query(request.app.state.runtime, lambda uow: repo.find(uow, t.orders, order_id))
     if row is None:
         raise not_found("order", order_id)
     caller.require_party(row[f"{party}_id"], f"order {order_id}")
+    await _decidable(request, facts, region=row["pooling_region_code"])
     changed = await execute(request.app.state.runtime, lambda uow: services.advance_order(uow, order_id, step))
     return Recorded(id=order_id, created=changed)
 
@@ -375,14 +392,16 @@ async def _advance(request: Request, caller: Caller, order_id: str, party: str, 
 async def confirm_order(order_id: str, body: s.OrderConfirmIn, caller: Caller, request: Request) -> Recorded:
     """The order's distributor confirms it (确认). ``created`` is false when it was confirmed already on that date."""
     caller.require(Role.DISTRIBUTOR, Role.OPERATOR)
-    return await _advance(request, caller, order_id, "distributor", partial(order.confirm, order_id=order_id, confirmed_on=body.confirmed_on))
+    return await _advance(request, caller, order_id, "distributor", partial(order.confirm, order_id=order_id, confirmed_on=body.confirmed_on),
+                          {"confirmed_on": body.confirmed_on})
 
 
 @router.post("/orders/{order_id}/ship", tags=["orders"], response_model=Recorded)
 async def ship_order(order_id: str, body: s.OrderShipIn, caller: Caller, request: Request) -> Recorded:
     """The order's distributor ships it (配送); only a confirmed order ships."""
     caller.require(Role.DISTRIBUTOR, Role.OPERATOR)
-    return await _advance(request, caller, order_id, "distributor", partial(order.ship, order_id=order_id, shipped_on=body.shipped_on))
+    return await _advance(request, caller, order_id, "distributor", partial(order.ship, order_id=order_id, shipped_on=body.shipped_on),
+                          {"shipped_on": body.shipped_on})
 
 
 @router.post("/orders/{order_id}/cancel", tags=["orders"], response_model=Recorded)
@@ -390,7 +409,7 @@ async def cancel_order(order_id: str, body: s.OrderCancelIn, caller: Caller, req
     """The institution cancels its order before it is shipped (409 once shipped)."""
     caller.require(Role.INSTITUTION, Role.OPERATOR)
     step = partial(order.cancel, order_id=order_id, cancelled_on=body.cancelled_on, reason=body.reason)
-    return await _advance(request, caller, order_id, "institution", step)
+    return await _advance(request, caller, order_id, "institution", step, {"cancelled_on": body.cancelled_on})
 
 
 def _order_out(row: dict[str, Any]) -> dict[str, Any]:
@@ -428,7 +447,10 @@ async def list_orders(
 
 
 async def _standing(request: Request, institution_id: str, year: int) -> tuple[filing.Standing, list[dict[str, Any]]]:
-    found = await query(request.app.state.runtime, lambda uow: services.filing_standing(uow, institution_id, year, policy_book()))
+    try:
+        found = await query(request.app.state.runtime, lambda uow: services.filing_standing(uow, institution_id, year, policy_book()))
+    except PolicyError as exc:
+        raise invalid("year", str(exc)) from exc
     if found is None:
         raise not_found("institution with a contract known to orders", institution_id)
     return found
@@ -442,9 +464,18 @@ async def record_filing_purchase(body: s.FilingPurchaseIn, caller: Caller, reque
     """
     caller.require(Role.INSTITUTION, Role.OPERATOR)
     caller.require_party(body.institution_id, f"the filing purchases of institution {body.institution_id}")
+    await _decidable(request, {"purchased_on": body.purchased_on, "filed_on": body.filed_on}, institution_id=body.institution_id)
     cmd = filing.RecordFiling(**body.model_dump())
-    created = await execute(request.app.state.runtime, lambda uow: services.record_filing_purchase(uow, cmd))
-    standing, _ = await _standing(request, body.institution_id, body.purchased_on.year)
+
+    async def command(uow: UnitOfWork) -> tuple[bool, filing.Standing | None]:
+        # The standing is read in the same transaction, so nothing fails after the commit that the answer must explain.
+        created = await services.record_filing_purchase(uow, cmd)
+        found = await services.filing_standing(uow, body.institution_id, body.purchased_on.year, policy_book())
+        return created, found[0] if found else None
+
+    created, standing = await execute(request.app.state.runtime, command)
+    if standing is None:
+        raise not_found("institution with a contract known to orders", body.institution_id)
     response.status_code = 201 if created else 200
     return s.FilingRecorded(id=body.filing_id, created=created, standing=s.FilingStanding(**vars(standing)))
 

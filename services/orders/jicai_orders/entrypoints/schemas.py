@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from jicai_events.catalog.orders import BaseUnits, Channel
 from jicai_events.types import Identifier, Money, Quantity, UnitPrice
 from jicai_kit.commands import Recorded
+from jicai_kit.validity import BusinessDate, Input, MoneyIn, UnitPriceIn
 
 MAX_BATCH_LINES = 1000
 
@@ -23,11 +24,7 @@ ExternalId = Annotated[
 ]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class AcceptanceLineIn(Strict):
+class AcceptanceLineIn(Input):
     """One delivery line as the HIS checked it (验收)."""
 
     external_id: ExternalId
@@ -37,12 +34,12 @@ class AcceptanceLineIn(Strict):
     rejection_reason: str | None = Field(
         None, max_length=500, validate_default=True, description="required when rejected_quantity > 0"
     )
-    accepted_on: date = Field(description="验收合格 date: starts the payment clock")
+    accepted_on: BusinessDate = Field(description="验收合格 date: starts the payment clock")
     lot_number: str = Field(min_length=1, max_length=64, description="批号")
     channel: Channel = Field("platform", description="platform, or offline (线下采购) when bought outside the platform")
     order_id: Identifier | None = Field(None, description="the shipped order (订单) this delivery fills, if any")
     product_id: Identifier | None = Field(None, description="optional; when stated it must be the contract's product")
-    unit_price: UnitPrice | None = Field(None, description="optional; when stated it must be the contract's winning price")
+    unit_price: UnitPriceIn | None = Field(None, description="optional; when stated it must be the contract's winning price")
 
     @field_validator("rejection_reason")
     @classmethod
@@ -52,7 +49,7 @@ class AcceptanceLineIn(Strict):
         return value
 
 
-class AcceptanceBatchIn(Strict):
+class AcceptanceBatchIn(Input):
     lines: list[AcceptanceLineIn] = Field(min_length=1, max_length=MAX_BATCH_LINES)
 
 
@@ -92,18 +89,18 @@ class Acceptance(BaseModel):
     returned_quantity: int = Field(description="accepted units given back (退货); no longer billable")
 
 
-class PurchaseLineIn(Strict):
+class PurchaseLineIn(Input):
     """One purchase that is not an acceptance against a VBP contract: non-winning (非中选) or offline (线下采购)."""
 
     external_id: ExternalId
     product_id: Identifier
     quantity: Annotated[int, Field(ge=1, le=10**12)] = Field(description="in the product's trading units, at least 1")
-    unit_price: UnitPrice
-    purchased_on: date
+    unit_price: UnitPriceIn
+    purchased_on: BusinessDate
     channel: Channel = Field(description="platform, or offline (线下采购) when bought outside the platform")
 
 
-class PurchaseBatchIn(Strict):
+class PurchaseBatchIn(Input):
     lines: list[PurchaseLineIn] = Field(min_length=1, max_length=MAX_BATCH_LINES)
 
 
@@ -137,21 +134,21 @@ class Purchase(BaseModel):
     purchased_on: date
 
 
-class InvoiceLineIn(Strict):
+class InvoiceLineIn(Input):
     acceptance_id: Identifier
     quantity: Annotated[int, Field(ge=1, le=10**12)] = Field(description="units of that acceptance billed by this line, at least 1")
 
 
-class InvoiceIn(Strict):
+class InvoiceIn(Input):
     """发票: a distributor's invoice to an institution, matched to its acceptances."""
 
     invoice_id: Identifier
     invoice_number: str = Field(min_length=1, max_length=64, description="发票号码")
     distributor_id: Identifier
     institution_id: Identifier
-    issued_on: date = Field(description="开票日期")
-    received_on: date = Field(description="收到发票 date: may start the payment clock")
-    amount: Money = Field(description="Σ quantity × unit_price, each line rounded to the fen half up")
+    issued_on: BusinessDate = Field(description="开票日期")
+    received_on: BusinessDate = Field(description="收到发票 date: may start the payment clock")
+    amount: MoneyIn = Field(description="Σ quantity × unit_price, each line rounded to the fen half up")
     lines: list[InvoiceLineIn] = Field(min_length=1, max_length=MAX_BATCH_LINES)
     replaces_invoice_id: Identifier | None = Field(None, description="the voided invoice (红冲) this one replaces: same institution and distributor")
 
@@ -213,51 +210,51 @@ class Invoice(InvoiceSummary):
     credit_notes: list[CreditNote]
 
 
-class CreditNoteIn(Strict):
+class CreditNoteIn(Input):
     """红字发票: a credit note reducing what the invoice asks for."""
 
     credit_note_id: Identifier
     credit_note_number: str = Field(min_length=1, max_length=64, description="红字发票号码")
-    amount: Money = Field(description="> 0 and at most what the invoice still asks for")
-    received_on: date = Field(description="the institution received the credit note")
+    amount: MoneyIn = Field(description="> 0 and at most what the invoice still asks for")
+    received_on: BusinessDate = Field(description="the institution received the credit note")
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class VoidIn(Strict):
+class VoidIn(Input):
     """全额红冲 / 作废: the whole invoice is cancelled."""
 
-    voided_on: date
+    voided_on: BusinessDate
     reason: str = Field(min_length=1, max_length=2000)
 
 
 
 
-class OrderLineIn(Strict):
+class OrderLineIn(Input):
     contract_id: Identifier
     quantity: Annotated[int, Field(ge=1, le=10**12)] = Field(description="in the contract product's trading units, at least 1")
     product_id: Identifier | None = Field(None, description="optional; when stated it must be the contract's product")
-    unit_price: UnitPrice | None = Field(None, description="optional; when stated it must be the contract's winning price")
+    unit_price: UnitPriceIn | None = Field(None, description="optional; when stated it must be the contract's winning price")
 
 
-class OrderIn(Strict):
+class OrderIn(Input):
     """订单: an institution's order against its contracts, all delivered by one distributor."""
 
     order_id: Identifier
     institution_id: Identifier
-    placed_on: date
+    placed_on: BusinessDate
     lines: list[OrderLineIn] = Field(min_length=1, max_length=MAX_BATCH_LINES)
 
 
-class OrderConfirmIn(Strict):
-    confirmed_on: date
+class OrderConfirmIn(Input):
+    confirmed_on: BusinessDate
 
 
-class OrderShipIn(Strict):
-    shipped_on: date = Field(description="配送 date")
+class OrderShipIn(Input):
+    shipped_on: BusinessDate = Field(description="配送 date")
 
 
-class OrderCancelIn(Strict):
-    cancelled_on: date
+class OrderCancelIn(Input):
+    cancelled_on: BusinessDate
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -287,7 +284,7 @@ class Order(BaseModel):
     lines: list[OrderLine]
 
 
-class FilingPurchaseIn(Strict):
+class FilingPurchaseIn(Input):
     """备案采购: a product not listed on the platform, bought after filing (shortage, emergency)."""
 
     filing_id: Identifier
@@ -296,9 +293,9 @@ class FilingPurchaseIn(Strict):
     specification: str = Field(min_length=1, max_length=200)
     manufacturer_name: str = Field(min_length=1, max_length=200)
     quantity: Annotated[int, Field(ge=1, le=10**12)]
-    unit_price: UnitPrice
-    purchased_on: date
-    filed_on: date = Field(description="备案 date")
+    unit_price: UnitPriceIn
+    purchased_on: BusinessDate
+    filed_on: BusinessDate = Field(description="备案 date")
     reason: str = Field(min_length=1, max_length=2000, description="why the product was bought outside the platform list")
 
 
@@ -338,10 +335,10 @@ class FilingYear(FilingStanding):
     filings: list[FilingPurchase]
 
 
-class ReturnIn(Strict):
+class ReturnIn(Input):
     """退货: accepted units the institution gives back."""
 
     return_id: Identifier
     returned_quantity: Annotated[int, Field(ge=1, le=10**12)] = Field(description="at most accepted − already returned")
-    returned_on: date
+    returned_on: BusinessDate
     reason: str = Field(min_length=1, max_length=2000)

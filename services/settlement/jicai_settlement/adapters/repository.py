@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, or_, select
 
 from jicai_events.streams import StreamWriter
 from jicai_events.unit_of_work import UnitOfWork
@@ -103,3 +103,27 @@ async def invoice_with_payments(uow: UnitOfWork, invoice_id: str) -> dict[str, A
 
 
 __all__ = ["find", "list_rows", "streams", "t"]
+
+
+async def institution_known(uow: UnitOfWork, institution_id: str) -> tuple[bool, str | None]:
+    """Whether settlement has a fact of the institution (an invoice, a yearly agreement, a withhold or suspension), and its
+    pooling region when one of them names it."""
+    i = t.invoices
+    query = select(i.c.pooling_region_code).where(i.c.institution_id == institution_id).order_by(i.c.pooling_region_code.is_(None)).limit(1)
+    found = (await uow.session.execute(query)).first()
+    if found is not None and found[0] is not None:
+        return True, str(found[0])
+    # Its own streams: institution-settlement-{id} and the prepayment streams prepayment-{id}-{year} (AgreementNoted names the region).
+    es = t.event_tables.event_store
+    prefix = prepayment_stream(f"{institution_id}-").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    region = es.c.data["pooling_region_code"].astext
+    query = (
+        select(region)
+        .where(or_(es.c.stream_id == institution_stream(institution_id), es.c.stream_id.like(prefix, escape="\\")))
+        .order_by(region.is_(None))
+        .limit(1)
+    )
+    event = (await uow.session.execute(query)).first()
+    if event is None:
+        return found is not None, None
+    return True, event[0]

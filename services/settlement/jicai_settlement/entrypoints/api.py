@@ -16,6 +16,7 @@ from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller, Principal, Role
 from jicai_kit.commands import Recorded, execute, query, record
 from jicai_kit.problems import invalid, not_found
+from jicai_kit.validity import check_dates, first_of
 from jicai_settlement.adapters import repository as repo
 from jicai_settlement.adapters import tables as t
 from jicai_settlement.adapters.policy import policy_book
@@ -34,6 +35,17 @@ def _created(response: Response, created: bool) -> None:
     response.status_code = 201 if created else 200
 
 
+async def _decidable(request: Request, institution_id: str, facts: dict[str, date | None], *, known: bool = True) -> None:
+    """422 unless every business date is decidable and (``known``) the institution is known here (a contract or invoice of it was received).
+
+    An institution's own payment names its invoices, whose refusal says more than "unknown institution".
+    """
+    found, region = await query(request.app.state.runtime, lambda uow: repo.institution_known(uow, institution_id))
+    if not found and known:
+        raise invalid("institution_id", f"unknown institution {institution_id}: settlement has received no contract, invoice or decision of it")
+    check_dates(request.app.state.settings, policy_book(), region, facts)
+
+
 def _may_read(caller: Principal, institution_id: str, distributor_id: str | None = None) -> None:
     caller.may_read(what=f"the records of institution {institution_id}", institution_id=institution_id, distributor_id=distributor_id)
 
@@ -46,6 +58,7 @@ async def record_payment(body: s.PaymentIn, caller: Caller, request: Request, re
     """
     caller.require(Role.INSTITUTION, Role.OPERATOR)
     caller.require_party(body.institution_id, "the payment")
+    await _decidable(request, body.institution_id, {"paid_on": body.paid_on}, known=False)
     cmd = RecordPayment(
         payment_id=body.payment_id, institution_id=body.institution_id, distributor_id=body.distributor_id,
         paid_on=body.paid_on, amount=body.amount, reference=body.reference,
@@ -60,6 +73,7 @@ async def report_monthly_settlement(
 ) -> s.MonthlySettlementRecorded:
     """Report an institution's monthly settlement (医保月结算): ``withheld`` while a withhold is active, else ``issued``."""
     caller.require(Role.FUND, Role.OPERATOR)
+    await _decidable(request, body.institution_id, {"month": first_of(body.month)})
     cmd = ReportMonthlySettlement(**body.model_dump())
     created, status = await execute(request.app.state.runtime, lambda uow: services.report_monthly_settlement(uow, cmd))
     _created(response, created)
@@ -186,6 +200,7 @@ async def record_direct_settlement(body: s.PaymentIn, caller: Caller, request: R
     institution's monthly settlement of the month paid; refused where the pooling region's profile does not allow it.
     """
     caller.require(Role.FUND, Role.OPERATOR)
+    await _decidable(request, body.institution_id, {"paid_on": body.paid_on})
     cmd = RecordPayment(
         payment_id=body.payment_id, institution_id=body.institution_id, distributor_id=body.distributor_id,
         paid_on=body.paid_on, amount=body.amount, reference=body.reference, payer="insurance_fund",
@@ -232,7 +247,7 @@ async def prepayment_schedule(
 @router.get("/prepayments", tags=["prepayments"], response_model=list[s.PrepaymentScheduleOut])
 async def prepayment_schedules(
     year: Annotated[int, Query(ge=2000, le=2100, description="agreements starting in this calendar year")], caller: Caller, request: Request,
-    pooling_region_code: Annotated[str | None, Query(pattern=r"^\d{6}$", description="only this 统筹区")] = None,
+    pooling_region_code: Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="only this 统筹区")] = None,
     as_of: date | None = None,
     shortfall_only: Annotated[bool, Query(description="only schedules with a phase due and not fully disbursed")] = False,
 ) -> list[s.PrepaymentScheduleOut]:
@@ -264,6 +279,7 @@ def _schedule_out(loaded: prepayments.Loaded, institution_id: str, year: int, on
 async def disburse_prepayment(body: s.DisbursementIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Record the fund's disbursement (拨付预付款) of one phase; refused before the phase is due, or below its floor unless ``partial``."""
     caller.require(Role.FUND, Role.OPERATOR)
+    await _decidable(request, body.institution_id, {"disbursed_on": body.disbursed_on})
     cmd = prepayment.Disburse(**body.model_dump())
     book = policy_book()
     return await record(request.app.state.runtime, response, body.disbursement_id, lambda uow: prepayments.disburse(uow, book, cmd))
@@ -273,6 +289,7 @@ async def disburse_prepayment(body: s.DisbursementIn, caller: Caller, request: R
 async def liquidate_prepayments(body: s.LiquidationIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Liquidate (清算) the year's prepayments at the cycle end: prepaid against the invoices after 红冲 → to return or to top up."""
     caller.require(Role.FUND, Role.OPERATOR)
+    await _decidable(request, body.institution_id, {"liquidated_on": body.liquidated_on})
     cmd = prepayment.Liquidate(**body.model_dump())
     book = policy_book()
     return await record(request.app.state.runtime, response, body.liquidation_id, lambda uow: prepayments.liquidate(uow, book, cmd))

@@ -5,42 +5,40 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from jicai_events.types import Identifier, Money
 from jicai_kit.commands import Recorded
+from jicai_kit.validity import BusinessDate, Input, MoneyIn, YearMonth
 
-MONTH = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM", examples=["2026-05"])
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+MAX_ALLOCATIONS = 1000
+"""Invoices one payment may settle: a month of a hospital's invoices from one distributor fits many times over."""
 
 
-class AllocationIn(Strict):
+class AllocationIn(Input):
     invoice_id: Identifier
-    amount: Money
+    amount: MoneyIn
 
 
-class PaymentIn(Strict):
+class PaymentIn(Input):
     """回款: an institution pays a distributor, allocated to one or more of its invoices."""
 
     payment_id: Identifier
     institution_id: Identifier
     distributor_id: Identifier
-    paid_on: date
-    amount: Money = Field(description="the whole payment; must equal the sum of the allocations")
-    allocations: list[AllocationIn] = Field(min_length=1)
+    paid_on: BusinessDate
+    amount: MoneyIn = Field(description="the whole payment; must equal the sum of the allocations")
+    allocations: list[AllocationIn] = Field(min_length=1, max_length=MAX_ALLOCATIONS)
     reference: str | None = Field(None, max_length=200, description="bank transfer reference")
 
 
-class MonthlySettlementIn(Strict):
+class MonthlySettlementIn(Input):
     """医保月结算 reported by the fund's information system."""
 
     settlement_id: Identifier
     institution_id: Identifier
-    month: str = MONTH
-    amount: Money
+    month: YearMonth
+    amount: MoneyIn
 
 
 
@@ -174,28 +172,28 @@ class DirectSettlementOut(BaseModel):
 # ---- prepayments (医保预付, R5) --------------------------------------------------------------
 
 
-class DisbursementIn(Strict):
+class DisbursementIn(Input):
     """The fund disburses (拨付) prepayment of one phase of an institution's yearly schedule."""
 
     disbursement_id: Identifier
     institution_id: Identifier
     year: int = Field(ge=2000, le=2100, description="the schedule: agreements starting in this calendar year")
     phase: int = Field(ge=1, le=10)
-    amount: Money
-    disbursed_on: date
+    amount: MoneyIn
+    disbursed_on: BusinessDate
     partial: bool = Field(False, description="true to disburse below the phase's floor (the shortfall stays visible)")
-    last_year_average_monthly_fund_payment: Money | None = Field(
+    last_year_average_monthly_fund_payment: MoneyIn | None = Field(
         None, description="Guizhou: last year's average monthly fund payment as the fund states it; wins over the reported months"
     )
 
 
-class LiquidationIn(Strict):
+class LiquidationIn(Input):
     """清算: the year's prepayments against the institution's VBP invoices after 红冲, at the end of the cycle."""
 
     liquidation_id: Identifier
     institution_id: Identifier
     year: int = Field(ge=2000, le=2100)
-    liquidated_on: date
+    liquidated_on: BusinessDate
 
 
 class InstalmentOut(BaseModel):
