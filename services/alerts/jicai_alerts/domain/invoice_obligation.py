@@ -20,6 +20,14 @@ again from the credit note's receipt (a new ``PaymentDeadlineSet``), an open
 warning whose new deadline still lies ahead is closed and the decisions of the
 new round carry its number (``:r2``…). A withhold stands until nothing is owed.
 A void closes the obligation (reason ``voided``).
+
+A decision is taken as soon as the dates it needs are known. The working-day
+calendar covers the years the State Council has published; an invoice whose
+deadline needs a year not covered yet is tracked as awaiting the calendar
+(``InvoiceAwaitingCalendar``) and a warning whose grace working days reach such
+a year is published without its withhold date (``withhold_waits_for_year``).
+Loading that year (``decide_on_calendar_loaded``) sets what waited; the day
+closes already passed then decide it as of its own dates.
 """
 from __future__ import annotations
 
@@ -33,6 +41,8 @@ from typing import TypedDict
 
 from jicai_alerts.domain.events import (
     CreditApplied,
+    InvoiceAwaitingCalendar,
+    InvoiceFacts,
     ObligationEvent,
     OverdueWarningResolved,
     PaymentApplied,
@@ -41,9 +51,18 @@ from jicai_alerts.domain.events import (
     SettlementReleased,
     SettlementWithheld,
     VoidApplied,
+    WithholdDateSet,
 )
 from jicai_events.rules import Conflict
-from jicai_policy import OverduePolicy, PolicyProfile, WorkingDayCalendar, payment_deadline, warning_date, withhold_date
+from jicai_policy import (
+    CalendarYearNotCovered,
+    OverduePolicy,
+    PolicyProfile,
+    WorkingDayCalendar,
+    payment_deadline,
+    warning_date,
+    withhold_date,
+)
 
 THE_DAY_BEFORE = timedelta(days=1)
 ZERO = Decimal("0.00")
@@ -60,21 +79,13 @@ class Status(StrEnum):
     RELEASED = "released"
     CREDITED = "credited"
     VOIDED = "voided"
+    WAITING_FOR_CALENDAR = "waiting_for_calendar"
+    """Tracked, but its deadline needs a year the working-day calendar does not cover yet."""
 
 
-@dataclass(frozen=True)
-class TrackInvoice:
-    """An invoice the institution received (收到发票), from ``InvoiceReceived``."""
+class TrackInvoice(InvoiceFacts):
+    """An invoice the institution received (收到发票), from ``InvoiceReceived`` (its envelope id)."""
 
-    invoice_id: str
-    invoice_number: str
-    institution_id: str
-    pooling_region_code: str
-    distributor_id: str
-    amount: Decimal
-    issued_on: date
-    received_on: date
-    latest_acceptance_on: date
     event_id: str
 
 
@@ -132,6 +143,8 @@ class InvoiceObligation:
     """The latest deadline restarted by a credit note (红冲), if any."""
     restarts: int = 0
     voided_on: date | None = None
+    withhold_set: date | None = None
+    """The withhold date set once the calendar of a year the warning waited for was loaded."""
 
     @property
     def current(self) -> PaymentDeadlineSet:
@@ -146,6 +159,11 @@ class InvoiceObligation:
     @property
     def invoice_id(self) -> str:
         return self.tracked.invoice_id
+
+    @property
+    def profile_ref(self) -> tuple[str, int]:
+        """The profile (id, version) the invoice was tracked under."""
+        return self.tracked.profile_id, self.tracked.profile_version
 
     @property
     def invoice_event_id(self) -> str:
@@ -163,6 +181,18 @@ class InvoiceObligation:
     @property
     def warned_on(self) -> date | None:
         return self.warning.warned_on if self.warning else None
+
+    @property
+    def withhold_due_on(self) -> date | None:
+        """The first day of the withhold if still unpaid; None without a warning, without withholding, or while it waits."""
+        return self.withhold_set or (self.warning.withhold_due_on if self.warning else None)
+
+    @property
+    def withhold_waits_for_year(self) -> int | None:
+        """The year whose calendar the withhold date still needs, while it matters (nothing resolved, voided or decided)."""
+        if self.warning is None or self.withhold_set is not None or self.resolved_on is not None or self.voided_on is not None:
+            return None
+        return self.warning.withhold_waits_for_year
 
     @property
     def paid(self) -> Decimal:
@@ -254,16 +284,59 @@ def _(event: SettlementReleased, state: InvoiceObligation, event_id: str) -> Inv
     return replace(state, released_on=event.released_on)
 
 
-def fold(recorded: Iterable[Recorded]) -> InvoiceObligation | None:
+@_evolve.register
+def _(event: WithholdDateSet, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
+    return replace(state, withhold_set=event.withhold_due_on)
+
+
+@dataclass(frozen=True)
+class AwaitingCalendar:
+    """An invoice tracked whose deadline needs a year the calendar does not cover yet."""
+
+    invoice: InvoiceAwaitingCalendar
+    early: tuple[Recorded, ...] = ()
+    """Credit notes and voids counted while it waited; they apply once the deadline is set."""
+
+    @property
+    def invoice_id(self) -> str:
+        return self.invoice.invoice_id
+
+    @property
+    def profile_ref(self) -> tuple[str, int]:
+        return self.invoice.profile_id, self.invoice.profile_version
+
+    @property
+    def voided_on(self) -> date | None:
+        return next((e.voided_on for e, _ in self.early if isinstance(e, VoidApplied)), None)
+
+    @property
+    def credited(self) -> Decimal:
+        return sum((e.amount for e, _ in self.early if isinstance(e, CreditApplied)), ZERO)
+
+    def facts(self) -> TrackInvoice:
+        return TrackInvoice(**self.invoice.model_dump(include=set(InvoiceFacts.model_fields)), event_id=self.invoice.invoice_event_id)
+
+
+State = InvoiceObligation | AwaitingCalendar | None
+
+
+def fold(recorded: Iterable[Recorded]) -> State:
     """The obligation after its recorded events (``None`` before the invoice is tracked)."""
-    state: InvoiceObligation | None = None
+    state: State = None
     for event, event_id in recorded:
-        if state is None and isinstance(event, PaymentDeadlineSet):
-            state = InvoiceObligation(tracked=event)
-        elif state is None:
-            raise ValueError(f"{event.name} before the invoice was tracked")
-        else:
+        if isinstance(state, InvoiceObligation):
             state = _evolve(event, state, event_id)
+        elif isinstance(event, InvoiceAwaitingCalendar):
+            state = AwaitingCalendar(event, state.early if state is not None else ())
+        elif isinstance(event, PaymentDeadlineSet):
+            early = state.early if state is not None else ()
+            state = InvoiceObligation(tracked=event)
+            for waited, waited_id in early:
+                state = _evolve(waited, state, waited_id)
+        elif isinstance(state, AwaitingCalendar) and isinstance(event, CreditApplied | VoidApplied):
+            state = replace(state, early=(*state.early, (event, event_id)))
+        else:
+            raise ValueError(f"{event.name} before the invoice was tracked")
     return state
 
 
@@ -289,7 +362,7 @@ def next_decision_on(state: InvoiceObligation) -> date | None:
     """The business day whose close may bring the next decision; ``None`` when none can come."""
     if state.withheld_from is not None or state.resolved_on is not None or state.voided_on is not None:
         return None  # a release needs a payment (or 红冲), not a day
-    due = state.warning.withhold_due_on if state.warning else state.current.warning_due_on
+    due = state.withhold_due_on if state.warning else state.current.warning_due_on
     if due is None:
         return None  # warned under a profile without withholding: nothing more the clock can bring
     decide_on = due - THE_DAY_BEFORE
@@ -300,41 +373,77 @@ def next_decision_on(state: InvoiceObligation) -> date | None:
 
 
 def decide_on_invoice_received(
-    state: InvoiceObligation | None, invoice: TrackInvoice, profile: PolicyProfile, calendar: WorkingDayCalendar
+    state: State, invoice: TrackInvoice, profile: PolicyProfile, calendar: WorkingDayCalendar
 ) -> list[ObligationEvent]:
     """Track the invoice and set its payment deadline under ``profile``'s term (R1).
 
-    The same invoice again records nothing; the same id with other facts is refused.
+    A deadline in a year the calendar does not cover yet is not guessed: the
+    invoice is tracked as awaiting that year's calendar. The same invoice again
+    records nothing; the same id with other facts is refused.
     """
     if state is not None:
-        t = state.tracked
+        t = state.tracked if isinstance(state, InvoiceObligation) else state.invoice
         same = (t.institution_id, t.amount, t.received_on, t.latest_acceptance_on, t.distributor_id) == (
             invoice.institution_id, invoice.amount, invoice.received_on, invoice.latest_acceptance_on, invoice.distributor_id,
         )
         if same:
             return []
         raise Conflict(f"invoice {invoice.invoice_id} is tracked already with other amount, dates or parties")
+    try:
+        return [_deadline_set(invoice, profile, calendar)]
+    except CalendarYearNotCovered as missing:
+        return [_awaiting(invoice, profile, missing.year)]
+
+
+def decide_on_calendar_loaded(
+    state: State, profile: PolicyProfile, calendar: WorkingDayCalendar
+) -> list[ObligationEvent]:
+    """Set what waited for the calendar, now that ``calendar`` has more years: the deadline of an
+    awaiting invoice, or the withhold date of a warning. Nothing when it still waits (for a later year)."""
+    try:
+        if isinstance(state, AwaitingCalendar):
+            return [_deadline_set(state.facts(), profile, calendar)]
+        if isinstance(state, InvoiceObligation) and state.withhold_waits_for_year is not None and state.warning is not None:
+            withheld_from = withhold_date(state.warning.warned_on, profile.overdue, calendar)
+            source = calendar.source_of(state.withhold_waits_for_year)
+            scheduled = WithholdDateSet(
+                invoice_id=state.invoice_id, warning_decision_id=state.warning.decision_id, withhold_due_on=withheld_from,
+                calendar_source=source,
+            )
+            return [scheduled, *_settle(_evolve(scheduled, state, ""))]
+    except CalendarYearNotCovered as missing:
+        if isinstance(state, AwaitingCalendar) and missing.year != state.invoice.waiting_for_year:
+            return [_awaiting(state.facts(), profile, missing.year)]
+    return []
+
+
+def waiting_for_year(state: State) -> int | None:
+    """The year whose working-day calendar the next decision about this invoice waits for, if any."""
+    if isinstance(state, AwaitingCalendar):
+        return state.invoice.waiting_for_year
+    return state.withhold_waits_for_year if state is not None else None
+
+
+def _awaiting(invoice: TrackInvoice, profile: PolicyProfile, year: int) -> InvoiceAwaitingCalendar:
+    return InvoiceAwaitingCalendar(
+        **invoice.model_dump(exclude={"event_id"}), invoice_event_id=invoice.event_id, profile_id=profile.profile_id, profile_version=profile.version,
+        rule=profile.payment_term.rule.value, waiting_for_year=year,
+    )
+
+
+def _deadline_set(invoice: TrackInvoice, profile: PolicyProfile, calendar: WorkingDayCalendar) -> PaymentDeadlineSet:
+    """The payment deadline (R1) and the warning day (R2); raises ``CalendarYearNotCovered`` when they need a missing year."""
     deadline = payment_deadline(profile.payment_term, invoice.latest_acceptance_on, invoice.received_on, calendar)
-    return [
-        PaymentDeadlineSet(
-            decision_id=f"deadline-{invoice.invoice_id}",
-            invoice_id=invoice.invoice_id,
-            institution_id=invoice.institution_id,
-            profile_id=profile.profile_id,
-            profile_version=profile.version,
-            caused_by=(invoice.event_id,),
-            invoice_number=invoice.invoice_number,
-            pooling_region_code=invoice.pooling_region_code,
-            distributor_id=invoice.distributor_id,
-            amount=invoice.amount,
-            issued_on=invoice.issued_on,
-            received_on=invoice.received_on,
-            latest_acceptance_on=invoice.latest_acceptance_on,
-            deadline=deadline,
-            rule=profile.payment_term.rule.value,
-            warning_due_on=warning_date(deadline, profile.overdue, calendar),
-        )
-    ]
+    return PaymentDeadlineSet(
+        **invoice.model_dump(exclude={"event_id"}),
+        decision_id=f"deadline-{invoice.invoice_id}",
+        profile_id=profile.profile_id,
+        profile_version=profile.version,
+        caused_by=(invoice.event_id,),
+        deadline=deadline,
+        rule=profile.payment_term.rule.value,
+        warning_due_on=warning_date(deadline, profile.overdue, calendar),
+    )
 
 
 def decide_on_payment(state: InvoiceObligation, payment: Payment) -> list[ObligationEvent]:
@@ -370,13 +479,13 @@ def decide_on_day_closed(
             deadline=state.deadline,
             warned_on=warned_on,
             outstanding_amount=outstanding,
-            withhold_due_on=withhold_date(warned_on, policy, calendar) if policy.withhold_enabled else None,
+            **_withhold_schedule(warned_on, policy, calendar),
             day_closed_on=day.business_date,
         )
         return [warning, *_settle(_evolve(warning, state, ""))]
-    withheld_from = state.warning.withhold_due_on
+    withheld_from = state.withhold_due_on
     if withheld_from is None:
-        return []  # this profile warns but never withholds
+        return []  # this profile warns but never withholds, or the withhold date waits for the calendar
     decide_on = withheld_from - THE_DAY_BEFORE
     outstanding = state.outstanding_as_of(decide_on)
     if day.business_date < decide_on or outstanding == ZERO:
@@ -393,6 +502,21 @@ def decide_on_day_closed(
     return [withhold, *_settle(_evolve(withhold, state, ""))]
 
 
+class _WithholdSchedule(TypedDict):
+    withhold_due_on: date | None
+    withhold_waits_for_year: int | None
+
+
+def _withhold_schedule(warned_on: date, policy: OverduePolicy, calendar: WorkingDayCalendar) -> _WithholdSchedule:
+    """The withhold date of a warning, or the year whose calendar it waits for: the warning itself never waits."""
+    if not policy.withhold_enabled:
+        return _WithholdSchedule(withhold_due_on=None, withhold_waits_for_year=None)
+    try:
+        return _WithholdSchedule(withhold_due_on=withhold_date(warned_on, policy, calendar), withhold_waits_for_year=None)
+    except CalendarYearNotCovered as missing:
+        return _WithholdSchedule(withhold_due_on=None, withhold_waits_for_year=missing.year)
+
+
 def _settle(state: InvoiceObligation) -> Sequence[ObligationEvent]:
     """What full payment changes: a withhold is lifted, a warning within its grace period closed.
 
@@ -406,7 +530,9 @@ def _settle(state: InvoiceObligation) -> Sequence[ObligationEvent]:
     causes = state.payment_event_ids()
     if state.withheld_from is not None:
         return _release(state, causes, done.paid_on, reason)
-    grace_ends = state.warning.withhold_due_on
+    if state.withhold_waits_for_year is not None:
+        return []  # whether it came within the grace period is known once the calendar covers its end
+    grace_ends = state.withhold_due_on
     if grace_ends is None or done.paid_on <= grace_ends - THE_DAY_BEFORE:
         return _resolve(state, causes, done.paid_on, reason)
     return []
@@ -441,15 +567,22 @@ def _resolve(state: InvoiceObligation, causes: tuple[str, ...], on: date, reason
 
 
 def decide_on_credit(
-    state: InvoiceObligation, credit: Credit, profile: PolicyProfile, calendar: WorkingDayCalendar, last_closed: date | None
+    state: InvoiceObligation | AwaitingCalendar, credit: Credit, profile: PolicyProfile, calendar: WorkingDayCalendar,
+    last_closed: date | None,
 ) -> list[ObligationEvent]:
-    """Count a credit note (红冲); nothing left owed closes the obligation, else the profile may restart the clock."""
-    if state.voided_on is not None or any(p.payment_id == f"credit:{credit.credit_note_id}" for p in state.payments):
-        return []
+    """Count a credit note (红冲); nothing left owed closes the obligation, else the profile may restart the clock.
+
+    While the invoice awaits the calendar the credit is only counted (by its date, like a payment).
+    """
     applied = CreditApplied(
         invoice_id=state.invoice_id, credit_note_id=credit.credit_note_id, amount=credit.amount,
         received_on=credit.received_on, credit_event_id=credit.event_id,
     )
+    if isinstance(state, AwaitingCalendar):
+        known = any(isinstance(e, CreditApplied) and e.credit_note_id == credit.credit_note_id for e, _ in state.early)
+        return [] if known or state.voided_on is not None else [applied]
+    if state.voided_on is not None or any(p.payment_id == f"credit:{credit.credit_note_id}" for p in state.payments):
+        return []
     after = _evolve(applied, state, "")
     if after.outstanding == ZERO or not profile.payment_term.credit_note_restarts_clock or after.withheld_from is not None:
         return [applied, *_settle(after)]
@@ -467,11 +600,13 @@ def decide_on_credit(
     return [applied, *closed, restart]
 
 
-def decide_on_void(state: InvoiceObligation, void: Void) -> list[ObligationEvent]:
+def decide_on_void(state: InvoiceObligation | AwaitingCalendar, void: Void) -> list[ObligationEvent]:
     """The invoice is voided (全额红冲): nothing is owed; a withhold it caused is lifted, an open warning closed."""
     if state.voided_on is not None:
         return []
     applied = VoidApplied(invoice_id=state.invoice_id, voided_on=void.voided_on, void_event_id=void.event_id)
+    if isinstance(state, AwaitingCalendar):
+        return [applied]
     causes = (void.event_id,)
     if state.withheld_from is not None:
         return [applied, *_release(state, causes, void.voided_on, "voided")]

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 
 from jicai_alerts.bootstrap import load_settings, make_runtime
 from jicai_alerts.entrypoints.api import router
+from jicai_alerts.entrypoints.calendar_api import router as calendar_router
 from jicai_alerts.entrypoints.kpi_api import router as kpi_router
 from jicai_alerts.entrypoints.manufacturer_api import router as manufacturer_router
 from jicai_alerts.entrypoints.non_winning_api import router as non_winning_router
@@ -18,7 +19,7 @@ def build_app(settings: ServiceSettings | None = None) -> FastAPI:
     return create_app(
         settings=settings or load_settings(),
         make_runtime=make_runtime,
-        routers=[router, volume_router, non_winning_router, kpi_router, manufacturer_router, status_router],
+        routers=[router, volume_router, non_winning_router, kpi_router, manufacturer_router, status_router, calendar_router],
         title="Jicai alerts (预警)",
         description=(
             "Payment deadlines (回款期限), overdue warnings (预警) and withheld settlements (暂缓拨付), "
