@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 
 from jicai_alerts.domain import events as e
+from jicai_alerts.domain import invoice_decisions as rules
 from jicai_alerts.domain import invoice_obligation as io
 from jicai_policy import PolicyBook, YearCalendar
 from tests.unit.alerts.test_invoice_obligation import Stream, book, decisions
@@ -42,14 +43,14 @@ class LateStream(Stream):
         self.book = book
         state = self.any_state
         assert state is not None
-        decided = self._record(io.decide_on_calendar_loaded(state, book.get(*state.profile_ref), book.calendar))
+        decided = self._record(rules.decide_on_calendar_loaded(state, book.get(*state.profile_ref), book.calendar))
         return decided + self.close(last_closed)
 
     def credit(self, credit_note_id: str, amount: str, received: date) -> list[e.ObligationEvent]:
         credit = io.Credit("INV-1", credit_note_id, Decimal(amount), received, f"credited-{credit_note_id}")
         state = self.any_state
         assert state is not None
-        return self._record(io.decide_on_credit(state, credit, self.book.get(*state.profile_ref), self.book.calendar, None))
+        return self._record(rules.decide_on_credit(state, credit, self.book.get(*state.profile_ref), self.book.calendar, None))
 
 
 def test_the_warning_does_not_wait_for_next_years_calendar_only_the_withhold_does(book: PolicyBook) -> None:
@@ -147,5 +148,30 @@ def test_a_year_still_missing_after_loading_another_keeps_the_invoice_waiting(bo
     state = late.any_state
     assert state is not None
     # loading a year that does not help (here: nothing new) decides nothing
-    assert io.decide_on_calendar_loaded(state, book.get(*state.profile_ref), book.calendar) == []
+    assert rules.decide_on_calendar_loaded(state, book.get(*state.profile_ref), book.calendar) == []
     assert io.waiting_for_year(state) == 2027
+
+
+def test_a_credit_note_restarting_the_clock_into_next_year_waits_for_its_calendar(book: PolicyBook) -> None:
+    # Guizhou restarts the clock on a credit note that leaves something owed: received 12-05 → 30 days → 2027-01-04
+    late = LateStream(book)
+    late.receive(date(2026, 11, 20), date(2026, 11, 20))
+    late.close_each_day(date(2026, 11, 20), date(2026, 12, 4))
+
+    credited, waits = late.credit("CN-1", "4000.00", date(2026, 12, 5))
+
+    assert isinstance(credited, e.CreditApplied) and isinstance(waits, e.ClockRestartAwaitingCalendar)
+    assert late.close_each_day(date(2026, 12, 5), date(2026, 12, 31)) == [], "the old deadline (12-21) is not in force any more"
+    assert io.waiting_for_year(late.state) == 2027
+    late.load(with_2027(book), last_closed=date(2027, 1, 31))
+
+    assert late.state.deadline == date(2027, 1, 4)
+    # warned Tue 01-05; 10 working days 01-06 … 01-19 → withheld from Wed 01-20
+    assert decisions([ev for ev, _ in late.recorded]) == [("warned", "2027-01-05", "6000.00"), ("withheld", "2027-01-20", "6000.00")]
+    from_start = LateStream(with_2027(book))
+    from_start.receive(date(2026, 11, 20), date(2026, 11, 20))
+    from_start.close_each_day(date(2026, 11, 20), date(2026, 12, 4))
+    from_start.credit("CN-1", "4000.00", date(2026, 12, 5))
+    from_start.close_each_day(date(2026, 12, 5), date(2027, 1, 31))
+    assert decisions([ev for ev, _ in from_start.recorded]) == decisions([ev for ev, _ in late.recorded])
+    assert from_start.state.deadline == late.state.deadline

@@ -37,7 +37,7 @@ PUBLISHED: dict[type[Any], type[IntegrationEvent]] = {
 
 KEPT_INSIDE: frozenset[type[Any]] = frozenset({
     e.OverdueWarningResolved, e.PaymentApplied, e.PaymentReceived, e.BusinessDayClosed, e.CreditApplied, e.VoidApplied,
-    e.InvoiceAwaitingCalendar, e.WithholdDateSet, cy.CalendarYearLoaded,
+    e.InvoiceAwaitingCalendar, e.WithholdDateSet, e.ClockRestartAwaitingCalendar, cy.CalendarYearLoaded,
     v.ContractTracked, v.AgreementTracked, v.AgreementAmended, v.AcceptanceCounted, v.ReturnCounted, v.PeriodEvaluated,
     n.WinningProductTracked, n.WinningAcceptanceCounted, n.NonWinningPurchaseCounted, n.NonWinningMonthEvaluated,
     k.PurchaseCounted, k.FilingCounted, k.FilingWarningLineSet,

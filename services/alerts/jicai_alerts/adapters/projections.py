@@ -63,7 +63,7 @@ async def _(event: CalendarYearLoaded, session: AsyncSession) -> None:
 
 
 @project.register
-async def _(event: e.WithholdDateSet, session: AsyncSession) -> None:
+async def _(event: e.WithholdDateSet | e.ClockRestartAwaitingCalendar, session: AsyncSession) -> None:
     pass  # the invoice row is refolded
 
 

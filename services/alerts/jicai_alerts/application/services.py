@@ -19,6 +19,7 @@ from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.projections import invoice_stream
 from jicai_alerts.application import manufacturer_report, non_winning, volume
 from jicai_alerts.domain import clock, payment
+from jicai_alerts.domain import invoice_decisions as decisions
 from jicai_alerts.domain import invoice_obligation as io
 from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain.events import ObligationEvent, PaymentReceived
@@ -37,7 +38,7 @@ async def track_invoice(uow: UnitOfWork, invoice: io.TrackInvoice, book: PolicyB
     await repo.lock_clock(uow, shared=True)
     await repo.lock_invoice(uow, invoice.invoice_id)
     profile = book.profile_for(invoice.pooling_region_code, on=invoice.received_on)
-    await _decide(uow, invoice.invoice_id, lambda s: io.decide_on_invoice_received(s, invoice, profile, book.calendar))
+    await _decide(uow, invoice.invoice_id, lambda s: decisions.decide_on_invoice_received(s, invoice, profile, book.calendar))
     await _catch_up(uow, invoice.invoice_id, book)
 
 
@@ -61,7 +62,7 @@ async def calendar_year_loaded(uow: UnitOfWork, book: PolicyBook) -> list[str]:
         def decide(state: io.State) -> list[ObligationEvent]:
             if state is None:
                 return []
-            return io.decide_on_calendar_loaded(state, book.get(*state.profile_ref), book.calendar)
+            return decisions.decide_on_calendar_loaded(state, book.get(*state.profile_ref), book.calendar)
 
         await _decide(uow, invoice_id, decide)
         await _catch_up(uow, invoice_id, book)
@@ -113,14 +114,14 @@ async def close_day(uow: UnitOfWork, day: io.ClosedDay, book: PolicyBook) -> Non
 
 def _on_payment(state: io.State, payment: io.Payment) -> list[ObligationEvent]:
     # kept (payment_allocations) until the invoice arrives or its deadline is set
-    return io.decide_on_payment(state, payment) if isinstance(state, io.InvoiceObligation) else []
+    return decisions.decide_on_payment(state, payment) if isinstance(state, io.InvoiceObligation) else []
 
 
 def _on_day_closed(state: io.State, day: io.ClosedDay, book: PolicyBook) -> list[ObligationEvent]:
     if not isinstance(state, io.InvoiceObligation):
         return []
     profile = book.get(*state.profile_ref)
-    return io.decide_on_day_closed(state, day, book.calendar, profile.overdue)
+    return decisions.decide_on_day_closed(state, day, book.calendar, profile.overdue)
 
 
 async def _decide(uow: UnitOfWork, invoice_id: str, decide: Decide) -> None:
@@ -147,7 +148,7 @@ async def credit_invoice(uow: UnitOfWork, credit: io.Credit, book: PolicyBook) -
         if state is None:  # orders publishes the invoice first, on the same key: this is a broken stream
             raise ValueError(f"credit note {credit.credit_note_id} for invoice {credit.invoice_id}, which is not tracked")
         profile = book.get(*state.profile_ref)
-        return io.decide_on_credit(state, credit, profile, book.calendar, last_closed.business_date if last_closed else None)
+        return decisions.decide_on_credit(state, credit, profile, book.calendar, last_closed.business_date if last_closed else None)
 
     await _decide(uow, credit.invoice_id, decide)
     if last_closed is not None:
@@ -161,6 +162,6 @@ async def void_invoice(uow: UnitOfWork, void: io.Void) -> None:
     def decide(state: io.State) -> list[ObligationEvent]:
         if state is None:
             raise ValueError(f"invoice {void.invoice_id} is voided but not tracked")
-        return io.decide_on_void(state, void)
+        return decisions.decide_on_void(state, void)
 
     await _decide(uow, void.invoice_id, decide)

@@ -70,6 +70,20 @@ class InvoiceAwaitingCalendar(DomainEvent, InvoiceFacts):
     waiting_for_year: int
 
 
+class ClockRestartAwaitingCalendar(DomainEvent):
+    """A credit note (红冲) restarts the payment clock, but the new deadline needs a year the calendar does not cover
+    yet: the restart (``PaymentDeadlineSet`` of the next round) is decided once that year is loaded."""
+
+    name = "ClockRestartAwaitingCalendar"
+    invoice_id: str
+    credit_note_id: str
+    received_on: date
+    credit_event_id: str
+    last_closed: date | None
+    """The last business day closed when the credit note came: whether the new deadline lay ahead of the clock."""
+    waiting_for_year: int
+
+
 class WithholdDateSet(DomainEvent):
     """The withhold date of a warning that waited for the calendar, once that year was loaded."""
 
@@ -188,7 +202,7 @@ class BusinessDayClosed(DomainEvent):
 
 ObligationEvent = (
     PaymentDeadlineSet | PaymentApplied | PaymentOverdueWarned | OverdueWarningResolved | SettlementWithheld | SettlementReleased
-    | CreditApplied | VoidApplied | InvoiceAwaitingCalendar | WithholdDateSet
+    | CreditApplied | VoidApplied | InvoiceAwaitingCalendar | WithholdDateSet | ClockRestartAwaitingCalendar
 )
 Decision = PaymentDeadlineSet | PaymentOverdueWarned | OverdueWarningResolved | SettlementWithheld | SettlementReleased
 AlertsEvent = (
@@ -209,6 +223,7 @@ codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
     VoidApplied,
     InvoiceAwaitingCalendar,
     WithholdDateSet,
+    ClockRestartAwaitingCalendar,
     cy.CalendarYearLoaded,
     *v.VOLUME_EVENTS,  # type: ignore[arg-type]
     *n.NON_WINNING_EVENTS,  # type: ignore[arg-type]

@@ -31,15 +31,15 @@ closes already passed then decide it as of its own dates.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import singledispatch
-from typing import TypedDict
 
 from jicai_alerts.domain.events import (
+    ClockRestartAwaitingCalendar,
     CreditApplied,
     InvoiceAwaitingCalendar,
     InvoiceFacts,
@@ -52,16 +52,6 @@ from jicai_alerts.domain.events import (
     SettlementWithheld,
     VoidApplied,
     WithholdDateSet,
-)
-from jicai_events.rules import Conflict
-from jicai_policy import (
-    CalendarYearNotCovered,
-    OverduePolicy,
-    PolicyProfile,
-    WorkingDayCalendar,
-    payment_deadline,
-    warning_date,
-    withhold_date,
 )
 
 THE_DAY_BEFORE = timedelta(days=1)
@@ -145,6 +135,8 @@ class InvoiceObligation:
     voided_on: date | None = None
     withhold_set: date | None = None
     """The withhold date set once the calendar of a year the warning waited for was loaded."""
+    restart_waits: ClockRestartAwaitingCalendar | None = None
+    """A credit note's restart of the clock whose new deadline waits for the calendar."""
 
     @property
     def current(self) -> PaymentDeadlineSet:
@@ -188,9 +180,14 @@ class InvoiceObligation:
         return self.withhold_set or (self.warning.withhold_due_on if self.warning else None)
 
     @property
-    def withhold_waits_for_year(self) -> int | None:
-        """The year whose calendar the withhold date still needs, while it matters (nothing resolved, voided or decided)."""
-        if self.warning is None or self.withhold_set is not None or self.resolved_on is not None or self.voided_on is not None:
+    def waiting_for_year(self) -> int | None:
+        """The year whose calendar the next decision needs: a restarted deadline, or the withhold date while it
+        matters (nothing resolved, voided or withheld)."""
+        if self.voided_on is not None:
+            return None
+        if self.restart_waits is not None:
+            return self.restart_waits.waiting_for_year
+        if self.warning is None or self.withhold_set is not None or self.resolved_on is not None:
             return None
         return self.warning.withhold_waits_for_year
 
@@ -235,56 +232,64 @@ class InvoiceObligation:
 
 
 @singledispatch
-def _evolve(event: object, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
+def evolve(event: object, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
     raise TypeError(f"not an invoice obligation event: {type(event).__name__}")
 
 
-@_evolve.register
+@evolve.register
 def _(event: PaymentApplied, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
     payment = Payment(event.payment_id, event.amount, event.paid_on, event.payment_event_id)
     return replace(state, payments=(*state.payments, payment))
 
 
-@_evolve.register
+@evolve.register
 def _(event: CreditApplied, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
     credit = Payment(f"credit:{event.credit_note_id}", event.amount, event.received_on, event.credit_event_id, "credit")
     return replace(state, payments=(*state.payments, credit))
 
 
-@_evolve.register
+@evolve.register
 def _(event: VoidApplied, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
     return replace(state, voided_on=event.voided_on)
 
 
-@_evolve.register
+@evolve.register
 def _(event: PaymentDeadlineSet, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
     """A restart (红冲): a closed or absent warning makes room for the new round's; an open warning or a withhold stands."""
     if state.withheld_from is None and (state.warning is None or state.resolved_on is not None):
-        return replace(state, restart=event, restarts=state.restarts + 1, warning=None, warning_event_id=None, resolved_on=None)
-    return replace(state, restart=event, restarts=state.restarts + 1)
+        return replace(
+            state, restart=event, restarts=state.restarts + 1, warning=None, warning_event_id=None, resolved_on=None,
+            withhold_set=None, restart_waits=None,
+        )
+    return replace(state, restart=event, restarts=state.restarts + 1, restart_waits=None)
 
 
-@_evolve.register
+@evolve.register
+def _(event: ClockRestartAwaitingCalendar, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
+    return replace(state, restart_waits=event)
+
+
+@evolve.register
 def _(event: PaymentOverdueWarned, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
     return replace(state, warning=event, warning_event_id=event_id)
 
 
-@_evolve.register
+@evolve.register
 def _(event: OverdueWarningResolved, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
     return replace(state, resolved_on=event.resolved_on)
 
 
-@_evolve.register
+@evolve.register
 def _(event: SettlementWithheld, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
     return replace(state, withheld_from=event.withheld_from)
 
 
-@_evolve.register
+@evolve.register
 def _(event: SettlementReleased, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
     return replace(state, released_on=event.released_on)
 
 
-@_evolve.register
+@evolve.register
 def _(event: WithholdDateSet, state: InvoiceObligation, event_id: str) -> InvoiceObligation:
     return replace(state, withhold_set=event.withhold_due_on)
 
@@ -325,14 +330,14 @@ def fold(recorded: Iterable[Recorded]) -> State:
     state: State = None
     for event, event_id in recorded:
         if isinstance(state, InvoiceObligation):
-            state = _evolve(event, state, event_id)
+            state = evolve(event, state, event_id)
         elif isinstance(event, InvoiceAwaitingCalendar):
             state = AwaitingCalendar(event, state.early if state is not None else ())
         elif isinstance(event, PaymentDeadlineSet):
             early = state.early if state is not None else ()
             state = InvoiceObligation(tracked=event)
             for waited, waited_id in early:
-                state = _evolve(waited, state, waited_id)
+                state = evolve(waited, state, waited_id)
         elif isinstance(state, AwaitingCalendar) and isinstance(event, CreditApplied | VoidApplied):
             state = replace(state, early=(*state.early, (event, event_id)))
         else:
@@ -362,6 +367,8 @@ def next_decision_on(state: InvoiceObligation) -> date | None:
     """The business day whose close may bring the next decision; ``None`` when none can come."""
     if state.withheld_from is not None or state.resolved_on is not None or state.voided_on is not None:
         return None  # a release needs a payment (or 红冲), not a day
+    if state.restart_waits is not None:
+        return None  # the deadline in force waits for the calendar
     due = state.withhold_due_on if state.warning else state.current.warning_due_on
     if due is None:
         return None  # warned under a profile without withholding: nothing more the clock can bring
@@ -369,267 +376,8 @@ def next_decision_on(state: InvoiceObligation) -> date | None:
     return decide_on if state.outstanding_as_of(decide_on) > ZERO else None
 
 
-# ---- decisions --------------------------------------------------------------------------
-
-
-def decide_on_invoice_received(
-    state: State, invoice: TrackInvoice, profile: PolicyProfile, calendar: WorkingDayCalendar
-) -> list[ObligationEvent]:
-    """Track the invoice and set its payment deadline under ``profile``'s term (R1).
-
-    A deadline in a year the calendar does not cover yet is not guessed: the
-    invoice is tracked as awaiting that year's calendar. The same invoice again
-    records nothing; the same id with other facts is refused.
-    """
-    if state is not None:
-        t = state.tracked if isinstance(state, InvoiceObligation) else state.invoice
-        same = (t.institution_id, t.amount, t.received_on, t.latest_acceptance_on, t.distributor_id) == (
-            invoice.institution_id, invoice.amount, invoice.received_on, invoice.latest_acceptance_on, invoice.distributor_id,
-        )
-        if same:
-            return []
-        raise Conflict(f"invoice {invoice.invoice_id} is tracked already with other amount, dates or parties")
-    try:
-        return [_deadline_set(invoice, profile, calendar)]
-    except CalendarYearNotCovered as missing:
-        return [_awaiting(invoice, profile, missing.year)]
-
-
-def decide_on_calendar_loaded(
-    state: State, profile: PolicyProfile, calendar: WorkingDayCalendar
-) -> list[ObligationEvent]:
-    """Set what waited for the calendar, now that ``calendar`` has more years: the deadline of an
-    awaiting invoice, or the withhold date of a warning. Nothing when it still waits (for a later year)."""
-    try:
-        if isinstance(state, AwaitingCalendar):
-            return [_deadline_set(state.facts(), profile, calendar)]
-        if isinstance(state, InvoiceObligation) and state.withhold_waits_for_year is not None and state.warning is not None:
-            withheld_from = withhold_date(state.warning.warned_on, profile.overdue, calendar)
-            source = calendar.source_of(state.withhold_waits_for_year)
-            scheduled = WithholdDateSet(
-                invoice_id=state.invoice_id, warning_decision_id=state.warning.decision_id, withhold_due_on=withheld_from,
-                calendar_source=source,
-            )
-            return [scheduled, *_settle(_evolve(scheduled, state, ""))]
-    except CalendarYearNotCovered as missing:
-        if isinstance(state, AwaitingCalendar) and missing.year != state.invoice.waiting_for_year:
-            return [_awaiting(state.facts(), profile, missing.year)]
-    return []
-
-
 def waiting_for_year(state: State) -> int | None:
     """The year whose working-day calendar the next decision about this invoice waits for, if any."""
     if isinstance(state, AwaitingCalendar):
         return state.invoice.waiting_for_year
-    return state.withhold_waits_for_year if state is not None else None
-
-
-def _awaiting(invoice: TrackInvoice, profile: PolicyProfile, year: int) -> InvoiceAwaitingCalendar:
-    return InvoiceAwaitingCalendar(
-        **invoice.model_dump(exclude={"event_id"}), invoice_event_id=invoice.event_id, profile_id=profile.profile_id, profile_version=profile.version,
-        rule=profile.payment_term.rule.value, waiting_for_year=year,
-    )
-
-
-def _deadline_set(invoice: TrackInvoice, profile: PolicyProfile, calendar: WorkingDayCalendar) -> PaymentDeadlineSet:
-    """The payment deadline (R1) and the warning day (R2); raises ``CalendarYearNotCovered`` when they need a missing year."""
-    deadline = payment_deadline(profile.payment_term, invoice.latest_acceptance_on, invoice.received_on, calendar)
-    return PaymentDeadlineSet(
-        **invoice.model_dump(exclude={"event_id"}),
-        decision_id=f"deadline-{invoice.invoice_id}",
-        profile_id=profile.profile_id,
-        profile_version=profile.version,
-        caused_by=(invoice.event_id,),
-        deadline=deadline,
-        rule=profile.payment_term.rule.value,
-        warning_due_on=warning_date(deadline, profile.overdue, calendar),
-    )
-
-
-def decide_on_payment(state: InvoiceObligation, payment: Payment) -> list[ObligationEvent]:
-    """Count ``payment``; once the invoice is fully paid, release a withhold or close the warning."""
-    if any(p.payment_id == payment.payment_id for p in state.payments):
-        return []
-    applied = PaymentApplied(
-        invoice_id=state.invoice_id, payment_id=payment.payment_id, amount=payment.amount,
-        paid_on=payment.paid_on, payment_event_id=payment.event_id,
-    )
-    return [applied, *_settle(_evolve(applied, state, ""))]
-
-
-def decide_on_day_closed(
-    state: InvoiceObligation, day: ClosedDay, calendar: WorkingDayCalendar, policy: OverduePolicy
-) -> list[ObligationEvent]:
-    """The decisions of the next stage that is due once ``day`` has closed.
-
-    One stage per call: a withhold names the event id of its warning, known
-    only once the warning is recorded. Record the result, fold it and call
-    again until nothing is returned.
-    """
-    if state.withheld_from is not None or state.resolved_on is not None or state.voided_on is not None:
-        return []
-    if state.warning is None:
-        warned_on = state.current.warning_due_on
-        decide_on = warned_on - THE_DAY_BEFORE
-        outstanding = state.outstanding_as_of(decide_on)
-        if day.business_date < decide_on or outstanding == ZERO:
-            return []
-        warning = PaymentOverdueWarned(
-            **_decision(state, f"warning-{state.invoice_id}{state.round}", (state.current.caused_by[-1], day.event_id)),
-            deadline=state.deadline,
-            warned_on=warned_on,
-            outstanding_amount=outstanding,
-            **_withhold_schedule(warned_on, policy, calendar),
-            day_closed_on=day.business_date,
-        )
-        return [warning, *_settle(_evolve(warning, state, ""))]
-    withheld_from = state.withhold_due_on
-    if withheld_from is None:
-        return []  # this profile warns but never withholds, or the withhold date waits for the calendar
-    decide_on = withheld_from - THE_DAY_BEFORE
-    outstanding = state.outstanding_as_of(decide_on)
-    if day.business_date < decide_on or outstanding == ZERO:
-        return []
-    if state.warning_event_id is None:
-        raise ValueError("the warning must be recorded (with its event id) before deciding the withhold")
-    withhold = SettlementWithheld(
-        **_decision(state, f"withhold-{state.invoice_id}{state.round}", (state.warning_event_id, day.event_id)),
-        warned_on=state.warning.warned_on,
-        withheld_from=withheld_from,
-        outstanding_amount=outstanding,
-        day_closed_on=day.business_date,
-    )
-    return [withhold, *_settle(_evolve(withhold, state, ""))]
-
-
-class _WithholdSchedule(TypedDict):
-    withhold_due_on: date | None
-    withhold_waits_for_year: int | None
-
-
-def _withhold_schedule(warned_on: date, policy: OverduePolicy, calendar: WorkingDayCalendar) -> _WithholdSchedule:
-    """The withhold date of a warning, or the year whose calendar it waits for: the warning itself never waits."""
-    if not policy.withhold_enabled:
-        return _WithholdSchedule(withhold_due_on=None, withhold_waits_for_year=None)
-    try:
-        return _WithholdSchedule(withhold_due_on=withhold_date(warned_on, policy, calendar), withhold_waits_for_year=None)
-    except CalendarYearNotCovered as missing:
-        return _WithholdSchedule(withhold_due_on=None, withhold_waits_for_year=missing.year)
-
-
-def _settle(state: InvoiceObligation) -> Sequence[ObligationEvent]:
-    """What full payment changes: a withhold is lifted, a warning within its grace period closed.
-
-    Paid in full only after the grace period while the clock has not reached
-    it yet: nothing now; that day's close withholds and releases at once.
-    """
-    done = state.completed_by()
-    if done is None or state.warning is None:
-        return []
-    reason = "credited" if done.kind == "credit" else "paid"
-    causes = state.payment_event_ids()
-    if state.withheld_from is not None:
-        return _release(state, causes, done.paid_on, reason)
-    if state.withhold_waits_for_year is not None:
-        return []  # whether it came within the grace period is known once the calendar covers its end
-    grace_ends = state.withhold_due_on
-    if grace_ends is None or done.paid_on <= grace_ends - THE_DAY_BEFORE:
-        return _resolve(state, causes, done.paid_on, reason)
-    return []
-
-
-def _release(state: InvoiceObligation, causes: tuple[str, ...], on: date, reason: str) -> list[ObligationEvent]:
-    """Lift the withhold (回款后恢复拨付), once."""
-    if state.released_on is not None:
-        return []
-    return [
-        SettlementReleased(
-            **_decision(state, f"release-{state.invoice_id}{state.round}", causes),
-            withhold_decision_id=f"withhold-{state.invoice_id}{state.round}",
-            released_on=on,
-            reason=reason,
-        )
-    ]
-
-
-def _resolve(state: InvoiceObligation, causes: tuple[str, ...], on: date, reason: str) -> list[ObligationEvent]:
-    """Close the open warning (not yet escalated to a withhold), once."""
-    if state.warning is None or state.resolved_on is not None or state.withheld_from is not None:
-        return []
-    return [
-        OverdueWarningResolved(
-            **_decision(state, f"resolution-{state.invoice_id}{state.round}", causes),
-            warning_decision_id=state.warning.decision_id,
-            resolved_on=on,
-            reason=reason,
-        )
-    ]
-
-
-def decide_on_credit(
-    state: InvoiceObligation | AwaitingCalendar, credit: Credit, profile: PolicyProfile, calendar: WorkingDayCalendar,
-    last_closed: date | None,
-) -> list[ObligationEvent]:
-    """Count a credit note (红冲); nothing left owed closes the obligation, else the profile may restart the clock.
-
-    While the invoice awaits the calendar the credit is only counted (by its date, like a payment).
-    """
-    applied = CreditApplied(
-        invoice_id=state.invoice_id, credit_note_id=credit.credit_note_id, amount=credit.amount,
-        received_on=credit.received_on, credit_event_id=credit.event_id,
-    )
-    if isinstance(state, AwaitingCalendar):
-        known = any(isinstance(e, CreditApplied) and e.credit_note_id == credit.credit_note_id for e, _ in state.early)
-        return [] if known or state.voided_on is not None else [applied]
-    if state.voided_on is not None or any(p.payment_id == f"credit:{credit.credit_note_id}" for p in state.payments):
-        return []
-    after = _evolve(applied, state, "")
-    if after.outstanding == ZERO or not profile.payment_term.credit_note_restarts_clock or after.withheld_from is not None:
-        return [applied, *_settle(after)]
-    t = after.tracked
-    deadline = payment_deadline(profile.payment_term, t.latest_acceptance_on, credit.received_on, calendar)
-    restart = PaymentDeadlineSet(
-        **_decision(after, f"deadline-{t.invoice_id}:r{after.restarts + 2}", (after.invoice_event_id, credit.event_id)),
-        **t.model_dump(include={"invoice_number", "pooling_region_code", "distributor_id", "amount", "issued_on", "latest_acceptance_on", "rule"}),
-        received_on=credit.received_on,
-        deadline=deadline,
-        warning_due_on=warning_date(deadline, profile.overdue, calendar),
-    )
-    ahead = last_closed is None or deadline > last_closed
-    closed = _resolve(after, (credit.event_id,), credit.received_on, "clock_restarted") if ahead else []
-    return [applied, *closed, restart]
-
-
-def decide_on_void(state: InvoiceObligation | AwaitingCalendar, void: Void) -> list[ObligationEvent]:
-    """The invoice is voided (全额红冲): nothing is owed; a withhold it caused is lifted, an open warning closed."""
-    if state.voided_on is not None:
-        return []
-    applied = VoidApplied(invoice_id=state.invoice_id, voided_on=void.voided_on, void_event_id=void.event_id)
-    if isinstance(state, AwaitingCalendar):
-        return [applied]
-    causes = (void.event_id,)
-    if state.withheld_from is not None:
-        return [applied, *_release(state, causes, void.voided_on, "voided")]
-    return [applied, *_resolve(state, causes, void.voided_on, "voided")]
-
-
-class _DecisionFields(TypedDict):
-    decision_id: str
-    invoice_id: str
-    institution_id: str
-    profile_id: str
-    profile_version: int
-    caused_by: tuple[str, ...]
-
-
-def _decision(state: InvoiceObligation, decision_id: str, caused_by: tuple[str, ...]) -> _DecisionFields:
-    """What every decision about this invoice names: itself, the invoice, the profile, its causes."""
-    t = state.tracked
-    return _DecisionFields(
-        decision_id=decision_id,
-        invoice_id=t.invoice_id,
-        institution_id=t.institution_id,
-        profile_id=t.profile_id,
-        profile_version=t.profile_version,
-        caused_by=caused_by,
-    )
+    return state.waiting_for_year if state is not None else None
