@@ -6,7 +6,7 @@ Kafka for real; ``/metrics`` is Prometheus text.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -31,7 +31,10 @@ def create_app(
     title: str,
     description: str,
     openapi_tags: list[dict[str, Any]] | None = None,
+    readiness_warnings: Callable[[Request], Awaitable[dict[str, str]]] | None = None,
 ) -> FastAPI:
+    """``readiness_warnings``: what an operator must act on soon without the service being unready (e.g. the
+    working-day calendar ending within weeks): ``/readyz`` answers 200 ``degraded`` with them."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = make_runtime(settings)
@@ -73,7 +76,12 @@ def create_app(
             "workers": runtime.workers_alive if settings.run_workers else True,
         }
         ready = all(checks.values())
-        return JSONResponse({"status": "ready" if ready else "not-ready", "checks": checks}, status_code=200 if ready else 503)
+        warnings = await readiness_warnings(request) if readiness_warnings is not None and checks["database"] else {}
+        status = "not-ready" if not ready else "degraded" if warnings else "ready"
+        body: dict[str, Any] = {"status": status, "checks": checks}
+        if warnings:
+            body["warnings"] = warnings
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @ops.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:

@@ -17,6 +17,7 @@ from functools import cache
 
 from sqlalchemy import select
 
+from jicai_alerts.adapters import calendar_watch
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.domain import manufacturer_report as mr
 from jicai_events.unit_of_work import UnitOfWork
@@ -25,7 +26,9 @@ from jicai_policy import PolicyBook, YearCalendar, load_policy_book
 
 @cache
 def policy_book() -> PolicyBook:
-    return load_policy_book()
+    book = load_policy_book()
+    calendar_watch.observe(book)
+    return book
 
 
 _layered: dict[tuple[int, ...], tuple[PolicyBook, PolicyBook]] = {}
@@ -36,8 +39,6 @@ async def current_book(uow: UnitOfWork) -> PolicyBook:
     """The policy book with every calendar year loaded at run time (a loaded year never changes: keyed by years)."""
     rows = (await uow.session.execute(select(t.calendar_years).order_by(t.calendar_years.c.year))).mappings().all()
     years = tuple(r["year"] for r in rows)
-    if not years:
-        return policy_book()
     base = policy_book()
     cached = _layered.get(years)
     if cached is not None and cached[0] is base:
@@ -49,8 +50,9 @@ async def current_book(uow: UnitOfWork) -> PolicyBook:
         )
         for r in rows
     ]
-    book = base.with_calendar(base.calendar.with_years(*loaded))
+    book = base.with_calendar(base.calendar.with_years(*loaded)) if loaded else base
     _layered[years] = (base, book)
+    calendar_watch.observe(book)
     return book
 
 
