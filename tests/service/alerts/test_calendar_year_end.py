@@ -146,10 +146,33 @@ def test_only_an_operator_loads_a_year_once_and_bad_files_are_refused_naming_the
 
 
 def test_a_loaded_year_survives_a_restart_and_a_rebuild_of_the_read_models(alerts: Alerts) -> None:
+    from jicai_alerts.adapters.repository import streams
+    from jicai_alerts.adapters.tables import READ_MODELS
+
+    alerts.deliver(invoice("INV-WAIT", accepted=date(2026, 12, 1), received=date(2026, 12, 10)))
     assert load_2027(alerts).status_code == 201
+    before = (alerts.get("/invoices/INV-WAIT"), alerts.get("/policy/calendars"))
+
+    async def rebuild() -> int:
+        async with alerts.app.state.runtime.unit_of_work() as uow:
+            return int(await streams.rebuild(uow, READ_MODELS))
+
+    assert alerts.portal.call(rebuild) > 0
+    assert (alerts.get("/invoices/INV-WAIT"), alerts.get("/policy/calendars")) == before
+    assert before[0]["deadline"] == "2027-01-11"
 
     with TestClient(build_app(Settings(database_url=alerts.url, run_workers=False))) as client:
         restarted = Alerts(client, client.app, alerts.url, alerts.headers)  # type: ignore[arg-type]
         restarted.deliver(invoice(accepted=date(2026, 12, 1), received=date(2026, 12, 10)))
         assert restarted.get("/invoices/INV-1")["deadline"] == "2027-01-11"
         assert restarted.get("/policy/calendars")["covered_until"] == "2027-12-31"
+
+
+def test_the_policy_a_region_follows_on_a_date_is_readable(alerts: Alerts) -> None:
+    guiyang = alerts.get("/policy/regions/520100?on=2026-09-01")
+
+    assert (guiyang["profile_id"], guiyang["profile_version"], guiyang["effective_from"]) == ("guizhou-2020", 1, "2020-04-14")
+    assert guiyang["region_name"] and guiyang["profile_title"]
+    assert alerts.client.get("/policy/regions/520100?on=2019-01-01", headers=alerts.headers).status_code == 404  # before its profile
+    assert alerts.client.get("/policy/regions/110100?on=2026-09-01", headers=alerts.headers).status_code == 404  # Beijing: none
+    assert alerts.client.get("/policy/regions/52?on=2026-09-01", headers=alerts.headers).status_code == 422

@@ -7,10 +7,10 @@ from jicai_alerts.adapters import calendar_watch
 from jicai_alerts.adapters.policy import current_book
 from jicai_alerts.bootstrap import load_settings, make_runtime
 from jicai_alerts.entrypoints.api import router
-from jicai_alerts.entrypoints.calendar_api import router as calendar_router
 from jicai_alerts.entrypoints.kpi_api import router as kpi_router
 from jicai_alerts.entrypoints.manufacturer_api import router as manufacturer_router
 from jicai_alerts.entrypoints.non_winning_api import router as non_winning_router
+from jicai_alerts.entrypoints.policy_api import router as policy_router
 from jicai_alerts.entrypoints.status_api import router as status_router
 from jicai_alerts.entrypoints.volume_api import router as volume_router
 from jicai_kit.commands import query
@@ -29,7 +29,7 @@ def build_app(settings: ServiceSettings | None = None) -> FastAPI:
     return create_app(
         settings=settings or load_settings(),
         make_runtime=make_runtime,
-        routers=[router, volume_router, non_winning_router, kpi_router, manufacturer_router, status_router, calendar_router],
+        routers=[router, volume_router, non_winning_router, kpi_router, manufacturer_router, status_router, policy_router],
         readiness_warnings=calendar_warning,
         title="Jicai alerts (预警)",
         description=(

@@ -1,11 +1,12 @@
-"""HTTP API of the working-day calendar (工作日安排): an operator loads next year's holiday schedule on the
-running system (no restart) and everyone reads which years are covered and from where."""
+"""HTTP API of the policy in force: the working-day calendar (工作日安排) — an operator loads next year's
+holiday schedule on the running system (no restart), everyone reads which years are covered and from
+where — and which profile, version and rule go-lives a pooling region follows on a date."""
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from jicai_alerts.adapters import repository as repo
@@ -16,10 +17,10 @@ from jicai_alerts.domain.calendar_year import CalendarYearLoaded
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller, Role
 from jicai_kit.commands import Recorded, query, record
-from jicai_kit.problems import Problem
-from jicai_policy import LIBRARY_YEARS, CalendarFile, PolicyFileError, YearCalendar, parse_calendar_text
+from jicai_kit.problems import Problem, not_found
+from jicai_policy import LIBRARY_YEARS, CalendarFile, NoProfileForRegion, PolicyFileError, YearCalendar, parse_calendar_text
 
-router = APIRouter(tags=["calendar"])
+router = APIRouter(tags=["policy"])
 Year = Annotated[int, Path(ge=1949, le=2200, description="the calendar year")]
 
 
@@ -49,6 +50,21 @@ class CalendarsOut(BaseModel):
     years: list[CalendarYearOut]
     covered_until: date = Field(description="the last day covered without a gap")
     waiting: dict[str, int] = Field(description="per missing year, how many invoices wait for its calendar")
+
+
+class RegionPolicyOut(BaseModel):
+    """The policy a pooling region (统筹区) follows on a date."""
+
+    region_code: str
+    region_name: str
+    on: date
+    profile_id: str
+    profile_version: int
+    profile_title: str
+    effective_from: date = Field(description="the assignment in force since")
+    volume_completion_from: date | None = Field(description="R3 go-live on the platform; null: not decided in the region")
+    non_winning_cap_from: date | None = Field(description="R4 go-live; null: not decided in the region")
+    manufacturer_report_from: date | None = Field(description="manufacturers' monthly reports checked from; null: not checked")
 
 
 def _refused(exc: PolicyFileError) -> Problem:
@@ -108,3 +124,24 @@ async def calendars(caller: Caller, request: Request) -> CalendarsOut:
         return CalendarsOut(years=years, covered_until=covered_until, waiting={str(y): n for y, n in waiting.items()})
 
     return await query(request.app.state.runtime, read)
+
+
+@router.get("/policy/regions/{region_code}", response_model=RegionPolicyOut)
+async def region_policy(
+    region_code: Annotated[str, Path(pattern=r"^\d{6}$", description="the pooling region's 6-digit code")],
+    caller: Caller,
+    request: Request,
+    on: Annotated[date, Query(description="the day (YYYY-MM-DD)")],
+) -> RegionPolicyOut:
+    """The profile (id, version), its assignment and the rule go-lives in force for the region on ``on``."""
+    book = await query(request.app.state.runtime, current_book)
+    try:
+        entry = book.entry_for(region_code, on)
+    except NoProfileForRegion as exc:
+        raise not_found("policy for region", f"{region_code} on {on.isoformat()}") from exc
+    return RegionPolicyOut(
+        region_code=entry.region_code, region_name=entry.region_name, on=on, profile_id=entry.profile_id,
+        profile_version=entry.version, profile_title=book.get(entry.profile_id, entry.version).title,
+        effective_from=entry.effective_from, volume_completion_from=entry.volume_completion_from,
+        non_winning_cap_from=entry.non_winning_cap_from, manufacturer_report_from=entry.manufacturer_report_from,
+    )
