@@ -70,6 +70,9 @@ def test_an_invoice_due_next_year_is_tracked_waiting_then_decided_when_the_year_
     assert (blocked["invoice_id"], blocked["waiting_for_calendar_year"]) == ("INV-1", 2027)
     assert "deadline" in blocked["reason"]
     assert alerts.get("/policy/calendars")["waiting"] == {"2027": 1}
+    alerts.deliver(payment("P1", date(2026, 12, 20), INV_1="3000.00"))
+    paid = alerts.get("/invoices/INV-1")
+    assert (paid["paid"], paid["outstanding"], paid["status"]) == ("3000.00", "7000.00", "waiting_for_calendar"), "payments count while it waits"
     alerts.close_days(date(2026, 12, 10), date(2026, 12, 31))
     alerts.close_days(date(2027, 1, 31), date(2027, 1, 31))  # the clock runs on; nothing can be decided yet
     assert alerts.outbox() == []

@@ -175,3 +175,25 @@ def test_a_credit_note_restarting_the_clock_into_next_year_waits_for_its_calenda
     from_start.close_each_day(date(2026, 12, 5), date(2027, 1, 31))
     assert decisions([ev for ev, _ in from_start.recorded]) == decisions([ev for ev, _ in late.recorded])
     assert from_start.state.deadline == late.state.deadline
+
+
+def test_a_payment_while_the_deadline_waits_counts_now_and_decides_as_from_the_start(book: PolicyBook) -> None:
+    late = LateStream(book)
+    late.receive(date(2026, 12, 1), date(2026, 12, 10))
+    payment = io.Payment("P1", Decimal("3000.00"), date(2026, 12, 20), "payment-recorded-P1")
+
+    awaiting = late.any_state
+    assert isinstance(awaiting, io.AwaitingCalendar)
+    [applied] = late._record(rules.decide_on_payment(awaiting, payment))
+    assert isinstance(applied, e.PaymentApplied)
+    waiting = late.any_state
+    assert isinstance(waiting, io.AwaitingCalendar) and waiting.outstanding == Decimal("7000.00")
+    assert rules.decide_on_payment(waiting, payment) == [], "counted once"
+    late.load(with_2027(book), last_closed=date(2027, 1, 31))
+
+    from_start = Stream(with_2027(book))
+    from_start.receive(date(2026, 12, 1), date(2026, 12, 10))
+    from_start.pay("P1", "3000.00", date(2026, 12, 20))
+    from_start.close_each_day(date(2026, 12, 10), date(2027, 1, 31))
+    assert decisions([ev for ev, _ in late.recorded]) == decisions([ev for ev, _ in from_start.recorded])
+    assert decisions([ev for ev, _ in late.recorded])[0] == ("warned", "2027-01-12", "7000.00")

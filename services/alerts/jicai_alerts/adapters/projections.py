@@ -157,13 +157,12 @@ async def _refresh_invoice(session: AsyncSession, invoice_id: str) -> None:
 def _awaiting_row(state: io.AwaitingCalendar) -> dict[str, Any]:
     """An invoice whose deadline waits for the calendar: its facts, what is credited, no dates decided."""
     i = state.invoice
-    outstanding = io.ZERO if state.voided_on else max(i.amount - state.credited, io.ZERO)
     return {
         **i.model_dump(include={
             "invoice_number", "institution_id", "pooling_region_code", "distributor_id", "amount", "issued_on", "received_on",
             "latest_acceptance_on", "rule", "profile_id", "profile_version",
         }),
-        "paid": io.ZERO, "credited": state.credited, "outstanding": outstanding, "deadline": None,
+        "paid": state.paid, "credited": state.credited, "outstanding": state.outstanding, "deadline": None,
         "status": io.Status.VOIDED.value if state.voided_on else io.Status.WAITING_FOR_CALENDAR.value,
         "warned_on": None, "resolved_on": None, "withheld_from": None, "released_on": None, "voided_on": state.voided_on,
         "paid_in_full_on": None, "next_decision_on": None, "waiting_for_calendar_year": io.waiting_for_year(state),

@@ -113,8 +113,8 @@ async def close_day(uow: UnitOfWork, day: io.ClosedDay, book: PolicyBook) -> Non
 
 
 def _on_payment(state: io.State, payment: io.Payment) -> list[ObligationEvent]:
-    # kept (payment_allocations) until the invoice arrives or its deadline is set
-    return decisions.decide_on_payment(state, payment) if isinstance(state, io.InvoiceObligation) else []
+    # kept (payment_allocations) until the invoice arrives; counted by its date while the deadline waits
+    return decisions.decide_on_payment(state, payment) if state is not None else []
 
 
 def _on_day_closed(state: io.State, day: io.ClosedDay, book: PolicyBook) -> list[ObligationEvent]:

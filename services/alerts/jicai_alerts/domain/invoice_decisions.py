@@ -125,14 +125,18 @@ def _deadline_set(invoice: TrackInvoice, profile: PolicyProfile, calendar: Worki
     )
 
 
-def decide_on_payment(state: InvoiceObligation, payment: Payment) -> list[ObligationEvent]:
-    """Count ``payment``; once the invoice is fully paid, release a withhold or close the warning."""
-    if any(p.payment_id == payment.payment_id for p in state.payments):
-        return []
+def decide_on_payment(state: InvoiceObligation | AwaitingCalendar, payment: Payment) -> list[ObligationEvent]:
+    """Count ``payment``; once the invoice is fully paid, release a withhold or close the warning.
+
+    While the invoice awaits the calendar the payment is only counted (by its date)."""
     applied = PaymentApplied(
         invoice_id=state.invoice_id, payment_id=payment.payment_id, amount=payment.amount,
         paid_on=payment.paid_on, payment_event_id=payment.event_id,
     )
+    if isinstance(state, AwaitingCalendar):
+        return [] if state.counted(payment.payment_id) else [applied]
+    if any(p.payment_id == payment.payment_id for p in state.payments):
+        return []
     return [applied, *_settle(evolve(applied, state, ""))]
 
 
@@ -260,8 +264,7 @@ def decide_on_credit(
         received_on=credit.received_on, credit_event_id=credit.event_id,
     )
     if isinstance(state, AwaitingCalendar):
-        known = any(isinstance(e, CreditApplied) and e.credit_note_id == credit.credit_note_id for e, _ in state.early)
-        return [] if known or state.voided_on is not None else [applied]
+        return [] if state.counted(f"credit:{credit.credit_note_id}") or state.voided_on is not None else [applied]
     if state.voided_on is not None or any(p.payment_id == f"credit:{credit.credit_note_id}" for p in state.payments):
         return []
     after = evolve(applied, state, "")

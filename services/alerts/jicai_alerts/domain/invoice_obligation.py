@@ -300,7 +300,7 @@ class AwaitingCalendar:
 
     invoice: InvoiceAwaitingCalendar
     early: tuple[Recorded, ...] = ()
-    """Credit notes and voids counted while it waited; they apply once the deadline is set."""
+    """Payments, credit notes and voids counted while it waited; they apply once the deadline is set."""
 
     @property
     def invoice_id(self) -> str:
@@ -317,6 +317,22 @@ class AwaitingCalendar:
     @property
     def credited(self) -> Decimal:
         return sum((e.amount for e, _ in self.early if isinstance(e, CreditApplied)), ZERO)
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((e.amount for e, _ in self.early if isinstance(e, PaymentApplied)), ZERO)
+
+    @property
+    def outstanding(self) -> Decimal:
+        return ZERO if self.voided_on else max(self.invoice.amount - self.paid - self.credited, ZERO)
+
+    def counted(self, payment_id: str) -> bool:
+        """Whether the payment (or ``credit:{id}``) is counted already."""
+        return any(
+            (isinstance(e, PaymentApplied) and e.payment_id == payment_id)
+            or (isinstance(e, CreditApplied) and f"credit:{e.credit_note_id}" == payment_id)
+            for e, _ in self.early
+        )
 
     def facts(self) -> TrackInvoice:
         return TrackInvoice(**self.invoice.model_dump(include=set(InvoiceFacts.model_fields)), event_id=self.invoice.invoice_event_id)
@@ -338,7 +354,7 @@ def fold(recorded: Iterable[Recorded]) -> State:
             state = InvoiceObligation(tracked=event)
             for waited, waited_id in early:
                 state = evolve(waited, state, waited_id)
-        elif isinstance(state, AwaitingCalendar) and isinstance(event, CreditApplied | VoidApplied):
+        elif isinstance(state, AwaitingCalendar) and isinstance(event, PaymentApplied | CreditApplied | VoidApplied):
             state = replace(state, early=(*state.early, (event, event_id)))
         else:
             raise ValueError(f"{event.name} before the invoice was tracked")
