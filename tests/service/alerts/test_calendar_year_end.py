@@ -73,6 +73,8 @@ def test_an_invoice_due_next_year_is_tracked_waiting_then_decided_when_the_year_
     alerts.deliver(payment("P1", date(2026, 12, 20), INV_1="3000.00"))
     paid = alerts.get("/invoices/INV-1")
     assert (paid["paid"], paid["outstanding"], paid["status"]) == ("3000.00", "7000.00", "waiting_for_calendar"), "payments count while it waits"
+    [owed] = alerts.get("/institutions/H001/status?as_of=2026-12-31")["invoices"]
+    assert (owed["invoice_id"], owed["deadline"], owed["outstanding"], owed["overdue"]) == ("INV-1", None, "7000.00", False)
     alerts.close_days(date(2026, 12, 10), date(2026, 12, 31))
     alerts.close_days(date(2027, 1, 31), date(2027, 1, 31))  # the clock runs on; nothing can be decided yet
     assert alerts.outbox() == []

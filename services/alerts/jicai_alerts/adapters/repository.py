@@ -23,6 +23,7 @@ from jicai_alerts.domain import non_winning as nw
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain.events import (
     AlertsEvent,
+    InvoiceAwaitingCalendar,
     PaymentApplied,
     PaymentDeadlineSet,
     codec,
@@ -334,7 +335,10 @@ async def dated_streams(uow: UnitOfWork, institution_id: str) -> tuple[list[list
     es = t.event_tables.event_store
     invoice_streams = (
         select(es.c.stream_id)
-        .where(es.c.event_type == PaymentDeadlineSet.name, es.c.data["institution_id"].astext == institution_id)
+        .where(
+            es.c.event_type.in_([PaymentDeadlineSet.name, InvoiceAwaitingCalendar.name]),
+            es.c.data["institution_id"].astext == institution_id,
+        )
         .scalar_subquery()
     )
     rows = await uow.session.execute(

@@ -23,6 +23,7 @@ ZERO = Decimal("0.00")
 
 BUSINESS_DATE: dict[type, str] = {
     e.PaymentDeadlineSet: "received_on",
+    e.InvoiceAwaitingCalendar: "received_on",
     e.PaymentApplied: "paid_on",
     e.PaymentOverdueWarned: "warned_on",
     e.OverdueWarningResolved: "resolved_on",
@@ -58,7 +59,8 @@ class InvoiceOwed:
     invoice_id: str
     invoice_number: str
     received_on: date
-    deadline: date
+    deadline: date | None
+    """None while it waits for the working-day calendar of its year."""
     amount: Decimal
     paid: Decimal
     outstanding: Decimal
@@ -106,16 +108,19 @@ def status(as_of: date, invoice_streams: Iterable[list[Dated]], volume_stream: l
 
 
 def _invoice(as_of: date, known: list[Dated], result: Status) -> None:
-    tracked = next((d.event for d in known if isinstance(d.event, e.PaymentDeadlineSet)), None)
+    tracked = next((d.event for d in known if isinstance(d.event, e.PaymentDeadlineSet | e.InvoiceAwaitingCalendar)), None)
     if tracked is None:
         return
+    # a deadline set once its year's calendar was loaded holds from the invoice's receipt, as if known from the start
+    deadline = next((d.event.deadline for d in known if isinstance(d.event, e.PaymentDeadlineSet)), None)
     paid = sum((d.event.amount for d in known if isinstance(d.event, e.PaymentApplied)), ZERO)
     outstanding = max(ZERO, tracked.amount - paid)
     if outstanding > ZERO:
         result.invoices.append(
             InvoiceOwed(
                 invoice_id=tracked.invoice_id, invoice_number=tracked.invoice_number, received_on=tracked.received_on,
-                deadline=tracked.deadline, amount=tracked.amount, paid=paid, outstanding=outstanding, overdue=as_of > tracked.deadline,
+                deadline=deadline, amount=tracked.amount, paid=paid, outstanding=outstanding,
+                overdue=deadline is not None and as_of > deadline,
             )
         )
     ended = {x.event.warning_decision_id for x in known if isinstance(x.event, e.OverdueWarningResolved)}

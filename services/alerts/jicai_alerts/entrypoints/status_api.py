@@ -21,7 +21,7 @@ class InvoiceOwedOut(BaseModel):
     invoice_id: str
     invoice_number: str
     received_on: date
-    deadline: date = Field(description="回款期限 (R1)")
+    deadline: date | None = Field(description="回款期限 (R1); null while it waits for the working-day calendar of its year")
     amount: Decimal
     paid: Decimal = Field(description="payments dated on or before as_of")
     outstanding: Decimal
