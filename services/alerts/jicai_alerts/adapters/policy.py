@@ -37,12 +37,14 @@ _layered: dict[tuple[int, ...], tuple[PolicyBook, PolicyBook]] = {}
 
 async def current_book(uow: UnitOfWork) -> PolicyBook:
     """The policy book with every calendar year loaded at run time (a loaded year never changes: keyed by years)."""
-    rows = (await uow.session.execute(select(t.calendar_years).order_by(t.calendar_years.c.year))).mappings().all()
-    years = tuple(r["year"] for r in rows)
+    cy = t.calendar_years
+    years = tuple((await uow.session.scalars(select(cy.c.year).order_by(cy.c.year))).all())
     base = policy_book()
     cached = _layered.get(years)
     if cached is not None and cached[0] is base:
         return cached[1]
+    rows = (await uow.session.execute(select(cy).order_by(cy.c.year))).mappings().all()
+    years = tuple(r["year"] for r in rows)  # a year committed in between is in both
     loaded = [
         YearCalendar(
             r["year"], r["source"], frozenset(map(date.fromisoformat, r["holidays"])),

@@ -2,10 +2,18 @@
 from __future__ import annotations
 
 from jicai_alerts.adapters import repository as repo
+from jicai_alerts.adapters.policy import current_book
 from jicai_alerts.application import services
 from jicai_alerts.domain import calendar_year as cy
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_policy import PolicyBook
+
+
+async def book_after_clock(uow: UnitOfWork, *, shared: bool) -> PolicyBook:
+    """``current_book`` read once the clock lock is held: a calendar year loaded concurrently (``PUT /calendars``
+    holds the lock exclusively) is either seen here or has seen what this transaction records."""
+    await repo.lock_clock(uow, shared=shared)
+    return await current_book(uow)
 
 
 async def load_calendar_year(uow: UnitOfWork, requested: cy.CalendarYearLoaded, book: PolicyBook) -> bool:

@@ -102,7 +102,7 @@ async def load_calendar_year(year: Year, body: CalendarYearIn, caller: Caller, r
     requested = CalendarYearLoaded.of(_year_calendar(year, body), caller.party_id)
 
     async def command(uow: UnitOfWork) -> bool:
-        return await app.load_calendar_year(uow, requested, await current_book(uow))
+        return await app.load_calendar_year(uow, requested, await app.book_after_clock(uow, shared=False))
 
     return await record(request.app.state.runtime, response, f"calendar-{year}", command)
 
