@@ -29,6 +29,15 @@ PUSH = {"lines": [
     {"external_id": "HIS-0901-2", "contract_id": "C001", "accepted_quantity": 50, "rejected_quantity": 5,
      "rejection_reason": "外包装破损", "accepted_on": "2026-09-01", "lot_number": "A2608"},
 ]}
+CONTRACT_SETUP: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("/institutions", {"institution_id": INSTITUTION, "name": "贵阳市第一人民医院", "pooling_region_code": REGION, "county_code": "520102"}),
+    ("/manufacturers", {"party_id": "M001", "name": "某制药股份有限公司"}),
+    ("/distributors", {"party_id": "D001", "name": "某医药物流有限公司"}),
+    ("/winning-products", {"product_id": "P001", "batch_id": "GJ-VBP-2", "generic_name": "阿托伐他汀钙片", "dosage_form": "片剂",
+                           "specification": "20mg*7片", "manufacturer_id": "M001", "winning_unit_price": "1.9800", "trading_unit": "盒"}),
+    ("/contracts", CONTRACT),
+)
+"""Parties, winning product and contract C001 (contracts' operator), in the order they must be recorded."""
 INVOICE = {
     "invoice_id": "INV-001", "invoice_number": "52260001", "distributor_id": "D001", "institution_id": INSTITUTION,
     "issued_on": "2026-09-04", "received_on": "2026-09-05", "amount": "297.00",
@@ -69,14 +78,7 @@ def _run_flow(system: System, hooks: Hooks, client: Callable[[str, str, Role], h
     settlement = client("settlement", "OPS", Role.OPERATOR)
 
     # 1. contracts: parties, winning product, contract → ContractSigned
-    for path, body in (
-        ("/institutions", {"institution_id": INSTITUTION, "name": "贵阳市第一人民医院", "pooling_region_code": REGION, "county_code": "520102"}),
-        ("/manufacturers", {"party_id": "M001", "name": "某制药股份有限公司"}),
-        ("/distributors", {"party_id": "D001", "name": "某医药物流有限公司"}),
-        ("/winning-products", {"product_id": "P001", "batch_id": "GJ-VBP-2", "generic_name": "阿托伐他汀钙片", "dosage_form": "片剂",
-                               "specification": "20mg*7片", "manufacturer_id": "M001", "winning_unit_price": "1.9800", "trading_unit": "盒"}),
-        ("/contracts", CONTRACT),
-    ):
+    for path, body in CONTRACT_SETUP:
         r = ops.post(path, json=body)
         assert r.status_code in (200, 201), r.text
     hooks.run("contract", system)

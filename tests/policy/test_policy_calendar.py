@@ -209,3 +209,17 @@ def test_two_files_for_the_same_year_are_refused() -> None:
 def test_datetimes_are_refused_so_callers_pick_the_shanghai_date() -> None:
     with pytest.raises(TypeError, match="Asia/Shanghai"):
         LIBRARY.is_working_day(datetime(2026, 10, 1, 20, 0))
+
+
+def test_a_year_added_at_run_time_extends_what_is_covered_without_touching_other_years() -> None:
+    from jicai_policy import LIBRARY_YEARS, YearCalendar, load_calendar
+
+    base = load_calendar(include_packaged=False)
+    last = max(LIBRARY_YEARS)
+    extra = YearCalendar(last + 1, "test", frozenset({date(last + 1, 1, 1)}), frozenset())
+
+    extended = base.with_years(extra)
+
+    assert (base.covered_until(), extended.covered_until()) == (date(last, 12, 31), date(last + 1, 12, 31))
+    assert not base.covers(last + 1) and extended.source_of(last + 1) == "test"
+    assert extended.is_working_day(date(last, 6, 1)) == base.is_working_day(date(last, 6, 1))

@@ -7,7 +7,7 @@ Kafka for real (in production also that the database keeps what it commits);
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -35,7 +35,10 @@ def create_app(
     title: str,
     description: str,
     openapi_tags: list[dict[str, Any]] | None = None,
+    readiness_warnings: Callable[[Request], Awaitable[dict[str, str]]] | None = None,
 ) -> FastAPI:
+    """``readiness_warnings``: what an operator must act on soon without the service being unready (e.g. the
+    working-day calendar ending within weeks): ``/readyz`` answers 200 ``degraded`` with them."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = make_runtime(settings)
@@ -89,7 +92,11 @@ def create_app(
             checks["database_durable"] = checks["database"] and not unsafe
             reasons += [f"PostgreSQL runs with {setting}: a committed write can be lost in a crash" for setting in unsafe]
         ready = all(checks.values())
-        body: dict[str, Any] = {"status": "ready" if ready else "not-ready", "checks": checks}
+        warnings = await readiness_warnings(request) if readiness_warnings is not None and checks["database"] else {}
+        status = "not-ready" if not ready else "degraded" if warnings else "ready"
+        body: dict[str, Any] = {"status": status, "checks": checks}
+        if warnings:
+            body["warnings"] = warnings
         if reasons:
             body["reasons"] = reasons
         headers = None if ready else {"Retry-After": str(problems.RETRY_AFTER_SECONDS)}

@@ -12,9 +12,11 @@ No I/O beyond reading the files it is pointed at.
 from jicai_policy.book import PolicyBook, load_policy_book
 from jicai_policy.calendar import (
     LIBRARY_YEARS,
+    CalendarFile,
     WorkingDayCalendar,
     YearCalendar,
     load_calendar,
+    parse_calendar_text,
 )
 from jicai_policy.deadlines import payment_deadline
 from jicai_policy.errors import (
@@ -61,6 +63,7 @@ __all__ = [
     "Allocation",
     "AllocationMethod",
     "Basis",
+    "CalendarFile",
     "CalendarYearNotCovered",
     "CycleByWinners",
     "CycleRules",
@@ -94,6 +97,7 @@ __all__ = [
     "load_calendar",
     "load_policy_book",
     "load_profile_file",
+    "parse_calendar_text",
     "parse_profile",
     "payment_deadline",
     "warning_date",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -34,6 +34,10 @@ class PolicyBook:
     regions: Mapping[str, tuple[RegionEntry, ...]]
     """Per pooling-region code, its entries sorted by ``effective_from``."""
     calendar: WorkingDayCalendar
+
+    def with_calendar(self, calendar: WorkingDayCalendar) -> PolicyBook:
+        """The same profiles and regions over another calendar (e.g. with a year loaded at run time)."""
+        return replace(self, calendar=calendar)
 
     def get(self, profile_id: str, version: int) -> PolicyProfile:
         """The profile ``profile_id`` at ``version``; ``UnknownProfile`` if not loaded."""

@@ -14,6 +14,7 @@ does not know yet are covered by calendar files (TOML, see
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -23,7 +24,7 @@ from types import MappingProxyType
 import chinese_calendar
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from jicai_policy._files import parse_model, read_toml, toml_files
+from jicai_policy._files import WHOLE_FILE, parse_model, read_toml, toml_files
 from jicai_policy.errors import CalendarYearNotCovered, PolicyFileError
 
 PACKAGED_CALENDAR_DIR = Path(__file__).parent / "calendars"
@@ -73,6 +74,18 @@ class WorkingDayCalendar:
     def covers(self, year: int) -> bool:
         """Whether working days of ``year`` are known (from a file or the library)."""
         return year in self._by_year or year in LIBRARY_YEARS
+
+    def with_years(self, *years: YearCalendar) -> WorkingDayCalendar:
+        """This calendar with ``years`` added (each replaces what this calendar had for its year)."""
+        index = {**self._by_year, **{y.year: y for y in years}}
+        return WorkingDayCalendar(tuple(index[year] for year in sorted(index)))
+
+    def covered_until(self) -> date:
+        """The last day of the last year covered without a gap after the library's first year."""
+        year = LIBRARY_YEARS.start
+        while self.covers(year + 1):
+            year += 1
+        return date(year, 12, 31)
 
     def source_of(self, year: int) -> str:
         """Where the schedule of ``year`` comes from, for audit trails."""
@@ -163,6 +176,15 @@ class CalendarFile(BaseModel):
             frozenset(self.holidays),
             frozenset(self.makeup_working_days),
         )
+
+
+def parse_calendar_text(text: str, origin: Path | str = "<request>") -> YearCalendar:
+    """One calendar file's content (TOML text, e.g. sent to a running service); refused like a file."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyFileError(origin, [(WHOLE_FILE, f"not valid TOML: {exc}")]) from exc
+    return parse_model(CalendarFile, Path(origin), data).to_year_calendar()
 
 
 def read_calendar_files(paths: Iterable[Path | str]) -> dict[int, YearCalendar]:

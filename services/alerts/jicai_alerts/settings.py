@@ -12,3 +12,7 @@ class Settings(ServiceSettings):
     database_url: str = Field(
         "postgresql+psycopg://jicai@127.0.0.1:5432/alerts", validation_alias="JICAI_ALERTS_DATABASE_URL"
     )
+    calendar_warning_days: int = Field(
+        60, ge=1, le=366, validation_alias="JICAI_CALENDAR_WARNING_DAYS",
+        description="from this many days before the working-day calendar's last covered day, /readyz is degraded",
+    )

@@ -30,7 +30,7 @@ from jicai_events import Envelope
 from jicai_events.base import IntegrationEvent
 from jicai_events.catalog import DayClosed, InvoiceLine, InvoiceReceived, PaymentAllocation, PaymentRecorded
 from jicai_kit.auth import Role
-from jicai_policy import LIBRARY_YEARS, CalendarYearNotCovered, NoProfileForRegion
+from jicai_policy import LIBRARY_YEARS, NoProfileForRegion
 
 LAST_YEAR = max(LIBRARY_YEARS)
 
@@ -272,17 +272,9 @@ def test_a_decision_explains_its_profile_rule_and_causes(alerts: Alerts) -> None
     assert alerts.client.get("/decisions/nope", headers=alerts.headers).status_code == 404
 
 
-@pytest.mark.parametrize(
-    ("event", "error"),
-    [
-        # the deadline falls in the first year the calendar library does not cover
-        (invoice(accepted=date(LAST_YEAR, 12, 1), received=date(LAST_YEAR, 12, 10)), CalendarYearNotCovered),
-        (invoice(region="110100"), NoProfileForRegion),  # Beijing: no profile
-    ],
-)
-def test_policy_gaps_refuse_the_event_and_record_nothing(alerts: Alerts, event: InvoiceReceived, error: type[Exception]) -> None:
-    with pytest.raises(error):
-        alerts.deliver(event)
+def test_a_region_without_profile_refuses_the_event_and_records_nothing(alerts: Alerts) -> None:
+    with pytest.raises(NoProfileForRegion):
+        alerts.deliver(invoice(region="110100"))  # Beijing: no profile
 
     assert alerts.client.get("/invoices/INV-1", headers=alerts.headers).status_code == 404
     assert alerts.outbox() == []
@@ -295,28 +287,6 @@ def test_an_institution_sees_only_its_own_records(alerts: Alerts, token: Callabl
     assert alerts.client.get("/institutions/H001/invoices", headers=token("H002", Role.INSTITUTION)).status_code == 403
     assert alerts.client.get("/invoices/INV-1", headers=token("H002", Role.INSTITUTION)).status_code == 403
     assert alerts.client.get("/invoices/INV-1").status_code == 401
-
-
-def test_a_calendar_gap_blocks_only_its_own_invoice_and_is_retried_at_each_day_close(alerts: Alerts) -> None:
-    from prometheus_client import REGISTRY
-
-    # Deadline 12-24 of the last covered year: its withhold date needs next year's working days.
-    alerts.deliver(invoice("INV-GAP", accepted=date(LAST_YEAR, 11, 20), received=date(LAST_YEAR, 11, 24)))
-    alerts.deliver(invoice("INV-1", accepted=date(LAST_YEAR, 9, 1), received=date(LAST_YEAR, 9, 5)))
-
-    outcome, _ = alerts.deliver(DayClosed(business_date=date(LAST_YEAR, 12, 24)))
-
-    assert outcome == "handled", "the day close itself must not be dead-lettered"
-    assert alerts.get("/invoices/INV-1")["status"] == "withheld"
-    gap = alerts.get("/invoices/INV-GAP")
-    assert (gap["status"], gap["warned_on"]) == ("open", None), "never decided as if the day were an ordinary weekday"
-    [blocked] = alerts.get("/blocked-decisions")
-    assert blocked["invoice_id"] == "INV-GAP" and "CalendarYearNotCovered" in blocked["reason"]
-    assert REGISTRY.get_sample_value("jicai_blocked_decisions") == 1
-
-    alerts.deliver(DayClosed(business_date=date(LAST_YEAR, 12, 25)))
-    [again] = alerts.get("/blocked-decisions")
-    assert (again["first_blocked_on"], again["last_tried_on"]) == (f"{LAST_YEAR}-12-24", f"{LAST_YEAR}-12-25")
 
 
 def test_a_profile_without_withholding_warns_but_never_withholds(alerts: Alerts) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import jicai_events.catalog as ie
+from jicai_alerts.domain import calendar_year as cy
 from jicai_alerts.domain import events as e
 from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import manufacturer_report as mr
@@ -36,6 +37,7 @@ PUBLISHED: dict[type[Any], type[IntegrationEvent]] = {
 
 KEPT_INSIDE: frozenset[type[Any]] = frozenset({
     e.OverdueWarningResolved, e.PaymentApplied, e.PaymentReceived, e.BusinessDayClosed, e.CreditApplied, e.VoidApplied,
+    e.InvoiceAwaitingCalendar, e.WithholdDateSet, e.ClockRestartAwaitingCalendar, cy.CalendarYearLoaded,
     v.ContractTracked, v.AgreementTracked, v.AgreementAmended, v.AcceptanceCounted, v.ReturnCounted, v.PeriodEvaluated,
     n.WinningProductTracked, n.WinningAcceptanceCounted, n.NonWinningPurchaseCounted, n.NonWinningMonthEvaluated,
     k.PurchaseCounted, k.FilingCounted, k.FilingWarningLineSet,

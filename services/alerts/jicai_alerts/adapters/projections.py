@@ -18,6 +18,7 @@ from jicai_alerts.adapters import non_winning_projections, volume_projections
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.domain import events as e
 from jicai_alerts.domain import invoice_obligation as io
+from jicai_alerts.domain.calendar_year import CalendarYearLoaded
 from jicai_alerts.domain.non_winning_events import NON_WINNING_EVENTS
 from jicai_alerts.domain.volume_events import VOLUME_EVENTS
 from jicai_events.store import EventStore
@@ -44,6 +45,26 @@ async def project(event: object, session: AsyncSession) -> None:
 async def _(event: e.PaymentDeadlineSet, session: AsyncSession) -> None:
     await _observed(session, event.caused_by[0], ie.InvoiceReceived.type_name(), event.invoice_id, event.received_on)
     await _decision(session, event, event.deadline)
+
+
+@project.register
+async def _(event: e.InvoiceAwaitingCalendar, session: AsyncSession) -> None:
+    await _observed(session, event.invoice_event_id, ie.InvoiceReceived.type_name(), event.invoice_id, event.received_on)
+
+
+@project.register
+async def _(event: CalendarYearLoaded, session: AsyncSession) -> None:
+    await session.execute(
+        insert(t.calendar_years).values(
+            year=event.year, source=event.source, holidays=[d.isoformat() for d in event.holidays],
+            makeup_working_days=[d.isoformat() for d in event.makeup_working_days], loaded_by=event.loaded_by,
+        )
+    )
+
+
+@project.register
+async def _(event: e.WithholdDateSet | e.ClockRestartAwaitingCalendar, session: AsyncSession) -> None:
+    pass  # the invoice row is refolded
 
 
 @project.register
@@ -127,8 +148,30 @@ async def _refresh_invoice(session: AsyncSession, invoice_id: str) -> None:
     state = io.fold((e.decode_obligation(s.event_type, s.data), s.event_id) for s in stored)
     if state is None:
         return
+    values = _awaiting_row(state) if isinstance(state, io.AwaitingCalendar) else _invoice_values(state)
+    await session.execute(
+        insert(t.invoices).values(invoice_id=invoice_id, **values).on_conflict_do_update(index_elements=["invoice_id"], set_=values)
+    )
+
+
+def _awaiting_row(state: io.AwaitingCalendar) -> dict[str, Any]:
+    """An invoice whose deadline waits for the calendar: its facts, what is credited, no dates decided."""
+    i = state.invoice
+    return {
+        **i.model_dump(include={
+            "invoice_number", "institution_id", "pooling_region_code", "distributor_id", "amount", "issued_on", "received_on",
+            "latest_acceptance_on", "rule", "profile_id", "profile_version",
+        }),
+        "paid": state.paid, "credited": state.credited, "outstanding": state.outstanding, "deadline": None,
+        "status": io.Status.VOIDED.value if state.voided_on else io.Status.WAITING_FOR_CALENDAR.value,
+        "warned_on": None, "resolved_on": None, "withheld_from": None, "released_on": None, "voided_on": state.voided_on,
+        "paid_in_full_on": None, "next_decision_on": None, "waiting_for_calendar_year": io.waiting_for_year(state),
+    }
+
+
+def _invoice_values(state: io.InvoiceObligation) -> dict[str, Any]:
     tracked = state.tracked
-    values: dict[str, Any] = {
+    return {
         "invoice_number": tracked.invoice_number,
         "institution_id": tracked.institution_id,
         "pooling_region_code": tracked.pooling_region_code,
@@ -152,10 +195,8 @@ async def _refresh_invoice(session: AsyncSession, invoice_id: str) -> None:
         "voided_on": state.voided_on,
         "paid_in_full_on": state.paid_in_full_on(),
         "next_decision_on": io.next_decision_on(state),
+        "waiting_for_calendar_year": io.waiting_for_year(state),
     }
-    await session.execute(
-        insert(t.invoices).values(invoice_id=invoice_id, **values).on_conflict_do_update(index_elements=["invoice_id"], set_=values)
-    )
 
 
 async def _invoice_row(session: AsyncSession, invoice_id: str) -> Any:

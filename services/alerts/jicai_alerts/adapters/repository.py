@@ -23,6 +23,7 @@ from jicai_alerts.domain import non_winning as nw
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain.events import (
     AlertsEvent,
+    InvoiceAwaitingCalendar,
     PaymentApplied,
     PaymentDeadlineSet,
     codec,
@@ -103,6 +104,25 @@ async def invoices_due(uow: UnitOfWork, day: date) -> list[str]:
     return list(rows.scalars())
 
 
+async def invoices_waiting_for_calendar(uow: UnitOfWork) -> list[str]:
+    """Invoices whose next decision waits for a year the working-day calendar did not cover."""
+    inv = t.invoices
+    rows = await uow.session.execute(
+        select(inv.c.invoice_id).where(inv.c.waiting_for_calendar_year.is_not(None)).order_by(inv.c.received_on, inv.c.invoice_id)
+    )
+    return list(rows.scalars())
+
+
+async def invoices_waiting_by_year(uow: UnitOfWork) -> dict[int, int]:
+    """How many invoices wait for each missing calendar year."""
+    inv = t.invoices
+    rows = await uow.session.execute(
+        select(inv.c.waiting_for_calendar_year, func.count()).where(inv.c.waiting_for_calendar_year.is_not(None))
+        .group_by(inv.c.waiting_for_calendar_year)
+    )
+    return {int(year): int(n) for year, n in rows.all()}
+
+
 async def find(uow: UnitOfWork, table: Table, key: str) -> dict[str, Any] | None:
     pk = list(table.primary_key.columns)[0]
     row = (await uow.session.execute(select(table).where(pk == key))).mappings().first()
@@ -141,6 +161,26 @@ async def record_blocked(uow: UnitOfWork, invoice_id: str, day: date, reason: st
     await uow.session.execute(
         statement.on_conflict_do_update(index_elements=[b.c.invoice_id], set_={"last_tried_on": day, "reason": reason[:2000]})
     )
+
+
+async def blocked_decisions(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Invoices waiting for a calendar year (from the invoice read model) and decisions a day close could not take."""
+    inv, b = t.invoices, t.blocked_decisions
+    waiting = await list_rows(uow, inv, inv.c.waiting_for_calendar_year.is_not(None), order_by=[inv.c.received_on, inv.c.invoice_id])
+    rows = [
+        {
+            "invoice_id": r["invoice_id"], "institution_id": r["institution_id"],
+            "first_blocked_on": r["warned_on"] or r["received_on"], "last_tried_on": r["warned_on"] or r["received_on"],
+            "waiting_for_calendar_year": r["waiting_for_calendar_year"],
+            "reason": (
+                f"waiting for the working-day calendar of {r['waiting_for_calendar_year']}: "
+                + ("the withhold date (暂缓拨付)" if r["warned_on"] else "the payment deadline (回款期限)")
+                + f" needs it; load it with PUT /calendars/{r['waiting_for_calendar_year']}"
+            ),
+        }
+        for r in waiting
+    ]
+    return rows + await list_rows(uow, b, order_by=[b.c.first_blocked_on, b.c.invoice_id])
 
 
 async def clear_blocked(uow: UnitOfWork, invoice_id: str) -> None:
@@ -295,7 +335,10 @@ async def dated_streams(uow: UnitOfWork, institution_id: str) -> tuple[list[list
     es = t.event_tables.event_store
     invoice_streams = (
         select(es.c.stream_id)
-        .where(es.c.event_type == PaymentDeadlineSet.name, es.c.data["institution_id"].astext == institution_id)
+        .where(
+            es.c.event_type.in_([PaymentDeadlineSet.name, InvoiceAwaitingCalendar.name]),
+            es.c.data["institution_id"].astext == institution_id,
+        )
         .scalar_subquery()
     )
     rows = await uow.session.execute(

@@ -26,7 +26,7 @@ invoices = Table(
     Column("issued_on", Date, nullable=False),
     Column("received_on", Date, nullable=False),
     Column("latest_acceptance_on", Date, nullable=False),
-    Column("deadline", Date, nullable=False),
+    Column("deadline", Date, comment="NULL while it waits for the working-day calendar of its year"),
     Column("rule", String(100), nullable=False),
     Column("profile_id", String(64), nullable=False),
     Column("profile_version", Integer, nullable=False),
@@ -40,7 +40,12 @@ invoices = Table(
     # The business day whose close may bring the next decision; NULL when none can come
     # (paid in time, warning resolved, or withheld: a release needs a payment, not a day).
     Column("next_decision_on", Date),
+    Column("waiting_for_calendar_year", Integer, comment="the year whose working-day calendar the next decision waits for"),
     Index("ix_invoices_next_decision_on", "next_decision_on", postgresql_where=text("next_decision_on IS NOT NULL")),
+    Index(
+        "ix_invoices_waiting_for_calendar_year", "waiting_for_calendar_year",
+        postgresql_where=text("waiting_for_calendar_year IS NOT NULL"),
+    ),
 )
 
 payment_allocations = Table(
@@ -114,7 +119,19 @@ blocked_decisions = Table(
     Column("reason", String(2000), nullable=False),
 )
 
-READ_MODELS: tuple[Table, ...] = (invoices, payment_allocations, decisions, alerts, clock, observed_events)
+calendar_years = Table(
+    "calendar_years",
+    metadata,
+    # Working-day calendars an operator loaded at run time (PUT /calendars/{year}), from CalendarYearLoaded events;
+    # layered over the packaged calendar by every handler that decides with working days.
+    Column("year", Integer, primary_key=True),
+    Column("source", String(500), nullable=False, comment="the State Council notice it transcribes"),
+    Column("holidays", JSONB, nullable=False, comment="rest days (放假), ISO dates"),
+    Column("makeup_working_days", JSONB, nullable=False, comment="weekend working days (调休上班)"),
+    Column("loaded_by", String(64), nullable=False),
+)
+
+READ_MODELS: tuple[Table, ...] = (invoices, payment_allocations, decisions, alerts, clock, observed_events, calendar_years)
 
 # ---- R3 volume completion (read models of the ``volume-{institution}`` streams) ----------
 

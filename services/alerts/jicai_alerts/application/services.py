@@ -1,12 +1,13 @@
 """Use cases: each loads a stream, asks the domain to decide, records the events.
 
-The caller (an event handler) owns the unit of work and so the commit. Policy
-errors (a year the calendar does not cover, a region without a profile) while
-tracking an invoice propagate: the consumer dead-letters that one event with
-the reason. During a day close they block only the invoice concerned: it is
-listed in ``blocked_decisions`` (and the ``jicai_blocked_decisions`` gauge)
-and retried at every later day close, never decided as if the day were an
-ordinary weekday.
+The caller (an event handler) owns the unit of work and so the commit. A year
+the working-day calendar does not cover yet is not an error: the invoice is
+tracked as waiting for that year's calendar (the domain decides what it can)
+and ``calendar_year_loaded`` decides what waited. Other policy errors (a
+region without a profile) while tracking an invoice propagate: the consumer
+dead-letters that one event with the reason. During a day close they block
+only the invoice concerned: it is listed in ``blocked_decisions`` (and the
+``jicai_blocked_decisions`` gauge) and retried at every later day close.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.projections import invoice_stream
 from jicai_alerts.application import manufacturer_report, non_winning, volume
 from jicai_alerts.domain import clock, payment
+from jicai_alerts.domain import invoice_decisions as decisions
 from jicai_alerts.domain import invoice_obligation as io
 from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain.events import ObligationEvent, PaymentReceived
@@ -25,7 +27,7 @@ from jicai_events.unit_of_work import UnitOfWork
 from jicai_policy import PolicyBook
 from jicai_policy.errors import PolicyError
 
-Decide = Callable[[io.InvoiceObligation | None], list[ObligationEvent]]
+Decide = Callable[[io.State], list[ObligationEvent]]
 
 MAX_STAGES = 8
 """Deadline, warning, resolution, withhold, release: a day close needs at most a few rounds."""
@@ -36,12 +38,36 @@ async def track_invoice(uow: UnitOfWork, invoice: io.TrackInvoice, book: PolicyB
     await repo.lock_clock(uow, shared=True)
     await repo.lock_invoice(uow, invoice.invoice_id)
     profile = book.profile_for(invoice.pooling_region_code, on=invoice.received_on)
-    await _decide(uow, invoice.invoice_id, lambda s: io.decide_on_invoice_received(s, invoice, profile, book.calendar))
-    for early in await repo.payments_for(uow, invoice.invoice_id):
-        await _decide(uow, invoice.invoice_id, partial(_on_payment, payment=early))
+    await _decide(uow, invoice.invoice_id, lambda s: decisions.decide_on_invoice_received(s, invoice, profile, book.calendar))
+    await _catch_up(uow, invoice.invoice_id, book)
+
+
+async def _catch_up(uow: UnitOfWork, invoice_id: str, book: PolicyBook) -> None:
+    """Count the payments that came first, then take the decisions of the days already closed, each as of its own date."""
+    for early in await repo.payments_for(uow, invoice_id):
+        await _decide(uow, invoice_id, partial(_on_payment, payment=early))
     last_closed = await repo.last_closed_day(uow)
     if last_closed is not None:
-        await _decide(uow, invoice.invoice_id, partial(_on_day_closed, day=last_closed, book=book))
+        await _decide(uow, invoice_id, partial(_on_day_closed, day=last_closed, book=book))
+
+
+async def calendar_year_loaded(uow: UnitOfWork, book: PolicyBook) -> list[str]:
+    """A calendar year was loaded (``book`` has it): decide every invoice that waited for the calendar,
+    as a run with that year known from the start would have. Returns the invoices decided."""
+    await repo.lock_clock(uow, shared=False)  # no day close or new invoice in between
+    decided = []
+    for invoice_id in await repo.invoices_waiting_for_calendar(uow):
+        await repo.lock_invoice(uow, invoice_id)
+
+        def decide(state: io.State) -> list[ObligationEvent]:
+            if state is None:
+                return []
+            return decisions.decide_on_calendar_loaded(state, book.get(*state.profile_ref), book.calendar)
+
+        await _decide(uow, invoice_id, decide)
+        await _catch_up(uow, invoice_id, book)
+        decided.append(invoice_id)
+    return decided
 
 
 async def record_payment(uow: UnitOfWork, received: PaymentReceived) -> None:
@@ -86,15 +112,16 @@ async def close_day(uow: UnitOfWork, day: io.ClosedDay, book: PolicyBook) -> Non
     await manufacturer_report.close_day(uow, vc.ClosedDay(day.business_date, day.event_id), book)
 
 
-def _on_payment(state: io.InvoiceObligation | None, payment: io.Payment) -> list[ObligationEvent]:
-    return io.decide_on_payment(state, payment) if state is not None else []  # kept until the invoice arrives
+def _on_payment(state: io.State, payment: io.Payment) -> list[ObligationEvent]:
+    # kept (payment_allocations) until the invoice arrives; counted by its date while the deadline waits
+    return decisions.decide_on_payment(state, payment) if state is not None else []
 
 
-def _on_day_closed(state: io.InvoiceObligation | None, day: io.ClosedDay, book: PolicyBook) -> list[ObligationEvent]:
-    if state is None:
+def _on_day_closed(state: io.State, day: io.ClosedDay, book: PolicyBook) -> list[ObligationEvent]:
+    if not isinstance(state, io.InvoiceObligation):
         return []
-    profile = book.get(state.tracked.profile_id, state.tracked.profile_version)
-    return io.decide_on_day_closed(state, day, book.calendar, profile.overdue)
+    profile = book.get(*state.profile_ref)
+    return decisions.decide_on_day_closed(state, day, book.calendar, profile.overdue)
 
 
 async def _decide(uow: UnitOfWork, invoice_id: str, decide: Decide) -> None:
@@ -117,11 +144,11 @@ async def credit_invoice(uow: UnitOfWork, credit: io.Credit, book: PolicyBook) -
     await repo.lock_invoice(uow, credit.invoice_id)
     last_closed = await repo.last_closed_day(uow)
 
-    def decide(state: io.InvoiceObligation | None) -> list[ObligationEvent]:
+    def decide(state: io.State) -> list[ObligationEvent]:
         if state is None:  # orders publishes the invoice first, on the same key: this is a broken stream
             raise ValueError(f"credit note {credit.credit_note_id} for invoice {credit.invoice_id}, which is not tracked")
-        profile = book.get(state.tracked.profile_id, state.tracked.profile_version)
-        return io.decide_on_credit(state, credit, profile, book.calendar, last_closed.business_date if last_closed else None)
+        profile = book.get(*state.profile_ref)
+        return decisions.decide_on_credit(state, credit, profile, book.calendar, last_closed.business_date if last_closed else None)
 
     await _decide(uow, credit.invoice_id, decide)
     if last_closed is not None:
@@ -132,9 +159,9 @@ async def void_invoice(uow: UnitOfWork, void: io.Void) -> None:
     """``InvoiceVoided`` (红冲): the obligation closes; a withhold it caused is lifted."""
     await repo.lock_invoice(uow, void.invoice_id)
 
-    def decide(state: io.InvoiceObligation | None) -> list[ObligationEvent]:
+    def decide(state: io.State) -> list[ObligationEvent]:
         if state is None:
             raise ValueError(f"invoice {void.invoice_id} is voided but not tracked")
-        return io.decide_on_void(state, void)
+        return decisions.decide_on_void(state, void)
 
     await _decide(uow, void.invoice_id, decide)

@@ -30,6 +30,7 @@ ZERO = Decimal("0.00")
 
 BUSINESS_DATE: dict[type, str] = {
     e.PaymentDeadlineSet: "received_on",  # the invoice's receipt, or the credit note's for a restarted deadline
+    e.InvoiceAwaitingCalendar: "received_on",
     e.PaymentApplied: "paid_on",
     e.CreditApplied: "received_on",
     e.VoidApplied: "voided_on",
@@ -67,8 +68,9 @@ class InvoiceOwed:
     invoice_id: str
     invoice_number: str
     received_on: date
-    deadline: date
-    """The deadline in force on the date (restarted by a credit note where the profile says so)."""
+    deadline: date | None
+    """The deadline in force on the date (restarted by a credit note where the profile says so); None while it
+    waits for the working-day calendar of its year."""
     amount: Decimal
     paid: Decimal
     credited: Decimal
@@ -114,7 +116,7 @@ def status(as_of: date, institution_id: str, invoice_streams: Iterable[list[Date
     _volume(institution_id, [d for d in volume_stream if d.on <= as_of], result)
     for items in (result.warnings, result.withholds, result.suspensions):
         items.sort(key=lambda x: (x.since, x.decision_id))
-    result.invoices.sort(key=lambda i: (i.deadline, i.invoice_id))
+    result.invoices.sort(key=lambda i: (i.deadline or date.max, i.invoice_id))  # waiting for the calendar: last
     return result
 
 
@@ -123,6 +125,16 @@ def _invoice(as_of: date, known: list[Dated], result: Status) -> None:
     if state is None:
         return
     outstanding = state.outstanding
+    if isinstance(state, io.AwaitingCalendar):  # owed, with no deadline until its year's calendar is loaded
+        if outstanding > ZERO:
+            waiting = state.invoice
+            result.invoices.append(
+                InvoiceOwed(
+                    invoice_id=waiting.invoice_id, invoice_number=waiting.invoice_number, received_on=waiting.received_on, deadline=None,
+                    amount=waiting.amount, paid=state.paid, credited=state.credited, outstanding=outstanding, overdue=False,
+                )
+            )
+        return
     if outstanding > ZERO:
         result.invoices.append(
             InvoiceOwed(

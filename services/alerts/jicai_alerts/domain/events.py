@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from jicai_alerts.domain import calendar_year as cy
 from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning_events as n
@@ -29,21 +30,69 @@ class _Decision(DomainEvent):
     caused_by: tuple[str, ...]
 
 
-class PaymentDeadlineSet(_Decision):
-    """An invoice is tracked: its facts as received and its payment deadline (R1)."""
+class InvoiceFacts(BaseModel):
+    """An invoice the institution received (收到发票), as ``InvoiceReceived`` stated it."""
 
-    name = "PaymentDeadlineSet"
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    invoice_id: str
     invoice_number: str
+    institution_id: str
     pooling_region_code: str
     distributor_id: str
     amount: Decimal
     issued_on: date
     received_on: date
     latest_acceptance_on: date
+
+
+class PaymentDeadlineSet(_Decision, InvoiceFacts):
+    """An invoice is tracked: its facts as received and its payment deadline (R1)."""
+
+    name = "PaymentDeadlineSet"
     deadline: date
     rule: str
     warning_due_on: date
     """The day the institution is warned if the invoice is not fully paid by the day before."""
+
+
+class InvoiceAwaitingCalendar(DomainEvent, InvoiceFacts):
+    """An invoice received whose payment deadline needs a year the working-day calendar does not cover yet.
+
+    The invoice is tracked (payments, credit notes and voids count against it);
+    its deadline is set (``PaymentDeadlineSet``) once that year's calendar is loaded.
+    """
+
+    name = "InvoiceAwaitingCalendar"
+    invoice_event_id: str
+    profile_id: str
+    profile_version: int
+    rule: str
+    waiting_for_year: int
+
+
+class ClockRestartAwaitingCalendar(DomainEvent):
+    """A credit note (红冲) restarts the payment clock, but the new deadline needs a year the calendar does not cover
+    yet: the restart (``PaymentDeadlineSet`` of the next round) is decided once that year is loaded."""
+
+    name = "ClockRestartAwaitingCalendar"
+    invoice_id: str
+    credit_note_id: str
+    received_on: date
+    credit_event_id: str
+    last_closed: date | None
+    """The last business day closed when the credit note came: whether the new deadline lay ahead of the clock."""
+    waiting_for_year: int
+
+
+class WithholdDateSet(DomainEvent):
+    """The withhold date of a warning that waited for the calendar, once that year was loaded."""
+
+    name = "WithholdDateSet"
+    invoice_id: str
+    warning_decision_id: str
+    withhold_due_on: date
+    calendar_source: str
+    """Where the working days of the year that was missing came from."""
 
 
 class PaymentApplied(DomainEvent):
@@ -64,9 +113,12 @@ class PaymentOverdueWarned(_Decision):
     deadline: date
     warned_on: date
     outstanding_amount: Decimal
-    withhold_due_on: date | None  # None: the profile has no withheld settlement (R2 only warns)
+    withhold_due_on: date | None  # None: no withheld settlement (R2 only warns), or its date is not computable yet
     """Settlement is withheld from this day if the invoice is not fully paid by the day before."""
     day_closed_on: date
+    withhold_waits_for_year: int | None = None
+    """The grace working days reach a year the working-day calendar does not cover yet: the withhold
+    date is set (``WithholdDateSet``) once that year's calendar is loaded. The warning did not wait."""
 
 
 class OverdueWarningResolved(_Decision):
@@ -150,12 +202,12 @@ class BusinessDayClosed(DomainEvent):
 
 ObligationEvent = (
     PaymentDeadlineSet | PaymentApplied | PaymentOverdueWarned | OverdueWarningResolved | SettlementWithheld | SettlementReleased
-    | CreditApplied | VoidApplied
+    | CreditApplied | VoidApplied | InvoiceAwaitingCalendar | WithholdDateSet | ClockRestartAwaitingCalendar
 )
 Decision = PaymentDeadlineSet | PaymentOverdueWarned | OverdueWarningResolved | SettlementWithheld | SettlementReleased
 AlertsEvent = (
     ObligationEvent | PaymentReceived | BusinessDayClosed | v.VolumeEvent | n.NonWinningEvent | n.WinningProductTracked | k.KpiEvent
-    | mr.ManufacturerEvent
+    | mr.ManufacturerEvent | cy.CalendarYearLoaded
 )
 
 codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
@@ -169,6 +221,10 @@ codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
     BusinessDayClosed,
     CreditApplied,
     VoidApplied,
+    InvoiceAwaitingCalendar,
+    WithholdDateSet,
+    ClockRestartAwaitingCalendar,
+    cy.CalendarYearLoaded,
     *v.VOLUME_EVENTS,  # type: ignore[arg-type]
     *n.NON_WINNING_EVENTS,  # type: ignore[arg-type]
     *k.KPI_EVENTS,  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ import jicai_events.catalog as ie
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters.metrics import SUSPENDED_INSTITUTIONS, open_alert_counts, set_open_alerts, suspended_count
-from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.adapters.policy import current_book, policy_book
 from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning as nw
@@ -30,7 +30,7 @@ from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller, Principal, Role
 from jicai_kit.commands import query
 from jicai_kit.problems import not_found
-from jicai_policy import CalendarYearNotCovered, PolicyProfile
+from jicai_policy import CalendarYearNotCovered, PolicyProfile, WorkingDayCalendar
 
 log = logging.getLogger(__name__)
 
@@ -119,13 +119,11 @@ async def explain_decision(decision_id: str, caller: Caller, request: Request) -
 
 @router.get("/blocked-decisions", tags=["operations"], response_model=list[s.BlockedDecisionOut])
 async def blocked_decisions(caller: Caller, request: Request) -> list[s.BlockedDecisionOut]:
-    """Invoices whose next decision the rules cannot take yet (e.g. no holiday calendar for a year), with the reason.
-
-    They are retried at every day close; load the missing calendar (JICAI_CALENDAR_DIR) and restart to unblock them.
-    """
+    """Invoices whose next decision the rules cannot take yet, with the reason: those waiting for the working-day
+    calendar of a year (decided when an operator loads it: ``PUT /calendars/{year}``), and those a day close could
+    not decide (retried at every day close)."""
     caller.require(Role.OPERATOR, Role.FUND)
-    b = t.blocked_decisions
-    rows = await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, b, order_by=[b.c.first_blocked_on, b.c.invoice_id]))
+    rows = await query(request.app.state.runtime, repo.blocked_decisions)
     return [s.BlockedDecisionOut.model_validate(r) for r in rows]
 
 
@@ -156,7 +154,7 @@ async def _explain(uow: UnitOfWork, decision_id: str) -> s.DecisionOut | None:
             "payment_term": profile.payment_term.model_dump(mode="json"),
             "overdue": profile.overdue.model_dump(mode="json"),
         },
-        calendar=_calendar_sources(stored["data"]),
+        calendar=_calendar_sources(stored["data"], (await current_book(uow)).calendar),
         causes=[await _cause(uow, event_id) for event_id in row["caused_by"]],
     )
 
@@ -337,8 +335,7 @@ async def _recorded_cause(uow: UnitOfWork, event_id: str) -> s.CauseOut:
     return s.CauseOut(id=event_id, type=published.type, subject=subject, date=day or stored["recorded_at"].date())
 
 
-def _calendar_sources(data: dict[str, Any]) -> dict[str, str]:
-    calendar = policy_book().calendar
+def _calendar_sources(data: dict[str, Any], calendar: WorkingDayCalendar) -> dict[str, str]:
     years = sorted({date.fromisoformat(v).year for v in data.values() if isinstance(v, str) and _is_date(v)})
     sources: dict[str, str] = {}
     for year in years:

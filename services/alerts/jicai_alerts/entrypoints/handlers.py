@@ -8,7 +8,7 @@ from __future__ import annotations
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.metrics import refresh_after_commit
 from jicai_alerts.adapters.policy import policy_book
-from jicai_alerts.application import kpis, manufacturer_report, non_winning, services, volume
+from jicai_alerts.application import calendar, kpis, manufacturer_report, non_winning, services, volume
 from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning_events as n
@@ -49,14 +49,14 @@ async def on_invoice_received(uow: UnitOfWork, envelope: Envelope, event: Invoic
         latest_acceptance_on=event.latest_acceptance_on,
         event_id=envelope.id,
     )
-    await services.track_invoice(uow, invoice, policy_book())
+    await services.track_invoice(uow, invoice, await calendar.book_after_clock(uow, shared=True))
     await refresh_after_commit(uow.session)
 
 
 async def on_invoice_credited(uow: UnitOfWork, envelope: Envelope, event: InvoiceCredited) -> None:
     """红冲 (partial): the credit note reduces what is owed; the profile may restart the clock."""
     credit = Credit(event.invoice_id, event.credit_note_id, event.amount, event.received_on, envelope.id)
-    await services.credit_invoice(uow, credit, policy_book())
+    await services.credit_invoice(uow, credit, await calendar.book_after_clock(uow, shared=True))
     await refresh_after_commit(uow.session)
 
 
@@ -81,7 +81,7 @@ async def on_payment_recorded(uow: UnitOfWork, envelope: Envelope, event: Paymen
 
 
 async def on_day_closed(uow: UnitOfWork, envelope: Envelope, event: DayClosed) -> None:
-    await services.close_day(uow, ClosedDay(event.business_date, envelope.id), policy_book())
+    await services.close_day(uow, ClosedDay(event.business_date, envelope.id), await calendar.book_after_clock(uow, shared=False))
     await refresh_after_commit(uow.session)
 
 

@@ -23,17 +23,21 @@ class InvoiceOut(BaseModel):
     outstanding: Money
     received_on: date
     latest_acceptance_on: date
-    deadline: date = Field(description="回款期限: paying in full on this day is on time")
+    deadline: date | None = Field(description="回款期限: paying in full on this day is on time; null while waiting for the calendar")
     rule: str = Field(description="the payment-term rule of the profile")
     profile_id: str
     profile_version: int
-    status: Literal["open", "paid", "overdue", "withheld", "released", "credited", "voided"]
+    status: Literal["open", "paid", "overdue", "withheld", "released", "credited", "voided", "waiting_for_calendar"]
     warned_on: date | None
     resolved_on: date | None = Field(description="the warning closed by full payment within the grace period")
     withheld_from: date | None
     released_on: date | None
     voided_on: date | None = Field(description="voided in full (全额红冲): nothing owed")
     next_decision_on: date | None = Field(description="the business day whose close may bring the next decision")
+    waiting_for_calendar_year: int | None = Field(
+        default=None,
+        description="the year whose working-day calendar the next decision (deadline, or withhold date) waits for: load it with PUT /calendars/{year}",
+    )
 
 
 class PaymentOut(BaseModel):
@@ -66,13 +70,14 @@ class AlertOut(BaseModel):
 
 
 class BlockedDecisionOut(BaseModel):
-    """A decision the rules could not take yet; retried at every day close."""
+    """A decision the rules could not take yet: retried at every day close, or taken when the calendar it waits for is loaded."""
 
     invoice_id: str
     institution_id: str
-    first_blocked_on: date
+    first_blocked_on: date = Field(description="the business day whose close first failed, or the day the invoice was received or warned")
     last_tried_on: date
     reason: str
+    waiting_for_calendar_year: int | None = Field(default=None, description="the working-day calendar year it waits for (PUT /calendars/{year})")
 
 
 class EventOut(BaseModel):

@@ -21,7 +21,10 @@ class InvoiceOwedOut(BaseModel):
     invoice_id: str
     invoice_number: str
     received_on: date
-    deadline: date = Field(description="回款期限 (R1) in force on as_of: restarted by a credit note where the profile says so")
+    deadline: date | None = Field(
+        description="回款期限 (R1) in force on as_of: restarted by a credit note where the profile says so; "
+        "null while it waits for the working-day calendar of its year"
+    )
     amount: Decimal
     paid: Decimal = Field(description="payments dated on or before as_of")
     credited: Decimal = Field(description="credit notes (红冲) received on or before as_of; a voided invoice is not owed")
