@@ -1,7 +1,8 @@
 """The FastAPI app every service builds: problems, health, readiness, metrics.
 
 ``/healthz`` says the process is alive; ``/readyz`` checks the database and
-Kafka for real; ``/metrics`` is Prometheus text.
+Kafka for real, and says ``degraded`` (still 200: the API serves) with the
+reason while a consumer has a parked partition; ``/metrics`` is Prometheus text.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
 from jicai_kit import problems
 from jicai_kit.clock_api import router as clock_router
+from jicai_kit.dead_letters_api import parked_partitions
+from jicai_kit.dead_letters_api import router as dead_letters_router
 from jicai_kit.runtime import ServiceRuntime
 from jicai_kit.settings import ServiceSettings
 
@@ -74,7 +77,9 @@ def create_app(
             "workers": runtime.workers_alive if settings.run_workers else True,
         }
         ready = all(checks.values())
-        return JSONResponse({"status": "ready" if ready else "not-ready", "checks": checks}, status_code=200 if ready else 503)
+        parked = [p.model_dump(mode="json") for p in parked_partitions(runtime)]
+        status = ("degraded" if parked else "ready") if ready else "not-ready"
+        return JSONResponse({"status": status, "checks": checks, "parked": parked}, status_code=200 if ready else 503)
 
     @ops.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
@@ -82,6 +87,7 @@ def create_app(
 
     app.include_router(ops)
     app.include_router(clock_router, responses=problems.PROBLEM_RESPONSES)
+    app.include_router(dead_letters_router, responses=problems.PROBLEM_RESPONSES)
     for router in routers:
         app.include_router(router, responses=problems.PROBLEM_RESPONSES)
     return app

@@ -23,6 +23,15 @@ class ServiceSettings(BaseSettings):
     auth_secret: SecretStr = Field(SecretStr(DEVELOPMENT_SECRET), validation_alias="JICAI_AUTH_SECRET")
     environment: Literal["development", "test", "production"] = Field("development", validation_alias="JICAI_ENV")
     run_workers: bool = Field(True, validation_alias="JICAI_RUN_WORKERS", description="run relay and consumers in the API process")
+    handler_attempts: int = Field(
+        3, ge=1, le=100, validation_alias="JICAI_CONSUMER_HANDLER_ATTEMPTS",
+        description="tries of a handler failing for a reason of ours before its partition is parked",
+    )
+    processed_retention_days: int = Field(
+        30, ge=8, le=3650, validation_alias="JICAI_PROCESSED_EVENTS_RETENTION_DAYS",
+        description="days a consumer remembers an event id it handled; longer than Kafka's retention (7 days), "
+        "so no redelivery Kafka can still make finds the id forgotten",
+    )
 
     @model_validator(mode="after")
     def _no_placeholder_secret_in_production(self) -> ServiceSettings:
