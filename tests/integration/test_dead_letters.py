@@ -162,7 +162,8 @@ def test_a_failing_handler_parks_its_partition_until_resumed_and_nothing_is_drop
     assert (resumed.status_code, resumed.json()["offset"]) == (200, parked["offset"])
 
     assert _until(lambda: len(applied := _applied(sync_url)) == 3 and applied, "the facts behind the resumed one") == {"P1": 1, "P2": 1, "P3": 1}
-    assert service.get("/readyz").json() == {**service.get("/readyz").json(), "status": "ready", "parked": []}
+    after = service.get("/readyz").json()
+    assert (after["status"], after["parked"]) == ("ready", [])
     assert _metric(service, gauge) == 0
     again = service.post(f"/consumers/{CONSUMER}/partitions/{parked['topic']}/{parked['partition']}/resume", headers=ops)
     assert again.status_code == 404

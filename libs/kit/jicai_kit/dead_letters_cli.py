@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 
 from jicai_events import dead_letters
-from jicai_events.consumer import AlreadySettled
 from jicai_events.dead_letters import Status
+from jicai_events.handling import AlreadySettled
 from jicai_kit.runtime import ServiceRuntime
 from jicai_kit.serve import SERVICES
 
