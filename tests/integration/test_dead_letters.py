@@ -76,19 +76,27 @@ def sync_url(engine: AsyncEngine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
+def _app(sync_url: str) -> Any:
+    settings = PlumbingSettings(database_url=sync_url)  # type: ignore[call-arg]
+    return create_app(
+        settings=settings, make_runtime=lambda s: ServiceRuntime(settings=s, tables=tables, consumers=(SPEC,)),
+        routers=[], title="plumbing", description="test service",
+    )
+
+
 @pytest.fixture
-def service(sync_url: str, kafka_bootstrap: str, namespace: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    """The service running its relay and consumers, as in production."""
+def started(sync_url: str, kafka_bootstrap: str, namespace: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[], TestClient]:
+    """``started()``: a process of the service running its relay and consumers, as in production (use it as a context)."""
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
     monkeypatch.setenv("JICAI_CONSUMER_HANDLER_ATTEMPTS", "2")
     ledger_down.clear()
     unknown_invoice.clear()
-    settings = PlumbingSettings(database_url=sync_url)  # type: ignore[call-arg]
-    app = create_app(
-        settings=settings, make_runtime=lambda s: ServiceRuntime(settings=s, tables=tables, consumers=(SPEC,)),
-        routers=[], title="plumbing", description="test service",
-    )
-    with TestClient(app) as client:
+    return lambda: TestClient(_app(sync_url))
+
+
+@pytest.fixture
+def service(started: Callable[[], TestClient]) -> Iterator[TestClient]:
+    with started() as client:
         yield client
 
 
@@ -169,6 +177,19 @@ def test_a_failing_handler_parks_its_partition_until_resumed_and_nothing_is_drop
     assert again.status_code == 404
 
 
+def test_a_restart_retries_a_parked_partition(started: Callable[[], TestClient], sync_url: str) -> None:
+    ledger_down.add("P8")
+    _publish(sync_url, "P7", "P8", "P9")
+    with started() as first:
+        _until(lambda: first.get("/readyz").json()["status"] == "degraded", "the partition to park")
+    assert _applied(sync_url) == {"P7": 1}
+
+    ledger_down.clear()  # fixed while the service was down
+    with started() as second:
+        assert _until(lambda: len(applied := _applied(sync_url)) == 3 and applied, "the retried facts") == {"P7": 1, "P8": 1, "P9": 1}
+        assert second.get("/readyz").json()["status"] == "ready"
+
+
 def test_a_refused_fact_is_listed_with_its_reason_and_redriven_once_its_cause_is_fixed(
     service: TestClient, sync_url: str, ops: dict[str, str], kafka_bootstrap: str, token: Callable[[str, Role], dict[str, str]]
 ) -> None:
@@ -231,8 +252,7 @@ def test_a_refused_fact_is_listed_with_its_reason_and_redriven_once_its_cause_is
 
 
 def test_old_claims_are_pruned_but_dead_lettered_ones_are_kept(
-    engine: AsyncEngine, sync_url: str, kafka_bootstrap: str, namespace: str, ops: dict[str, str],
-    monkeypatch: pytest.MonkeyPatch, token: Callable[[str, Role], dict[str, str]],
+    engine: AsyncEngine, sync_url: str, kafka_bootstrap: str, namespace: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = datetime.now(UTC)
     p = tables.processed_events
@@ -252,9 +272,6 @@ def test_old_claims_are_pruned_but_dead_lettered_ones_are_kept(
             return {(r.consumer, r.event_id) for r in conn.execute(select(p.c.consumer, p.c.event_id))}
 
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
-    settings = PlumbingSettings(database_url=sync_url)  # type: ignore[call-arg]
-    app = create_app(settings=settings, make_runtime=lambda s: ServiceRuntime(settings=s, tables=tables, consumers=(SPEC,)),
-                     routers=[], title="plumbing", description="test service")
-    with TestClient(app):  # the consumer prunes when it starts, then hourly
+    with TestClient(_app(sync_url)):  # the consumer prunes when it starts, then hourly
         _until(lambda: (CONSUMER, "old-handled") not in left(), "the prune")
     assert left() == {(CONSUMER, "old-dead"), (CONSUMER, "recent"), ("another", "old-handled")}

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from jicai_alerts.bootstrap import RULES
 from jicai_alerts.entrypoints.app import build_app
@@ -26,6 +27,7 @@ from jicai_events.dead_letters import Origin
 from jicai_events.topics import ORDERS
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Role
+from jicai_kit.dead_letters_cli import app as cli_app
 from tests.service.alerts.test_flow import Alerts, alerts, invoice
 
 __all__ = ["alerts"]
@@ -53,13 +55,19 @@ def _decisions(alerts: Alerts) -> tuple[Any, ...]:
     return alerts.get("/invoices/INV-1"), alerts.get("/institutions/H001/alerts?include_closed=true"), published
 
 
-def test_a_redriven_invoice_gets_the_clean_runs_deadline_warning_and_withhold(alerts: Alerts, clean_run: Alerts) -> None:
+def _dead_letter_the_invoice(alerts: Alerts) -> Envelope:
+    """The invoice arrives from orders' partition 2 and is refused once (a business verdict)."""
     envelope = Envelope.wrap(invoice(), time=datetime.now(UTC))
     refusing = alerts.app.state.runtime.event_consumer(replace(RULES, subscriptions=tuple(
         Subscription(InvoiceReceived, _refuse) if s.event is InvoiceReceived else s for s in RULES.subscriptions
     )))
     outcome = alerts.portal.call(partial(refusing.deliver, envelope, origin=Origin(ORDERS.qualified(), 2, 41)))
     assert outcome == "dead_lettered"
+    return envelope
+
+
+def test_a_redriven_invoice_gets_the_clean_runs_deadline_warning_and_withhold(alerts: Alerts, clean_run: Alerts) -> None:
+    envelope = _dead_letter_the_invoice(alerts)
     alerts.close_days(FIRST_DAY, LAST_DAY)  # time moves on without the invoice
     assert alerts.client.get("/invoices/INV-1", headers=alerts.headers).status_code == 404
 
@@ -76,3 +84,24 @@ def test_a_redriven_invoice_gets_the_clean_runs_deadline_warning_and_withhold(al
     one = alerts.get("/invoices/INV-1")
     assert (one["deadline"], one["warned_on"], one["withheld_from"]) == ("2026-10-08", "2026-10-09", "2026-10-23")
     assert alerts.deliver(envelope)[0] == "duplicate", "a redelivery after the redrive changes nothing"
+
+
+def test_the_cli_lists_and_redrives_a_dead_letter(alerts: Alerts, monkeypatch: pytest.MonkeyPatch) -> None:
+    envelope = _dead_letter_the_invoice(alerts)
+    monkeypatch.setenv("JICAI_ALERTS_DATABASE_URL", alerts.url)
+    runner = CliRunner()
+
+    listed = runner.invoke(cli_app, ["list", "alerts"])
+    assert listed.exit_code == 0, listed.output
+    [line, total] = listed.output.splitlines()
+    dead_letter_id = line.split("\t")[0]
+    assert envelope.id in line and "names acceptance A1" in line and total == "1 of 1"
+    assert envelope.id in runner.invoke(cli_app, ["show", "alerts", dead_letter_id]).output
+
+    redriven = runner.invoke(cli_app, ["redrive", "alerts", dead_letter_id])
+    assert redriven.exit_code == 0, redriven.output
+    assert redriven.output.startswith("handled:") and "\tredriven\t" in redriven.output
+    assert alerts.get("/invoices/INV-1")["deadline"] == "2026-10-08"
+    again = runner.invoke(cli_app, ["redrive", "alerts", dead_letter_id])
+    assert again.exit_code == 2 and "redriven, not dead" in again.output
+    assert runner.invoke(cli_app, ["list", "alerts"]).output.strip() == "0 of 0"
