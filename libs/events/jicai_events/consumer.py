@@ -117,6 +117,14 @@ class EventConsumer(EventHandling):
 
     async def run(self, stop: asyncio.Event) -> None:
         assert self._consumer is not None and self._dlq is not None, "run() needs Kafka clients"
+        self.parked.reset()
+        try:
+            await self._read(stop)
+        finally:
+            self.parked.reset()
+
+    async def _read(self, stop: asyncio.Event) -> None:
+        assert self._consumer is not None
         while not stop.is_set():
             batches = await self._consumer.getmany(timeout_ms=200, max_records=200)
             for tp, records in batches.items():
@@ -127,7 +135,8 @@ class EventConsumer(EventHandling):
                         try:
                             await self._process(record)
                         except MustPark as exc:
-                            self.parked.park(self._consumer, tp, record.offset, str(exc))
+                            if tp not in self._revoked:  # revoked meanwhile: its next owner retries it
+                                self.parked.park(self._consumer, tp, record.offset, str(exc))
                             break
                         self._handled[tp] = record.offset + 1
                 # Offsets only after every record of the batch is committed in the database.

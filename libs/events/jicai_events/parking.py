@@ -37,7 +37,6 @@ class ParkedPartitions:
     def __init__(self, service: str, consumer: str) -> None:
         self._service, self._consumer = service, consumer
         self._parked: dict[TopicPartition, ParkedPartition] = {}
-        self._report()
 
     def __contains__(self, tp: object) -> bool:
         return tp in self._parked
@@ -59,6 +58,11 @@ class ParkedPartitions:
             self._report()
             log.warning("consumer %s resumed %s[%d] at offset %d", self._consumer, tp.topic, tp.partition, parked.offset)
         return parked
+
+    def reset(self) -> None:
+        """A consumer starting or stopping reading: nothing is parked by it (a restart retries)."""
+        self._parked.clear()
+        self._report()
 
     def forget(self, revoked: set[TopicPartition]) -> None:
         """Revoked partitions: their next owner reads from the failing record again."""
