@@ -1,5 +1,5 @@
 # The two commands of README.md: `make up` and `make test`.
-.PHONY: up down status test install lint schemas
+.PHONY: up down status test install lint schemas contracts contracts-check
 
 install:
 	@bash deploy/install.sh
@@ -21,5 +21,12 @@ lint:
 	@.venv/bin/mypy libs/events/jicai_events libs/kit/jicai_kit libs/policy/jicai_policy deploy/devstack/jicai_devstack \
 	  services/contracts/jicai_contracts services/orders/jicai_orders services/settlement/jicai_settlement services/alerts/jicai_alerts
 
-schemas:  ## regenerate the checked-in JSON Schemas of the integration events
+schemas:  ## regenerate the checked-in JSON Schemas of the integration events and the AsyncAPI document
 	@.venv/bin/python -m jicai_events.schemas
+	@.venv/bin/python -m jicai_events.asyncapi
+
+contracts: schemas  ## accept the current event schemas and OpenAPI documents as the baseline (an intended break: commit the diff)
+	@.venv/bin/python -m jicai_devstack.contracts accept
+
+contracts-check:  ## list breaking changes against contracts/baseline/ (tests/unit/deploy/test_contracts_baseline.py runs it in CI)
+	@.venv/bin/python -m jicai_devstack.contracts check

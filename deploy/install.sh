@@ -25,14 +25,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 PACKAGES=(libs/events libs/policy libs/kit services/contracts services/orders services/settlement services/alerts deploy/devstack)
-stamp=$(cat constraints.txt "${PACKAGES[@]/%//pyproject.toml}" | sha256sum | cut -d' ' -f1)
+TOOLS=(pytest pytest-asyncio hypothesis httpx pyyaml jsonschema ruff mypy)
+stamp=$( { cat constraints.txt "${PACKAGES[@]/%//pyproject.toml}"; echo "${TOOLS[*]}"; } | sha256sum | cut -d' ' -f1)
 if [ "$(cat .venv/.jicai-installed 2>/dev/null)" != "$stamp" ]; then
   echo "==> installing Python packages (pinned by constraints.txt)"
   args=()
   for p in "${PACKAGES[@]}"; do args+=(-e "$p"); done
   # pip's output goes to a log, shown only when the install fails.
   if ! { .venv/bin/pip install --upgrade pip \
-         && .venv/bin/pip install -c constraints.txt "${args[@]}" pytest pytest-asyncio hypothesis httpx pyyaml ruff mypy; } \
+         && .venv/bin/pip install -c constraints.txt "${args[@]}" "${TOOLS[@]}"; } \
        > .venv/install.log 2>&1; then
     tail -40 .venv/install.log
     echo "pip install failed; full log in .venv/install.log" >&2

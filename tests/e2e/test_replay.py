@@ -136,7 +136,9 @@ def _decisions(url: str, facts: set[str]) -> dict[tuple[str, str], Any]:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            payloads = [json.loads(bytes(r[0])) for r in conn.execute(text("SELECT payload FROM outbox ORDER BY id")).all()]
+            # Day-close watermark markers are plumbing, not decisions: the replay publishes none.
+            rows = conn.execute(text("SELECT payload FROM outbox WHERE NOT all_partitions ORDER BY id")).all()
+            payloads = [json.loads(bytes(r[0])) for r in rows]
     finally:
         engine.dispose()
     decisions = {}

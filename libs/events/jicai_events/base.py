@@ -3,15 +3,23 @@
 Each event has a stable type name and a schema version. Renaming a Python
 class never changes the wire; a breaking change adds version N+1 and an
 upcaster from N, so events written years ago stay readable.
+
+Readers tolerate, writers refuse: constructing an event in code is strict
+(``extra="forbid"``, a misspelt field is a bug), but reading one from the wire
+(``EventRegistry.parse``) ignores fields this version does not know, so a
+producer deployed before its consumers can add an optional field without the
+older consumers dead-lettering every message (rolling deploys).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 TYPE_PREFIX = "cn.jicai"
+READER_EXTRA: Literal["ignore"] = "ignore"
+"""What a reader does with fields it does not know, at every level of an event or envelope read from the wire."""
 
 
 class IntegrationEvent(BaseModel):
@@ -69,14 +77,18 @@ class EventRegistry:
         return self._models.get(type_name)
 
     def parse(self, type_name: str, data: dict[str, Any]) -> IntegrationEvent:
-        """Validate ``data`` as the newest version reachable from ``type_name``."""
+        """Read ``data`` as the newest version reachable from ``type_name``.
+
+        Fields this version does not know are ignored (a newer producer's
+        additions); missing or invalid fields still fail.
+        """
         while type_name in self._upcasters:
             type_name, upcast = self._upcasters[type_name]
             data = upcast(data)
         model = self._models.get(type_name)
         if model is None:
             raise UnknownEventType(type_name)
-        return model.model_validate(data)
+        return model.model_validate(data, extra=READER_EXTRA)
 
 
 class UnknownEventType(LookupError):

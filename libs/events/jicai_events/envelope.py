@@ -4,6 +4,12 @@ Hand-written rather than the ``cloudevents`` SDK: we need a strict, typed
 model with our two extension attributes (correlationid, causationid) and the
 ``partitionkey`` extension, validated by pydantic like every other contract;
 the SDK's envelope is untyped. The wire format is the standard one.
+
+Readers tolerate, writers refuse: ``wrap`` and the constructor refuse an
+attribute the model does not know; ``from_bytes`` ignores extension attributes
+it does not know (e.g. the Distributed Tracing extension's ``traceparent`` and
+``tracestate``), as CloudEvents consumers must, so a producer that starts
+sending one does not make the consumers not yet redeployed dead-letter it.
 """
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from jicai_events.base import IntegrationEvent, event_registry
+from jicai_events.base import READER_EXTRA, IntegrationEvent, event_registry
 
 CONTENT_TYPE = "application/cloudevents+json"
 
@@ -63,7 +69,7 @@ class Envelope(BaseModel):
         )
 
     def event(self) -> IntegrationEvent:
-        """The typed event inside (upcast to the newest schema version)."""
+        """The typed event inside (upcast to the newest schema version; fields it does not know ignored)."""
         return event_registry.parse(self.type, self.data)
 
     def to_bytes(self) -> bytes:
@@ -71,4 +77,5 @@ class Envelope(BaseModel):
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Envelope:
-        return cls.model_validate(json.loads(raw))
+        """Read an envelope from the wire, ignoring extension attributes this reader does not know."""
+        return cls.model_validate(json.loads(raw), extra=READER_EXTRA)

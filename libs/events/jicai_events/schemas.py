@@ -1,8 +1,10 @@
-"""JSON Schema per integration event, generated from the models.
+"""JSON Schema per integration event and of the CloudEvents envelope, generated from the models.
 
 The generated files are checked in under ``jicai_events/schemas/`` so other
 platforms can read them; a test fails when they are stale. Regenerate with
-``python -m jicai_events.schemas``.
+``python -m jicai_events.schemas`` (``make schemas``). They describe what
+writers emit (``additionalProperties: false``); readers ignore what they do
+not know (see ``jicai_events.base``).
 """
 from __future__ import annotations
 
@@ -10,19 +12,30 @@ import json
 from pathlib import Path
 
 import jicai_events.catalog  # noqa: F401  (registers every event)
-from jicai_events.base import event_registry
+from jicai_events.base import IntegrationEvent, event_registry
+from jicai_events.envelope import Envelope
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
+ENVELOPE_FILE = "envelope.json"
+
+
+def file_name(model: type[IntegrationEvent]) -> str:
+    return f"{model.type_name()}.json"
+
+
+def _text(schema: dict[str, object]) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def render_all() -> dict[str, str]:
-    """File name → JSON Schema text for every registered event."""
-    out: dict[str, str] = {}
+    """File name → JSON Schema text for every registered event, and the envelope."""
+    envelope = Envelope.model_json_schema(mode="serialization") | {"$id": "urn:jicai:schema:Envelope:v1"}
+    out: dict[str, str] = {ENVELOPE_FILE: _text(envelope)}
     for model in event_registry.models():
         schema = model.model_json_schema(mode="serialization")
         schema["$id"] = f"urn:jicai:schema:{model.event_name}:v{model.schema_version}"
         schema["x-cloudevents-type"] = model.type_name()
-        out[f"{model.type_name()}.json"] = json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        out[file_name(model)] = _text(schema)
     return out
 
 

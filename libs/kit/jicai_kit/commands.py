@@ -16,6 +16,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from jicai_events.rules import Conflict, RuleViolated
 from jicai_events.store import ConcurrencyConflict
 from jicai_events.unit_of_work import UnitOfWork
+from jicai_kit import consistency
 from jicai_kit.problems import conflict, invalid
 from jicai_kit.runtime import ServiceRuntime
 
@@ -33,7 +34,9 @@ async def execute(runtime: ServiceRuntime, command: Callable[[UnitOfWork], Await
         ):
             with attempt:
                 async with runtime.unit_of_work() as uow:
-                    return await command(uow)
+                    result = await command(uow)
+                consistency.remember(uow.published)  # committed: the response names them
+                return result
     except RuleViolated as exc:
         raise invalid(exc.field, exc.reason) from exc
     except Conflict as exc:

@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
-from jicai_kit import problems
+from jicai_kit import consistency, problems
 from jicai_kit.clock_api import router as clock_router
 from jicai_kit.dead_letters_api import parked_partitions
 from jicai_kit.dead_letters_api import router as dead_letters_router
@@ -47,14 +47,20 @@ def create_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, openapi_tags=openapi_tags)
+    app = FastAPI(
+        title=title, description=description, version="1.0.0", lifespan=lifespan, openapi_tags=openapi_tags,
+        dependencies=[Depends(consistency.wait_for_tokens)],
+    )
     app.state.settings = settings
     problems.install(app)
 
     @app.middleware("http")
     async def _latency(request: Request, call_next: Callable[[Request], Any]) -> Response:
         started = time.perf_counter()
-        response: Response = await call_next(request)
+        async with consistency.collecting() as recorded:
+            response: Response = await call_next(request)
+        if recorded:
+            response.headers[consistency.HEADER] = consistency.token_header(recorded)
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
         REQUEST_LATENCY.labels(settings.service_name, request.method, path, str(response.status_code)).observe(

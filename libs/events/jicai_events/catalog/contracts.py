@@ -119,6 +119,42 @@ class NonWinningProductListed(_ContractsEvent):
 
 
 @integration_event
+class NonWinningProductPricedAbovePaymentStandard(_ContractsEvent):
+    """R6 (医保支付标准): a non-winning product costs more per base unit than its generic group's payment standard, the
+    (highest) winning price, in the region of the group's batch. Where the profile says so the patient pays the excess
+    (Chongqing 004 §二(四), Hubei 003 §四(四)) or the first self-pay ratio rises (Shandong 001 §五: 10 points).
+    One decision per product."""
+
+    event_name = "NonWinningProductPricedAbovePaymentStandard"
+    decision_id: Identifier = Field(description="dearer-{product_id}")
+    product_id: Identifier
+    generic_group_id: Identifier
+    batch_id: Identifier
+    pooling_region_code: str = Field(pattern=r"^\d{6}$", description="the batch's 统筹区, whose profile decided")
+    profile_id: str = Field(min_length=1, max_length=64)
+    profile_version: int = Field(ge=1)
+    source: str = Field(min_length=1, max_length=200, description="the notice section of the profile's payment standard")
+    unit_price: UnitPrice = Field(description="the product's 挂网 price per trading unit")
+    base_units_per_trading_unit: BaseUnitsPerTradingUnit
+    # derived prices: rounded to 4 places half up, as unit prices are
+    price_per_base_unit: Decimal = Field(ge=0, description="unit_price / base_units_per_trading_unit")
+    payment_standard_per_base_unit: Decimal = Field(ge=0, description="the group's payment standard: the highest winning price per base unit")
+    payment_standard_per_trading_unit: Decimal | None = Field(
+        ge=0, description="the standard for one trading unit of this product; none where the notice sets none (Shandong)"
+    )
+    patient_pays_per_trading_unit: Decimal | None = Field(ge=0, description="the excess the patient pays (超出支付标准的部分由患者自付)")
+    first_self_pay_ratio_increase: Decimal | None = Field(
+        ge=0, le=1, description="added to the patient's first self-pay ratio (个人首先自付比例), e.g. 0.10 = 10 points"
+    )
+
+    def subject(self) -> str:
+        return self.decision_id
+
+    def partition_key(self) -> str:
+        return self.product_id
+
+
+@integration_event
 class ContractSigned(_ContractsEvent):
     """A volume contract (带量购销合同) was signed at the winning price."""
 

@@ -1,12 +1,17 @@
 """An institution's obligations and status as of a past date, from the event log alone.
 
-"As of D" counts every event recorded up to now whose business date is on or before
-D: an invoice from the day it was received, a payment from the day it was paid, a
-warning from the day it was given, a withhold or a suspension from the day it takes
-effect, their ending (resolution, release, resumption) from the day it takes effect.
-Decisions are taken when the clock (``DayClosed``) passes their day, so for a D after
-the last closed day the answer shows only what is decided so far. Events whose kind
-this module does not know (added later) count from the date the store recorded them.
+One fold per stream, many projections: "as of D" folds each stream with the same
+``fold`` the live view uses (``invoice_obligation.fold``, ``volume_completion.fold``),
+over the events recorded up to now whose business date is on or before D, and reads
+the answer off the folded state. An invoice counts from the day it was received, a
+payment from the day it was paid, a credit note (红字发票) from its receipt and a void
+(红冲作废) from the day it was voided, a deadline restarted by a credit note from that
+credit note's receipt, a warning from the day it was given, a withhold or a suspension
+from the day it takes effect, their ending (resolution, release, resumption) from the
+day it takes effect. Decisions are taken when the clock (``DayClosed``) passes their
+day, so for a D after the last closed day the answer shows only what is decided so
+far. Events whose kind this module does not know (added later) count from the date
+the store recorded them.
 """
 from __future__ import annotations
 
@@ -16,14 +21,18 @@ from datetime import date
 from decimal import Decimal
 
 from jicai_alerts.domain import events as e
+from jicai_alerts.domain import invoice_obligation as io
+from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain import volume_events as v
 
 ZERO = Decimal("0.00")
 
 
 BUSINESS_DATE: dict[type, str] = {
-    e.PaymentDeadlineSet: "received_on",
+    e.PaymentDeadlineSet: "received_on",  # the invoice's receipt, or the credit note's for a restarted deadline
     e.PaymentApplied: "paid_on",
+    e.CreditApplied: "received_on",
+    e.VoidApplied: "voided_on",
     e.PaymentOverdueWarned: "warned_on",
     e.OverdueWarningResolved: "resolved_on",
     e.SettlementWithheld: "withheld_from",
@@ -59,8 +68,11 @@ class InvoiceOwed:
     invoice_number: str
     received_on: date
     deadline: date
+    """The deadline in force on the date (restarted by a credit note where the profile says so)."""
     amount: Decimal
     paid: Decimal
+    credited: Decimal
+    """Credit notes (红冲) received on or before the date."""
     outstanding: Decimal
     overdue: bool
     """Not fully paid after its deadline."""
@@ -93,12 +105,13 @@ class Status:
         return sum((i.outstanding for i in self.invoices), ZERO)
 
 
-def status(as_of: date, invoice_streams: Iterable[list[Dated]], volume_stream: list[Dated]) -> Status:
-    """The status as of ``as_of``: the events of each invoice stream and of the volume stream dated by then."""
+def status(as_of: date, institution_id: str, invoice_streams: Iterable[list[Dated]], volume_stream: list[Dated]) -> Status:
+    """The status as of ``as_of``: each invoice stream and the volume stream folded over their events dated by then."""
     result = Status(as_of)
     for stream in invoice_streams:
-        _invoice(as_of, [d for d in stream if d.on <= as_of], result)
-    _volume(as_of, [d for d in volume_stream if d.on <= as_of], result)
+        if stream and stream[0].on <= as_of:  # the stream starts with the invoice's receipt: none yet, nothing owed
+            _invoice(as_of, [d for d in stream if d.on <= as_of], result)
+    _volume(institution_id, [d for d in volume_stream if d.on <= as_of], result)
     for items in (result.warnings, result.withholds, result.suspensions):
         items.sort(key=lambda x: (x.since, x.decision_id))
     result.invoices.sort(key=lambda i: (i.deadline, i.invoice_id))
@@ -106,47 +119,46 @@ def status(as_of: date, invoice_streams: Iterable[list[Dated]], volume_stream: l
 
 
 def _invoice(as_of: date, known: list[Dated], result: Status) -> None:
-    tracked = next((d.event for d in known if isinstance(d.event, e.PaymentDeadlineSet)), None)
-    if tracked is None:
+    state = io.fold((d.event, d.event_id) for d in known)  # type: ignore[misc]
+    if state is None:
         return
-    paid = sum((d.event.amount for d in known if isinstance(d.event, e.PaymentApplied)), ZERO)
-    outstanding = max(ZERO, tracked.amount - paid)
+    outstanding = state.outstanding
     if outstanding > ZERO:
         result.invoices.append(
             InvoiceOwed(
-                invoice_id=tracked.invoice_id, invoice_number=tracked.invoice_number, received_on=tracked.received_on,
-                deadline=tracked.deadline, amount=tracked.amount, paid=paid, outstanding=outstanding, overdue=as_of > tracked.deadline,
+                invoice_id=state.invoice_id, invoice_number=state.tracked.invoice_number, received_on=state.tracked.received_on,
+                deadline=state.deadline, amount=state.amount, paid=state.paid, credited=state.credited, outstanding=outstanding,
+                overdue=as_of > state.deadline,
             )
         )
-    ended = {x.event.warning_decision_id for x in known if isinstance(x.event, e.OverdueWarningResolved)}
-    released = {x.event.withhold_decision_id for x in known if isinstance(x.event, e.SettlementReleased)}
-    for d in known:
-        x = d.event
-        if isinstance(x, e.PaymentOverdueWarned) and x.decision_id not in ended and not released:
-            result.warnings.append(OpenDecision(
-                x.decision_id, "payment_overdue_warning", x.warned_on, invoice_id=x.invoice_id, outstanding_amount=outstanding,
-                profile_id=x.profile_id, profile_version=x.profile_version,
-            ))
-        elif isinstance(x, e.SettlementWithheld) and x.decision_id not in released:
-            result.withholds.append(OpenDecision(
-                x.decision_id, "settlement_withheld", x.withheld_from, invoice_id=x.invoice_id, outstanding_amount=outstanding,
-                profile_id=x.profile_id, profile_version=x.profile_version,
-            ))
+    warning = state.warning
+    if warning is not None and state.resolved_on is None and state.released_on is None:
+        result.warnings.append(OpenDecision(
+            warning.decision_id, "payment_overdue_warning", warning.warned_on, invoice_id=warning.invoice_id,
+            outstanding_amount=outstanding, profile_id=warning.profile_id, profile_version=warning.profile_version,
+        ))
+    if state.withheld_from is not None and state.released_on is None:
+        # The fold keeps the day a withhold took effect, not its event; an invoice is withheld at most once.
+        withhold = next(d.event for d in known if isinstance(d.event, e.SettlementWithheld))
+        result.withholds.append(OpenDecision(
+            withhold.decision_id, "settlement_withheld", withhold.withheld_from, invoice_id=withhold.invoice_id,
+            outstanding_amount=outstanding, profile_id=withhold.profile_id, profile_version=withhold.profile_version,
+        ))
 
 
-def _volume(as_of: date, known: list[Dated], result: Status) -> None:
-    evaluated = [d.event for d in known if isinstance(d.event, v.PeriodEvaluated)]
-    last_period = max((x.period_end for x in evaluated), default=None)
-    resumed = {d.event.suspension_decision_id for d in known if isinstance(d.event, v.SettlementResumed)}
-    for d in known:
-        x = d.event
-        if isinstance(x, v.VolumeCompletionWarned) and x.period_end == last_period:  # a later period evaluated supersedes it
+def _volume(institution_id: str, known: list[Dated], result: Status) -> None:
+    state = vc.fold(institution_id, ((d.event, d.event_id) for d in known))  # type: ignore[misc]
+    last = state.last_evaluation
+    for x in state.decisions:
+        if isinstance(x, v.VolumeCompletionWarned) and last is not None and x.period_end == last.event.period_end:
+            # a later period evaluated supersedes it
             result.warnings.append(OpenDecision(
                 x.decision_id, "volume_warning", x.period_end, period_end=x.period_end, ratio=x.ratio,
                 profile_id=x.profile_id, profile_version=x.profile_version,
             ))
-        elif isinstance(x, v.SettlementSuspended) and x.decision_id not in resumed:
-            result.suspensions.append(OpenDecision(
-                x.decision_id, "settlement_suspended", x.suspended_from, period_end=x.period_end, ratio=x.ratio,
-                profile_id=x.profile_id, profile_version=x.profile_version,
-            ))
+    if state.suspension is not None:
+        x = state.suspension.event
+        result.suspensions.append(OpenDecision(
+            x.decision_id, "settlement_suspended", x.suspended_from, period_end=x.period_end, ratio=x.ratio,
+            profile_id=x.profile_id, profile_version=x.profile_version,
+        ))

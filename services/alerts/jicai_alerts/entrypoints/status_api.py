@@ -21,9 +21,10 @@ class InvoiceOwedOut(BaseModel):
     invoice_id: str
     invoice_number: str
     received_on: date
-    deadline: date = Field(description="回款期限 (R1)")
+    deadline: date = Field(description="回款期限 (R1) in force on as_of: restarted by a credit note where the profile says so")
     amount: Decimal
     paid: Decimal = Field(description="payments dated on or before as_of")
+    credited: Decimal = Field(description="credit notes (红冲) received on or before as_of; a voided invoice is not owed")
     outstanding: Decimal
     overdue: bool = Field(description="not fully paid after the deadline, as of the date")
 
@@ -45,7 +46,7 @@ class StatusOut(BaseModel):
     as_of: date
     last_closed_on: date | None = Field(description="decisions are taken up to this business day; later as_of dates show no later decisions")
     outstanding: Decimal = Field(description="Σ outstanding of the invoices owed")
-    invoices: list[InvoiceOwedOut] = Field(description="invoices received by as_of and not fully paid by it")
+    invoices: list[InvoiceOwedOut] = Field(description="invoices received by as_of and still owing something: not fully paid, credited (红冲) or voided by it")
     warnings: list[OpenDecisionOut] = Field(description="open overdue warnings (R2) and the latest period's volume warnings (R3)")
     withholds: list[OpenDecisionOut] = Field(description="withheld settlements (暂缓拨付, R2) in force")
     suspensions: list[OpenDecisionOut] = Field(description="suspended monthly settlements (暂停医保月结算, R3) in force")
@@ -61,13 +62,14 @@ def _decision(x: a.OpenDecision) -> OpenDecisionOut:
 @router.get("/institutions/{institution_id}/status", response_model=StatusOut)
 async def institution_status(institution_id: str, as_of: date, caller: Caller, request: Request) -> StatusOut:
     """The institution as of ``as_of`` (YYYY-MM-DD): every event recorded up to now whose business date is on or before
-    it (an invoice from its receipt, a payment from its payment date, a decision from the day it takes effect)."""
+    it (an invoice from its receipt, a payment from its payment date, a credit note or void (红冲) from its date, a decision
+    from the day it takes effect), folded as the live view folds them."""
     caller.may_read(what=f"the records of institution {institution_id}", institution_id=institution_id)
 
     async def read(uow: UnitOfWork) -> tuple[a.Status, date | None]:
         invoices, volume = await repo.dated_streams(uow, institution_id)
         last = await repo.last_closed_day(uow)
-        return a.status(as_of, invoices, volume), last.business_date if last else None
+        return a.status(as_of, institution_id, invoices, volume), last.business_date if last else None
 
     result, last_closed_on = await query(request.app.state.runtime, read)
     return StatusOut(

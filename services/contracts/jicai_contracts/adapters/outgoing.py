@@ -111,3 +111,8 @@ def _(event: e.DeliveryReturnCounted) -> None:
 @translate.register
 def _(event: e.ManufacturerReportSubmitted) -> IntegrationEvent:
     return ie.ManufacturerReportSubmitted(**event.model_dump())
+
+
+@translate.register
+def _(event: e.NonWinningProductPricedAbovePaymentStandard) -> IntegrationEvent:
+    return ie.NonWinningProductPricedAbovePaymentStandard(**event.model_dump())

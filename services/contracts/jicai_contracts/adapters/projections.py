@@ -54,6 +54,11 @@ async def _(event: e.NonWinningProductListed, session: AsyncSession) -> None:
 
 
 @project.register
+async def _(event: e.NonWinningProductPricedAbovePaymentStandard, session: AsyncSession) -> None:
+    return None  # a fact for other parties (the insurance system); GET /payment-standards computes the standard from the listings
+
+
+@project.register
 async def _(event: e.ContractSigned, session: AsyncSession) -> None:
     await session.execute(insert(t.contracts).values(**event.model_dump()))
 

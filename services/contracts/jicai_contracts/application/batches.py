@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from jicai_contracts.adapters import repository as repo
 from jicai_contracts.adapters.tables import contracts, products
+from jicai_contracts.application import payment_standards
 from jicai_contracts.application.services import contract_stream
 from jicai_contracts.domain import batch
 from jicai_contracts.domain.errors import DomainRuleViolated
@@ -30,6 +31,8 @@ async def publish_batch(uow: UnitOfWork, cmd: batch.PublishBatch, book: PolicyBo
     history, version = await repo.streams.load(uow, stream_id)
     new = batch.publish(history, cmd, profile)
     await repo.streams.append(uow, stream_id, "batch", version, new)
+    if new:  # the batch's region makes its groups' payment standards decidable (R6)
+        await payment_standards.decide_batch(uow, cmd.batch_id, book)
     return bool(new)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from jicai_contracts.adapters import repository as repo
 from jicai_contracts.adapters.tables import batches, contracts, distributors, generic_groups, institutions, manufacturers, products
+from jicai_contracts.application import payment_standards
 from jicai_contracts.domain import agreement, allocation, batch, contract, generic_group, parties
 from jicai_contracts.domain.errors import DomainRuleViolated
 from jicai_contracts.domain.events import (
@@ -47,23 +48,20 @@ async def register_distributor(uow: UnitOfWork, event: DistributorRegistered) ->
     return await register_party(uow, f"distributor-{event.distributor_id}", "distributor", event)
 
 
-def product_stream(product_id: str) -> str:
-    """Winning and non-winning products share one stream per id, so an id is never both."""
-    return f"product-{product_id}"
-
-
 async def _group_terms(uow: UnitOfWork, group_id: str | None) -> generic_group.GroupTerms | None:
     row = await repo.find(uow, generic_groups, group_id) if group_id else None
     return None if row is None else generic_group.GroupTerms(row["group_id"], row["batch_id"], row["generic_name"], row["dosage_form"])
 
 
-async def list_winning_product(uow: UnitOfWork, event: WinningProductListed) -> bool:
+async def list_winning_product(uow: UnitOfWork, event: WinningProductListed, book: PolicyBook) -> bool:
     if await repo.find(uow, manufacturers, event.manufacturer_id) is None:
         raise DomainRuleViolated("manufacturer_id", f"manufacturer {event.manufacturer_id} is not registered")
-    stream_id = product_stream(event.product_id)
+    stream_id = generic_group.product_stream(event.product_id)
     history, version = await repo.streams.load(uow, stream_id)
     new = generic_group.list_winning(history, event, await _group_terms(uow, event.generic_group_id))
     await repo.streams.append(uow, stream_id, "product", version, new)
+    if new:  # a winning price sets its group's payment standard (R6)
+        await payment_standards.decide_group(uow, event.generic_group_id, book)
     return bool(new)
 
 
@@ -75,11 +73,13 @@ async def define_generic_group(uow: UnitOfWork, event: GenericGroupDefined) -> b
     return bool(new)
 
 
-async def list_non_winning_product(uow: UnitOfWork, event: NonWinningProductListed) -> bool:
-    stream_id = product_stream(event.product_id)
+async def list_non_winning_product(uow: UnitOfWork, event: NonWinningProductListed, book: PolicyBook) -> bool:
+    stream_id = generic_group.product_stream(event.product_id)
     history, version = await repo.streams.load(uow, stream_id)
     new = generic_group.list_non_winning(history, event, await _group_terms(uow, event.generic_group_id))
     await repo.streams.append(uow, stream_id, "product", version, new)
+    if new:  # its price against its group's payment standard (R6)
+        await payment_standards.decide_group(uow, event.generic_group_id, book)
     return bool(new)
 
 

@@ -67,6 +67,27 @@ class NonWinningProductListed(DomainEvent):
     reference_unit_price: Decimal | None = None
 
 
+class NonWinningProductPricedAbovePaymentStandard(DomainEvent):
+    """R6: a non-winning product costs more per base unit than its group's payment standard (医保支付标准) in the batch's region."""
+
+    name = "NonWinningProductPricedAbovePaymentStandard"
+    decision_id: str
+    product_id: str
+    generic_group_id: str
+    batch_id: str
+    pooling_region_code: str
+    profile_id: str
+    profile_version: int
+    source: str
+    unit_price: Decimal
+    base_units_per_trading_unit: Decimal
+    price_per_base_unit: Decimal
+    payment_standard_per_base_unit: Decimal
+    payment_standard_per_trading_unit: Decimal | None
+    patient_pays_per_trading_unit: Decimal | None
+    first_self_pay_ratio_increase: Decimal | None
+
+
 class ContractSigned(DomainEvent):
     name = "ContractSigned"
     contract_id: str
@@ -266,6 +287,7 @@ ContractsEvent = (
     | VolumeAllocationDrafted | VolumeAllocationApproved | GenericGroupDefined | NonWinningProductListed
     | BatchPublished | BatchCycleExtended | ContractCycleExtended | YearlyAgreementSigned | YearlyAgreementAmended
     | YearlyAgreementRolledOver | VolumeReallocated | DeliveryAcceptanceCounted | DeliveryReturnCounted | ManufacturerReportSubmitted
+    | NonWinningProductPricedAbovePaymentStandard
 )
 
 codec: EventCodec[ContractsEvent] = EventCodec(  # type: ignore[arg-type]
@@ -273,4 +295,5 @@ codec: EventCodec[ContractsEvent] = EventCodec(  # type: ignore[arg-type]
     VolumeAllocationDrafted, VolumeAllocationApproved, GenericGroupDefined, NonWinningProductListed,
     BatchPublished, BatchCycleExtended, ContractCycleExtended, YearlyAgreementSigned, YearlyAgreementAmended,
     YearlyAgreementRolledOver, VolumeReallocated, DeliveryAcceptanceCounted, DeliveryReturnCounted, ManufacturerReportSubmitted,
+    NonWinningProductPricedAbovePaymentStandard,
 )

@@ -20,6 +20,11 @@ from jicai_contracts.domain.errors import DomainRuleViolated
 from jicai_contracts.domain.events import ContractsEvent, GenericGroupDefined, NonWinningProductListed, WinningProductListed
 
 
+def product_stream(product_id: str) -> str:
+    """Winning and non-winning products share one stream per id, so an id is never both."""
+    return f"product-{product_id}"
+
+
 @dataclass(frozen=True)
 class GroupTerms:
     group_id: str

@@ -62,7 +62,7 @@ async def list_winning_product(body: s.WinningProductIn, caller: Caller, request
     """List a winning product (中选药品) at its winning price (中选价格)."""
     caller.require(Role.OPERATOR)
     event = e.WinningProductListed(**body.model_dump())
-    return await record(request.app.state.runtime, response, body.product_id, lambda uow: services.list_winning_product(uow, event))
+    return await record(request.app.state.runtime, response, body.product_id, lambda uow: services.list_winning_product(uow, event, policy_book()))
 
 
 @router.post("/generic-groups", tags=["products"], status_code=201, response_model=Recorded)
@@ -78,7 +78,7 @@ async def list_non_winning_product(body: s.NonWinningProductIn, caller: Caller, 
     """List a non-winning product (非中选药品) of a generic group, with its conversion to the group's base unit."""
     caller.require(Role.OPERATOR)
     event = e.NonWinningProductListed(**body.model_dump())
-    return await record(request.app.state.runtime, response, body.product_id, lambda uow: services.list_non_winning_product(uow, event))
+    return await record(request.app.state.runtime, response, body.product_id, lambda uow: services.list_non_winning_product(uow, event, policy_book()))
 
 
 @router.post("/contracts", tags=["contracts"], status_code=201, response_model=Recorded)
