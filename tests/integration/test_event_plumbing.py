@@ -2,7 +2,8 @@
 
 A relay that dies after sending but before marking resends; the consumer
 applies each event once; a poison message goes to the dead-letter topic with
-its reason, is recorded, counted, and does not block the events behind it.
+its reason, is recorded (with the raw message, in the dead_letters table),
+counted, and does not block the events behind it.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select, text, u
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from jicai_events.catalog import PaymentAllocation, PaymentRecorded
-from jicai_events.consumer import EventConsumer, Subscription
+from jicai_events.consumer import EventConsumer, Subscription, Unprocessable
 from jicai_events.envelope import Envelope
 from jicai_events.kafka import ensure_topics, make_consumer, make_producer
 from jicai_events.relay import OutboxRelay
@@ -48,7 +49,7 @@ async def _count_applied(uow: UnitOfWork, envelope: Envelope, event: PaymentReco
 
 
 async def _refuse_payment(uow: UnitOfWork, envelope: Envelope, event: PaymentRecorded) -> None:
-    raise ValueError(f"cannot apply {event.payment_id}")
+    raise Unprocessable(f"cannot apply {event.payment_id}")
 
 
 async def _consume_until(consumer: EventConsumer, done: asyncio.Event, stop: asyncio.Event, timeout: float = 60) -> None:
@@ -165,6 +166,11 @@ async def test_poison_messages_go_to_dead_letters_with_the_reason_and_do_not_blo
     assert by_type[PaymentRecorded.type_name()].outcome == "dead_lettered"
     assert "cannot apply P7" in by_type[PaymentRecorded.type_name()].reason
     assert by_type["unparseable"].outcome == "dead_lettered"
+    async with engine.connect() as conn:
+        kept = {r.event_type: r for r in await conn.execute(select(tables.dead_letters))}
+    assert bytes(kept["unparseable"].message) == b"{not json"
+    assert Envelope.from_bytes(bytes(kept[PaymentRecorded.type_name()].message)).id == good.id
+    assert {(r.topic, r.status, r.count) for r in kept.values()} == {(SETTLEMENT.qualified(), "dead", 1)}
 
     reader = AIOKafkaConsumer(DEAD_LETTERS.qualified(), bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest",
                               group_id=f"{namespace}reader")

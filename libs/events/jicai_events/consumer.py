@@ -1,16 +1,16 @@
-"""Idempotent, transactional event consumer with a dead-letter topic.
+"""Reading Kafka for a consumer group: offsets after the handling transaction, rebalances, parking, business time.
 
-For each message: open a unit of work, claim the event id in
-``processed_events`` (``INSERT … ON CONFLICT DO NOTHING``: a redelivered
-event, even one another instance is handling right now, finds it taken and
-changes nothing), run the handler, commit; only then commit the Kafka offset.
-An event that cannot be handled goes to the dead-letter topic with the
-reason, is recorded as dead-lettered, and shows in metrics: never silently
-skipped.
+For each record: hand it to ``EventHandling`` (``jicai_events.handling``:
+claim the event id, handle it, commit, or dead-letter it), and only then
+commit the Kafka offset. A handler that keeps failing for a reason of ours
+parks its partition (``jicai_events.parking``): paused at the failing record,
+nothing behind it applied, until an operator resumes it or a restart retries it.
+Claims older than the retention are pruned at start and hourly.
 
 Rebalances: a partition revoked from this instance is not touched again: the
 record in hand finishes, its offset is committed, the rest of the fetched
-batch of that partition is left to the new owner.
+batch of that partition is left to the new owner; a parked partition revoked
+is retried by its next owner.
 
 A consumer that subscribes to ``DayClosed`` decides business days only
 behind the watermarks of every partition it reads (``jicai_events.watermarks``).
@@ -20,58 +20,50 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from pydantic import ValidationError
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from jicai_events import watermarks
-from jicai_events.base import IntegrationEvent, UnknownEventType, event_registry
+from jicai_events.base import IntegrationEvent, event_registry
 from jicai_events.catalog.clock import DayClosed, DayCloseReached
+from jicai_events.dead_letters import Origin
 from jicai_events.envelope import Envelope
+from jicai_events.handling import (
+    AlreadySettled,
+    EventHandling,
+    Handler,
+    MustPark,
+    Redriven,
+    Subscription,
+    Unprocessable,
+)
 from jicai_events.metrics import (
     CONSUMER_LAG,
     DAY_CLOSE_OLDEST_PENDING,
     DAY_CLOSE_PARTITIONS_BEHIND,
     DAY_CLOSE_PENDING,
     DAY_CLOSED_THROUGH,
-    DEAD_LETTERS,
     EVENTS_CONSUMED,
 )
-from jicai_events.store import ConcurrencyConflict
+from jicai_events.parking import ParkedPartition, ParkedPartitions
 from jicai_events.tables import EventTables
 from jicai_events.topics import CLOCK
-from jicai_events.topics import DEAD_LETTERS as DEAD_LETTER_TOPIC
 from jicai_events.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
-AfterHandling = Callable[[UnitOfWork], Awaitable[None]]
 
 CLOCK_CHECK_INTERVAL_S = 5.0
 """How often a day-deciding consumer looks again at its held-back closes (a crash between a
 watermark's commit and its decision leaves nothing undecided for longer)."""
 
-
-class Unprocessable(Exception):
-    """A handler's verdict that this event can never be applied (goes to dead letters)."""
-
-
-@dataclass(frozen=True)
-class Subscription:
-    event: type[IntegrationEvent]
-    handler: Handler
+PRUNE_INTERVAL_S = 3600.0
+"""How often a consumer prunes claims older than its retention."""
 
 
 class _RevocationGuard(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -85,7 +77,9 @@ class _RevocationGuard(ConsumerRebalanceListener):  # type: ignore[misc]
         self._owner._partitions_assigned(set(assigned))
 
 
-class EventConsumer:
+class EventConsumer(EventHandling):
+    """Reads a consumer group's topics from Kafka and hands each record to ``EventHandling``."""
+
     def __init__(
         self,
         *,
@@ -96,14 +90,14 @@ class EventConsumer:
         session_factory: async_sessionmaker[AsyncSession],
         tables: EventTables,
         subscriptions: list[Subscription],
+        handler_attempts: int = 3,
+        processed_retention: timedelta = timedelta(days=30),
     ) -> None:
-        self.service = service
-        self.name = name
+        super().__init__(
+            service=service, name=name, dead_letter_producer=dead_letter_producer, session_factory=session_factory,
+            tables=tables, subscriptions=subscriptions, handler_attempts=handler_attempts, processed_retention=processed_retention,
+        )
         self._consumer = consumer
-        self._dlq = dead_letter_producer
-        self._factory = session_factory
-        self._tables = tables
-        self._handlers = {s.event.type_name(): s.handler for s in subscriptions}
         self._decides_days = DayClosed.type_name() in self._handlers
         self._in_hand = asyncio.Lock()  # held while one record is handled
         self._revoked: set[TopicPartition] = set()
@@ -111,6 +105,8 @@ class EventConsumer:
         self._last_clock_check = 0.0
         self._marks: dict[tuple[str, int], date] = {}  # markers read, not yet written (flushed before offsets)
         self._clock_moved = False  # a marker or close arrived: try to decide
+        self._last_prune = float("-inf")  # prune once on start
+        self.parked = ParkedPartitions(service, name)
 
     def bind(self, consumer: AIOKafkaConsumer) -> None:
         """Use ``consumer`` (made with ``rebalance_listener()``) to read Kafka."""
@@ -121,23 +117,45 @@ class EventConsumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         assert self._consumer is not None and self._dlq is not None, "run() needs Kafka clients"
+        self.parked.reset()
+        try:
+            await self._read(stop)
+        finally:
+            self.parked.reset()
+
+    async def _read(self, stop: asyncio.Event) -> None:
+        assert self._consumer is not None
         while not stop.is_set():
             batches = await self._consumer.getmany(timeout_ms=200, max_records=200)
             for tp, records in batches.items():
                 for record in records:
                     async with self._in_hand:
-                        if tp in self._revoked:
-                            break  # another instance owns it now; it starts from the committed offset
-                        await self._process(record)
+                        if tp in self._revoked or tp in self.parked:
+                            break  # another instance owns it now / parked: it starts again from the failing record
+                        try:
+                            await self._process(record)
+                        except MustPark as exc:
+                            if tp not in self._revoked:  # revoked meanwhile: its next owner retries it
+                                self.parked.park(self._consumer, tp, record.offset, str(exc))
+                            break
                         self._handled[tp] = record.offset + 1
                 # Offsets only after every record of the batch is committed in the database.
                 await self._commit_handled()
+            if time.monotonic() - self._last_prune > PRUNE_INTERVAL_S:
+                self._last_prune = time.monotonic()
+                await self.prune()
             if self._clock_moved or (self._decides_days and time.monotonic() - self._last_clock_check > CLOCK_CHECK_INTERVAL_S):
                 await self._advance_clock()
             await self._report_lag()
 
+    def resume(self, topic: str, partition: int) -> ParkedPartition | None:
+        """Consume a parked partition again, from its failing record (None: not parked here)."""
+        assert self._consumer is not None
+        return self.parked.resume(self._consumer, TopicPartition(topic, partition))
+
     async def _partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         self._revoked |= revoked
+        self.parked.forget(revoked)  # the next owner starts from the failing record and retries it
         async with self._in_hand:  # let the record in hand finish, then hand over its offset
             await self._commit_handled(only=revoked)
 
@@ -159,43 +177,24 @@ class EventConsumer:
             log.warning("consumer %s could not commit %s after a rebalance: %s", self.name, offsets, exc)
 
     async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        origin, raw = Origin(record.topic, record.partition, record.offset), record.value or b""
         try:
-            envelope = Envelope.from_bytes(record.value or b"")
+            envelope = Envelope.from_bytes(raw)
         except (ValidationError, ValueError) as exc:
-            await self._dead_letter(record, None, f"not a CloudEvents envelope: {exc}")
+            outcome = await self._dead_letter(origin, raw, record.key, None, f"not a CloudEvents envelope: {exc}")
+            EVENTS_CONSUMED.labels(self.service, self.name, "unparseable", outcome).inc()
             return
         if self._decides_days and watermarks.is_marker(envelope.type):
             await self._on_marker(record, envelope)
             return
-        handler = self._handlers.get(envelope.type)
-        if handler is None:
-            # Another consumer's event on a shared topic, or a newer type we don't read.
-            EVENTS_CONSUMED.labels(self.service, self.name, envelope.type, "ignored").inc()
-            return
-        try:
-            event = envelope.event()
-        except (ValidationError, UnknownEventType) as exc:
-            await self._dead_letter(record, envelope, f"invalid {envelope.type}: {exc}")
-            return
-        if self._decides_days and isinstance(event, DayClosed):
-            await self._on_day_closed(envelope, event)
-            return
-        try:
-            outcome = await self._handle_with_retries(envelope, event, handler)
-        except Exception as exc:  # noqa: BLE001 - every failure must reach the dead-letter topic
-            log.exception("consumer %s could not handle %s %s", self.name, envelope.type, envelope.id)
-            await self._dead_letter(record, envelope, f"{type(exc).__name__}: {exc}")
-            return
+        outcome = await self._receive(envelope, origin, raw, record.key)
         EVENTS_CONSUMED.labels(self.service, self.name, envelope.type, outcome).inc()
 
-    async def deliver(self, envelope: Envelope) -> str:
-        """Handle one envelope exactly as a Kafka delivery would, minus Kafka (for tests and replays).
-
-        A ``DayClosed`` is decided at once: there are no partitions to wait for."""
-        handler = self._handlers.get(envelope.type)
-        if handler is None:
-            return "ignored"
-        return await self._handle_with_retries(envelope, envelope.event(), handler)
+    async def _intercept(self, envelope: Envelope, event: IntegrationEvent) -> str | None:
+        if self._decides_days and isinstance(event, DayClosed) and self._consumer is not None:
+            await self._on_day_closed(envelope, event)
+            return "requested"
+        return None
 
     # -- business time behind the watermarks ---------------------------------------------------------
 
@@ -277,74 +276,6 @@ class EventConsumer:
             behind = [tp for tp in expected if tp[0] == topic and _holds_back(reached.get(tp), pending)]
             DAY_CLOSE_PARTITIONS_BEHIND.labels(*labels, topic).set(len(behind))
 
-    async def _write(self, work: Callable[[AsyncSession], Awaitable[None]]) -> None:
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(DBAPIError), wait=wait_exponential(multiplier=0.1, max=5), reraise=True,
-            stop=stop_after_attempt(1000),
-        ):
-            with attempt:
-                async with self._factory.begin() as session:
-                    await work(session)
-
-    # -- handling ------------------------------------------------------------------------------------
-
-    async def _handle_with_retries(
-        self, envelope: Envelope, event: IntegrationEvent, handler: Handler, *, then: AfterHandling | None = None
-    ) -> str:
-        # The database being briefly away is retried until it is back; a
-        # concurrency conflict a few times; anything else is a poison message.
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type((OperationalError, ConcurrencyConflict)),
-            wait=wait_exponential(multiplier=0.1, max=5),
-            stop=stop_after_attempt(1000),
-            reraise=True,
-        ):
-            with attempt:
-                return await self._handle_once(envelope, event, handler, then)
-        raise AssertionError("unreachable")
-
-    async def _handle_once(self, envelope: Envelope, event: IntegrationEvent, handler: Handler, then: AfterHandling | None) -> str:
-        async with UnitOfWork(self._factory, self._tables) as uow:
-            outcome = "duplicate"
-            if await self._claim(uow.session, envelope.id, envelope.type, "handled"):
-                uow.caused_by(envelope)
-                await handler(uow, envelope, event)
-                outcome = "handled"
-            if then is not None:
-                await then(uow)
-        return outcome
-
-    async def _claim(self, session: AsyncSession, event_id: str, event_type: str, outcome: str, reason: str | None = None) -> bool:
-        """Take ``event_id`` for this consumer; False if it is taken (waits for a concurrent claimer to finish)."""
-        t = self._tables.processed_events
-        claimed = await session.execute(
-            pg_insert(t)
-            .values(consumer=self.name, event_id=event_id, event_type=event_type, outcome=outcome, reason=reason)
-            .on_conflict_do_nothing(index_elements=[t.c.consumer, t.c.event_id])
-            .returning(t.c.event_id)
-        )
-        return claimed.first() is not None
-
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], envelope: Envelope | None, reason: str) -> None:
-        event_type = envelope.type if envelope else "unparseable"
-        headers = [
-            ("x-dead-letter-reason", reason[:2000].encode()),
-            ("x-original-topic", record.topic.encode()),
-            ("x-original-partition", str(record.partition).encode()),
-            ("x-original-offset", str(record.offset).encode()),
-            ("x-consumer", self.name.encode()),
-        ]
-        assert self._dlq is not None
-        await (await self._dlq.send(DEAD_LETTER_TOPIC.qualified(), value=record.value, key=record.key, headers=headers))
-        event_id = envelope.id if envelope else f"{record.topic}:{record.partition}:{record.offset}"
-
-        async def write(session: AsyncSession) -> None:
-            await self._claim(session, event_id, event_type, "dead_lettered", reason[:4000])
-
-        await self._write(write)
-        DEAD_LETTERS.labels(self.service, self.name, event_type).inc()
-        EVENTS_CONSUMED.labels(self.service, self.name, event_type, "dead_lettered").inc()
-
     async def _report_lag(self) -> None:
         assert self._consumer is not None
         for tp in self._consumer.assignment():
@@ -363,4 +294,7 @@ def _holds_back(closed_through: date | None, pending: list[date]) -> bool:
     return bool(pending) and (closed_through is None or closed_through < pending[0])
 
 
-__all__ = ["EventConsumer", "Handler", "Subscription", "TopicPartition", "Unprocessable", "event_registry"]
+__all__ = [
+    "AlreadySettled", "EventConsumer", "Handler", "Origin", "Redriven", "Subscription", "TopicPartition", "Unprocessable",
+    "event_registry",
+]

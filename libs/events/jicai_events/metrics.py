@@ -36,3 +36,8 @@ DAY_CLOSE_PARTITIONS_BEHIND = Gauge(
     "Partitions of a topic whose day-close marker has not reached the oldest waiting close (their producer is behind)",
     ["service", "consumer", "topic"],
 )
+PARKED_PARTITIONS = Gauge(
+    "jicai_consumer_parked_partitions",
+    "Partitions a consumer stopped reading because a handler kept failing (resume after fixing the cause)",
+    ["service", "consumer"],
+)

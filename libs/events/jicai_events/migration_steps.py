@@ -38,3 +38,39 @@ def drop_day_close_watermarks(op: Any) -> None:
     op.drop_table("day_closes")
     op.drop_table("clock_watermarks")
     op.drop_column("outbox", "all_partitions")
+
+
+def add_dead_letters(op: Any) -> None:
+    """2026-11-29: dead letters an operator can list and redrive; claims pruned by age."""
+    op.create_table(
+        "dead_letters",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("consumer", sa.String(length=100), nullable=False),
+        sa.Column("event_id", sa.String(length=64), nullable=False),
+        sa.Column("event_type", sa.String(length=200), nullable=False),
+        sa.Column("topic", sa.String(length=200), nullable=True),
+        sa.Column("partition", sa.Integer(), nullable=True),
+        sa.Column("offset", sa.BigInteger(), nullable=True),
+        sa.Column("message", sa.LargeBinary(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("first_seen", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("last_seen", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("count", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.Column("status", sa.String(length=20), server_default=sa.text("'dead'"), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("consumer", "event_id", name="uq_dead_letters_consumer_event"),
+    )
+    op.create_index("ix_dead_letters_status_consumer", "dead_letters", ["status", "consumer", "id"])
+    op.create_index("ix_processed_events_processed_at", "processed_events", ["processed_at"])
+    # What was dead-lettered before this table existed: the raw message is in the dead-letter topic only.
+    op.execute(
+        "INSERT INTO dead_letters (consumer, event_id, event_type, message, reason, first_seen, last_seen) "
+        "SELECT consumer, event_id, event_type, ''::bytea, '[raw message only in the dead-letter topic] ' || coalesce(reason, ''), "
+        "processed_at, processed_at "
+        "FROM processed_events WHERE outcome = 'dead_lettered'"
+    )
+
+
+def drop_dead_letters(op: Any) -> None:
+    op.drop_index("ix_processed_events_processed_at", table_name="processed_events")
+    op.drop_table("dead_letters")

@@ -95,6 +95,31 @@ class EventTables:
             PrimaryKeyConstraint("consumer", "business_date", name="pk_day_closes"),
         )
 
+        # Events a consumer could not apply (see jicai_events.dead_letters): the raw
+        # message and the reason, until an operator redrives or resolves it.
+        self.dead_letters = Table(
+            "dead_letters",
+            metadata,
+            Column("id", BigInteger, Identity(always=True), primary_key=True),
+            Column("consumer", String(100), nullable=False),
+            Column("event_id", String(64), nullable=False),
+            Column("event_type", String(200), nullable=False),
+            # Where it was read (null: delivered without Kafka, e.g. a replay).
+            Column("topic", String(200)),
+            Column("partition", Integer),
+            Column("offset", BigInteger),
+            Column("message", LargeBinary, nullable=False),
+            Column("reason", Text, nullable=False),
+            Column("first_seen", DateTime(timezone=True), nullable=False, server_default=func.now()),
+            Column("last_seen", DateTime(timezone=True), nullable=False, server_default=func.now()),
+            Column("count", Integer, nullable=False, server_default=text("1")),
+            Column("status", String(20), nullable=False, server_default=text("'dead'")),
+            UniqueConstraint("consumer", "event_id", name="uq_dead_letters_consumer_event"),
+            Index("ix_dead_letters_status_consumer", "status", "consumer", "id"),
+        )
+        # Pruning old claims scans by age (jicai_events.consumer).
+        Index("ix_processed_events_processed_at", self.processed_events.c.processed_at)
+
 
 def add_event_tables(metadata: MetaData) -> EventTables:
     """Declare the event tables on a service's metadata (once per service)."""

@@ -1,8 +1,9 @@
 """The FastAPI app every service builds: problems, health, readiness, metrics.
 
 ``/healthz`` says the process is alive; ``/readyz`` checks the database and
-Kafka for real (in production also that the database keeps what it commits);
-``/metrics`` is Prometheus text.
+Kafka for real (in production also that the database keeps what it commits),
+and says ``degraded`` (still 200: the API serves) with the reason while a consumer
+has a parked partition or a warning is due; ``/metrics`` is Prometheus text.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
 from jicai_kit import consistency, problems
 from jicai_kit.clock_api import router as clock_router
+from jicai_kit.dead_letters_api import parked_partitions
+from jicai_kit.dead_letters_api import router as dead_letters_router
 from jicai_kit.durability import unsafe_database_settings
 from jicai_kit.guard import RequestGuard
 from jicai_kit.runtime import ServiceRuntime
@@ -93,8 +96,9 @@ def create_app(
             reasons += [f"PostgreSQL runs with {setting}: a committed write can be lost in a crash" for setting in unsafe]
         ready = all(checks.values())
         warnings = await readiness_warnings(request) if readiness_warnings is not None and checks["database"] else {}
-        status = "not-ready" if not ready else "degraded" if warnings else "ready"
-        body: dict[str, Any] = {"status": status, "checks": checks}
+        parked = [p.model_dump(mode="json") for p in parked_partitions(runtime)]
+        status = "not-ready" if not ready else "degraded" if warnings or parked else "ready"
+        body: dict[str, Any] = {"status": status, "checks": checks, "parked": parked}
         if warnings:
             body["warnings"] = warnings
         if reasons:
@@ -108,6 +112,7 @@ def create_app(
 
     app.include_router(ops)
     app.include_router(clock_router, responses=problems.PROBLEM_RESPONSES)
+    app.include_router(dead_letters_router, responses=problems.PROBLEM_RESPONSES)
     for router in routers:
         app.include_router(router, responses=problems.PROBLEM_RESPONSES)
     return app

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from typing import Any, Protocol
 
@@ -62,6 +62,8 @@ class ServiceRuntime:
     session_factory: async_sessionmaker[AsyncSession] = field(init=False)
     _stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+    live: dict[str, EventConsumer] = field(init=False, default_factory=dict)
+    """The consumers reading Kafka in this process, by name (to see and resume parked partitions)."""
 
     def __post_init__(self) -> None:
         self.engine = create_async_engine(self.settings.database_url, pool_pre_ping=True, pool_size=10)
@@ -139,6 +141,9 @@ class ServiceRuntime:
         finally:
             await producer.stop()
 
+    def consumer_spec(self, name: str) -> ConsumerSpec | None:
+        return next((s for s in (*self.consumers, self.day_close_markers) if s.name == name), None)
+
     def event_consumer(self, spec: ConsumerSpec, consumer: Any = None, dead_letters: Any = None) -> EventConsumer:
         """The consumer of ``spec``; without Kafka clients it can still ``deliver`` envelopes."""
         return EventConsumer(
@@ -149,6 +154,8 @@ class ServiceRuntime:
             session_factory=self.session_factory,
             tables=self.tables,
             subscriptions=list(spec.subscriptions),
+            handler_attempts=self.settings.handler_attempts,
+            processed_retention=timedelta(days=self.settings.processed_retention_days),
         )
 
     async def _consume(self, spec: ConsumerSpec) -> None:
@@ -160,9 +167,11 @@ class ServiceRuntime:
         events.bind(consumer)
         await dlq.start()
         await consumer.start()
+        self.live[spec.name] = events
         try:
             await events.run(self._stop)
         finally:
+            self.live.pop(spec.name, None)
             await consumer.stop()
             await dlq.stop()
 

@@ -35,6 +35,15 @@ class ServiceSettings(BaseSettings):
     max_request_bytes: int = Field(
         2_000_000, ge=1024, validation_alias="JICAI_MAX_REQUEST_BYTES", description="a larger request body is refused with 413"
     )
+    handler_attempts: int = Field(
+        3, ge=1, le=100, validation_alias="JICAI_CONSUMER_HANDLER_ATTEMPTS",
+        description="tries of a handler failing for a reason of ours before its partition is parked",
+    )
+    processed_retention_days: int = Field(
+        30, ge=8, le=3650, validation_alias="JICAI_PROCESSED_EVENTS_RETENTION_DAYS",
+        description="days a consumer remembers an event id it handled; longer than Kafka's retention (7 days), "
+        "so no redelivery Kafka can still make finds the id forgotten",
+    )
 
     @model_validator(mode="after")
     def _no_placeholder_secret_in_production(self) -> ServiceSettings:

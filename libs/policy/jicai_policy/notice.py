@@ -142,12 +142,14 @@ def _statutory_day(year: int, spec: str) -> date:
     if kind == "solar":
         return date.fromisoformat(f"{year}-{value}")
     if kind == "lunar" and value == "eve":
-        return LunarDate(year, 1, 1).to_solar_date() - timedelta(days=1)
+        new_year: date = LunarDate(year, 1, 1).to_solar_date()  # untyped library
+        return new_year - timedelta(days=1)
     if kind == "lunar":
         month, day = map(int, value.split("-"))
-        return LunarDate(year, month, day).to_solar_date()
+        solar: date = LunarDate(year, month, day).to_solar_date()
+        return solar
     if kind == "term":
-        terms = chinese_calendar.get_solar_terms(date(year, 1, 1), date(year, 12, 31))
+        terms: list[tuple[date, str]] = chinese_calendar.get_solar_terms(date(year, 1, 1), date(year, 12, 31))
         return next(d for d, name in terms if name == value)
     raise ValueError(f"unknown statutory day {spec!r}")
 

@@ -1,14 +1,14 @@
 """calendar years loaded at run time; invoices waiting for the working-day calendar
 
 Revision ID: 4f6a2c9e8b17
-Revises: dc231cdebf8f
+Revises: 4d7f1b2e8a90
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '4f6a2c9e8b17'
-down_revision = 'dc231cdebf8f'
+down_revision = '4d7f1b2e8a90'
 branch_labels = None
 depends_on = None
 
