@@ -32,7 +32,7 @@ if [ "$(cat .venv/.jicai-installed 2>/dev/null)" != "$stamp" ]; then
   for p in "${PACKAGES[@]}"; do args+=(-e "$p"); done
   # pip's output goes to a log, shown only when the install fails.
   if ! { .venv/bin/pip install --upgrade pip \
-         && .venv/bin/pip install -c constraints.txt "${args[@]}" pytest pytest-asyncio hypothesis httpx pyyaml ruff mypy; } \
+         && .venv/bin/pip install -c constraints.txt "${args[@]}" pytest pytest-asyncio hypothesis httpx aiohttp pyyaml ruff mypy; } \
        > .venv/install.log 2>&1; then
     tail -40 .venv/install.log
     echo "pip install failed; full log in .venv/install.log" >&2
