@@ -1,5 +1,5 @@
 # The two commands of README.md: `make up` and `make test`.
-.PHONY: up down status test install lint schemas
+.PHONY: up down status test install lint schemas bench
 
 install:
 	@bash deploy/install.sh
@@ -23,3 +23,6 @@ lint:
 
 schemas:  ## regenerate the checked-in JSON Schemas of the integration events
 	@.venv/bin/python -m jicai_events.schemas
+
+bench: install  ## every benchmark row with its raw baseline, 3 runs; rewrites bench/RESULTS.md (keep the machine otherwise idle)
+	@.venv/bin/python -m bench

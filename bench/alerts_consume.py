@@ -128,7 +128,7 @@ def measure(runs: int = 3, events: int = 6000) -> Row:
         try:
             env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "JICAI_KAFKA_NAMESPACE": ns}
             with serve("alerts", url, env, workers=True) as alerts:
-                alerts_s, dead = drain_alerts(alerts.url, events, timeout=max(120.0, events / 20))
+                alerts_s, dead = drain_alerts(alerts.url, events, timeout=max(180.0, events / 2))
         finally:
             infra.drop_database(url)
         raw_s = asyncio.run(raw_consume(bootstrap, ns, events))

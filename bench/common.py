@@ -66,7 +66,7 @@ def run_and_print(measure: Callable[[], Row]) -> None:
     finally:
         stop_infrastructure()
     for name, spread in row.figures.items():
-        print(f"{name:14} {spread.text(',.3f' if 'ratio' in name else ',.1f')} {row.units.get(name, '')}")
+        print(f"{name:14} {spread.text('.3g' if 'ratio' in name else ',.1f')} {row.units.get(name, '')}")
 
 
 def machine() -> str:
