@@ -1,5 +1,5 @@
 # The two commands of README.md: `make up` and `make test`.
-.PHONY: up down status test install lint schemas contracts contracts-check
+.PHONY: up down status test install lint schemas contracts contracts-check bench
 
 install:
 	@bash deploy/install.sh
@@ -30,3 +30,6 @@ contracts: schemas  ## accept the current event schemas and OpenAPI documents as
 
 contracts-check:  ## list breaking changes against contracts/baseline/ (tests/unit/deploy/test_contracts_baseline.py runs it in CI)
 	@.venv/bin/python -m jicai_devstack.contracts check
+
+bench: install  ## every benchmark row with its raw baseline, 3 runs; rewrites bench/RESULTS.md (keep the machine otherwise idle)
+	@.venv/bin/python -m bench

@@ -5,7 +5,7 @@ their deadline warns all of them (one stream append, read-model update and
 outbox row per invoice), the next day's close finds nothing due. Both go
 through the real consumer path (processed-event claim and one transaction).
 
-    .venv/bin/python -m bench.day_close [--invoices 2000]
+    .venv/bin/python -m bench.day_close [--invoices 2000] [--runs 1]
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 from fastapi.testclient import TestClient
 
+from bench.common import Row, postgres_base_url, repeat, run_and_print
 from jicai_alerts.bootstrap import RULES
 from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
@@ -38,8 +39,9 @@ def _invoice(n: int) -> InvoiceReceived:
     )
 
 
-def main(invoices: Annotated[int, typer.Option()] = 2000) -> None:
-    url = infra.migrated_database(infra.postgres_base_url(), "alerts")
+def once(invoices: int) -> dict[str, float]:
+    """One fresh alerts database: track ``invoices`` invoices, then close the days around their deadline."""
+    url = infra.migrated_database(postgres_base_url(), "alerts")
     try:
         app = build_app(Settings(database_url=url, run_workers=False))
         with TestClient(app) as client:
@@ -57,13 +59,27 @@ def main(invoices: Annotated[int, typer.Option()] = 2000) -> None:
             after = deliver(DayClosed(business_date=DEADLINE + timedelta(days=1)))
             warned = client.get("/institutions/H001/alerts", headers={"Authorization": "Bearer " + _ops()}).json()
             assert len(warned) == len(range(1, invoices, 300)), len(warned)
-        print(f"InvoiceReceived (deadline set)      {invoices / tracking:7.0f} invoices/s ({tracking * 1000 / invoices:.1f} ms each)")
-        print(f"DayClosed, nothing due              {quiet * 1000:7.0f} ms")
-        print(f"DayClosed, {invoices} invoices warned  {warning_day:7.2f} s = {invoices / warning_day:.0f} decisions/s")
-        print(f"DayClosed, next day, nothing due    {after * 1000:7.0f} ms")
     finally:
         infra.drop_database(url)
-        infra.stop_test_infrastructure()
+    return {"decisions": invoices / warning_day, "tracking": invoices / tracking, "quiet_ms": quiet * 1000, "after_ms": after * 1000}
+
+
+def measure(runs: int = 3, invoices: int = 2000) -> Row:
+    return Row(
+        key="day_close", title="Day close in alerts, invoices falling overdue the same day", size=f"{invoices} invoices",
+        figures=repeat(runs, lambda _: once(invoices)),
+        units={"decisions": "warnings decided/s (one DayClosed)", "tracking": "InvoiceReceived handled/s (deadline set)",
+               "quiet_ms": "ms, DayClosed with nothing due (baseline)", "after_ms": "ms, the next DayClosed, nothing due"},
+        note="in-process consumer path (processed-event claim, one transaction per event), real PostgreSQL, no Kafka.",
+    )
+
+
+def size_of(row: Row) -> int:
+    return int(row.size.split()[0])
+
+
+def main(invoices: Annotated[int, typer.Option()] = 2000, runs: Annotated[int, typer.Option()] = 1) -> None:
+    run_and_print(lambda: measure(runs, invoices))
 
 
 def _ops() -> str:

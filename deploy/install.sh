@@ -25,7 +25,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 PACKAGES=(libs/events libs/policy libs/kit services/contracts services/orders services/settlement services/alerts deploy/devstack)
-TOOLS=(pytest pytest-asyncio hypothesis httpx pyyaml jsonschema ruff mypy)
+TOOLS=(pytest pytest-asyncio hypothesis httpx aiohttp pyyaml jsonschema ruff mypy)
 stamp=$( { cat constraints.txt "${PACKAGES[@]/%//pyproject.toml}"; echo "${TOOLS[*]}"; } | sha256sum | cut -d' ' -f1)
 if [ "$(cat .venv/.jicai-installed 2>/dev/null)" != "$stamp" ]; then
   echo "==> installing Python packages (pinned by constraints.txt)"

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
+from psycopg.errors import UniqueViolation
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jicai_events.pgcopy import copy_rows
 from jicai_events.tables import EventTables
 
 
@@ -75,6 +77,7 @@ class EventStore:
 
     def __init__(self, session: AsyncSession, tables: EventTables) -> None:
         self._session = session
+        self.tables = tables
         self._t = tables.event_store
 
     async def load(self, stream_id: str) -> list[StoredEvent]:
@@ -122,6 +125,36 @@ class EventStore:
             raise
         return stored
 
+    async def append_many(self, appends: Sequence[StreamAppend], metadata: dict[str, Any] | None = None) -> list[list[StoredEvent]]:
+        """Append to many streams with one COPY; the stored events of each append, in the order given.
+
+        Rows go in stream order, so two overlapping batches wait on each other
+        instead of deadlocking. No savepoint: a lost race (ConcurrencyConflict)
+        leaves the transaction unusable and the caller retries the whole unit
+        of work, which then finds the winner's events.
+        """
+        stored = [
+            [StoredEvent(a.stream_id, a.expected_version + i + 1, str(uuid.uuid4()), name, data, metadata or {}) for i, (name, data) in enumerate(a.events)]
+            for a in appends
+        ]
+        rows = sorted(
+            (
+                {"stream_id": e.stream_id, "stream_type": a.stream_type, "version": e.version, "event_id": e.event_id,
+                 "event_type": e.event_type, "data": e.data, "metadata": e.metadata}
+                for a, events in zip(appends, stored, strict=True)
+                for e in events
+            ),
+            key=lambda r: (r["stream_id"], r["version"]),
+        )
+        try:
+            await copy_rows(self._session, self._t, rows)
+        except UniqueViolation as exc:
+            if exc.diag.constraint_name == "uq_event_store_stream_version":
+                stream_id, version = _conflicting_key(exc.diag.message_detail, appends)
+                raise ConcurrencyConflict(stream_id, version) from exc
+            raise
+        return stored
+
     async def read_all(self, batch_size: int = 1000) -> AsyncIterator[StoredEvent]:
         """Every stored event in commit order, to rebuild read models."""
         position = 0
@@ -139,6 +172,24 @@ class EventStore:
             for r in rows:
                 yield _row_to_event(r)
             position = rows[-1]["global_position"]
+
+
+@dataclass(frozen=True)
+class StreamAppend:
+    """Events to append to one stream after ``expected_version`` (0 for a new stream)."""
+
+    stream_id: str
+    stream_type: str
+    expected_version: int
+    events: Sequence[tuple[str, dict[str, Any]]]
+
+
+def _conflicting_key(detail: str | None, appends: Sequence[StreamAppend]) -> tuple[str, int]:
+    """The stream PostgreSQL names in ``Key (stream_id, version)=(…, n) already exists``, else the first one."""
+    for a in appends:
+        if detail and f"=({a.stream_id}, " in detail:
+            return a.stream_id, a.expected_version
+    return appends[0].stream_id, appends[0].expected_version
 
 
 def _row_to_event(r: Any) -> StoredEvent:

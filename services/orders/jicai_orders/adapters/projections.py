@@ -1,12 +1,16 @@
 """Read models of the orders service, folded from its domain events."""
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from functools import singledispatch
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jicai_events.pgcopy import copy_rows
+from jicai_events.streams import BulkProjector
 from jicai_orders.adapters import tables as t
 from jicai_orders.domain import events as e
 
@@ -147,3 +151,34 @@ async def _(event: e.PurchaseRecorded, session: AsyncSession) -> None:
 
 async def apply(session: AsyncSession, event: e.OrdersEvent) -> None:
     await project(event, session)
+
+
+async def _acceptances(session: AsyncSession, events: Sequence[e.AcceptanceRecorded]) -> None:
+    """Many acceptances at once (a HIS push, a rebuild): the rows of the one-event projection above, one COPY."""
+    await copy_rows(session, t.acceptances, [{**event.model_dump(), "invoiced_quantity": 0} for event in events])
+    accepted: Counter[tuple[str, str]] = Counter()
+    rejected: Counter[tuple[str, str]] = Counter()
+    for event in events:
+        if event.order_id is not None:
+            accepted[event.order_id, event.contract_id] += event.accepted_quantity
+            rejected[event.order_id, event.contract_id] += event.rejected_quantity
+    if accepted:
+        lines = t.order_lines.c
+        connection = await session.connection()
+        await connection.execute(
+            update(t.order_lines)
+            .where(lines.order_id == bindparam("o"), lines.contract_id == bindparam("c"))
+            .values(accepted_quantity=lines.accepted_quantity + bindparam("a"), rejected_quantity=lines.rejected_quantity + bindparam("r")),
+            [{"o": o, "c": c, "a": accepted[o, c], "r": rejected[o, c]} for o, c in sorted(accepted)],
+        )
+
+
+async def _purchases(session: AsyncSession, events: Sequence[e.PurchaseRecorded]) -> None:
+    await copy_rows(session, t.purchases, [event.model_dump() for event in events])
+
+
+BULK: dict[type[e.OrdersEvent], BulkProjector[e.OrdersEvent]] = {
+    e.AcceptanceRecorded: _acceptances,  # type: ignore[dict-item]
+    e.PurchaseRecorded: _purchases,  # type: ignore[dict-item]
+}
+"""Set-based projections of the kinds a HIS push records by the thousand."""

@@ -11,14 +11,14 @@ from jicai_events.streams import StreamWriter
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_orders.adapters import tables as t
 from jicai_orders.adapters.outgoing import translate
-from jicai_orders.adapters.projections import apply
+from jicai_orders.adapters.projections import BULK, apply
 from jicai_orders.domain.contract import ContractView
 from jicai_orders.domain.events import OrdersEvent, codec
 from jicai_orders.domain.invoice import AcceptanceView
 from jicai_orders.domain.order import OrderView
 from jicai_orders.domain.reference import ProductView
 
-streams: StreamWriter[OrdersEvent] = StreamWriter(codec, apply, translate)
+streams: StreamWriter[OrdersEvent] = StreamWriter(codec, apply, translate, bulk=BULK)
 
 
 async def load_streams(uow: UnitOfWork, stream_ids: Collection[str]) -> dict[str, list[OrdersEvent]]:

@@ -1,0 +1,32 @@
+"""Set-based outbox writes: many integration events in one COPY (see ``pgcopy``)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from jicai_events.base import IntegrationEvent
+from jicai_events.envelope import Envelope
+from jicai_events.pgcopy import copy_rows
+from jicai_events.topics import topic_for
+from jicai_events.unit_of_work import UnitOfWork
+
+
+async def publish_many(uow: UnitOfWork, events: Sequence[tuple[IntegrationEvent, str]]) -> list[Envelope]:
+    """Write many integration events (each with the id of its stored event) to the outbox at once.
+
+    The set-based twin of ``UnitOfWork.publish``: the same envelopes (this
+    unit's correlation and causation), in the given order, which is the
+    order the relay publishes them in.
+    """
+    now = datetime.now(UTC)
+    envelopes = [
+        Envelope.wrap(event, time=now, event_id=event_id, correlation_id=uow.correlation_id, causation_id=uow.causation_id)
+        for event, event_id in events
+    ]
+    outbox = uow.events.tables.outbox
+    await copy_rows(uow.session, outbox, [
+        {"event_id": envelope.id, "topic": topic_for(event).qualified(), "message_key": envelope.partitionkey, "payload": envelope.to_bytes()}
+        for envelope, (event, _) in zip(envelopes, events, strict=True)
+    ])
+    uow.published.extend(envelopes)
+    return envelopes
