@@ -6,7 +6,7 @@ Kafka for real; ``/metrics`` is Prometheus text.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -31,7 +31,9 @@ def create_app(
     title: str,
     description: str,
     openapi_tags: list[dict[str, Any]] | None = None,
+    before_scrape: Callable[[ServiceRuntime], Awaitable[None]] | None = None,
 ) -> FastAPI:
+    """``before_scrape``: sets the service's gauges from its database when ``/metrics`` is read (not per event)."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = make_runtime(settings)
@@ -76,7 +78,9 @@ def create_app(
         return JSONResponse({"status": "ready" if ready else "not-ready", "checks": checks}, status_code=200 if ready else 503)
 
     @ops.get("/metrics", summary="Prometheus metrics", response_class=Response)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if before_scrape is not None:
+            await before_scrape(request.app.state.runtime)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(ops)

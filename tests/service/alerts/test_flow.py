@@ -298,8 +298,6 @@ def test_an_institution_sees_only_its_own_records(alerts: Alerts, token: Callabl
 
 
 def test_a_calendar_gap_blocks_only_its_own_invoice_and_is_retried_at_each_day_close(alerts: Alerts) -> None:
-    from prometheus_client import REGISTRY
-
     # Deadline 12-24 of the last covered year: its withhold date needs next year's working days.
     alerts.deliver(invoice("INV-GAP", accepted=date(LAST_YEAR, 11, 20), received=date(LAST_YEAR, 11, 24)))
     alerts.deliver(invoice("INV-1", accepted=date(LAST_YEAR, 9, 1), received=date(LAST_YEAR, 9, 5)))
@@ -312,7 +310,7 @@ def test_a_calendar_gap_blocks_only_its_own_invoice_and_is_retried_at_each_day_c
     assert (gap["status"], gap["warned_on"]) == ("open", None), "never decided as if the day were an ordinary weekday"
     [blocked] = alerts.get("/blocked-decisions")
     assert blocked["invoice_id"] == "INV-GAP" and "CalendarYearNotCovered" in blocked["reason"]
-    assert REGISTRY.get_sample_value("jicai_blocked_decisions") == 1
+    assert "jicai_blocked_decisions 1.0" in alerts.client.get("/metrics").text
 
     alerts.deliver(DayClosed(business_date=date(LAST_YEAR, 12, 25)))
     [again] = alerts.get("/blocked-decisions")

@@ -58,10 +58,10 @@ class Stream:
 
     def add(self, event: n.NonWinningEvent) -> list[n.NonWinningEvent]:
         if isinstance(event, n.WinningAcceptanceCounted):
-            new = nw.decide_on_acceptance(self.state, event)
+            new = nw.decide_on_acceptance(self.state.acceptances, event)
         else:
             assert isinstance(event, n.NonWinningPurchaseCounted)
-            new = nw.decide_on_purchase(self.state, event)
+            new = nw.decide_on_purchase(self.state.purchases, event)
         self.recorded += [(e, f"evt-{len(self.recorded) + i}") for i, e in enumerate(new)]
         return new
 

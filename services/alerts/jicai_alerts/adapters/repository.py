@@ -1,6 +1,7 @@
 """Event-sourced persistence and read queries of the alerts service."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -8,8 +9,9 @@ from sqlalchemy import Table, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jicai_alerts.adapters import kpi_projections, manufacturer_projections
+from jicai_alerts.adapters import counted, kpi_projections, manufacturer_projections
 from jicai_alerts.adapters import tables as t
+from jicai_alerts.adapters.counted import CountedFact
 from jicai_alerts.adapters.kpi_projections import kpi_stream
 from jicai_alerts.adapters.non_winning_projections import non_winning_stream, product_stream
 from jicai_alerts.adapters.outgoing import translate
@@ -41,6 +43,7 @@ from jicai_events.unit_of_work import UnitOfWork
 
 async def apply(session: AsyncSession, event: AlertsEvent) -> None:
     """Project a recorded event into its read models."""
+    await counted.project(session, event)
     if isinstance(event, k.KPI_EVENTS):
         await kpi_projections.apply(session, event)  # type: ignore[arg-type]
     elif isinstance(event, mr.MANUFACTURER_EVENTS):
@@ -52,6 +55,15 @@ async def apply(session: AsyncSession, event: AlertsEvent) -> None:
 streams: StreamWriter[AlertsEvent] = StreamWriter(codec, apply, translate)
 
 CLOCK_STREAM = "clock"
+
+
+async def count_once(uow: UnitOfWork, fact: CountedFact, stream_type: str, decide: Callable[[set[str]], list[Any]]) -> None:
+    """Decide on a fact counted once per stream from its key alone (``decide``: the ids already counted among
+    this fact's → what to record), never loading the stream: a hospital's 10,000th acceptance costs its 100th's."""
+    stream_id, already, version = await counted.lookup(uow.session, fact)
+    new = decide(already)
+    if new:
+        await streams.append(uow, stream_id, stream_type, version, new)
 
 
 async def load_recorded(uow: UnitOfWork, stream_id: str) -> tuple[list[Recorded], int]:

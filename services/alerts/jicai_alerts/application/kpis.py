@@ -35,9 +35,11 @@ class InstitutionMonth:
 
 
 async def count_purchase(uow: UnitOfWork, purchase: k.PurchaseCounted) -> None:
-    """``DeliveryAccepted`` / ``PurchaseRecorded``: a purchase fact of its month (channel, amount, base units)."""
-    await repo.lock_institution_kpi(uow, purchase.institution_id)
-    await _decide(uow, purchase.institution_id, lambda s: kpis.decide_on_purchase(s, purchase))
+    """``DeliveryAccepted`` / ``PurchaseRecorded``: a purchase fact of its month (channel, amount, base units).
+
+    No institution lock: these come from the orders topic, keyed by institution (one consumer counts them in
+    order); the stream's version check, retried, covers a line set by the bureau at the same moment."""
+    await repo.count_once(uow, purchase, "kpi", lambda counted: kpis.decide_on_purchase(counted, purchase))
 
 
 async def count_filing(uow: UnitOfWork, filing: k.FilingCounted, book: PolicyBook) -> None:

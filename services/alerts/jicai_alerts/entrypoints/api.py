@@ -6,17 +6,14 @@ decisions, a distributor the invoices it issued; operators and the fund see all.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 
 import jicai_events.catalog as ie
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters import tables as t
-from jicai_alerts.adapters.metrics import SUSPENDED_INSTITUTIONS, open_alert_counts, set_open_alerts, suspended_count
 from jicai_alerts.adapters.policy import policy_book
 from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import manufacturer_report as mr
@@ -35,19 +32,7 @@ from jicai_policy import CalendarYearNotCovered, PolicyProfile
 log = logging.getLogger(__name__)
 
 
-@asynccontextmanager
-async def _gauge_from_database(app: FastAPI) -> AsyncIterator[None]:
-    """Show the open alerts and suspended institutions at start, not only after the first change."""
-    try:
-        async with app.state.runtime.unit_of_work() as uow:
-            set_open_alerts(await open_alert_counts(uow.session))
-            SUSPENDED_INSTITUTIONS.set(await suspended_count(uow.session))
-    except Exception:  # noqa: BLE001 - the database may come later; the gauge follows the next change
-        log.warning("open alerts gauge not initialised at start; it follows the next change", exc_info=True)
-    yield
-
-
-router = APIRouter(lifespan=_gauge_from_database)
+router = APIRouter()
 
 
 def _may_see(caller: Principal, institution_id: str, distributor_id: str | None = None) -> None:

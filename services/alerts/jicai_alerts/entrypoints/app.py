@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from jicai_alerts.adapters.metrics import before_scrape
 from jicai_alerts.bootstrap import load_settings, make_runtime
 from jicai_alerts.entrypoints.api import router
 from jicai_alerts.entrypoints.kpi_api import router as kpi_router
@@ -18,6 +19,7 @@ def build_app(settings: ServiceSettings | None = None) -> FastAPI:
     return create_app(
         settings=settings or load_settings(),
         make_runtime=make_runtime,
+        before_scrape=before_scrape,
         routers=[router, volume_router, non_winning_router, kpi_router, manufacturer_router, status_router],
         title="Jicai alerts (预警)",
         description=(
