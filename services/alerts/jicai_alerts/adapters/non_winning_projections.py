@@ -1,7 +1,7 @@
 """Read models of R4 non-winning purchases, folded from the ``winning-product-*`` and ``non-winning-*`` streams."""
 from __future__ import annotations
 
-from sqlalchemy import case, func, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,21 +54,16 @@ async def apply(session: AsyncSession, event: n.NonWinningEvent | n.WinningProdu
 
 
 async def _count(session: AsyncSession, event: n.WinningAcceptanceCounted | n.NonWinningPurchaseCounted) -> None:
-    """A counted fact moves ``next_month_end`` back to its month at most (``nw.next_month_end``: the first month
-    with non-winning base units after the last evaluated one), without refolding the stream."""
+    """A counted fact updates the institution's row from the row itself, not by refolding the stream."""
     ni = t.non_winning_institutions
     statement = insert(ni).values(institution_id=event.institution_id)
-    if isinstance(event, n.WinningAcceptanceCounted) or event.base_units <= nw.ZERO:
-        await session.execute(statement.on_conflict_do_nothing())
+    if isinstance(event, n.WinningAcceptanceCounted):
+        await session.execute(statement.on_conflict_do_nothing())  # acceptances never make a month pending
         return
-    month = nw.month_of(event.purchased_on)
-    end = nw.month_end(month)
-    after_last = ni.c.last_month.is_(None) | (ni.c.last_month < month)
+    row = (await session.execute(select(ni.c.next_month_end, ni.c.last_month).where(ni.c.institution_id == event.institution_id))).first()
+    next_end = nw.next_month_end_counting(row.next_month_end if row else None, row.last_month if row else None, event)
     await session.execute(
-        statement.values(next_month_end=end).on_conflict_do_update(
-            index_elements=["institution_id"],
-            set_={"next_month_end": case((after_last, func.least(ni.c.next_month_end, end)), else_=ni.c.next_month_end)},
-        )
+        statement.values(next_month_end=next_end).on_conflict_do_update(index_elements=["institution_id"], set_={"next_month_end": next_end})
     )
 
 

@@ -100,6 +100,17 @@ def next_month_end(state: NonWinningState) -> date | None:
     return month_end(months[0]) if months else None
 
 
+def next_month_end_counting(
+    next_end: date | None, last_month: date | None, purchase: n.NonWinningPurchaseCounted
+) -> date | None:
+    """``next_month_end`` once ``purchase`` is counted, from the one before and the last evaluated month:
+    what refolding the stream gives, without the stream (a month evaluated already is never pending again)."""
+    month = month_of(purchase.purchased_on)
+    if purchase.base_units <= ZERO or (last_month is not None and month <= last_month):
+        return next_end
+    return month_end(month) if next_end is None else min(next_end, month_end(month))
+
+
 # ---- fold -------------------------------------------------------------------------------
 
 
