@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 import jicai_events.catalog as ie
+from jicai_alerts.adapters import kpi_repository as kpi_repo
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters.policy import policy_book
@@ -231,7 +232,7 @@ async def _explain_filing(uow: UnitOfWork, decision_id: str) -> s.DecisionOut | 
     row = await repo.find(uow, t.filing_warnings, decision_id)
     if row is None:
         return None
-    recorded, _ = await repo.load_kpi(uow, row["institution_id"])
+    recorded, _ = await kpi_repo.load_kpi(uow, row["institution_id"])
     event_id = next(i for e, i in recorded if isinstance(e, k.FilingWarningLineExceeded) and e.decision_id == decision_id)
     profile = policy_book().get(row["profile_id"], row["profile_version"])
     evaluation = {
