@@ -5,7 +5,8 @@ One hospital (H001) with one contract and a listed winning product receives N
 through the real consumer path (processed-event claim, handlers, one transaction
 each). The cost of the acceptances around the 100th, 1,000th and 10,000th (as
 far as N goes) is reported with the SQL statements each took; a flat line is the
-goal. Then ``InvoiceReceived`` for many hospitals: its rate and statements.
+goal. Then ``InvoiceReceived`` for many hospitals: its rate and statements. On a shared machine the
+median follows the load; the fastest of a window shows the cost itself.
 
     .venv/bin/python -m bench.alerts_history [--acceptances 1000] [--invoices 500]
 """
@@ -125,9 +126,9 @@ def main(acceptances: Annotated[int, typer.Option()] = 1000, invoices: Annotated
             print(f"{acceptances} DeliveryAccepted of one hospital (+{acceptances // 20} non-winning purchases): {history:.1f} s")
             for checkpoint in (c for c in CHECKPOINTS if c <= acceptances):
                 window = [costs[n] for n in range(checkpoint - WINDOW + 1, checkpoint + 1)]
-                median = statistics.median(t for t, _ in window)
-                print(f"  around the {checkpoint:>6}th: {median * 1000:6.1f} ms each (median of {WINDOW}), "
-                      f"{1 / median:5.0f} events/s, {max(s for _, s in window)} SQL statements")
+                median, fastest = statistics.median(t for t, _ in window), min(t for t, _ in window)
+                print(f"  around the {checkpoint:>6}th: {median * 1000:6.1f} ms each (median of {WINDOW}; fastest "
+                      f"{fastest * 1000:.1f} ms), {1 / median:5.0f} events/s, {max(s for _, s in window)} SQL statements")
 
             received = [deliver(_invoice(n)) for n in range(invoices)]
             total = sum(t for t, _ in received)
