@@ -15,6 +15,7 @@ from jicai_settlement.adapters.outgoing import translate
 from jicai_settlement.adapters.projections import apply
 from jicai_settlement.domain.events import AcceptanceNoted, ReturnNoted, SettlementEvent, codec
 
+
 def counted_key(event: AcceptanceNoted | ReturnNoted) -> CountedKey:
     """A contract stream counts each acceptance and return once (``jicai_events.counted``)."""
     fact_id = event.acceptance_id if isinstance(event, AcceptanceNoted) else event.return_id
