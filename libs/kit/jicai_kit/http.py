@@ -39,9 +39,11 @@ def create_app(
     description: str,
     openapi_tags: list[dict[str, Any]] | None = None,
     readiness_warnings: Callable[[Request], Awaitable[dict[str, str]]] | None = None,
+    before_scrape: Callable[[ServiceRuntime], Awaitable[None]] | None = None,
 ) -> FastAPI:
     """``readiness_warnings``: what an operator must act on soon without the service being unready (e.g. the
-    working-day calendar ending within weeks): ``/readyz`` answers 200 ``degraded`` with them."""
+    working-day calendar ending within weeks): ``/readyz`` answers 200 ``degraded`` with them.
+    ``before_scrape``: sets the service's gauges from its database when ``/metrics`` is read (not per event)."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = make_runtime(settings)
@@ -107,7 +109,9 @@ def create_app(
         return JSONResponse(body, status_code=200 if ready else 503, headers=headers)
 
     @ops.get("/metrics", summary="Prometheus metrics", response_class=Response)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if before_scrape is not None:
+            await before_scrape(request.app.state.runtime)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(ops)

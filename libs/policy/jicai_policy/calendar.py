@@ -64,12 +64,15 @@ class WorkingDayCalendar:
 
     overrides: tuple[YearCalendar, ...] = ()
     _by_year: Mapping[int, YearCalendar] = field(init=False, repr=False, compare=False, hash=False)
+    _added: dict[tuple[date, int], date] = field(init=False, repr=False, compare=False, hash=False)
+    """``add_working_days`` answers already computed: a day close asks the same grace end for every invoice."""
 
     def __post_init__(self) -> None:
         index = {year_calendar.year: year_calendar for year_calendar in self.overrides}
         if len(index) != len(self.overrides):
             raise ValueError("two calendar overrides for the same year")
         object.__setattr__(self, "_by_year", MappingProxyType(index))
+        object.__setattr__(self, "_added", {})
 
     def covers(self, year: int) -> bool:
         """Whether working days of ``year`` are known (from a file or the library)."""
@@ -126,9 +129,14 @@ class WorkingDayCalendar:
         """
         if n < 0:
             raise ValueError(f"working days to add must not be negative, got {n}")
+        known = self._added.get((day, n))
+        if known is not None:
+            return known
+        added = day
         for _ in range(n):
-            day = self.next_working_day_on_or_after(day + timedelta(days=1))
-        return day
+            added = self.next_working_day_on_or_after(added + timedelta(days=1))
+        self._added[(day, n)] = added  # the calendar never changes: the same question has the same answer
+        return added
 
 
 class CalendarFile(BaseModel):

@@ -58,10 +58,10 @@ class Stream:
 
     def add(self, event: n.NonWinningEvent) -> list[n.NonWinningEvent]:
         if isinstance(event, n.WinningAcceptanceCounted):
-            new = nw.decide_on_acceptance(self.state, event)
+            new = nw.decide_on_acceptance(self.state.acceptances, event)
         else:
             assert isinstance(event, n.NonWinningPurchaseCounted)
-            new = nw.decide_on_purchase(self.state, event)
+            new = nw.decide_on_purchase(self.state.purchases, event)
         self.recorded += [(e, f"evt-{len(self.recorded) + i}") for i, e in enumerate(new)]
         return new
 
@@ -213,3 +213,27 @@ def test_months_before_the_region_s_r4_go_live_get_no_decision(book: PolicyBook,
     assert any(isinstance(e, n.NonWinningPurchaseCapExceeded) for e in new) is decided
     [evaluated] = [e for e in new if isinstance(e, n.NonWinningMonthEvaluated)]
     assert (evaluated.cap_ratio is not None) is decided
+
+
+def test_the_next_month_to_evaluate_follows_each_counted_purchase_as_the_refolded_stream_gives_it(book: PolicyBook) -> None:
+    """The day close finds institutions by ``next_month_end``, kept per purchase without refolding the stream."""
+    stream = Stream(book, accepted("A1", 100, date(2026, 9, 5)))
+    kept, checked = None, 0
+    facts: list[tuple[str, str, date]] = [
+        ("B1", "10", date(2026, 10, 9)), ("B2", "0", date(2026, 8, 1)), ("B3", "5", date(2026, 9, 30)),
+        ("close", "", date(2026, 9, 30)), ("B4", "5", date(2026, 9, 2)), ("B5", "5", date(2026, 8, 20)),
+        ("B6", "5", date(2026, 12, 1)), ("close", "", date(2026, 11, 30)), ("B7", "5", date(2026, 10, 31)),
+        ("B8", "5", date(2026, 11, 3)), ("B1", "10", date(2026, 10, 9)),
+    ]
+    for purchase_id, units, on in facts:
+        if purchase_id == "close":
+            stream.close(on)
+            kept = nw.next_month_end(stream.state)  # the day close refolds (once a month)
+            continue
+        purchase = bought(purchase_id, units, on)
+        if stream.add(purchase):
+            kept = nw.next_month_end_counting(kept, stream.state.last_month, purchase)
+        assert kept == nw.next_month_end(stream.state), purchase_id
+        checked += 1
+
+    assert checked == 9 and kept == date(2026, 11, 30)  # B8: November, after October evaluated; B7 came too late

@@ -131,6 +131,6 @@ def test_the_same_agreement_or_amendment_again_records_nothing_and_other_facts_a
 
     assert vc.decide_on_agreement(state, agreement(1).model_copy(update={"agreement_event_id": "other"})) == []
     assert vc.decide_on_amendment(state, amended(3000, date(2026, 5, 15)).model_copy(update={"amendment_event_id": "other"})) == []
-    assert vc.decide_on_return(vc.fold("H001", [(returned("R1", "A1", 1, date(2026, 5, 1)), "e3")]), returned("R1", "A1", 1, date(2026, 5, 1))) == []
+    assert vc.decide_on_return(vc.fold("H001", [(returned("R1", "A1", 1, date(2026, 5, 1)), "e3")]).returns, returned("R1", "A1", 1, date(2026, 5, 1))) == []
     with pytest.raises(Conflict):
         vc.decide_on_agreement(state, agreement(1, 5000))

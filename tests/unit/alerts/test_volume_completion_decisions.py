@@ -68,7 +68,7 @@ class Stream:
         return decided
 
     def add(self, event: v.VolumeEvent) -> None:
-        self._record(vc.decide_on_acceptance(self.state, event) if isinstance(event, v.AcceptanceCounted) else [event])
+        self._record(vc.decide_on_acceptance(self.state.acceptances, event) if isinstance(event, v.AcceptanceCounted) else [event])
 
 
 def decisions(events: list[v.VolumeEvent]) -> list[tuple[str, str, str]]:

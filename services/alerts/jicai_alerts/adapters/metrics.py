@@ -1,13 +1,21 @@
-"""Prometheus gauge of the alerts currently open, set after each committed change."""
+"""Prometheus gauges of what is open in alerts, counted from the database when ``/metrics`` is scraped.
+
+Counting after every event cost four ``COUNT(*)`` per event; a scrape every few seconds costs one
+statement, and shows what every consumer process committed (the database is the truth, not the
+process that handled the last event).
+"""
 from __future__ import annotations
 
-from typing import Any
+import logging
 
 from prometheus_client import Gauge
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jicai_alerts.adapters import tables as t
+from jicai_kit.runtime import ServiceRuntime
+
+log = logging.getLogger(__name__)
 
 ALERT_KINDS = ("overdue_warning", "settlement_withheld")
 OPEN_ALERTS = Gauge("jicai_open_alerts", "Alerts currently open: overdue warnings and withheld settlements", ["kind"])
@@ -17,56 +25,39 @@ BLOCKED_DECISIONS = Gauge(
 SUSPENDED_INSTITUTIONS = Gauge(
     "jicai_suspended_institutions", "Institutions whose monthly settlement is suspended for missing agreed volumes (R3)"
 )
-
 NON_WINNING_CAP_EXCEEDED = Gauge(
     "jicai_non_winning_cap_exceeded",
     "Institution × generic group × month decisions (R4): non-winning base units above the cap of the winning ones",
 )
 
 
-async def non_winning_exceeded_count(session: AsyncSession) -> int:
-    nm = t.non_winning_months
-    return int(
-        (await session.execute(select(func.count()).select_from(nm).where(nm.c.decision_id.is_not(None)))).scalar_one()
-    )
+def _count(table: object, *conditions: object) -> object:
+    return select(func.count()).select_from(table).where(*conditions).scalar_subquery()  # type: ignore[arg-type]
 
 
-async def suspended_count(session: AsyncSession) -> int:
-    vi = t.volume_institutions
-    return int(
-        (await session.execute(select(func.count()).select_from(vi).where(vi.c.suspension_decision_id.is_not(None)))).scalar_one()
-    )
+async def counts(session: AsyncSession) -> dict[str, int]:
+    """Every gauge's count in one statement."""
+    a, vi, nm = t.alerts, t.volume_institutions, t.non_winning_months
+    columns = {
+        **{kind: _count(a, a.c.closed_on.is_(None), a.c.kind == kind) for kind in ALERT_KINDS},
+        "blocked": _count(t.blocked_decisions),
+        "suspended": _count(vi, vi.c.suspension_decision_id.is_not(None)),
+        "non_winning": _count(nm, nm.c.decision_id.is_not(None)),
+    }
+    row = (await session.execute(select(*(c.label(name) for name, c in columns.items())))).one()  # type: ignore[attr-defined]
+    return {name: int(n) for name, n in row._mapping.items()}
 
 
-async def open_alert_counts(session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(
-        select(t.alerts.c.kind, func.count()).where(t.alerts.c.closed_on.is_(None)).group_by(t.alerts.c.kind)
-    )
-    counts = {kind: 0 for kind in ALERT_KINDS}
-    counts.update({kind: int(n) for kind, n in rows})
-    return counts
-
-
-def set_open_alerts(counts: dict[str, int]) -> None:
-    for kind, n in counts.items():
-        OPEN_ALERTS.labels(kind=kind).set(n)
-
-
-async def blocked_count(session: AsyncSession) -> int:
-    return int((await session.execute(select(func.count()).select_from(t.blocked_decisions))).scalar_one())
-
-
-async def refresh_after_commit(session: AsyncSession) -> None:
-    """Count inside the transaction (own changes included); show the counts once it commits."""
-    counts = await open_alert_counts(session)
-    blocked = await blocked_count(session)
-    suspended = await suspended_count(session)
-    non_winning = await non_winning_exceeded_count(session)
-
-    def _on_commit(_session: Any) -> None:
-        set_open_alerts(counts)
-        BLOCKED_DECISIONS.set(blocked)
-        SUSPENDED_INSTITUTIONS.set(suspended)
-        NON_WINNING_CAP_EXCEEDED.set(non_winning)
-
-    event.listen(session.sync_session, "after_commit", _on_commit, once=True)
+async def before_scrape(runtime: ServiceRuntime) -> None:
+    """Set the gauges from the database; when it cannot answer, the scrape shows the last counts."""
+    try:
+        async with runtime.unit_of_work() as uow:
+            n = await counts(uow.session)
+    except Exception:  # noqa: BLE001 - a scrape must not fail with the database: the other metrics still count
+        log.warning("alerts gauges not refreshed: the database did not answer", exc_info=True)
+        return
+    for kind in ALERT_KINDS:
+        OPEN_ALERTS.labels(kind=kind).set(n[kind])
+    BLOCKED_DECISIONS.set(n["blocked"])
+    SUSPENDED_INSTITUTIONS.set(n["suspended"])
+    NON_WINNING_CAP_EXCEEDED.set(n["non_winning"])

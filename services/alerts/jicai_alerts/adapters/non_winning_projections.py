@@ -1,7 +1,7 @@
 """Read models of R4 non-winning purchases, folded from the ``winning-product-*`` and ``non-winning-*`` streams."""
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,9 @@ async def apply(session: AsyncSession, event: n.NonWinningEvent | n.WinningProdu
             .on_conflict_do_update(index_elements=["product_id"], set_=values)
         )
         return
+    if isinstance(event, n.WinningAcceptanceCounted | n.NonWinningPurchaseCounted):
+        await _count(session, event)
+        return
     if isinstance(event, n.NonWinningMonthEvaluated):
         for g in event.groups:
             await session.execute(
@@ -50,10 +53,25 @@ async def apply(session: AsyncSession, event: n.NonWinningEvent | n.WinningProdu
     await _refresh_institution(session, event.institution_id)
 
 
+async def _count(session: AsyncSession, event: n.WinningAcceptanceCounted | n.NonWinningPurchaseCounted) -> None:
+    """A counted fact updates the institution's row from the row itself, not by refolding the stream."""
+    ni = t.non_winning_institutions
+    statement = insert(ni).values(institution_id=event.institution_id)
+    if isinstance(event, n.WinningAcceptanceCounted):
+        await session.execute(statement.on_conflict_do_nothing())  # acceptances never make a month pending
+        return
+    row = (await session.execute(select(ni.c.next_month_end, ni.c.last_month).where(ni.c.institution_id == event.institution_id))).first()
+    next_end = nw.next_month_end_counting(row.next_month_end if row else None, row.last_month if row else None, event)
+    await session.execute(
+        statement.values(next_month_end=next_end).on_conflict_do_update(index_elements=["institution_id"], set_={"next_month_end": next_end})
+    )
+
+
 async def _refresh_institution(session: AsyncSession, institution_id: str) -> None:
+    """After a month's evaluation (once a month): the next month to evaluate needs the counted purchases."""
     stored = await EventStore(session, t.event_tables).load(non_winning_stream(institution_id))
     state = nw.fold(institution_id, ((decode_non_winning(s.event_type, s.data), s.event_id) for s in stored))
-    values = {"next_month_end": nw.next_month_end(state)}
+    values = {"next_month_end": nw.next_month_end(state), "last_month": state.last_month}
     await session.execute(
         insert(t.non_winning_institutions).values(institution_id=institution_id, **values)
         .on_conflict_do_update(index_elements=["institution_id"], set_=values)

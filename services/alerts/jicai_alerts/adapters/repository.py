@@ -1,6 +1,7 @@
 """Event-sourced persistence and read queries of the alerts service."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -8,15 +9,15 @@ from sqlalchemy import Table, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jicai_alerts.adapters import kpi_projections, manufacturer_projections
+from jicai_alerts.adapters import counted, kpi_projections, manufacturer_projections
 from jicai_alerts.adapters import tables as t
-from jicai_alerts.adapters.kpi_projections import kpi_stream
+from jicai_alerts.adapters.counted import CountedFact
 from jicai_alerts.adapters.non_winning_projections import non_winning_stream, product_stream
 from jicai_alerts.adapters.outgoing import translate
 from jicai_alerts.adapters.projections import apply as apply_obligation
 from jicai_alerts.adapters.projections import invoice_stream
 from jicai_alerts.adapters.volume_projections import volume_stream
-from jicai_alerts.domain import as_of, kpis
+from jicai_alerts.domain import as_of
 from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning as nw
@@ -24,10 +25,8 @@ from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain.events import (
     AlertsEvent,
     InvoiceAwaitingCalendar,
-    PaymentApplied,
     PaymentDeadlineSet,
     codec,
-    decode_kpi,
     decode_manufacturer,
     decode_non_winning,
     decode_obligation,
@@ -42,6 +41,7 @@ from jicai_events.unit_of_work import UnitOfWork
 
 async def apply(session: AsyncSession, event: AlertsEvent) -> None:
     """Project a recorded event into its read models."""
+    await counted.project(session, event)
     if isinstance(event, k.KPI_EVENTS):
         await kpi_projections.apply(session, event)  # type: ignore[arg-type]
     elif isinstance(event, mr.MANUFACTURER_EVENTS):
@@ -53,6 +53,15 @@ async def apply(session: AsyncSession, event: AlertsEvent) -> None:
 streams: StreamWriter[AlertsEvent] = StreamWriter(codec, apply, translate)
 
 CLOCK_STREAM = "clock"
+
+
+async def count_once(uow: UnitOfWork, fact: CountedFact, stream_type: str, decide: Callable[[set[str]], list[Any]]) -> None:
+    """Decide on a fact counted once per stream from its key alone (``decide``: the ids already counted among
+    this fact's → what to record), never loading the stream: a hospital's 10,000th acceptance costs its 100th's."""
+    stream_id, already, version = await counted.lookup(uow.session, fact)
+    new = decide(already)
+    if new:
+        await streams.append(uow, stream_id, stream_type, version, new)
 
 
 async def load_recorded(uow: UnitOfWork, stream_id: str) -> tuple[list[Recorded], int]:
@@ -70,16 +79,16 @@ async def stream_version(uow: UnitOfWork, stream_id: str) -> int:
 async def lock_invoice(uow: UnitOfWork, invoice_id: str) -> None:
     """Serialize work on one invoice until commit: a payment and its invoice arriving at once
     on two consumers must not both miss each other."""
-    await _lock(uow, f"jicai-alerts:{invoice_stream(invoice_id)}", shared=False)
+    await advisory_lock(uow, f"jicai-alerts:{invoice_stream(invoice_id)}", shared=False)
 
 
 async def lock_clock(uow: UnitOfWork, *, shared: bool) -> None:
     """A day close (exclusive) and new invoices (shared) wait for each other until commit, so an
     invoice is either seen by the day close or catches up with that day itself."""
-    await _lock(uow, f"jicai-alerts:{CLOCK_STREAM}", shared=shared)
+    await advisory_lock(uow, f"jicai-alerts:{CLOCK_STREAM}", shared=shared)
 
 
-async def _lock(uow: UnitOfWork, key: str, *, shared: bool) -> None:
+async def advisory_lock(uow: UnitOfWork, key: str, *, shared: bool) -> None:
     function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     await uow.session.execute(text(f"SELECT {function}(hashtextextended(:key, 0))"), {"key": key})
 
@@ -197,7 +206,7 @@ async def load_volume(uow: UnitOfWork, institution_id: str) -> tuple[list[Volume
 
 
 async def lock_institution_volume(uow: UnitOfWork, institution_id: str) -> None:
-    await _lock(uow, f"jicai-alerts:{volume_stream(institution_id)}", shared=False)
+    await advisory_lock(uow, f"jicai-alerts:{volume_stream(institution_id)}", shared=False)
 
 
 async def institutions_due(uow: UnitOfWork, day: date) -> list[str]:
@@ -227,11 +236,11 @@ async def load_product(uow: UnitOfWork, product_id: str) -> tuple[n.WinningProdu
 
 
 async def lock_institution_non_winning(uow: UnitOfWork, institution_id: str) -> None:
-    await _lock(uow, f"jicai-alerts:{non_winning_stream(institution_id)}", shared=False)
+    await advisory_lock(uow, f"jicai-alerts:{non_winning_stream(institution_id)}", shared=False)
 
 
 async def lock_product(uow: UnitOfWork, product_id: str) -> None:
-    await _lock(uow, f"jicai-alerts:{product_stream(product_id)}", shared=False)
+    await advisory_lock(uow, f"jicai-alerts:{product_stream(product_id)}", shared=False)
 
 
 async def winning_products(uow: UnitOfWork) -> dict[str, nw.Product]:
@@ -251,62 +260,6 @@ async def non_winning_institutions_due(uow: UnitOfWork, day: date) -> list[str]:
     return list(rows.scalars())
 
 
-# ---- R7 monitoring indicators --------------------------------------------------------------
-
-
-async def load_kpi(uow: UnitOfWork, institution_id: str) -> tuple[list[kpis.Recorded], int]:
-    """The institution's kpi stream with event ids, and its version."""
-    stored = await uow.events.load(kpi_stream(institution_id))
-    return [(decode_kpi(s.event_type, s.data), s.event_id) for s in stored], len(stored)
-
-
-async def lock_institution_kpi(uow: UnitOfWork, institution_id: str) -> None:
-    await _lock(uow, f"jicai-alerts:{kpi_stream(institution_id)}", shared=False)
-
-
-async def invoices_due_between(uow: UnitOfWork, institution_id: str | None, first: date, last: date) -> dict[str, list[kpis.InvoiceDue]]:
-    """Per institution, the invoices whose payment deadline (R1) falls in [first, last], with what was paid by it,
-    read from the invoice streams' events (``PaymentDeadlineSet``, ``PaymentApplied``)."""
-    es = t.event_tables.event_store
-    conditions = [
-        es.c.event_type == PaymentDeadlineSet.name,
-        es.c.data["deadline"].astext >= first.isoformat(),
-        es.c.data["deadline"].astext <= last.isoformat(),
-    ]
-    if institution_id is not None:
-        conditions.append(es.c.data["institution_id"].astext == institution_id)
-    deadlines = (await uow.session.execute(select(es.c.stream_id, es.c.data).where(*conditions))).all()
-    if not deadlines:
-        return {}
-    applied: dict[str, list[PaymentApplied]] = {}
-    rows = await uow.session.execute(
-        select(es.c.stream_id, es.c.data).where(es.c.event_type == PaymentApplied.name, es.c.stream_id.in_([d[0] for d in deadlines]))
-    )
-    for stream_id, data in rows.all():
-        applied.setdefault(stream_id, []).append(PaymentApplied.model_validate(data))
-    due: dict[str, list[kpis.InvoiceDue]] = {}
-    for stream_id, data in deadlines:
-        set_ = PaymentDeadlineSet.model_validate(data)
-        paid = sum((p.amount for p in applied.get(stream_id, []) if p.paid_on <= set_.deadline), start=kpis.ZERO)
-        due.setdefault(set_.institution_id, []).append(kpis.InvoiceDue(set_.invoice_id, set_.deadline, set_.amount, paid))
-    return due
-
-
-async def kpi_institutions(uow: UnitOfWork) -> list[str]:
-    """Every institution with facts an indicator counts: purchases, contracts, or invoices."""
-    ids = set(await uow.session.scalars(select(t.kpi_institutions.c.institution_id)))
-    ids |= set(await uow.session.scalars(select(t.volume_institutions.c.institution_id)))
-    ids |= set(await uow.session.scalars(select(t.invoices.c.institution_id).distinct()))
-    return sorted(ids)
-
-
-async def invoice_region(uow: UnitOfWork, institution_id: str) -> str | None:
-    inv = t.invoices
-    return await uow.session.scalar(
-        select(inv.c.pooling_region_code).where(inv.c.institution_id == institution_id).order_by(inv.c.received_on.desc()).limit(1)
-    )
-
-
 # ---- manufacturers' monthly report ---------------------------------------------------------
 
 
@@ -316,7 +269,7 @@ async def load_manufacturer(uow: UnitOfWork, manufacturer_id: str) -> tuple[list
 
 
 async def lock_manufacturer(uow: UnitOfWork, manufacturer_id: str) -> None:
-    await _lock(uow, f"jicai-alerts:{manufacturer_projections.manufacturer_stream(manufacturer_id)}", shared=False)
+    await advisory_lock(uow, f"jicai-alerts:{manufacturer_projections.manufacturer_stream(manufacturer_id)}", shared=False)
 
 
 async def manufacturers_due(uow: UnitOfWork, day: date) -> list[str]:

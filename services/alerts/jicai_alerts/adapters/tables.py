@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import Column, Date, Index, Integer, MetaData, Numeric, String, Table, text
 from sqlalchemy.dialects.postgresql import JSONB
 
+from jicai_events.counted import add_counted_facts
 from jicai_events.tables import add_event_tables
 
 metadata = MetaData()
@@ -227,6 +228,7 @@ non_winning_institutions = Table(
     metadata,
     Column("institution_id", String(64), primary_key=True),
     Column("next_month_end", Date, comment="the last day of the next month to evaluate; NULL when none"),
+    Column("last_month", Date, comment="first day of the last month evaluated; NULL when none"),
     Index("ix_non_winning_institutions_next_month_end", "next_month_end"),
 )
 
@@ -302,3 +304,8 @@ manufacturer_report_misses = Table(
 
 MANUFACTURER_READ_MODELS = (manufacturer_watch, manufacturer_report_misses)
 READ_MODELS = (*READ_MODELS, *MANUFACTURER_READ_MODELS)
+
+# ---- facts counted once per stream (keyed state of the counting events, ``jicai_events.counted``) --
+
+counted_facts = add_counted_facts(metadata)
+READ_MODELS = (*READ_MODELS, counted_facts)

@@ -33,8 +33,10 @@ async def apply(session: AsyncSession, event: v.VolumeEvent) -> None:
                 cycle_start=event.cycle_start, cycle_end=event.cycle_end,
             ).on_conflict_do_nothing()
         )
-    elif isinstance(event, v.AgreementTracked | v.AgreementAmended | v.ReturnCounted):
-        pass  # kept in the stream only: targets and counts are folded from it (see _refresh_institution)
+    elif isinstance(event, v.ReturnCounted):
+        return  # kept in the stream only: counts are folded from it at the day close; the row does not depend on it
+    elif isinstance(event, v.AgreementTracked | v.AgreementAmended):
+        pass  # kept in the stream only: targets are folded from it (see _refresh_institution)
     elif isinstance(event, v.AcceptanceCounted):
         await session.execute(
             insert(t.volume_acceptances).values(
@@ -42,6 +44,7 @@ async def apply(session: AsyncSession, event: v.VolumeEvent) -> None:
                 quantity=event.quantity, accepted_on=event.accepted_on,
             ).on_conflict_do_nothing()
         )
+        return  # the institution's row does not depend on counted quantities: no refold per acceptance
     elif isinstance(event, v.PeriodEvaluated):
         await session.execute(
             insert(t.volume_periods).values(

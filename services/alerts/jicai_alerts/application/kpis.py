@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from jicai_alerts.adapters import kpi_repository as kpi_repo
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.kpi_projections import kpi_stream
 from jicai_alerts.domain import kpi_events as k
@@ -35,37 +36,39 @@ class InstitutionMonth:
 
 
 async def count_purchase(uow: UnitOfWork, purchase: k.PurchaseCounted) -> None:
-    """``DeliveryAccepted`` / ``PurchaseRecorded``: a purchase fact of its month (channel, amount, base units)."""
-    await repo.lock_institution_kpi(uow, purchase.institution_id)
-    await _decide(uow, purchase.institution_id, lambda s: kpis.decide_on_purchase(s, purchase))
+    """``DeliveryAccepted`` / ``PurchaseRecorded``: a purchase fact of its month (channel, amount, base units).
+
+    No institution lock: these come from the orders topic, keyed by institution (one consumer counts them in
+    order); the stream's version check, retried, covers a line set by the bureau at the same moment."""
+    await repo.count_once(uow, purchase, "kpi", lambda counted: kpis.decide_on_purchase(counted, purchase))
 
 
 async def count_filing(uow: UnitOfWork, filing: k.FilingCounted, book: PolicyBook) -> None:
     """``FilingPurchaseRecorded``: count it; the year going over the warning line is decided at once."""
-    await repo.lock_institution_kpi(uow, filing.institution_id)
+    await kpi_repo.lock_institution_kpi(uow, filing.institution_id)
     await _decide(uow, filing.institution_id, lambda s: kpis.decide_on_filing(s, filing))
     await _decide(uow, filing.institution_id, lambda s: kpis.decide_warning_lines(s, _profile_for(book)))
 
 
 async def set_warning_line(uow: UnitOfWork, line: k.FilingWarningLineSet, book: PolicyBook) -> None:
     """The bureau sets the institution's line (预警线 set per institution); filings already over it are decided."""
-    await repo.lock_institution_kpi(uow, line.institution_id)
+    await kpi_repo.lock_institution_kpi(uow, line.institution_id)
     await _decide(uow, line.institution_id, lambda s: kpis.decide_on_line(s, line))
     await _decide(uow, line.institution_id, lambda s: kpis.decide_warning_lines(s, _profile_for(book)))
 
 
 async def institution_month(uow: UnitOfWork, institution_id: str, month: date, book: PolicyBook) -> InstitutionMonth:
     """The institution's indicators of ``month`` (its first day) under the profile in force on the month's last day."""
-    due = await repo.invoices_due_between(uow, institution_id, month, month_end(month))
+    due = await kpi_repo.invoices_due_between(uow, institution_id, month, month_end(month))
     return await _institution_month(uow, institution_id, month, book, due.get(institution_id, []), await repo.winning_products(uow))
 
 
 async def every_institution_month(uow: UnitOfWork, month: date, book: PolicyBook) -> list[InstitutionMonth]:
-    due = await repo.invoices_due_between(uow, None, month, month_end(month))
+    due = await kpi_repo.invoices_due_between(uow, None, month, month_end(month))
     products = await repo.winning_products(uow)
     return [
         await _institution_month(uow, institution_id, month, book, due.get(institution_id, []), products)
-        for institution_id in await repo.kpi_institutions(uow)
+        for institution_id in await kpi_repo.kpi_institutions(uow)
     ]
 
 
@@ -73,9 +76,9 @@ async def _institution_month(
     uow: UnitOfWork, institution_id: str, month: date, book: PolicyBook, due: list[kpis.InvoiceDue], products: dict[str, Product]
 ) -> InstitutionMonth:
     last = month_end(month)
-    state = kpis.fold(institution_id, (await repo.load_kpi(uow, institution_id))[0])
+    state = kpis.fold(institution_id, (await kpi_repo.load_kpi(uow, institution_id))[0])
     volume = vc.fold(institution_id, (await repo.load_volume(uow, institution_id))[0])
-    region = state.region_on(last) or volume.region or await repo.invoice_region(uow, institution_id)
+    region = state.region_on(last) or volume.region or await kpi_repo.invoice_region(uow, institution_id)
     try:
         profile = book.profile_for(region, on=last) if region else None
     except PolicyError:
@@ -99,7 +102,8 @@ def _profile_for(book: PolicyBook) -> kpis.ProfileFor:
 
 
 async def _decide(uow: UnitOfWork, institution_id: str, decide: Decide) -> None:
-    recorded, version = await repo.load_kpi(uow, institution_id)
+    """Filings and lines: their decisions never read the purchase facts, which are not loaded."""
+    recorded, version = await kpi_repo.load_kpi(uow, institution_id, purchases=False)
     new = decide(kpis.fold(institution_id, recorded))
     if new:
         await repo.streams.append(uow, kpi_stream(institution_id), "kpi", version, new)  # type: ignore[arg-type]

@@ -33,17 +33,19 @@ async def track_product(uow: UnitOfWork, product: n.WinningProductTracked) -> No
 
 
 async def count_acceptance(uow: UnitOfWork, acceptance: n.WinningAcceptanceCounted) -> None:
-    """``DeliveryAccepted``: count it by its date (converted to base units when its month is evaluated)."""
+    """``DeliveryAccepted``: count it by its date (converted to base units when its month is evaluated).
+
+    No institution lock: facts are counted only from the orders topic, keyed by institution, so one
+    consumer counts an institution's facts in order; the day close excludes them by the clock lock,
+    and the stream's version check (retried) covers a partition moving between consumers."""
     await repo.lock_clock(uow, shared=True)
-    await repo.lock_institution_non_winning(uow, acceptance.institution_id)
-    await _decide(uow, acceptance.institution_id, lambda s: nw.decide_on_acceptance(s, acceptance))
+    await repo.count_once(uow, acceptance, "non-winning", lambda counted: nw.decide_on_acceptance(counted, acceptance))
 
 
 async def count_purchase(uow: UnitOfWork, purchase: n.NonWinningPurchaseCounted) -> None:
-    """``PurchaseRecorded`` with ``winning = false``: count its base units by its date."""
+    """``PurchaseRecorded`` with ``winning = false``: count its base units by its date (no institution lock, as above)."""
     await repo.lock_clock(uow, shared=True)
-    await repo.lock_institution_non_winning(uow, purchase.institution_id)
-    await _decide(uow, purchase.institution_id, lambda s: nw.decide_on_purchase(s, purchase))
+    await repo.count_once(uow, purchase, "non-winning", lambda counted: nw.decide_on_purchase(counted, purchase))
 
 
 async def close_day(uow: UnitOfWork, day: ClosedDay, book: PolicyBook) -> None:

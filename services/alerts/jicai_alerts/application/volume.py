@@ -52,13 +52,13 @@ async def _track(uow: UnitOfWork, institution_id: str, decide: Decide, book: Pol
 async def count_acceptance(uow: UnitOfWork, acceptance: v.AcceptanceCounted) -> None:
     """``DeliveryAccepted``: count the accepted quantity by its date (decisions wait for the clock)."""
     await repo.lock_institution_volume(uow, acceptance.institution_id)
-    await _decide(uow, acceptance.institution_id, lambda s: vc.decide_on_acceptance(s, acceptance))
+    await repo.count_once(uow, acceptance, "volume", lambda counted: vc.decide_on_acceptance(counted, acceptance))
 
 
 async def count_return(uow: UnitOfWork, returned: v.ReturnCounted) -> None:
     """``DeliveryReturned``: take the returned quantity off its acceptance from ``returned_on`` (decisions wait for the clock)."""
     await repo.lock_institution_volume(uow, returned.institution_id)
-    await _decide(uow, returned.institution_id, lambda s: vc.decide_on_return(s, returned))
+    await repo.count_once(uow, returned, "volume", lambda counted: vc.decide_on_return(counted, returned))
 
 
 async def close_day(uow: UnitOfWork, day: vc.ClosedDay, book: PolicyBook) -> None:

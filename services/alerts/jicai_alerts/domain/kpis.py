@@ -26,7 +26,7 @@ rounded down to 4 places, null when the denominator is 0.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
@@ -181,12 +181,13 @@ class KpiState:
 
 
 def fold(institution_id: str, recorded: Iterable[Recorded]) -> KpiState:
+    """Counted facts go into the fold's own dicts (copying them per event made a long history quadratic)."""
     state = KpiState(institution_id)
     for event, event_id in recorded:
         if isinstance(event, k.PurchaseCounted):
-            state = replace(state, purchases={**state.purchases, event.fact_id: event})
+            state.purchases[event.fact_id] = event
         elif isinstance(event, k.FilingCounted):
-            state = replace(state, filings={**state.filings, event.filing_id: (event, event_id)})
+            state.filings[event.filing_id] = (event, event_id)
         elif isinstance(event, k.FilingWarningLineSet):
             state = replace(state, lines=(*state.lines, (event, event_id)))
         else:
@@ -206,8 +207,9 @@ def warning_line(state: KpiState, year: int, profile: PolicyProfile) -> tuple[De
     return (rule.amount_warning_line, "profile", None) if rule.amount_warning_line is not None else None
 
 
-def decide_on_purchase(state: KpiState, purchase: k.PurchaseCounted) -> list[k.KpiEvent]:
-    return [] if purchase.fact_id in state.purchases else [purchase]
+def decide_on_purchase(counted: Container[str], purchase: k.PurchaseCounted) -> list[k.KpiEvent]:
+    """Count the purchase fact once (``counted``: the fact ids counted already)."""
+    return [] if purchase.fact_id in counted else [purchase]
 
 
 def decide_on_filing(state: KpiState, filing: k.FilingCounted) -> list[k.KpiEvent]:

@@ -24,7 +24,7 @@ a month already evaluated (or before it) arrive too late to change its decision.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
@@ -100,13 +100,30 @@ def next_month_end(state: NonWinningState) -> date | None:
     return month_end(months[0]) if months else None
 
 
+def next_month_end_counting(
+    next_end: date | None, last_month: date | None, purchase: n.NonWinningPurchaseCounted
+) -> date | None:
+    """``next_month_end`` once ``purchase`` is counted, from the one before and the last evaluated month:
+    what refolding the stream gives, without the stream (a month evaluated already is never pending again)."""
+    month = month_of(purchase.purchased_on)
+    if purchase.base_units <= ZERO or (last_month is not None and month <= last_month):
+        return next_end
+    return month_end(month) if next_end is None else min(next_end, month_end(month))
+
+
 # ---- fold -------------------------------------------------------------------------------
 
 
 def fold(institution_id: str, recorded: Iterable[Recorded]) -> NonWinningState:
+    """Counted facts go into the fold's own dicts (copying them per event made a long history quadratic)."""
     state = NonWinningState(institution_id)
     for event, _ in recorded:
-        state = evolve(state, event)
+        if isinstance(event, n.WinningAcceptanceCounted):
+            state.acceptances[event.acceptance_id] = event
+        elif isinstance(event, n.NonWinningPurchaseCounted):
+            state.purchases[event.purchase_id] = event
+        else:
+            state = evolve(state, event)
     return state
 
 
@@ -130,14 +147,16 @@ def decide_on_product(known: n.WinningProductTracked | None, product: n.WinningP
     return [product]
 
 
-def decide_on_acceptance(state: NonWinningState, acceptance: n.WinningAcceptanceCounted) -> list[n.NonWinningEvent]:
-    """Count the acceptance once (a HIS pushing it twice, or a republished event, counts once)."""
-    return [] if acceptance.acceptance_id in state.acceptances else [acceptance]
+def decide_on_acceptance(counted: Container[str], acceptance: n.WinningAcceptanceCounted) -> list[n.NonWinningEvent]:
+    """Count the acceptance once (a HIS pushing it twice, or a republished event, counts once).
+
+    ``counted``: the acceptance ids counted already (``state.acceptances``, or the keyed lookup of this one)."""
+    return [] if acceptance.acceptance_id in counted else [acceptance]
 
 
-def decide_on_purchase(state: NonWinningState, purchase: n.NonWinningPurchaseCounted) -> list[n.NonWinningEvent]:
-    """Count the non-winning purchase once."""
-    return [] if purchase.purchase_id in state.purchases else [purchase]
+def decide_on_purchase(counted: Container[str], purchase: n.NonWinningPurchaseCounted) -> list[n.NonWinningEvent]:
+    """Count the non-winning purchase once (``counted``: the purchase ids counted already)."""
+    return [] if purchase.purchase_id in counted else [purchase]
 
 
 def decide_on_day_closed(

@@ -34,7 +34,7 @@ not reopen periods already evaluated.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -305,9 +305,15 @@ def next_period_end(state: VolumeState, months: int = DEFAULT_MONTHS) -> date | 
 
 
 def fold(institution_id: str, recorded: Iterable[Recorded]) -> VolumeState:
+    """Counted facts go into the fold's own dicts (copying them per event made a long history quadratic)."""
     state = VolumeState(institution_id)
     for event, event_id in recorded:
-        state = evolve(state, event, event_id)
+        if isinstance(event, v.AcceptanceCounted):
+            state.acceptances[event.acceptance_id] = event
+        elif isinstance(event, v.ReturnCounted):
+            state.returns[event.return_id] = event
+        else:
+            state = evolve(state, event, event_id)
     return state
 
 
@@ -366,14 +372,17 @@ def decide_on_amendment(state: VolumeState, amendment: v.AgreementAmended) -> li
     return [] if any(a.model_dump(exclude={"amendment_event_id"}) == same for a, _ in state.amendments) else [amendment]
 
 
-def decide_on_acceptance(state: VolumeState, acceptance: v.AcceptanceCounted) -> list[v.VolumeEvent]:
-    """Count the acceptance once (a HIS pushing it twice, or a republished event, counts once)."""
-    return [] if acceptance.acceptance_id in state.acceptances else [acceptance]
+def decide_on_acceptance(counted: Container[str], acceptance: v.AcceptanceCounted) -> list[v.VolumeEvent]:
+    """Count the acceptance once (a HIS pushing it twice, or a republished event, counts once).
+
+    ``counted``: the acceptance ids counted already (``state.acceptances``, or the keyed lookup of this one)."""
+    return [] if acceptance.acceptance_id in counted else [acceptance]
 
 
-def decide_on_return(state: VolumeState, returned: v.ReturnCounted) -> list[v.VolumeEvent]:
-    """Count the return once; it may arrive before its acceptance (it applies once that is known)."""
-    return [] if returned.return_id in state.returns else [returned]
+def decide_on_return(counted: Container[str], returned: v.ReturnCounted) -> list[v.VolumeEvent]:
+    """Count the return once (``counted``: the return ids counted already); it may arrive before its acceptance
+    (it applies once that is known)."""
+    return [] if returned.return_id in counted else [returned]
 
 
 def decide_on_day_closed(

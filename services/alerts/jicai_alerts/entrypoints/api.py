@@ -6,17 +6,15 @@ decisions, a distributor the invoices it issued; operators and the fund see all.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 
 import jicai_events.catalog as ie
+from jicai_alerts.adapters import kpi_repository as kpi_repo
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters import tables as t
-from jicai_alerts.adapters.metrics import SUSPENDED_INSTITUTIONS, open_alert_counts, set_open_alerts, suspended_count
 from jicai_alerts.adapters.policy import current_book, policy_book
 from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import manufacturer_report as mr
@@ -35,19 +33,7 @@ from jicai_policy import CalendarYearNotCovered, PolicyProfile, WorkingDayCalend
 log = logging.getLogger(__name__)
 
 
-@asynccontextmanager
-async def _gauge_from_database(app: FastAPI) -> AsyncIterator[None]:
-    """Show the open alerts and suspended institutions at start, not only after the first change."""
-    try:
-        async with app.state.runtime.unit_of_work() as uow:
-            set_open_alerts(await open_alert_counts(uow.session))
-            SUSPENDED_INSTITUTIONS.set(await suspended_count(uow.session))
-    except Exception:  # noqa: BLE001 - the database may come later; the gauge follows the next change
-        log.warning("open alerts gauge not initialised at start; it follows the next change", exc_info=True)
-    yield
-
-
-router = APIRouter(lifespan=_gauge_from_database)
+router = APIRouter()
 
 
 def _may_see(caller: Principal, institution_id: str, distributor_id: str | None = None) -> None:
@@ -237,7 +223,7 @@ async def _explain_filing(uow: UnitOfWork, decision_id: str) -> s.DecisionOut | 
     row = await repo.find(uow, t.filing_warnings, decision_id)
     if row is None:
         return None
-    recorded, _ = await repo.load_kpi(uow, row["institution_id"])
+    recorded, _ = await kpi_repo.load_kpi(uow, row["institution_id"])
     event_id = next(i for e, i in recorded if isinstance(e, k.FilingWarningLineExceeded) and e.decision_id == decision_id)
     profile = policy_book().get(row["profile_id"], row["profile_version"])
     evaluation = {

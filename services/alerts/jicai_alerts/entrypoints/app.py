@@ -4,6 +4,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 
 from jicai_alerts.adapters import calendar_watch
+from jicai_alerts.adapters.metrics import before_scrape
 from jicai_alerts.adapters.policy import current_book
 from jicai_alerts.bootstrap import load_settings, make_runtime
 from jicai_alerts.entrypoints.api import router
@@ -31,6 +32,7 @@ def build_app(settings: ServiceSettings | None = None) -> FastAPI:
         make_runtime=make_runtime,
         routers=[router, volume_router, non_winning_router, kpi_router, manufacturer_router, status_router, policy_router],
         readiness_warnings=calendar_warning,
+        before_scrape=before_scrape,
         title="Jicai alerts (预警)",
         description=(
             "Payment deadlines (回款期限), overdue warnings (预警) and withheld settlements (暂缓拨付), "

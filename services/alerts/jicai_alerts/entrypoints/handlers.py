@@ -6,7 +6,6 @@ event id: a redelivered event never reaches a handler twice.
 from __future__ import annotations
 
 from jicai_alerts.adapters import repository as repo
-from jicai_alerts.adapters.metrics import refresh_after_commit
 from jicai_alerts.adapters.policy import policy_book
 from jicai_alerts.application import calendar, kpis, manufacturer_report, non_winning, services, volume
 from jicai_alerts.domain import kpi_events as k
@@ -50,20 +49,17 @@ async def on_invoice_received(uow: UnitOfWork, envelope: Envelope, event: Invoic
         event_id=envelope.id,
     )
     await services.track_invoice(uow, invoice, await calendar.book_after_clock(uow, shared=True))
-    await refresh_after_commit(uow.session)
 
 
 async def on_invoice_credited(uow: UnitOfWork, envelope: Envelope, event: InvoiceCredited) -> None:
     """红冲 (partial): the credit note reduces what is owed; the profile may restart the clock."""
     credit = Credit(event.invoice_id, event.credit_note_id, event.amount, event.received_on, envelope.id)
     await services.credit_invoice(uow, credit, await calendar.book_after_clock(uow, shared=True))
-    await refresh_after_commit(uow.session)
 
 
 async def on_invoice_voided(uow: UnitOfWork, envelope: Envelope, event: InvoiceVoided) -> None:
     """红冲 (whole): nothing is owed any more."""
     await services.void_invoice(uow, Void(event.invoice_id, event.voided_on, envelope.id))
-    await refresh_after_commit(uow.session)
 
 
 async def on_payment_recorded(uow: UnitOfWork, envelope: Envelope, event: PaymentRecorded) -> None:
@@ -77,12 +73,10 @@ async def on_payment_recorded(uow: UnitOfWork, envelope: Envelope, event: Paymen
         payment_event_id=envelope.id,
     )
     await services.record_payment(uow, received)
-    await refresh_after_commit(uow.session)
 
 
 async def on_day_closed(uow: UnitOfWork, envelope: Envelope, event: DayClosed) -> None:
     await services.close_day(uow, ClosedDay(event.business_date, envelope.id), await calendar.book_after_clock(uow, shared=False))
-    await refresh_after_commit(uow.session)
 
 
 async def on_contract_signed(uow: UnitOfWork, envelope: Envelope, event: ContractSigned) -> None:
@@ -107,7 +101,6 @@ async def on_contract_signed(uow: UnitOfWork, envelope: Envelope, event: Contrac
             known_after=last_closed.business_date if last_closed else None, contract_event_id=envelope.id,
         ),
     )
-    await refresh_after_commit(uow.session)
 
 
 async def on_manufacturer_report_submitted(uow: UnitOfWork, envelope: Envelope, event: ManufacturerReportSubmitted) -> None:
@@ -130,7 +123,6 @@ async def on_yearly_agreement(
         unit_price=event.unit_price, agreement_event_id=envelope.id, rolled_over=isinstance(event, YearlyAgreementRolledOver),
     )
     await volume.track_agreement(uow, agreement, policy_book())
-    await refresh_after_commit(uow.session)
 
 
 async def on_yearly_agreement_amended(uow: UnitOfWork, envelope: Envelope, event: YearlyAgreementAmended) -> None:

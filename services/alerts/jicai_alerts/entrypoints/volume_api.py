@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Request
 
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters import tables as t
-from jicai_alerts.adapters.metrics import refresh_after_commit
 from jicai_alerts.adapters.policy import policy_book
 from jicai_alerts.application import volume
 from jicai_alerts.domain import volume_completion as vc
@@ -37,7 +36,6 @@ async def grant_exemption(institution_id: str, body: s.ExemptionIn, caller: Call
 
     async def command(uow: UnitOfWork) -> None:
         await volume.grant_exemption(uow, grant)
-        await refresh_after_commit(uow.session)
 
     await execute(request.app.state.runtime, command)
     return s.ExemptionRecorded(exemption_id=body.exemption_id, institution_id=institution_id, status="granted")

@@ -4,15 +4,42 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Table, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from jicai_events import counted
+from jicai_events.counted import CountedKey
 from jicai_events.streams import StreamWriter
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_settlement.adapters import tables as t
 from jicai_settlement.adapters.outgoing import translate
 from jicai_settlement.adapters.projections import apply
-from jicai_settlement.domain.events import SettlementEvent, codec
+from jicai_settlement.domain.events import AcceptanceNoted, ReturnNoted, SettlementEvent, codec
 
-streams: StreamWriter[SettlementEvent] = StreamWriter(codec, apply, translate)
+
+def counted_key(event: AcceptanceNoted | ReturnNoted) -> CountedKey:
+    """A contract stream counts each acceptance and return once (``jicai_events.counted``)."""
+    fact_id = event.acceptance_id if isinstance(event, AcceptanceNoted) else event.return_id
+    return CountedKey(contract_stream(event.contract_id), event.name, fact_id)
+
+
+async def _project(session: AsyncSession, event: SettlementEvent) -> None:
+    if isinstance(event, AcceptanceNoted | ReturnNoted):
+        await counted.project(session, t.counted_facts, counted_key(event))
+    await apply(session, event)
+
+
+streams: StreamWriter[SettlementEvent] = StreamWriter(codec, _project, translate)
+
+
+async def count_once(uow: UnitOfWork, fact: AcceptanceNoted | ReturnNoted) -> bool:
+    """Record the fact in its contract stream unless counted there already, from its key alone (never loading
+    the stream: a contract's 10,000th acceptance costs its 100th's); whether it was recorded."""
+    key = counted_key(fact)
+    is_counted, version = await counted.lookup(uow.session, t.counted_facts, t.event_tables.event_store, key)
+    if is_counted:
+        return False
+    await streams.append(uow, key.stream_id, "contract", version, [fact])
+    return True
 
 
 def invoice_stream(invoice_id: str) -> str:

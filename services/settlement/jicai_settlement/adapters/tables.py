@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Integer, MetaData, Numeric, String, Table, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 
+from jicai_events.counted import add_counted_facts
 from jicai_events.tables import add_event_tables
 
 metadata = MetaData()
@@ -164,8 +165,11 @@ prepayment_liquidations = Table(
     Column("amount", MONEY, nullable=False),
 )
 
+counted_facts = add_counted_facts(metadata)
+"""Acceptances and returns a ``contract-*`` stream counted already (``jicai_events.counted``)."""
+
 READ_MODELS = (
     invoices, invoice_credits, payments, payment_allocations, withholds, monthly_settlements, suspensions, direct_settlement_deductions,
-    prepayment_agreements, prepayment_schedules, prepayment_disbursements, prepayment_liquidations,
+    prepayment_agreements, prepayment_schedules, prepayment_disbursements, prepayment_liquidations, counted_facts,
 )
 """In dependency order (allocations after payments); rebuild empties them in reverse."""

@@ -63,17 +63,13 @@ async def move_cycle(uow: UnitOfWork, moved: ContractCycleMoved) -> bool:
 
 
 async def note_acceptance(uow: UnitOfWork, accepted: AcceptanceNoted) -> bool:
-    def decide(history: Sequence[ContractEvent]) -> list[ContractEvent]:
-        return [] if accepted.acceptance_id in p.fold_contract(history).acceptances else [accepted]
-
-    return await _decide_for_contract(uow, accepted.contract_id, decide)
+    """Count the acceptance once in its contract stream (by its key: the stream is not loaded)."""
+    return await repo.count_once(uow, accepted)
 
 
 async def note_return(uow: UnitOfWork, returned: ReturnNoted) -> bool:
-    def decide(history: Sequence[ContractEvent]) -> list[ContractEvent]:
-        return [] if returned.return_id in p.fold_contract(history).returns else [returned]
-
-    return await _decide_for_contract(uow, returned.contract_id, decide)
+    """Count the return once in its contract stream (by its key: the stream is not loaded)."""
+    return await repo.count_once(uow, returned)
 
 
 async def _decide_for_contract(uow: UnitOfWork, contract_id: str, decide: Callable[[Sequence[ContractEvent]], list[ContractEvent]]) -> bool:

@@ -92,18 +92,17 @@ def _(event: ContractCycleMoved, state: Contract) -> Contract:
     return replace(state, cycle_end=event.cycle_end)
 
 
-@_evolve_contract.register
-def _(event: AcceptanceNoted, state: Contract) -> Contract:
-    return replace(state, acceptances={**state.acceptances, event.acceptance_id: event})
-
-
-@_evolve_contract.register
-def _(event: ReturnNoted, state: Contract) -> Contract:
-    return replace(state, returns={**state.returns, event.return_id: event})
-
-
 def fold_contract(history: Sequence[ContractEvent]) -> Contract:
-    return reduce(lambda state, event: _evolve_contract(event, state), history, Contract())
+    """Acceptances and returns go into the fold's own dicts (copying them per event made a long contract quadratic)."""
+    state = Contract()
+    for event in history:
+        if isinstance(event, AcceptanceNoted):
+            state.acceptances[event.acceptance_id] = event
+        elif isinstance(event, ReturnNoted):
+            state.returns[event.return_id] = event
+        else:
+            state = _evolve_contract(event, state)
+    return state
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,143 @@
+"""Benchmark: does an event cost alerts more as a hospital's history grows? On real PostgreSQL.
+
+One hospital (H001) with one contract and a listed winning product receives N
+``DeliveryAccepted`` (one non-winning ``PurchaseRecorded`` after every 20th), all
+through the real consumer path (processed-event claim, handlers, one transaction
+each). The cost of the acceptances around the 100th, 1,000th and 10,000th (as
+far as N goes) is reported with the SQL statements each took; a flat line is the
+goal. Then ``InvoiceReceived`` for many hospitals: its rate and statements. On a shared machine the
+median follows the load; the fastest of a window shows the cost itself.
+
+    .venv/bin/python -m bench.alerts_history [--acceptances 1000] [--invoices 500]
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from jicai_alerts.bootstrap import RULES
+from jicai_alerts.entrypoints.app import build_app
+from jicai_alerts.settings import Settings
+from jicai_events import Envelope
+from jicai_events.catalog import (
+    ContractSigned,
+    DeliveryAccepted,
+    InvoiceLine,
+    InvoiceReceived,
+    PurchaseRecorded,
+    WinningProductListed,
+)
+from tests.support import infra
+
+REGION, START = "520100", date(2026, 1, 1)
+WINDOW = 50
+"""Acceptances measured up to each checkpoint (the 51st..100th for the 100th)."""
+CHECKPOINTS = (100, 1_000, 10_000)
+
+
+class Statements:
+    """Counts SQL statements sent by any engine of the process (the service's own, in-process)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        event.listen(Engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_: Any) -> None:
+        self.count += 1
+
+    @contextmanager
+    def counting(self) -> Iterator[list[int]]:
+        start, result = self.count, [0]
+        yield result
+        result[0] = self.count - start
+
+
+def _acceptance(n: int) -> DeliveryAccepted:
+    return DeliveryAccepted(
+        acceptance_id=f"A{n}", external_id=f"L{n}", institution_id="H001", pooling_region_code=REGION, contract_id="C1",
+        product_id="P1", distributor_id="D001", accepted_quantity=10, rejected_quantity=0,
+        accepted_on=START + timedelta(days=n % 330), lot_number="LOT1", unit_price=Decimal("1.9800"),
+        accepted_amount=Decimal("19.80"),
+    )
+
+
+def _purchase(n: int) -> PurchaseRecorded:
+    return PurchaseRecorded(
+        purchase_id=f"NW{n}", external_id=f"NWL{n}", institution_id="H001", pooling_region_code=REGION, product_id="P9",
+        generic_group_id="G1", winning=False, channel="platform", quantity=1, base_units=Decimal("10"),
+        unit_price=Decimal("5.0000"), amount=Decimal("5.00"), purchased_on=START + timedelta(days=n % 330),
+    )
+
+
+def _invoice(n: int) -> InvoiceReceived:
+    on = date(2026, 9, 1)
+    return InvoiceReceived(
+        invoice_id=f"INV-{n}", invoice_number=str(n), institution_id=f"H{n % 300:03d}", pooling_region_code=REGION,
+        distributor_id="D001", issued_on=on, received_on=on + timedelta(days=4), amount=Decimal("198.00"),
+        lines=(InvoiceLine(acceptance_id=f"IA{n}", contract_id="C1", quantity=100, unit_price=Decimal("1.9800"),
+                           amount=Decimal("198.00"), accepted_on=on),),
+        latest_acceptance_on=on,
+    )
+
+
+def main(acceptances: Annotated[int, typer.Option()] = 1000, invoices: Annotated[int, typer.Option()] = 500) -> None:
+    url = infra.migrated_database(infra.postgres_base_url(), "alerts")
+    statements = Statements()
+    try:
+        app = build_app(Settings(database_url=url, run_workers=False))
+        with TestClient(app) as client:
+            consumer = app.state.runtime.event_consumer(RULES)
+
+            def deliver(fact: object) -> tuple[float, int]:
+                with statements.counting() as sent:
+                    started = time.perf_counter()
+                    outcome = client.portal.call(consumer.deliver, Envelope.wrap(fact, time=datetime.now(UTC)))  # type: ignore[union-attr, arg-type]
+                    took = time.perf_counter() - started
+                assert outcome == "handled", outcome
+                return took, sent[0]
+
+            deliver(ContractSigned(
+                contract_id="C1", institution_id="H001", pooling_region_code=REGION, manufacturer_id="M001",
+                distributor_id="D001", product_id="P1", unit_price=Decimal("1.9800"), agreed_quantity=100_000,
+                cycle_start=START, cycle_end=date(2026, 12, 31), signed_on=START,
+            ))
+            deliver(WinningProductListed(
+                product_id="P1", batch_id="B1", generic_name="阿莫西林", dosage_form="胶囊", specification="0.25g",
+                manufacturer_id="M001", winning_unit_price=Decimal("1.9800"), trading_unit="盒", generic_group_id="G1",
+                base_units_per_trading_unit=Decimal("10"),
+            ))
+            costs: dict[int, tuple[float, int]] = {}
+            started = time.perf_counter()
+            for n in range(1, acceptances + 1):
+                costs[n] = deliver(_acceptance(n))
+                if n % 20 == 0:
+                    deliver(_purchase(n))
+            history = time.perf_counter() - started
+            print(f"{acceptances} DeliveryAccepted of one hospital (+{acceptances // 20} non-winning purchases): {history:.1f} s")
+            for checkpoint in (c for c in CHECKPOINTS if c <= acceptances):
+                window = [costs[n] for n in range(checkpoint - WINDOW + 1, checkpoint + 1)]
+                median, fastest = statistics.median(t for t, _ in window), min(t for t, _ in window)
+                print(f"  around the {checkpoint:>6}th: {median * 1000:6.1f} ms each (median of {WINDOW}; fastest "
+                      f"{fastest * 1000:.1f} ms), {1 / median:5.0f} events/s, {max(s for _, s in window)} SQL statements")
+
+            received = [deliver(_invoice(n)) for n in range(invoices)]
+            total = sum(t for t, _ in received)
+            print(f"{invoices} InvoiceReceived: {invoices / total:.0f} invoices/s ({total * 1000 / invoices:.1f} ms each), "
+                  f"{max(s for _, s in received)} SQL statements each")
+    finally:
+        infra.drop_database(url)
+        infra.stop_test_infrastructure()
+
+
+if __name__ == "__main__":
+    typer.run(main)
