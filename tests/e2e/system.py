@@ -77,8 +77,9 @@ class System:
         return httpx.get(f"{self.processes[name].url}/metrics", timeout=10).text
 
 
-def start_system(tag: str, env: dict[str, str] | None = None) -> System:
-    base = infra.postgres_base_url()
+def start_system(tag: str, env: dict[str, str] | None = None, pg_base: str | None = None) -> System:
+    """All four services on their own databases (on ``pg_base``, default the suite's cluster), topics and groups."""
+    base = pg_base or infra.postgres_base_url()
     urls = {n: infra.create_database(base, f"e2e_{tag}_{n}") for n in procs.SERVICES}
     unique = f"e2e-{tag}-{uuid.uuid4().hex[:6]}"
     # Own topics and consumer groups: systems of other tests on the broker stay invisible.

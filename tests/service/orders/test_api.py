@@ -106,7 +106,7 @@ def test_a_batch_records_the_valid_lines_and_says_why_the_others_were_rejected(
         ("RK-1", "accepted"), ("RK-2", "accepted"), ("RK-3", "rejected"),
         ("RK-4", "rejected"), ("RK-5", "rejected"), ("RK-6", "rejected"),
     ]
-    assert (body["accepted"], body["duplicates"], body["rejected"]) == (2, 0, 4)
+    assert (body["accepted"], body["duplicates"], body["rejected"], body["errors"]) == (2, 0, 4, True)
     assert body["results"][0] == {"external_id": "RK-1", "status": "accepted", "acceptance_id": "H1:RK-1"}
     reasons = [x["reason"] for x in body["results"][2:]]
     assert "C404" in reasons[0] and "not known" in reasons[0]
@@ -136,7 +136,7 @@ def test_the_same_push_twice_counts_once(client: TestClient, db_url: str, token:
     first = _push(client, his, *lines).json()
     again = _push(client, his, *lines).json()
     assert (first["accepted"], first["duplicates"]) == (20, 0)
-    assert (again["accepted"], again["duplicates"], again["rejected"]) == (0, 20, 0)
+    assert (again["accepted"], again["duplicates"], again["rejected"], again["errors"]) == (0, 20, 0, False)
     assert {x["status"] for x in again["results"]} == {"duplicate"}
     assert again["results"][7]["acceptance_id"] == "H1:RK-7"
     assert _count(db_url, "select count(*) from acceptances") == 20

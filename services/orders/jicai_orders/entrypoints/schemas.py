@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, computed_field, field_validator, model_validator
 
 from jicai_events.catalog.orders import BaseUnits, Channel
 from jicai_events.types import Identifier, Money, Quantity, UnitPrice
@@ -66,6 +66,11 @@ class BatchResult(BaseModel):
     duplicates: int = Field(description="lines recorded already by an earlier push with the same content")
     rejected: int = Field(description="lines not recorded; see each reason")
 
+    @computed_field(description="true when any line was rejected (as bulk APIs say it): look for status rejected")  # type: ignore[prop-decorator]
+    @property
+    def errors(self) -> bool:
+        return self.rejected > 0
+
 
 class Acceptance(BaseModel):
     acceptance_id: str
@@ -116,6 +121,11 @@ class PurchaseBatchResult(BaseModel):
     accepted: int = Field(description="lines recorded by this report")
     duplicates: int = Field(description="lines recorded already by an earlier report with the same content")
     rejected: int = Field(description="lines not recorded; see each reason")
+
+    @computed_field(description="true when any line was rejected (as bulk APIs say it): look for status rejected")  # type: ignore[prop-decorator]
+    @property
+    def errors(self) -> bool:
+        return self.rejected > 0
 
 
 class Purchase(BaseModel):
