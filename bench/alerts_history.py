@@ -46,20 +46,22 @@ CHECKPOINTS = (100, 1_000, 10_000)
 
 
 class Statements:
-    """Counts SQL statements sent by any engine of the process (the service's own, in-process)."""
+    """Counts SQL statements sent, and rows they returned or changed, by any engine of the process (the
+    service's own, in-process): unlike time, the rows do not follow the load of a shared machine."""
 
     def __init__(self) -> None:
-        self.count = 0
-        event.listen(Engine, "before_cursor_execute", self._count)
+        self.count = self.rows = 0
+        event.listen(Engine, "after_cursor_execute", self._count)
 
-    def _count(self, *_: Any) -> None:
+    def _count(self, _conn: Any, cursor: Any, *_: Any) -> None:
         self.count += 1
+        self.rows += max(cursor.rowcount, 0)
 
     @contextmanager
     def counting(self) -> Iterator[list[int]]:
-        start, result = self.count, [0]
+        start, rows, result = self.count, self.rows, [0, 0]
         yield result
-        result[0] = self.count - start
+        result[0], result[1] = self.count - start, self.rows - rows
 
 
 def _acceptance(n: int) -> DeliveryAccepted:
@@ -98,13 +100,13 @@ def main(acceptances: Annotated[int, typer.Option()] = 1000, invoices: Annotated
         with TestClient(app) as client:
             consumer = app.state.runtime.event_consumer(RULES)
 
-            def deliver(fact: object) -> tuple[float, int]:
+            def deliver(fact: object) -> tuple[float, int, int]:
                 with statements.counting() as sent:
                     started = time.perf_counter()
                     outcome = client.portal.call(consumer.deliver, Envelope.wrap(fact, time=datetime.now(UTC)))  # type: ignore[union-attr, arg-type]
                     took = time.perf_counter() - started
                 assert outcome == "handled", outcome
-                return took, sent[0]
+                return took, sent[0], sent[1]
 
             deliver(ContractSigned(
                 contract_id="C1", institution_id="H001", pooling_region_code=REGION, manufacturer_id="M001",
@@ -116,7 +118,7 @@ def main(acceptances: Annotated[int, typer.Option()] = 1000, invoices: Annotated
                 manufacturer_id="M001", winning_unit_price=Decimal("1.9800"), trading_unit="盒", generic_group_id="G1",
                 base_units_per_trading_unit=Decimal("10"),
             ))
-            costs: dict[int, tuple[float, int]] = {}
+            costs: dict[int, tuple[float, int, int]] = {}
             started = time.perf_counter()
             for n in range(1, acceptances + 1):
                 costs[n] = deliver(_acceptance(n))
@@ -126,14 +128,15 @@ def main(acceptances: Annotated[int, typer.Option()] = 1000, invoices: Annotated
             print(f"{acceptances} DeliveryAccepted of one hospital (+{acceptances // 20} non-winning purchases): {history:.1f} s")
             for checkpoint in (c for c in CHECKPOINTS if c <= acceptances):
                 window = [costs[n] for n in range(checkpoint - WINDOW + 1, checkpoint + 1)]
-                median, fastest = statistics.median(t for t, _ in window), min(t for t, _ in window)
+                median, fastest = statistics.median(t for t, _, _ in window), min(t for t, _, _ in window)
                 print(f"  around the {checkpoint:>6}th: {median * 1000:6.1f} ms each (median of {WINDOW}; fastest "
-                      f"{fastest * 1000:.1f} ms), {1 / median:5.0f} events/s, {max(s for _, s in window)} SQL statements")
+                      f"{fastest * 1000:.1f} ms), {1 / median:5.0f} events/s, {max(s for _, s, _ in window)} SQL statements, "
+                      f"{max(r for _, _, r in window)} rows")
 
             received = [deliver(_invoice(n)) for n in range(invoices)]
-            total = sum(t for t, _ in received)
+            total = sum(t for t, _, _ in received)
             print(f"{invoices} InvoiceReceived: {invoices / total:.0f} invoices/s ({total * 1000 / invoices:.1f} ms each), "
-                  f"{max(s for _, s in received)} SQL statements each")
+                  f"{max(s for _, s, _ in received)} SQL statements each")
     finally:
         infra.drop_database(url)
         infra.stop_test_infrastructure()
