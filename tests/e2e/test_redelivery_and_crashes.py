@@ -77,6 +77,13 @@ def _restart_kafka(system: System) -> None:
     restart_kafka(infra.TEST_RUN_DIR / "kafka", hard=True)
 
 
+def _assert_ends_like(clean: dict[str, Any], disturbed: dict[str, Any]) -> None:
+    """Field for field (metrics aside, and what legitimately differs: ids, timestamps)."""
+    for key in clean:
+        if not key.startswith("metrics"):
+            assert stable(disturbed[key]) == stable(clean[key]), key
+
+
 def test_disturbed_run_ends_exactly_like_the_clean_run(clean_run: tuple[System, dict[str, Any]]) -> None:
     _, clean = clean_run
     hooks = Hooks(after={
@@ -89,11 +96,7 @@ def test_disturbed_run_ends_exactly_like_the_clean_run(clean_run: tuple[System, 
     })
     system = start_system("chaos")
     try:
-        disturbed = run_flow(system, hooks)
-        for key in clean:
-            if key.startswith("metrics"):
-                continue
-            assert stable(disturbed[key]) == stable(clean[key]), key
+        _assert_ends_like(clean, run_flow(system, hooks))
     finally:
         system.stop_all()
 
@@ -108,11 +111,7 @@ def test_a_second_alerts_instance_joining_and_leaving_changes_no_decision(clean_
     })
     system = start_system("scale")
     try:
-        disturbed = run_flow(system, hooks)
-        for key in clean:
-            if key.startswith("metrics"):
-                continue
-            assert stable(disturbed[key]) == stable(clean[key]), key
+        _assert_ends_like(clean, run_flow(system, hooks))
         engine = create_engine(system.database_urls["alerts"])
         with engine.connect() as conn:
             dead = conn.execute(text("select event_type, reason from processed_events where outcome <> 'handled'")).all()
