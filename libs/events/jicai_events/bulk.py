@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from jicai_events.base import IntegrationEvent
 from jicai_events.envelope import Envelope
 from jicai_events.pgcopy import copy_rows
-from jicai_events.topics import topic_for
-from jicai_events.unit_of_work import UnitOfWork
+from jicai_events.unit_of_work import UnitOfWork, outbox_row
 
 
 async def publish_many(uow: UnitOfWork, events: Sequence[tuple[IntegrationEvent, str]]) -> list[Envelope]:
@@ -19,14 +18,9 @@ async def publish_many(uow: UnitOfWork, events: Sequence[tuple[IntegrationEvent,
     order the relay publishes them in.
     """
     now = datetime.now(UTC)
-    envelopes = [
-        Envelope.wrap(event, time=now, event_id=event_id, correlation_id=uow.correlation_id, causation_id=uow.causation_id)
-        for event, event_id in events
-    ]
-    outbox = uow.events.tables.outbox
-    await copy_rows(uow.session, outbox, [
-        {"event_id": envelope.id, "topic": topic_for(event).qualified(), "message_key": envelope.partitionkey, "payload": envelope.to_bytes()}
-        for envelope, (event, _) in zip(envelopes, events, strict=True)
+    envelopes = [uow.envelope(event, event_id, now) for event, event_id in events]
+    await copy_rows(uow.session, uow.tables.outbox, [
+        outbox_row(event, envelope) for envelope, (event, _) in zip(envelopes, events, strict=True)
     ])
     uow.published.extend(envelopes)
     return envelopes

@@ -46,6 +46,10 @@ class UnitOfWork:
         finally:
             await self.session.close()
 
+    def envelope(self, event: IntegrationEvent, event_id: str | None, time: datetime) -> Envelope:
+        """``event`` in its envelope, continuing this unit's correlation."""
+        return Envelope.wrap(event, time=time, event_id=event_id, correlation_id=self.correlation_id, causation_id=self.causation_id)
+
     @property
     def tables(self) -> EventTables:
         return self._tables
@@ -58,21 +62,18 @@ class UnitOfWork:
     async def publish(self, event: IntegrationEvent, *, event_id: str | None = None, all_partitions: bool = False) -> Envelope:
         """Write ``event`` to the outbox in this transaction; the relay sends it later
         (to its key's partition, or with ``all_partitions`` to every partition: watermarks)."""
-        envelope = Envelope.wrap(
-            event,
-            time=datetime.now(UTC),
-            event_id=event_id,
-            correlation_id=self.correlation_id,
-            causation_id=self.causation_id,
-        )
-        await self.session.execute(
-            insert(self._tables.outbox).values(
-                event_id=envelope.id,
-                topic=topic_for(event).qualified(),
-                message_key=envelope.partitionkey,
-                payload=envelope.to_bytes(),
-                all_partitions=all_partitions,
-            )
-        )
+        envelope = self.envelope(event, event_id, datetime.now(UTC))
+        await self.session.execute(insert(self._tables.outbox).values(outbox_row(event, envelope, all_partitions=all_partitions)))
         self.published.append(envelope)
         return envelope
+
+
+def outbox_row(event: IntegrationEvent, envelope: Envelope, *, all_partitions: bool = False) -> dict[str, object]:
+    """The outbox row of ``envelope``: the one shape ``publish`` and the set-based ``bulk.publish_many`` write."""
+    return {
+        "event_id": envelope.id,
+        "topic": topic_for(event).qualified(),
+        "message_key": envelope.partitionkey,
+        "payload": envelope.to_bytes(),
+        "all_partitions": all_partitions,
+    }
