@@ -1,4 +1,4 @@
-"""Append-only event store with optimistic concurrency, and the domain-event codec.
+"""Append-only event store with optimistic concurrency (domain events and their codec: ``domain_events``).
 
 Aggregates are rebuilt by folding their stream; read models are updated in
 the same transaction and can be rebuilt by replaying ``read_all``.
@@ -9,46 +9,15 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any
 
 from psycopg.errors import UniqueViolation
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jicai_events.pgcopy import copy_rows
 from jicai_events.tables import EventTables
-
-
-class DomainEvent(BaseModel):
-    """An event internal to one service, stored in its event store."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    name: ClassVar[str]
-
-
-D = TypeVar("D", bound=DomainEvent)
-
-
-class EventCodec(Generic[D]):
-    """Maps a service's domain events to and from event-store rows."""
-
-    def __init__(self, *models: type[D]) -> None:
-        self._by_name = {m.name: m for m in models}
-        if len(self._by_name) != len(models):
-            raise ValueError("duplicate domain event name")
-
-    @property
-    def models(self) -> tuple[type[D], ...]:
-        """Every domain event kind the codec records."""
-        return tuple(self._by_name.values())
-
-    def encode(self, event: D) -> tuple[str, dict[str, Any]]:
-        return event.name, event.model_dump(mode="json")
-
-    def decode(self, name: str, data: dict[str, Any]) -> D:
-        return self._by_name[name].model_validate(data)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jicai_events.base import IntegrationEvent
 from jicai_events.bulk import publish_many
-from jicai_events.store import D, EventCodec, StoredEvent, StreamAppend
+from jicai_events.domain_events import D, EventCodec
+from jicai_events.store import StoredEvent, StreamAppend
 from jicai_events.unit_of_work import UnitOfWork
 
 Projector = Callable[[AsyncSession, D], Awaitable[None]]

@@ -37,7 +37,7 @@ def test_a_partial_payment_records_the_payment_and_reduces_what_the_invoice_owes
     events = record([], _pay(("INV-1", "300.00")), {"INV-1": _invoice()})
     assert [type(e) for e in events] == [PaymentRecorded, InvoicePaymentApplied]
     history = [InvoiceRecorded(invoice_id="INV-1", institution_id="H1", distributor_id="D1", amount=Decimal("500.00"),
-                               received_on=date(2026, 3, 2)), events[1]]
+                               received_on=date(2026, 3, 2), pooling_region_code="370100"), events[1]]
     view = invoice.fold(history)  # type: ignore[arg-type]
     assert view is not None and (view.paid, view.outstanding) == (Decimal("300.00"), Decimal("200.00"))
 
@@ -105,7 +105,7 @@ def test_an_identical_retry_records_nothing_and_other_content_conflicts() -> Non
 
 def test_an_invoice_received_twice_is_recorded_once() -> None:
     received = InvoiceRecorded(invoice_id="INV-1", institution_id="H1", distributor_id="D1", amount=Decimal("500.00"),
-                               received_on=date(2026, 3, 2))
+                               received_on=date(2026, 3, 2), pooling_region_code="370100")
     assert invoice.receive([], received) == [received]
     assert invoice.receive([received], received) == []
     with pytest.raises(AlreadyExists):

@@ -18,7 +18,7 @@ from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_events as v
 from jicai_events import counted
 from jicai_events.counted import CountedKey
-from jicai_events.store import DomainEvent
+from jicai_events.domain_events import DomainEvent
 
 CountedFact = n.WinningAcceptanceCounted | n.NonWinningPurchaseCounted | v.AcceptanceCounted | v.ReturnCounted | k.PurchaseCounted
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from jicai_events.domain_events import DomainEvent
 from jicai_events.rules import Conflict
-from jicai_events.store import DomainEvent
 from jicai_policy import WorkingDayCalendar, YearCalendar
 
 

@@ -18,7 +18,7 @@ from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_events as v
-from jicai_events.store import DomainEvent, EventCodec
+from jicai_events.domain_events import DomainEvent, EventCodec
 
 
 class _Decision(DomainEvent):

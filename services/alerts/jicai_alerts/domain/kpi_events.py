@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from jicai_events.store import DomainEvent
+from jicai_events.domain_events import DomainEvent
 
 
 class PurchaseCounted(DomainEvent):

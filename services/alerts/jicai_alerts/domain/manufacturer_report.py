@@ -23,7 +23,7 @@ from datetime import date
 
 from jicai_alerts.domain.non_winning import month_end
 from jicai_alerts.domain.volume_completion import ClosedDay, add_months
-from jicai_events.store import DomainEvent
+from jicai_events.domain_events import DomainEvent
 from jicai_policy import PolicyProfile
 
 

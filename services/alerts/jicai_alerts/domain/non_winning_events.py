@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from jicai_events.store import DomainEvent
+from jicai_events.domain_events import DomainEvent
 
 
 class WinningProductTracked(DomainEvent):

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from jicai_events.store import DomainEvent, EventCodec
+from jicai_events.domain_events import DomainEvent, EventCodec
 
 ID_LENGTH = 64
 """The platform's identifier limit (``jicai_events.types.Identifier``): ids derived from others must fit it."""

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from jicai_events.store import DomainEvent, EventCodec
+from jicai_events.domain_events import DomainEvent, EventCodec
 
 
 class ContractRecorded(DomainEvent):

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from jicai_events.store import DomainEvent, EventCodec
+from jicai_events.domain_events import DomainEvent, EventCodec
 
 
 class InvoiceRecorded(DomainEvent):
@@ -34,7 +34,15 @@ class InvoiceRecorded(DomainEvent):
     distributor_id: str
     amount: Decimal
     received_on: date
-    pooling_region_code: str | None = None  # None on invoices stored before direct settlement needed the region
+    pooling_region_code: str | None
+    """统筹区 of the institution; None only on invoices stored at version 1, before direct settlement needed it."""
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+        """Version 1 had no region (later version-1 rows carry it, possibly null)."""
+        return {"pooling_region_code": None, **data}
 
 
 class InvoiceCreditApplied(DomainEvent):
@@ -170,10 +178,17 @@ class MonthlySettlementReleased(DomainEvent):
     settlement_id: str
     released_on: date
     release_decision_id: str
-    # Carried for the integration event (MonthlySettlementReleased); absent on releases stored before it existed.
-    month: str | None = None
-    amount: Decimal | None = None
-    reason: str | None = None
+    # Carried for the integration event (MonthlySettlementReleased); None only on releases stored at version 1.
+    month: str | None
+    amount: Decimal | None
+    reason: str | None
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+        """Version 1 releases, stored before the integration event existed, did not say what was released."""
+        return {"month": None, "amount": None, "reason": None, **data}
 
 
 class ContractNoted(DomainEvent):
