@@ -27,13 +27,6 @@ UPGRADE = ("import sys; from jicai_kit.migrations import upgrade; "
 HANG_LIMIT_SECONDS = 120
 
 
-def _version(url: str) -> str:
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    assert row is not None
-    return str(row[0])
-
-
 def test_the_second_step_of_an_upgrade_fails_on_a_held_lock_instead_of_waiting(pg_base_url: str) -> None:
     url = infra.create_database(pg_base_url, "test_lock_timeout")
     try:
@@ -48,9 +41,9 @@ def test_the_second_step_of_an_upgrade_fails_on_a_held_lock_instead_of_waiting(p
             holder.rollback()
         assert result.returncode != 0, "the upgrade altered a table another transaction held a lock on"
         assert "lock timeout" in result.stderr, result.stderr[-2000:]
-        assert _version(url) == FIRST_STEP  # the first step committed on its own; only the second gave up
+        assert infra.alembic_revision(url) == FIRST_STEP  # the first step committed on its own; only the second gave up
 
         upgrade(infra.package(SERVICE), url, SECOND_STEP)  # retried once the lock is gone
-        assert _version(url) == SECOND_STEP
+        assert infra.alembic_revision(url) == SECOND_STEP
     finally:
         infra.drop_database(url)

@@ -73,6 +73,14 @@ def drop_database(url: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def alembic_revision(url: str) -> str:
+    """The revision a database is migrated to."""
+    with psycopg.connect(_libpq(url)) as conn:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
 def migrated_database(base_url: str, service: str) -> str:
     """A new database at the head of ``service``'s migrations, cloned from its template.
 
