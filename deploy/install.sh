@@ -1,42 +1,64 @@
 #!/usr/bin/env bash
 # Installs everything Jicai needs on a bare Debian machine. Safe to run twice:
-# system packages only when missing, Python packages only when the pins changed.
+# system packages only when missing, Python packages only when the lock changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
+# The one Python version, named in .python-version; no other interpreter will do.
+PYTHON_VERSION=$(tr -d '[:space:]' < .python-version)
+PY="python${PYTHON_VERSION}"
+
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
-command -v python3.11 >/dev/null 2>&1 || command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
+command -v "$PY" >/dev/null 2>&1 && "$PY" -c "import ensurepip, venv" 2>/dev/null || missing+=("$PY" "$PY-venv")
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing system packages: ${missing[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null; then
+    echo "apt-get could not install ${missing[*]}." >&2
+    echo "Jicai runs on Python ${PYTHON_VERSION} exactly (.python-version): install ${PY} with its venv module, then run this again." >&2
+    exit 1
+  fi
+fi
+if ! "$PY" -c "import sys; v = '.'.join(map(str, sys.version_info[:2])); sys.exit(v != '${PYTHON_VERSION}')" 2>/dev/null; then
+  echo "${PY} is not Python ${PYTHON_VERSION} (.python-version names it); refusing to use another interpreter." >&2
+  exit 1
 fi
 
-PY=$(command -v python3.11 || command -v python3)
+if [ -x .venv/bin/python ] && ! .venv/bin/python -c "import sys; sys.exit(f'{sys.version_info[0]}.{sys.version_info[1]}' != '${PYTHON_VERSION}')"; then
+  echo "==> .venv runs another Python than ${PYTHON_VERSION}: making it anew"
+  rm -rf .venv
+fi
 if [ ! -x .venv/bin/python ]; then
-  echo "==> creating .venv with $($PY --version)"
+  echo "==> creating .venv with $("$PY" --version)"
   "$PY" -m venv .venv
 fi
 
-PACKAGES=(libs/events libs/policy libs/kit services/contracts services/orders services/settlement services/alerts deploy/devstack)
-TOOLS=(pytest pytest-asyncio hypothesis httpx aiohttp pyyaml jsonschema ruff mypy)
-stamp=$( { cat constraints.txt "${PACKAGES[@]/%//pyproject.toml}"; echo "${TOOLS[*]}"; } | sha256sum | cut -d' ' -f1)
+# The packages come from uv.lock (hashes checked) through uv, itself installed at the version and hashes
+# the lock records for it. Nothing runs when neither the lock, the pyprojects nor the Python version changed.
+install_packages() {
+  local uv_wanted uv_version
+  uv_wanted=$("$PY" deploy/uv_requirement.py)
+  uv_version=${uv_wanted%% *}
+  if [ "$(.venv/bin/uv --version 2>/dev/null | cut -d' ' -f2)" != "${uv_version#uv==}" ]; then
+    .venv/bin/python -m ensurepip  # uv sync removes what the lock does not name, pip included
+    .venv/bin/python -m pip install --require-hashes --no-deps -r <(echo "$uv_wanted")
+  fi
+  UV_PYTHON_DOWNLOADS=never .venv/bin/uv sync --locked --all-packages --python .venv/bin/python
+}
+stamp=$(cat .python-version uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml deploy/*/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat .venv/.jicai-installed 2>/dev/null)" != "$stamp" ]; then
-  echo "==> installing Python packages (pinned by constraints.txt)"
-  args=()
-  for p in "${PACKAGES[@]}"; do args+=(-e "$p"); done
-  # pip's output goes to a log, shown only when the install fails.
-  if ! { .venv/bin/pip install --upgrade pip \
-         && .venv/bin/pip install -c constraints.txt "${args[@]}" "${TOOLS[@]}"; } \
-       > .venv/install.log 2>&1; then
+  echo "==> installing Python packages (locked by uv.lock)"
+  # Output goes to a log, shown only when the install fails.
+  if ! install_packages > .venv/install.log 2>&1; then
     tail -40 .venv/install.log
-    echo "pip install failed; full log in .venv/install.log" >&2
+    echo "installing the Python packages failed; full log in .venv/install.log" >&2
+    echo "(a pyproject changed without the lock? run .venv/bin/uv lock and commit uv.lock)" >&2
     exit 1
   fi
   echo "$stamp" > .venv/.jicai-installed

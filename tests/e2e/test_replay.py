@@ -174,7 +174,7 @@ def test_alerts_decisions_derived_again_from_the_facts_on_kafka_equal_the_live_o
         monkeypatch.setenv(name, value)
     policy_book.cache_clear()
     url = infra.create_database(infra.postgres_base_url(), "e2e_replayed_alerts")
-    upgrade(infra.service_dir("alerts"), url)
+    upgrade(infra.package("alerts"), url)
     headers = {"Authorization": f"Bearer {issue_token(SECRET, 'OPS', Role.OPERATOR)}"}
     try:
         monkeypatch.setenv("JICAI_AUTH_SECRET", SECRET)

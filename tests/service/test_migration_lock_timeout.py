@@ -22,35 +22,28 @@ FIRST_STEP = "b5e2d9f1c3a8"  # direct settlement: a new table, nothing locked
 SECOND_STEP = "d41f7a2c9e60"  # decision ids up to 200: ALTER TABLE withholds
 LOCKED_TABLE = "withholds"
 # Runs the upgrade in its own process, so a hanging one can be killed: the test's own time limit.
-UPGRADE = ("import sys; from pathlib import Path; from jicai_kit.migrations import upgrade; "
-           "upgrade(Path(sys.argv[1]), sys.argv[2], sys.argv[3], lock_timeout='1s')")
+UPGRADE = ("import sys; from jicai_kit.migrations import upgrade; "
+           "upgrade(sys.argv[1], sys.argv[2], sys.argv[3], lock_timeout='1s')")
 HANG_LIMIT_SECONDS = 120
-
-
-def _version(url: str) -> str:
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    assert row is not None
-    return str(row[0])
 
 
 def test_the_second_step_of_an_upgrade_fails_on_a_held_lock_instead_of_waiting(pg_base_url: str) -> None:
     url = infra.create_database(pg_base_url, "test_lock_timeout")
     try:
-        upgrade(infra.service_dir(SERVICE), url, BEFORE)
+        upgrade(infra.package(SERVICE), url, BEFORE)
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as holder:
             holder.execute(f"LOCK TABLE {LOCKED_TABLE} IN ACCESS SHARE MODE")  # held until this transaction ends
             try:
-                result = subprocess.run([sys.executable, "-c", UPGRADE, str(infra.service_dir(SERVICE)), url, SECOND_STEP],
+                result = subprocess.run([sys.executable, "-c", UPGRADE, infra.package(SERVICE), url, SECOND_STEP],
                                         capture_output=True, text=True, timeout=HANG_LIMIT_SECONDS)
             except subprocess.TimeoutExpired:
                 pytest.fail(f"the upgrade still waited on the lock of {LOCKED_TABLE} after {HANG_LIMIT_SECONDS}s: no lock timeout on its second step")
             holder.rollback()
         assert result.returncode != 0, "the upgrade altered a table another transaction held a lock on"
         assert "lock timeout" in result.stderr, result.stderr[-2000:]
-        assert _version(url) == FIRST_STEP  # the first step committed on its own; only the second gave up
+        assert infra.alembic_revision(url) == FIRST_STEP  # the first step committed on its own; only the second gave up
 
-        upgrade(infra.service_dir(SERVICE), url, SECOND_STEP)  # retried once the lock is gone
-        assert _version(url) == SECOND_STEP
+        upgrade(infra.package(SERVICE), url, SECOND_STEP)  # retried once the lock is gone
+        assert infra.alembic_revision(url) == SECOND_STEP
     finally:
         infra.drop_database(url)

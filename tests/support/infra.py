@@ -16,14 +16,16 @@ import contextlib
 import hashlib
 import os
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
 
-from jicai_kit import migrations
+from jicai_kit import migrations, services
 from jicai_kit.migrations import upgrade
 
 if TYPE_CHECKING:
@@ -31,12 +33,12 @@ if TYPE_CHECKING:
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_RUN_DIR = REPO / ".run" / "test"
-SERVICES = ("contracts", "orders", "settlement", "alerts")
 TEMPLATE_PREFIX = "test_template_"
 
 
-def service_dir(service: str) -> Path:
-    return REPO / "services" / service
+def package(service: str) -> str:
+    """The installed package of ``service`` (its migrations are ``<package>/migrations``)."""
+    return services.service(service).package
 
 
 def start_test_postgres(run_dir: Path) -> PostgresInstance:
@@ -69,6 +71,14 @@ def drop_database(url: str) -> None:
     base, name = url.rsplit("/", 1)
     with _admin(base) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def alembic_revision(url: str) -> str:
+    """The revision a database is migrated to."""
+    with psycopg.connect(_libpq(url)) as conn:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert row is not None
+    return str(row[0])
 
 
 def migrated_database(base_url: str, service: str) -> str:
@@ -122,7 +132,7 @@ def migrated_template(base_url: str, service: str) -> str:
         building = sql.Identifier(f"{name}_building")
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(building))  # an interrupted build
         conn.execute(sql.SQL("CREATE DATABASE {}").format(building))
-        upgrade(service_dir(service), f"{base_url}/{name}_building")
+        upgrade(package(service), f"{base_url}/{name}_building")
         conn.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false IS_TEMPLATE true").format(building))
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (f"{name}_building",))
         conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(building, sql.Identifier(name)))
@@ -137,14 +147,20 @@ def migrated_template(base_url: str, service: str) -> str:
 
 def migrations_fingerprint(service: str) -> str:
     """A hash of everything that decides ``service``'s migrated schema: its history, env.py, the shared runner."""
-    root = service_dir(service)
-    files = sorted(p for p in (root / "migrations").rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    files += [root / "alembic.ini", Path(migrations.__file__)]
     digest = hashlib.sha256()
-    for path in files:
-        digest.update(str(path.relative_to(REPO) if path.is_relative_to(REPO) else path.name).encode())
-        digest.update(path.read_bytes())
+    for name, content in sorted(_files(migrations.script_directory(package(service)))):
+        digest.update(name.encode())
+        digest.update(content)
+    digest.update(Path(migrations.__file__).read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _files(folder: Traversable, prefix: str = "") -> Iterator[tuple[str, bytes]]:
+    for entry in folder.iterdir():
+        if entry.is_dir() and entry.name != "__pycache__":
+            yield from _files(entry, f"{prefix}{entry.name}/")
+        elif entry.is_file():
+            yield f"{prefix}{entry.name}", entry.read_bytes()
 
 
 def _exists(conn: psycopg.Connection, name: str) -> bool:

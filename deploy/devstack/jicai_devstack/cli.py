@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from jicai_kit.services import registered
+
 from . import _proc, kafka, postgres
 
 app = typer.Typer(help="Jicai dev stack: real Kafka + PostgreSQL, no Docker.", no_args_is_help=True)
@@ -25,8 +27,7 @@ _DEFAULT_RUN = _proc.REPO_ROOT / ".run"
 @infra.command()
 def up(
     run_dir: RunDir = _DEFAULT_RUN,
-    databases: Annotated[str, typer.Option(help="Comma-separated databases to create.")] = ",".join(
-        postgres.DEFAULT_DATABASES),
+    databases: Annotated[str, typer.Option(help="Comma-separated databases to create (default: one per installed service).")] = "",
     fsync_off: Annotated[bool, typer.Option(help="Faster: no fsync. Survives killed processes, not a crashed machine (throw-away data).")] = False,
     env: Annotated[bool, typer.Option(help="Print only `export` lines, for eval.")] = False,
 ) -> None:
@@ -37,7 +38,8 @@ def up(
     """
     k = kafka.ensure_kafka(run_dir / "kafka")
     pg = postgres.ensure_postgres(run_dir / "postgres", fsync_off=fsync_off)
-    urls = postgres.ensure_databases(pg, [d.strip() for d in databases.split(",") if d.strip()])
+    names = [d.strip() for d in databases.split(",") if d.strip()] or list(registered())
+    urls = postgres.ensure_databases(pg, names)
     lines = [f"export KAFKA_BOOTSTRAP_SERVERS={k.bootstrap}",
              f"export JICAI_DATABASE_URL_BASE={pg.url_base}"]
     if env:

@@ -10,14 +10,13 @@ shows in the diff a reviewer reads.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from jicai_devstack.compat import event_breaks, openapi_breaks
-from jicai_devstack.services import SERVICES
+from jicai_kit.services import registered
 
 BASELINE = Path(__file__).resolve().parents[3] / "contracts" / "baseline"
 Contracts = dict[str, dict[str, Any]]
@@ -29,7 +28,7 @@ def current() -> Contracts:
     from jicai_events.schemas import render_all
 
     events = {name: json.loads(text) for name, text in render_all().items()}
-    openapi = {f"{service}.json": importlib.import_module(f"jicai_{service}.entrypoints.app").app.openapi() for service in SERVICES}
+    openapi = {f"{name}.json": service.load_app().openapi() for name, service in registered().items()}
     return {"events": events, "openapi": openapi}
 
 

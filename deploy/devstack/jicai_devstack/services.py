@@ -1,4 +1,4 @@
-"""The four Jicai services as separate processes (uvicorn, one port each).
+"""The installed Jicai services as separate processes (uvicorn, one port each).
 
 Each runs ``jicai-serve <service>``: migrations first, then the API with its
 outbox relay and consumers. Pid, port and log live in the run dir, so ``up``
@@ -15,10 +15,13 @@ from pathlib import Path
 
 import httpx
 
+from jicai_kit.services import registered
+
 from . import _proc
 
-SERVICES = ("contracts", "orders", "settlement", "alerts")
-DEFAULT_PORTS = {"contracts": 8001, "orders": 8002, "settlement": 8003, "alerts": 8004}
+#: Every service installed in this environment (entry points ``jicai.services``), in start order.
+SERVICES = tuple(registered())
+DEFAULT_PORTS = {name: service.local_port for name, service in registered().items()}
 _MARKER = "jicai-serve"
 
 

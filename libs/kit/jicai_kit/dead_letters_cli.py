@@ -7,7 +7,6 @@ a redrive is the same as ``POST /dead-letters/{id}/redrive``.
 from __future__ import annotations
 
 import asyncio
-import importlib
 from typing import Annotated
 
 import typer
@@ -16,16 +15,15 @@ from jicai_events import dead_letters
 from jicai_events.dead_letters import Status
 from jicai_events.handling import AlreadySettled
 from jicai_kit.runtime import ServiceRuntime
-from jicai_kit.serve import SERVICES
+from jicai_kit.serve import installed
+from jicai_kit.services import ENTRY_POINT_GROUP
 
 app = typer.Typer(help="See and redrive the events a service's consumers refused.")
-Service = Annotated[str, typer.Argument(help=f"one of {', '.join(SERVICES)}")]
+Service = Annotated[str, typer.Argument(help=f"an installed service (entry point group {ENTRY_POINT_GROUP})")]
 
 
 def _runtime(service: str) -> ServiceRuntime:
-    if service not in SERVICES:
-        raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
-    bootstrap = importlib.import_module(f"jicai_{service}.bootstrap")
+    bootstrap = installed(service).bootstrap()
     runtime: ServiceRuntime = bootstrap.make_runtime(bootstrap.load_settings())
     return runtime
 

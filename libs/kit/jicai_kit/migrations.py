@@ -1,7 +1,13 @@
-"""Alembic, the one way: each service has its own history, applied before it starts."""
+"""Alembic, the one way: each service has its own history, applied before it starts.
+
+A service's history is package data, ``<package>/migrations`` (found with
+``importlib.resources``, so an installed wheel migrates as a checkout does),
+and its configuration is built here rather than read from an ``alembic.ini``.
+"""
 from __future__ import annotations
 
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 
 from alembic import command
 from alembic.config import Config
@@ -10,18 +16,25 @@ from sqlalchemy import MetaData
 # Never queue behind a long lock in production (and hold every query queued
 # behind us): a step that cannot get its lock fails, and the upgrade is retried.
 LOCK_TIMEOUT = "10s"
+FILE_TEMPLATE = "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s"  # 20261129_<rev>_<slug>.py, sorted by date
 
 
-def alembic_config(service_dir: Path, database_url: str, *, lock_timeout: str = LOCK_TIMEOUT) -> Config:
-    cfg = Config(str(service_dir / "alembic.ini"))
-    cfg.set_main_option("script_location", str(service_dir / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", database_url)
+def script_directory(package: str) -> Traversable:
+    """``<package>/migrations``: the service's env.py, script template and versions."""
+    return resources.files(package) / "migrations"
+
+
+def alembic_config(package: str, database_url: str, *, lock_timeout: str = LOCK_TIMEOUT) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", f"{package}:migrations")  # Alembic resolves it with importlib.resources
+    cfg.set_main_option("file_template", FILE_TEMPLATE)
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     cfg.attributes["lock_timeout"] = lock_timeout
     return cfg
 
 
-def upgrade(service_dir: Path, database_url: str, revision: str = "head", *, lock_timeout: str = LOCK_TIMEOUT) -> None:
-    command.upgrade(alembic_config(service_dir, database_url, lock_timeout=lock_timeout), revision)
+def upgrade(package: str, database_url: str, revision: str = "head", *, lock_timeout: str = LOCK_TIMEOUT) -> None:
+    command.upgrade(alembic_config(package, database_url, lock_timeout=lock_timeout), revision)
 
 
 def run_env(target_metadata: MetaData) -> None:
@@ -51,13 +64,13 @@ def run_env(target_metadata: MetaData) -> None:
     engine.dispose()
 
 
-def autogenerate(service_dir: Path, database_url: str, message: str) -> None:
-    """Developer tool: write a new migration from the metadata diff against ``database_url``."""
-    command.upgrade(alembic_config(service_dir, database_url), "head")
-    command.revision(alembic_config(service_dir, database_url), message=message, autogenerate=True)
+def autogenerate(package: str, database_url: str, message: str) -> None:
+    """Developer tool: write a new migration from the metadata diff against ``database_url`` (into a checkout's package)."""
+    command.upgrade(alembic_config(package, database_url), "head")
+    command.revision(alembic_config(package, database_url), message=message, autogenerate=True)
 
 
-if __name__ == "__main__":  # python -m jicai_kit.migrations services/orders postgresql+psycopg://... "message"
+if __name__ == "__main__":  # python -m jicai_kit.migrations jicai_orders postgresql+psycopg://... "message"
     import sys
 
-    autogenerate(Path(sys.argv[1]), sys.argv[2], sys.argv[3])
+    autogenerate(sys.argv[1], sys.argv[2], sys.argv[3])

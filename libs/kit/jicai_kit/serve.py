@@ -7,33 +7,24 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
+from jicai_kit import services
 from jicai_kit.migrations import upgrade
 
-SERVICES = ("contracts", "orders", "settlement", "alerts")
+
+def migrate(service: services.Service) -> None:
+    upgrade(service.package, service.bootstrap().load_settings().database_url)
 
 
-def service_dir(service: str) -> Path:
-    """``services/<service>/`` — where its alembic.ini and migrations live."""
-    package = importlib.import_module(f"jicai_{service}")
-    return Path(package.__file__).resolve().parents[1]  # type: ignore[arg-type]
-
-
-def migrate(service: str) -> None:
-    settings = importlib.import_module(f"jicai_{service}.bootstrap").load_settings()
-    upgrade(service_dir(service), settings.database_url)
-
-
-async def rebuild_read_models(service: str) -> int:
+async def rebuild_read_models(service: services.Service) -> int:
     """Empty the service's read models and replay its event store into them, in one transaction."""
-    bootstrap = importlib.import_module(f"jicai_{service}.bootstrap")
-    repository = importlib.import_module(f"jicai_{service}.adapters.repository")
-    tables = importlib.import_module(f"jicai_{service}.adapters.tables")
+    bootstrap = service.bootstrap()
+    repository = importlib.import_module(f"{service.package}.adapters.repository")
+    tables = importlib.import_module(f"{service.package}.adapters.tables")
     settings = bootstrap.load_settings()
     runtime = bootstrap.make_runtime(settings)
     try:
@@ -44,8 +35,16 @@ async def rebuild_read_models(service: str) -> int:
         await runtime.stop()
 
 
+def installed(name: str) -> services.Service:
+    """The registered service ``name``, or the command-line error listing those installed."""
+    try:
+        return services.service(name)
+    except services.UnknownService as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 def main(
-    service: Annotated[str, typer.Argument(help=f"one of {', '.join(SERVICES)}")],
+    service: Annotated[str, typer.Argument(help=f"an installed service (entry point group {services.ENTRY_POINT_GROUP})")],
     host: str = "127.0.0.1",
     port: int = 8000,
     migrate_only: Annotated[bool, typer.Option(help="apply migrations and exit")] = False,
@@ -53,15 +52,14 @@ def main(
         bool, typer.Option("--rebuild-read-models", help="replay the event store into the read models and exit (stop the service first)")
     ] = False,
 ) -> None:
-    if service not in SERVICES:
-        raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
-    migrate(service)
+    found = installed(service)
+    migrate(found)
     if rebuild_read_models_:
-        typer.echo(f"{service}: read models rebuilt from {asyncio.run(rebuild_read_models(service))} stored events")
+        typer.echo(f"{service}: read models rebuilt from {asyncio.run(rebuild_read_models(found))} stored events")
         return
     if migrate_only:
         return
-    uvicorn.run(f"jicai_{service}.entrypoints.app:app", host=host, port=port, log_level="info", proxy_headers=True)
+    uvicorn.run(found.app, host=host, port=port, log_level="info", proxy_headers=True)
 
 
 def cli() -> None:

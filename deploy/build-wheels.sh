@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds what a deployment installs, into DIR: a wheel of every library and service (libs/*, services/*;
+# not the dev stack) and requirements.txt, their third-party dependencies at the versions and hashes of
+# uv.lock. Install with: pip install --require-hashes --no-deps -r DIR/requirements.txt && pip install --no-deps DIR/*.whl
+# The Docker image (deploy/docker/Dockerfile) and tests/infra/test_wheels.py both use it.
+# Usage: deploy/build-wheels.sh DIR   (UV: the uv to run, default the one on PATH; PYTHON: likewise)
+set -euo pipefail
+out=$(realpath -m "$1")
+cd "$(dirname "$0")/.."
+UV=${UV:-uv}
+PYTHON=${PYTHON:-python3}
+mkdir -p "$out"
+packages=()
+for dir in libs/*/ services/*/; do
+  [ -f "$dir/pyproject.toml" ] || continue
+  "$UV" build --wheel --quiet --out-dir "$out" "$dir"
+  packages+=(--package "$("$PYTHON" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["name"])' "$dir/pyproject.toml")")
+done
+"$UV" export --locked --quiet --no-dev --no-emit-workspace "${packages[@]}" --output-file "$out/requirements.txt"

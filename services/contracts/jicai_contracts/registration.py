@@ -1,0 +1,4 @@
+"""How ``jicai-serve`` and the dev stack find this service (entry point group ``jicai.services``, see ``jicai_kit.services``)."""
+from jicai_kit.services import Service
+
+SERVICE = Service(name="contracts", package="jicai_contracts", local_port=8001)

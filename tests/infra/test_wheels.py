@@ -1,0 +1,150 @@
+"""The built wheels, installed like any other package, run every service (what the Docker image does).
+
+``deploy/build-wheels.sh`` builds the wheels and the hashed requirements from
+uv.lock; they go into a plain new virtual environment (pip, no ``-e``, from a
+directory outside the repository, nothing of the checkout on ``sys.path``),
+and each service starts from it with ``jicai-serve`` against the suite's real
+PostgreSQL and Kafka: its migrations come out of the installed package.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from alembic.script import ScriptDirectory
+
+from jicai_devstack._proc import free_port, spawn_detached, tail, terminate
+from jicai_kit.migrations import alembic_config
+from tests.support import infra
+
+REPO = Path(__file__).resolve().parents[2]
+READY_WITHIN_SECONDS = 180
+
+
+@dataclass(frozen=True)
+class Installed:
+    root: Path
+    python: Path
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """A command of the environment, from outside the repository and with none of this process's Python settings."""
+        return subprocess.run([*args], cwd=self.root, env=_plain_env(), capture_output=True, text=True, timeout=600)
+
+    def bin(self, name: str) -> str:
+        return str(self.python.with_name(name))
+
+
+def _plain_env(**extra: str) -> dict[str, str]:
+    keep = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
+    return {**keep, **extra}
+
+
+def _workspace_services() -> dict[str, str]:
+    """The services this checkout defines, by their entry points: name → package (what the wheels must register)."""
+    found = {}
+    for pyproject in REPO.glob("services/*/pyproject.toml"):
+        points = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"].get("entry-points", {}).get("jicai.services", {})
+        found |= {name: value.split(".")[0] for name, value in points.items()}
+    return found
+
+
+@pytest.fixture(scope="module")
+def installed() -> Iterator[Installed]:
+    root = Path(tempfile.mkdtemp(prefix="jicai-wheels-"))
+    try:
+        wheels = root / "wheels"
+        build = subprocess.run([str(REPO / "deploy/build-wheels.sh"), str(wheels)], capture_output=True, text=True, timeout=900,
+                               env={**os.environ, "UV": str(Path(sys.executable).with_name("uv")), "PYTHON": sys.executable})
+        assert build.returncode == 0, build.stderr[-3000:]
+        base_python = getattr(sys, "_base_executable", sys.executable)  # the interpreter itself, not this venv's
+        venv = root / "venv"
+        subprocess.run([base_python, "-m", "venv", str(venv)], check=True, cwd=root, env=_plain_env())
+        env = Installed(root, venv / "bin" / "python")
+        for step in (["-m", "pip", "install", "--quiet", "--require-hashes", "--no-deps", "-r", str(wheels / "requirements.txt")],
+                     ["-m", "pip", "install", "--quiet", "--no-deps", *map(str, sorted(wheels.glob("*.whl")))],
+                     ["-m", "pip", "check"]):
+            result = env.run(str(env.python), *step)
+            assert result.returncode == 0, f"{step}: {result.stdout[-2000:]}{result.stderr[-3000:]}"
+        yield env
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_environment_holds_installed_packages_only_and_registers_every_service(installed: Installed) -> None:
+    probe = ("import json, jicai_kit, jicai_events; from jicai_kit.services import registered; "
+             "print(json.dumps({'registered': {n: s.package for n, s in registered().items()}, "
+             "'files': [jicai_kit.__file__, jicai_events.__file__]}))")
+    result = installed.run(str(installed.python), "-c", probe)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["registered"] == _workspace_services()
+    for file in seen["files"]:
+        assert str(installed.root / "venv") in file and "site-packages" in file, f"{file} is not an installed copy"
+    editable = list((installed.root / "venv").glob("lib/python*/site-packages/__editable__*"))
+    assert editable == [], f"editable installs: {editable}"
+
+
+def test_jicai_serve_refuses_a_service_nobody_installed_naming_those_installed(installed: Installed) -> None:
+    result = installed.run(installed.bin("jicai-serve"), "billing")
+    assert result.returncode != 0
+    assert "unknown service 'billing'" in result.stderr
+    for name in _workspace_services():
+        assert name in result.stderr
+
+
+def test_every_service_migrates_from_its_package_and_answers_from_the_installed_environment(installed: Installed, pg_base_url: str,
+                                                                                           kafka_bootstrap: str) -> None:
+    namespace = f"wheels-{uuid.uuid4().hex[:6]}."
+    run_dir = installed.root / "run"
+    run_dir.mkdir()
+    started: dict[str, tuple[int, int, str]] = {}
+    try:
+        for name in _workspace_services():
+            url = infra.create_database(pg_base_url, f"test_wheel_{name}")
+            port = free_port()
+            env = _plain_env(**{f"JICAI_{name.upper()}_DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+                                "JICAI_KAFKA_NAMESPACE": namespace, "JICAI_AUTH_SECRET": "wheel-test-secret-" + uuid.uuid4().hex})
+            pid = spawn_detached([installed.bin("jicai-serve"), name, "--port", str(port)], installed.root, run_dir / f"{name}.log", env)
+            started[name] = (pid, port, url)
+        for name, (_, port, url) in started.items():
+            _wait_ready(f"http://127.0.0.1:{port}", run_dir / f"{name}.log")
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+            assert infra.alembic_revision(url) == _head(name), f"{name}: not migrated to its head"
+    finally:
+        for pid, _, url in started.values():
+            terminate(pid, 20.0)
+            infra.drop_database(url)
+
+
+def _wait_ready(base: str, log: Path) -> None:
+    deadline = time.monotonic() + READY_WITHIN_SECONDS
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(f"{base}/readyz", timeout=5)
+            if response.status_code == 200:
+                return
+            last = response.text
+        except httpx.HTTPError as exc:
+            last = str(exc)
+        time.sleep(0.5)
+    pytest.fail(f"{base} not ready after {READY_WITHIN_SECONDS}s ({last}):\n{tail(log)}")
+
+
+def _head(service: str) -> str:
+    """The head of the checkout's history for ``service``: the installed copy must have applied all of it."""
+    head = ScriptDirectory.from_config(alembic_config(_workspace_services()[service], "postgresql://unused")).get_current_head()
+    assert head is not None
+    return head
