@@ -11,15 +11,26 @@ import signal
 import sys
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
+
+from jicai_kit.auth import Role, issue_token
+from jicai_kit.keys import SigningKey
 
 from . import _proc
 
 SERVICES = ("contracts", "orders", "settlement", "alerts")
 DEFAULT_PORTS = {"contracts": 8001, "orders": 8002, "settlement": 8003, "alerts": 8004}
 _MARKER = "jicai-serve"
+DEVELOPMENT_TOKEN_LIFETIME = timedelta(hours=12)
+"""Tokens the devstack hands out (demo, simulator, the operator token of ``make up``): a working day."""
+
+
+def party_token(key: SigningKey, party_id: str, role: Role) -> str:
+    """A development token of ``party_id`` accepted by all four services."""
+    return issue_token(key, party_id, role, SERVICES, DEVELOPMENT_TOKEN_LIFETIME)
 
 
 @dataclass(frozen=True)
