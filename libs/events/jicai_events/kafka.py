@@ -39,14 +39,14 @@ Kafka = KafkaConnection | str
 """A connection, or just the bootstrap servers of a broker that asks nobody who they are (tests, ``make up``)."""
 
 
-def _options(kafka: Kafka) -> dict[str, Any]:
+def client_options(kafka: Kafka) -> dict[str, Any]:
     return (KafkaConnection(kafka) if isinstance(kafka, str) else kafka).client_options()
 
 
 def make_producer(kafka: Kafka, client_id: str) -> AIOKafkaProducer:
     """Idempotent producer: retries never duplicate or reorder a partition."""
     return AIOKafkaProducer(
-        **_options(kafka),
+        **client_options(kafka),
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
@@ -60,7 +60,7 @@ def make_consumer(
 ) -> AIOKafkaConsumer:
     """Group consumer that never auto-commits: offsets follow the handling transaction."""
     consumer = AIOKafkaConsumer(
-        **_options(kafka),
+        **client_options(kafka),
         group_id=group_id,
         client_id=group_id,
         enable_auto_commit=False,
@@ -77,7 +77,7 @@ async def ensure_topics(kafka: Kafka, ns: str | None = None) -> None:
 
     Under ACLs a service sees only the topics it may describe and may create none: the broker
     answers with per-topic authorization errors, which leave the topics to their administrator."""
-    admin = AIOKafkaAdminClient(**_options(kafka), client_id="jicai-topic-setup")
+    admin = AIOKafkaAdminClient(**client_options(kafka), client_id="jicai-topic-setup")
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -98,7 +98,7 @@ async def ensure_topics(kafka: Kafka, ns: str | None = None) -> None:
 async def kafka_reachable(kafka: Kafka, timeout_s: float = 3.0) -> bool:
     """Readiness: a real metadata round trip, not a TCP probe."""
     admin = AIOKafkaAdminClient(
-        **_options(kafka), client_id="jicai-readiness", request_timeout_ms=int(timeout_s * 1000)
+        **client_options(kafka), client_id="jicai-readiness", request_timeout_ms=int(timeout_s * 1000)
     )
     try:
         await admin.start()
