@@ -18,6 +18,11 @@ chmod 600 "$CONF"
 printf 'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="%s";\n' \
     "$(secret admin)" >> "$CONF"
 
+# The healthcheck's client login (kafka-broker-api-versions.sh --command-config), readable by the broker's user only.
+umask 077
+printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="%s";\n' \
+    "$(secret admin)" > /tmp/admin-client.properties
+
 if [ ! -f "$DATA/meta.properties" ]; then
     set --
     for user in $USERS; do

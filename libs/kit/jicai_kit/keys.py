@@ -170,3 +170,49 @@ class WatchedFile(Generic[T]):
             except (OSError, ValueError):
                 pass
         return self.value
+
+
+def add_key(kid: str, private_dir: Path, public_keys: Path) -> Path:
+    """A new signing key ``kid`` (private JWK in ``private_dir``) published beside the keys ``public_keys`` already holds."""
+    key = SigningKey.generate(kid)
+    private = private_dir / f"{kid}.json"
+    if private.exists():
+        raise KeyFileError(f"{private} exists: a key id is never reused")
+    key.save(private)
+    published = json.loads(public_keys.read_text())["keys"] if public_keys.exists() else []
+    public_keys.parent.mkdir(parents=True, exist_ok=True)
+    public_keys.write_text(json.dumps({"keys": [*published, key.public_jwk()]}, indent=2) + "\n")
+    return private
+
+
+def retire_key(kid: str, public_keys: Path) -> None:
+    """Stop trusting ``kid``: tokens it signed are refused once services re-read the file."""
+    published = json.loads(public_keys.read_text())["keys"]
+    kept = [k for k in published if k.get("kid") != kid]
+    if len(kept) == len(published):
+        raise KeyFileError(f"{public_keys} has no key {kid!r}")
+    if not kept:
+        raise KeyFileError(f"{kid!r} is the last key of {public_keys}: add its successor first")
+    public_keys.write_text(json.dumps({"keys": kept}, indent=2) + "\n")
+
+
+def cli() -> None:
+    """``jicai-keys new KID PRIVATE_DIR PUBLIC_KEYS`` / ``jicai-keys retire KID PUBLIC_KEYS``: token key rotation."""
+    import typer
+
+    app = typer.Typer(help="Token signing keys: add a key beside the published ones, retire an old one.")
+
+    @app.command("new")
+    def new(kid: str, private_dir: Path, public_keys: Path) -> None:
+        typer.echo(f"signing key {add_key(kid, private_dir, public_keys)}; public key published in {public_keys}")
+
+    @app.command("retire")
+    def retire(kid: str, public_keys: Path) -> None:
+        retire_key(kid, public_keys)
+        typer.echo(f"{kid} removed from {public_keys}")
+
+    app()
+
+
+if __name__ == "__main__":
+    cli()

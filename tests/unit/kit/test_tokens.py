@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from jicai_kit.auth import ISSUER, Principal, Role, TokenVerifier, issue_token, parse_lifetime
-from jicai_kit.keys import KeyFileError, SigningKey, load_public_keys, write_public_keys
+from jicai_kit.keys import KeyFileError, SigningKey, add_key, load_public_keys, retire_key, write_public_keys
 from jicai_kit.problems import Problem
 
 
@@ -83,22 +82,24 @@ def test_a_forged_signature_reads_as_any_invalid_token_and_unknown_key_ids_are_n
     assert refusal(verifier, hs256) == "invalid bearer token", "only EdDSA: a public key is never an HMAC secret"
 
 
-def test_rotation_two_keys_valid_then_the_retired_key_is_refused(tmp_path: Path, key: SigningKey) -> None:
-    """The documented rotation: publish the new key beside the old, sign with the new, retire the old."""
-    keys = tmp_path / "public-keys.json"
-    write_public_keys(keys, [key])
+def test_rotation_two_keys_valid_then_the_retired_key_is_refused(tmp_path: Path) -> None:
+    """The documented rotation (jicai-keys): publish the new key beside the old, sign with the new, retire the old."""
+    keys, private = tmp_path / "public-keys.json", tmp_path / "signing"
+    old = SigningKey.load(add_key("platform-2026-11", private, keys))
     verifier = TokenVerifier("orders", keys, reread_after=0)
-    old_token = issue_token(key, "OPS", Role.OPERATOR, ["orders"])
+    old_token = issue_token(old, "OPS", Role.OPERATOR, ["orders"])
 
-    new = SigningKey.generate("platform-2027-01")
-    write_public_keys(keys, [key, new])
+    new = SigningKey.load(add_key("platform-2027-01", private, keys))
     new_token = issue_token(new, "OPS", Role.OPERATOR, ["orders"])
     assert verifier.verify(old_token).party_id == verifier.verify(new_token).party_id == "OPS", "both keys valid meanwhile"
 
-    write_public_keys(keys, [new])
-    os.utime(keys, ns=(keys.stat().st_atime_ns, keys.stat().st_mtime_ns + 1_000_000))  # same size: a new mtime is the change
+    retire_key("platform-2026-11", keys)
     assert refusal(verifier, old_token) == "token signed with an unknown key id 'platform-2026-11'"
     assert verifier.verify(new_token).party_id == "OPS"
+    with pytest.raises(KeyFileError, match="the last key"):
+        retire_key("platform-2027-01", keys)
+    with pytest.raises(KeyFileError, match="a key id is never reused"):
+        add_key("platform-2026-11", private, keys)
 
 
 def test_a_directory_of_public_keys_jwk_and_pem_serves_as_the_key_set(tmp_path: Path, key: SigningKey) -> None:
