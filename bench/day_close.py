@@ -24,6 +24,7 @@ from jicai_alerts.settings import Settings
 from jicai_events import Envelope
 from jicai_events.catalog import DayClosed, InvoiceLine, InvoiceReceived
 from tests.support import infra
+from tests.support.tokens import bearer
 
 ACCEPTED, RECEIVED = date(2026, 9, 1), date(2026, 9, 5)
 DEADLINE = date(2026, 10, 8)
@@ -83,10 +84,9 @@ def main(invoices: Annotated[int, typer.Option()] = 2000, runs: Annotated[int, t
 
 
 def _ops() -> str:
-    from jicai_kit.auth import Role, issue_token
-    from jicai_kit.settings import DEVELOPMENT_SECRET
+    from jicai_kit.auth import Role
 
-    return issue_token(DEVELOPMENT_SECRET, "OPS", Role.OPERATOR)
+    return bearer("OPS", Role.OPERATOR)
 
 
 if __name__ == "__main__":

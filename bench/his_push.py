@@ -26,14 +26,14 @@ import psycopg
 import typer
 
 from bench.common import Row, postgres_base_url, repeat, run_and_print, serve
-from jicai_kit.auth import Role, issue_token
+from jicai_kit.auth import Role
 from jicai_orders.application import services
 from jicai_orders.bootstrap import make_runtime
 from jicai_orders.domain.events import ContractRecorded
 from jicai_orders.settings import Settings
 from tests.support import infra
+from tests.support.tokens import auth_header
 
-SECRET = "bench-signing-secret-0123456789abcdef"
 INSTITUTION = "H001"
 TABLES = {
     "event_store": "stream_id, stream_type, version, event_id, event_type, data, metadata",
@@ -70,7 +70,7 @@ def batch_body(tag: str, lines: int) -> dict[str, Any]:
 
 async def push_all(url: str, bodies: list[list[dict[str, Any]]], expect: str) -> float:
     """Each client pushes its bodies one after the other; all clients at once. Returns wall seconds."""
-    headers = {"Authorization": f"Bearer {issue_token(SECRET, INSTITUTION, Role.INSTITUTION)}"}
+    headers = auth_header(INSTITUTION, Role.INSTITUTION)
 
     async def client(mine: list[dict[str, Any]]) -> None:
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=300) as http:
@@ -145,7 +145,7 @@ def measure(runs: int = 3, clients: int = 4, batches: int = 3, lines: int = 1000
     scratch = infra.migrated_database(base, "orders")
     try:
         seed_contract(url)
-        with serve("orders", url, {"JICAI_AUTH_SECRET": SECRET}) as orders:
+        with serve("orders", url) as orders:
             def once(run: int) -> dict[str, float]:
                 tag = f"R{run}-{time.monotonic_ns() % 10**8}"
                 bodies = [[batch_body(f"{tag}-C{c}-B{b}", lines) for b in range(batches)] for c in range(clients)]

@@ -22,9 +22,10 @@ import aiohttp
 import typer
 
 from bench.common import Row, postgres_base_url, repeat, run_and_print, serve, serve_process
-from bench.his_push import INSTITUTION, SECRET, seed_contract
-from jicai_kit.auth import Role, issue_token
+from bench.his_push import INSTITUTION, seed_contract
+from jicai_kit.auth import Role
 from tests.support import infra
+from tests.support.tokens import bearer
 
 Send = Callable[[aiohttp.ClientSession, int], Awaitable[int]]
 """Sends request ``i``; returns its HTTP status."""
@@ -91,9 +92,9 @@ def measure(runs: int = 3, rate: int = 200, seconds: float = 20.0) -> Row:
     base = postgres_base_url()
     orders_db = infra.migrated_database(base, "orders")
     settlement_db = infra.migrated_database(base, "settlement")
-    env = {"JICAI_AUTH_SECRET": SECRET}
-    his = issue_token(SECRET, INSTITUTION, Role.INSTITUTION)
-    operator = issue_token(SECRET, "OPS", Role.OPERATOR)
+    env: dict[str, str] = {}  # the services trust the run's development key (tests.support.tokens)
+    his = bearer(INSTITUTION, Role.INSTITUTION)
+    operator = bearer("OPS", Role.OPERATOR)
     bare_argv = lambda port: [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port), "--log-level", "info"]  # noqa: E731
     try:
         seed_contract(orders_db)

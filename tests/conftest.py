@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from jicai_kit.auth import Role, issue_token
-from jicai_kit.settings import DEVELOPMENT_SECRET
+from jicai_kit.auth import Role
 from tests.support import infra
+from tests.support.tokens import auth_header
 
 # The scenarios run agreement years up to 2028, ahead of the wall clock: "today" for the future-date rule
 # (JICAI_BUSINESS_TODAY, inherited by the services the e2e tests start). Tests of that rule set their own.
@@ -44,10 +44,7 @@ def kafka_bootstrap() -> str:
 def token() -> Callable[[str, Role], dict[str, str]]:
     """``token("H001", Role.INSTITUTION)`` → an Authorization header for that party."""
 
-    def make(party_id: str, role: Role) -> dict[str, str]:
-        return {"Authorization": f"Bearer {issue_token(DEVELOPMENT_SECRET, party_id, role)}"}
-
-    return make
+    return auth_header
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -14,12 +14,12 @@ import httpx
 
 from jicai_devstack import services as procs
 from jicai_devstack._proc import free_port
-from jicai_kit.auth import Role, issue_token
+from jicai_kit.auth import Role
 from jicai_kit.clock import publish_day_closed
 from tests.support import infra
+from tests.support.tokens import bearer
 
 T = TypeVar("T")
-SECRET = "e2e-signing-secret-" + uuid.uuid4().hex
 
 
 @dataclass
@@ -36,7 +36,7 @@ class System:
         names = [name] if name else list(procs.SERVICES)
         for n in names:
             port = self.processes[n].port if n in self.processes else free_port()
-            extra = {"JICAI_AUTH_SECRET": SECRET, "JICAI_KAFKA_NAMESPACE": self.namespace, **self.extra_env, **(env or {})}
+            extra = {"JICAI_KAFKA_NAMESPACE": self.namespace, **self.extra_env, **(env or {})}
             env = procs.service_env(n, self.database_urls[n], self.bootstrap, extra)
             self.processes[n] = procs.start_service(self.run_dir, n, port, env)
         return {n: procs.wait_ready(self.processes[n], self.run_dir) for n in names}
@@ -51,7 +51,7 @@ class System:
     def client(self, name: str, party: str | None = None, role: Role | None = None) -> httpx.Client:
         headers = {}
         if party and role:
-            headers["Authorization"] = f"Bearer {issue_token(SECRET, party, role)}"
+            headers["Authorization"] = f"Bearer {bearer(party, role)}"
         return httpx.Client(base_url=self.processes[name].url, headers=headers, timeout=30)
 
     def close_days(self, first: date, last: date) -> None:
@@ -61,7 +61,7 @@ class System:
 
     def start_second_instance(self, name: str) -> procs.ServiceProcess:
         """Another process of ``name`` in the same consumer groups and database (scale-out), ready."""
-        extra = {"JICAI_AUTH_SECRET": SECRET, "JICAI_KAFKA_NAMESPACE": self.namespace, **self.extra_env}
+        extra = {"JICAI_KAFKA_NAMESPACE": self.namespace, **self.extra_env}
         env = procs.service_env(name, self.database_urls[name], self.bootstrap, extra)
         second = procs.start_service(self.run_dir / "second", name, free_port(), env)
         procs.wait_ready(second, self.run_dir / "second")

@@ -17,10 +17,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from jicai_kit.auth import Role, issue_token
+from jicai_kit.auth import Role
 from jicai_kit.calendar_cli import app as calendar_cli
 from tests.e2e.flow import CONTRACT_SETUP, INSTITUTION, _if
-from tests.e2e.system import SECRET, System, eventually, start_system
+from tests.e2e.system import System, eventually, start_system
+from tests.support.tokens import bearer
 
 CALENDAR_2027 = """year = 2027
 source = "test schedule for 2027 (not the State Council's)"
@@ -93,7 +94,7 @@ def test_year_end_decisions_wait_visibly_for_next_years_calendar_and_are_taken_o
 
     calendar_file = tmp_path / "cn-2027.toml"
     calendar_file.write_text(CALENDAR_2027, encoding="utf-8")
-    token = issue_token(SECRET, "OPS", Role.OPERATOR)
+    token = bearer("OPS", Role.OPERATOR)
     loaded = CliRunner().invoke(calendar_cli, ["load", str(calendar_file), "--url", system.processes["alerts"].url, "--token", token])
     assert loaded.exit_code == 0 and loaded.output.startswith("201"), loaded.output
 

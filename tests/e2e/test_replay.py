@@ -28,12 +28,13 @@ from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
 from jicai_devstack import services as procs
 from jicai_events import Envelope
-from jicai_kit.auth import Role, issue_token
+from jicai_kit.auth import Role
 from jicai_kit.migrations import upgrade
 from tests.e2e.agreement_year import CASES
 from tests.e2e.conftest import stable
-from tests.e2e.system import SECRET, System
+from tests.e2e.system import System
 from tests.support import infra
+from tests.support.tokens import auth_header
 
 pytestmark = pytest.mark.e2e
 
@@ -175,9 +176,8 @@ def test_alerts_decisions_derived_again_from_the_facts_on_kafka_equal_the_live_o
     policy_book.cache_clear()
     url = infra.create_database(infra.postgres_base_url(), "e2e_replayed_alerts")
     upgrade(infra.package("alerts"), url)
-    headers = {"Authorization": f"Bearer {issue_token(SECRET, 'OPS', Role.OPERATOR)}"}
+    headers = auth_header("OPS", Role.OPERATOR)
     try:
-        monkeypatch.setenv("JICAI_AUTH_SECRET", SECRET)
         app = build_app(Settings(database_url=url, run_workers=False))
         with TestClient(app) as client:
             assert client.portal is not None

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from jicai_kit.auth import Role
-from tests.e2e.system import SECRET, System, eventually, start_system
+from tests.e2e.system import System, eventually, start_system
+from tests.support.tokens import SIGNING_KEY_FILE
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +32,7 @@ def test_a_tiny_simulation_leaves_the_platform_in_the_state_the_simulator_report
             "--seed", "3", "--start", "2026-03-02", "--bootstrap", system.bootstrap, "--json"]
     for option, url in urls.items():
         argv += [option, url]
-    env = {**os.environ, "JICAI_AUTH_SECRET": SECRET, "JICAI_KAFKA_NAMESPACE": system.namespace}
+    env = {**os.environ, "JICAI_AUTH_SIGNING_KEY_FILE": str(SIGNING_KEY_FILE), "JICAI_KAFKA_NAMESPACE": system.namespace}
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
     *table, last = done.stdout.strip().splitlines()

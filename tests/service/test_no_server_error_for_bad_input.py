@@ -170,21 +170,20 @@ def any_service(request: pytest.FixtureRequest, pg_base_url: str) -> Iterator[tu
 
 def _seed(service: str, client: TestClient) -> None:
     """H001 (Guiyang) with contract C001 of P001 from distributor D001, an acceptance H001:RK-1 and an invoice INV-001."""
-    from jicai_kit.auth import issue_token
-    from jicai_kit.settings import DEVELOPMENT_SECRET
     from tests.service.orders.test_api import _contract
     from tests.service.orders.test_api import _deliver as deliver_contract
     from tests.service.settlement.support import invoice
+    from tests.support.tokens import auth_header
 
     if service == "contracts":
-        ops = {"Authorization": f"Bearer {issue_token(DEVELOPMENT_SECRET, 'OPS', Role.OPERATOR)}"}
+        ops = auth_header("OPS", Role.OPERATOR)
         body = {"institution_id": "H001", "name": "贵阳市第一人民医院", "pooling_region_code": "520100", "county_code": "520102"}
         assert client.post("/institutions", json=body, headers=ops).status_code == 201
         for kind, party in (("/manufacturers", "M001"), ("/distributors", "D001")):
             assert client.post(kind, json={"party_id": party, "name": party}, headers=ops).status_code == 201
     elif service == "orders":
         assert deliver_contract(client, _contract("C001", "H001", "D001", "2.0050")) == "handled"
-        his = {"Authorization": f"Bearer {issue_token(DEVELOPMENT_SECRET, 'H001', Role.INSTITUTION)}"}
+        his = auth_header("H001", Role.INSTITUTION)
         line = {"external_id": "RK-1", "contract_id": "C001", "accepted_quantity": 5, "accepted_on": "2026-03-02", "lot_number": "L1"}
         assert client.post("/institutions/H001/acceptances:batch", json={"lines": [line]}, headers=his).json()["accepted"] == 1
     elif service == "settlement":

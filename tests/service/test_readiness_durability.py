@@ -6,21 +6,30 @@ database, the way an operator could set it on a service's database.
 """
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psycopg
 from fastapi.testclient import TestClient
 
+from jicai_kit.keys import SigningKey, write_public_keys
 from jicai_orders.entrypoints.app import build_app
 from jicai_orders.settings import Settings
 
-PRODUCTION_SECRET = "a-private-production-secret-of-40-characters"
 NO_KAFKA = "127.0.0.1:1"  # readiness fails on Kafka too; the test looks at the database's own check
 
 
+def _production_keys() -> Path:
+    """A public key set production accepts (not a development key)."""
+    path = Path(tempfile.mkdtemp(prefix="jicai-prod-keys-")) / "public-keys.json"
+    write_public_keys(path, [SigningKey.generate("platform-2026-11")])
+    return path
+
+
 def _readyz(url: str, environment: str) -> tuple[int, dict[str, Any]]:
-    settings = Settings(database_url=url, run_workers=False, environment=environment, auth_secret=PRODUCTION_SECRET,
+    settings = Settings(database_url=url, run_workers=False, environment=environment, auth_public_keys=_production_keys(),
                         kafka_bootstrap_servers=NO_KAFKA)
     with TestClient(build_app(settings)) as client:
         response = client.get("/readyz")

@@ -76,15 +76,17 @@ def system_up(
     demo: Annotated[bool, typer.Option(help="Record the demo data (three Guizhou hospitals, one withheld).")] = False,
 ) -> None:
     """Start Kafka, PostgreSQL, the four services and the day-close scheduler. Safe to run twice."""
+    from jicai_kit.auth import Role
+
     from . import demo as demo_data
     from . import stack
-    from .services import SERVICES
+    from .services import SERVICES, party_token
 
     s = stack.up(run_dir)
     if demo:
         typer.echo("recording demo data through the REST APIs ...")
-        demo_data.seed({n: p.url for n, p in s.processes.items()}, s.secret, s.bootstrap)
-    ops_token = _token(s.secret, "OPS", "operator")
+        demo_data.seed({n: p.url for n, p in s.processes.items()}, s.signing_key, s.bootstrap)
+    ops_token = party_token(s.signing_key, "OPS", Role.OPERATOR)
     typer.echo("")
     typer.echo("Jicai is up. Ready after (s): " + ", ".join(f"{k} {v:.1f}" for k, v in s.timings.items()))
     typer.echo(f"  kafka      {s.bootstrap}")
@@ -94,7 +96,8 @@ def system_up(
     token_file = run_dir / "operator-token"
     token_file.write_text(ops_token + "\n")
     token_file.chmod(0o600)
-    typer.echo(f"\nOperator token (also in {token_file}); any party's: jicai-token PARTY ROLE with JICAI_AUTH_SECRET from {run_dir / 'auth-secret'}")
+    typer.echo(f"\nOperator token for 12 h (also in {token_file}); any party's: "
+               f"jicai-token PARTY ROLE --audience orders --key {run_dir / 'auth' / 'signing-key.json'}")
     if demo:
         alerts, settlement = s.processes["alerts"].url, s.processes["settlement"].url
         typer.echo("\nWithheld institution H001 (暂缓拨付):")
@@ -131,9 +134,3 @@ def system_status(run_dir: RunDir = _DEFAULT_RUN) -> None:
             except httpx.HTTPError as exc:
                 ready = f"unreachable ({exc})"
         typer.echo(f"{name:<10}{ready}")
-
-
-def _token(secret: str, party: str, role: str) -> str:
-    from jicai_kit.auth import Role, issue_token
-
-    return issue_token(secret, party, Role(role))

@@ -29,8 +29,10 @@ from typing import Any
 
 import httpx
 
-from jicai_kit.auth import Role, issue_token
+from jicai_devstack.services import party_token
+from jicai_kit.auth import Role
 from jicai_kit.clock import publish_day_closed
+from jicai_kit.keys import SigningKey
 
 INSTITUTIONS = [
     ("H001", "贵阳市第一人民医院", "520100", "520102"),
@@ -86,9 +88,9 @@ PAYMENTS = [  # payment, institution, distributor, paid on, [(invoice, amount)]
 DAYS = (date(2026, 9, 1), date(2026, 11, 22))
 
 
-def seed(urls: dict[str, str], secret: str, bootstrap: str) -> None:
+def seed(urls: dict[str, str], key: SigningKey, bootstrap: str) -> None:
     def client(service: str, party: str, role: Role) -> httpx.Client:
-        token = issue_token(secret, party, role)
+        token = party_token(key, party, role)
         return httpx.Client(base_url=urls[service], headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
     ops = client("contracts", "OPS", Role.OPERATOR)

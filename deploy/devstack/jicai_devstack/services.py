@@ -11,10 +11,13 @@ import signal
 import sys
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
+from jicai_kit.auth import Role, issue_token
+from jicai_kit.keys import SigningKey
 from jicai_kit.services import registered
 
 from . import _proc
@@ -23,6 +26,13 @@ from . import _proc
 SERVICES = tuple(registered())
 DEFAULT_PORTS = {name: service.local_port for name, service in registered().items()}
 _MARKER = "jicai-serve"
+DEVELOPMENT_TOKEN_LIFETIME = timedelta(hours=12)
+"""Tokens the devstack hands out (demo, simulator, the operator token of ``make up``): a working day."""
+
+
+def party_token(key: SigningKey, party_id: str, role: Role) -> str:
+    """A development token of ``party_id`` accepted by all four services."""
+    return issue_token(key, party_id, role, SERVICES, DEVELOPMENT_TOKEN_LIFETIME)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import sys
 from collections.abc import Callable
@@ -36,9 +35,11 @@ from rich.progress import Progress
 from rich.table import Table
 
 from jicai_devstack.demo import _eventually as eventually
+from jicai_devstack.services import party_token
 from jicai_events.topics import namespace
-from jicai_kit.auth import Role, issue_token
+from jicai_kit.auth import Role
 from jicai_kit.clock import publish_day_closed
+from jicai_kit.keys import SigningKey
 from jicai_policy import PolicyBook, load_policy_book
 from jicai_policy.deadlines import payment_deadline
 from jicai_policy.overdue import warning_date
@@ -90,14 +91,14 @@ class Summary:
 class Platform:
     """The public APIs, each call as the party a real client would be (a signed token per party)."""
 
-    def __init__(self, urls: dict[str, str], secret: str, bootstrap: str, ns: str) -> None:
-        self.urls, self.secret, self.bootstrap, self.ns = urls, secret, bootstrap, ns
+    def __init__(self, urls: dict[str, str], key: SigningKey, bootstrap: str, ns: str) -> None:
+        self.urls, self.key, self.bootstrap, self.ns = urls, key, bootstrap, ns
         self._clients: dict[tuple[str, str], httpx.Client] = {}
 
     def as_(self, service: str, party: str, role: Role) -> httpx.Client:
         key = (service, party)
         if key not in self._clients:
-            token = issue_token(self.secret, party, role)
+            token = party_token(self.key, party, role)
             self._clients[key] = httpx.Client(base_url=self.urls[service], headers={"Authorization": f"Bearer {token}"}, timeout=60)
         return self._clients[key]
 
@@ -294,12 +295,10 @@ def summary_json(summary: Summary) -> str:
     })
 
 
-def _secret(secret_file: Path) -> str:
-    if os.environ.get("JICAI_AUTH_SECRET"):
-        return os.environ["JICAI_AUTH_SECRET"]
-    if not secret_file.exists():
-        raise typer.BadParameter(f"no JICAI_AUTH_SECRET and no {secret_file}: start the platform with `make up` first")
-    return secret_file.read_text().strip()
+def _signing_key(key_file: Path) -> SigningKey:
+    if not key_file.exists():
+        raise typer.BadParameter(f"no signing key {key_file}: start the platform with `make up` first")
+    return SigningKey.load(key_file)
 
 
 def main(
@@ -311,12 +310,13 @@ def main(
     contracts_url: str = "http://127.0.0.1:8001", orders_url: str = "http://127.0.0.1:8002",
     settlement_url: str = "http://127.0.0.1:8003", alerts_url: str = "http://127.0.0.1:8004",
     bootstrap: Annotated[str, typer.Option(help="Kafka, for DayClosed on the clock topic")] = "127.0.0.1:9092",
-    secret_file: Annotated[Path, typer.Option(help="used when JICAI_AUTH_SECRET is not set")] = Path(".run/auth-secret"),
+    key_file: Annotated[Path, typer.Option("--key", envvar="JICAI_AUTH_SIGNING_KEY_FILE", help="private JWK that signs the parties' tokens")] = Path(
+        ".run/auth/signing-key.json"),
     as_json: Annotated[bool, typer.Option("--json", help="also print the summary as one JSON object, last line")] = False,
 ) -> None:
     """Drive realistic traffic through the public APIs of a running platform (`make up`) and print what it did."""
     urls = {"contracts": contracts_url, "orders": orders_url, "settlement": settlement_url, "alerts": alerts_url}
-    platform = Platform(urls, _secret(secret_file), bootstrap, namespace())
+    platform = Platform(urls, _signing_key(key_file), bootstrap, namespace())
     console = Console(width=None if sys.stdout.isatty() else 160)  # a log or a pipe keeps the table on one line per row
     try:
         first_day = date.fromisoformat(start) if start else next_open_day(platform, date(2026, 3, 2))

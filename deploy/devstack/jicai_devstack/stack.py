@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from jicai_kit.keys import SigningKey, development_key_pair
 
 from . import _proc, kafka, postgres
 from . import services as procs
@@ -21,19 +22,15 @@ class Stack:
     run_dir: Path
     bootstrap: str
     database_urls: dict[str, str]
-    secret: str
+    signing_key: SigningKey
     processes: dict[str, procs.ServiceProcess]
     timings: dict[str, float]
 
 
-def signing_secret(run_dir: Path) -> str:
-    """This installation's token-signing secret: made once, kept private in the run dir."""
-    path = run_dir / "auth-secret"
-    if not path.exists():
-        run_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+def signing_key(run_dir: Path) -> tuple[SigningKey, Path]:
+    """This installation's development token key pair, made once in ``<run dir>/auth``: the private key
+    for ``jicai-token`` and the demo, the public key set the services verify with."""
+    return development_key_pair(run_dir / "auth")
 
 
 def up(run_dir: Path) -> Stack:
@@ -49,17 +46,17 @@ def up(run_dir: Path) -> Stack:
         urls = postgres.ensure_databases(pg, [n for n in procs.SERVICES if n not in overrides])
     urls.update(overrides)
     timings["postgres"] = time.monotonic() - t0
-    secret = signing_secret(run_dir)
+    key, public_keys = signing_key(run_dir)
     running: dict[str, procs.ServiceProcess] = {}
     launched = time.monotonic()
     for name in procs.SERVICES:
-        env = procs.service_env(name, urls[name], k.bootstrap, {"JICAI_AUTH_SECRET": secret})
+        env = procs.service_env(name, urls[name], k.bootstrap, {"JICAI_AUTH_PUBLIC_KEYS": str(public_keys)})
         running[name] = procs.start_service(run_dir / "services", name, procs.DEFAULT_PORTS[name], env)
     for name, proc in running.items():
         procs.wait_ready(proc, run_dir / "services")
         timings[name] = time.monotonic() - launched  # launch → migrated, serving, workers running
     _start_scheduler(run_dir, k.bootstrap)
-    return Stack(run_dir, k.bootstrap, urls, secret, running, timings)
+    return Stack(run_dir, k.bootstrap, urls, key, running, timings)
 
 
 def _start_scheduler(run_dir: Path, bootstrap: str) -> None:

@@ -1,17 +1,52 @@
 """Kafka clients configured the one way every service uses them."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from jicai_events.topics import ALL_TOPICS
 
 
-def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+@dataclass(frozen=True)
+class KafkaConnection:
+    """Where the brokers are and who we are to them: SASL/SCRAM users in production, nobody locally."""
+
+    bootstrap_servers: str
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "SCRAM-SHA-512"
+    username: str | None = None
+    password: str | None = None
+    ssl_cafile: str | None = None
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments every aiokafka client (producer, consumer, admin) is made with."""
+        options: dict[str, Any] = {"bootstrap_servers": self.bootstrap_servers, "security_protocol": self.security_protocol}
+        if self.security_protocol.startswith("SASL_"):
+            if not (self.username and self.password):
+                raise ValueError(f"Kafka {self.security_protocol} needs a username and a password (KAFKA_USERNAME, KAFKA_PASSWORD_FILE)")
+            options |= {"sasl_mechanism": self.sasl_mechanism, "sasl_plain_username": self.username, "sasl_plain_password": self.password}
+        if self.security_protocol.endswith("SSL"):
+            options["ssl_context"] = create_ssl_context(cafile=self.ssl_cafile)
+        return options
+
+
+Kafka = KafkaConnection | str
+"""A connection, or just the bootstrap servers of a broker that asks nobody who they are (tests, ``make up``)."""
+
+
+def client_options(kafka: Kafka) -> dict[str, Any]:
+    return (KafkaConnection(kafka) if isinstance(kafka, str) else kafka).client_options()
+
+
+def make_producer(kafka: Kafka, client_id: str) -> AIOKafkaProducer:
     """Idempotent producer: retries never duplicate or reorder a partition."""
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
+        **client_options(kafka),
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
@@ -21,11 +56,11 @@ def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
 
 
 def make_consumer(
-    bootstrap_servers: str, group_id: str, topics: list[str], listener: ConsumerRebalanceListener | None = None
+    kafka: Kafka, group_id: str, topics: list[str], listener: ConsumerRebalanceListener | None = None
 ) -> AIOKafkaConsumer:
     """Group consumer that never auto-commits: offsets follow the handling transaction."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+        **client_options(kafka),
         group_id=group_id,
         client_id=group_id,
         enable_auto_commit=False,
@@ -37,9 +72,12 @@ def make_consumer(
     return consumer
 
 
-async def ensure_topics(bootstrap_servers: str, ns: str | None = None) -> None:
-    """Create every registered topic that does not exist yet (idempotent)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="jicai-topic-setup")
+async def ensure_topics(kafka: Kafka, ns: str | None = None) -> None:
+    """Create every registered topic that does not exist yet (idempotent).
+
+    Under ACLs a service sees only the topics it may describe and may create none: the broker
+    answers with per-topic authorization errors, which leave the topics to their administrator."""
+    admin = AIOKafkaAdminClient(**client_options(kafka), client_id="jicai-topic-setup")
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -57,10 +95,10 @@ async def ensure_topics(bootstrap_servers: str, ns: str | None = None) -> None:
         await admin.close()
 
 
-async def kafka_reachable(bootstrap_servers: str, timeout_s: float = 3.0) -> bool:
+async def kafka_reachable(kafka: Kafka, timeout_s: float = 3.0) -> bool:
     """Readiness: a real metadata round trip, not a TCP probe."""
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap_servers, client_id="jicai-readiness", request_timeout_ms=int(timeout_s * 1000)
+        **client_options(kafka), client_id="jicai-readiness", request_timeout_ms=int(timeout_s * 1000)
     )
     try:
         await admin.start()

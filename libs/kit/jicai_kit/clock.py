@@ -16,7 +16,7 @@ import typer
 
 from jicai_events.catalog import DayClosed
 from jicai_events.envelope import Envelope
-from jicai_events.kafka import ensure_topics, make_producer
+from jicai_events.kafka import Kafka, ensure_topics, make_producer
 from jicai_events.topics import CLOCK
 from jicai_events.types import BUSINESS_TZ
 
@@ -28,7 +28,7 @@ def day_closed_envelope(day: date) -> Envelope:
     return Envelope.wrap(event, time=datetime.now(UTC), event_id=str(uuid.uuid5(_NAMESPACE, f"day-closed:{day.isoformat()}")))
 
 
-async def publish_day_closed(bootstrap: str, days: list[date], ns: str | None = None) -> None:
+async def publish_day_closed(bootstrap: Kafka, days: list[date], ns: str | None = None) -> None:
     """Publish one DayClosed per day, in order, on the (namespaced) clock topic."""
     await ensure_topics(bootstrap, ns)
     producer = make_producer(bootstrap, "jicai-clock")
@@ -41,7 +41,7 @@ async def publish_day_closed(bootstrap: str, days: list[date], ns: str | None = 
         await producer.stop()
 
 
-async def run_scheduler(bootstrap: str) -> None:
+async def run_scheduler(bootstrap: Kafka) -> None:
     while True:
         now = datetime.now(BUSINESS_TZ)
         next_midnight = datetime.combine(now.date() + timedelta(days=1), time(0, 0, 5), BUSINESS_TZ)
@@ -64,13 +64,20 @@ def close_day(
     if last < first:
         raise typer.BadParameter("--until is before DAY")
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    asyncio.run(publish_day_closed(bootstrap, days))
+    asyncio.run(publish_day_closed(_connection(bootstrap), days))
     typer.echo(f"closed {len(days)} day(s): {first} .. {last}")
 
 
 @app.command("run")
 def run(bootstrap: Bootstrap = "127.0.0.1:9092") -> None:
-    asyncio.run(run_scheduler(bootstrap))
+    asyncio.run(run_scheduler(_connection(bootstrap)))
+
+
+def _connection(bootstrap: str) -> Kafka:
+    """The brokers given, with the credentials of the environment (KAFKA_USERNAME, KAFKA_PASSWORD_FILE, ...)."""
+    from jicai_kit.settings import KafkaSettings
+
+    return KafkaSettings(kafka_bootstrap_servers=bootstrap).kafka()
 
 
 def cli() -> None:

@@ -129,7 +129,7 @@ async def close_days(body: CloseDays, caller: Caller, request: Request) -> DaysC
     runtime: ServiceRuntime = request.app.state.runtime
     days = body.days()
     try:
-        await publish_day_closed(runtime.settings.kafka_bootstrap_servers, days)
+        await publish_day_closed(runtime.settings.kafka(), days)
     except KafkaError as exc:
         raise Problem(503, "unavailable", "Kafka unreachable", f"no day was closed: {exc}", headers={"Retry-After": "5"}) from exc
     return DaysClosed(days=days, event_ids=[day_closed_envelope(d).id for d in days])

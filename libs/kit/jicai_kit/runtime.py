@@ -114,7 +114,7 @@ class ServiceRuntime:
             return False
 
     async def kafka_ready(self) -> bool:
-        return await kafka_reachable(self.settings.kafka_bootstrap_servers)
+        return await kafka_reachable(self.settings.kafka())
 
     async def _supervise(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
         delay = 0.5
@@ -133,8 +133,8 @@ class ServiceRuntime:
                 delay = min(delay * 2, 10.0)
 
     async def _relay(self) -> None:
-        await ensure_topics(self.settings.kafka_bootstrap_servers)
-        producer = make_producer(self.settings.kafka_bootstrap_servers, f"{self.service}-relay")
+        await ensure_topics(self.settings.kafka())
+        producer = make_producer(self.settings.kafka(), f"{self.service}-relay")
         await producer.start()
         try:
             await OutboxRelay(self.service, self.engine, self.tables, producer).run(self._stop)
@@ -159,7 +159,7 @@ class ServiceRuntime:
         )
 
     async def _consume(self, spec: ConsumerSpec) -> None:
-        bootstrap = self.settings.kafka_bootstrap_servers
+        bootstrap = self.settings.kafka()
         await ensure_topics(bootstrap)
         dlq = make_producer(bootstrap, f"{spec.name}-dead-letters")
         events = self.event_consumer(spec, dead_letters=dlq)

@@ -30,8 +30,8 @@ def test_every_service_in_compose_exists_in_the_repository_with_its_own_database
         alias = settings.model_fields["database_url"].validation_alias
         assert alias in svc["environment"], f"{name}: compose sets no {alias}"
         assert svc["environment"][alias].endswith(f"/{name}")
-    init_sql = (REPO / "deploy/docker/postgres-init.sql").read_text()
-    assert sorted(re.findall(r"CREATE DATABASE (\w+);", init_sql)) == sorted(SERVICES)
+    init = (REPO / "deploy/docker/postgres-init.sh").read_text()
+    assert sorted(re.search(r"for service in ([\w ]+); do", init).group(1).split()) == sorted(SERVICES)  # type: ignore[union-attr]
 
 
 def test_ports_and_scrape_targets_match_the_services() -> None:
@@ -47,21 +47,71 @@ def test_ports_and_scrape_targets_match_the_services() -> None:
 
 
 def test_kafka_is_single_node_kraft_with_what_transactions_and_groups_need() -> None:
-    env = _compose()["services"]["kafka"]["environment"]
-    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
-    assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == 1
-    assert env["KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"] == 1
-    # topics come from the registry, never from auto-creation
-    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    properties = dict(line.split("=", 1) for line in (REPO / "deploy/kafka/server-sasl.properties").read_text().splitlines()
+                      if line and not line.startswith("#"))
+    assert properties["process.roles"] == "broker,controller"
+    assert properties["offsets.topic.replication.factor"] == properties["transaction.state.log.min.isr"] == "1"
+    # topics come from the registry (jicai-kafka-setup), never from auto-creation
+    assert properties["auto.create.topics.enable"] == "false"
     assert all(t.partitions >= 1 for t in ALL_TOPICS)
+    # clients only over SASL/SCRAM, and no ACL means no access
+    assert properties["listener.security.protocol.map"] == "CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT"
+    assert properties["listeners"].startswith("SASL_PLAINTEXT://") and "CONTROLLER://127.0.0.1:" in properties["listeners"]
+    assert properties["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert properties["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert properties["allow.everyone.if.no.acl.found"] == "false"
 
 
-def test_every_service_reaches_kafka_and_uses_the_shared_signing_secret() -> None:
-    compose = _compose()["services"]
-    for name in (*SERVICES, "clock"):
-        env = compose[name]["environment"]
+def test_every_service_has_its_own_credentials_from_secrets_and_no_password_is_in_the_repository() -> None:
+    compose = _compose()
+    declared = compose["secrets"]
+    assert all(s["file"].startswith("./secrets/") for s in declared.values())
+    assert "secrets/" in (REPO / ".gitignore").read_text().splitlines(), "the secret files can never be committed"
+    for name in (*SERVICES, "clock", "kafka-setup"):
+        svc = compose["services"][name]
+        env = svc["environment"]
+        user = {"kafka-setup": "admin"}.get(name, name)
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
-        assert "JICAI_AUTH_SECRET" in env
+        assert (env["KAFKA_SECURITY_PROTOCOL"], env["KAFKA_SASL_MECHANISM"]) == ("SASL_PLAINTEXT", "SCRAM-SHA-512")
+        assert env["KAFKA_USERNAME"] == user, f"{name} is Kafka user {user}"
+        assert env["KAFKA_PASSWORD_FILE"] == f"/run/secrets/kafka-{user}" and f"kafka-{user}" in svc["secrets"]
+    for name in SERVICES:
+        svc = compose["services"][name]
+        env = svc["environment"]
+        assert env["JICAI_ENV"] == "production"
+        assert env["JICAI_DATABASE_PASSWORD_FILE"] == f"/run/secrets/postgres-{name}" and f"postgres-{name}" in svc["secrets"]
+        url = next(v for k, v in env.items() if k.endswith("_DATABASE_URL"))
+        assert url == f"postgresql+psycopg://{name}@postgres:5432/{name}", "the service's own role, no password in the URL"
+        assert env["JICAI_AUTH_PUBLIC_KEYS"] == "/run/secrets/auth-public-keys" and "auth-public-keys" in svc["secrets"]
+        assert not any("private" in s or "signing" in s for s in svc["secrets"]), "services never hold the signing key"
+    for svc in compose["services"].values():
+        for key, value in (svc.get("environment") or {}).items():
+            assert not re.search(r"PASSWORD|SECRET", key) or key.endswith("_FILE"), f"{key}: a secret given as a value"
+            assert not re.search(r"://[^@/]+:[^@/]+@", str(value)), f"{key}: a password inside a URL"
+    postgres = compose["services"]["postgres"]
+    assert postgres["environment"]["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres-superuser"
+    assert postgres["environment"]["POSTGRES_INITDB_ARGS"] == "--auth-local=scram-sha-256 --auth-host=scram-sha-256"
+    assert "unix_socket_permissions=0700" in postgres["command"] and "hba_file=/etc/postgresql/pg_hba.conf" in postgres["command"]
+    hba = [line.split() for line in (REPO / "deploy/docker/pg_hba.conf").read_text().splitlines() if line and not line.startswith("#")]
+    assert {row[-1] for row in hba} == {"scram-sha-256", "reject"}, "no trust, no md5"
+
+
+def test_the_acls_grant_each_service_the_topics_its_consumers_read() -> None:
+    import jicai_events.catalog  # noqa: F401  (registers every event)
+    from jicai_events import acls
+    from jicai_events.base import event_registry
+    from jicai_events.topics import topic_for
+    from jicai_events.watermarks import marker_consumer_name
+
+    for name in SERVICES:
+        settings = importlib.import_module(f"jicai_{name}.settings").Settings(database_url=f"postgresql+psycopg://{name}@db/{name}")
+        runtime = importlib.import_module(f"jicai_{name}.bootstrap").make_runtime(settings)
+        specs = (*runtime.consumers, runtime.day_close_markers)
+        assert {t for spec in specs for t in spec.topics} == set(acls.READS[name]), f"{name} reads what it consumes, no more"
+        assert all(spec.name.startswith(f"{name}.") for spec in specs), "consumer groups carry the service's prefix"
+        assert marker_consumer_name(name).startswith(f"{name}.")
+    for event in event_registry.models():  # every event a publisher emits goes to a topic it may write
+        assert topic_for(event) in acls.WRITES[event.source_service], f"{event.source_service} may not write {topic_for(event).name}"
 
 
 def test_every_metric_an_alerting_rule_names_is_defined_by_the_code() -> None:

@@ -1,5 +1,0 @@
--- One database per service: no service reads another's tables.
-CREATE DATABASE contracts;
-CREATE DATABASE orders;
-CREATE DATABASE settlement;
-CREATE DATABASE alerts;

@@ -1,0 +1,35 @@
+"""Through the services' HTTP APIs: a token works only at the services it names, and refusals say why (401)."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+
+from jicai_kit.auth import Role, issue_token
+from jicai_orders.entrypoints.app import build_app as build_orders
+from jicai_orders.settings import Settings as OrdersSettings
+from jicai_settlement.entrypoints.app import build_app as build_settlement
+from jicai_settlement.settings import Settings as SettlementSettings
+from tests.support.tokens import SIGNING_KEY
+
+
+def test_an_orders_token_is_refused_by_settlement_unless_it_names_it(service_database: Callable[[str], str]) -> None:
+    orders_only = {"Authorization": "Bearer " + issue_token(SIGNING_KEY, "H001", Role.INSTITUTION, ["orders"])}
+    both = {"Authorization": "Bearer " + issue_token(SIGNING_KEY, "H001", Role.INSTITUTION, ["orders", "settlement"])}
+    orders = TestClient(build_orders(OrdersSettings(database_url=service_database("orders"), run_workers=False, auth_leeway_seconds=0)))
+    settlement = TestClient(build_settlement(SettlementSettings(database_url=service_database("settlement"), run_workers=False)))
+    with orders, settlement:
+        assert orders.get("/institutions/H001/acceptances", headers=orders_only).status_code == 200
+        refused = settlement.get("/institutions/H001/payments", headers=orders_only)
+        assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["detail"] == "token is not for settlement"
+        assert refused.headers["www-authenticate"] == "Bearer"
+        assert settlement.get("/institutions/H001/payments", headers=both).status_code == 200
+
+        expiring = {"Authorization": "Bearer " + issue_token(SIGNING_KEY, "H001", Role.INSTITUTION, ["orders"], timedelta(seconds=1))}
+        assert orders.get("/institutions/H001/acceptances", headers=expiring).status_code == 200
+        time.sleep(1.1)  # the orders service here tolerates no clock skew (JICAI_AUTH_LEEWAY_SECONDS=0)
+        answer = orders.get("/institutions/H001/acceptances", headers=expiring)
+        assert (answer.status_code, answer.json()["detail"]) == (401, "token expired")
