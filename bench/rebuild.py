@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from bench.common import Row, postgres_base_url, repeat, run_and_print
 from bench.his_push import seed_contract
 from jicai_kit.serve import rebuild_read_models
+from jicai_kit.services import service
 from jicai_orders.adapters import repository as repo
 from jicai_orders.adapters import tables as t
 from jicai_orders.application import services
@@ -73,7 +74,7 @@ def measure(runs: int = 3, events: int = 20000) -> Row:
 
         def once(_: int) -> dict[str, float]:
             started = time.perf_counter()
-            replayed = asyncio.run(rebuild_read_models("orders"))
+            replayed = asyncio.run(rebuild_read_models(service("orders")))
             rebuild_s = time.perf_counter() - started
             started = time.perf_counter()
             scanned, rows = asyncio.run(scan(url))

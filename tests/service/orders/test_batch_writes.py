@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from jicai_kit.auth import Role
 from jicai_kit.serve import rebuild_read_models
+from jicai_kit.services import service
 from tests.service.orders import test_api as base
 from tests.service.orders.test_api import Auth, _count, _line, _published, _push, _rows
 
@@ -80,7 +81,7 @@ def test_lines_filling_one_order_add_up_and_a_rebuild_gives_back_what_the_pushes
     previous = os.environ.get("JICAI_ORDERS_DATABASE_URL")
     os.environ["JICAI_ORDERS_DATABASE_URL"] = db_url
     try:
-        replayed = asyncio.run(rebuild_read_models("orders"))
+        replayed = asyncio.run(rebuild_read_models(service("orders")))
     finally:
         if previous is None:
             os.environ.pop("JICAI_ORDERS_DATABASE_URL")
