@@ -29,10 +29,11 @@ from jicai_events.kafka import ensure_topics
 from jicai_events.tables import add_event_tables
 from jicai_events.topics import SETTLEMENT
 from jicai_events.unit_of_work import UnitOfWork
-from jicai_kit.auth import Role
+from jicai_kit.auth import Role, issue_token
 from jicai_kit.http import create_app
 from jicai_kit.runtime import ConsumerSpec, ServiceRuntime
 from jicai_kit.settings import ServiceSettings
+from tests.support.tokens import SIGNING_KEY
 
 pytestmark = pytest.mark.kafka
 
@@ -101,8 +102,13 @@ def service(started: Callable[[], TestClient]) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def ops(token: Callable[[str, Role], dict[str, str]]) -> dict[str, str]:
-    return token("ops", Role.OPERATOR)
+def ops() -> dict[str, str]:
+    return _header("ops", Role.OPERATOR)
+
+
+def _header(party_id: str, role: Role) -> dict[str, str]:
+    """A token for this test service: its audience is its own name, ``plumbing``."""
+    return {"Authorization": f"Bearer {issue_token(SIGNING_KEY, party_id, role, [PlumbingSettings.service_name])}"}
 
 
 _engines: dict[str, Any] = {}
@@ -146,7 +152,7 @@ def _metric(client: TestClient, line_start: str) -> float | None:
 
 
 def test_a_failing_handler_parks_its_partition_until_resumed_and_nothing_is_dropped_or_applied_twice(
-    service: TestClient, sync_url: str, ops: dict[str, str], token: Callable[[str, Role], dict[str, str]]
+    service: TestClient, sync_url: str, ops: dict[str, str]
 ) -> None:
     ledger_down.add("P2")
     _publish(sync_url, "P1", "P2", "P3")
@@ -156,7 +162,7 @@ def test_a_failing_handler_parks_its_partition_until_resumed_and_nothing_is_drop
     assert (parked["consumer"], parked["topic"]) == (CONSUMER, SETTLEMENT.qualified())
     assert "RuntimeError: ledger unreachable for P2" in parked["reason"]
     assert service.get("/consumers/parked", headers=ops).json() == [parked]
-    assert service.get("/consumers/parked", headers=token("H1", Role.INSTITUTION)).status_code == 403
+    assert service.get("/consumers/parked", headers=_header("H1", Role.INSTITUTION)).status_code == 403
     gauge = f'jicai_consumer_parked_partitions{{consumer="{CONSUMER}",service="plumbing"}}'
     assert _metric(service, gauge) == 1
     time.sleep(2)  # give a wrongly unpaused partition the chance to run ahead
@@ -191,7 +197,7 @@ def test_a_restart_retries_a_parked_partition(started: Callable[[], TestClient],
 
 
 def test_a_refused_fact_is_listed_with_its_reason_and_redriven_once_its_cause_is_fixed(
-    service: TestClient, sync_url: str, ops: dict[str, str], kafka_bootstrap: str, token: Callable[[str, Role], dict[str, str]]
+    service: TestClient, sync_url: str, ops: dict[str, str], kafka_bootstrap: str
 ) -> None:
     unknown_invoice.add("P5")
     _publish(sync_url, "P4", "P5", "P6")
@@ -206,7 +212,7 @@ def test_a_refused_fact_is_listed_with_its_reason_and_redriven_once_its_cause_is
     assert dead["reason"] == "Unprocessable: P5 pays an unknown invoice"
     assert Envelope.from_bytes(dead["message"].encode()).event() == _payment("P5")
     assert service.get(f"/dead-letters/{dead['id']}", headers=ops).json() == dead
-    assert service.get("/dead-letters", headers=token("H1", Role.INSTITUTION)).status_code == 403
+    assert service.get("/dead-letters", headers=_header("H1", Role.INSTITUTION)).status_code == 403
     bad = service.get("/dead-letters", params={"status": "lost"}, headers=ops)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "status"
 
