@@ -116,7 +116,7 @@ class TokenVerifier:
         kid = _key_id(token)
         key = self._keys.current().get(kid) if isinstance(kid, str) else None
         if key is None:
-            raise _unauthorized(f"token signed with an unknown key id {kid!r}" if isinstance(kid, str) else "token has no key id")
+            raise _unauthorized(f"token signed with an unknown key id {kid[:64]!r}" if isinstance(kid, str) else "token has no key id")
         try:
             claims = jwt.decode(
                 token, key, algorithms=[ALGORITHM], audience=self.audience, issuer=ISSUER, leeway=self.leeway,
