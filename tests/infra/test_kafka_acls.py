@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,13 +24,18 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupAuthorizationFailedError, KafkaError, TopicAuthorizationFailedError
+from fastapi.testclient import TestClient
 
 from jicai_devstack import _proc
 from jicai_devstack.kafka_jvm import ensure_jars, java_command
 from jicai_events import acls
 from jicai_events.kafka import KafkaConnection, client_options, ensure_topics, kafka_reachable, make_producer
 from jicai_events.topics import ALL_TOPICS, CLOCK, CONTRACTS, ORDERS, SETTLEMENT
+from jicai_kit.auth import Role
 from jicai_kit.settings import KafkaSettings
+from jicai_orders.entrypoints.app import build_app
+from jicai_orders.settings import Settings
+from tests.support.tokens import auth_header
 
 REPO = Path(__file__).resolve().parents[2]
 USERS = ("admin", "contracts", "orders", "settlement", "alerts", "clock")
@@ -162,3 +167,17 @@ def test_services_start_under_acls_and_strangers_are_not_let_in(
     assert asyncio.run(visible_topics(orders)) == {t.qualified("") for t in (ORDERS, CONTRACTS, CLOCK, *acls.WRITES["orders"])}
     with pytest.raises(KafkaError):
         asyncio.run(produce(replace(orders, password="wrong"), ORDERS.qualified("")))
+
+
+def test_a_service_under_acls_serves_but_kafka_refuses_it_the_clock_topic(
+    secured: str, passwords: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    service_database: Callable[[str], str],
+) -> None:
+    """The orders service as production configures it: ready, and its ``POST /clock/days`` refused by Kafka (503)."""
+    as_service(secured, "orders", passwords["orders"], monkeypatch, tmp_path)
+    settings = Settings(database_url=service_database("orders"), run_workers=False)
+    with TestClient(build_app(settings)) as client:
+        assert client.get("/readyz").json()["checks"]["kafka"] is True
+        answer = client.post("/clock/days", json={"first": "2026-03-02"}, headers=auth_header("OPS", Role.OPERATOR))
+        assert answer.status_code == 503 and "no day was closed" in answer.json()["detail"]
+        assert "TopicAuthorizationFailed" in answer.json()["detail"]

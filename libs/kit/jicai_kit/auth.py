@@ -10,6 +10,7 @@ against the record it touches.
 """
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ import jwt
 import typer
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from jwt.utils import base64url_decode
 
 from jicai_kit.keys import ALGORITHM, SigningKey, WatchedFile, load_public_keys, load_revoked
 from jicai_kit.problems import Problem, forbidden
@@ -111,13 +113,10 @@ class TokenVerifier:
         unknown key id, revoked; any other fault (the signature among them) is just "invalid"."""
         if self._keys is None:
             raise _unauthorized("this service has no public keys to verify tokens with (JICAI_AUTH_PUBLIC_KEYS)")
-        try:
-            kid = jwt.get_unverified_header(token).get("kid")
-        except jwt.PyJWTError as exc:
-            raise _unauthorized("invalid bearer token") from exc
+        kid = _key_id(token)
         key = self._keys.current().get(kid) if isinstance(kid, str) else None
         if key is None:
-            raise _unauthorized(f"token signed with an unknown key id {kid!r}" if isinstance(kid, str) else "token has no key id")
+            raise _unauthorized(f"token signed with an unknown key id {kid[:64]!r}" if isinstance(kid, str) else "token has no key id")
         try:
             claims = jwt.decode(
                 token, key, algorithms=[ALGORITHM], audience=self.audience, issuer=ISSUER, leeway=self.leeway,
@@ -131,6 +130,16 @@ class TokenVerifier:
         if self._revoked is not None and claims.get("jti") in self._revoked.current():
             raise _unauthorized("token revoked")
         return principal
+
+
+def _key_id(token: str) -> object:
+    """The ``kid`` of the token's header. Only the header is decoded: PyJWT's ``get_unverified_header``
+    decodes and checks all three segments, which ``decode`` then does again (the half of a request's auth cost)."""
+    try:
+        header = json.loads(base64url_decode(token.split(".", 1)[0]))
+    except (ValueError, TypeError) as exc:  # binascii.Error and JSONDecodeError are ValueErrors
+        raise _unauthorized("invalid bearer token") from exc
+    return header.get("kid") if isinstance(header, dict) else None
 
 
 def _reason(exc: jwt.PyJWTError, audience: str) -> str:

@@ -11,14 +11,14 @@ from typing import Annotated
 
 import typer
 
-from jicai_events import acls
+from jicai_events.acls import apply, platform_acls
 from jicai_events.topics import NAMESPACE_ENV
 from jicai_kit.settings import KafkaSettings
 
 
 def cli() -> None:
     def main(namespace: Annotated[str, typer.Option(envvar=NAMESPACE_ENV, help="topic and group prefix")] = "") -> None:
-        asyncio.run(acls.apply(KafkaSettings().kafka(), namespace))
-        typer.echo(f"topics and {len(acls.platform_acls(namespace))} ACLs in place")
+        asyncio.run(apply(KafkaSettings().kafka(), namespace))
+        typer.echo(f"topics and {len(platform_acls(namespace))} ACLs in place")
 
     typer.run(main)

@@ -165,3 +165,8 @@ def test_jicai_token_mints_with_the_private_key_for_the_audiences_asked(tmp_path
     refused = subprocess.run([cli, "OPS", "operator", "--audience", "orders", "--ttl", "30d",
                               "--key", str(tmp_path / "signing-key.json")], capture_output=True, text=True)
     assert refused.returncode != 0 and "HIS" in refused.stderr
+
+
+def test_a_service_without_public_keys_refuses_every_token_saying_so(key: SigningKey) -> None:
+    token = issue_token(key, "OPS", Role.OPERATOR, ["orders"])
+    assert refusal(TokenVerifier("orders", None), token) == "this service has no public keys to verify tokens with (JICAI_AUTH_PUBLIC_KEYS)"
