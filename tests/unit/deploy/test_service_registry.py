@@ -33,7 +33,7 @@ def test_every_service_of_the_workspace_is_registered_and_the_dev_stack_runs_exa
         project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
         declared |= project.get("entry-points", {}).get(ENTRY_POINT_GROUP, {})
     assert set(declared) == set(registered()) and len(declared) >= 4
-    assert procs.SERVICES == tuple(registered())
+    assert tuple(registered()) == procs.SERVICES
     assert len(set(procs.DEFAULT_PORTS.values())) == len(procs.SERVICES), "each service has its own local port"
 
 
