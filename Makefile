@@ -1,5 +1,5 @@
 # The two commands of README.md: `make up` and `make test`.
-.PHONY: up down status test install lint schemas contracts contracts-check bench
+.PHONY: up down status test install lint lock wheels schemas contracts contracts-check bench
 
 install:
 	@bash deploy/install.sh
@@ -15,6 +15,12 @@ status:
 
 test: install lint  ## lint and type-check, then every test: unit, service (real PostgreSQL), end-to-end (real Kafka)
 	@.venv/bin/python -m pytest
+
+lock:  ## after changing a dependency in a pyproject: update uv.lock (commit it); `uv lock --upgrade-package NAME` to move one
+	@.venv/bin/uv lock
+
+wheels: install  ## the wheels of every library and service and their hashed requirements, into dist/ (what the image installs)
+	@UV=.venv/bin/uv PYTHON=.venv/bin/python deploy/build-wheels.sh dist
 
 lint:
 	@.venv/bin/ruff check libs services tests deploy bench

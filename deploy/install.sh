@@ -10,6 +10,7 @@ SUDO=""
 # The one Python version, named in .python-version; no other interpreter will do.
 PYTHON_VERSION=$(tr -d '[:space:]' < .python-version)
 PY="python${PYTHON_VERSION}"
+runs_named_version() { "$1" -c "import sys; sys.exit(f'{sys.version_info[0]}.{sys.version_info[1]}' != '${PYTHON_VERSION}')" 2>/dev/null; }
 
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
@@ -25,12 +26,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
-if ! "$PY" -c "import sys; v = '.'.join(map(str, sys.version_info[:2])); sys.exit(v != '${PYTHON_VERSION}')" 2>/dev/null; then
-  echo "${PY} is not Python ${PYTHON_VERSION} (.python-version names it); refusing to use another interpreter." >&2
+if ! runs_named_version "$PY"; then
+  echo "${PY} ($(command -v "$PY")) does not run Python ${PYTHON_VERSION}, the version .python-version names:" >&2
+  "$PY" --version >&2 || true
+  echo "refusing to use another interpreter." >&2
   exit 1
 fi
 
-if [ -x .venv/bin/python ] && ! .venv/bin/python -c "import sys; sys.exit(f'{sys.version_info[0]}.{sys.version_info[1]}' != '${PYTHON_VERSION}')"; then
+if [ -x .venv/bin/python ] && ! runs_named_version .venv/bin/python; then
   echo "==> .venv runs another Python than ${PYTHON_VERSION}: making it anew"
   rm -rf .venv
 fi
