@@ -44,9 +44,9 @@ def test_an_assigned_region_follows_its_profile_from_the_day_named_with_the_even
 
 
 def test_a_new_assignment_of_a_region_keeps_its_earlier_go_lives() -> None:
-    later = RegionAssigned("e-gz2", "520100", "贵阳市", "guizhou-2020", 1, date(2027, 1, 1), "a later notice")
+    later = RegionAssigned("e-gz2", "520100", "贵阳市", "guizhou-2020", 1, date(2028, 1, 1), "a later notice")
     book = fold(BASE, [later]).book
-    entry = book.entry_for("520100", date(2027, 3, 1))
+    entry = book.entry_for("520100", date(2028, 3, 1))
     assert (entry.origin, entry.non_winning_cap_from) == ("event:e-gz2", date(2020, 4, 14))
     assert book.entry_for("520100", date(2026, 3, 1)).origin == "regions.toml"
 
