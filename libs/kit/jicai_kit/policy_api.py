@@ -2,11 +2,12 @@
 has folded it (packaged profiles + the policy topic's changes), and where each part comes from."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from jicai_kit.auth import Caller
 from jicai_kit.problems import not_found
@@ -45,6 +46,15 @@ class RegionPolicyOut(BaseModel):
     go_lives: dict[str, GoLive] = Field(description="per rule go-live (volume_completion_from, non_winning_cap_from, manufacturer_report_from)")
 
 
+class PolicyChangeOut(BaseModel):
+    position: int = Field(description="the order this service folds it in (the policy topic's)")
+    event_id: str
+    event_type: str
+    recorded_at: datetime = Field(description="when this service stored it")
+    applied: bool = Field(description="false: this deployment cannot apply it (reason), e.g. a profile version it does not ship yet")
+    reason: str | None = None
+
+
 def _origin(text: str) -> Origin:
     kind, _, event_id = text.partition(":")
     return Origin(kind="event", event_id=event_id) if kind == "event" else Origin(kind="file")
@@ -77,3 +87,20 @@ async def region_policy(
         volume_completion_from=entry.volume_completion_from, non_winning_cap_from=entry.non_winning_cap_from,
         manufacturer_report_from=entry.manufacturer_report_from, go_lives=go_lives,
     )
+
+
+@router.get("/policy/changes", response_model=list[PolicyChangeOut])
+async def policy_changes(caller: Caller, request: Request) -> list[PolicyChangeOut]:
+    """The policy topic's changes this service has stored and folds over its packaged profiles, in order, and whether
+    each applies here."""
+    runtime = request.app.state.runtime
+    t = runtime.tables.policy_changes
+    async with runtime.session_factory() as session:
+        await runtime.policy.refresh(session, runtime.tables, force=True)
+        rows = (await session.execute(select(t.c.position, t.c.event_id, t.c.event_type, t.c.recorded_at).order_by(t.c.position))).all()
+    skipped = dict(runtime.policy.skipped)
+    return [
+        PolicyChangeOut(position=r.position, event_id=r.event_id, event_type=r.event_type, recorded_at=r.recorded_at,
+                        applied=r.event_id not in skipped, reason=skipped.get(r.event_id))
+        for r in rows
+    ]

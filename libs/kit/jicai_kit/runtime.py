@@ -34,6 +34,10 @@ from jicai_policy import PolicyError
 log = logging.getLogger(__name__)
 
 
+class PolicyNotFolded(PolicyError):
+    """A handler met a policy error for a fact another service accepted at its door: retried, then parked with this reason."""
+
+
 @dataclass(frozen=True)
 class ConsumerSpec:
     """A consumer group of this service: which topics, which handlers."""
@@ -189,9 +193,12 @@ class ServiceRuntime:
             await policy.refresh(uow.session, self.tables, force=isinstance(event, DayClosed))
             try:
                 await inner(uow, envelope, event)
-            except PolicyError:
-                policy.invalidate()  # the next attempt folds what another instance stored meanwhile
-                raise
+            except PolicyError as exc:
+                # Ours, not the fact's: it passed the door of the service that recorded it, so this book is behind (a
+                # change stored by another instance: the next attempt folds it) or lacks a profile the writer has.
+                policy.invalidate()
+                raise PolicyNotFolded(f"{exc} (this service's policy book is behind the writer's: see GET /policy/changes; "
+                                      f"resume the partition once the change is folded or the profile deployed)") from exc
 
         return Subscription(subscription.event, handle)
 
