@@ -25,6 +25,7 @@ from jicai_events.consumer import Subscription, event_registry
 from jicai_events.envelope import Envelope
 from jicai_events.tables import EventTables
 from jicai_events.unit_of_work import UnitOfWork
+from jicai_kit.problems import database_unreachable
 from jicai_policy import PolicyBook, YearCalendar
 from jicai_policy.changes import CalendarYearAdded, Folded, GoLiveSet, PolicyChange, RegionAssigned, fold
 
@@ -125,5 +126,10 @@ async def refresh_for_request(request: Request) -> None:
     policy: FoldedPolicy | None = getattr(runtime, "policy", None)
     if policy is None or not policy.due(force="after" in request.query_params):
         return
-    async with runtime.session_factory() as session:
-        await policy.refresh(session, runtime.tables, force=True)
+    try:
+        async with runtime.session_factory() as session:
+            await policy.refresh(session, runtime.tables, force=True)
+    except Exception as exc:
+        if not database_unreachable(exc):
+            raise
+        # /healthz and /readyz answer without the database; a request that needs it answers 503 on its own
