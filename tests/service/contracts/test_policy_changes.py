@@ -42,7 +42,7 @@ def test_an_assigned_region_becomes_writable_and_reads_back_with_the_event_as_or
 ) -> None:
     batch = HUBEI_BATCH | {"batch_id": "BJ-1", "pooling_region_code": "110100"}
     before = hubei.post("/batches", json=batch, headers=ops)
-    assert problem(before) == (422, "cycle_start") and "110100 has no policy profile assigned" in before.json()["detail"]
+    assert problem(before) == (422, "pooling_region_code") and "110100 has no policy profile assigned" in before.json()["detail"]
     assert hubei.get("/policy/regions/110100?on=2026-02-01", headers=ops).status_code == 404
     path = "/policy/regions/110100/assignments/2026-01-01"
     assert hubei.put(path, json=BEIJING, headers=token("H1", Role.INSTITUTION)).status_code == 403
