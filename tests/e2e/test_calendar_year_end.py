@@ -2,8 +2,9 @@
 
 chinesecalendar covers 2026 at most. A Guizhou invoice received 2026-11-20 is due Mon 12-21 and warned
 Tue 12-22 although its withhold date needs 2027; one received 12-10 is due in 2027 and waits, visible,
-until an operator loads the 2027 calendar with ``jicai-calendar load`` — no restart — and then both are
-decided as of their own dates (the 2027 calendar here is made for the test: 01-01…01-03 rest).
+until an operator loads the 2027 calendar with ``jicai-calendar load`` at contracts — no restart — which
+publishes it on the policy topic; alerts folds it and decides both as of their own dates (the 2027 calendar
+here is made for the test: 01-01…01-03 rest), and every other service folds it too.
 """
 from __future__ import annotations
 
@@ -95,10 +96,12 @@ def test_year_end_decisions_wait_visibly_for_next_years_calendar_and_are_taken_o
     calendar_file = tmp_path / "cn-2027.toml"
     calendar_file.write_text(CALENDAR_2027, encoding="utf-8")
     token = bearer("OPS", Role.OPERATOR)
-    loaded = CliRunner().invoke(calendar_cli, ["load", str(calendar_file), "--url", system.processes["alerts"].url, "--token", token])
+    loaded = CliRunner().invoke(calendar_cli, ["load", str(calendar_file), "--url", system.processes["contracts"].url, "--token", token])
     assert loaded.exit_code == 0 and loaded.output.startswith("201"), loaded.output
 
-    first = alerts.get("/invoices/INV-1120").json()
+    decided = eventually(lambda: _if(alerts.get("/invoices/INV-1120").json(), lambda j: j["withheld_from"] is not None),
+                         what="alerts to fold the year from the policy topic and decide what waited")
+    first = decided
     second = alerts.get("/invoices/INV-1210").json()
     assert (first["status"], first["withheld_from"], first["waiting_for_calendar_year"]) == ("withheld", "2027-01-07", None)
     assert (second["deadline"], second["warned_on"], second["withheld_from"]) == ("2027-01-11", "2027-01-12", "2027-01-27")
@@ -113,3 +116,9 @@ def test_year_end_decisions_wait_visibly_for_next_years_calendar_and_are_taken_o
     system.start("alerts")
     calendars: dict[str, Any] = client("alerts", "OPS", Role.OPERATOR).get("/policy/calendars").json()
     assert calendars["covered_until"] == "2027-12-31" and calendars["years"][-1]["loaded_by"] == "OPS"
+    # every service folded the year from the policy topic (contracts wrote it)
+    again = client("contracts", "OPS", Role.OPERATOR).put("/calendars/2027", json={"file": CALENDAR_2027})
+    assert (again.status_code, again.json()["created"]) == (200, False)
+    for service in ("contracts", "orders", "settlement", "alerts"):
+        changes = eventually(lambda s=service: client(s, "OPS", Role.OPERATOR).get("/policy/changes").json(), what=f"{service} to fold the year")
+        assert [(c["event_type"], c["applied"]) for c in changes] == [("cn.jicai.policy.CalendarYearLoaded.v1", True)], service

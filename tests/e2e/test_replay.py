@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi.testclient import TestClient
 from sqlalchemy import Table, create_engine, select, text
 
-from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.adapters.policy import FOLDED
 from jicai_alerts.bootstrap import RULES
 from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
@@ -173,7 +173,7 @@ def test_alerts_decisions_derived_again_from_the_facts_on_kafka_equal_the_live_o
 
     for name, value in system.extra_env.items():
         monkeypatch.setenv(name, value)
-    policy_book.cache_clear()
+    FOLDED.reset()
     url = infra.create_database(infra.postgres_base_url(), "e2e_replayed_alerts")
     upgrade(infra.package("alerts"), url)
     headers = auth_header("OPS", Role.OPERATOR)
@@ -195,5 +195,5 @@ def test_alerts_decisions_derived_again_from_the_facts_on_kafka_equal_the_live_o
         assert replayed_views == live_views
         assert _decisions(url, set(facts)) == _decisions(system.database_urls["alerts"], set(facts))
     finally:
-        policy_book.cache_clear()
+        FOLDED.reset()
         infra.drop_database(url)

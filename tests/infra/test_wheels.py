@@ -28,6 +28,7 @@ from alembic.script import ScriptDirectory
 from jicai_devstack._proc import free_port, spawn_detached, tail, terminate
 from jicai_kit.migrations import alembic_config
 from tests.support import infra
+from tests.support.tokens import PUBLIC_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
 READY_WITHIN_SECONDS = 180
@@ -115,7 +116,7 @@ def test_every_service_migrates_from_its_package_and_answers_from_the_installed_
             url = infra.create_database(pg_base_url, f"test_wheel_{name}")
             port = free_port()
             env = _plain_env(**{f"JICAI_{name.upper()}_DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-                                "JICAI_KAFKA_NAMESPACE": namespace, "JICAI_AUTH_SECRET": "wheel-test-secret-" + uuid.uuid4().hex})
+                                "JICAI_KAFKA_NAMESPACE": namespace, "JICAI_AUTH_PUBLIC_KEYS": str(PUBLIC_KEYS)})
             pid = spawn_detached([installed.bin("jicai-serve"), name, "--port", str(port)], installed.root, run_dir / f"{name}.log", env)
             started[name] = (pid, port, url)
         for name, (_, port, url) in started.items():

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 
 def add_day_close_watermarks(op: Any) -> None:
@@ -74,3 +75,21 @@ def add_dead_letters(op: Any) -> None:
 def drop_dead_letters(op: Any) -> None:
     op.drop_index("ix_processed_events_processed_at", table_name="processed_events")
     op.drop_table("dead_letters")
+
+
+def add_policy_changes(op: Any) -> None:
+    """2026-11-29: the policy changes a service has read from the policy topic, folded over its packaged profiles."""
+    op.create_table(
+        "policy_changes",
+        sa.Column("position", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("event_id", sa.String(length=64), nullable=False),
+        sa.Column("event_type", sa.String(length=200), nullable=False),
+        sa.Column("data", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("position"),
+        sa.UniqueConstraint("event_id"),
+    )
+
+
+def drop_policy_changes(op: Any) -> None:
+    op.drop_table("policy_changes")

@@ -117,6 +117,17 @@ class EventTables:
             UniqueConstraint("consumer", "event_id", name="uq_dead_letters_consumer_event"),
             Index("ix_dead_letters_status_consumer", "status", "consumer", "id"),
         )
+        # Policy changes (region assignments, rule go-lives, calendar years) this service has read from the
+        # policy topic, in the topic's order: folded over the packaged profiles (jicai_kit.policy).
+        self.policy_changes = Table(
+            "policy_changes",
+            metadata,
+            Column("position", BigInteger, Identity(always=True), primary_key=True),
+            Column("event_id", String(64), nullable=False, unique=True),
+            Column("event_type", String(200), nullable=False),
+            Column("data", JSONB, nullable=False),
+            Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        )
         # Pruning old claims scans by age (jicai_events.consumer).
         Index("ix_processed_events_processed_at", self.processed_events.c.processed_at)
 

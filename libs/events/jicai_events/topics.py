@@ -1,6 +1,7 @@
 """The one registry of Kafka topics and partition counts.
 
-Each service publishes only to its own topic; the message key is the
+Each service publishes only to its own topic (contracts, the procurement office's side, also writes the
+shared policy topic); the message key is the
 partition key of the event (the institution id for institution facts), so
 one institution's events stay in order.
 """
@@ -36,9 +37,10 @@ ORDERS = Topic("jicai.orders.events.v1", 6, "acceptances and invoices")
 SETTLEMENT = Topic("jicai.settlement.events.v1", 6, "payments and monthly settlements")
 ALERTS = Topic("jicai.alerts.decisions.v1", 6, "deadlines, warnings, withhold decisions")
 CLOCK = Topic("jicai.clock.v1", 1, "DayClosed: business days that have ended")
+POLICY = Topic("jicai.policy.v1", 1, "policy changes: region profile assignments, rule go-lives, calendar years (written by contracts)")
 DEAD_LETTERS = Topic("jicai.dead-letters.v1", 1, "events a consumer could not handle, with the reason")
 
-ALL_TOPICS: tuple[Topic, ...] = (CONTRACTS, ORDERS, SETTLEMENT, ALERTS, CLOCK, DEAD_LETTERS)
+ALL_TOPICS: tuple[Topic, ...] = (CONTRACTS, ORDERS, SETTLEMENT, ALERTS, CLOCK, POLICY, DEAD_LETTERS)
 
 _BY_SERVICE = {
     "contracts": CONTRACTS,
@@ -46,6 +48,7 @@ _BY_SERVICE = {
     "settlement": SETTLEMENT,
     "alerts": ALERTS,
     "clock": CLOCK,
+    "policy": POLICY,
 }
 
 

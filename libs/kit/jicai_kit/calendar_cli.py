@@ -2,7 +2,8 @@
 
 ``import NOTICE.txt`` reads the notice as published (国务院办公厅关于N年部分节假日安排的通知) and writes
 the calendar file (``cn-<year>.toml``), refusing an inconsistent one; ``load FILE`` sends a calendar file
-to the alerts service (``PUT /calendars/{year}``, operator token), which decides what waited for it.
+to the contracts service (``PUT /calendars/{year}``, operator token), which publishes it on the policy topic:
+every service folds it without a restart and alerts decides what waited for it.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def import_notice(
 @app.command("load")
 def load(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a calendar file (cn-<year>.toml)")],
-    url: Annotated[str, typer.Option(envvar="JICAI_ALERTS_URL", help="the alerts service")] = "http://127.0.0.1:8004",
+    url: Annotated[str, typer.Option(envvar="JICAI_CONTRACTS_URL", help="the contracts service (the policy topic's writer)")] = "http://127.0.0.1:8001",
     token: Annotated[str, typer.Option(envvar="JICAI_TOKEN", help="an operator's bearer token")] = "",
 ) -> None:
     text = file.read_text(encoding="utf-8")

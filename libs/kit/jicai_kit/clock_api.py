@@ -96,7 +96,7 @@ async def clock(request: Request) -> ClockView:
         day_closed_event_id = day_closed_envelope(last_closed_on).id if last_closed_on else None
     lag = _lag_by_consumer(runtime.service)
     out = []
-    for spec in (*runtime.consumers, runtime.day_close_markers):
+    for spec in runtime.all_consumers:
         position = positions.get(spec.name)
         decides = spec.name != runtime.day_close_markers.name and any(s.event is DayClosed for s in spec.subscriptions)
         waiting = position.pending if position else []

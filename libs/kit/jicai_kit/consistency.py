@@ -107,4 +107,4 @@ def _parse(token: str) -> tuple[str, str]:
 
 def _consumers_of(runtime: ServiceRuntime, type_name: str) -> list[str]:
     """This service's consumer groups that handle ``type_name`` (none for its own events)."""
-    return [spec.name for spec in runtime.consumers if any(s.event.type_name() == type_name for s in spec.subscriptions)]
+    return [spec.name for spec in (*runtime.consumers, *runtime.policy_consumer) if any(s.event.type_name() == type_name for s in spec.subscriptions)]

@@ -17,11 +17,13 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
 from jicai_kit import consistency, problems
+from jicai_kit import policy as policy_changes
 from jicai_kit.clock_api import router as clock_router
 from jicai_kit.dead_letters_api import parked_partitions
 from jicai_kit.dead_letters_api import router as dead_letters_router
 from jicai_kit.durability import unsafe_database_settings
 from jicai_kit.guard import RequestGuard
+from jicai_kit.policy_api import router as policy_router
 from jicai_kit.runtime import ServiceRuntime
 from jicai_kit.settings import ServiceSettings
 
@@ -57,7 +59,7 @@ def create_app(
 
     app = FastAPI(
         title=title, description=description, version="1.0.0", lifespan=lifespan, openapi_tags=openapi_tags,
-        dependencies=[Depends(consistency.wait_for_tokens)],
+        dependencies=[Depends(consistency.wait_for_tokens), Depends(policy_changes.refresh_for_request)],
     )
     app.state.settings = settings
     problems.install(app)
@@ -117,6 +119,7 @@ def create_app(
     app.include_router(ops)
     app.include_router(clock_router, responses=problems.PROBLEM_RESPONSES)
     app.include_router(dead_letters_router, responses=problems.PROBLEM_RESPONSES)
+    app.include_router(policy_router, responses=problems.PROBLEM_RESPONSES)
     for router in routers:
         app.include_router(router, responses=problems.PROBLEM_RESPONSES)
     return app

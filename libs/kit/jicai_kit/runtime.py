@@ -25,11 +25,17 @@ from jicai_events.envelope import Envelope
 from jicai_events.kafka import ensure_topics, kafka_reachable, make_consumer, make_producer
 from jicai_events.relay import OutboxRelay
 from jicai_events.tables import EventTables
-from jicai_events.topics import CLOCK, Topic, namespace
+from jicai_events.topics import CLOCK, POLICY, Topic, namespace
 from jicai_events.unit_of_work import UnitOfWork
+from jicai_kit import policy as policy_changes
 from jicai_kit.settings import ServiceSettings
+from jicai_policy import PolicyError
 
 log = logging.getLogger(__name__)
+
+
+class PolicyNotFolded(PolicyError):
+    """A handler met a policy error for a fact another service accepted at its door: retried, then parked with this reason."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,11 @@ class ServiceRuntime:
     consumers: tuple[ConsumerSpec, ...] = ()
     last_closed_day: LastClosedDay | None = None
     """A service that decides by business day: the last day whose decisions it has taken (``GET /clock``)."""
+    policy: policy_changes.FoldedPolicy | None = None
+    """The service's policy book: packaged profiles + the policy topic's changes (``jicai_kit.policy``). A service with
+    one consumes the policy topic (in its own ``<service>.policy`` group unless one of its consumers handles it)."""
+    also_marks: tuple[str, ...] = ()
+    """Other topics' owners whose day-close markers this service writes (contracts: the policy topic it writes)."""
     engine: AsyncEngine = field(init=False)
     session_factory: async_sessionmaker[AsyncSession] = field(init=False)
     _stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
@@ -82,14 +93,27 @@ class ServiceRuntime:
         name = watermarks.marker_consumer_name(self.service)
 
         async def mark(uow: UnitOfWork, envelope: Envelope, event: DayClosed) -> None:
-            await watermarks.publish_marker(uow, envelope, event, service=self.service, consumer=name)
+            for owner in (self.service, *self.also_marks):
+                await watermarks.publish_marker(uow, envelope, event, service=owner, consumer=name)
 
         return ConsumerSpec(name=name, topics=(CLOCK,), subscriptions=(Subscription(DayClosed, mark),))
+
+    @property
+    def policy_consumer(self) -> tuple[ConsumerSpec, ...]:
+        """``<service>.policy``: stores the policy topic's changes, unless a consumer of the service reads them already."""
+        handled = {s.event for spec in self.consumers for s in spec.subscriptions}
+        if self.policy is None or handled >= set(policy_changes.POLICY_EVENTS):
+            return ()
+        return (ConsumerSpec(name=f"{self.service}.policy", topics=(POLICY,), subscriptions=policy_changes.consumer_subscriptions()),)
+
+    @property
+    def all_consumers(self) -> tuple[ConsumerSpec, ...]:
+        return (*self.consumers, *self.policy_consumer, self.day_close_markers)
 
     def start_workers(self) -> None:
         self._stop.clear()
         self._tasks.append(asyncio.create_task(self._supervise("outbox-relay", self._relay)))
-        for spec in (*self.consumers, self.day_close_markers):
+        for spec in self.all_consumers:
             self._tasks.append(asyncio.create_task(self._supervise(spec.name, partial(self._consume, spec))))
 
     @property
@@ -142,7 +166,7 @@ class ServiceRuntime:
             await producer.stop()
 
     def consumer_spec(self, name: str) -> ConsumerSpec | None:
-        return next((s for s in (*self.consumers, self.day_close_markers) if s.name == name), None)
+        return next((s for s in self.all_consumers if s.name == name), None)
 
     def event_consumer(self, spec: ConsumerSpec, consumer: Any = None, dead_letters: Any = None) -> EventConsumer:
         """The consumer of ``spec``; without Kafka clients it can still ``deliver`` envelopes."""
@@ -153,10 +177,30 @@ class ServiceRuntime:
             dead_letter_producer=dead_letters,
             session_factory=self.session_factory,
             tables=self.tables,
-            subscriptions=list(spec.subscriptions),
+            subscriptions=[self._with_policy(s) for s in spec.subscriptions],
             handler_attempts=self.settings.handler_attempts,
             processed_retention=timedelta(days=self.settings.processed_retention_days),
         )
+
+    def _with_policy(self, subscription: Subscription) -> Subscription:
+        """The handler decides with the policy changes stored so far (at once before a day close: the watermark
+        guarantees the changes before it are stored, not that this process has folded them)."""
+        policy, inner = self.policy, subscription.handler
+        if policy is None:
+            return subscription
+
+        async def handle(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
+            await policy.refresh(uow.session, self.tables, force=isinstance(event, DayClosed))
+            try:
+                await inner(uow, envelope, event)
+            except PolicyError as exc:
+                # Ours, not the fact's: it passed the door of the service that recorded it, so this book is behind (a
+                # change stored by another instance: the next attempt folds it) or lacks a profile the writer has.
+                policy.invalidate()
+                raise PolicyNotFolded(f"{exc} (this service's policy book is behind the writer's: see GET /policy/changes; "
+                                      f"resume the partition once the change is folded or the profile deployed)") from exc
+
+        return Subscription(subscription.event, handle)
 
     async def _consume(self, spec: ConsumerSpec) -> None:
         bootstrap = self.settings.kafka()

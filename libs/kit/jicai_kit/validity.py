@@ -31,7 +31,7 @@ from jicai_events.types import BUSINESS_TZ, Money, UnitPrice
 from jicai_kit.problems import invalid_fields
 from jicai_kit.settings import ServiceSettings
 from jicai_policy import PolicyBook
-from jicai_policy.coverage import date_refusal
+from jicai_policy.coverage import date_refusal, first_covered_day
 
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -124,14 +124,23 @@ def check_dates(
     region_code: str | None,
     facts: Mapping[str, date | None],
     terms: Mapping[str, date | None] | None = None,
+    *,
+    region_field: str | None = None,
 ) -> None:
     """422 naming every date no consumer could decide on; nothing is written.
+
+    ``region_field``: the request field the region comes from (``pooling_region_code``, ``institution_id``); a region
+    no profile covers is refused naming it once, instead of every date.
 
     ``facts``: dates something happened (at most the margin after today).
     ``terms``: dates a term starts or ends (may be in the future). ``region_code``
     None (a write naming no region, e.g. a manufacturer's report): the floor is
     the first day any region is covered.
     """
+    if region_code is not None and region_field is not None and first_covered_day(book, region_code) is None:
+        unassigned = (f"pooling region {region_code} has no policy profile assigned, so no service could decide on it "
+                      f"(an operator assigns one: PUT /policy/regions/{region_code}/assignments/{{effective_from}} at contracts)")
+        raise invalid_fields([(region_field, unassigned)])
     now = today(settings)
     margin = settings.future_date_margin_days
     errors: list[tuple[str, str]] = []

@@ -78,6 +78,10 @@ class WorkingDayCalendar:
         """Whether working days of ``year`` are known (from a file or the library)."""
         return year in self._by_year or year in LIBRARY_YEARS
 
+    def loaded_year(self, year: int) -> YearCalendar | None:
+        """The schedule of ``year`` from a calendar file or a loaded year; None when the library (or nobody) covers it."""
+        return self._by_year.get(year)
+
     def with_years(self, *years: YearCalendar) -> WorkingDayCalendar:
         """This calendar with ``years`` added (each replaces what this calendar had for its year)."""
         index = {**self._by_year, **{y.year: y for y in years}}

@@ -26,12 +26,17 @@ def date_refusal(book: PolicyBook, region_code: str | None, day: date, *, today:
     be at most ``future_margin_days`` after ``today``; a term (a cycle's end)
     may lie in the future but must still be covered by the region's profiles.
     ``region_code`` None (a write that names no region, e.g. a manufacturer's
-    report) or one no profile covers: the floor is the first day any region is covered.
+    report): the floor is the first day any region is covered. A region no profile
+    covers (not in ``regions.toml`` and not assigned on the policy topic yet) is
+    refused: no service could decide on its facts.
     """
     found = first_covered_day(book, region_code) if region_code is not None else None
     if found is not None:
         first, whose = found, f"pooling region {region_code}"
-    else:  # the write's own rules refuse a region no profile covers, naming the region's field
+    elif region_code is not None:
+        return (f"pooling region {region_code} has no policy profile assigned, so no service could decide on {day.isoformat()} "
+                f"(an operator assigns one: PUT /policy/regions/{region_code}/assignments/{{effective_from}} at contracts)")
+    else:
         first, whose = min(entries[0].effective_from for entries in book.regions.values() if entries), "any pooling region"
     if day < first:
         return f"{day.isoformat()} is before the first policy profile of {whose} takes effect on {first.isoformat()}"

@@ -57,7 +57,11 @@ class NoProfileForRegion(PolicyError, LookupError):
     def __init__(self, region_code: str, on: date, known_from: date | None) -> None:
         self.region_code = region_code
         self.on = on
-        detail = "the region is not listed in regions.toml" if known_from is None else f"its first profile takes effect on {known_from.isoformat()}"
+        detail = (
+            "no profile is assigned to the region (regions.toml or the policy topic)"
+            if known_from is None
+            else f"its first profile takes effect on {known_from.isoformat()}"
+        )
         super().__init__(f"no policy profile for pooling region {region_code!r} on {on.isoformat()}: {detail}")
 
 

@@ -24,6 +24,7 @@ from jicai_policy.profiles import PolicyProfile
 
 PACKAGED_PROFILE_DIR = Path(__file__).parent / "profiles"
 REGIONS_FILE = "regions.toml"
+FILE_ORIGIN = REGIONS_FILE
 
 RegionCode = Annotated[str, Field(pattern=r"^[1-9]\d{5}$")]
 
@@ -86,6 +87,18 @@ class RegionEntry:
     """R4 is decided for months from this day's month on (None: not decided in the region)."""
     manufacturer_report_from: date | None = None
     """Manufacturers' monthly reports are checked for months from this day's month on (None: not checked)."""
+    source: str = ""
+    """The notice (or operator's reason) the assignment cites."""
+    origin: str = FILE_ORIGIN
+    """Where the assignment comes from: ``regions.toml``, or ``event:<event id>`` of a ``RegionProfileAssigned``."""
+    go_live_origins: tuple[tuple[str, str], ...] = ()
+    """Per go-live field set (``volume_completion_from``…), where it comes from (``regions.toml`` or ``event:<id>``)."""
+
+    def go_live_origin(self, field: str) -> str | None:
+        """Where the go-live ``field`` in force comes from; None while the rule is not live."""
+        if getattr(self, field) is None:
+            return None
+        return dict(self.go_live_origins).get(field, FILE_ORIGIN)
 
 
 def parse_profile(data: Mapping[str, Any], origin: Path | str) -> PolicyProfile:
@@ -139,7 +152,9 @@ def load_regions(path: Path, profiles: Mapping[tuple[str, int], PolicyProfile]) 
                 raise PolicyFileError(path, [(f"assignment.{index}.regions.{code}", reason)])
             entries.append(
                 RegionEntry(
-                    code, name, *key, assignment.effective_from, *(getattr(assignment, go_live) for go_live in GO_LIVE_RULES)
+                    code, name, *key, assignment.effective_from, volume_completion_from=assignment.volume_completion_from,
+                    non_winning_cap_from=assignment.non_winning_cap_from, manufacturer_report_from=assignment.manufacturer_report_from,
+                    source=assignment.source,
                 )
             )
     return {code: _inherit_go_live(sorted(entries, key=lambda entry: entry.effective_from)) for code, entries in sorted(by_region.items())}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from jicai_alerts.adapters import repository as repo
-from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.adapters.policy import FOLDED
 from jicai_alerts.adapters.tables import event_tables
 from jicai_alerts.entrypoints import handlers
 from jicai_alerts.settings import Settings
@@ -24,13 +24,15 @@ from jicai_events.catalog import (
     YearlyAgreementSigned,
 )
 from jicai_events.consumer import Subscription
-from jicai_events.topics import CLOCK, CONTRACTS, ORDERS, SETTLEMENT
+from jicai_events.topics import CLOCK, CONTRACTS, ORDERS, POLICY, SETTLEMENT
+from jicai_kit import policy as policy_changes
 from jicai_kit.runtime import ConsumerSpec, ServiceRuntime
 from jicai_kit.settings import ServiceSettings
 
 RULES = ConsumerSpec(
     name="alerts.rules",
-    topics=(CONTRACTS, ORDERS, SETTLEMENT, CLOCK),
+    # the policy topic too: its day-close markers hold a close back until every policy change before it is in
+    topics=(CONTRACTS, ORDERS, SETTLEMENT, CLOCK, POLICY),
     subscriptions=(
         Subscription(InvoiceReceived, handlers.on_invoice_received),
         Subscription(InvoiceCredited, handlers.on_invoice_credited),
@@ -47,13 +49,15 @@ RULES = ConsumerSpec(
         Subscription(DeliveryReturned, handlers.on_delivery_returned),
         Subscription(FilingPurchaseRecorded, handlers.on_filing_purchase_recorded),
         Subscription(ManufacturerReportSubmitted, handlers.on_manufacturer_report_submitted),
+        *policy_changes.consumer_subscriptions(then=handlers.on_policy_changed),
     ),
 )
 
 
 def make_runtime(settings: ServiceSettings) -> ServiceRuntime:
-    policy_book()  # load and validate the profiles and the calendar once, before consuming anything
-    return ServiceRuntime(settings=settings, tables=event_tables, consumers=(RULES,), last_closed_day=repo.last_closed_day)
+    FOLDED.reset()
+    FOLDED.base()  # load and validate the profiles and the calendar once, before consuming anything
+    return ServiceRuntime(settings=settings, tables=event_tables, consumers=(RULES,), last_closed_day=repo.last_closed_day, policy=FOLDED)
 
 
 def load_settings() -> Settings:

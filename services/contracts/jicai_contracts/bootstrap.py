@@ -1,6 +1,7 @@
 """Wires the contracts service: settings → runtime with its orders consumer (acceptances and returns count toward agreements)."""
 from __future__ import annotations
 
+from jicai_contracts.adapters.policy import FOLDED
 from jicai_contracts.adapters.tables import event_tables
 from jicai_contracts.entrypoints.handlers import on_delivery_accepted, on_delivery_returned
 from jicai_contracts.settings import Settings
@@ -21,7 +22,9 @@ ORDERS_CONSUMER = ConsumerSpec(
 
 
 def make_runtime(settings: ServiceSettings) -> ServiceRuntime:
-    return ServiceRuntime(settings=settings, tables=event_tables, consumers=(ORDERS_CONSUMER,))
+    FOLDED.reset()
+    FOLDED.base()  # load and validate the profiles and the calendar once, before serving
+    return ServiceRuntime(settings=settings, tables=event_tables, consumers=(ORDERS_CONSUMER,), policy=FOLDED, also_marks=("policy",))
 
 
 def load_settings() -> Settings:

@@ -6,6 +6,7 @@ from jicai_events.consumer import Subscription
 from jicai_events.topics import CONTRACTS
 from jicai_kit.runtime import ConsumerSpec, ServiceRuntime
 from jicai_kit.settings import ServiceSettings
+from jicai_orders.adapters.policy import FOLDED
 from jicai_orders.adapters.tables import event_tables
 from jicai_orders.entrypoints.handlers import (
     on_contract_signed,
@@ -28,7 +29,9 @@ CONTRACTS_CONSUMER = ConsumerSpec(
 
 
 def make_runtime(settings: ServiceSettings) -> ServiceRuntime:
-    return ServiceRuntime(settings=settings, tables=event_tables, consumers=(CONTRACTS_CONSUMER,))
+    FOLDED.reset()
+    FOLDED.base()  # load and validate the profiles and the calendar once, before serving
+    return ServiceRuntime(settings=settings, tables=event_tables, consumers=(CONTRACTS_CONSUMER,), policy=FOLDED)
 
 
 def load_settings() -> Settings:

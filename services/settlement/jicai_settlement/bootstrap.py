@@ -9,7 +9,7 @@ from jicai_events.topics import ALERTS, CONTRACTS, ORDERS
 from jicai_kit.runtime import ConsumerSpec, ServiceRuntime
 from jicai_kit.settings import ServiceSettings
 from jicai_settlement.adapters import metrics
-from jicai_settlement.adapters.policy import policy_book
+from jicai_settlement.adapters.policy import FOLDED
 from jicai_settlement.adapters.tables import event_tables
 from jicai_settlement.entrypoints import handlers
 from jicai_settlement.settings import Settings
@@ -61,8 +61,9 @@ class SettlementRuntime(ServiceRuntime):
 
 
 def make_runtime(settings: ServiceSettings) -> ServiceRuntime:
-    policy_book()  # load and validate the profiles and the calendar once, before consuming anything
-    return SettlementRuntime(settings=settings, tables=event_tables, consumers=(INVOICES, DECISIONS, CONTRACTS_FACTS))
+    FOLDED.reset()
+    FOLDED.base()  # load and validate the profiles and the calendar once, before consuming anything
+    return SettlementRuntime(settings=settings, tables=event_tables, consumers=(INVOICES, DECISIONS, CONTRACTS_FACTS), policy=FOLDED)
 
 
 def load_settings() -> Settings:

@@ -1,5 +1,6 @@
 """The year end on real PostgreSQL: decisions that need next year's working days wait for its calendar,
-visibly, and are taken as of their own dates when an operator loads it on the running service.
+visibly, and are taken as of their own dates when the year arrives on the policy topic (an operator's
+``PUT /calendars/{year}`` at contracts: tests/service/contracts/test_policy_changes.py).
 
 chinesecalendar covers 2026 at most. Guizhou (贵阳市 520100), Guizhou 000 §五(三):
 * accepted and received Fri 2026-11-20 → due Sun 12-20 → Mon 12-21 → warned Tue 12-22; the 10 grace working
@@ -16,7 +17,9 @@ from fastapi.testclient import TestClient
 
 from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
+from jicai_events.catalog import CalendarYearLoaded
 from jicai_kit.auth import Role
+from jicai_policy import parse_calendar_text
 from tests.service.alerts.test_flow import DEADLINE_SET, WARNED, WITHHELD, Alerts, alerts, invoice, payment
 
 __all__ = ["alerts"]
@@ -41,8 +44,11 @@ def without_event_ids(*views: Any) -> Any:
     return view
 
 
-def load_2027(alerts: Alerts, headers: dict[str, str] | None = None) -> Any:
-    return alerts.client.put("/calendars/2027", json={"file": CALENDAR_2027}, headers=alerts.headers if headers is None else headers)
+def load_2027(alerts: Alerts) -> str:
+    """The year as alerts reads it from the policy topic (contracts' ``PUT /calendars/2027``)."""
+    schedule = parse_calendar_text(CALENDAR_2027)
+    event = CalendarYearLoaded(year=2027, source=schedule.source, holidays=tuple(sorted(schedule.holidays)), loaded_by="ops")
+    return alerts.deliver(event)[0]
 
 
 def test_an_invoice_due_before_the_year_end_is_warned_and_only_its_withhold_waits(alerts: Alerts) -> None:
@@ -79,9 +85,8 @@ def test_an_invoice_due_next_year_is_tracked_waiting_then_decided_when_the_year_
     alerts.close_days(date(2027, 1, 31), date(2027, 1, 31))  # the clock runs on; nothing can be decided yet
     assert alerts.outbox() == []
 
-    response = load_2027(alerts)
+    assert load_2027(alerts) == "handled"
 
-    assert response.status_code == 201, response.text
     one = alerts.get("/invoices/INV-1")
     assert (one["deadline"], one["status"], one["warned_on"], one["withheld_from"], one["waiting_for_calendar_year"]) == (
         "2027-01-11", "withheld", "2027-01-12", "2027-01-27", None)
@@ -102,7 +107,7 @@ def test_loading_decides_what_waited_as_a_run_with_the_calendar_from_the_start_w
         with TestClient(build_app(Settings(database_url=url, run_workers=False))) as client:
             a = Alerts(client, client.app, url, operator)  # type: ignore[arg-type]
             if calendar_first:
-                assert load_2027(a).status_code == 201
+                assert load_2027(a) == "handled"
             a.deliver(invoice("INV-DEC", accepted=date(2026, 11, 20), received=date(2026, 11, 20)))  # withhold waits
             a.deliver(invoice("INV-PAID", accepted=date(2026, 11, 20), received=date(2026, 11, 20)))  # paid in the grace period
             a.deliver(invoice("INV-JAN", accepted=date(2026, 12, 1), received=date(2026, 12, 10)))  # deadline waits
@@ -110,7 +115,7 @@ def test_loading_decides_what_waited_as_a_run_with_the_calendar_from_the_start_w
             a.deliver(payment("P1", date(2027, 1, 5), INV_PAID="10000.00"))
             a.close_days(date(2027, 1, 1), date(2027, 1, 31))
             if not calendar_first:
-                assert load_2027(a).status_code == 201
+                assert load_2027(a) == "handled"
             return without_event_ids(
                 [a.get(f"/invoices/{i}") for i in ("INV-DEC", "INV-PAID", "INV-JAN")],
                 a.get("/institutions/H001/alerts?include_closed=true"),
@@ -128,34 +133,12 @@ def test_loading_decides_what_waited_as_a_run_with_the_calendar_from_the_start_w
     assert blocked == []
 
 
-def test_only_an_operator_loads_a_year_once_and_bad_files_are_refused_naming_the_field(
-    alerts: Alerts, token: Callable[[str, Role], dict[str, str]]
-) -> None:
-    assert load_2027(alerts, headers=token("H001", Role.INSTITUTION)).status_code == 403
-    bad = alerts.client.put(
-        "/calendars/2027", json={"source": "x", "holidays": ["2027-01-01"], "makeup_working_days": ["2027-01-04"]}, headers=alerts.headers
-    )
-    assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
-    assert bad.json()["errors"][0]["field"] == "makeup_working_days" and "Saturday or Sunday" in bad.json()["errors"][0]["reason"]
-    wrong_year = alerts.client.put("/calendars/2028", json={"file": CALENDAR_2027}, headers=alerts.headers)
-    assert wrong_year.status_code == 422 and wrong_year.json()["errors"][0]["field"] == "year"
-    covered = alerts.client.put("/calendars/2026", json={"source": "x", "holidays": ["2026-01-01"]}, headers=alerts.headers)
-    assert covered.status_code == 409 and "chinesecalendar" in covered.json()["detail"]
-    assert alerts.get("/policy/calendars")["covered_until"] == "2026-12-31", "refusals change nothing"
-
-    assert load_2027(alerts).status_code == 201
-    again = load_2027(alerts)
-    assert (again.status_code, again.json()["created"]) == (200, False)
-    other = alerts.client.put("/calendars/2027", json={"source": "other", "holidays": ["2027-01-01"]}, headers=alerts.headers)
-    assert other.status_code == 409
-
-
 def test_a_loaded_year_survives_a_restart_and_a_rebuild_of_the_read_models(alerts: Alerts) -> None:
     from jicai_alerts.adapters.repository import streams
     from jicai_alerts.adapters.tables import READ_MODELS
 
     alerts.deliver(invoice("INV-WAIT", accepted=date(2026, 12, 1), received=date(2026, 12, 10)))
-    assert load_2027(alerts).status_code == 201
+    assert load_2027(alerts) == "handled"
     before = (alerts.get("/invoices/INV-WAIT"), alerts.get("/policy/calendars"))
 
     async def rebuild() -> int:

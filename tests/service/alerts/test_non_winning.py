@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 
-from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.adapters.policy import FOLDED
 from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
 from jicai_events.catalog import DeliveryAccepted, PurchaseRecorded, WinningProductListed
@@ -27,12 +27,12 @@ def alerts(
 ) -> Iterator[Alerts]:
     monkeypatch.delenv("JICAI_POLICY_DIR", raising=False)
     monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
-    policy_book.cache_clear()
+    FOLDED.reset()
     url = service_database("alerts")
     app = build_app(Settings(database_url=url, run_workers=False))
     with TestClient(app) as client:
         yield Alerts(client, app, url, token("ops", Role.OPERATOR))
-    policy_book.cache_clear()
+    FOLDED.reset()
 
 
 EXCEEDED = "cn.jicai.alerts.NonWinningPurchaseCapExceeded.v1"

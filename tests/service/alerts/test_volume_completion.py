@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.adapters.policy import FOLDED
 from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
 from jicai_events.catalog import ContractSigned, DeliveryAccepted, DeliveryReturned, YearlyAgreementAmended, YearlyAgreementSigned
@@ -47,12 +47,12 @@ def alerts(
 ) -> Iterator[Alerts]:
     monkeypatch.setenv("JICAI_POLICY_DIR", str(policy_dir_with_go_live(tmp_path, GUIZHOU_SOURCE, "volume_completion_from = 2026-01-01")))
     monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
-    policy_book.cache_clear()
+    FOLDED.reset()
     url = service_database("alerts")
     app = build_app(Settings(database_url=url, run_workers=False))
     with TestClient(app) as client:
         yield Alerts(client, app, url, token("ops", Role.OPERATOR))
-    policy_book.cache_clear()
+    FOLDED.reset()
 
 WARNED = "cn.jicai.alerts.VolumeCompletionWarned.v1"
 SUSPENDED = "cn.jicai.alerts.SettlementSuspended.v1"
@@ -216,7 +216,7 @@ def test_a_region_where_r3_is_not_live_takes_no_volume_decisions(alerts: Alerts,
     """A platform going live mid-cycle has not seen the earlier acceptances: R3 waits for the region's go-live
     (the packaged regions.toml sets none)."""
     monkeypatch.delenv("JICAI_POLICY_DIR")
-    policy_book.cache_clear()
+    FOLDED.reset()
     alerts.deliver(contract())
     alerts.close_days(date(2026, 3, 31), date(2026, 3, 31))
 
@@ -227,7 +227,7 @@ def test_a_region_where_r3_is_not_live_takes_no_volume_decisions(alerts: Alerts,
 
 def test_period_ends_before_the_region_s_go_live_are_never_evaluated(alerts: Alerts, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("JICAI_POLICY_DIR", str(policy_dir_with_go_live(tmp_path / "later", GUIZHOU_SOURCE, "volume_completion_from = 2026-04-01")))
-    policy_book.cache_clear()
+    FOLDED.reset()
     alerts.deliver(contract())
     alerts.deliver(accepted("A1", 1000, date(2026, 4, 10)))
     alerts.close_days(date(2026, 3, 31), date(2026, 6, 30))

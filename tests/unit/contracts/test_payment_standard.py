@@ -63,6 +63,27 @@ def test_the_standard_of_each_product_under_each_profile(book: PolicyBook, regio
     assert x.group_standard_per_base_unit == Decimal("1.0000")
 
 
+@pytest.mark.parametrize(
+    ("product", "expected"),
+    [
+        pytest.param(WINNING, ("winning_price", "7.00", False, None, None), id="winning: the winning price"),
+        pytest.param(non_winning("12.60"), ("actual_price", "12.60", False, None, None), id="cheaper: its actual price (按实际价格支付)"),
+        pytest.param(non_winning("21.00"), ("group_standard", "14.0000", True, "7.0000", None), id="dearer: the excess is self-paid, no ratio raise"),
+    ],
+)
+def test_guizhou_version_2_sets_the_standard_of_000_section_5_5_from_2027(book: PolicyBook, product: ps.Product, expected: Row) -> None:
+    """Guizhou 000 §五(五) as version 2 transcribes it: the winning price is the standard, the excess is self-paid; the notice is
+    silent on raising the first self-pay ratio, so nothing is raised. Version 1 (until 2026-12-31) carries no standard."""
+    assert book.profile_for(GUIYANG, date(2026, 12, 31)).payment_standard is None
+    guizhou = book.profile_for(GUIYANG, date(2027, 1, 1))
+    assert (guizhou.profile_id, guizhou.version) == ("guizhou-2020", 2)
+    assert guizhou.payment_standard is not None and guizhou.payment_standard.dearer_non_winning_self_pay_increase is None
+    x = ps.standard(product, [WINNING, product], guizhou.payment_standard)
+    shown = [None if v is None else str(v) for v in (x.standard_per_trading_unit, x.patient_pays_per_trading_unit, x.first_self_pay_ratio_increase)]
+    assert (x.basis.value, shown[0], x.dearer, shown[1], shown[2]) == expected
+    assert guizhou.model_dump(exclude={"version", "payment_standard"}) == book.get("guizhou-2020", 1).model_dump(exclude={"version", "payment_standard"})
+
+
 def test_with_several_winners_a_non_winning_product_is_dearer_only_above_the_dearest_winner(book: PolicyBook) -> None:
     rules = profile(book, WUHAN).payment_standard
     assert rules is not None

@@ -98,10 +98,11 @@ def test_a_business_date_must_lie_within_the_regions_profile_coverage_and_not_in
     assert "in the future" in (refusal(date(2026, 12, 1)) or "")
     assert "in the future" in (refusal(date(9999, 12, 31)) or "")
     assert refusal(date(2028, 12, 31), fact=False) is None  # a term (a cycle's end) may lie ahead
-    # no region named (a manufacturer's report) or one no profile covers: the first day of any region is the floor
+    # no region named (a manufacturer's report): the first day of any region is the floor
     earliest = min(first_covered_day(BOOK, code) or TODAY for code in BOOK.regions)  # Chongqing, 2019-03-20
     assert refusal(earliest, region=None) is None and refusal(date(2019, 3, 19), region=None) is not None
-    assert refusal(earliest, region="110100") is None
+    # a region no profile covers (yet): nothing in it can be decided, whatever the day
+    assert "110100 has no policy profile assigned" in (refusal(date(2026, 3, 1), region="110100") or "")
 
 
 def test_a_unit_price_beyond_its_columns_range_is_refused() -> None:

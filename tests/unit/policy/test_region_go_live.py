@@ -41,9 +41,9 @@ def test_the_packaged_mapping_has_r4_and_reports_live_from_each_profile_s_first_
     [
         pytest.param(GUIZHOU, "volume_completion_from = 2020-01-01\n", "assignment.0.volume_completion_from", "before the assignment's effective_from",
                      id="before the assignment takes effect"),
-        pytest.param(SHANDONG, "volume_completion_from = 2026-01-01\n", "assignment.1.volume_completion_from", "no [volume_completion] section",
+        pytest.param(SHANDONG, "volume_completion_from = 2026-01-01\n", "assignment.2.volume_completion_from", "no [volume_completion] section",
                      id="shandong has no R3 to go live with"),
-        pytest.param(SHANDONG, "non_winning_cap_from = 2026-01-01\n", "assignment.1.non_winning_cap_from", "no [non_winning_cap] section",
+        pytest.param(SHANDONG, "non_winning_cap_from = 2026-01-01\n", "assignment.2.non_winning_cap_from", "no [non_winning_cap] section",
                      id="shandong has no R4 cap"),
         pytest.param(GUIZHOU, 'volume_completion_from = "soon"\n', "assignment.0.volume_completion_from", "", id="not a date"),
         pytest.param(GUIZHOU, "manufacturer_report_from = 2026-01-01\n", "assignment.0.manufacturer_report_from",
@@ -59,7 +59,7 @@ def test_a_wrong_go_live_is_refused_at_load_naming_the_field(tmp_path: Path, aft
 
 def test_a_later_assignment_keeps_the_region_s_go_live(tmp_path: Path) -> None:
     later = (
-        '\n[[assignment]]\nprofile_id = "guizhou-2020"\nversion = 1\neffective_from = 2027-01-01\nsource = "test"\n'
+        '\n[[assignment]]\nprofile_id = "guizhou-2020"\nversion = 1\neffective_from = 2028-01-01\nsource = "test"\n'
         '\n[assignment.regions]\n520100 = "贵阳市"\n'
     )
     directory = policy_dir(tmp_path, GUIZHOU, "volume_completion_from = 2026-01-01\n")
@@ -67,4 +67,4 @@ def test_a_later_assignment_keeps_the_region_s_go_live(tmp_path: Path) -> None:
 
     book = load_policy_book(directory, calendar_overrides=())
 
-    assert book.entry_for("520100", on=date(2027, 3, 31)).volume_completion_from == date(2026, 1, 1)
+    assert book.entry_for("520100", on=date(2028, 3, 31)).volume_completion_from == date(2026, 1, 1)

@@ -50,6 +50,7 @@ from jicai_events.catalog.orders import (
     OrderShipped,
     PurchaseRecorded,
 )
+from jicai_events.catalog.policy import CalendarYearLoaded, RegionProfileAssigned, RuleGoLiveSet
 from jicai_events.catalog.settlement import (
     MonthlySettlementReleased,
     MonthlySettlementReported,
@@ -62,6 +63,9 @@ from jicai_events.catalog.settlement import (
 )
 
 __all__ = [
+    "CalendarYearLoaded",
+    "RegionProfileAssigned",
+    "RuleGoLiveSet",
     "BatchCycleLine",
     "BatchPublished",
     "FilingPurchaseWarningLineExceeded",

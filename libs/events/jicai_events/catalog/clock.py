@@ -72,7 +72,15 @@ class AlertsDayCloseReached(DayCloseReached):
     source_service = "alerts"
 
 
+@integration_event
+class PolicyDayCloseReached(DayCloseReached):
+    """On the policy topic, published by its writer (contracts): a go-live set before the close is read before it."""
+
+    source_service = "policy"
+
+
 DAY_CLOSE_MARKERS: dict[str, type[DayCloseReached]] = {
-    m.source_service: m for m in (ContractsDayCloseReached, OrdersDayCloseReached, SettlementDayCloseReached, AlertsDayCloseReached)
+    m.source_service: m
+    for m in (ContractsDayCloseReached, OrdersDayCloseReached, SettlementDayCloseReached, AlertsDayCloseReached, PolicyDayCloseReached)
 }
 """The watermark marker each producing service publishes on its own topic."""

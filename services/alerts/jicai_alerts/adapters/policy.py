@@ -1,19 +1,18 @@
-"""The policy book (profiles, region mapping, working-day calendar), loaded once per process.
+"""The policy book: packaged profiles, region mapping and working-day calendar, with the policy topic's changes.
 
-``JICAI_POLICY_DIR`` and ``JICAI_CALENDAR_DIR`` are honoured by ``jicai_policy``;
-an invalid file stops the service at start with the file, field and reason.
-The platform's go-live per rule and region (R3 ``volume_completion_from``, R4
-``non_winning_cap_from``) is region data in ``regions.toml``.
+``JICAI_POLICY_DIR`` and ``JICAI_CALENDAR_DIR`` are honoured by ``jicai_policy``; an invalid file stops the
+service at start with the file, field and reason. Region assignments, rule go-lives (R3
+``volume_completion_from``, R4 ``non_winning_cap_from``, reports) and calendar years an operator changes on the
+running system arrive on the policy topic and are folded by ``FOLDED`` (``jicai_kit.policy``).
 
-Calendar years an operator loaded on the running system (``PUT /calendars/{year}``,
-kept as ``CalendarYearLoaded`` events) are layered over the packaged calendar:
-``current_book`` reads them inside the caller's transaction, so every replica and
-every restart decides with the same years.
+Calendar years loaded through alerts' former ``PUT /calendars/{year}`` (before the policy topic) stay in
+``calendar_years`` (rebuilt from their stored ``CalendarYearLoaded`` domain events) and are layered over the folded
+book: ``current_book`` reads them inside the caller's transaction, so every replica and every restart decides with
+the same years.
 """
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
 
 from sqlalchemy import select
 
@@ -21,41 +20,55 @@ from jicai_alerts.adapters import calendar_watch
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.domain import manufacturer_report as mr
 from jicai_events.unit_of_work import UnitOfWork
+from jicai_kit.policy import FoldedPolicy
 from jicai_policy import PolicyBook, YearCalendar, load_policy_book
 
 
-@cache
-def policy_book() -> PolicyBook:
+def _packaged() -> PolicyBook:
     book = load_policy_book()
     calendar_watch.observe(book)
     return book
 
 
-_layered: dict[tuple[int, ...], tuple[PolicyBook, PolicyBook]] = {}
-"""Loaded years → (the base book, the base book with them), rebuilt when the base is reloaded."""
+FOLDED = FoldedPolicy(_packaged)
+_legacy_years: tuple[YearCalendar, ...] = ()
+_layered: dict[tuple[int, tuple[int, ...]], tuple[PolicyBook, PolicyBook]] = {}
+"""(folded book's id, legacy years) → (the folded book, it with the legacy years)."""
 
 
-async def current_book(uow: UnitOfWork) -> PolicyBook:
-    """The policy book with every calendar year loaded at run time (a loaded year never changes: keyed by years)."""
-    cy = t.calendar_years
-    years = tuple((await uow.session.scalars(select(cy.c.year).order_by(cy.c.year))).all())
-    base = policy_book()
-    cached = _layered.get(years)
-    if cached is not None and cached[0] is base:
+def policy_book() -> PolicyBook:
+    """The book as last refreshed (every request and every handled event refreshes it first)."""
+    return _layer(FOLDED.book(), _legacy_years)
+
+
+def _layer(folded: PolicyBook, legacy: tuple[YearCalendar, ...]) -> PolicyBook:
+    key = (id(folded), tuple(y.year for y in legacy))
+    cached = _layered.get(key)
+    if cached is not None and cached[0] is folded:
         return cached[1]
-    rows = (await uow.session.execute(select(cy).order_by(cy.c.year))).mappings().all()
-    years = tuple(r["year"] for r in rows)  # a year committed in between is in both
-    loaded = [
-        YearCalendar(
-            r["year"], r["source"], frozenset(map(date.fromisoformat, r["holidays"])),
-            frozenset(map(date.fromisoformat, r["makeup_working_days"])),
-        )
-        for r in rows
-    ]
-    book = base.with_calendar(base.calendar.with_years(*loaded)) if loaded else base
-    _layered[years] = (base, book)
+    missing = [y for y in legacy if not folded.calendar.covers(y.year)]
+    book = folded.with_calendar(folded.calendar.with_years(*missing)) if missing else folded
+    _layered.clear()
+    _layered[key] = (folded, book)
     calendar_watch.observe(book)
     return book
+
+
+async def current_book(uow: UnitOfWork, *, force: bool = False) -> PolicyBook:
+    """The book with every policy change stored so far and the years loaded through the former endpoint."""
+    global _legacy_years
+    folded = await FOLDED.refresh(uow.session, uow.tables, force=force)
+    cy = t.calendar_years
+    rows = (await uow.session.execute(select(cy).order_by(cy.c.year))).mappings().all()
+    if tuple(r["year"] for r in rows) != tuple(y.year for y in _legacy_years):
+        _legacy_years = tuple(
+            YearCalendar(
+                r["year"], r["source"], frozenset(map(date.fromisoformat, r["holidays"])),
+                frozenset(map(date.fromisoformat, r["makeup_working_days"])),
+            )
+            for r in rows
+        )
+    return _layer(folded, _legacy_years)
 
 
 def manufacturer_report_checks(book: PolicyBook) -> tuple[mr.ProfileFor, mr.LiveFrom]:

@@ -2,19 +2,17 @@
 
 The State Council publishes next year's holiday schedule (国务院办公厅关于N年部分节假日
 安排的通知) in November; ``chinesecalendar`` covers it only with a later release.
-Loading the year is an operator fact (``CalendarYearLoaded``) kept in the event
-store, so it survives restarts and replays. A year is loaded once: the same
-schedule again changes nothing, another one for a year already loaded or
-already covered (by the library or a packaged file) is refused, because
-decisions may have been taken with it.
+Years are now loaded on the policy topic (contracts' ``PUT /calendars/{year}``,
+``jicai_events.catalog.policy.CalendarYearLoaded``). This domain event is what
+alerts' own former ``PUT /calendars/{year}`` stored: it stays readable so a
+rebuild replays years loaded that way into ``calendar_years``.
 """
 from __future__ import annotations
 
 from datetime import date
 
 from jicai_events.domain_events import DomainEvent
-from jicai_events.rules import Conflict
-from jicai_policy import WorkingDayCalendar, YearCalendar
+from jicai_policy import YearCalendar
 
 
 class CalendarYearLoaded(DomainEvent):
@@ -36,18 +34,3 @@ class CalendarYearLoaded(DomainEvent):
 
     def year_calendar(self) -> YearCalendar:
         return YearCalendar(self.year, self.source, frozenset(self.holidays), frozenset(self.makeup_working_days))
-
-
-def calendar_stream(year: int) -> str:
-    return f"calendar-{year}"
-
-
-def load(recorded: CalendarYearLoaded | None, calendar: WorkingDayCalendar, requested: CalendarYearLoaded) -> list[CalendarYearLoaded]:
-    """Decide: record ``requested`` unless the same schedule is loaded already; refuse another one for a covered year."""
-    if recorded is not None:
-        if (recorded.holidays, recorded.makeup_working_days) == (requested.holidays, requested.makeup_working_days):
-            return []
-        raise Conflict(f"the calendar of {requested.year} was loaded already ({recorded.source}) with other days")
-    if calendar.covers(requested.year):
-        raise Conflict(f"the calendar of {requested.year} is covered already by {calendar.source_of(requested.year)}")
-    return [requested]

@@ -106,7 +106,7 @@ async def explain_decision(decision_id: str, caller: Caller, request: Request) -
 @router.get("/blocked-decisions", tags=["operations"], response_model=list[s.BlockedDecisionOut])
 async def blocked_decisions(caller: Caller, request: Request) -> list[s.BlockedDecisionOut]:
     """Invoices whose next decision the rules cannot take yet, with the reason: those waiting for the working-day
-    calendar of a year (decided when an operator loads it: ``PUT /calendars/{year}``), and those a day close could
+    calendar of a year (decided when an operator loads it: contracts' ``PUT /calendars/{year}``, on the policy topic), and those a day close could
     not decide (retried at every day close)."""
     caller.require(Role.OPERATOR, Role.FUND)
     rows = await query(request.app.state.runtime, repo.blocked_decisions)

@@ -1,4 +1,4 @@
-"""Kafka event handlers of the consumer group ``alerts.rules`` (CONTRACTS, ORDERS, SETTLEMENT, CLOCK).
+"""Kafka event handlers of the consumer group ``alerts.rules`` (CONTRACTS, ORDERS, SETTLEMENT, CLOCK, POLICY).
 
 Each runs in the consumer's unit of work, which has already claimed the
 event id: a redelivered event never reaches a handler twice.
@@ -15,6 +15,8 @@ from jicai_alerts.domain import volume_events as v
 from jicai_alerts.domain.events import InvoiceShare, PaymentReceived
 from jicai_alerts.domain.invoice_obligation import ClosedDay, Credit, TrackInvoice, Void
 from jicai_events import Envelope
+from jicai_events.base import IntegrationEvent
+from jicai_events.catalog import CalendarYearLoaded as PolicyCalendarYearLoaded
 from jicai_events.catalog import (
     ContractSigned,
     DayClosed,
@@ -73,6 +75,12 @@ async def on_payment_recorded(uow: UnitOfWork, envelope: Envelope, event: Paymen
         payment_event_id=envelope.id,
     )
     await services.record_payment(uow, received)
+
+
+async def on_policy_changed(uow: UnitOfWork, envelope: Envelope, event: IntegrationEvent) -> None:
+    """A change on the policy topic, stored (``jicai_kit.policy``): a calendar year decides what waited for it."""
+    if isinstance(event, PolicyCalendarYearLoaded):
+        await calendar.decide_waiting(uow)
 
 
 async def on_day_closed(uow: UnitOfWork, envelope: Envelope, event: DayClosed) -> None:

@@ -36,7 +36,7 @@ class InvoiceOut(BaseModel):
     next_decision_on: date | None = Field(description="the business day whose close may bring the next decision")
     waiting_for_calendar_year: int | None = Field(
         default=None,
-        description="the year whose working-day calendar the next decision (deadline, or withhold date) waits for: load it with PUT /calendars/{year}",
+        description="the year whose working-day calendar the next decision (deadline or withhold date) waits for: contracts' PUT /calendars/{year} loads it",
     )
 
 

@@ -33,13 +33,14 @@ def _created(response: Response, created: bool) -> None:
 
 async def _decidable(
     request: Request, facts: dict[str, date | None], *, region: str | None = None, of: tuple[Table, str] | None = None,
-    terms: dict[str, date | None] | None = None,
+    terms: dict[str, date | None] | None = None, region_field: str | None = None,
 ) -> None:
-    """422 naming every business date no consumer could decide on; ``of``: the row (table, key) whose region it is."""
+    """422 naming every business date no consumer could decide on; ``of``: the row (table, key) whose region it is;
+    ``region_field``: the field naming the region (refused once if no profile covers it)."""
     if of is not None:
         row = await query(request.app.state.runtime, lambda uow: repo.find(uow, *of))
         region = row["pooling_region_code"] if row else None
-    check_dates(request.app.state.settings, policy_book(), region, facts, terms)
+    check_dates(request.app.state.settings, policy_book(), region, facts, terms, region_field=region_field)
 
 
 @router.post("/institutions", tags=["parties"], status_code=201, response_model=Recorded)
@@ -97,7 +98,7 @@ async def list_non_winning_product(body: s.NonWinningProductIn, caller: Caller, 
 async def sign_contract(body: s.ContractIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Sign a volume contract (带量购销合同) at the winning price with an agreed volume (约定采购量)."""
     caller.require(Role.OPERATOR)
-    await _decidable(request, {"signed_on": body.signed_on}, of=(t.institutions, body.institution_id),
+    await _decidable(request, {"signed_on": body.signed_on}, of=(t.institutions, body.institution_id), region_field="institution_id",
                      terms={"cycle_start": body.cycle_start, "cycle_end": body.cycle_end})
     cmd = SignContract(**body.model_dump())
     return await record(request.app.state.runtime, response, body.contract_id, lambda uow: services.sign_contract(uow, cmd))
@@ -207,7 +208,7 @@ async def get_volume_allocation(allocation_id: str, caller: Caller, request: Req
 async def publish_batch(body: s.BatchIn, caller: Caller, request: Request, response: Response) -> Recorded:
     """Publish a procurement batch (采购批次): each line's cycle (采购周期) from the region's profile and its winning companies."""
     caller.require(Role.OPERATOR)
-    await _decidable(request, {}, region=body.pooling_region_code, terms={"cycle_start": body.cycle_start})
+    await _decidable(request, {}, region=body.pooling_region_code, terms={"cycle_start": body.cycle_start}, region_field="pooling_region_code")
     cmd = PublishBatch(body.batch_id, body.title, body.pooling_region_code, body.cycle_start,
                        tuple(LineIn(**line.model_dump()) for line in body.lines))
     return await record(request.app.state.runtime, response, body.batch_id, lambda uow: batches.publish_batch(uow, cmd, policy_book()))

@@ -37,9 +37,10 @@ Offset = Annotated[int, Query(ge=0, le=2**63 - 1)]
 
 async def _decidable(request: Request, facts: dict[str, date | None], *, institution_id: str | None = None, region: str | None = None) -> None:
     """422 naming every business date no consumer could decide on (before the region's profiles, or in the future)."""
+    field = None
     if region is None and institution_id is not None:
-        region = await query(request.app.state.runtime, lambda uow: repo.pooling_region_of(uow, institution_id))
-    check_dates(request.app.state.settings, policy_book(), region, facts)
+        region, field = await query(request.app.state.runtime, lambda uow: repo.pooling_region_of(uow, institution_id)), "institution_id"
+    check_dates(request.app.state.settings, policy_book(), region, facts, region_field=field)
 
 
 def _pushing_for(institution_id: InstitutionId, caller: Caller) -> str:

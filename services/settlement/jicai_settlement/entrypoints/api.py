@@ -43,7 +43,7 @@ async def _decidable(request: Request, institution_id: str, facts: dict[str, dat
     found, region = await query(request.app.state.runtime, lambda uow: repo.institution_known(uow, institution_id))
     if not found and known:
         raise invalid("institution_id", f"unknown institution {institution_id}: settlement has received no contract, invoice or decision of it")
-    check_dates(request.app.state.settings, policy_book(), region, facts)
+    check_dates(request.app.state.settings, policy_book(), region, facts, region_field="institution_id")
 
 
 def _may_read(caller: Principal, institution_id: str, distributor_id: str | None = None) -> None:

@@ -1,0 +1,21 @@
+"""policy changes read from the policy topic, folded over the packaged profiles
+
+Revision ID: a1c0de7f2b03
+Revises: 6f9b3d4a0c12
+"""
+from alembic import op
+
+from jicai_events.migration_steps import add_policy_changes, drop_policy_changes
+
+revision = 'a1c0de7f2b03'
+down_revision = '6f9b3d4a0c12'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    add_policy_changes(op)
+
+
+def downgrade() -> None:
+    drop_policy_changes(op)
