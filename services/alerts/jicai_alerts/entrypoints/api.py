@@ -76,20 +76,6 @@ async def one_invoice(invoice_id: str, caller: Caller, request: Request) -> s.In
     )
 
 
-@router.get("/institutions/{institution_id}/alerts", tags=["alerts"], response_model=list[s.AlertOut])
-async def institution_alerts(
-    institution_id: str, caller: Caller, request: Request, include_closed: bool = False
-) -> list[s.AlertOut]:
-    """Open overdue warnings (预警) and active withheld settlements (暂缓拨付); closed ones too on request."""
-    _may_see(caller, institution_id)
-    a = t.alerts
-    conditions = [a.c.institution_id == institution_id]
-    if not include_closed:
-        conditions.append(a.c.closed_on.is_(None))
-    rows = await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, a, *conditions, order_by=[a.c.since, a.c.alert_id]))
-    return [s.AlertOut.model_validate({**r, "status": "open" if r["closed_on"] is None else "closed"}) for r in rows]
-
-
 @router.get("/decisions/{decision_id}", tags=["decisions"], response_model=s.DecisionOut)
 async def explain_decision(decision_id: str, caller: Caller, request: Request) -> s.DecisionOut:
     """Why: the decision event as published, the profile and rule parameters applied, and the causing events."""

@@ -52,23 +52,6 @@ class InvoiceDetail(InvoiceOut):
     decisions: list[str] = Field(description="ids of the decisions about this invoice; explain with GET /decisions/{id}")
 
 
-class AlertOut(BaseModel):
-    """A warning (预警) or a withheld settlement (暂缓拨付) of one institution."""
-
-    alert_id: str = Field(description="the decision id")
-    kind: Literal["overdue_warning", "settlement_withheld"]
-    institution_id: str
-    invoice_id: str
-    since: date = Field(description="warned_on, or withheld_from")
-    deadline: date
-    outstanding_amount: Money = Field(description="what was still owed when it was decided")
-    profile_id: str
-    profile_version: int
-    status: Literal["open", "closed"]
-    closed_on: date | None
-    closed_by: str | None = Field(description="the decision that closed it: a resolution or a release")
-
-
 class BlockedDecisionOut(BaseModel):
     """A decision the rules could not take yet: retried at every day close, or taken when the calendar it waits for is loaded."""
 
