@@ -33,6 +33,27 @@ class AlertKind(StrEnum):
     MANUFACTURER_REPORT_MISSED = "manufacturer_report_missed"
 
 
+class DecisionKind(StrEnum):
+    """Every decision ``GET /decisions/{id}`` explains: the alerts' kinds, and the decisions that set a deadline
+    or close an alert."""
+
+    PAYMENT_DEADLINE = "payment_deadline"
+    """回款期限 (R1): the invoice's payment deadline was set (or restarted by a credit note)."""
+    OVERDUE_WARNING = AlertKind.OVERDUE_WARNING.value
+    WARNING_RESOLVED = "warning_resolved"
+    """R2: the warning closed by full payment within the grace period."""
+    SETTLEMENT_WITHHELD = AlertKind.SETTLEMENT_WITHHELD.value
+    SETTLEMENT_RELEASED = "settlement_released"
+    """R2: the withhold lifted (paid, credited or voided)."""
+    VOLUME_WARNING = AlertKind.VOLUME_WARNING.value
+    SETTLEMENT_SUSPENDED = AlertKind.SETTLEMENT_SUSPENDED.value
+    SETTLEMENT_RESUMED = "settlement_resumed"
+    """R3: the suspension lifted (target met, or an exemption for force majeure, 不可抗力)."""
+    NON_WINNING_CAP_EXCEEDED = AlertKind.NON_WINNING_CAP_EXCEEDED.value
+    FILING_WARNING_LINE_EXCEEDED = AlertKind.FILING_WARNING_LINE_EXCEEDED.value
+    MANUFACTURER_REPORT_MISSED = AlertKind.MANUFACTURER_REPORT_MISSED.value
+
+
 class AlertStatus(StrEnum):
     """``open``: in force; ``closed``: lifted, resolved or superseded (``closed_on`` says when)."""
 

@@ -22,6 +22,7 @@ from jicai_alerts.domain import non_winning as nw
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain import volume_events as v
+from jicai_alerts.domain.alert_kinds import DecisionKind
 from jicai_alerts.entrypoints import schemas as s
 from jicai_events import Envelope
 from jicai_events.unit_of_work import UnitOfWork
@@ -242,7 +243,7 @@ async def _explain_missed_report(uow: UnitOfWork, decision_id: str) -> s.Decisio
     profile = policy_book().get(row["profile_id"], row["profile_version"])
     event, decision = await _event(uow, stored)
     return s.DecisionOut(
-        decision_id=decision_id, kind="manufacturer_report_missed", invoice_id=None, institution_id=None, manufacturer_id=row["manufacturer_id"],
+        decision_id=decision_id, kind=DecisionKind.MANUFACTURER_REPORT_MISSED, invoice_id=None, institution_id=None, manufacturer_id=row["manufacturer_id"],
         effective_on=row["due_on"], decision=decision, event=event,
         profile={"profile_id": profile.profile_id, "version": profile.version, "title": profile.title, "source": profile.source},
         parameters={"manufacturer_report": profile.manufacturer_report.model_dump(mode="json") if profile.manufacturer_report else None},
