@@ -10,8 +10,8 @@ events the request records carry it (``jicai_events.correlation``) and the servi
 """
 from __future__ import annotations
 
+import itertools
 import logging
-import re
 import sys
 import uuid
 from contextvars import ContextVar
@@ -24,8 +24,13 @@ from jicai_events import correlation
 
 HEADER = "X-Request-Id"
 _HEADER_KEY = HEADER.lower().encode()
-_ACCEPTED = re.compile(rb"[A-Za-z0-9._:/+=-]{1,128}")
-"""A caller's request id is kept when it is this plain (it goes into every log line and event), else replaced."""
+_ALLOWED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:/+=-"
+_MAX_LENGTH = 128
+"""A caller's request id is kept when it is 1–128 of these bytes (it goes into every log line and event), else replaced."""
+
+_PROCESS = uuid.uuid4().hex[:16]
+_SEQUENCE = itertools.count(1)
+"""New request ids: this process's random prefix and a counter (unique across processes; no system call per request)."""
 
 _request_id: ContextVar[str | None] = ContextVar("jicai_request_id", default=None)
 
@@ -89,8 +94,14 @@ class RequestId:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = next((v for k, v in scope["headers"] if k == _HEADER_KEY), None)
-        request_id = given.decode() if given is not None and _ACCEPTED.fullmatch(given) else uuid.uuid4().hex
+        request_id = None
+        for name, value in scope["headers"]:
+            if name == _HEADER_KEY:
+                if 0 < len(value) <= _MAX_LENGTH and not value.translate(None, _ALLOWED):
+                    request_id = value.decode()
+                break
+        if request_id is None:
+            request_id = f"{_PROCESS}-{next(_SEQUENCE)}"
         encoded = request_id.encode()
 
         async def send_with_id(message: Message) -> None:

@@ -57,7 +57,7 @@ def test_a_missing_or_unusable_request_id_is_replaced_by_a_new_one(given: str | 
     second = client().post("/facts", headers=headers)  # type: ignore[arg-type]
 
     made = first.headers["X-Request-Id"]
-    assert made != given and len(made) == 32 and made != second.headers["X-Request-Id"]
+    assert made not in (given, "") and made != second.headers["X-Request-Id"]
     assert first.json() == {"correlation_id": made}
 
 
