@@ -60,6 +60,7 @@ def feed() -> Subquery:
     ).select_from(a.outerjoin(inv, inv.c.invoice_id == a.c.invoice_id))
 
     d, vi, vp = t.volume_decisions, t.volume_institutions, t.volume_periods
+    # a resumption's id repeats its suspension's key (volume-suspension-K → volume-resumption-K, volume_completion._resumed)
     resumption = t.volume_decisions.alias("resumption")
     next_period = (
         select(func.min(vp.c.period_end)).where(vp.c.institution_id == d.c.institution_id, vp.c.period_end > d.c.period_end)
