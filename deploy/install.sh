@@ -17,6 +17,7 @@ command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v "$PY" >/dev/null 2>&1 && "$PY" -c "import ensurepip, venv" 2>/dev/null || missing+=("$PY" "$PY-venv")
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)  # promtool checks and unit-tests the alerting rules
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing system packages: ${missing[*]}"
   $SUDO apt-get update -qq

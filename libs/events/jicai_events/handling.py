@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, retry_if_not_exception_type, stop_after_attempt, wait_exponential
 
-from jicai_events import dead_letters
+from jicai_events import correlation, dead_letters
 from jicai_events.base import IntegrationEvent, UnknownEventType
 from jicai_events.dead_letters import Origin
 from jicai_events.envelope import Envelope
@@ -45,6 +45,8 @@ from jicai_events.topics import DEAD_LETTERS as DEAD_LETTER_TOPIC
 from jicai_events.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+handled_log = logging.getLogger("jicai_events.handled")
+"""One line per event a consumer took (not ``ignored``), under its correlation id: JICAI_LOG_HANDLED_EVENTS=false mutes it."""
 
 Handler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
 AfterHandling = Callable[[UnitOfWork], Awaitable[None]]
@@ -108,7 +110,18 @@ class EventHandling:
         return None
 
     async def _receive(self, envelope: Envelope, origin: Origin, raw: bytes, key: bytes | None) -> str:
-        """Apply, dead-letter or (raising ``MustPark``) refuse to pass one envelope."""
+        """Apply, dead-letter or (raising ``MustPark``) refuse to pass one envelope, logging under its correlation id."""
+        bound = correlation.bind(envelope.correlationid)
+        try:
+            outcome = await self._receive_one(envelope, origin, raw, key)
+            if outcome != "ignored":
+                handled_log.info("consumer %s: %s %s %s", self.name, outcome, envelope.type, envelope.id,
+                         extra={"consumer": self.name, "event_type": envelope.type, "event_id": envelope.id, "outcome": outcome})
+            return outcome
+        finally:
+            correlation.unbind(bound)
+
+    async def _receive_one(self, envelope: Envelope, origin: Origin, raw: bytes, key: bytes | None) -> str:
         handler = self._handlers.get(envelope.type)
         if handler is None:
             return "ignored"  # another consumer's event on a shared topic, or a newer type we don't read

@@ -11,6 +11,7 @@ from types import TracebackType
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from jicai_events import correlation
 from jicai_events.base import IntegrationEvent
 from jicai_events.envelope import Envelope
 from jicai_events.store import EventStore
@@ -25,7 +26,7 @@ class UnitOfWork:
         self.session: AsyncSession
         self.events: EventStore
         self.published: list[Envelope] = []
-        self.correlation_id: str | None = None
+        self.correlation_id: str | None = correlation.current()  # the request's or the handled event's
         self.causation_id: str | None = None
 
     async def __aenter__(self) -> UnitOfWork:

@@ -10,7 +10,7 @@ see and resume the partitions this instance's consumers stopped reading.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -54,7 +54,7 @@ class DeadLetterPage(BaseModel):
 
 
 class RedriveResult(BaseModel):
-    outcome: str = Field(description="handled: applied now (status redriven); refused: still dead, with the new reason")
+    outcome: Literal["handled", "refused"] = Field(description="handled: applied now (status redriven); refused: still dead, with the new reason")
     dead_letter: DeadLetterView
 
 
@@ -104,7 +104,7 @@ async def redrive(dead_letter_id: int, caller: Caller, request: Request) -> Redr
     except AlreadySettled as exc:
         raise conflict(str(exc), dead_letter_status=found.status.value) from exc
     assert result is not None
-    return RedriveResult(outcome=result.outcome, dead_letter=DeadLetterView.of(result.dead_letter))
+    return RedriveResult.model_validate({"outcome": result.outcome, "dead_letter": DeadLetterView.of(result.dead_letter)})
 
 
 @router.post("/dead-letters/{dead_letter_id}/resolve", summary="Settle a dead letter without applying it (operators)")

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
-from jicai_kit import consistency, problems
+from jicai_kit import consistency, logs, problems
 from jicai_kit import policy as policy_changes
 from jicai_kit.clock_api import router as clock_router
 from jicai_kit.dead_letters_api import parked_partitions
@@ -116,6 +116,8 @@ def create_app(
             await before_scrape(request.app.state.runtime)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    logs.configure(settings.service_name, settings.log_format, settings.log_level, settings.log_handled_events)
+    app.add_middleware(logs.RequestId)  # outermost: every response, problems and 413s too, carries X-Request-Id
     app.include_router(ops)
     app.include_router(clock_router, responses=problems.PROBLEM_RESPONSES)
     app.include_router(dead_letters_router, responses=problems.PROBLEM_RESPONSES)

@@ -93,6 +93,16 @@ class ServiceSettings(KafkaSettings):
         "so no redelivery Kafka can still make finds the id forgotten",
     )
 
+    log_format: Literal["json", "text"] = Field(
+        "json", validation_alias="JICAI_LOG_FORMAT",
+        description="json: one object a line (request_id, correlation_id, …) for jq and log shippers; text: plain lines to read locally",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias="JICAI_LOG_LEVEL")
+    log_handled_events: bool = Field(
+        True, validation_alias="JICAI_LOG_HANDLED_EVENTS",
+        description="a line per event a consumer handled, under the event's correlation id; false mutes them where every microsecond per event counts",
+    )
+
     @model_validator(mode="after")
     def _database_password(self) -> ServiceSettings:
         if self.database_password is not None:

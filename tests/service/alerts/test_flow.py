@@ -152,6 +152,7 @@ def test_days_close_into_a_warning_then_a_withhold_and_payment_releases_it(alert
     assert (one["status"], one["warned_on"], one["withheld_from"]) == ("withheld", "2026-10-09", "2026-10-23")
     assert [kind for kind, _ in alerts.outbox()] == [DEADLINE_SET, WARNED, WITHHELD]
     assert 'jicai_open_alerts{kind="settlement_withheld"} 1.0' in alerts.client.get("/metrics").text
+    assert "jicai_overdue_amount_yuan 10000.0" in alerts.client.get("/metrics").text
 
     alerts.deliver(payment("P1", date(2026, 11, 3), INV_1="10000.00"))
 
@@ -166,6 +167,7 @@ def test_days_close_into_a_warning_then_a_withhold_and_payment_releases_it(alert
     kind, data = alerts.outbox()[-1]
     assert (kind, data["released_on"], data["withhold_decision_id"]) == (RELEASED, "2026-11-03", "withhold-INV-1")
     assert 'jicai_open_alerts{kind="settlement_withheld"} 0.0' in alerts.client.get("/metrics").text
+    assert "jicai_overdue_amount_yuan 0.0" in alerts.client.get("/metrics").text
 
 
 def test_one_day_close_far_ahead_decides_as_closing_every_day(alerts: Alerts) -> None:

@@ -7,6 +7,7 @@ process that handled the last event).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from prometheus_client import Gauge
 from sqlalchemy import func, select
@@ -25,6 +26,9 @@ BLOCKED_DECISIONS = Gauge(
 SUSPENDED_INSTITUTIONS = Gauge(
     "jicai_suspended_institutions", "Institutions whose monthly settlement is suspended for missing agreed volumes (R3)"
 )
+OVERDUE_AMOUNT = Gauge(
+    "jicai_overdue_amount_yuan", "Outstanding yuan of the invoices past their payment deadline (overdue or withheld), all institutions"
+)
 NON_WINNING_CAP_EXCEEDED = Gauge(
     "jicai_non_winning_cap_exceeded",
     "Institution × generic group × month decisions (R4): non-winning base units above the cap of the winning ones",
@@ -35,17 +39,21 @@ def _count(table: object, *conditions: object) -> object:
     return select(func.count()).select_from(table).where(*conditions).scalar_subquery()  # type: ignore[arg-type]
 
 
-async def counts(session: AsyncSession) -> dict[str, int]:
+OVERDUE_STATUSES = ("overdue", "withheld")
+
+
+async def counts(session: AsyncSession) -> dict[str, Any]:
     """Every gauge's count in one statement."""
-    a, vi, nm = t.alerts, t.volume_institutions, t.non_winning_months
+    a, vi, nm, inv = t.alerts, t.volume_institutions, t.non_winning_months, t.invoices
     columns = {
         **{kind: _count(a, a.c.closed_on.is_(None), a.c.kind == kind) for kind in ALERT_KINDS},
         "blocked": _count(t.blocked_decisions),
         "suspended": _count(vi, vi.c.suspension_decision_id.is_not(None)),
         "non_winning": _count(nm, nm.c.decision_id.is_not(None)),
+        "overdue_amount": select(func.coalesce(func.sum(inv.c.outstanding), 0)).where(inv.c.status.in_(OVERDUE_STATUSES)).scalar_subquery(),
     }
     row = (await session.execute(select(*(c.label(name) for name, c in columns.items())))).one()  # type: ignore[attr-defined]
-    return {name: int(n) for name, n in row._mapping.items()}
+    return dict(row._mapping)
 
 
 async def before_scrape(runtime: ServiceRuntime) -> None:
@@ -61,3 +69,4 @@ async def before_scrape(runtime: ServiceRuntime) -> None:
     BLOCKED_DECISIONS.set(n["blocked"])
     SUSPENDED_INSTITUTIONS.set(n["suspended"])
     NON_WINNING_CAP_EXCEEDED.set(n["non_winning"])
+    OVERDUE_AMOUNT.set(float(n["overdue_amount"]))

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 from jicai_alerts.domain import events as e
 from jicai_alerts.domain import invoice_obligation as io
@@ -26,6 +27,8 @@ from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain import volume_events as v
 
 ZERO = Decimal("0.00")
+
+OpenKind = Literal["payment_overdue_warning", "settlement_withheld", "volume_warning", "settlement_suspended"]
 
 
 BUSINESS_DATE: dict[type, str] = {
@@ -83,8 +86,7 @@ class InvoiceOwed:
 @dataclass(frozen=True)
 class OpenDecision:
     decision_id: str
-    kind: str
-    """payment_overdue_warning | settlement_withheld | volume_warning | settlement_suspended"""
+    kind: OpenKind
     since: date
     invoice_id: str | None = None
     period_end: date | None = None

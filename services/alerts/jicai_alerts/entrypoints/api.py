@@ -22,6 +22,7 @@ from jicai_alerts.domain import non_winning as nw
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain import volume_events as v
+from jicai_alerts.domain.alert_kinds import DecisionKind
 from jicai_alerts.entrypoints import schemas as s
 from jicai_events import Envelope
 from jicai_events.unit_of_work import UnitOfWork
@@ -74,20 +75,6 @@ async def one_invoice(invoice_id: str, caller: Caller, request: Request) -> s.In
     return s.InvoiceDetail.model_validate(
         {**row, "payments": payments, "decisions": [d["decision_id"] for d in decisions]}
     )
-
-
-@router.get("/institutions/{institution_id}/alerts", tags=["alerts"], response_model=list[s.AlertOut])
-async def institution_alerts(
-    institution_id: str, caller: Caller, request: Request, include_closed: bool = False
-) -> list[s.AlertOut]:
-    """Open overdue warnings (预警) and active withheld settlements (暂缓拨付); closed ones too on request."""
-    _may_see(caller, institution_id)
-    a = t.alerts
-    conditions = [a.c.institution_id == institution_id]
-    if not include_closed:
-        conditions.append(a.c.closed_on.is_(None))
-    rows = await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, a, *conditions, order_by=[a.c.since, a.c.alert_id]))
-    return [s.AlertOut.model_validate({**r, "status": "open" if r["closed_on"] is None else "closed"}) for r in rows]
 
 
 @router.get("/decisions/{decision_id}", tags=["decisions"], response_model=s.DecisionOut)
@@ -256,7 +243,7 @@ async def _explain_missed_report(uow: UnitOfWork, decision_id: str) -> s.Decisio
     profile = policy_book().get(row["profile_id"], row["profile_version"])
     event, decision = await _event(uow, stored)
     return s.DecisionOut(
-        decision_id=decision_id, kind="manufacturer_report_missed", invoice_id=None, institution_id=None, manufacturer_id=row["manufacturer_id"],
+        decision_id=decision_id, kind=DecisionKind.MANUFACTURER_REPORT_MISSED, invoice_id=None, institution_id=None, manufacturer_id=row["manufacturer_id"],
         effective_on=row["due_on"], decision=decision, event=event,
         profile={"profile_id": profile.profile_id, "version": profile.version, "title": profile.title, "source": profile.source},
         parameters={"manufacturer_report": profile.manufacturer_report.model_dump(mode="json") if profile.manufacturer_report else None},

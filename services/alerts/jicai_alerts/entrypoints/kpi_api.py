@@ -72,7 +72,7 @@ class FilingWarningOut(BaseModel):
     exceeded_on: date
     filing_amount: Decimal
     warning_line: Decimal
-    line_source: str = Field(description="profile | institution")
+    line_source: Literal["profile", "institution"] = Field(description="profile: the profile's line; institution: the bureau's line for it")
     profile_id: str
     profile_version: int
     caused_by: list[str]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -18,7 +19,7 @@ class MissedReportOut(BaseModel):
     decision_id: str
     month: str = Field(description="the month the report is on, YYYY-MM")
     due_on: date
-    status: str = Field(description="missing | closed (a late report arrived)")
+    status: Literal["missing", "closed"] = Field(description="missing | closed (a late report arrived)")
     closed_on: date | None = Field(description="submitted_on of the late report")
     profile_id: str
     profile_version: int

@@ -6,7 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from jicai_alerts.domain.alert_kinds import DecisionKind
 from jicai_events.types import Money
+from jicai_policy.profiles import PaymentTermRule
 
 
 class InvoiceOut(BaseModel):
@@ -24,7 +26,7 @@ class InvoiceOut(BaseModel):
     received_on: date
     latest_acceptance_on: date
     deadline: date | None = Field(description="回款期限: paying in full on this day is on time; null while waiting for the calendar")
-    rule: str = Field(description="the payment-term rule of the profile")
+    rule: PaymentTermRule = Field(description="the payment-term rule (R1) of the profile")
     profile_id: str
     profile_version: int
     status: Literal["open", "paid", "overdue", "withheld", "released", "credited", "voided", "waiting_for_calendar"]
@@ -50,23 +52,6 @@ class PaymentOut(BaseModel):
 class InvoiceDetail(InvoiceOut):
     payments: list[PaymentOut]
     decisions: list[str] = Field(description="ids of the decisions about this invoice; explain with GET /decisions/{id}")
-
-
-class AlertOut(BaseModel):
-    """A warning (预警) or a withheld settlement (暂缓拨付) of one institution."""
-
-    alert_id: str = Field(description="the decision id")
-    kind: Literal["overdue_warning", "settlement_withheld"]
-    institution_id: str
-    invoice_id: str
-    since: date = Field(description="warned_on, or withheld_from")
-    deadline: date
-    outstanding_amount: Money = Field(description="what was still owed when it was decided")
-    profile_id: str
-    profile_version: int
-    status: Literal["open", "closed"]
-    closed_on: date | None
-    closed_by: str | None = Field(description="the decision that closed it: a resolution or a release")
 
 
 class BlockedDecisionOut(BaseModel):
@@ -97,7 +82,7 @@ class DecisionOut(BaseModel):
     """Why: the decision event, the profile and rule parameters it applied, and its causes."""
 
     decision_id: str
-    kind: str
+    kind: DecisionKind
     invoice_id: str | None = Field(description="R1/R2: the invoice; null for R3 and R4 decisions")
     institution_id: str | None = Field(description="the institution decided about; null for a manufacturer's missing report")
     manufacturer_id: str | None = Field(default=None, description="the manufacturer whose monthly report is missing (Hubei 003 §五(二))")

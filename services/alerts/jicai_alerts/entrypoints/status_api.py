@@ -34,7 +34,9 @@ class InvoiceOwedOut(BaseModel):
 
 class OpenDecisionOut(BaseModel):
     decision_id: str
-    kind: str = Field(description="payment_overdue_warning | settlement_withheld | volume_warning | settlement_suspended")
+    kind: a.OpenKind = Field(
+        description="预警 (R2), 暂缓拨付 (R2), 完成约定采购量 预警 (R3), 暂停医保月结算 (R3)"
+    )
     since: date = Field(description="the day it took effect")
     invoice_id: str | None
     period_end: date | None

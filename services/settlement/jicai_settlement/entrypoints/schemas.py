@@ -133,7 +133,7 @@ class SuspensionOut(BaseModel):
     profile_version: int
     resumed_on: date | None
     resume_decision_id: str | None
-    resume_reason: str | None = Field(description="target_met | exemption")
+    resume_reason: Literal["target_met", "exemption"] | None = Field(description="target_met: completion caught up; exemption: force majeure (不可抗力)")
 
 
 class SettlementStatusOut(BaseModel):
