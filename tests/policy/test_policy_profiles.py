@@ -79,7 +79,7 @@ def test_packaged_regions_include_exactly_guizhou_prefectures_under_52() -> None
 
 def test_unknown_region_and_unknown_profile() -> None:
     book = load_policy_book()
-    with pytest.raises(NoProfileForRegion, match=r"'110100'.*not listed"):
+    with pytest.raises(NoProfileForRegion, match=r"'110100'.*no profile is assigned to the region"):
         book.profile_for("110100", date(2026, 1, 1))
     with pytest.raises(UnknownProfile, match="'guizhou-2020' version 9"):
         book.get("guizhou-2020", 9)

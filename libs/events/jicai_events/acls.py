@@ -20,22 +20,22 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.protocol.admin import CreateAclsRequest
 
 from jicai_events.kafka import Kafka, client_options
-from jicai_events.topics import ALERTS, ALL_TOPICS, CLOCK, CONTRACTS, DEAD_LETTERS, ORDERS, SETTLEMENT, Topic
+from jicai_events.topics import ALERTS, ALL_TOPICS, CLOCK, CONTRACTS, DEAD_LETTERS, ORDERS, POLICY, SETTLEMENT, Topic
 
 WRITES: dict[str, tuple[Topic, ...]] = {
-    "contracts": (CONTRACTS, DEAD_LETTERS),
+    "contracts": (CONTRACTS, POLICY, DEAD_LETTERS),
     "orders": (ORDERS, DEAD_LETTERS),
     "settlement": (SETTLEMENT, DEAD_LETTERS),
     "alerts": (ALERTS, DEAD_LETTERS),
     "clock": (CLOCK,),
 }
-"""Topics each Kafka user may write. The policy topic joins its owner's row when it lands."""
+"""Topics each Kafka user may write (contracts owns the policy topic: operators' policy changes)."""
 
 READS: dict[str, tuple[Topic, ...]] = {
-    "contracts": (ORDERS, CLOCK),
-    "orders": (CONTRACTS, CLOCK),
-    "settlement": (ORDERS, CONTRACTS, ALERTS, CLOCK),
-    "alerts": (CONTRACTS, ORDERS, SETTLEMENT, CLOCK),
+    "contracts": (ORDERS, CLOCK),  # it folds the policy changes it writes in the same transaction
+    "orders": (CONTRACTS, CLOCK, POLICY),
+    "settlement": (ORDERS, CONTRACTS, ALERTS, CLOCK, POLICY),
+    "alerts": (CONTRACTS, ORDERS, SETTLEMENT, CLOCK, POLICY),
 }
 """Topics each service consumes (its consumers' ConsumerSpec.topics and the day-close markers' clock)."""
 
