@@ -32,7 +32,7 @@ WRITES: dict[str, tuple[Topic, ...]] = {
 """Topics each Kafka user may write (contracts owns the policy topic: operators' policy changes)."""
 
 READS: dict[str, tuple[Topic, ...]] = {
-    "contracts": (ORDERS, CLOCK),  # it folds the policy changes it writes in the same transaction
+    "contracts": (ORDERS, CLOCK, POLICY),  # its own policy changes too: every instance folds them from the topic
     "orders": (CONTRACTS, CLOCK, POLICY),
     "settlement": (ORDERS, CONTRACTS, ALERTS, CLOCK, POLICY),
     "alerts": (CONTRACTS, ORDERS, SETTLEMENT, CLOCK, POLICY),

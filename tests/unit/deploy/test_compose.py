@@ -106,7 +106,7 @@ def test_the_acls_grant_each_service_the_topics_its_consumers_read() -> None:
     for name in SERVICES:
         settings = importlib.import_module(f"jicai_{name}.settings").Settings(database_url=f"postgresql+psycopg://{name}@db/{name}")
         runtime = importlib.import_module(f"jicai_{name}.bootstrap").make_runtime(settings)
-        specs = (*runtime.consumers, runtime.day_close_markers)
+        specs = runtime.all_consumers
         assert {t for spec in specs for t in spec.topics} == set(acls.READS[name]), f"{name} reads what it consumes, no more"
         assert all(spec.name.startswith(f"{name}.") for spec in specs), "consumer groups carry the service's prefix"
         assert marker_consumer_name(name).startswith(f"{name}.")
