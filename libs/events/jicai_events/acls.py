@@ -31,6 +31,9 @@ WRITES: dict[str, tuple[Topic, ...]] = {
 }
 """Topics each Kafka user may write (contracts owns the policy topic: operators' policy changes)."""
 
+WRITER_OF_SOURCE: dict[str, str] = {"policy": "contracts"}
+"""Event sources written by another service's Kafka user: contracts records the operators' policy changes."""
+
 READS: dict[str, tuple[Topic, ...]] = {
     "contracts": (ORDERS, CLOCK, POLICY),  # its own policy changes too: every instance folds them from the topic
     "orders": (CONTRACTS, CLOCK, POLICY),
