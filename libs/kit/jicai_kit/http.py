@@ -7,6 +7,8 @@ has a parked partition or a warning is due; ``/metrics`` is Prometheus text.
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,6 +29,7 @@ from jicai_kit.durability import unsafe_database_settings
 from jicai_kit.guard import RequestGuard
 from jicai_kit.runtime import ServiceRuntime
 from jicai_kit.settings import ServiceSettings
+from jicai_kit.workers_lock import run_workers_when_leading
 
 REQUEST_LATENCY = Histogram(
     "jicai_http_request_duration_seconds", "HTTP request latency", ["service", "method", "route", "status"]
@@ -51,7 +54,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = make_runtime(settings)
         app.state.runtime = runtime
-        if settings.run_workers:
+        leading: asyncio.Task[None] | None = None
+        if settings.run_workers and settings.workers_lock:
+            leading = asyncio.create_task(run_workers_when_leading(runtime, settings.workers_lock))
+        elif settings.run_workers:
             runtime.start_workers()
         # Everything loaded so far lives as long as the process: keep it out of the collector's full passes
         # (each walked ~130,000 objects, 50-150 ms). And collect young objects every 50,000 allocations,
@@ -63,6 +69,10 @@ def create_app(
             yield
         finally:
             await runtime.stop()
+            if leading is not None:
+                leading.cancel()  # the lock goes once this process's workers have stopped
+                with contextlib.suppress(asyncio.CancelledError):
+                    await leading
 
     app = FastAPI(
         title=title, description=description, version="1.0.0", lifespan=lifespan, openapi_tags=openapi_tags,
