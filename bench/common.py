@@ -155,7 +155,7 @@ def serve_process(name: str, argv: Callable[[int], list[str]], env: dict[str, st
         log.close()
 
 
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 300.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -35,10 +35,8 @@ def _(event: e.PurchaseRecorded) -> IntegrationEvent:
 
 @translate.register
 def _(event: e.AcceptanceRecorded) -> IntegrationEvent:
-    # The agreed DeliveryAccepted carries no order id; the link stays in orders' read model. Not validated
-    # again (1,000 per push): each field was validated at the door (ExternalId, Quantity, Channel) or comes
-    # from the contract (ContractSigned), the amount is quantized and bounded by ``acceptance.accept``.
-    return ie.DeliveryAccepted.model_construct(**event.model_dump(exclude={"manufacturer_id", "order_id"}))
+    # The agreed DeliveryAccepted carries no order id; the link stays in orders' read model.
+    return ie.DeliveryAccepted(**event.model_dump(exclude={"manufacturer_id", "order_id"}))
 
 
 @translate.register
