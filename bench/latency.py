@@ -117,7 +117,8 @@ def measure(runs: int = 3, rate: int = 200, seconds: float = 20.0) -> Row:
         infra.drop_database(orders_db)
         infra.drop_database(settlement_db)
     return Row(
-        key="latency", title=f"Single requests at {rate} req/s (open loop) vs bare FastAPI", size=f"{rate} req/s × {seconds:g} s per endpoint, {api_processes()}",
+        key="latency", title=f"Single requests at {rate} req/s (open loop) vs bare FastAPI",
+        size=f"{rate} req/s × {seconds:g} s per endpoint, {api_processes()}",
         figures=figures,
         units={
             "push_p99": "ms p99, single-line HIS push", "push_p50": "ms p50, single-line HIS push", "push_errors": "errors, HIS push",
