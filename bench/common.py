@@ -106,6 +106,12 @@ def stop_infrastructure() -> None:
     stop_postgres(BENCH_RUN_DIR / "postgres")
 
 
+def api_processes() -> str:
+    """How many API processes each served service runs (``JICAI_WEB_CONCURRENCY``, inherited by ``serve``), for the row's size."""
+    n = int(os.environ.get("JICAI_WEB_CONCURRENCY", "1"))
+    return f"{n} API process{'es' if n > 1 else ''}"
+
+
 @dataclass(frozen=True)
 class ServedService:
     name: str
@@ -149,7 +155,7 @@ def serve_process(name: str, argv: Callable[[int], list[str]], env: dict[str, st
         log.close()
 
 
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 300.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

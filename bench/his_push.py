@@ -25,7 +25,7 @@ import httpx
 import psycopg
 import typer
 
-from bench.common import Row, postgres_base_url, repeat, run_and_print, serve
+from bench.common import Row, api_processes, postgres_base_url, repeat, run_and_print, serve
 from jicai_kit.auth import Role
 from jicai_orders.application import services
 from jicai_orders.bootstrap import make_runtime
@@ -164,7 +164,7 @@ def measure(runs: int = 3, clients: int = 4, batches: int = 3, lines: int = 1000
         infra.drop_database(scratch)
     return Row(
         key="his_push", title="HIS push through HTTP (new lines) vs COPY of the same rows",
-        size=f"{clients} clients × {batches} batches × {lines} lines", figures=figures,
+        size=f"{clients} clients × {batches} batches × {lines} lines, {api_processes()}", figures=figures,
         units={"push": "lines/s", "retry": "lines/s (retried, all duplicates)", "copy": "rows/s per table (COPY)", "ratio": "push / COPY"},
     )
 

@@ -21,7 +21,7 @@ from typing import Annotated
 import aiohttp
 import typer
 
-from bench.common import Row, postgres_base_url, repeat, run_and_print, serve, serve_process
+from bench.common import Row, api_processes, postgres_base_url, repeat, run_and_print, serve, serve_process
 from bench.his_push import INSTITUTION, seed_contract
 from jicai_kit.auth import Role
 from tests.support import infra
@@ -118,7 +118,8 @@ def measure(runs: int = 3, rate: int = 200, seconds: float = 20.0) -> Row:
         infra.drop_database(orders_db)
         infra.drop_database(settlement_db)
     return Row(
-        key="latency", title=f"Single requests at {rate} req/s (open loop) vs bare FastAPI", size=f"{rate} req/s × {seconds:g} s per endpoint",
+        key="latency", title=f"Single requests at {rate} req/s (open loop) vs bare FastAPI",
+        size=f"{rate} req/s × {seconds:g} s per endpoint, {api_processes()}",
         figures=figures,
         units={
             "push_p99": "ms p99, single-line HIS push", "push_p50": "ms p50, single-line HIS push", "push_errors": "errors, HIS push",

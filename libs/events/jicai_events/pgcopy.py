@@ -14,10 +14,10 @@ caller retries the whole unit of work (the event store turns it into
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from psycopg.types.json import Jsonb
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,9 +36,16 @@ async def copy_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[
     raw = (await connection.get_raw_connection()).driver_connection
     assert raw is not None, "the session's connection is open"
     quoted = ", ".join(f'"{c}"' for c in columns)
+    # JSON goes as text (the server parses it into jsonb); a value repeated row after row (a batch's
+    # metadata) is dumped once.
+    last: dict[int, tuple[object, str]] = {i: (None, "null") for i in json_at}
     async with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
         for row in rows:
             values = [row[c] for c in columns]
             for i in json_at:
-                values[i] = Jsonb(values[i])
+                value, (previous, text) = values[i], last[i]
+                if value is not previous:
+                    text = json.dumps(value, separators=(",", ":"))
+                    last[i] = (value, text)
+                values[i] = text
             await copy.write_row(values)

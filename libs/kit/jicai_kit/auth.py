@@ -166,7 +166,7 @@ def _unauthorized(detail: str) -> Problem:
 _bearer = HTTPBearer(auto_error=False, description="JWT issued by the platform: sub = party id, role = party role")
 
 
-def authenticate(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+async def authenticate(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
     if credentials is None:
         raise _unauthorized("a bearer token is required for this request")
     return _verifier(request.app).verify(credentials.credentials)

@@ -61,8 +61,8 @@ async def execute(runtime: ServiceRuntime, command: Callable[[UnitOfWork], Await
 
 
 async def query(runtime: ServiceRuntime, read: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    """Run a read in its own (rolled back if failing) transaction."""
-    async with runtime.unit_of_work() as uow:
+    """Run a read (no writes: it runs in autocommit mode, without BEGIN and COMMIT round trips)."""
+    async with runtime.unit_of_work(read_only=True) as uow:
         return await read(uow)
 
 

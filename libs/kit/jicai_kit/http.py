@@ -7,6 +7,9 @@ has a parked partition or a warning is due; ``/metrics`` is Prometheus text.
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -15,6 +18,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jicai_kit import consistency, logs, problems
 from jicai_kit import policy as policy_changes
@@ -26,6 +31,7 @@ from jicai_kit.guard import RequestGuard
 from jicai_kit.policy_api import router as policy_router
 from jicai_kit.runtime import ServiceRuntime
 from jicai_kit.settings import ServiceSettings
+from jicai_kit.workers_lock import run_workers_when_leading
 
 REQUEST_LATENCY = Histogram(
     "jicai_http_request_duration_seconds", "HTTP request latency", ["service", "method", "route", "status"]
@@ -50,12 +56,25 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = make_runtime(settings)
         app.state.runtime = runtime
-        if settings.run_workers:
+        leading: asyncio.Task[None] | None = None
+        if settings.run_workers and settings.workers_lock:
+            leading = asyncio.create_task(run_workers_when_leading(runtime, settings.workers_lock))
+        elif settings.run_workers:
             runtime.start_workers()
+        # Everything loaded so far lives as long as the process: keep it out of the collector's full passes
+        # (each walked ~130,000 objects, 50-150 ms). And collect young objects every 50,000 allocations,
+        # not 700: refcounting frees a request's garbage; the collector walking a 1,000-line push's live
+        # objects again and again took a quarter of its time (43 collections, 38 ms of 150).
+        gc.freeze()
+        gc.set_threshold(50_000, 10, 10)
         try:
             yield
         finally:
             await runtime.stop()
+            if leading is not None:
+                leading.cancel()  # the lock goes once this process's workers have stopped
+                with contextlib.suppress(asyncio.CancelledError):
+                    await leading
 
     app = FastAPI(
         title=title, description=description, version="1.0.0", lifespan=lifespan, openapi_tags=openapi_tags,
@@ -65,19 +84,7 @@ def create_app(
     problems.install(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_request_bytes)
 
-    @app.middleware("http")
-    async def _latency(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        started = time.perf_counter()
-        async with consistency.collecting() as recorded:
-            response: Response = await call_next(request)
-        if recorded:
-            response.headers[consistency.HEADER] = consistency.token_header(recorded)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        REQUEST_LATENCY.labels(settings.service_name, request.method, path, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-        return response
+    app.add_middleware(ObservedRequests, service=settings.service_name)
 
     ops = APIRouter(tags=["operations"])
 
@@ -125,3 +132,37 @@ def create_app(
     for router in routers:
         app.include_router(router, responses=problems.PROBLEM_RESPONSES)
     return app
+
+
+class ObservedRequests:
+    """Every request's latency (``jicai_http_request_duration_seconds``) and the consistency tokens of what it recorded.
+
+    A pure ASGI middleware: Starlette's ``BaseHTTPMiddleware`` (``@app.middleware``) ran each request in an extra
+    task with memory streams, a fifth of the request path's time for a single-line push.
+    """
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        async with consistency.collecting() as recorded:
+
+            async def observed(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    if recorded:  # the endpoint has returned: every command it ran has committed
+                        MutableHeaders(scope=message).append(consistency.HEADER, consistency.token_header(recorded))
+                await send(message)
+
+            try:
+                await self.app(scope, receive, observed)
+            finally:
+                path = getattr(scope.get("route"), "path", "unmatched")
+                REQUEST_LATENCY.labels(self.service, scope["method"], path, str(status)).observe(time.perf_counter() - started)

@@ -71,21 +71,28 @@ class ServiceRuntime:
     """Other topics' owners whose day-close markers this service writes (contracts: the policy topic it writes)."""
     engine: AsyncEngine = field(init=False)
     session_factory: async_sessionmaker[AsyncSession] = field(init=False)
+    read_session_factory: async_sessionmaker[AsyncSession] = field(init=False)
+    """Sessions for reads: autocommit, so a read sends no BEGIN and no COMMIT (under READ COMMITTED each
+    statement had its own snapshot anyway)."""
     _stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
     live: dict[str, EventConsumer] = field(init=False, default_factory=dict)
     """The consumers reading Kafka in this process, by name (to see and resume parked partitions)."""
 
     def __post_init__(self) -> None:
-        self.engine = create_async_engine(self.settings.database_url, pool_pre_ping=True, pool_size=10)
+        # No ping before each checkout (a round trip per request): a connection a database restart broke fails its
+        # first statement instead (503, nothing recorded), and SQLAlchemy then replaces every pooled connection.
+        self.engine = create_async_engine(self.settings.database_url, pool_size=10)
         self.session_factory = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_session_factory = async_sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
 
     @property
     def service(self) -> str:
         return self.settings.service_name
 
-    def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, self.tables)
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+        """``read_only``: for reads alone (``jicai_kit.commands.query``); a write there would commit statement by statement."""
+        return UnitOfWork(self.read_session_factory if read_only else self.session_factory, self.tables)
 
     @property
     def day_close_markers(self) -> ConsumerSpec:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 from typing import Annotated
 
 import typer
@@ -14,6 +15,7 @@ import uvicorn
 
 from jicai_kit import services
 from jicai_kit.migrations import upgrade
+from jicai_kit.workers_lock import lock_path
 
 
 def migrate(service: services.Service) -> None:
@@ -51,6 +53,10 @@ def main(
     rebuild_read_models_: Annotated[
         bool, typer.Option("--rebuild-read-models", help="replay the event store into the read models and exit (stop the service first)")
     ] = False,
+    workers: Annotated[int, typer.Option(
+        envvar="JICAI_WEB_CONCURRENCY", min=1, max=64,
+        help="API processes on the port (uvicorn workers); one of them runs the relay and consumers (jicai_kit.workers_lock)",
+    )] = 1,
 ) -> None:
     found = installed(service)
     migrate(found)
@@ -59,7 +65,11 @@ def main(
         return
     if migrate_only:
         return
-    uvicorn.run(found.app, host=host, port=port, log_level="info", proxy_headers=True)
+    if workers > 1:
+        os.environ["JICAI_WORKERS_LOCK"] = str(lock_path(service, port))  # the processes uvicorn spawns inherit it
+    # A spawned process answers uvicorn's health check only once it has imported everything: on a loaded
+    # machine that took longer than the default 5 s, and uvicorn killed and respawned it forever.
+    uvicorn.run(found.app, host=host, port=port, log_level="info", proxy_headers=True, workers=workers, timeout_worker_healthcheck=60)
 
 
 def cli() -> None:

@@ -72,6 +72,10 @@ class ServiceSettings(KafkaSettings):
     auth_leeway_seconds: int = Field(30, ge=0, le=300, validation_alias="JICAI_AUTH_LEEWAY_SECONDS", description="clock skew tolerated")
     environment: Literal["development", "test", "production"] = Field("development", validation_alias="JICAI_ENV")
     run_workers: bool = Field(True, validation_alias="JICAI_RUN_WORKERS", description="run relay and consumers in the API process")
+    workers_lock: str | None = Field(
+        None, validation_alias="JICAI_WORKERS_LOCK",
+        description="set by jicai-serve --workers N: of the N processes, the one holding this file's lock runs relay and consumers",
+    )
     future_date_margin_days: int = Field(
         1, ge=0, le=366, validation_alias="JICAI_FUTURE_DATE_MARGIN_DAYS",
         description="a fact may be dated at most this many days after today in Asia/Shanghai (clock skew, callers ahead of China's date)",

@@ -1,13 +1,14 @@
 """The pure validity rules every request passes: decimals, dates, months, text, and the business-date coverage."""
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from jicai_kit.guard import body_refusals, request_line_refusals
+from jicai_kit.guard import _strings, body_refusals, request_line_refusals
 from jicai_kit.validity import BusinessDate, Input, MoneyIn, UnitPriceIn, YearMonth, text_refusal
 from jicai_policy import load_policy_book
 from jicai_policy.coverage import date_refusal, first_covered_day
@@ -82,6 +83,26 @@ def test_the_guard_names_the_field_path_of_a_control_character_anywhere_in_a_bod
     assert body_refusals(b"not json") == []  # left to the endpoint's own validation
     assert [f for f, _ in request_line_refusals("/invoices/\x00", b"")] == ["path"]
     assert [f for f, _ in request_line_refusals("/kpis", b"month=2026-05&x=%00")] == ["query.x"]
+
+
+def _refusals_of_every_string(body: bytes) -> list[tuple[str, str]]:
+    """The guard's answer without its shortcut: parse the body and check every string."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return []
+    return [(field, reason) for field, text in _strings(document, "") if (reason := text_refusal(text)) is not None]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_the_guards_shortcut_for_plain_bodies_misses_no_refused_character(encoding: str) -> None:
+    """A body the guard does not parse (no escape, DEL, C1 control or surrogate among its bytes) refuses nothing
+    parsed either: every code point up to U+01FF and around the surrogates, escaped or raw, in a value or a key."""
+    for code in [*range(0x200), *range(0xD7F0, 0xE010), 0x2028, 0xFEFF, 0x10FFFF]:
+        char = chr(code)
+        for document in (json.dumps({"a": char}), json.dumps({"a": char}, ensure_ascii=False), json.dumps({char: 1}, ensure_ascii=False)):
+            body = document.encode(encoding, "surrogatepass")
+            assert body_refusals(body) == _refusals_of_every_string(body), (hex(code), body)
 
 
 def test_a_business_date_must_lie_within_the_regions_profile_coverage_and_not_in_the_future() -> None:

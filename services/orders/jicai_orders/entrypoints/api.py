@@ -43,7 +43,12 @@ async def _decidable(request: Request, facts: dict[str, date | None], *, institu
     check_dates(request.app.state.settings, policy_book(), region, facts, region_field=field)
 
 
-def _pushing_for(institution_id: InstitutionId, caller: Caller) -> str:
+async def _decidable_in(uow: UnitOfWork, request: Request, institution_id: str, facts: dict[str, date | None]) -> None:
+    """``_decidable`` inside the command's own unit of work: a HIS push reads the region without a transaction of its own."""
+    check_dates(request.app.state.settings, policy_book(), await repo.pooling_region_of(uow, institution_id), facts)
+
+
+async def _pushing_for(institution_id: InstitutionId, caller: Caller) -> str:
     """Only the institution itself (its HIS) or an operator may push its acceptances."""
     caller.require(Role.INSTITUTION, Role.OPERATOR)
     caller.require_party(institution_id, f"the acceptances of institution {institution_id}")
@@ -67,8 +72,13 @@ async def push_acceptances(
     schema refuses rejects the whole push with 422 and records nothing.
     """
     lines = _lines(institution_id, body)
-    await _decidable(request, {f"lines[{i}].accepted_on": line.accepted_on for i, line in enumerate(body.lines)}, institution_id=institution_id)
-    decisions = await execute(request.app.state.runtime, lambda uow: services.push_acceptances(uow, institution_id, lines))
+    facts: dict[str, date | None] = {f"lines[{i}].accepted_on": line.accepted_on for i, line in enumerate(lines)}
+
+    async def push(uow: UnitOfWork) -> list[Decision]:
+        await _decidable_in(uow, request, institution_id, facts)
+        return await services.push_acceptances(uow, institution_id, lines)
+
+    decisions = await execute(request.app.state.runtime, push)
     results = [_result(line, decision) for line, decision in zip(lines, decisions, strict=True)]
     return s.BatchResult(
         results=results,
@@ -123,7 +133,7 @@ def _result(line: AcceptanceLine, decision: Decision) -> s.LineResult:
     return s.LineResult(external_id=line.external_id, status="rejected", reason=decision.reason)
 
 
-def _reporting_for(institution_id: InstitutionId, caller: Caller) -> str:
+async def _reporting_for(institution_id: InstitutionId, caller: Caller) -> str:
     """Only the institution itself (its HIS) or an operator may report its purchases."""
     caller.require(Role.INSTITUTION, Role.OPERATOR)
     caller.require_party(institution_id, f"the purchases of institution {institution_id}")
@@ -148,7 +158,7 @@ async def push_purchases(
     Input the schema refuses rejects the whole report with 422 and records nothing.
     """
     _check_external_ids(institution_id, [line.external_id for line in body.lines])
-    await _decidable(request, {f"lines[{i}].purchased_on": line.purchased_on for i, line in enumerate(body.lines)}, institution_id=institution_id)
+    facts: dict[str, date | None] = {f"lines[{i}].purchased_on": line.purchased_on for i, line in enumerate(body.lines)}
     lines = [
         purchase.PurchaseLine(
             external_id=line.external_id, product_id=line.product_id, quantity=line.quantity,
@@ -156,7 +166,12 @@ async def push_purchases(
         )
         for line in body.lines
     ]
-    decisions = await execute(request.app.state.runtime, lambda uow: services.push_purchases(uow, institution_id, lines))
+
+    async def report(uow: UnitOfWork) -> list[purchase.Decision]:
+        await _decidable_in(uow, request, institution_id, facts)
+        return await services.push_purchases(uow, institution_id, lines)
+
+    decisions = await execute(request.app.state.runtime, report)
     results = [_purchase_result(line, decision) for line, decision in zip(lines, decisions, strict=True)]
     return s.PurchaseBatchResult(
         results=results,
