@@ -53,9 +53,11 @@ install_packages() {
     .venv/bin/python -m ensurepip  # uv sync removes what the lock does not name, pip included
     .venv/bin/python -m pip install --require-hashes --no-deps -r <(echo "$uv_wanted")
   fi
-  UV_PYTHON_DOWNLOADS=never .venv/bin/uv sync --locked --all-packages --python .venv/bin/python
+  # Bytecode compiled at install, as pip does: uv leaves it to the first import, which never caches it
+  # where PYTHONDONTWRITEBYTECODE is set, so every process would compile every module again.
+  UV_PYTHON_DOWNLOADS=never .venv/bin/uv sync --locked --all-packages --compile-bytecode --python .venv/bin/python
 }
-stamp=$(cat .python-version uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml deploy/*/pyproject.toml | sha256sum | cut -d' ' -f1)
+stamp=$(cat deploy/install.sh .python-version uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml deploy/*/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat .venv/.jicai-installed 2>/dev/null)" != "$stamp" ]; then
   echo "==> installing Python packages (locked by uv.lock)"
   # Output goes to a log, shown only when the install fails.
