@@ -44,7 +44,7 @@ async def project_many(session: AsyncSession, counted: Table, keys: Sequence[Cou
     """``project`` for many facts in one statement."""
     if keys:
         rows = [{"stream_id": k.stream_id, "event_type": k.event_type, "fact_id": k.fact_id} for k in keys]
-        await session.execute(insert(counted).values(rows).on_conflict_do_nothing())
+        await session.execute(insert(counted).on_conflict_do_nothing(), rows)
 
 
 async def lookup_many(session: AsyncSession, counted: Table, event_store: Table, keys: Sequence[CountedKey]) -> tuple[set[CountedKey], dict[str, int]]:

@@ -249,10 +249,8 @@ class EventHandling:
         the ids taken now (the others were taken already)."""
         t = self._tables.processed_events
         claimed = await session.execute(
-            pg_insert(t)
-            .values([{"consumer": self.name, "event_id": event_id, "event_type": event_type, "outcome": "handled"} for event_id, event_type in ids])
-            .on_conflict_do_nothing(index_elements=[t.c.consumer, t.c.event_id])
-            .returning(t.c.event_id)
+            pg_insert(t).on_conflict_do_nothing(index_elements=[t.c.consumer, t.c.event_id]).returning(t.c.event_id),
+            [{"consumer": self.name, "event_id": event_id, "event_type": event_type, "outcome": "handled"} for event_id, event_type in ids],
         )
         return set(claimed.scalars())
 

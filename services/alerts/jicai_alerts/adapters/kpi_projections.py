@@ -39,9 +39,10 @@ async def count_purchases(session: AsyncSession, events: Sequence[k.PurchaseCoun
     regions = {e.institution_id: e.pooling_region_code for e in events if e.pooling_region_code is not None}
     bare = sorted({e.institution_id for e in events} - set(regions))
     if regions:
-        statement = insert(t.kpi_institutions).values([{"institution_id": i, "pooling_region_code": r} for i, r in sorted(regions.items())])
+        statement = insert(t.kpi_institutions)
         await session.execute(
-            statement.on_conflict_do_update(index_elements=["institution_id"], set_={"pooling_region_code": statement.excluded.pooling_region_code})
+            statement.on_conflict_do_update(index_elements=["institution_id"], set_={"pooling_region_code": statement.excluded.pooling_region_code}),
+            [{"institution_id": i, "pooling_region_code": r} for i, r in sorted(regions.items())],
         )
     if bare:
-        await session.execute(insert(t.kpi_institutions).values([{"institution_id": i} for i in bare]).on_conflict_do_nothing())
+        await session.execute(insert(t.kpi_institutions).on_conflict_do_nothing(), [{"institution_id": i} for i in bare])

@@ -58,7 +58,7 @@ async def apply(session: AsyncSession, event: n.NonWinningEvent | n.WinningProdu
 async def count_acceptances(session: AsyncSession, events: Sequence[n.WinningAcceptanceCounted]) -> None:
     """``apply`` of many counted winning acceptances in one statement (they never make a month pending)."""
     institutions = sorted({e.institution_id for e in events})
-    await session.execute(insert(t.non_winning_institutions).values([{"institution_id": i} for i in institutions]).on_conflict_do_nothing())
+    await session.execute(insert(t.non_winning_institutions).on_conflict_do_nothing(), [{"institution_id": i} for i in institutions])
 
 
 async def _count(session: AsyncSession, event: n.WinningAcceptanceCounted | n.NonWinningPurchaseCounted) -> None:

@@ -146,11 +146,10 @@ async def apply(session: AsyncSession, event: e.AlertsEvent) -> None:
 async def deadlines_set(session: AsyncSession, events: Sequence[e.PaymentDeadlineSet]) -> None:
     """``apply`` of many ``PaymentDeadlineSet`` at once: the invoices observed, their decisions, their rows refolded."""
     await session.execute(
-        insert(t.observed_events).values([
-            _observed_row(event.caused_by[0], ie.InvoiceReceived.type_name(), event.invoice_id, event.received_on) for event in events
-        ]).on_conflict_do_nothing()
+        insert(t.observed_events).on_conflict_do_nothing(),
+        [_observed_row(event.caused_by[0], ie.InvoiceReceived.type_name(), event.invoice_id, event.received_on) for event in events],
     )
-    await session.execute(insert(t.decisions).values([_decision_row(event, event.deadline) for event in events]))
+    await session.execute(insert(t.decisions), [_decision_row(event, event.deadline) for event in events])
     await _refresh_invoices(session, sorted({event.invoice_id for event in events}))
 
 
@@ -175,9 +174,10 @@ async def _refresh_invoices(session: AsyncSession, invoice_ids: Sequence[str]) -
             values.append({"invoice_id": invoice_id, **(_awaiting_row(state) if isinstance(state, io.AwaitingCalendar) else _invoice_values(state))})
     if not values:
         return
-    statement = insert(t.invoices).values(values)
+    statement = insert(t.invoices)
     await session.execute(
-        statement.on_conflict_do_update(index_elements=["invoice_id"], set_={c: statement.excluded[c] for c in values[0] if c != "invoice_id"})
+        statement.on_conflict_do_update(index_elements=["invoice_id"], set_={c: statement.excluded[c] for c in values[0] if c != "invoice_id"}),
+        values,
     )
 
 

@@ -80,11 +80,12 @@ async def apply(session: AsyncSession, event: v.VolumeEvent) -> None:
 async def count_acceptances(session: AsyncSession, events: Sequence[v.AcceptanceCounted]) -> None:
     """``apply`` of many counted acceptances in one statement (the institution's row does not depend on them)."""
     await session.execute(
-        insert(t.volume_acceptances).values([
+        insert(t.volume_acceptances).on_conflict_do_nothing(),
+        [
             {"acceptance_id": e.acceptance_id, "institution_id": e.institution_id, "contract_id": e.contract_id, "quantity": e.quantity,
              "accepted_on": e.accepted_on}
             for e in events
-        ]).on_conflict_do_nothing()
+        ],
     )
 
 
