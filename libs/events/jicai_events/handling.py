@@ -31,7 +31,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import groupby
 from typing import Any, cast
 
 from aiokafka import AIOKafkaProducer
@@ -86,11 +85,19 @@ class Redriven:
 
 @dataclass(frozen=True)
 class Subscription:
-    """``batch``: the set-based twin of ``handler`` for a run of events of this type (optional)."""
+    """``batch``: the set-based twin of ``handler`` for a run of events of this type (optional).
+
+    ``touches``: the state the handler reads and writes, named by the service (None: anything).
+    Two subscriptions whose ``touches`` are disjoint commute: within a batch, an event may be
+    handled with an earlier one of its type, before events in between that commute with it (the
+    interleaved acceptances and invoices of one partition then make two set-based runs, not many
+    runs of one). Their relative order on the outbox is the one thing that changes: declare
+    disjoint only what publishes nothing, or nothing whose order across the two matters."""
 
     event: type[IntegrationEvent]
     handler: Handler
     batch: BatchHandler | None = None
+    touches: frozenset[str] | None = None
 
 
 class EventHandling:
@@ -115,6 +122,7 @@ class EventHandling:
         self._tables = tables
         self._handlers = {s.event.type_name(): s.handler for s in subscriptions}
         self._batch_handlers = {s.event.type_name(): s.batch for s in subscriptions if s.batch is not None}
+        self._touches = {s.event.type_name(): s.touches for s in subscriptions if s.touches is not None}
         self._attempts = handler_attempts
         self._retention = processed_retention
 
@@ -230,8 +238,7 @@ class EventHandling:
         async with UnitOfWork(self._factory, self._tables) as uow:
             claimed = await self._claim_many(uow.session, sorted((items[i][0].id, items[i][0].type) for i in first.values()))
             todo = [i for i in first.values() if items[i][0].id in claimed]
-            for event_type, run in groupby(todo, key=lambda i: items[i][0].type):
-                indexes = list(run)
+            for event_type, indexes in self._runs([items[i][0].type for i in todo], todo):
                 batch = self._batch_handlers.get(event_type)
                 if batch is not None:
                     await batch(uow, [items[i] for i in indexes])
@@ -243,6 +250,28 @@ class EventHandling:
                 for i in indexes:
                     outcomes[i] = "handled"
         return outcomes
+
+    def _runs(self, types: Sequence[str], indexes: Sequence[int]) -> list[tuple[str, list[int]]]:
+        """Group ``indexes`` (of events of ``types``, in order) into runs of one type, handled run after run: an
+        event of a type with a batch handler joins the last run of its type if every event since commutes with it."""
+        runs: list[tuple[str, list[int]]] = []
+        for event_type, index in zip(types, indexes, strict=True):
+            joined = None
+            touches = self._touches.get(event_type) if event_type in self._batch_handlers else None
+            for run_type, run in reversed(runs):
+                if run_type == event_type:
+                    joined = run
+                    break
+                between = self._touches.get(run_type)
+                if touches is None or between is None or between & touches:
+                    break
+            if joined is not None:
+                joined.append(index)
+            elif runs and runs[-1][0] == event_type:
+                runs[-1][1].append(index)
+            else:
+                runs.append((event_type, [index]))
+        return runs
 
     async def _claim_many(self, session: AsyncSession, ids: Sequence[tuple[str, str]]) -> set[str]:
         """Take many (event id, type) at once (in id order: two claimers never wait on each other crosswise);
