@@ -1,8 +1,12 @@
 """Reading Kafka for a consumer group: offsets after the handling transaction, rebalances, parking, business time.
 
-For each record: hand it to ``EventHandling`` (``jicai_events.handling``:
-claim the event id, handle it, commit, or dead-letter it), and only then
-commit the Kafka offset. A handler that keeps failing for a reason of ours
+The records of one partition in one poll are handled in batches of at most
+``BATCH_SIZE`` (``EventHandling.handle_batch``: one claim for all their ids,
+the handlers, one commit); a batch that fails is handled again record by
+record (claim the event id, handle it, commit, or dead-letter it). Records the
+batch cannot take (not an envelope, an invalid payload, a watermark marker, a
+``DayClosed``) are handled one by one where they stand, in order. Only then
+are the Kafka offsets committed. A handler that keeps failing for a reason of ours
 parks its partition (``jicai_events.parking``): paused at the failing record,
 nothing behind it applied, until an operator resumes it or a restart retries it.
 Claims older than the retention are pruned at start and hourly.
@@ -20,8 +24,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
@@ -30,7 +36,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jicai_events import watermarks
-from jicai_events.base import IntegrationEvent, event_registry
+from jicai_events.base import IntegrationEvent, UnknownEventType, event_registry
 from jicai_events.catalog.clock import DayClosed, DayCloseReached
 from jicai_events.dead_letters import Origin
 from jicai_events.envelope import Envelope
@@ -64,6 +70,12 @@ watermark's commit and its decision leaves nothing undecided for longer)."""
 
 PRUNE_INTERVAL_S = 3600.0
 """How often a consumer prunes claims older than its retention."""
+
+BATCH_SIZE = 200
+"""Records of one partition handled in one transaction at most (a poll returns at most as many)."""
+
+Taken = tuple[ConsumerRecord[bytes, bytes], Envelope, Any]
+"""A record a batch can take: the record, its envelope, its event (None: a type this consumer ignores)."""
 
 
 class _RevocationGuard(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -126,19 +138,9 @@ class EventConsumer(EventHandling):
     async def _read(self, stop: asyncio.Event) -> None:
         assert self._consumer is not None
         while not stop.is_set():
-            batches = await self._consumer.getmany(timeout_ms=200, max_records=200)
+            batches = await self._consumer.getmany(timeout_ms=200, max_records=BATCH_SIZE)
             for tp, records in batches.items():
-                for record in records:
-                    async with self._in_hand:
-                        if tp in self._revoked or tp in self.parked:
-                            break  # another instance owns it now / parked: it starts again from the failing record
-                        try:
-                            await self._process(record)
-                        except MustPark as exc:
-                            if tp not in self._revoked:  # revoked meanwhile: its next owner retries it
-                                self.parked.park(self._consumer, tp, record.offset, str(exc))
-                            break
-                        self._handled[tp] = record.offset + 1
+                await self._take_partition(tp, records)
                 # Offsets only after every record of the batch is committed in the database.
                 await self._commit_handled()
             if time.monotonic() - self._last_prune > PRUNE_INTERVAL_S:
@@ -147,6 +149,77 @@ class EventConsumer(EventHandling):
             if self._clock_moved or (self._decides_days and time.monotonic() - self._last_clock_check > CLOCK_CHECK_INTERVAL_S):
                 await self._advance_clock()
             await self._report_lag()
+
+    async def _take_partition(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """One partition's records in order: runs a batch can take together, the others one by one where they stand."""
+        pending: list[Taken] = []
+        for record in records:
+            taken = self._batchable(record)
+            if taken is not None:
+                pending.append(taken)
+                if len(pending) < BATCH_SIZE:
+                    continue
+            if pending and not await self._take_batch(tp, pending):
+                return
+            pending = []
+            if taken is None and not await self._take_one(tp, record):
+                return
+        if pending:
+            await self._take_batch(tp, pending)
+
+    def _batchable(self, record: ConsumerRecord[bytes, bytes]) -> Taken | None:
+        """The record with its envelope and event if a batch can take it (else None: handled alone)."""
+        try:
+            envelope = Envelope.from_bytes(record.value or b"")
+        except (ValidationError, ValueError):
+            return None  # dead-lettered alone
+        if self._decides_days and watermarks.is_marker(envelope.type):
+            return None  # markers are kept only behind the records before them
+        if envelope.type not in self._handlers:
+            return record, envelope, None
+        try:
+            event = envelope.event()
+        except (ValidationError, UnknownEventType):
+            return None  # dead-lettered alone
+        if self._decides_days and isinstance(event, DayClosed):
+            return None  # waits for the watermarks
+        return record, envelope, event
+
+    async def _take_batch(self, tp: TopicPartition, batch: list[Taken]) -> bool:
+        """Handle ``batch`` in one transaction, or (it failed) record by record; False if the partition stopped."""
+        async with self._in_hand:
+            if tp in self._revoked or tp in self.parked:
+                return False
+            try:
+                outcomes = await self.handle_batch([(envelope, event) for _, envelope, event in batch])
+            except Exception as exc:  # noqa: BLE001 - one by one decides what it was (refusal, retry, park)
+                log.info("consumer %s: a batch of %d on %s failed (%s: %s); handling it record by record",
+                         self.name, len(batch), tp, type(exc).__name__, exc)
+            else:
+                counts = Counter((envelope.type, outcome) for (_, envelope, _), outcome in zip(batch, outcomes, strict=True))
+                for (event_type, outcome), n in counts.items():
+                    EVENTS_CONSUMED.labels(self.service, self.name, event_type, outcome).inc(n)
+                self._handled[tp] = batch[-1][0].offset + 1
+                return True
+        for record, _, _ in batch:
+            if not await self._take_one(tp, record):
+                return False
+        return True
+
+    async def _take_one(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> bool:
+        """Handle one record in its own transaction; False if the partition stopped (parked here, or revoked)."""
+        assert self._consumer is not None
+        async with self._in_hand:
+            if tp in self._revoked or tp in self.parked:
+                return False  # another instance owns it now / parked: it starts again from the failing record
+            try:
+                await self._process(record)
+            except MustPark as exc:
+                if tp not in self._revoked:  # revoked meanwhile: its next owner retries it
+                    self.parked.park(self._consumer, tp, record.offset, str(exc))
+                return False
+            self._handled[tp] = record.offset + 1
+            return True
 
     def resume(self, topic: str, partition: int) -> ParkedPartition | None:
         """Consume a parked partition again, from its failing record (None: not parked here)."""

@@ -9,9 +9,10 @@ the event, emptied and replayed by the rebuild like every other read model.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Column, MetaData, String, Table, exists, func, select
+from sqlalchemy import Column, MetaData, String, Table, exists, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +38,28 @@ class CountedKey:
 async def project(session: AsyncSession, counted: Table, key: CountedKey) -> None:
     values = {"stream_id": key.stream_id, "event_type": key.event_type, "fact_id": key.fact_id}
     await session.execute(insert(counted).values(**values).on_conflict_do_nothing())
+
+
+async def project_many(session: AsyncSession, counted: Table, keys: Sequence[CountedKey]) -> None:
+    """``project`` for many facts in one statement."""
+    if keys:
+        rows = [{"stream_id": k.stream_id, "event_type": k.event_type, "fact_id": k.fact_id} for k in keys]
+        await session.execute(insert(counted).on_conflict_do_nothing(), rows)
+
+
+async def lookup_many(session: AsyncSession, counted: Table, event_store: Table, keys: Sequence[CountedKey]) -> tuple[set[CountedKey], dict[str, int]]:
+    """``lookup`` for many facts: those counted already, and the version of each of their streams (0 if new),
+    in two queries whatever their number."""
+    if not keys:
+        return set(), {}
+    c, es = counted.c, event_store.c
+    wanted = [(k.stream_id, k.event_type, k.fact_id) for k in keys]
+    found = await session.execute(select(c.stream_id, c.event_type, c.fact_id).where(tuple_(c.stream_id, c.event_type, c.fact_id).in_(wanted)))
+    streams = sorted({k.stream_id for k in keys})
+    versions = dict.fromkeys(streams, 0)
+    rows = await session.execute(select(es.stream_id, func.max(es.version)).where(es.stream_id.in_(streams)).group_by(es.stream_id))
+    versions.update({stream_id: int(version) for stream_id, version in rows.all()})
+    return {CountedKey(*row) for row in found.all()}, versions
 
 
 async def lookup(session: AsyncSession, counted: Table, event_store: Table, key: CountedKey) -> tuple[bool, int]:

@@ -15,13 +15,20 @@ taken and changes nothing) and handled in the same unit of work.
   (``MustPark``: it parks the partition, ``jicai_events.parking``).
 * The database being away, and concurrency conflicts, are waited out.
 
+Batches (``handle_batch``): the records of one poll are handled in one unit of
+work: one multi-row claim for all their ids, the handlers in record order (a
+run of one event type goes to the subscription's ``batch`` handler, set-based,
+when it has one), commit once. A batch that fails in any way is rolled back
+whole and its records are handled again one by one, so refusals, retries and
+parking are exactly those of one-at-a-time handling.
+
 Claims older than the retention are pruned (never a dead-lettered one): an id
 is needed only while Kafka can still deliver its message again.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -49,6 +56,9 @@ handled_log = logging.getLogger("jicai_events.handled")
 """One line per event a consumer took (not ``ignored``), under its correlation id: JICAI_LOG_HANDLED_EVENTS=false mutes it."""
 
 Handler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
+BatchHandler = Callable[[UnitOfWork, Sequence[tuple[Envelope, Any]]], Awaitable[None]]
+"""Handles many events of one type at once, in record order, as ``Handler`` would one after the other
+(each event's writes continue its own envelope's correlation: ``UnitOfWork.caused_by``)."""
 AfterHandling = Callable[[UnitOfWork], Awaitable[None]]
 
 TRANSIENT = (OperationalError, ConcurrencyConflict)
@@ -77,8 +87,19 @@ class Redriven:
 
 @dataclass(frozen=True)
 class Subscription:
+    """``batch``: the set-based twin of ``handler`` for a run of events of this type (optional).
+
+    ``touches``: the state the handler reads and writes, named by the service (None: anything).
+    Two subscriptions whose ``touches`` are disjoint commute: within a batch, an event may be
+    handled with an earlier one of its type, before events in between that commute with it (the
+    interleaved acceptances and invoices of one partition then make two set-based runs, not many
+    runs of one). Their relative order on the outbox is the one thing that changes: declare
+    disjoint only what publishes nothing, or nothing whose order across the two matters."""
+
     event: type[IntegrationEvent]
     handler: Handler
+    batch: BatchHandler | None = None
+    touches: frozenset[str] | None = None
 
 
 class EventHandling:
@@ -102,6 +123,8 @@ class EventHandling:
         self._factory = session_factory
         self._tables = tables
         self._handlers = {s.event.type_name(): s.handler for s in subscriptions}
+        self._batch_handlers = {s.event.type_name(): s.batch for s in subscriptions if s.batch is not None}
+        self._touches = {s.event.type_name(): s.touches for s in subscriptions if s.touches is not None}
         self._attempts = handler_attempts
         self._retention = processed_retention
 
@@ -156,6 +179,16 @@ class EventHandling:
         except MustPark as exc:
             raise (exc.__cause__ or exc) from None
 
+    async def deliver_many(self, envelopes: Sequence[Envelope]) -> list[str]:
+        """Handle envelopes as one batch of a Kafka poll would, minus Kafka (for tests and replays):
+        one unit of work, or one by one (``deliver``) if the batch fails."""
+        items = [(envelope, envelope.event()) for envelope in envelopes]
+        try:
+            return await self.handle_batch(items)
+        except Exception:  # noqa: BLE001 - the one-by-one pass raises what one event raises
+            log.info("consumer %s: batch of %d failed, handling it one by one", self.name, len(items), exc_info=True)
+        return [await self.deliver(envelope) for envelope in envelopes]
+
     async def _write(self, work: Callable[[AsyncSession], Awaitable[None]]) -> None:
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(DBAPIError), wait=wait_exponential(multiplier=0.1, max=5), reraise=True,
@@ -202,6 +235,75 @@ class EventHandling:
             if then is not None:
                 await then(uow)
         return outcome
+
+    async def handle_batch(self, items: Sequence[tuple[Envelope, Any]]) -> list[str]:
+        """Claim and handle ``items`` (envelope, event; in record order) in one unit of work: the outcome of each.
+
+        Anything failing rolls the whole batch back and is raised: the caller handles the
+        records one by one (``_receive``), which decides refusals, retries and parking."""
+        outcomes = ["ignored" if envelope.type not in self._handlers else "duplicate" for envelope, _ in items]
+        first: dict[str, int] = {}
+        for i, (envelope, _) in enumerate(items):
+            if outcomes[i] == "duplicate":
+                first.setdefault(envelope.id, i)  # the same id twice in one batch: the first counts
+        if not first:
+            return outcomes
+        async with UnitOfWork(self._factory, self._tables) as uow:
+            claimed = await self._claim_many(uow.session, sorted((items[i][0].id, items[i][0].type) for i in first.values()))
+            todo = [i for i in first.values() if items[i][0].id in claimed]
+            for event_type, indexes in self._runs([items[i][0].type for i in todo], todo):
+                batch = self._batch_handlers.get(event_type)
+                if batch is not None:
+                    await batch(uow, [items[i] for i in indexes])
+                else:
+                    for i in indexes:
+                        envelope, event = items[i]
+                        uow.caused_by(envelope)
+                        await self._handlers[event_type](uow, envelope, event)
+                for i in indexes:
+                    outcomes[i] = "handled"
+        if handled_log.isEnabledFor(logging.INFO):  # after the commit: the line says what happened
+            for (envelope, _), outcome in zip(items, outcomes, strict=True):
+                if outcome != "ignored":
+                    bound = correlation.bind(envelope.correlationid)
+                    try:
+                        handled_log.info("consumer %s: %s %s %s", self.name, outcome, envelope.type, envelope.id, extra={
+                            "consumer": self.name, "event_type": envelope.type, "event_id": envelope.id, "outcome": outcome})
+                    finally:
+                        correlation.unbind(bound)
+        return outcomes
+
+    def _runs(self, types: Sequence[str], indexes: Sequence[int]) -> list[tuple[str, list[int]]]:
+        """Group ``indexes`` (of events of ``types``, in order) into runs of one type, handled run after run: an
+        event of a type with a batch handler joins the last run of its type if every event since commutes with it."""
+        runs: list[tuple[str, list[int]]] = []
+        for event_type, index in zip(types, indexes, strict=True):
+            joined = None
+            touches = self._touches.get(event_type) if event_type in self._batch_handlers else None
+            for run_type, run in reversed(runs):
+                if run_type == event_type:
+                    joined = run
+                    break
+                between = self._touches.get(run_type)
+                if touches is None or between is None or between & touches:
+                    break
+            if joined is not None:
+                joined.append(index)
+            elif runs and runs[-1][0] == event_type:
+                runs[-1][1].append(index)
+            else:
+                runs.append((event_type, [index]))
+        return runs
+
+    async def _claim_many(self, session: AsyncSession, ids: Sequence[tuple[str, str]]) -> set[str]:
+        """Take many (event id, type) at once (in id order: two claimers never wait on each other crosswise);
+        the ids taken now (the others were taken already)."""
+        t = self._tables.processed_events
+        claimed = await session.execute(
+            pg_insert(t).on_conflict_do_nothing(index_elements=[t.c.consumer, t.c.event_id]).returning(t.c.event_id),
+            [{"consumer": self.name, "event_id": event_id, "event_type": event_type, "outcome": "handled"} for event_id, event_type in ids],
+        )
+        return set(claimed.scalars())
 
     async def _unclaim_dead_letter(self, session: AsyncSession, dead: dead_letters.DeadLetter) -> None:
         """Free a dead letter's claim for its redrive (locked: two redrives of it never both apply)."""
@@ -301,4 +403,4 @@ class EventHandling:
         return count
 
 
-__all__ = ["AlreadySettled", "EventHandling", "Handler", "MustPark", "Origin", "Redriven", "Subscription", "Unprocessable"]
+__all__ = ["AlreadySettled", "BatchHandler", "EventHandling", "Handler", "MustPark", "Origin", "Redriven", "Subscription", "Unprocessable"]

@@ -103,7 +103,13 @@ class EventStore:
         of work, which then finds the winner's events.
         """
         stored = [
-            [StoredEvent(a.stream_id, a.expected_version + i + 1, str(uuid.uuid4()), name, data, metadata or {}) for i, (name, data) in enumerate(a.events)]
+            [
+                StoredEvent(
+                    a.stream_id, a.expected_version + i + 1, a.event_ids[i] if a.event_ids else str(uuid.uuid4()), name, data,
+                    a.metadata if a.metadata is not None else metadata or {},
+                )
+                for i, (name, data) in enumerate(a.events)
+            ]
             for a in appends
         ]
         rows = sorted(
@@ -145,12 +151,15 @@ class EventStore:
 
 @dataclass(frozen=True)
 class StreamAppend:
-    """Events to append to one stream after ``expected_version`` (0 for a new stream)."""
+    """Events to append to one stream after ``expected_version`` (0 for a new stream); ``event_ids`` and
+    ``metadata`` when the caller decided them already (else fresh ids, the batch's metadata)."""
 
     stream_id: str
     stream_type: str
     expected_version: int
     events: Sequence[tuple[str, dict[str, Any]]]
+    event_ids: Sequence[str] | None = None
+    metadata: dict[str, Any] | None = None
 
 
 def _conflicting_key(detail: str | None, appends: Sequence[StreamAppend]) -> tuple[str, int]:

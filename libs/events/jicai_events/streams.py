@@ -5,11 +5,14 @@ and writes the translated integration events to the outbox, all in the
 caller's unit of work, so they commit or vanish together. The integration
 event reuses the stored event's id, linking the wire to the store.
 ``StreamWriter.append_many`` does the same for many streams at once, with
-one COPY per table (a HIS push of a thousand lines).
+one COPY per table (a HIS push of a thousand lines); ``write_many`` writes
+events a set-based consumer handler decided in memory (``Decided``: stream,
+version and id fixed, each continuing the consumed event that caused it).
 """
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from itertools import groupby
 from typing import Generic
 
@@ -19,12 +22,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jicai_events.base import IntegrationEvent
 from jicai_events.bulk import publish_many
 from jicai_events.domain_events import D, EventCodec
+from jicai_events.envelope import Envelope
 from jicai_events.store import StoredEvent, StreamAppend
 from jicai_events.unit_of_work import UnitOfWork
 
 Projector = Callable[[AsyncSession, D], Awaitable[None]]
 BulkProjector = Callable[[AsyncSession, Sequence[D]], Awaitable[None]]
 Translator = Callable[[D], IntegrationEvent | None]
+
+
+@dataclass(frozen=True)
+class Decided(Generic[D]):
+    """An event decided in memory: its stream, its version there, its id, and the consumed event it answers."""
+
+    stream_id: str
+    stream_type: str
+    version: int
+    event: D
+    event_id: str
+    cause: Envelope | None = None
 
 
 class StreamWriter(Generic[D]):
@@ -73,6 +89,22 @@ class StreamWriter(Generic[D]):
         outgoing = [(integration, record.event_id) for event, record in pairs if (integration := self._translate(event)) is not None]
         await publish_many(uow, outgoing)
         return stored
+
+    async def write_many(self, uow: UnitOfWork, decided: Sequence[Decided[D]]) -> None:
+        """Write events decided in memory, in the order decided: one COPY into the event store, the read
+        models in that order (a run of one kind with a bulk projector at once), one COPY into the outbox.
+
+        The same rows as ``append`` event by event, with each event's correlation taken from its cause;
+        a lost race raises ConcurrencyConflict with the transaction unusable (retry the unit of work)."""
+        if not decided:
+            return
+        await uow.events.append_many([
+            StreamAppend(d.stream_id, d.stream_type, d.version - 1, [self.codec.encode(d.event)], [d.event_id], uow.metadata(d.cause))
+            for d in decided
+        ])
+        await self.project_many(uow.session, [d.event for d in decided])
+        outgoing = [(integration, d) for d in decided if (integration := self._translate(d.event)) is not None]
+        await publish_many(uow, [(integration, d.event_id) for integration, d in outgoing], [d.cause for _, d in outgoing])
 
     async def project_many(self, session: AsyncSession, events: Sequence[D]) -> None:
         """Project ``events`` in order; a run of one kind with a bulk projector goes in one call."""

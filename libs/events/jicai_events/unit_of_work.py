@@ -47,9 +47,16 @@ class UnitOfWork:
         finally:
             await self.session.close()
 
-    def envelope(self, event: IntegrationEvent, event_id: str | None, time: datetime) -> Envelope:
-        """``event`` in its envelope, continuing this unit's correlation."""
-        return Envelope.wrap(event, time=time, event_id=event_id, correlation_id=self.correlation_id, causation_id=self.causation_id)
+    def envelope(self, event: IntegrationEvent, event_id: str | None, time: datetime, cause: Envelope | None = None) -> Envelope:
+        """``event`` in its envelope, continuing the correlation of ``cause`` (a consumed event), else this unit's."""
+        correlation_id, causation_id = (cause.correlationid, cause.id) if cause is not None else (self.correlation_id, self.causation_id)
+        return Envelope.wrap(event, time=time, event_id=event_id, correlation_id=correlation_id, causation_id=causation_id)
+
+    def metadata(self, cause: Envelope | None = None) -> dict[str, str | None]:
+        """The metadata of an event stored in this unit: the correlation of ``cause``, else this unit's."""
+        if cause is not None:
+            return {"correlation_id": cause.correlationid, "causation_id": cause.id}
+        return {"correlation_id": self.correlation_id, "causation_id": self.causation_id}
 
     @property
     def tables(self) -> EventTables:

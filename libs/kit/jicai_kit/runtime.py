@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import partial
 from typing import Any, Protocol
@@ -190,24 +190,35 @@ class ServiceRuntime:
         )
 
     def _with_policy(self, subscription: Subscription) -> Subscription:
-        """The handler decides with the policy changes stored so far (at once before a day close: the watermark
-        guarantees the changes before it are stored, not that this process has folded them)."""
-        policy, inner = self.policy, subscription.handler
+        """The handlers (one event, and the set-based one) decide with the policy changes stored so far (at once before
+        a day close: the watermark guarantees the changes before it are stored, not that this process has folded them)."""
+        policy, inner, batch = self.policy, subscription.handler, subscription.batch
         if policy is None:
             return subscription
+
+        def behind(exc: PolicyError) -> PolicyNotFolded:
+            # Ours, not the fact's: it passed the door of the service that recorded it, so this book is behind (a
+            # change stored by another instance: the next attempt folds it) or lacks a profile the writer has.
+            policy.invalidate()
+            return PolicyNotFolded(f"{exc} (this service's policy book is behind the writer's: see GET /policy/changes; "
+                                   f"resume the partition once the change is folded or the profile deployed)")
 
         async def handle(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
             await policy.refresh(uow.session, self.tables, force=isinstance(event, DayClosed))
             try:
                 await inner(uow, envelope, event)
             except PolicyError as exc:
-                # Ours, not the fact's: it passed the door of the service that recorded it, so this book is behind (a
-                # change stored by another instance: the next attempt folds it) or lacks a profile the writer has.
-                policy.invalidate()
-                raise PolicyNotFolded(f"{exc} (this service's policy book is behind the writer's: see GET /policy/changes; "
-                                      f"resume the partition once the change is folded or the profile deployed)") from exc
+                raise behind(exc) from exc
 
-        return Subscription(subscription.event, handle)
+        async def handle_batch(uow: UnitOfWork, events: Sequence[tuple[Envelope, Any]]) -> None:
+            assert batch is not None
+            await policy.refresh(uow.session, self.tables, force=any(isinstance(e, DayClosed) for _, e in events))
+            try:
+                await batch(uow, events)
+            except PolicyError as exc:
+                raise behind(exc) from exc
+
+        return replace(subscription, handler=handle, batch=None if batch is None else handle_batch)
 
     async def _consume(self, spec: ConsumerSpec) -> None:
         bootstrap = self.settings.kafka()

@@ -5,7 +5,7 @@ line twice, or a republished event, counts once); the key answers it without loa
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,3 +52,13 @@ async def lookup(session: AsyncSession, fact: CountedFact) -> tuple[str, set[str
     assert key is not None, type(fact)
     is_counted, version = await counted.lookup(session, t.counted_facts, t.event_tables.event_store, key)
     return key.stream_id, ({key.fact_id} if is_counted else set()), version
+
+
+async def project_many(session: AsyncSession, events: Sequence[DomainEvent]) -> None:
+    """``project`` for many events in one statement."""
+    await counted.project_many(session, t.counted_facts, [key for event in events if (key := key_of(event)) is not None])
+
+
+async def lookup_many(session: AsyncSession, keys: Sequence[CountedKey]) -> tuple[set[CountedKey], dict[str, int]]:
+    """``lookup`` for many facts at once: the keys counted already, and each of their streams' versions."""
+    return await counted.lookup_many(session, t.counted_facts, t.event_tables.event_store, keys)

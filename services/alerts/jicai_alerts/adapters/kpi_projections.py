@@ -1,6 +1,8 @@
 """Read models of the monitoring-indicator streams (R7), folded from their domain events."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,3 +31,18 @@ async def apply(session: AsyncSession, event: k.KpiEvent) -> None:
         await session.execute(statement.on_conflict_do_nothing())
     else:
         await session.execute(statement.on_conflict_do_update(index_elements=["institution_id"], set_={"pooling_region_code": region}))
+
+
+async def count_purchases(session: AsyncSession, events: Sequence[k.PurchaseCounted]) -> None:
+    """``apply`` of many purchase facts in two statements at most: each institution's row takes the region of its
+    last fact naming one (a fact without a region leaves the row as it is)."""
+    regions = {e.institution_id: e.pooling_region_code for e in events if e.pooling_region_code is not None}
+    bare = sorted({e.institution_id for e in events} - set(regions))
+    if regions:
+        statement = insert(t.kpi_institutions)
+        await session.execute(
+            statement.on_conflict_do_update(index_elements=["institution_id"], set_={"pooling_region_code": statement.excluded.pooling_region_code}),
+            [{"institution_id": i, "pooling_region_code": r} for i, r in sorted(regions.items())],
+        )
+    if bare:
+        await session.execute(insert(t.kpi_institutions).on_conflict_do_nothing(), [{"institution_id": i} for i in bare])

@@ -1,6 +1,8 @@
 """Read models of R4 non-winning purchases, folded from the ``winning-product-*`` and ``non-winning-*`` streams."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,6 +53,12 @@ async def apply(session: AsyncSession, event: n.NonWinningEvent | n.WinningProdu
             .values(decision_id=event.decision_id, caused_by=list(event.caused_by))
         )
     await _refresh_institution(session, event.institution_id)
+
+
+async def count_acceptances(session: AsyncSession, events: Sequence[n.WinningAcceptanceCounted]) -> None:
+    """``apply`` of many counted winning acceptances in one statement (they never make a month pending)."""
+    institutions = sorted({e.institution_id for e in events})
+    await session.execute(insert(t.non_winning_institutions).on_conflict_do_nothing(), [{"institution_id": i} for i in institutions])
 
 
 async def _count(session: AsyncSession, event: n.WinningAcceptanceCounted | n.NonWinningPurchaseCounted) -> None:

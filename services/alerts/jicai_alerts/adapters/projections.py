@@ -6,10 +6,11 @@ domain and never twice.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import singledispatch
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +22,6 @@ from jicai_alerts.domain import invoice_obligation as io
 from jicai_alerts.domain.calendar_year import CalendarYearLoaded
 from jicai_alerts.domain.non_winning_events import NON_WINNING_EVENTS
 from jicai_alerts.domain.volume_events import VOLUME_EVENTS
-from jicai_events.store import EventStore
 
 KIND = {
     e.PaymentDeadlineSet: "payment_deadline",
@@ -143,14 +143,41 @@ async def apply(session: AsyncSession, event: e.AlertsEvent) -> None:
         await _refresh_invoice(session, event.invoice_id)
 
 
-async def _refresh_invoice(session: AsyncSession, invoice_id: str) -> None:
-    stored = await EventStore(session, t.event_tables).load(invoice_stream(invoice_id))
-    state = io.fold((e.decode_obligation(s.event_type, s.data), s.event_id) for s in stored)
-    if state is None:
-        return
-    values = _awaiting_row(state) if isinstance(state, io.AwaitingCalendar) else _invoice_values(state)
+async def deadlines_set(session: AsyncSession, events: Sequence[e.PaymentDeadlineSet]) -> None:
+    """``apply`` of many ``PaymentDeadlineSet`` at once: the invoices observed, their decisions, their rows refolded."""
     await session.execute(
-        insert(t.invoices).values(invoice_id=invoice_id, **values).on_conflict_do_update(index_elements=["invoice_id"], set_=values)
+        insert(t.observed_events).on_conflict_do_nothing(),
+        [_observed_row(event.caused_by[0], ie.InvoiceReceived.type_name(), event.invoice_id, event.received_on) for event in events],
+    )
+    await session.execute(insert(t.decisions), [_decision_row(event, event.deadline) for event in events])
+    await _refresh_invoices(session, sorted({event.invoice_id for event in events}))
+
+
+async def _refresh_invoice(session: AsyncSession, invoice_id: str) -> None:
+    await _refresh_invoices(session, [invoice_id])
+
+
+async def _refresh_invoices(session: AsyncSession, invoice_ids: Sequence[str]) -> None:
+    """Refold each invoice's stream (one query for all) into its row (one statement for all)."""
+    es = t.event_tables.event_store
+    rows = await session.execute(
+        select(es.c.stream_id, es.c.event_id, es.c.event_type, es.c.data)
+        .where(es.c.stream_id.in_([invoice_stream(i) for i in invoice_ids])).order_by(es.c.stream_id, es.c.version)
+    )
+    recorded: dict[str, list[io.Recorded]] = {}
+    for stream_id, event_id, event_type, data in rows.all():
+        recorded.setdefault(stream_id, []).append((e.decode_obligation(event_type, data), event_id))
+    values = []
+    for invoice_id in invoice_ids:
+        state = io.fold(recorded.get(invoice_stream(invoice_id), []))
+        if state is not None:
+            values.append({"invoice_id": invoice_id, **(_awaiting_row(state) if isinstance(state, io.AwaitingCalendar) else _invoice_values(state))})
+    if not values:
+        return
+    statement = insert(t.invoices)
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["invoice_id"], set_={c: statement.excluded[c] for c in values[0] if c != "invoice_id"}),
+        values,
     )
 
 
@@ -204,20 +231,22 @@ async def _invoice_row(session: AsyncSession, invoice_id: str) -> Any:
 
 
 async def _decision(session: AsyncSession, event: e.Decision, effective_on: Any) -> None:
-    await session.execute(
-        insert(t.decisions).values(
-            decision_id=event.decision_id,
-            kind=KIND[type(event)],
-            invoice_id=event.invoice_id,
-            institution_id=event.institution_id,
-            stream_id=invoice_stream(event.invoice_id),
-            event_name=event.name,
-            effective_on=effective_on,
-            profile_id=event.profile_id,
-            profile_version=event.profile_version,
-            caused_by=list(event.caused_by),
-        )
-    )
+    await session.execute(insert(t.decisions).values(_decision_row(event, effective_on)))
+
+
+def _decision_row(event: e.Decision, effective_on: Any) -> dict[str, Any]:
+    return {
+        "decision_id": event.decision_id,
+        "kind": KIND[type(event)],
+        "invoice_id": event.invoice_id,
+        "institution_id": event.institution_id,
+        "stream_id": invoice_stream(event.invoice_id),
+        "event_name": event.name,
+        "effective_on": effective_on,
+        "profile_id": event.profile_id,
+        "profile_version": event.profile_version,
+        "caused_by": list(event.caused_by),
+    }
 
 
 async def _open_alert(
@@ -243,8 +272,8 @@ async def _close_alerts(session: AsyncSession, invoice_id: str, closed_on: Any, 
 
 async def _observed(session: AsyncSession, event_id: str, event_type: str, subject: str, business_date: Any) -> None:
     """Remember a consumed event, so a decision can say what caused it."""
-    await session.execute(
-        insert(t.observed_events)
-        .values(event_id=event_id, event_type=event_type, subject=subject, business_date=business_date)
-        .on_conflict_do_nothing()
-    )
+    await session.execute(insert(t.observed_events).values(_observed_row(event_id, event_type, subject, business_date)).on_conflict_do_nothing())
+
+
+def _observed_row(event_id: str, event_type: str, subject: str, business_date: Any) -> dict[str, Any]:
+    return {"event_id": event_id, "event_type": event_type, "subject": subject, "business_date": business_date}

@@ -1,27 +1,29 @@
 """Event-sourced persistence and read queries of the alerts service."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jicai_alerts.adapters import counted, kpi_projections, manufacturer_projections
+from jicai_alerts.adapters import counted, kpi_projections, manufacturer_projections, non_winning_projections, volume_projections
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters.counted import CountedFact
 from jicai_alerts.adapters.non_winning_projections import non_winning_stream, product_stream
 from jicai_alerts.adapters.outgoing import translate
 from jicai_alerts.adapters.projections import apply as apply_obligation
-from jicai_alerts.adapters.projections import invoice_stream
+from jicai_alerts.adapters.projections import deadlines_set, invoice_stream
 from jicai_alerts.adapters.volume_projections import volume_stream
 from jicai_alerts.domain import as_of
 from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning as nw
 from jicai_alerts.domain import non_winning_events as n
+from jicai_alerts.domain import volume_events as v
 from jicai_alerts.domain.events import (
     AlertsEvent,
     InvoiceAwaitingCalendar,
@@ -35,7 +37,8 @@ from jicai_alerts.domain.events import (
 )
 from jicai_alerts.domain.invoice_obligation import ClosedDay, Payment, Recorded
 from jicai_alerts.domain.volume_completion import Recorded as VolumeRecorded
-from jicai_events.streams import StreamWriter
+from jicai_events import Envelope
+from jicai_events.streams import BulkProjector, Decided, StreamWriter
 from jicai_events.unit_of_work import UnitOfWork
 
 
@@ -50,7 +53,25 @@ async def apply(session: AsyncSession, event: AlertsEvent) -> None:
         await apply_obligation(session, event)
 
 
-streams: StreamWriter[AlertsEvent] = StreamWriter(codec, apply, translate)
+def _counting(project: Callable[[AsyncSession, Any], Awaitable[None]]) -> BulkProjector[AlertsEvent]:
+    """A bulk projector of counted facts: their keys, then their read models (as ``apply`` does one by one)."""
+
+    async def project_counted(session: AsyncSession, events: Sequence[AlertsEvent]) -> None:
+        await counted.project_many(session, events)
+        await project(session, events)
+
+    return project_counted
+
+
+BULK: dict[type[AlertsEvent], BulkProjector[AlertsEvent]] = cast(dict[type[AlertsEvent], BulkProjector[AlertsEvent]], {
+    n.WinningAcceptanceCounted: _counting(non_winning_projections.count_acceptances),
+    v.AcceptanceCounted: _counting(volume_projections.count_acceptances),
+    k.PurchaseCounted: _counting(kpi_projections.count_purchases),
+    PaymentDeadlineSet: deadlines_set,
+})
+"""Set-based read-model writes of the events a batch records by the hundred (``StreamWriter.project_many``)."""
+
+streams: StreamWriter[AlertsEvent] = StreamWriter(codec, apply, translate, BULK)
 
 CLOCK_STREAM = "clock"
 
@@ -64,10 +85,51 @@ async def count_once(uow: UnitOfWork, fact: CountedFact, stream_type: str, decid
         await streams.append(uow, stream_id, stream_type, version, new)
 
 
+CountOnce = tuple[CountedFact, str, Callable[[set[str]], list[Any]], Envelope | None]
+"""A fact counted once per stream: the fact, its stream type, its decision (as ``count_once``) and the event it answers."""
+
+
+async def count_many(uow: UnitOfWork, facts: Sequence[CountOnce]) -> None:
+    """``count_once`` for many facts, in the order given: one lookup for all, decisions in memory (a fact counted
+    earlier in the same batch is counted already), one write for all."""
+    keys = [counted.key_of(fact) for fact, _, _, _ in facts]
+    already, versions = await counted.lookup_many(uow.session, [key for key in keys if key is not None])
+    decided: list[Decided[AlertsEvent]] = []
+    for (_, stream_type, decide, cause), key in zip(facts, keys, strict=True):
+        assert key is not None
+        for event in decide({key.fact_id} if key in already else set()):
+            versions[key.stream_id] += 1
+            decided.append(Decided(key.stream_id, stream_type, versions[key.stream_id], event, str(uuid.uuid4()), cause))
+            if (counts := counted.key_of(event)) is not None:
+                already.add(counts)
+    await streams.write_many(uow, decided)
+
+
+async def lock_many(uow: UnitOfWork, keys: Sequence[str]) -> None:
+    """``advisory_lock`` (exclusive) on many keys in one statement, in sorted order (no deadlock between two batches)."""
+    if keys:
+        await uow.session.execute(
+            text("SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest(CAST(:keys AS text[])) AS k"),
+            {"keys": sorted(set(keys))},
+        )
+
+
 async def load_recorded(uow: UnitOfWork, stream_id: str) -> tuple[list[Recorded], int]:
     """The stream's events with their event ids, and its version."""
     stored = await uow.events.load(stream_id)
     return [(decode_obligation(s.event_type, s.data), s.event_id) for s in stored], len(stored)
+
+
+async def load_recorded_many(uow: UnitOfWork, stream_ids: Sequence[str]) -> dict[str, list[Recorded]]:
+    """``load_recorded`` for many invoice streams in one query (a stream's version is its length)."""
+    es = t.event_tables.event_store
+    rows = await uow.session.execute(
+        select(es.c.stream_id, es.c.event_id, es.c.event_type, es.c.data).where(es.c.stream_id.in_(stream_ids)).order_by(es.c.stream_id, es.c.version)
+    )
+    recorded: dict[str, list[Recorded]] = {stream_id: [] for stream_id in stream_ids}
+    for stream_id, event_id, event_type, data in rows.all():
+        recorded[stream_id].append((decode_obligation(event_type, data), event_id))
+    return recorded
 
 
 async def stream_version(uow: UnitOfWork, stream_id: str) -> int:
@@ -79,7 +141,11 @@ async def stream_version(uow: UnitOfWork, stream_id: str) -> int:
 async def lock_invoice(uow: UnitOfWork, invoice_id: str) -> None:
     """Serialize work on one invoice until commit: a payment and its invoice arriving at once
     on two consumers must not both miss each other."""
-    await advisory_lock(uow, f"jicai-alerts:{invoice_stream(invoice_id)}", shared=False)
+    await advisory_lock(uow, invoice_lock(invoice_id), shared=False)
+
+
+def invoice_lock(invoice_id: str) -> str:
+    return f"jicai-alerts:{invoice_stream(invoice_id)}"
 
 
 async def lock_clock(uow: UnitOfWork, *, shared: bool) -> None:
@@ -94,9 +160,19 @@ async def advisory_lock(uow: UnitOfWork, key: str, *, shared: bool) -> None:
 
 
 async def payments_for(uow: UnitOfWork, invoice_id: str) -> list[Payment]:
+    return (await payments_for_many(uow, [invoice_id]))[invoice_id]
+
+
+async def payments_for_many(uow: UnitOfWork, invoice_ids: Sequence[str]) -> dict[str, list[Payment]]:
+    """The payments kept for each invoice (by date, then payment), one query for all."""
     pa = t.payment_allocations
-    rows = await uow.session.execute(select(pa).where(pa.c.invoice_id == invoice_id).order_by(pa.c.paid_on, pa.c.payment_id))
-    return [Payment(r["payment_id"], r["amount"], r["paid_on"], r["payment_event_id"]) for r in rows.mappings()]
+    rows = await uow.session.execute(
+        select(pa).where(pa.c.invoice_id.in_(invoice_ids)).order_by(pa.c.invoice_id, pa.c.paid_on, pa.c.payment_id)
+    )
+    payments: dict[str, list[Payment]] = {invoice_id: [] for invoice_id in invoice_ids}
+    for r in rows.mappings():
+        payments[r["invoice_id"]].append(Payment(r["payment_id"], r["amount"], r["paid_on"], r["payment_event_id"]))
+    return payments
 
 
 async def last_closed_day(uow: UnitOfWork) -> ClosedDay | None:

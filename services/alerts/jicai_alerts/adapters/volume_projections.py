@@ -1,6 +1,7 @@
 """Read models of the volume-completion streams (R3), folded from their domain events."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import update
@@ -74,6 +75,18 @@ async def apply(session: AsyncSession, event: v.VolumeEvent) -> None:
             )
         )
     await _refresh_institution(session, event.institution_id)
+
+
+async def count_acceptances(session: AsyncSession, events: Sequence[v.AcceptanceCounted]) -> None:
+    """``apply`` of many counted acceptances in one statement (the institution's row does not depend on them)."""
+    await session.execute(
+        insert(t.volume_acceptances).on_conflict_do_nothing(),
+        [
+            {"acceptance_id": e.acceptance_id, "institution_id": e.institution_id, "contract_id": e.contract_id, "quantity": e.quantity,
+             "accepted_on": e.accepted_on}
+            for e in events
+        ],
+    )
 
 
 def _effective_on(event: v.VolumeDecision) -> Any:

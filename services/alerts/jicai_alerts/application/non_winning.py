@@ -32,18 +32,13 @@ async def track_product(uow: UnitOfWork, product: n.WinningProductTracked) -> No
         await repo.streams.append(uow, product_stream(product.product_id), "winning-product", version, new)  # type: ignore[arg-type]
 
 
-async def count_acceptance(uow: UnitOfWork, acceptance: n.WinningAcceptanceCounted) -> None:
-    """``DeliveryAccepted``: count it by its date (converted to base units when its month is evaluated).
+async def count_purchase(uow: UnitOfWork, purchase: n.NonWinningPurchaseCounted) -> None:
+    """``PurchaseRecorded`` with ``winning = false``: count its base units by its date.
 
     No institution lock: facts are counted only from the orders topic, keyed by institution, so one
     consumer counts an institution's facts in order; the day close excludes them by the clock lock,
-    and the stream's version check (retried) covers a partition moving between consumers."""
-    await repo.lock_clock(uow, shared=True)
-    await repo.count_once(uow, acceptance, "non-winning", lambda counted: nw.decide_on_acceptance(counted, acceptance))
-
-
-async def count_purchase(uow: UnitOfWork, purchase: n.NonWinningPurchaseCounted) -> None:
-    """``PurchaseRecorded`` with ``winning = false``: count its base units by its date (no institution lock, as above)."""
+    and the stream's version check (retried) covers a partition moving between consumers
+    (acceptances: ``application.acceptances``)."""
     await repo.lock_clock(uow, shared=True)
     await repo.count_once(uow, purchase, "non-winning", lambda counted: nw.decide_on_purchase(counted, purchase))
 

@@ -11,7 +11,8 @@ only the invoice concerned: it is listed in ``blocked_decisions`` (and the
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import partial
 
@@ -22,7 +23,9 @@ from jicai_alerts.domain import clock, payment
 from jicai_alerts.domain import invoice_decisions as decisions
 from jicai_alerts.domain import invoice_obligation as io
 from jicai_alerts.domain import volume_completion as vc
-from jicai_alerts.domain.events import ObligationEvent, PaymentReceived
+from jicai_alerts.domain.events import AlertsEvent, ObligationEvent, PaymentReceived
+from jicai_events import Envelope
+from jicai_events.streams import Decided
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_policy import PolicyBook
 from jicai_policy.errors import PolicyError
@@ -35,11 +38,30 @@ MAX_STAGES = 8
 
 async def track_invoice(uow: UnitOfWork, invoice: io.TrackInvoice, book: PolicyBook) -> None:
     """``InvoiceReceived``: set the deadline, count payments that came first, catch up with the clock."""
+    await track_invoices(uow, [(invoice, None)], book)
+
+
+async def track_invoices(uow: UnitOfWork, invoices: Sequence[tuple[io.TrackInvoice, Envelope | None]], book: PolicyBook) -> None:
+    """``track_invoice`` for a run of invoices (a consumer batch's; ``Envelope``: the consumed event each answers),
+    in order: their streams, early payments and the clock read once for all, every stage decided in memory
+    (a later invoice of the run sees what an earlier one recorded), everything written at once."""
     await repo.lock_clock(uow, shared=True)
-    await repo.lock_invoice(uow, invoice.invoice_id)
-    profile = book.profile_for(invoice.pooling_region_code, on=invoice.received_on)
-    await _decide(uow, invoice.invoice_id, lambda s: decisions.decide_on_invoice_received(s, invoice, profile, book.calendar))
-    await _catch_up(uow, invoice.invoice_id, book)
+    ids = sorted({invoice.invoice_id for invoice, _ in invoices})
+    await repo.lock_many(uow, [repo.invoice_lock(i) for i in ids])
+    recorded = await repo.load_recorded_many(uow, [invoice_stream(i) for i in ids])
+    early = await repo.payments_for_many(uow, ids)
+    last_closed = await repo.last_closed_day(uow)
+    decided: list[Decided[AlertsEvent]] = []
+    for invoice, cause in invoices:
+        profile = book.profile_for(invoice.pooling_region_code, on=invoice.received_on)
+        stream = recorded[invoice_stream(invoice.invoice_id)]
+        stages: list[Decide] = [partial(decisions.decide_on_invoice_received, invoice=invoice, profile=profile, calendar=book.calendar)]
+        stages += [partial(_on_payment, payment=payment) for payment in early[invoice.invoice_id]]  # the payments that came first
+        if last_closed is not None:
+            stages.append(partial(_on_day_closed, day=last_closed, book=book))  # the days already closed, as of the last
+        for decide in stages:
+            decided += _decide_in_memory(stream, invoice.invoice_id, decide, cause)
+    await repo.streams.write_many(uow, decided)
 
 
 async def _catch_up(uow: UnitOfWork, invoice_id: str, book: PolicyBook) -> None:
@@ -135,6 +157,21 @@ async def _decide(uow: UnitOfWork, invoice_id: str, decide: Decide) -> None:
         stored = await repo.streams.append(uow, stream_id, "invoice", version, new)
         recorded += [(event, s.event_id) for event, s in zip(new, stored, strict=True)]
         version += len(new)
+    raise RuntimeError(f"invoice {invoice_id}: decisions did not settle after {MAX_STAGES} stages")
+
+
+def _decide_in_memory(recorded: list[io.Recorded], invoice_id: str, decide: Decide, cause: Envelope | None) -> list[Decided[AlertsEvent]]:
+    """``_decide`` on a stream loaded already (``recorded`` grows with each stage): the events to write."""
+    stream_id = invoice_stream(invoice_id)
+    new_events: list[Decided[AlertsEvent]] = []
+    for _ in range(MAX_STAGES):
+        new = decide(io.fold(recorded))
+        if not new:
+            return new_events
+        for event in new:
+            stored = Decided[AlertsEvent](stream_id, "invoice", len(recorded) + 1, event, str(uuid.uuid4()), cause)
+            recorded.append((event, stored.event_id))
+            new_events.append(stored)
     raise RuntimeError(f"invoice {invoice_id}: decisions did not settle after {MAX_STAGES} stages")
 
 

@@ -49,12 +49,6 @@ async def _track(uow: UnitOfWork, institution_id: str, decide: Decide, book: Pol
         await _decide(uow, institution_id, partial(_on_day_closed, day=day, book=book))
 
 
-async def count_acceptance(uow: UnitOfWork, acceptance: v.AcceptanceCounted) -> None:
-    """``DeliveryAccepted``: count the accepted quantity by its date (decisions wait for the clock)."""
-    await repo.lock_institution_volume(uow, acceptance.institution_id)
-    await repo.count_once(uow, acceptance, "volume", lambda counted: vc.decide_on_acceptance(counted, acceptance))
-
-
 async def count_return(uow: UnitOfWork, returned: v.ReturnCounted) -> None:
     """``DeliveryReturned``: take the returned quantity off its acceptance from ``returned_on`` (decisions wait for the clock)."""
     await repo.lock_institution_volume(uow, returned.institution_id)

@@ -5,9 +5,11 @@ event id: a redelivered event never reaches a handler twice.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.policy import policy_book
-from jicai_alerts.application import calendar, kpis, manufacturer_report, non_winning, services, volume
+from jicai_alerts.application import acceptances, calendar, kpis, manufacturer_report, non_winning, services, volume
 from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning_events as n
@@ -38,7 +40,17 @@ from jicai_events.unit_of_work import UnitOfWork
 
 
 async def on_invoice_received(uow: UnitOfWork, envelope: Envelope, event: InvoiceReceived) -> None:
-    invoice = TrackInvoice(
+    await services.track_invoice(uow, _tracked(envelope, event), await calendar.book_after_clock(uow, shared=True))
+
+
+async def on_invoices_received(uow: UnitOfWork, received: Sequence[tuple[Envelope, InvoiceReceived]]) -> None:
+    """A run of ``InvoiceReceived`` of one consumer batch, set-based (the same decisions as one by one)."""
+    tracked = [(_tracked(envelope, event), envelope) for envelope, event in received]
+    await services.track_invoices(uow, tracked, await calendar.book_after_clock(uow, shared=True))
+
+
+def _tracked(envelope: Envelope, event: InvoiceReceived) -> TrackInvoice:
+    return TrackInvoice(
         invoice_id=event.invoice_id,
         invoice_number=event.invoice_number,
         institution_id=event.institution_id,
@@ -50,7 +62,6 @@ async def on_invoice_received(uow: UnitOfWork, envelope: Envelope, event: Invoic
         latest_acceptance_on=event.latest_acceptance_on,
         event_id=envelope.id,
     )
-    await services.track_invoice(uow, invoice, await calendar.book_after_clock(uow, shared=True))
 
 
 async def on_invoice_credited(uow: UnitOfWork, envelope: Envelope, event: InvoiceCredited) -> None:
@@ -153,27 +164,27 @@ async def on_delivery_returned(uow: UnitOfWork, envelope: Envelope, event: Deliv
 
 
 async def on_delivery_accepted(uow: UnitOfWork, envelope: Envelope, event: DeliveryAccepted) -> None:
-    # R4 first: it takes the shared clock lock before any institution lock (the day close's order).
-    await non_winning.count_acceptance(
-        uow,
-        n.WinningAcceptanceCounted(
+    await acceptances.count_acceptances(uow, [(_acceptance_counted(envelope, event), None)])
+
+
+async def on_deliveries_accepted(uow: UnitOfWork, accepted: Sequence[tuple[Envelope, DeliveryAccepted]]) -> None:
+    """A run of ``DeliveryAccepted`` of one consumer batch, set-based (the same decisions as one by one)."""
+    await acceptances.count_acceptances(uow, [(_acceptance_counted(envelope, event), envelope) for envelope, event in accepted])
+
+
+def _acceptance_counted(envelope: Envelope, event: DeliveryAccepted) -> acceptances.AcceptanceCounted:
+    """R4 (base units of the group), R3 (the contract's volume), R7 (the month's purchases)."""
+    return acceptances.AcceptanceCounted(
+        winning=n.WinningAcceptanceCounted(
             acceptance_id=event.acceptance_id, institution_id=event.institution_id,
             pooling_region_code=event.pooling_region_code, product_id=event.product_id,
             quantity=event.accepted_quantity, accepted_on=event.accepted_on, acceptance_event_id=envelope.id,
         ),
-    )
-    acceptance = v.AcceptanceCounted(
-        acceptance_id=event.acceptance_id,
-        institution_id=event.institution_id,
-        contract_id=event.contract_id,
-        quantity=event.accepted_quantity,
-        accepted_on=event.accepted_on,
-        acceptance_event_id=envelope.id,
-    )
-    await volume.count_acceptance(uow, acceptance)
-    await kpis.count_purchase(
-        uow,
-        k.PurchaseCounted(
+        volume=v.AcceptanceCounted(
+            acceptance_id=event.acceptance_id, institution_id=event.institution_id, contract_id=event.contract_id,
+            quantity=event.accepted_quantity, accepted_on=event.accepted_on, acceptance_event_id=envelope.id,
+        ),
+        purchase=k.PurchaseCounted(
             fact_id=f"acceptance:{event.acceptance_id}", institution_id=event.institution_id,
             pooling_region_code=event.pooling_region_code, product_id=event.product_id, winning=True, channel=event.channel,
             on=event.accepted_on, quantity=event.accepted_quantity, amount=event.accepted_amount, generic_group_id=None,

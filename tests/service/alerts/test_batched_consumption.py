@@ -1,0 +1,193 @@
+"""Batched consumption decides exactly as one event at a time, on real PostgreSQL.
+
+The same envelopes (acceptances of several hospitals with a HIS repeat and a
+redelivery, invoices with a payment that came first and a republished one,
+payments, non-winning purchases, a credit note, a void, and day closes that
+warn, withhold and release) go to two fresh alerts databases: one event per
+transaction (``deliver``), and in consumer batches (``deliver_many``, runs of
+one type handled set-based). Every table must end the same, row for row:
+read models, decisions, the event store and the outbox (stored event ids,
+being random, compared by the stream and version they name).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+
+from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.adapters.tables import metadata
+from jicai_alerts.bootstrap import RULES
+from jicai_alerts.entrypoints.app import build_app
+from jicai_alerts.settings import Settings
+from jicai_events import Envelope
+from jicai_events.base import IntegrationEvent
+from jicai_events.catalog import ContractSigned, DayClosed, DeliveryAccepted, InvoiceReceived
+from jicai_kit.auth import Role
+from tests.service.alerts.test_flow import Alerts, invoice, payment
+from tests.service.alerts.test_non_winning import bought, product
+from tests.service.alerts.test_red_letter import credited, voided
+
+HOSPITALS = ("H001", "H002", "H003")
+VOLATILE = {"recorded_at", "processed_at", "created_at", "published_at", "global_position", "id"}
+
+
+def _accepted(acceptance_id: str, hospital: str, boxes: int, on: date) -> DeliveryAccepted:
+    return DeliveryAccepted(
+        acceptance_id=acceptance_id, external_id=f"HIS-{acceptance_id}", institution_id=hospital, pooling_region_code="520100",
+        contract_id=f"C-{hospital}", product_id="P1", distributor_id="D001", accepted_quantity=boxes, rejected_quantity=0,
+        accepted_on=on, lot_number="L1", unit_price=Decimal("10.0000"), accepted_amount=Decimal(boxes * 10).quantize(Decimal("0.01")),
+    )
+
+
+def _contract(hospital: str) -> ContractSigned:
+    return ContractSigned(
+        contract_id=f"C-{hospital}", institution_id=hospital, pooling_region_code="520100", manufacturer_id="M001",
+        distributor_id="D001", product_id="P1", unit_price=Decimal("10.0000"), agreed_quantity=4000,
+        cycle_start=date(2026, 1, 1), cycle_end=date(2026, 12, 31), signed_on=date(2025, 12, 20),
+    )
+
+
+def _invoice(invoice_id: str, hospital: str, amount: str, received: date) -> InvoiceReceived:
+    return invoice(invoice_id, amount, received=received).model_copy(update={"institution_id": hospital})
+
+
+def _days(first: date, last: date) -> list[IntegrationEvent]:
+    return [DayClosed(business_date=first + timedelta(days=n)) for n in range((last - first).days + 1)]
+
+
+def scenario() -> list[Envelope]:
+    """Envelopes in the order Kafka would deliver them (fixed ids: both runs get the very same)."""
+    at = datetime(2026, 9, 1, tzinfo=UTC)
+    events: list[IntegrationEvent] = [product(), *(_contract(h) for h in HOSPITALS)]
+    events += [_accepted(f"{h}:A{n}", h, 100 + n, date(2026, 3, 1) + timedelta(days=n)) for n in range(12) for h in HOSPITALS]
+    events += [_accepted("H001:A3", "H001", 103, date(2026, 3, 4))]  # the HIS pushed a line twice: a new event, counted once
+    events += [payment("P-EARLY", date(2026, 9, 6), INV_4="4000.00")]  # paid before alerts has the invoice
+    events += [_invoice(f"INV-{n}", HOSPITALS[(n - 1) % 3], f"{n}000.00", date(2026, 9, 5)) for n in range(1, 7)]
+    events += [_invoice("INV-2", "H002", "2000.00", date(2026, 9, 5))]  # republished by orders
+    events += [bought("NW-1", 700, date(2026, 3, 10)), bought("W-1", 70, date(2026, 3, 11), winning=True)]
+    # One partition interleaves a hospital's facts: acceptances and invoices commute (a batch makes one run of each),
+    # a payment before its invoice does not move past it, a purchase keeps its place among the acceptances.
+    for n in range(8):
+        hospital = HOSPITALS[n % 3]
+        events += [_accepted(f"{hospital}:M{n}", hospital, 20 + n, date(2026, 8, 1)), _invoice(f"INV-M{n}", hospital, "300.00", date(2026, 9, 5))]
+        events += [payment(f"P-M{n}", date(2026, 9, 20), **{f"INV_M{n + 1}": "300.00"})] if n % 3 == 0 else []
+        events += [bought(f"NW-M{n}", 140, date(2026, 8, 2))] if n == 5 else []
+    events += _days(date(2026, 9, 1), date(2026, 10, 12))
+    events += [_invoice(f"INV-LATE-{n}", "H002", "500.00", date(2026, 9, 5)) for n in range(3)]  # warned on arrival
+    events += [_accepted(f"H002:B{n}", "H002", 50, date(2026, 10, 2)) for n in range(5)]
+    events += [payment("P-1", date(2026, 10, 12), INV_1="1000.00"), credited("CN-1", "100.00", "9900.00", date(2026, 10, 12))]
+    events += [voided(date(2026, 10, 13)), *_days(date(2026, 10, 13), date(2026, 11, 3))]
+    envelopes = [Envelope.wrap(e, time=at, event_id=f"evt-{n:04d}") for n, e in enumerate(events)]
+    envelopes.insert(40, envelopes[20])  # a redelivery of an acceptance already handled
+    return envelopes
+
+
+@contextmanager
+def alerts_service(url: str) -> Iterator[Alerts]:
+    with TestClient(build_app(Settings(database_url=url, run_workers=False))) as client:
+        yield Alerts(client, client.app, url, {})  # type: ignore[arg-type]
+
+
+def tables(url: str) -> dict[str, list[str]]:
+    """Every table's rows as canonical JSON (stored event ids replaced by the stream and version they name), sorted;
+    the outbox in the order the relay publishes it."""
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        names = {
+            event_id: f"{stream_id}#{version}"
+            for event_id, stream_id, version in conn.execute("SELECT event_id, stream_id, version FROM event_store").fetchall()
+        }
+
+        def canonical(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: canonical(v) for k, v in value.items() if k not in VOLATILE and k != "time"}
+            if isinstance(value, list):
+                return [canonical(v) for v in value]
+            if isinstance(value, bytes | memoryview):
+                return canonical(json.loads(bytes(value)))
+            if isinstance(value, str):
+                return names.get(value, value)
+            return value if value is None or isinstance(value, int | bool) else str(value)
+
+        dumped = {}
+        for table in [*metadata.sorted_tables]:
+            cursor = conn.execute(f'SELECT * FROM "{table.name}"' + (" ORDER BY id" if table.name == "outbox" else ""))
+            columns = [c.name for c in cursor.description or []]
+            rows = [json.dumps(canonical(dict(zip(columns, row, strict=True))), sort_keys=True, ensure_ascii=False) for row in cursor]
+            dumped[table.name] = rows if table.name == "outbox" else sorted(rows)
+        return dumped
+
+
+@pytest.fixture
+def two_databases(service_database: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
+    monkeypatch.delenv("JICAI_POLICY_DIR", raising=False)
+    monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
+    policy_book.cache_clear()
+    yield service_database("alerts"), service_database("alerts")
+    policy_book.cache_clear()
+
+
+@pytest.mark.parametrize("batch_size", [7, 200])
+def test_batches_end_exactly_like_one_event_at_a_time(two_databases: tuple[str, str], batch_size: int) -> None:
+    one_by_one_url, batched_url = two_databases
+    envelopes = scenario()
+    with alerts_service(one_by_one_url) as alerts:
+        singles = [alerts.deliver(envelope)[0] for envelope in envelopes]
+    with alerts_service(batched_url) as alerts:
+        consumer = alerts.app.state.runtime.event_consumer(RULES)
+        batched: list[str] = []
+        for start in range(0, len(envelopes), batch_size):
+            batched += alerts.portal.call(consumer.deliver_many, envelopes[start:start + batch_size])
+
+    assert batched == singles
+    assert singles.count("duplicate") == 1 and "dead_lettered" not in singles
+    one_by_one, in_batches = tables(one_by_one_url), tables(batched_url)
+    decided = [json.loads(r)["kind"] for r in one_by_one["decisions"]]
+    assert {"payment_deadline", "overdue_warning", "settlement_withheld"} <= set(decided), decided  # the scenario decides
+    for name, rows in one_by_one.items():
+        assert in_batches[name] == rows, name
+
+
+def test_a_batch_takes_the_accepted_lines_of_many_hospitals_in_a_handful_of_statements(
+    service_database: Callable[[str], str], token: Callable[[str, Role], dict[str, str]],
+) -> None:
+    """What makes it fast: 100 acceptances and 50 invoices, interleaved as one partition carries them, cost a fixed
+    number of round trips (one run of each type), not one set per event."""
+    url = service_database("alerts")
+    now = datetime.now(UTC)
+    envelopes = []
+    for n in range(100):
+        hospital = f"H{n % 30:03d}"
+        envelopes.append(Envelope.wrap(_accepted(f"{hospital}:A{n}", hospital, 10, date(2026, 3, 2)), time=now))
+        if n % 2:
+            envelopes.append(Envelope.wrap(_invoice(f"INV-{n}", hospital, "100.00", date(2026, 9, 5)), time=now))
+    with alerts_service(url) as alerts:
+        consumer = alerts.app.state.runtime.event_consumer(RULES)
+        statements = count_statements(alerts, lambda: alerts.portal.call(consumer.deliver_many, envelopes))
+        assert len(alerts.get("/institutions/H001/invoices", token("ops", Role.OPERATOR))) == 4  # INV-1, 31, 61, 91
+    assert statements <= 40, statements
+
+
+def count_statements(alerts: Alerts, work: Callable[[], list[str]]) -> int:
+    """Statements the work sends through SQLAlchemy (each COPY is one more, not counted)."""
+    engine = alerts.app.state.runtime.engine.sync_engine
+    seen: list[str] = []
+
+    def count(*_: Any) -> None:
+        seen.append("x")
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        outcomes = work()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert set(outcomes) == {"handled"}, outcomes
+    return len(seen)
