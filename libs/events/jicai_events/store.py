@@ -134,7 +134,10 @@ class EventStore:
         of work, which then finds the winner's events.
         """
         stored = [
-            [StoredEvent(a.stream_id, a.expected_version + i + 1, str(uuid.uuid4()), name, data, metadata or {}) for i, (name, data) in enumerate(a.events)]
+            [
+                StoredEvent(a.stream_id, a.expected_version + i + 1, a.event_ids[i] if a.event_ids else str(uuid.uuid4()), name, data, metadata or {})
+                for i, (name, data) in enumerate(a.events)
+            ]
             for a in appends
         ]
         rows = sorted(
@@ -182,6 +185,8 @@ class StreamAppend:
     stream_type: str
     expected_version: int
     events: Sequence[tuple[str, dict[str, Any]]]
+    event_ids: Sequence[str] = ()
+    """The events' ids when the caller chose them (a decision naming an earlier one of the same batch); else new ones."""
 
 
 def _conflicting_key(detail: str | None, appends: Sequence[StreamAppend]) -> tuple[str, int]:

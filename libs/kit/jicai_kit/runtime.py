@@ -51,6 +51,22 @@ class ClosedBusinessDay(Protocol):
 LastClosedDay = Callable[[UnitOfWork], Awaitable[ClosedBusinessDay | None]]
 
 
+class DayClosing(Protocol):
+    """A day close deciding in chunks: which day, how far it has come."""
+
+    @property
+    def business_date(self) -> date: ...
+    @property
+    def invoices_due(self) -> int: ...
+    @property
+    def invoices_decided(self) -> int: ...
+    @property
+    def remaining(self) -> int: ...
+
+
+ClosingDay = Callable[[UnitOfWork], Awaitable[DayClosing | None]]
+
+
 @dataclass
 class ServiceRuntime:
     settings: ServiceSettings
@@ -58,6 +74,8 @@ class ServiceRuntime:
     consumers: tuple[ConsumerSpec, ...] = ()
     last_closed_day: LastClosedDay | None = None
     """A service that decides by business day: the last day whose decisions it has taken (``GET /clock``)."""
+    day_closing: ClosingDay | None = None
+    """A service that closes a day in chunks: the close in progress, if any (``GET /clock``)."""
     engine: AsyncEngine = field(init=False)
     session_factory: async_sessionmaker[AsyncSession] = field(init=False)
     _stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)

@@ -148,7 +148,7 @@ async def _refresh_invoice(session: AsyncSession, invoice_id: str) -> None:
     state = io.fold((e.decode_obligation(s.event_type, s.data), s.event_id) for s in stored)
     if state is None:
         return
-    values = _awaiting_row(state) if isinstance(state, io.AwaitingCalendar) else _invoice_values(state)
+    values = _awaiting_row(state) if isinstance(state, io.AwaitingCalendar) else invoice_values(state)
     await session.execute(
         insert(t.invoices).values(invoice_id=invoice_id, **values).on_conflict_do_update(index_elements=["invoice_id"], set_=values)
     )
@@ -169,7 +169,7 @@ def _awaiting_row(state: io.AwaitingCalendar) -> dict[str, Any]:
     }
 
 
-def _invoice_values(state: io.InvoiceObligation) -> dict[str, Any]:
+def invoice_values(state: io.InvoiceObligation) -> dict[str, Any]:
     tracked = state.tracked
     return {
         "invoice_number": tracked.invoice_number,
@@ -204,32 +204,38 @@ async def _invoice_row(session: AsyncSession, invoice_id: str) -> Any:
 
 
 async def _decision(session: AsyncSession, event: e.Decision, effective_on: Any) -> None:
-    await session.execute(
-        insert(t.decisions).values(
-            decision_id=event.decision_id,
-            kind=KIND[type(event)],
-            invoice_id=event.invoice_id,
-            institution_id=event.institution_id,
-            stream_id=invoice_stream(event.invoice_id),
-            event_name=event.name,
-            effective_on=effective_on,
-            profile_id=event.profile_id,
-            profile_version=event.profile_version,
-            caused_by=list(event.caused_by),
-        )
-    )
+    await session.execute(insert(t.decisions).values(decision_row(event, effective_on)))
+
+
+def decision_row(event: e.Decision, effective_on: Any) -> dict[str, Any]:
+    """The ``decisions`` row of a decision (one shape for the per-event and the set-based projection)."""
+    return {
+        "decision_id": event.decision_id,
+        "kind": KIND[type(event)],
+        "invoice_id": event.invoice_id,
+        "institution_id": event.institution_id,
+        "stream_id": invoice_stream(event.invoice_id),
+        "event_name": event.name,
+        "effective_on": effective_on,
+        "profile_id": event.profile_id,
+        "profile_version": event.profile_version,
+        "caused_by": list(event.caused_by),
+    }
 
 
 async def _open_alert(
     session: AsyncSession, event: e.PaymentOverdueWarned | e.SettlementWithheld, kind: str, since: Any, deadline: Any
 ) -> None:
-    await session.execute(
-        insert(t.alerts).values(
-            alert_id=event.decision_id, kind=kind, institution_id=event.institution_id, invoice_id=event.invoice_id,
-            since=since, deadline=deadline, outstanding_amount=event.outstanding_amount,
-            profile_id=event.profile_id, profile_version=event.profile_version,
-        )
-    )
+    await session.execute(insert(t.alerts).values(alert_row(event, kind, since, deadline)))
+
+
+def alert_row(event: e.PaymentOverdueWarned | e.SettlementWithheld, kind: str, since: Any, deadline: Any) -> dict[str, Any]:
+    """The open ``alerts`` row of a warning or withhold."""
+    return {
+        "alert_id": event.decision_id, "kind": kind, "institution_id": event.institution_id, "invoice_id": event.invoice_id,
+        "since": since, "deadline": deadline, "outstanding_amount": event.outstanding_amount,
+        "profile_id": event.profile_id, "profile_version": event.profile_version,
+    }
 
 
 async def _close_alerts(session: AsyncSession, invoice_id: str, closed_on: Any, closed_by: str) -> None:
