@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from jicai_kit.auth import Role
-from tests.e2e.system import System, eventually, start_system
+from tests.e2e.system import System, eventually, sign_contract, start_system
 
 pytestmark = pytest.mark.e2e
 
@@ -45,19 +45,7 @@ def _ok(r: httpx.Response) -> dict[str, Any]:
 
 def _set_up(system: System) -> date:
     """Contract, acceptances and sixty invoices received the same day; returns their deadline."""
-    with system.client("contracts", "OPS", Role.OPERATOR) as ops:
-        for path, body in (
-            ("/institutions", {"institution_id": HOSPITAL, "name": "贵阳市某医院", "pooling_region_code": REGION, "county_code": "520102"}),
-            ("/manufacturers", {"party_id": "M-CLOSE", "name": "某制药股份有限公司"}),
-            ("/distributors", {"party_id": DISTRIBUTOR, "name": "某医药物流有限公司"}),
-            ("/winning-products", {"product_id": "P-CLOSE", "batch_id": "GJ-VBP-2", "generic_name": "阿托伐他汀钙片", "dosage_form": "片剂",
-                                   "specification": "20mg*7片", "manufacturer_id": "M-CLOSE", "winning_unit_price": "1.9800",
-                                   "trading_unit": "盒"}),
-            ("/contracts", {"contract_id": "C-CLOSE", "institution_id": HOSPITAL, "manufacturer_id": "M-CLOSE",
-                            "distributor_id": DISTRIBUTOR, "product_id": "P-CLOSE", "unit_price": "1.98", "agreed_quantity": 12000,
-                            "cycle_start": "2026-01-01", "cycle_end": "2026-12-31", "signed_on": "2025-12-20"}),
-        ):
-            _ok(ops.post(path, json=body))
+    sign_contract(system, HOSPITAL, DISTRIBUTOR, "CLOSE")
     push = {"lines": [{"external_id": f"CLOSE-{i}", "contract_id": "C-CLOSE", "accepted_quantity": 10, "rejected_quantity": 0,
                        "accepted_on": "2026-10-10", "lot_number": "A2610"} for i in range(INVOICES)]}
     with system.client("orders", HOSPITAL, Role.INSTITUTION) as his:
