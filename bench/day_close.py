@@ -140,6 +140,10 @@ def close_days(url: str, tree: Path | None, profile: Path | None = None) -> list
     return seconds[1:]  # the first: a day closed already (the seed's clock), to warm the process up
 
 
+def _renamed(profile: Path | None, prefix: str) -> Path | None:
+    return profile.with_name(f"{prefix}-{profile.name}") if profile else None
+
+
 def _warnings(url: str) -> int:
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         row = conn.execute("SELECT count(*) FROM decisions WHERE kind = 'overdue_warning'").fetchone()
@@ -158,7 +162,7 @@ def once(invoices: int, open_invoices: int, before_invoices: int, before: str | 
             name = url.rsplit("/", 1)[1]
             before_url = infra.create_database(base, "bench_before", template=name)
             with tempfile.TemporaryDirectory() as tmp:
-                quiet, warning, after = close_days(before_url, _before_tree(before, Path(tmp)))
+                quiet, warning, after = close_days(before_url, _before_tree(before, Path(tmp)), _renamed(profile, "before"))
             assert _warnings(before_url) == before_invoices, _warnings(before_url)
             figures |= {"before_decisions": before_invoices / warning, "before_quiet_ms": quiet * 1000, "before_after_ms": after * 1000}
             seeded += seed(url, "overdue", before_invoices, invoices - before_invoices)
@@ -213,7 +217,8 @@ def size_of(row: Row) -> int:
 def main(
     invoices: Annotated[int, typer.Option()] = 10_000, open_invoices: Annotated[int, typer.Option("--open")] = 100_000,
     before_invoices: Annotated[int, typer.Option()] = 2_000, before: Annotated[str, typer.Option(help="revision; '' for none")] = "default",
-    runs: Annotated[int, typer.Option()] = 1, profile: Annotated[Path | None, typer.Option(help="py-spy raw profile of the first after run")] = None,
+    runs: Annotated[int, typer.Option()] = 1,
+    profile: Annotated[Path | None, typer.Option(help="py-spy raw profiles of the first run (before-NAME: the older code)")] = None,
 ) -> None:
     run_and_print(lambda: measure(runs, invoices, open_invoices, before_invoices, before or None, profile))
 

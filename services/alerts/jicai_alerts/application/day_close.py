@@ -51,9 +51,10 @@ CHUNK = ChunkSize()
 
 async def close_day(uow: UnitOfWork, day: io.ClosedDay) -> None:
     """``DayClosed``: open (or resume) the close, decide its invoices chunk by chunk, then finish in ``uow``."""
-    if not await _open(uow.sibling(), day):
+    remaining = await _open(uow.sibling(), day)
+    if remaining is None:
         return  # an older or repeated close: the clock is past it
-    while await _chunk(uow.sibling(), day):
+    while remaining and await _chunk(uow.sibling(), day):  # a quiet close (nothing queued) takes no chunk
         pass
     book = await calendar.book_after_clock(uow, shared=False)
     closed = vc.ClosedDay(day.business_date, day.event_id)
@@ -63,19 +64,20 @@ async def close_day(uow: UnitOfWork, day: io.ClosedDay) -> None:
     await store.finish_run(uow, day.business_date)
 
 
-async def _open(uow: UnitOfWork, day: io.ClosedDay) -> bool:
-    """Move the clock to ``day`` and queue its invoices; True also when its close was opened before (resume)."""
+async def _open(uow: UnitOfWork, day: io.ClosedDay) -> int | None:
+    """Move the clock to ``day`` and queue its invoices, or find its close opened before (a resume): how many invoices
+    are left to decide; None when the clock is past ``day`` already."""
     async with uow:
         await repo.lock_clock(uow, shared=False)
-        if await store.run_of(uow, day.business_date) is not None:
-            return True
+        run = await store.run_of(uow, day.business_date)
+        if run is not None:
+            return run.remaining
         last_closed = await repo.last_closed_day(uow)
         new = clock.close(last_closed.business_date if last_closed else None, day)
         if not new:
-            return False
+            return None
         await repo.streams.append(uow, repo.CLOCK_STREAM, "clock", await repo.stream_version(uow, repo.CLOCK_STREAM), new)
-        await store.open_run(uow, day, last_closed)
-        return True
+        return await store.open_run(uow, day, last_closed)
 
 
 async def _chunk(uow: UnitOfWork, day: io.ClosedDay) -> bool:
