@@ -33,7 +33,10 @@ ROWS: dict[str, tuple[Callable[[int], Row], Callable[[int], Row]]] = {
     "his_push": (lambda runs: his_push.measure(runs, clients=4, batches=3, lines=1000),
                  lambda runs: his_push.measure(runs, clients=4, batches=2, lines=1000)),
     "alerts_consume": (lambda runs: alerts_consume.measure(runs, events=500), lambda runs: alerts_consume.measure(runs, events=300)),
-    "day_close": (lambda runs: day_close.measure(runs, invoices=1000), lambda runs: day_close.measure(runs, invoices=200)),
+    "day_close": (
+        lambda runs: day_close.measure(runs, invoices=100_000, open_invoices=1_000_000, before_invoices=10_000),
+        lambda runs: day_close.measure(runs, invoices=10_000, open_invoices=100_000, before_invoices=500),
+    ),
     "rebuild": (lambda runs: rebuild.measure(runs, events=20000), lambda runs: rebuild.measure(runs, events=5000)),
     "latency": (lambda runs: latency.measure(runs, rate=200, seconds=10), lambda runs: latency.measure(runs, rate=200, seconds=5)),
 }

@@ -1,77 +1,212 @@
-"""Benchmark: one business-day close in alerts with many open invoices, on real PostgreSQL.
+"""Benchmark: a business-day close in alerts, N invoices falling overdue together among M open ones; before and after.
 
-N invoices of one day become overdue together; the first DayClosed after
-their deadline warns all of them (one stream append, read-model update and
-outbox row per invoice), the next day's close finds nothing due. Both go
-through the real consumer path (processed-event claim and one transaction).
+The database is seeded with COPY (the rows alerts writes for each ``InvoiceReceived``:
+its ``PaymentDeadlineSet`` in the event store, the invoice row, the decision row),
+so a province's size is reached in seconds: N invoices whose warning falls on the
+same day (Guiyang, deadline 2026-10-08) among M open invoices due months later.
+Then one alerts process (``bench/day_close_worker.py``, the real consumer path)
+closes three days: the day before (quiet: nothing due among N + M open), the
+deadline (N warnings), the day after (quiet again).
 
-    .venv/bin/python -m bench.day_close [--invoices 2000] [--runs 1]
+"Before" is the same on the code of an older revision (``--before``, default the
+commit before the chunked close: ``git archive`` of it first on ``PYTHONPATH``),
+at ``--before-invoices`` overdue (the old close decides ~100 invoices/s: 100,000
+would take a quarter of an hour), on a clone of the seeded database, in the same run.
+
+    .venv/bin/python -m bench.day_close [--invoices 10000] [--open 100000] [--before-invoices 2000] [--runs 1] [--profile DIR]
 """
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Annotated
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Annotated, Any
 
+import psycopg
 import typer
-from fastapi.testclient import TestClient
 
 from bench.common import Row, postgres_base_url, repeat, run_and_print
-from jicai_alerts.bootstrap import RULES
-from jicai_alerts.entrypoints.app import build_app
-from jicai_alerts.settings import Settings
-from jicai_events import Envelope
-from jicai_events.catalog import DayClosed, InvoiceLine, InvoiceReceived
 from tests.support import infra
-from tests.support.tokens import bearer
 
-ACCEPTED, RECEIVED = date(2026, 9, 1), date(2026, 9, 5)
 DEADLINE = date(2026, 10, 8)
+"""Accepted 09-01, received 09-05 in Guiyang: due 10-08, warned 10-09 (decided at the close of 10-08)."""
+OPEN_RECEIVED = date(2026, 12, 1)
+"""The open invoices' receipt: due in January, nothing decided in October."""
+WORKER = Path(__file__).with_name("day_close_worker.py")
 
 
-def _invoice(n: int) -> InvoiceReceived:
-    return InvoiceReceived(
-        invoice_id=f"INV-{n}", invoice_number=str(n), institution_id=f"H{n % 300:03d}", pooling_region_code="520100",
-        distributor_id="D001", issued_on=ACCEPTED, received_on=RECEIVED, amount=Decimal("198.00"),
-        lines=(InvoiceLine(acceptance_id=f"A{n}", contract_id="C1", quantity=100, unit_price=Decimal("1.9800"),
-                           amount=Decimal("198.00"), accepted_on=ACCEPTED),),
-        latest_acceptance_on=ACCEPTED,
-    )
+@cache
+def _templates() -> dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
+    """For an overdue and an open invoice: the encoded ``PaymentDeadlineSet``, the invoice row and the decision row the
+    consumer writes, decided by the domain itself (``INV-X`` stands for the invoice id)."""
+    from jicai_alerts.adapters.policy import policy_book
+    from jicai_alerts.adapters.projections import decision_row, invoice_values
+    from jicai_alerts.domain import invoice_decisions, invoice_obligation
+    from jicai_alerts.domain.events import codec
+
+    book = policy_book()
+    out = {}
+    for kind, received in (("overdue", date(2026, 9, 5)), ("open", OPEN_RECEIVED)):
+        accepted = received - timedelta(days=4)
+        tracked = invoice_obligation.TrackInvoice(
+            invoice_id="INV-X", invoice_number="X", institution_id="H000", pooling_region_code="520100", distributor_id="D001",
+            amount=Decimal("198.00"), issued_on=accepted, received_on=received, latest_acceptance_on=accepted, event_id="EVT-X",
+        )
+        [deadline] = invoice_decisions.decide_on_invoice_received(None, tracked, book.profile_for("520100", on=received), book.calendar)
+        state = invoice_obligation.fold([(deadline, "STORED-X")])
+        assert isinstance(state, invoice_obligation.InvoiceObligation)
+        out[kind] = (codec.encode(deadline)[1], {"invoice_id": "INV-X", **invoice_values(state)}, decision_row(deadline, deadline.deadline))  # type: ignore[arg-type]
+    assert out["overdue"][1]["next_decision_on"] == DEADLINE, out["overdue"][1]
+    return out
 
 
-def once(invoices: int) -> dict[str, float]:
-    """One fresh alerts database: track ``invoices`` invoices, then close the days around their deadline."""
-    url = infra.migrated_database(postgres_base_url(), "alerts")
+def _name(text: str, n: int) -> str:
+    return text.replace("INV-X", f"INV-{n:07d}").replace("EVT-X", f"EVT-{n}").replace("H000", f"H{n % 300:03d}")
+
+
+def _rows(template: dict[str, Any], first: int, count: int) -> Iterator[list[Any]]:
+    """The template's row for each invoice: JSON values as text, ``INV-X`` and the like renamed."""
+    encoded = {k: json.dumps(v, default=str) if isinstance(v, dict | list) else v for k, v in template.items()}
+    named = [k for k, v in encoded.items() if isinstance(v, str) and any(x in v for x in ("INV-X", "EVT-X", "H000"))]
+    for n in range(first, first + count):
+        row = dict(encoded)
+        for k in named:
+            row[k] = _name(row[k], n)
+        yield list(row.values())
+
+
+def seed(url: str, kind: str, first: int, count: int) -> float:
+    """COPY ``count`` invoices of ``kind`` (ids from ``first``); seconds taken."""
+    data, invoice, decision = _templates()[kind]
+    event = {"stream_id": "invoice-INV-X", "stream_type": "invoice", "version": 1, "event_id": "", "event_type": "PaymentDeadlineSet",
+             "data": data, "metadata": {}}
+    started = time.perf_counter()
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn, conn.cursor() as cur:
+        for table, template in (("event_store", event), ("invoices", invoice), ("decisions", decision)):
+            with cur.copy(f"COPY {table} ({', '.join(template)}) FROM STDIN") as copy:
+                for row in _rows(template, first, count):
+                    if table == "event_store":
+                        row[3] = str(uuid.uuid4())
+                    copy.write_row(row)
+        cur.execute(
+            "INSERT INTO clock (clock_id, last_closed_on, day_closed_event_id) VALUES ('business', %s, 'seeded') ON CONFLICT DO NOTHING",
+            (DEADLINE - timedelta(days=2),),
+        )
+        cur.execute("ANALYZE event_store, invoices, decisions")
+    return time.perf_counter() - started
+
+
+def _before_tree(revision: str, into: Path) -> Path:
+    archive = subprocess.run(["git", "archive", revision, "libs", "services"], cwd=infra.REPO, check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def default_before() -> str:
+    """The commit before the chunked close was added."""
+    added = subprocess.run(
+        ["git", "log", "--diff-filter=A", "--format=%H", "--", "services/alerts/jicai_alerts/application/day_close.py"],
+        cwd=infra.REPO, check=True, capture_output=True, text=True,
+    ).stdout.split()
+    return f"{added[-1]}^" if added else "HEAD"
+
+
+def close_days(url: str, tree: Path | None, profile: Path | None = None) -> list[float]:
+    """The three closes in their own alerts process (``tree``: an older revision's libraries first)."""
+    env = dict(os.environ)
+    if tree is not None:
+        paths = [tree / "libs" / lib for lib in ("events", "kit", "policy")] + [tree / "services" / "alerts"]
+        env["PYTHONPATH"] = os.pathsep.join(map(str, paths))
+    days = [DEADLINE - timedelta(days=2), DEADLINE - timedelta(days=1), DEADLINE, DEADLINE + timedelta(days=1)]
+    argv = [sys.executable, str(WORKER), url, *(d.isoformat() for d in days)]
+    if profile is not None:
+        spy = Path(sys.executable).with_name("py-spy")
+        argv = [str(spy), "record", "-r", "50", "-f", "raw", "-o", str(profile), "--", *argv]
+    done = subprocess.run(argv, env=env, cwd=infra.REPO, check=True, capture_output=True, text=True)
+    line = [out for out in done.stdout.splitlines() if out.startswith("{")][-1]
+    seconds: list[float] = json.loads(line)["seconds"]
+    return seconds[1:]  # the first: a day closed already (the seed's clock), to warm the process up
+
+
+def _renamed(profile: Path | None, prefix: str) -> Path | None:
+    return profile.with_name(f"{prefix}-{profile.name}") if profile else None
+
+
+def _warnings(url: str) -> int:
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        row = conn.execute("SELECT count(*) FROM decisions WHERE kind = 'overdue_warning'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def once(invoices: int, open_invoices: int, before_invoices: int, before: str | None, profile: Path | None) -> dict[str, float]:
+    base = postgres_base_url()
+    url = infra.migrated_database(base, "alerts")
+    before_url = None
+    figures: dict[str, float] = {}
     try:
-        app = build_app(Settings(database_url=url, run_workers=False))
-        with TestClient(app) as client:
-            consumer = app.state.runtime.event_consumer(RULES)
-
-            def deliver(event: object) -> float:
-                started = time.perf_counter()
-                outcome = client.portal.call(consumer.deliver, Envelope.wrap(event, time=datetime.now(UTC)))  # type: ignore[union-attr, arg-type]
-                assert outcome == "handled", outcome
-                return time.perf_counter() - started
-
-            tracking = sum(deliver(_invoice(n)) for n in range(invoices))
-            quiet = deliver(DayClosed(business_date=DEADLINE - timedelta(days=1)))
-            warning_day = deliver(DayClosed(business_date=DEADLINE))
-            after = deliver(DayClosed(business_date=DEADLINE + timedelta(days=1)))
-            warned = client.get("/institutions/H001/alerts", headers={"Authorization": "Bearer " + _ops()}).json()
-            assert len(warned) == len(range(1, invoices, 300)), len(warned)
+        seeded = seed(url, "open", 10_000_000, open_invoices)
+        if before:
+            seeded += seed(url, "overdue", 0, before_invoices)
+            name = url.rsplit("/", 1)[1]
+            before_url = infra.create_database(base, "bench_before", template=name)
+            with tempfile.TemporaryDirectory() as tmp:
+                quiet, warning, after = close_days(before_url, _before_tree(before, Path(tmp)), _renamed(profile, "before"))
+            assert _warnings(before_url) == before_invoices, _warnings(before_url)
+            figures |= {"before_decisions": before_invoices / warning, "before_quiet_ms": quiet * 1000, "before_after_ms": after * 1000}
+            seeded += seed(url, "overdue", before_invoices, invoices - before_invoices)
+        else:
+            seeded += seed(url, "overdue", 0, invoices)
+        quiet, warning, after = close_days(url, None, profile)
+        assert _warnings(url) == invoices, _warnings(url)
+        figures |= {
+            "decisions": invoices / warning, "warning_s": warning, "quiet_ms": quiet * 1000, "after_ms": after * 1000,
+            "seed_rows_per_s": (invoices + open_invoices) / seeded,
+        }
     finally:
         infra.drop_database(url)
-    return {"decisions": invoices / warning_day, "tracking": invoices / tracking, "quiet_ms": quiet * 1000, "after_ms": after * 1000}
+        if before_url:
+            infra.drop_database(before_url)
+    return figures
 
 
-def measure(runs: int = 3, invoices: int = 2000) -> Row:
+def measure(
+    runs: int = 3, invoices: int = 100_000, open_invoices: int = 1_000_000, before_invoices: int = 10_000, before: str | None = "default",
+    profile: Path | None = None,
+) -> Row:
+    revision = default_before() if before == "default" else before
+    units = {
+        "decisions": f"warnings decided/s, chunked close ({invoices:,} overdue)",
+        "warning_s": f"s, the close warning {invoices:,} invoices (goal ≤ 30 s at 100,000)",
+        "quiet_ms": f"ms, quiet close among {invoices + open_invoices:,} open invoices (goal ≤ 100 ms at 1M)",
+        "after_ms": "ms, the next quiet close",
+        "seed_rows_per_s": "invoices seeded/s (COPY of their store, invoice and decision rows: the raw baseline)",
+    }
+    if revision:
+        units |= {
+            "before_decisions": f"warnings decided/s, the close before chunks ({before_invoices:,} overdue, {revision[:12]})",
+            "before_quiet_ms": f"ms, quiet close before chunks among {before_invoices + open_invoices:,} open",
+            "before_after_ms": "ms, the next quiet close before chunks",
+        }
+    figures = repeat(runs, lambda i: once(invoices, open_invoices, min(before_invoices, invoices), revision, profile if i == 0 else None))
     return Row(
         key="day_close", title="Day close in alerts, invoices falling overdue the same day", size=f"{invoices} invoices",
-        figures=repeat(runs, lambda _: once(invoices)),
-        units={"decisions": "warnings decided/s (one DayClosed)", "tracking": "InvoiceReceived handled/s (deadline set)",
-               "quiet_ms": "ms, DayClosed with nothing due (baseline)", "after_ms": "ms, the next DayClosed, nothing due"},
-        note="in-process consumer path (processed-event claim, one transaction per event), real PostgreSQL, no Kafka.",
+        figures=figures, units=units,
+        note=(
+            f"seeded with COPY among {open_invoices:,} open invoices; each close through the real consumer path in its own "
+            "alerts process, real PostgreSQL, no Kafka; before: the older revision's code on a clone of the same seed."
+        ),
     )
 
 
@@ -79,14 +214,13 @@ def size_of(row: Row) -> int:
     return int(row.size.split()[0])
 
 
-def main(invoices: Annotated[int, typer.Option()] = 2000, runs: Annotated[int, typer.Option()] = 1) -> None:
-    run_and_print(lambda: measure(runs, invoices))
-
-
-def _ops() -> str:
-    from jicai_kit.auth import Role
-
-    return bearer("OPS", Role.OPERATOR)
+def main(
+    invoices: Annotated[int, typer.Option()] = 10_000, open_invoices: Annotated[int, typer.Option("--open")] = 100_000,
+    before_invoices: Annotated[int, typer.Option()] = 2_000, before: Annotated[str, typer.Option(help="revision; '' for none")] = "default",
+    runs: Annotated[int, typer.Option()] = 1,
+    profile: Annotated[Path | None, typer.Option(help="py-spy raw profiles of the first run (before-NAME: the older code)")] = None,
+) -> None:
+    run_and_print(lambda: measure(runs, invoices, open_invoices, before_invoices, before or None, profile))
 
 
 if __name__ == "__main__":

@@ -101,3 +101,22 @@ def eventually(probe: Callable[[], T], *, timeout: float = 60.0, what: str = "co
             last = exc
         time.sleep(0.25)
     raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+
+
+def sign_contract(system: System, hospital: str, distributor: str, suffix: str, region: str = "520100") -> None:
+    """A Guiyang hospital, a manufacturer, a distributor, a winning product (P-{suffix}) and its contract (C-{suffix}) for
+    2026, recorded through the contracts API."""
+    with system.client("contracts", "OPS", Role.OPERATOR) as ops:
+        for path, body in (
+            ("/institutions", {"institution_id": hospital, "name": "贵阳市某医院", "pooling_region_code": region, "county_code": "520102"}),
+            ("/manufacturers", {"party_id": f"M-{suffix}", "name": "某制药股份有限公司"}),
+            ("/distributors", {"party_id": distributor, "name": "某医药物流有限公司"}),
+            ("/winning-products", {"product_id": f"P-{suffix}", "batch_id": "GJ-VBP-2", "generic_name": "阿托伐他汀钙片", "dosage_form": "片剂",
+                                   "specification": "20mg*7片", "manufacturer_id": f"M-{suffix}", "winning_unit_price": "1.9800",
+                                   "trading_unit": "盒"}),
+            ("/contracts", {"contract_id": f"C-{suffix}", "institution_id": hospital, "manufacturer_id": f"M-{suffix}",
+                            "distributor_id": distributor, "product_id": f"P-{suffix}", "unit_price": "1.98", "agreed_quantity": 12000,
+                            "cycle_start": "2026-01-01", "cycle_end": "2026-12-31", "signed_on": "2025-12-20"}),
+        ):
+            r = ops.post(path, json=body)
+            assert r.status_code in (200, 201), r.text

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from jicai_kit.auth import Role
-from tests.e2e.system import System, eventually, start_system
+from tests.e2e.system import System, eventually, sign_contract, start_system
 
 pytestmark = pytest.mark.e2e
 
@@ -47,19 +47,7 @@ def _ok(r: httpx.Response) -> dict[str, Any]:
 
 def _set_up(system: System) -> list[tuple[str, date]]:
     """Contract, acceptances and one invoice per receipt day; returns (invoice, deadline) by deadline."""
-    with _client(system, "contracts", "OPS", Role.OPERATOR) as ops:
-        for path, body in (
-            ("/institutions", {"institution_id": HOSPITAL, "name": "贵阳市某医院", "pooling_region_code": REGION, "county_code": "520102"}),
-            ("/manufacturers", {"party_id": "M-RACE", "name": "某制药股份有限公司"}),
-            ("/distributors", {"party_id": DISTRIBUTOR, "name": "某医药物流有限公司"}),
-            ("/winning-products", {"product_id": "P-RACE", "batch_id": "GJ-VBP-2", "generic_name": "阿托伐他汀钙片", "dosage_form": "片剂",
-                                   "specification": "20mg*7片", "manufacturer_id": "M-RACE", "winning_unit_price": "1.9800",
-                                   "trading_unit": "盒"}),
-            ("/contracts", {"contract_id": "C-RACE", "institution_id": HOSPITAL, "manufacturer_id": "M-RACE",
-                            "distributor_id": DISTRIBUTOR, "product_id": "P-RACE", "unit_price": "1.98", "agreed_quantity": 12000,
-                            "cycle_start": "2026-01-01", "cycle_end": "2026-12-31", "signed_on": "2025-12-20"}),
-        ):
-            _ok(ops.post(path, json=body))
+    sign_contract(system, HOSPITAL, DISTRIBUTOR, "RACE")
     push = {"lines": [{"external_id": f"RACE-{i}", "contract_id": "C-RACE", "accepted_quantity": 10, "rejected_quantity": 0,
                        "accepted_on": "2026-10-10", "lot_number": "A2610"} for i in range(INVOICES)]}
     with _client(system, "orders", HOSPITAL, Role.INSTITUTION) as his:

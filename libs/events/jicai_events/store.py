@@ -159,6 +159,7 @@ class StreamAppend:
     expected_version: int
     events: Sequence[tuple[str, dict[str, Any]]]
     event_ids: Sequence[str] | None = None
+    """The events' ids when the caller chose them (a decision naming an earlier one of the same batch); else new ones."""
     metadata: dict[str, Any] | None = None
 
 

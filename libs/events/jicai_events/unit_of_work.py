@@ -62,6 +62,13 @@ class UnitOfWork:
     def tables(self) -> EventTables:
         return self._tables
 
+    def sibling(self) -> UnitOfWork:
+        """A new unit of work on the same database, continuing this one's correlation: work too large for one
+        transaction (a day close in chunks) commits its parts in siblings while this one stays open."""
+        other = UnitOfWork(self._factory, self._tables)
+        other.correlation_id, other.causation_id = self.correlation_id, self.causation_id
+        return other
+
     def caused_by(self, envelope: Envelope) -> None:
         """Events published in this unit continue the correlation of ``envelope``."""
         self.correlation_id = envelope.correlationid

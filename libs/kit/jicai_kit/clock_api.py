@@ -44,6 +44,13 @@ class ConsumerClock(BaseModel):
     lag: int = Field(description="messages on its partitions not yet consumed by this instance")
 
 
+class DayCloseInProgress(BaseModel):
+    business_date: date = Field(description="the day being closed: its decisions are taken chunk by chunk, each committed")
+    invoices_due: int = Field(description="invoices whose decision day had come when the close began")
+    decided: int = Field(description="of those, decided by the chunks committed so far")
+    remaining: int
+
+
 class ClockView(BaseModel):
     service: str
     last_closed_on: date | None = Field(
@@ -51,6 +58,9 @@ class ClockView(BaseModel):
         "another service has published its watermark marker for it"
     )
     day_closed_event_id: str | None = Field(description="the DayClosed event of that day")
+    closing: DayCloseInProgress | None = Field(
+        default=None, description="a day close under way and how far it has come (alerts closes in chunks); null: none"
+    )
     consumers: list[ConsumerClock]
 
 
@@ -90,6 +100,14 @@ async def clock(request: Request) -> ClockView:
         async with runtime.unit_of_work() as uow:
             closed = await runtime.last_closed_day(uow)
         last_closed_on, day_closed_event_id = (closed.business_date, closed.event_id) if closed else (None, None)
+    closing = None
+    if runtime.day_closing is not None:
+        async with runtime.unit_of_work() as uow:
+            run = await runtime.day_closing(uow)
+        if run is not None:
+            closing = DayCloseInProgress(
+                business_date=run.business_date, invoices_due=run.invoices_due, decided=run.invoices_decided, remaining=run.remaining,
+            )
     else:
         marked = positions.get(runtime.day_close_markers.name)
         last_closed_on = marked.last_decided if marked else None
@@ -117,7 +135,9 @@ async def clock(request: Request) -> ClockView:
                 lag=lag.get(spec.name, 0),
             )
         )
-    return ClockView(service=runtime.service, last_closed_on=last_closed_on, day_closed_event_id=day_closed_event_id, consumers=out)
+    return ClockView(
+        service=runtime.service, last_closed_on=last_closed_on, day_closed_event_id=day_closed_event_id, closing=closing, consumers=out,
+    )
 
 
 @router.post("/clock/days", status_code=202, summary="Close business days (operators)")

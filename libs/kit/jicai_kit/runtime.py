@@ -57,6 +57,22 @@ class ClosedBusinessDay(Protocol):
 LastClosedDay = Callable[[UnitOfWork], Awaitable[ClosedBusinessDay | None]]
 
 
+class DayClosing(Protocol):
+    """A day close deciding in chunks: which day, how far it has come."""
+
+    @property
+    def business_date(self) -> date: ...
+    @property
+    def invoices_due(self) -> int: ...
+    @property
+    def invoices_decided(self) -> int: ...
+    @property
+    def remaining(self) -> int: ...
+
+
+ClosingDay = Callable[[UnitOfWork], Awaitable[DayClosing | None]]
+
+
 @dataclass
 class ServiceRuntime:
     settings: ServiceSettings
@@ -69,6 +85,8 @@ class ServiceRuntime:
     one consumes the policy topic (in its own ``<service>.policy`` group unless one of its consumers handles it)."""
     also_marks: tuple[str, ...] = ()
     """Other topics' owners whose day-close markers this service writes (contracts: the policy topic it writes)."""
+    day_closing: ClosingDay | None = None
+    """A service that closes a day in chunks: the close in progress, if any (``GET /clock``)."""
     engine: AsyncEngine = field(init=False)
     session_factory: async_sessionmaker[AsyncSession] = field(init=False)
     read_session_factory: async_sessionmaker[AsyncSession] = field(init=False)

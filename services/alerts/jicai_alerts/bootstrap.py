@@ -1,9 +1,9 @@
 """Wires the alerts service: settings → policy book → runtime with its one consumer group."""
 from __future__ import annotations
 
-from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.policy import FOLDED
 from jicai_alerts.adapters.tables import event_tables
+from jicai_alerts.application import day_close
 from jicai_alerts.entrypoints import handlers
 from jicai_alerts.settings import Settings
 from jicai_events.catalog import (
@@ -62,7 +62,12 @@ RULES = ConsumerSpec(
 def make_runtime(settings: ServiceSettings) -> ServiceRuntime:
     FOLDED.reset()
     FOLDED.base()  # load and validate the profiles and the calendar once, before consuming anything
-    return ServiceRuntime(settings=settings, tables=event_tables, consumers=(RULES,), last_closed_day=repo.last_closed_day, policy=FOLDED)
+    if isinstance(settings, Settings):
+        day_close.CHUNK.size = settings.day_close_chunk_size  # the handlers are plain functions: one setting per process
+    return ServiceRuntime(
+        settings=settings, tables=event_tables, consumers=(RULES,), last_closed_day=day_close.last_decided_day,
+        day_closing=day_close.closing, policy=FOLDED,
+    )
 
 
 def load_settings() -> Settings:

@@ -16,3 +16,7 @@ class Settings(ServiceSettings):
         60, ge=1, le=366, validation_alias="JICAI_CALENDAR_WARNING_DAYS",
         description="from this many days before the working-day calendar's last covered day, /readyz is degraded",
     )
+    day_close_chunk_size: int = Field(
+        1000, ge=1, le=100_000, validation_alias="JICAI_DAY_CLOSE_CHUNK_SIZE",
+        description="invoices a day close decides per transaction (each chunk commits with the close's progress)",
+    )

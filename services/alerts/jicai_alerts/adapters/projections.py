@@ -149,7 +149,7 @@ async def deadlines_set(session: AsyncSession, events: Sequence[e.PaymentDeadlin
         insert(t.observed_events).on_conflict_do_nothing(),
         [_observed_row(event.caused_by[0], ie.InvoiceReceived.type_name(), event.invoice_id, event.received_on) for event in events],
     )
-    await session.execute(insert(t.decisions), [_decision_row(event, event.deadline) for event in events])
+    await session.execute(insert(t.decisions), [decision_row(event, event.deadline) for event in events])
     await _refresh_invoices(session, sorted({event.invoice_id for event in events}))
 
 
@@ -171,7 +171,7 @@ async def _refresh_invoices(session: AsyncSession, invoice_ids: Sequence[str]) -
     for invoice_id in invoice_ids:
         state = io.fold(recorded.get(invoice_stream(invoice_id), []))
         if state is not None:
-            values.append({"invoice_id": invoice_id, **(_awaiting_row(state) if isinstance(state, io.AwaitingCalendar) else _invoice_values(state))})
+            values.append({"invoice_id": invoice_id, **(_awaiting_row(state) if isinstance(state, io.AwaitingCalendar) else invoice_values(state))})
     if not values:
         return
     statement = insert(t.invoices)
@@ -196,7 +196,7 @@ def _awaiting_row(state: io.AwaitingCalendar) -> dict[str, Any]:
     }
 
 
-def _invoice_values(state: io.InvoiceObligation) -> dict[str, Any]:
+def invoice_values(state: io.InvoiceObligation) -> dict[str, Any]:
     tracked = state.tracked
     return {
         "invoice_number": tracked.invoice_number,
@@ -231,10 +231,11 @@ async def _invoice_row(session: AsyncSession, invoice_id: str) -> Any:
 
 
 async def _decision(session: AsyncSession, event: e.Decision, effective_on: Any) -> None:
-    await session.execute(insert(t.decisions).values(_decision_row(event, effective_on)))
+    await session.execute(insert(t.decisions).values(decision_row(event, effective_on)))
 
 
-def _decision_row(event: e.Decision, effective_on: Any) -> dict[str, Any]:
+def decision_row(event: e.Decision, effective_on: Any) -> dict[str, Any]:
+    """The ``decisions`` row of a decision (one shape for the per-event and the set-based projection)."""
     return {
         "decision_id": event.decision_id,
         "kind": KIND[type(event)],
@@ -252,13 +253,16 @@ def _decision_row(event: e.Decision, effective_on: Any) -> dict[str, Any]:
 async def _open_alert(
     session: AsyncSession, event: e.PaymentOverdueWarned | e.SettlementWithheld, kind: str, since: Any, deadline: Any
 ) -> None:
-    await session.execute(
-        insert(t.alerts).values(
-            alert_id=event.decision_id, kind=kind, institution_id=event.institution_id, invoice_id=event.invoice_id,
-            since=since, deadline=deadline, outstanding_amount=event.outstanding_amount,
-            profile_id=event.profile_id, profile_version=event.profile_version,
-        )
-    )
+    await session.execute(insert(t.alerts).values(alert_row(event, kind, since, deadline)))
+
+
+def alert_row(event: e.PaymentOverdueWarned | e.SettlementWithheld, kind: str, since: Any, deadline: Any) -> dict[str, Any]:
+    """The open ``alerts`` row of a warning or withhold."""
+    return {
+        "alert_id": event.decision_id, "kind": kind, "institution_id": event.institution_id, "invoice_id": event.invoice_id,
+        "since": since, "deadline": deadline, "outstanding_amount": event.outstanding_amount,
+        "profile_id": event.profile_id, "profile_version": event.profile_version,
+    }
 
 
 async def _close_alerts(session: AsyncSession, invoice_id: str, closed_on: Any, closed_by: str) -> None:

@@ -180,15 +180,6 @@ async def last_closed_day(uow: UnitOfWork) -> ClosedDay | None:
     return ClosedDay(row["last_closed_on"], row["day_closed_event_id"]) if row else None
 
 
-async def invoices_due(uow: UnitOfWork, day: date) -> list[str]:
-    """Invoices whose next decision may come with the close of ``day`` (paid ones are never scanned)."""
-    inv = t.invoices
-    rows = await uow.session.execute(
-        select(inv.c.invoice_id).where(inv.c.next_decision_on <= day).order_by(inv.c.next_decision_on, inv.c.invoice_id)
-    )
-    return list(rows.scalars())
-
-
 async def invoices_waiting_for_calendar(uow: UnitOfWork) -> list[str]:
     """Invoices whose next decision waits for a year the working-day calendar did not cover."""
     inv = t.invoices

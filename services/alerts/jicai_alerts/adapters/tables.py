@@ -1,7 +1,7 @@
 """The alerts database: event tables plus read models rebuilt from the store."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, Index, Integer, MetaData, Numeric, String, Table, text
+from sqlalchemy import Column, Date, DateTime, Index, Integer, MetaData, Numeric, String, Table, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from jicai_events.counted import add_counted_facts
@@ -130,6 +130,30 @@ calendar_years = Table(
     Column("holidays", JSONB, nullable=False, comment="rest days (放假), ISO dates"),
     Column("makeup_working_days", JSONB, nullable=False, comment="weekend working days (调休上班)"),
     Column("loaded_by", String(64), nullable=False),
+)
+
+# ---- a day close in progress (not read models: the close's own progress, never rebuilt) ------
+
+day_close_runs = Table(
+    "day_close_runs",
+    metadata,
+    # One row while the close of a business day is deciding its invoices chunk by chunk
+    # (jicai_alerts.application.day_close); gone once its last step commits.
+    Column("business_date", Date, primary_key=True),
+    Column("day_closed_event_id", String(64), nullable=False),
+    Column("previous_closed_on", Date, comment="the clock before this close: the last day fully decided"),
+    Column("previous_event_id", String(64)),
+    Column("invoices_due", Integer, nullable=False, comment="invoices whose decision day had come when the close began"),
+    Column("invoices_decided", Integer, nullable=False, server_default=text("0"), comment="of those, taken by committed chunks"),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+day_close_queue = Table(
+    "day_close_queue",
+    metadata,
+    # The invoices of a close not decided yet: each chunk deletes the ones it decides in its own transaction.
+    Column("business_date", Date, primary_key=True),
+    Column("invoice_id", String(64), primary_key=True),
 )
 
 READ_MODELS: tuple[Table, ...] = (invoices, payment_allocations, decisions, alerts, clock, observed_events, calendar_years)

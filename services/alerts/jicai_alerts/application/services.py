@@ -18,17 +18,14 @@ from functools import partial
 
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.projections import invoice_stream
-from jicai_alerts.application import manufacturer_report, non_winning, volume
-from jicai_alerts.domain import clock, payment
 from jicai_alerts.domain import invoice_decisions as decisions
 from jicai_alerts.domain import invoice_obligation as io
-from jicai_alerts.domain import volume_completion as vc
+from jicai_alerts.domain import payment
 from jicai_alerts.domain.events import AlertsEvent, ObligationEvent, PaymentReceived
 from jicai_events import Envelope
 from jicai_events.streams import Decided
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_policy import PolicyBook
-from jicai_policy.errors import PolicyError
 
 Decide = Callable[[io.State], list[ObligationEvent]]
 
@@ -58,7 +55,7 @@ async def track_invoices(uow: UnitOfWork, invoices: Sequence[tuple[io.TrackInvoi
         stages: list[Decide] = [partial(decisions.decide_on_invoice_received, invoice=invoice, profile=profile, calendar=book.calendar)]
         stages += [partial(_on_payment, payment=payment) for payment in early[invoice.invoice_id]]  # the payments that came first
         if last_closed is not None:
-            stages.append(partial(_on_day_closed, day=last_closed, book=book))  # the days already closed, as of the last
+            stages.append(partial(decide_day_closed, day=last_closed, book=book))  # the days already closed, as of the last
         for decide in stages:
             decided += _decide_in_memory(stream, invoice.invoice_id, decide, cause)
     await repo.streams.write_many(uow, decided)
@@ -70,7 +67,7 @@ async def _catch_up(uow: UnitOfWork, invoice_id: str, book: PolicyBook) -> None:
         await _decide(uow, invoice_id, partial(_on_payment, payment=early))
     last_closed = await repo.last_closed_day(uow)
     if last_closed is not None:
-        await _decide(uow, invoice_id, partial(_on_day_closed, day=last_closed, book=book))
+        await _decide(uow, invoice_id, partial(decide_day_closed, day=last_closed, book=book))
 
 
 async def calendar_year_loaded(uow: UnitOfWork, book: PolicyBook) -> list[str]:
@@ -110,36 +107,13 @@ async def record_payment(uow: UnitOfWork, received: PaymentReceived) -> None:
         await _decide(uow, invoice_id, partial(_on_payment, payment=allocation))
 
 
-async def close_day(uow: UnitOfWork, day: io.ClosedDay, book: PolicyBook) -> None:
-    """``DayClosed``: move the clock forward, then decide for every invoice whose decision day has come,
-    then R3 period ends, R4 month ends and manufacturers' monthly reports due."""
-    await repo.lock_clock(uow, shared=False)
-    last_closed = await repo.last_closed_day(uow)
-    new = clock.close(last_closed.business_date if last_closed else None, day)
-    if not new:
-        return
-    await repo.streams.append(uow, repo.CLOCK_STREAM, "clock", await repo.stream_version(uow, repo.CLOCK_STREAM), new)
-    for invoice_id in await repo.invoices_due(uow, day.business_date):
-        try:
-            # A savepoint per invoice: one invoice the rules cannot decide yet must not
-            # hold back the day close of every other invoice.
-            async with uow.session.begin_nested():
-                await _decide(uow, invoice_id, partial(_on_day_closed, day=day, book=book))
-        except PolicyError as exc:
-            await repo.record_blocked(uow, invoice_id, day.business_date, f"{type(exc).__name__}: {exc}")
-        else:
-            await repo.clear_blocked(uow, invoice_id)
-    await volume.close_day(uow, vc.ClosedDay(day.business_date, day.event_id), book)
-    await non_winning.close_day(uow, vc.ClosedDay(day.business_date, day.event_id), book)
-    await manufacturer_report.close_day(uow, vc.ClosedDay(day.business_date, day.event_id), book)
-
-
 def _on_payment(state: io.State, payment: io.Payment) -> list[ObligationEvent]:
     # kept (payment_allocations) until the invoice arrives; counted by its date while the deadline waits
     return decisions.decide_on_payment(state, payment) if state is not None else []
 
 
-def _on_day_closed(state: io.State, day: io.ClosedDay, book: PolicyBook) -> list[ObligationEvent]:
+def decide_day_closed(state: io.State, day: io.ClosedDay, book: PolicyBook) -> list[ObligationEvent]:
+    """The next stage due for one invoice once ``day`` has closed (a catch-up, or a chunk of a day close)."""
     if not isinstance(state, io.InvoiceObligation):
         return []
     profile = book.get(*state.profile_ref)
@@ -189,7 +163,7 @@ async def credit_invoice(uow: UnitOfWork, credit: io.Credit, book: PolicyBook) -
 
     await _decide(uow, credit.invoice_id, decide)
     if last_closed is not None:
-        await _decide(uow, credit.invoice_id, partial(_on_day_closed, day=last_closed, book=book))
+        await _decide(uow, credit.invoice_id, partial(decide_day_closed, day=last_closed, book=book))
 
 
 async def void_invoice(uow: UnitOfWork, void: io.Void) -> None:

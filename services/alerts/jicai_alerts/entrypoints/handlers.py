@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.policy import policy_book
-from jicai_alerts.application import acceptances, calendar, kpis, manufacturer_report, non_winning, services, volume
+from jicai_alerts.application import acceptances, calendar, day_close, kpis, manufacturer_report, non_winning, services, volume
 from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning_events as n
@@ -95,7 +95,8 @@ async def on_policy_changed(uow: UnitOfWork, envelope: Envelope, event: Integrat
 
 
 async def on_day_closed(uow: UnitOfWork, envelope: Envelope, event: DayClosed) -> None:
-    await services.close_day(uow, ClosedDay(event.business_date, envelope.id), await calendar.book_after_clock(uow, shared=False))
+    # No clock lock here: the close's chunks commit in their own transactions and take it there.
+    await day_close.close_day(uow, ClosedDay(event.business_date, envelope.id))
 
 
 async def on_contract_signed(uow: UnitOfWork, envelope: Envelope, event: ContractSigned) -> None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from jicai_alerts.adapters import repository as repo
+from jicai_alerts.application import day_close
 from jicai_alerts.domain import as_of as a
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller
@@ -73,7 +74,7 @@ async def institution_status(institution_id: str, as_of: date, caller: Caller, r
 
     async def read(uow: UnitOfWork) -> tuple[a.Status, date | None]:
         invoices, volume = await repo.dated_streams(uow, institution_id)
-        last = await repo.last_closed_day(uow)
+        last = await day_close.last_decided_day(uow)  # a close under way is not decided yet
         return a.status(as_of, institution_id, invoices, volume), last.business_date if last else None
 
     result, last_closed_on = await query(request.app.state.runtime, read)

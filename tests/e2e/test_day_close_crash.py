@@ -1,0 +1,113 @@
+"""A day close killed between its chunks resumes where it stopped: each invoice warned exactly once. Real Kafka/PostgreSQL.
+
+Sixty invoices of one Guiyang hospital fall overdue on the same day; alerts
+closes days one invoice per chunk (``JICAI_DAY_CLOSE_CHUNK_SIZE=1``). While
+``GET /clock`` shows the close part-way, alerts is killed (SIGKILL) and started
+again: it resumes the close from its queue, and every invoice has one warning:
+one decision, one alert, one ``PaymentOverdueWarned`` in its outbox.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from jicai_kit.auth import Role
+from tests.e2e.system import System, eventually, sign_contract, start_system
+
+pytestmark = pytest.mark.e2e
+
+HOSPITAL, REGION, DISTRIBUTOR = "H-CLOSE", "520100", "D-CLOSE"
+INVOICES = 60
+RECEIVED = date(2026, 10, 12)
+
+
+@pytest.fixture(scope="module")
+def system() -> Iterator[System]:
+    system = start_system("dayclose", env={"JICAI_DAY_CLOSE_CHUNK_SIZE": "1"})
+    try:
+        yield system
+    finally:
+        system.stop_all()
+
+
+def _ok(r: httpx.Response) -> dict[str, Any]:
+    assert r.status_code in (200, 201, 202), r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def _set_up(system: System) -> date:
+    """Contract, acceptances and sixty invoices received the same day; returns their deadline."""
+    sign_contract(system, HOSPITAL, DISTRIBUTOR, "CLOSE")
+    push = {"lines": [{"external_id": f"CLOSE-{i}", "contract_id": "C-CLOSE", "accepted_quantity": 10, "rejected_quantity": 0,
+                       "accepted_on": "2026-10-10", "lot_number": "A2610"} for i in range(INVOICES)]}
+    with system.client("orders", HOSPITAL, Role.INSTITUTION) as his:
+        eventually(lambda: all(x["status"] in ("accepted", "duplicate")
+                               for x in _ok(his.post(f"/institutions/{HOSPITAL}/acceptances:batch", json=push))["results"]),
+                   what="orders to know the contract")
+    with system.client("orders", DISTRIBUTOR, Role.DISTRIBUTOR) as distributor:
+        for i in range(INVOICES):
+            _ok(distributor.post("/invoices", json={
+                "invoice_id": f"INV-CLOSE-{i:02d}", "invoice_number": f"5227{i:04d}", "distributor_id": DISTRIBUTOR,
+                "institution_id": HOSPITAL, "issued_on": RECEIVED.isoformat(), "received_on": RECEIVED.isoformat(), "amount": "19.80",
+                "lines": [{"acceptance_id": f"{HOSPITAL}:CLOSE-{i}", "quantity": 10}]}))
+    with system.client("alerts", "OPS", Role.OPERATOR) as alerts:
+        tracked = eventually(lambda: len(alerts.get(f"/institutions/{HOSPITAL}/invoices").json()) == INVOICES and
+                             alerts.get(f"/institutions/{HOSPITAL}/invoices").json(), what="alerts to track every invoice")
+    deadlines = {i["deadline"] for i in tracked}
+    assert len(deadlines) == 1, deadlines
+    return date.fromisoformat(deadlines.pop())
+
+
+def _clock(system: System) -> dict[str, Any]:
+    return _ok(httpx.get(f"{system.processes['alerts'].url}/clock", timeout=10))
+
+
+def _close_and_wait(system: System, first: date, last: date) -> None:
+    with system.client("settlement", "OPS", Role.OPERATOR) as ops:
+        _ok(ops.post("/clock/days", json={"first": first.isoformat(), "last": last.isoformat()}))
+    eventually(lambda: _clock(system)["last_closed_on"] == last.isoformat(), timeout=120, what=f"alerts to decide {last}")
+
+
+def test_a_day_close_killed_between_chunks_resumes_and_warns_each_invoice_once(system: System) -> None:
+    deadline = _set_up(system)
+    _close_and_wait(system, RECEIVED, deadline - timedelta(days=1))
+
+    with system.client("settlement", "OPS", Role.OPERATOR) as ops:
+        _ok(ops.post("/clock/days", json={"first": deadline.isoformat()}))
+    seen: dict[str, Any] | None = None
+    give_up = time.monotonic() + 120
+    while seen is None and time.monotonic() < give_up:
+        closing = _clock(system)["closing"]
+        if closing and 0 < closing["decided"] < INVOICES - 5:
+            seen = closing
+        time.sleep(0.02)
+    assert seen is not None, "the close was never seen part-way"
+    system.kill("alerts")
+    system.start("alerts")
+
+    after_restart = _clock(system)
+    if after_restart["closing"] is not None:  # not finished yet: the queue holds what the killed process had not committed
+        assert after_restart["closing"]["decided"] >= seen["decided"]
+        assert after_restart["last_closed_on"] == (deadline - timedelta(days=1)).isoformat()
+    eventually(lambda: _clock(system)["last_closed_on"] == deadline.isoformat(), timeout=120, what="the close to resume and finish")
+    assert _clock(system)["closing"] is None
+
+    with system.client("alerts", "OPS", Role.OPERATOR) as alerts:
+        invoices = alerts.get(f"/institutions/{HOSPITAL}/invoices").json()
+        assert {(i["status"], i["warned_on"]) for i in invoices} == {("overdue", (deadline + timedelta(days=1)).isoformat())}
+        warnings = alerts.get(f"/institutions/{HOSPITAL}/alerts").json()
+        assert sorted(a["invoice_id"] for a in warnings) == [f"INV-CLOSE-{i:02d}" for i in range(INVOICES)]
+    with psycopg.connect(system.database_urls["alerts"].replace("postgresql+psycopg://", "postgresql://")) as conn:
+        published = [json.loads(bytes(p)) for (p,) in conn.execute("SELECT payload FROM outbox").fetchall()]
+        stored = conn.execute("SELECT count(*) FROM event_store WHERE event_type = 'PaymentOverdueWarned'").fetchone()
+    warned = [e["data"]["invoice_id"] for e in published if e["type"].endswith("PaymentOverdueWarned.v1")]
+    assert sorted(warned) == [f"INV-CLOSE-{i:02d}" for i in range(INVOICES)]  # each once: none lost, none twice
+    assert stored == (INVOICES,)
