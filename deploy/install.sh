@@ -12,6 +12,9 @@ command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v python3.11 >/dev/null 2>&1 || command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
+# The console's browser tests drive Debian's headless Chromium through its matching driver (no browser download).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing system packages: ${missing[*]}"
   $SUDO apt-get update -qq
@@ -24,8 +27,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 
-PACKAGES=(libs/events libs/policy libs/kit services/contracts services/orders services/settlement services/alerts deploy/devstack)
-TOOLS=(pytest pytest-asyncio hypothesis httpx aiohttp pyyaml jsonschema ruff mypy)
+PACKAGES=(libs/events libs/policy libs/kit services/contracts services/orders services/settlement services/alerts services/console deploy/devstack)
+TOOLS=(pytest pytest-asyncio hypothesis httpx aiohttp pyyaml jsonschema ruff mypy selenium)
 stamp=$( { cat constraints.txt "${PACKAGES[@]/%//pyproject.toml}"; echo "${TOOLS[*]}"; } | sha256sum | cut -d' ' -f1)
 if [ "$(cat .venv/.jicai-installed 2>/dev/null)" != "$stamp" ]; then
   echo "==> installing Python packages (pinned by constraints.txt)"

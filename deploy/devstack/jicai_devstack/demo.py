@@ -86,7 +86,7 @@ PAYMENTS = [  # payment, institution, distributor, paid on, [(invoice, amount)]
 DAYS = (date(2026, 9, 1), date(2026, 11, 22))
 
 
-def seed(urls: dict[str, str], secret: str, bootstrap: str) -> None:
+def seed(urls: dict[str, str], secret: str, bootstrap: str, namespace: str | None = None) -> None:
     def client(service: str, party: str, role: Role) -> httpx.Client:
         token = issue_token(secret, party, role)
         return httpx.Client(base_url=urls[service], headers={"Authorization": f"Bearer {token}"}, timeout=30)
@@ -140,7 +140,7 @@ def seed(urls: dict[str, str], secret: str, bootstrap: str) -> None:
         for inv, _ in allocations:
             _eventually(partial(_paid_something, alerts, inv), f"alerts to see {pay}")
     first, last = DAYS
-    asyncio.run(publish_day_closed(bootstrap, [first + timedelta(days=i) for i in range((last - first).days + 1)]))
+    asyncio.run(publish_day_closed(bootstrap, [first + timedelta(days=i) for i in range((last - first).days + 1)], namespace))
     _eventually(lambda: settlement.get("/institutions/H001/settlement-status").json()["status"] == "withheld", "H001 to be withheld")
     fund = client("settlement", "FUND-GZ", Role.FUND)
     for iid, *_ in INSTITUTIONS:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import _proc, kafka, postgres
+from . import console as ops_console
 from . import services as procs
 
 
@@ -24,11 +25,18 @@ class Stack:
     secret: str
     processes: dict[str, procs.ServiceProcess]
     timings: dict[str, float]
+    console: procs.ServiceProcess | None = None
+    console_env: dict[str, str] | None = None
 
 
 def signing_secret(run_dir: Path) -> str:
     """This installation's token-signing secret: made once, kept private in the run dir."""
-    path = run_dir / "auth-secret"
+    return private_secret(run_dir, "auth-secret")
+
+
+def private_secret(run_dir: Path, name: str) -> str:
+    """A random secret made once and kept in ``run_dir/name``, readable by its owner only."""
+    path = run_dir / name
     if not path.exists():
         run_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
@@ -42,11 +50,12 @@ def up(run_dir: Path) -> Stack:
     k = kafka.ensure_kafka(run_dir / "kafka")
     timings["kafka"] = time.monotonic() - t0
     t0 = time.monotonic()
-    overrides = {n: os.environ[v] for n in procs.SERVICES if (v := f"JICAI_{n.upper()}_DATABASE_URL") in os.environ}
+    databases = (*procs.SERVICES, "console")
+    overrides = {n: os.environ[v] for n in databases if (v := f"JICAI_{n.upper()}_DATABASE_URL") in os.environ}
     urls = {}
-    if len(overrides) < len(procs.SERVICES):  # start a cluster only for services without their own database
+    if len(overrides) < len(databases):  # start a cluster only for services without their own database
         pg = postgres.ensure_postgres(run_dir / "postgres")
-        urls = postgres.ensure_databases(pg, [n for n in procs.SERVICES if n not in overrides])
+        urls = postgres.ensure_databases(pg, [n for n in databases if n not in overrides])
     urls.update(overrides)
     timings["postgres"] = time.monotonic() - t0
     secret = signing_secret(run_dir)
@@ -59,7 +68,10 @@ def up(run_dir: Path) -> Stack:
         procs.wait_ready(proc, run_dir / "services")
         timings[name] = time.monotonic() - launched  # launch → migrated, serving, workers running
     _start_scheduler(run_dir, k.bootstrap)
-    return Stack(run_dir, k.bootstrap, urls, secret, running, timings)
+    console_env = ops_console.console_env(run_dir, urls["console"], secret, {n: p.url for n, p in running.items()})
+    console = ops_console.start_console(run_dir / "services", console_env)
+    timings["console"] = time.monotonic() - launched
+    return Stack(run_dir, k.bootstrap, urls, secret, running, timings, console, console_env)
 
 
 def _start_scheduler(run_dir: Path, bootstrap: str) -> None:
@@ -80,7 +92,7 @@ def down(run_dir: Path) -> list[str]:
         _proc.terminate(pid, 10.0)
         stopped.append("clock")
     (services_dir / "clock.pid").unlink(missing_ok=True)
-    for name in reversed(procs.SERVICES):
+    for name in ("console", *reversed(procs.SERVICES)):
         if procs.stop_service(services_dir, name):
             stopped.append(name)
     if kafka.stop_kafka(run_dir / "kafka"):

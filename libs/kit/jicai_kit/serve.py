@@ -16,6 +16,7 @@ import uvicorn
 from jicai_kit.migrations import upgrade
 
 SERVICES = ("contracts", "orders", "settlement", "alerts")
+SERVABLE = (*SERVICES, "console")  # the operations console: its own tables (staff, sessions, audit), no events
 
 
 def service_dir(service: str) -> Path:
@@ -45,7 +46,7 @@ async def rebuild_read_models(service: str) -> int:
 
 
 def main(
-    service: Annotated[str, typer.Argument(help=f"one of {', '.join(SERVICES)}")],
+    service: Annotated[str, typer.Argument(help=f"one of {', '.join(SERVABLE)}")],
     host: str = "127.0.0.1",
     port: int = 8000,
     migrate_only: Annotated[bool, typer.Option(help="apply migrations and exit")] = False,
@@ -53,8 +54,9 @@ def main(
         bool, typer.Option("--rebuild-read-models", help="replay the event store into the read models and exit (stop the service first)")
     ] = False,
 ) -> None:
-    if service not in SERVICES:
-        raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
+    allowed = SERVICES if rebuild_read_models_ else SERVABLE  # the console keeps no events to replay
+    if service not in allowed:
+        raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(allowed)}")
     migrate(service)
     if rebuild_read_models_:
         typer.echo(f"{service}: read models rebuilt from {asyncio.run(rebuild_read_models(service))} stored events")
