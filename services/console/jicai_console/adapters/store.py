@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -45,8 +45,7 @@ class Store:
         else:
             statement = statement.on_conflict_do_nothing(index_elements=[t.staff_users.c.username])
         async with self._sessions.begin() as db:
-            result = await db.execute(statement)
-        return cast(CursorResult[Any], result).rowcount == 1
+            return (await db.execute(statement.returning(t.staff_users.c.username))).first() is not None
 
     async def authenticate(self, username: str, password: str) -> StaffUser | None:
         async with self._sessions() as db:

@@ -66,4 +66,9 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-app = build_app()
+def __getattr__(name: str) -> FastAPI:
+    """``app`` for uvicorn (``jicai-serve console``), built from the environment only when asked for, so tests
+    import ``build_app`` with their own settings."""
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
