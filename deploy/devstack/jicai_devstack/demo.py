@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
@@ -87,10 +88,16 @@ DAYS = (date(2026, 9, 1), date(2026, 11, 22))
 
 
 def seed(urls: dict[str, str], secret: str, bootstrap: str, namespace: str | None = None) -> None:
-    def client(service: str, party: str, role: Role) -> httpx.Client:
-        token = issue_token(secret, party, role)
-        return httpx.Client(base_url=urls[service], headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    with ExitStack() as clients:  # closed at the end: a caller that goes on running (a test) leaks no connection
 
+        def client(service: str, party: str, role: Role) -> httpx.Client:
+            token = issue_token(secret, party, role)
+            return clients.enter_context(httpx.Client(base_url=urls[service], headers={"Authorization": f"Bearer {token}"}, timeout=30))
+
+        _seed(client, bootstrap, namespace)
+
+
+def _seed(client: Callable[[str, str, Role], httpx.Client], bootstrap: str, namespace: str | None) -> None:
     ops = client("contracts", "OPS", Role.OPERATOR)
     for iid, name, region, county in INSTITUTIONS:
         _ok(ops.post("/institutions", json={"institution_id": iid, "name": name, "pooling_region_code": region, "county_code": county}))

@@ -140,3 +140,14 @@ def test_a_pasted_notice_is_previewed_by_the_platform_s_parser_and_loaded_as_its
     with pytest.raises(actions.ActionInputError) as refused:
         actions.read_calendar_notice(NOTICE_2027.replace("（周五）至3日", "（周四）至3日"))
     assert refused.value.field == "notice"
+
+
+def test_a_go_live_is_sent_to_whichever_service_offers_the_route_with_the_reason_as_its_source() -> None:
+    go_live = actions.ACTIONS["set_go_live"].build(
+        {"region_code": "520100", "rule": "volume_completion", "from": "2027-01-01", "reason": "贵州 R3 上线"})
+    assert (go_live.service, go_live.route) == (actions.DISCOVERED, "/policy/regions/{region_code}/go-lives/{rule}")
+    assert go_live.path == "/policy/regions/520100/go-lives/volume_completion"
+    assert go_live.body == {"from": "2027-01-01", "source": "贵州 R3 上线"}
+    with pytest.raises(actions.ActionInputError) as refused:
+        actions.ACTIONS["set_go_live"].build({"region_code": "520100", "rule": "R9", "from": "2027-01-01", "reason": "x"})
+    assert refused.value.field == "rule"

@@ -42,12 +42,22 @@ class Platform:
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self._client = httpx.AsyncClient(timeout=settings.api_timeout_seconds, transport=transport)
+        self._routes: dict[str, set[tuple[str, str]]] = {}
 
     async def close(self) -> None:
         await self._client.aclose()
 
     def as_user(self, user: StaffUser) -> Caller:
         return Caller(self, user, mint(self.settings, user))
+
+    async def offering(self, method: str, route: str) -> str | None:
+        """The service whose OpenAPI document offers ``method route`` (contracts first), or None; read once per service."""
+        missing = [s for s in self.settings.service_urls if s not in self._routes]
+        documents = await asyncio.gather(*(self.public(s, "/openapi.json") for s in missing), return_exceptions=True)
+        for service, document in zip(missing, documents, strict=True):
+            if isinstance(document, dict):  # an unreachable service is asked again next time
+                self._routes[service] = {(m.upper(), path) for path, item in document.get("paths", {}).items() for m in item}
+        return next((s for s in self.settings.service_urls if (method, route) in self._routes.get(s, set())), None)
 
     async def public(self, service: str, path: str) -> Any:
         """An endpoint without authentication (``/clock``, ``/readyz``)."""

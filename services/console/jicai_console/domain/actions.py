@@ -16,10 +16,17 @@ from jicai_policy.notice import read_notice, to_toml
 @dataclass(frozen=True)
 class Request:
     method: str
-    service: str
+    service: str  # DISCOVERED: whichever service's OpenAPI document offers ``route``
     path: str
     body: dict[str, Any] | None
     target: str  # what the audit names: the institution, dead letter, year…
+    route: str | None = None  # the path template, for an endpoint whose owner is discovered
+
+
+DISCOVERED = "discovered"
+"""Policy writes (calendar years, go-lives) moved between services as the policy topic was built (alerts' own
+``PUT /calendars/{year}`` first, then contracts' for every service): the console sends them to the service
+whose OpenAPI document offers the route, so it follows without a change."""
 
 
 @dataclass(frozen=True)
@@ -94,13 +101,19 @@ def read_calendar_notice(text: str) -> tuple[int, list[str], list[str], str]:
 def _load_calendar(form: Mapping[str, str]) -> Request:
     f = _required(form, "notice")
     year, _, _, file = read_calendar_notice(f["notice"])
-    return Request("PUT", "alerts", f"/calendars/{year}", {"file": file}, str(year))
+    return Request("PUT", DISCOVERED, f"/calendars/{year}", {"file": file}, str(year), route="/calendars/{year}")
+
+
+GO_LIVE_RULES = ("volume_completion", "non_winning_cap", "manufacturer_report")  # R3, R4, manufacturers' monthly reports
 
 
 def _go_live(form: Mapping[str, str]) -> Request:
     f = _required(form, "region_code", "rule", "from")
-    return Request("PUT", "contracts", f"/policy/regions/{f['region_code']}/go-lives/{f['rule']}",
-                   {"from": f["from"], "reason": f["reason"]}, f"{f['region_code']}/{f['rule']}")
+    if f["rule"] not in GO_LIVE_RULES:
+        raise ActionInputError("rule", f"one of {', '.join(GO_LIVE_RULES)}")
+    return Request("PUT", DISCOVERED, f"/policy/regions/{f['region_code']}/go-lives/{f['rule']}",
+                   {"from": f["from"], "source": f["reason"]}, f"{f['region_code']}/{f['rule']}",
+                   route="/policy/regions/{region_code}/go-lives/{rule}")
 
 
 ACTIONS = {a.name: a for a in (
