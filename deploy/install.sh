@@ -15,6 +15,7 @@ command -v python3.11 >/dev/null 2>&1 || command -v python3 >/dev/null 2>&1 || m
 # The console's browser tests drive Debian's headless Chromium through its matching driver (no browser download).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)  # the screenshots' Chinese labels
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing system packages: ${missing[*]}"
   $SUDO apt-get update -qq
