@@ -12,6 +12,7 @@ from jicai_events.topics import ALL_TOPICS
 
 REPO = Path(__file__).resolve().parents[3]
 SERVICES = ("contracts", "orders", "settlement", "alerts")
+WITH_DATABASE = (*SERVICES, "console")  # the operations console keeps staff, sessions and audit in its own database
 
 
 def _compose() -> dict[str, Any]:
@@ -20,7 +21,7 @@ def _compose() -> dict[str, Any]:
 
 def test_every_service_in_compose_exists_in_the_repository_with_its_own_database() -> None:
     compose = _compose()["services"]
-    for name in SERVICES:
+    for name in WITH_DATABASE:
         svc = compose[name]
         assert (REPO / "services" / name / "alembic.ini").is_file()
         assert svc["build"]["args"]["SERVICE"] == name
@@ -29,7 +30,13 @@ def test_every_service_in_compose_exists_in_the_repository_with_its_own_database
         assert alias in svc["environment"], f"{name}: compose sets no {alias}"
         assert svc["environment"][alias].endswith(f"/{name}")
     init_sql = (REPO / "deploy/docker/postgres-init.sql").read_text()
-    assert sorted(re.findall(r"CREATE DATABASE (\w+);", init_sql)) == sorted(SERVICES)
+    assert sorted(re.findall(r"CREATE DATABASE (\w+);", init_sql)) == sorted(WITH_DATABASE)
+
+
+def test_the_console_reads_the_four_services_over_their_compose_addresses() -> None:
+    console = _compose()["services"]["console"]["environment"]
+    assert {console[f"JICAI_{n.upper()}_URL"] for n in SERVICES} == {f"http://{n}:8000" for n in SERVICES}
+    assert "JICAI_AUTH_SECRET" in console and "JICAI_CONSOLE_SESSION_SECRET" in console
 
 
 def test_ports_and_scrape_targets_match_the_services() -> None:
