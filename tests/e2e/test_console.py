@@ -7,12 +7,14 @@ Screenshots of each page visited are kept in ``.run/test/console-screenshots/`` 
 from __future__ import annotations
 
 import asyncio
+import io
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import openpyxl
 import pytest
 from aiokafka import AIOKafkaProducer
 from selenium import webdriver
@@ -231,3 +233,24 @@ def test_an_institution_s_user_sees_its_own_page_only_and_a_form_without_csrf_is
     sign_in(browser, platform.console_url, "ops")
     browser.get(f"{platform.console_url}/institutions/H001")
     assert "EX-FORGED" not in text(browser, "exemptions")
+
+
+def test_rankings_are_sortable_and_export_as_csv_and_xlsx(platform: Platformed, browser: WebDriver) -> None:
+    sign_in(browser, platform.console_url, "fund")
+    browser.get(f"{platform.console_url}/rankings?month=2026-10&indicator=volume_completion&sort=institution_id")
+    shot(browser, "14-rankings")
+    listed = [row.text.split()[1] for row in browser.find_elements(By.CSS_SELECTOR, "#ranked tr")[1:]]
+    assert listed == sorted(listed) and {"H001", "H002", "H003"} <= set(listed)
+    cookies = {c["name"]: c["value"] for c in browser.get_cookies()}
+    with httpx.Client(base_url=platform.console_url, cookies=cookies, timeout=60) as fund:
+        csv_text = fund.get("/rankings", params={"month": "2026-10", "indicator": "volume_completion", "export": "csv"}).content.decode("utf-8-sig")
+        xlsx = fund.get("/rankings", params={"month": "2026-10", "indicator": "volume_completion", "export": "xlsx"}).content
+    lines = csv_text.splitlines()
+    assert lines[0] == "scope,rank,institution_id,pooling_region_code,indicator,value,numerator,denominator"
+    assert any(line.startswith("institution,") and ",H001,520100,volume_completion," in line for line in lines)
+    assert any(line.startswith("region,,,520100,volume_completion,") for line in lines)
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
+    assert sheet is not None
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    h001 = next(r for r in rows if r[2] == "H001")
+    assert h001[3] == "520100" and isinstance(h001[5], float | int)  # region codes stay text, values are numbers

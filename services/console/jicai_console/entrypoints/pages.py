@@ -194,12 +194,11 @@ async def rankings(
     indicator = indicator or (indicators[0] if indicators else None)
     ranked: list[dict[str, Any]] = await api.get("alerts", "/kpis", month=month, indicator=indicator, order=order) if indicator else []
     ranked = _sorted(ranked, sort)
-    headers = ["rank", "institution_id", "pooling_region_code", "indicator", "value", "numerator", "denominator"]
+    headers = ["scope", "rank", "institution_id", "pooling_region_code", "indicator", "value", "numerator", "denominator"]
     if export:
-        rows = [[r.get(h) for h in headers] for r in ranked]
-        rows += [[None, None, r["pooling_region_code"], r["indicator"], r["value"], r["numerator"], r["denominator"]] for r in regions
-                 if r["indicator"] == indicator]
-        rows = [[_cell(v) for v in row] for row in rows]
+        rows = [["institution", *(r.get(h) for h in headers[1:])] for r in ranked]
+        rows += [["region", None, None, *(r.get(h) for h in headers[3:])] for r in regions if r["indicator"] == indicator]
+        rows = [[_cell(v) if h in NUMBERS else v for h, v in zip(headers, row, strict=True)] for row in rows]
         name = f"kpis-{month}-{indicator}"
         if export == "csv":
             return Response(exports.to_csv(headers, rows), media_type="text/csv; charset=utf-8",
@@ -209,6 +208,9 @@ async def rankings(
                         headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
     return render(request, "rankings.html", session, month=month, indicator=indicator, indicators=indicators, order=order,
                   ranked=ranked, regions=[r for r in regions if r["indicator"] == indicator], sort=sort)
+
+
+NUMBERS = frozenset({"value", "numerator", "denominator"})
 
 
 def _cell(value: Any) -> Any:
