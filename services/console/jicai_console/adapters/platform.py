@@ -60,9 +60,20 @@ class Platform:
         return next((s for s in self.settings.service_urls if (method, route) in self._routes.get(s, set())), None)
 
     async def public(self, service: str, path: str) -> Any:
-        """An endpoint without authentication (``/clock``, ``/readyz``)."""
-        response = await self._client.get(self.settings.service_urls[service] + path)
-        return _body(service, response)
+        """An endpoint without authentication (``/clock``, ``/openapi.json``)."""
+        return _body(service, await self.read(self.settings.service_urls[service] + path, service))
+
+    async def read(self, url: str, service: str, **kwargs: Any) -> httpx.Response:
+        """A GET, tried twice: a pooled keep-alive connection the service has just closed fails the first read
+        (``ReadError``), and a read is safe to repeat. A service still unreachable is a 503 of that service."""
+        try:
+            return await self._client.get(url, **kwargs)
+        except httpx.TransportError:
+            pass
+        try:
+            return await self._client.get(url, **kwargs)
+        except httpx.TransportError as exc:
+            raise ApiError(service, 503, {"title": "service unreachable", "detail": f"{type(exc).__name__}: {exc}"}) from exc
 
 
 class Caller:
@@ -74,8 +85,8 @@ class Caller:
 
     async def get(self, service: str, path: str, **params: Any) -> Any:
         url = self.platform.settings.service_urls[service] + path
-        response = await self.platform._client.get(url, params={k: v for k, v in params.items() if v is not None}, headers=self._headers)
-        return _body(service, response)
+        query = {k: v for k, v in params.items() if v is not None}
+        return _body(service, await self.platform.read(url, service, params=query, headers=self._headers))
 
     async def get_or(self, default: Any, service: str, path: str, **params: Any) -> Any:
         """The answer, or ``default`` when the service has no such record (404) or does not apply to it (422)."""
