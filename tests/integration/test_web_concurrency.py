@@ -23,13 +23,13 @@ from jicai_events import Envelope
 from jicai_events.catalog import ContractSigned
 from jicai_events.kafka import ensure_topics
 from jicai_events.topics import CONTRACTS, NAMESPACE_ENV
-from jicai_kit.auth import Role, issue_token
+from jicai_kit.auth import Role
 from jicai_kit.workers_lock import lock_path
+from tests.support.tokens import auth_header
 
 pytestmark = pytest.mark.kafka
 
-SECRET = "web-concurrency-secret-0123456789abcdef"
-HIS = {"Authorization": f"Bearer {issue_token(SECRET, 'H001', Role.INSTITUTION)}"}
+HIS = auth_header("H001", Role.INSTITUTION)
 
 
 def _lock_holder(path: Path) -> int | None:
@@ -94,7 +94,7 @@ def test_two_api_processes_run_one_set_of_consumers_and_a_sibling_takes_over_whe
     asyncio.run(ensure_topics(kafka_bootstrap))
     port = free_port()
     env = procs.service_env("orders", service_database("orders"), kafka_bootstrap, {
-        "JICAI_AUTH_SECRET": SECRET, NAMESPACE_ENV: namespace, "JICAI_WEB_CONCURRENCY": "2",
+        NAMESPACE_ENV: namespace, "JICAI_WEB_CONCURRENCY": "2",
     })
     service = procs.start_service(tmp_path, "orders", port, env)
     try:
