@@ -18,6 +18,10 @@ command -v mvn >/dev/null 2>&1 || missing+=(maven)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v "$PY" >/dev/null 2>&1 && "$PY" -c "import ensurepip, venv" 2>/dev/null || missing+=("$PY" "$PY-venv")
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)  # promtool checks and unit-tests the alerting rules
+# The console's browser tests drive Debian's headless Chromium through its matching driver (no browser download).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)  # the screenshots' Chinese labels
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing system packages: ${missing[*]}"
   $SUDO apt-get update -qq

@@ -5,7 +5,7 @@
 set -eu
 DIR=${1:?usage: make-secrets.sh DIR}
 mkdir -p "$DIR" && chmod 700 "$DIR"
-for name in postgres-superuser postgres-contracts postgres-orders postgres-settlement postgres-alerts \
+for name in postgres-superuser postgres-contracts postgres-orders postgres-settlement postgres-alerts postgres-console console-session-secret \
             kafka-admin kafka-contracts kafka-orders kafka-settlement kafka-alerts kafka-clock; do
     # 0644 inside a 0700 directory: only the owner reaches them on the host; the containers' users can read the mount.
     [ -f "$DIR/$name" ] || { openssl rand -hex 24 > "$DIR/$name"; chmod 644 "$DIR/$name"; }

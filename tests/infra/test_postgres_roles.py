@@ -24,7 +24,7 @@ from jicai_kit.migrations import upgrade
 from tests.support import infra
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = ("contracts", "orders", "settlement", "alerts")
+SERVICES = ("contracts", "orders", "settlement", "alerts", "console")  # postgres-init.sh: the console has its role too
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from sqlalchemy import MetaData, create_engine
 
 from tests.support import infra
 
-SERVICES = ("contracts", "orders", "settlement", "alerts")
+SERVICES = ("contracts", "orders", "settlement", "alerts", "console")
 
 
 @pytest.mark.parametrize("service", SERVICES)

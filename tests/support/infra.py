@@ -37,8 +37,9 @@ TEMPLATE_PREFIX = "test_template_"
 
 
 def package(service: str) -> str:
-    """The installed package of ``service`` (its migrations are ``<package>/migrations``)."""
-    return services.service(service).package
+    """The installed package of ``service`` (its migrations are ``<package>/migrations``); the console is no
+    registered service (no events), its package is ``jicai_console``."""
+    return "jicai_console" if service == "console" else services.service(service).package
 
 
 def start_test_postgres(run_dir: Path) -> PostgresInstance:

@@ -104,6 +104,16 @@ def system_up(
         typer.echo(f'  curl -H "Authorization: Bearer $(cat {token_file})" {settlement}/institutions/H001/settlement-status')
         typer.echo(f'  curl -H "Authorization: Bearer $(cat {token_file})" {alerts}/institutions/H001/alerts')
         typer.echo(f"  curl -s {settlement}/metrics | grep jicai_withheld_institutions")
+    if s.console is not None and s.console_env is not None:
+        from . import console
+
+        typer.echo(f"\nOperations console (运营管理台): {s.console.url}/  (English: {s.console.url}/?lang=en)")
+        if demo:
+            console.add_demo_accounts(s.console_env)
+            accounts = ", ".join(f"{u} ({r}{' ' + p if p else ''})" for u, r, p, _ in console.DEMO_ACCOUNTS)
+            typer.echo(f"  demo sign-in: ops / {console.DEMO_PASSWORD}  (all demo accounts have this password: {accounts})")
+        else:
+            typer.echo("  create a staff account: .venv/bin/jicai-console add-user NAME --role operator (with JICAI_CONSOLE_DATABASE_URL)")
     typer.echo("\nStop with: make down")
 
 
@@ -125,12 +135,13 @@ def system_status(run_dir: RunDir = _DEFAULT_RUN) -> None:
     from .services import DEFAULT_PORTS, SERVICES
 
     status(run_dir)  # infrastructure, exits 1 if stopped
-    for name in SERVICES:
-        alive = proc.pid_alive(proc.read_pid(run_dir / "services" / f"{name}.pid"), "jicai-serve")
+    for name in (*SERVICES, "console"):
+        alive = proc.pid_alive(proc.read_pid(run_dir / "services" / f"{name}.pid"), "jicai-serve" if name in SERVICES else "jicai-console")
         ready = "not running"
         if alive:
             try:
-                ready = httpx.get(f"http://127.0.0.1:{DEFAULT_PORTS[name]}/readyz", timeout=5).json()["status"]
+                answer = httpx.get(f"http://127.0.0.1:{DEFAULT_PORTS.get(name, 8005)}/readyz", timeout=5)
+                ready = answer.json()["status"] if name in SERVICES else answer.text
             except httpx.HTTPError as exc:
                 ready = f"unreachable ({exc})"
         typer.echo(f"{name:<10}{ready}")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
@@ -88,11 +89,17 @@ PAYMENTS = [  # payment, institution, distributor, paid on, [(invoice, amount)]
 DAYS = (date(2026, 9, 1), date(2026, 11, 22))
 
 
-def seed(urls: dict[str, str], key: SigningKey, bootstrap: str) -> None:
-    def client(service: str, party: str, role: Role) -> httpx.Client:
-        token = party_token(key, party, role)
-        return httpx.Client(base_url=urls[service], headers={"Authorization": f"Bearer {token}"}, timeout=30)
+def seed(urls: dict[str, str], key: SigningKey, bootstrap: str, namespace: str | None = None) -> None:
+    with ExitStack() as clients:  # closed at the end: a caller that goes on running (a test) leaks no connection
 
+        def client(service: str, party: str, role: Role) -> httpx.Client:
+            token = party_token(key, party, role)
+            return clients.enter_context(httpx.Client(base_url=urls[service], headers={"Authorization": f"Bearer {token}"}, timeout=30))
+
+        _seed(client, bootstrap, namespace)
+
+
+def _seed(client: Callable[[str, str, Role], httpx.Client], bootstrap: str, namespace: str | None) -> None:
     ops = client("contracts", "OPS", Role.OPERATOR)
     for iid, name, region, county in INSTITUTIONS:
         _ok(ops.post("/institutions", json={"institution_id": iid, "name": name, "pooling_region_code": region, "county_code": county}))
@@ -142,7 +149,7 @@ def seed(urls: dict[str, str], key: SigningKey, bootstrap: str) -> None:
         for inv, _ in allocations:
             _eventually(partial(_paid_something, alerts, inv), f"alerts to see {pay}")
     first, last = DAYS
-    asyncio.run(publish_day_closed(bootstrap, [first + timedelta(days=i) for i in range((last - first).days + 1)]))
+    asyncio.run(publish_day_closed(bootstrap, [first + timedelta(days=i) for i in range((last - first).days + 1)], namespace))
     _eventually(lambda: settlement.get("/institutions/H001/settlement-status").json()["status"] == "withheld", "H001 to be withheld")
     fund = client("settlement", "FUND-GZ", Role.FUND)
     for iid, *_ in INSTITUTIONS:

@@ -60,17 +60,21 @@ def service_env(name: str, database_url: str, bootstrap: str, extra: dict[str, s
     return env
 
 
-def start_service(run_dir: Path, name: str, port: int, env: dict[str, str]) -> ServiceProcess:
-    """Start ``name`` on ``port`` unless it already runs from ``run_dir``; does not wait."""
+def start_service(run_dir: Path, name: str, port: int, env: dict[str, str], command: list[str] | None = None,
+                  marker: str = _MARKER) -> ServiceProcess:
+    """Start ``name`` on ``port`` unless it already runs from ``run_dir``; does not wait.
+
+    ``command`` (default ``jicai-serve NAME --port PORT``) is for a process that is no registered service
+    (the console); ``marker`` is a word of its command line."""
     run_dir.mkdir(parents=True, exist_ok=True)
     pid_file = run_dir / f"{name}.pid"
     pid = _proc.read_pid(pid_file)
-    if _proc.pid_alive(pid, _MARKER) and pid is not None:
+    if _proc.pid_alive(pid, marker) and pid is not None:
         return ServiceProcess(name, port, pid)
     logs = run_dir / "logs"
     logs.mkdir(exist_ok=True)
-    serve = Path(sys.executable).with_name("jicai-serve")
-    pid = _proc.spawn_detached([str(serve), name, "--port", str(port)], run_dir, logs / f"{name}.log", env)
+    command = command or [str(Path(sys.executable).with_name("jicai-serve")), name, "--port", str(port)]
+    pid = _proc.spawn_detached(command, run_dir, logs / f"{name}.log", env)
     pid_file.write_text(f"{pid}\n")
     return ServiceProcess(name, port, pid)
 
@@ -93,11 +97,11 @@ def wait_ready(service: ServiceProcess, run_dir: Path, timeout: float = 120.0) -
     raise RuntimeError(f"{service.name} not ready after {timeout:.0f}s ({last}):\n{_proc.tail(run_dir / 'logs' / f'{service.name}.log')}")
 
 
-def stop_service(run_dir: Path, name: str, *, kill: bool = False, timeout: float = 20.0) -> bool:
+def stop_service(run_dir: Path, name: str, *, kill: bool = False, timeout: float = 20.0, marker: str = _MARKER) -> bool:
     """SIGTERM (graceful: workers finish their batch) or SIGKILL (a crash); False if not running."""
     pid_file = run_dir / f"{name}.pid"
     pid = _proc.read_pid(pid_file)
-    running = _proc.pid_alive(pid, _MARKER)
+    running = _proc.pid_alive(pid, marker)
     if running and pid is not None:
         _proc.terminate(pid, timeout, signal.SIGKILL if kill else signal.SIGTERM)
     pid_file.unlink(missing_ok=True)

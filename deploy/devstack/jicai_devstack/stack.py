@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import time
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 from jicai_kit.keys import SigningKey, development_key_pair
 
 from . import _proc, kafka, postgres
+from . import console as ops_console
 from . import services as procs
 
 
@@ -25,12 +27,24 @@ class Stack:
     signing_key: SigningKey
     processes: dict[str, procs.ServiceProcess]
     timings: dict[str, float]
+    console: procs.ServiceProcess | None = None
+    console_env: dict[str, str] | None = None
 
 
 def signing_key(run_dir: Path) -> tuple[SigningKey, Path]:
     """This installation's development token key pair, made once in ``<run dir>/auth``: the private key
-    for ``jicai-token`` and the demo, the public key set the services verify with."""
+    for ``jicai-token``, the demo and the console, the public key set the services verify with."""
     return development_key_pair(run_dir / "auth")
+
+
+def private_secret(run_dir: Path, name: str) -> str:
+    """A random secret made once and kept in ``run_dir/name``, readable by its owner only."""
+    path = run_dir / name
+    if not path.exists():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def up(run_dir: Path) -> Stack:
@@ -39,11 +53,12 @@ def up(run_dir: Path) -> Stack:
     k = kafka.ensure_kafka(run_dir / "kafka")
     timings["kafka"] = time.monotonic() - t0
     t0 = time.monotonic()
-    overrides = {n: os.environ[v] for n in procs.SERVICES if (v := f"JICAI_{n.upper()}_DATABASE_URL") in os.environ}
+    databases = (*procs.SERVICES, "console")
+    overrides = {n: os.environ[v] for n in databases if (v := f"JICAI_{n.upper()}_DATABASE_URL") in os.environ}
     urls = {}
-    if len(overrides) < len(procs.SERVICES):  # start a cluster only for services without their own database
+    if len(overrides) < len(databases):  # start a cluster only for services without their own database
         pg = postgres.ensure_postgres(run_dir / "postgres")
-        urls = postgres.ensure_databases(pg, [n for n in procs.SERVICES if n not in overrides])
+        urls = postgres.ensure_databases(pg, [n for n in databases if n not in overrides])
     urls.update(overrides)
     timings["postgres"] = time.monotonic() - t0
     key, public_keys = signing_key(run_dir)
@@ -56,7 +71,10 @@ def up(run_dir: Path) -> Stack:
         procs.wait_ready(proc, run_dir / "services")
         timings[name] = time.monotonic() - launched  # launch → migrated, serving, workers running
     _start_scheduler(run_dir, k.bootstrap)
-    return Stack(run_dir, k.bootstrap, urls, key, running, timings)
+    console_env = ops_console.console_env(run_dir, urls["console"], run_dir / "auth" / "signing-key.json", {n: p.url for n, p in running.items()})
+    console = ops_console.start_console(run_dir / "services", console_env)
+    timings["console"] = time.monotonic() - launched
+    return Stack(run_dir, k.bootstrap, urls, key, running, timings, console, console_env)
 
 
 def _start_scheduler(run_dir: Path, bootstrap: str) -> None:
@@ -77,6 +95,8 @@ def down(run_dir: Path) -> list[str]:
         _proc.terminate(pid, 10.0)
         stopped.append("clock")
     (services_dir / "clock.pid").unlink(missing_ok=True)
+    if ops_console.stop_console(services_dir):
+        stopped.append("console")
     for name in reversed(procs.SERVICES):
         if procs.stop_service(services_dir, name):
             stopped.append(name)

@@ -14,6 +14,8 @@ from jicai_kit.services import registered
 
 REPO = Path(__file__).resolve().parents[3]
 SERVICES = tuple(registered())  # every installed service (entry points jicai.services) must be in compose
+WITH_DATABASE = (*SERVICES, "console")  # the operations console keeps staff, sessions and audit in its own database
+PACKAGES = {**{n: s.package for n, s in registered().items()}, "console": "jicai_console"}
 
 
 def _compose() -> dict[str, Any]:
@@ -22,16 +24,29 @@ def _compose() -> dict[str, Any]:
 
 def test_every_service_in_compose_exists_in_the_repository_with_its_own_database() -> None:
     compose = _compose()["services"]
-    for name in SERVICES:
+    for name in WITH_DATABASE:
         svc = compose[name]
-        assert (migrations.script_directory(registered()[name].package) / "env.py").is_file()
-        assert svc["build"]["args"]["SERVICE"] == name
+        assert (migrations.script_directory(PACKAGES[name]) / "env.py").is_file()
+        assert name == "console" or svc["build"]["args"]["SERVICE"] == name
         settings = importlib.import_module(f"jicai_{name}.settings").Settings
         alias = settings.model_fields["database_url"].validation_alias
         assert alias in svc["environment"], f"{name}: compose sets no {alias}"
         assert svc["environment"][alias].endswith(f"/{name}")
     init = (REPO / "deploy/docker/postgres-init.sh").read_text()
-    assert sorted(re.search(r"for service in ([\w ]+); do", init).group(1).split()) == sorted(SERVICES)  # type: ignore[union-attr]
+    assert sorted(re.search(r"for service in ([\w ]+); do", init).group(1).split()) == sorted(WITH_DATABASE)  # type: ignore[union-attr]
+
+
+def test_the_console_signs_with_the_token_key_and_reads_the_four_services_over_their_compose_addresses() -> None:
+    compose = _compose()
+    console = compose["services"]["console"]
+    env = console["environment"]
+    assert console["command"][:2] == ["jicai-console", "serve"]
+    assert {env[f"JICAI_{n.upper()}_URL"] for n in SERVICES} == {f"http://{n}:8000" for n in SERVICES}
+    assert env["JICAI_CONSOLE_SIGNING_KEY_FILE"].startswith("/run/secrets/token-signing/") and "token-signing" in console["secrets"]
+    assert env["JICAI_CONSOLE_SESSION_SECRET_FILE"] == "/run/secrets/console-session-secret"
+    assert env["JICAI_DATABASE_PASSWORD_FILE"] == "/run/secrets/postgres-console" and "postgres-console" in console["secrets"]
+    assert env["JICAI_CONSOLE_DATABASE_URL"] == "postgresql+psycopg://console@postgres:5432/console"
+    assert "postgres-console" in compose["services"]["postgres"]["secrets"]
 
 
 def test_ports_and_scrape_targets_match_the_services() -> None:

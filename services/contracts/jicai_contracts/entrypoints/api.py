@@ -144,6 +144,15 @@ def _own(caller: Caller, filters: dict[str, str]) -> dict[str, str] | None:
     return filters | {owner: caller.party_id}
 
 
+@router.get("/institutions", tags=["parties"], summary="Every institution, optionally of one pooling region (operators and the fund)")
+async def list_institutions(caller: Caller, request: Request, pooling_region_code: str | None = None) -> list[dict[str, Any]]:
+    """The institutions registered, in id order: what a province-wide view (the operations console) iterates over."""
+    caller.require(Role.OPERATOR, Role.FUND)
+    filters = {"pooling_region_code": pooling_region_code} if pooling_region_code else {}
+    rows = await query(request.app.state.runtime, lambda uow: repo.list_rows(uow, t.institutions, **filters))
+    return [_jsonable(r) for r in rows]
+
+
 @router.get("/contracts", tags=["contracts"], summary="Contracts, optionally of one institution; a party sees its own")
 async def list_contracts(caller: Caller, request: Request, institution_id: str | None = None) -> list[dict[str, Any]]:
     filters = _own(caller, {"institution_id": institution_id} if institution_id else {})

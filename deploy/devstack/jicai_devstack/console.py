@@ -1,0 +1,71 @@
+"""The operations console as a fifth process (``jicai-console serve``, port 8005) and its demo accounts.
+
+It reads the four services over HTTP only; its own database holds staff accounts, sessions and the audit.
+Demo accounts are made with ``jicai-console add-user``, the command an installation uses.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from . import services as procs
+
+PORT = 8005
+MARKER = "jicai-console"
+DEMO_PASSWORD = "jicai-demo-2026"
+DEMO_ACCOUNTS = (  # username, role, party, display name
+    ("ops", "operator", None, "运营 Operator"),
+    ("fund", "fund", None, "医保基金 Fund"),
+    ("viewer", "read_only", None, "只读 Viewer"),
+    ("h001", "institution", "H001", "贵阳市第一人民医院"),
+    ("h002", "institution", "H002", "遵义医科大学附属医院"),
+    ("d001", "distributor", "D001", "贵州某医药物流有限公司"),
+)
+
+
+def session_secret(run_dir: Path) -> str:
+    """The key signing the console's session cookies: made once, kept private in the run dir."""
+    from .stack import private_secret
+
+    return private_secret(run_dir, "console-session-secret")
+
+
+def console_env(run_dir: Path, database_url: str, signing_key_file: Path, service_urls: dict[str, str],
+                extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The console's environment: its database, the key it signs the services' tokens with, their URLs."""
+    env = dict(os.environ)
+    env.update({
+        "JICAI_CONSOLE_DATABASE_URL": database_url,
+        "JICAI_CONSOLE_SIGNING_KEY_FILE": str(signing_key_file),
+        "JICAI_CONSOLE_SESSION_SECRET": session_secret(run_dir),
+        "JICAI_ENV": env.get("JICAI_ENV", "development"),
+        "PYTHONUNBUFFERED": "1",
+        **{f"JICAI_{name.upper()}_URL": url for name, url in service_urls.items()},
+        **(extra or {}),
+    })
+    return env
+
+
+def start_console(services_dir: Path, env: dict[str, str], port: int = PORT) -> procs.ServiceProcess:
+    """Start the console (``jicai-console serve``: migrations first, as every service) and wait until it answers ``/readyz``."""
+    command = [str(Path(sys.executable).with_name("jicai-console")), "serve", "--port", str(port)]
+    process = procs.start_service(services_dir, "console", port, env, command, MARKER)
+    procs.wait_ready(process, services_dir)
+    return process
+
+
+def stop_console(services_dir: Path, *, kill: bool = False) -> bool:
+    return procs.stop_service(services_dir, "console", kill=kill, marker=MARKER)
+
+
+def add_demo_accounts(env: dict[str, str]) -> list[str]:
+    """The demo's staff accounts (kept as they are when they exist)."""
+    command = str(Path(sys.executable).with_name("jicai-console"))
+    made = []
+    for username, role, party, name in DEMO_ACCOUNTS:
+        args = [command, "add-user", username, "--role", role, "--display-name", name, *(["--party-id", party] if party else [])]
+        subprocess.run(args, env={**env, "JICAI_CONSOLE_PASSWORD": DEMO_PASSWORD}, check=True, capture_output=True, text=True)
+        made.append(username)
+    return made

@@ -1,0 +1,23 @@
+"""Session ids and CSRF tokens: random, compared in constant time; only a session id's hash is stored."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def session_hash(session_id: str) -> str:
+    """What the database keeps: a leaked table names no usable session."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_matches(expected: str, presented: str | None) -> bool:
+    return bool(presented) and hmac.compare_digest(expected.encode(), (presented or "").encode())

@@ -1,0 +1,256 @@
+"""The operations console end to end: the four services and the console as processes on real Kafka and
+PostgreSQL, the demo recorded through the APIs, and a real headless browser (Debian's Chromium and its
+driver, driven by Selenium; nothing is downloaded) signing in as the demo's staff.
+
+Screenshots of each page visited are kept in ``.run/test/console-screenshots/`` (not committed).
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import openpyxl
+import pytest
+from aiokafka import AIOKafkaProducer
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from jicai_console.adapters import alerts_feed
+from jicai_console.adapters.platform import Platform
+from jicai_console.domain.accounts import StaffRole, StaffUser
+from jicai_console.settings import Settings
+from jicai_devstack import console as ops_console
+from jicai_devstack import demo
+from jicai_devstack._proc import free_port
+from jicai_events.kafka import ensure_topics
+from jicai_events.topics import ORDERS
+from tests.e2e.system import System, eventually, start_system
+from tests.support import infra
+from tests.support.tokens import SIGNING_KEY, SIGNING_KEY_FILE
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+SCREENSHOTS = infra.TEST_RUN_DIR / "console-screenshots"
+NOTICE_2027 = (Path(__file__).parents[1] / "unit" / "console" / "notice-2027-test.txt").read_text()
+PASSWORD = ops_console.DEMO_PASSWORD
+
+
+@dataclass
+class Platformed:
+    system: System
+    console_url: str
+    console_env: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def platform() -> Iterator[Platformed]:
+    system = start_system("console")
+    try:
+        urls = {n: p.url for n, p in system.processes.items()}
+        demo.seed(urls, SIGNING_KEY, system.bootstrap, system.namespace)
+        database = infra.create_database(infra.postgres_base_url(), "e2e_console_console")
+        env = ops_console.console_env(system.run_dir, database, SIGNING_KEY_FILE, urls)
+        console = ops_console.start_console(system.run_dir, env, port=free_port())
+        ops_console.add_demo_accounts(env)
+        yield Platformed(system, console.url, env)
+    finally:
+        ops_console.stop_console(system.run_dir)
+        system.stop_all()
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    assert chromium and driver, "deploy/install.sh installs Debian's chromium and chromium-driver"
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,2000", "--lang=zh-CN"):
+        options.add_argument(argument)
+    session = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    session.implicitly_wait(5)
+    try:
+        yield session
+    finally:
+        session.quit()
+
+
+def shot(browser: WebDriver, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+
+
+def sign_in(browser: WebDriver, url: str, username: str) -> None:
+    browser.get(f"{url}/sign-in")
+    browser.find_element(By.ID, "username").send_keys(username)
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "sign-in").click()
+    assert browser.find_element(By.ID, "who").text.startswith(next(n for u, _, _, n in ops_console.DEMO_ACCOUNTS if u == username))
+
+
+def text(browser: WebDriver, element_id: str) -> str:
+    return str(browser.find_element(By.ID, element_id).text)
+
+
+def confirm_and_read_result(browser: WebDriver) -> str:
+    assert browser.find_element(By.ID, "confirm-title")
+    browser.find_element(By.ID, "confirm").click()
+    return text(browser, "result-title")
+
+
+def test_the_adapter_reads_every_rule_s_alerts_of_the_demo_through_the_public_apis(platform: Platformed) -> None:
+    async def read() -> tuple[list[alerts_feed.FeedEntry], list[alerts_feed.FeedEntry], str | None, str | None]:
+        settings = Settings(database_url="unused", signing_key_file=SIGNING_KEY_FILE, **{f"{n}_url": p.url for n, p in platform.system.processes.items()})
+        client = Platform(settings)
+        try:
+            caller = client.as_user(StaffUser("viewer", StaffRole.READ_ONLY, "Viewer"))
+            return (await alerts_feed.institution_feed(caller, "H001"), await alerts_feed.province_feed(caller),
+                    await client.offering("PUT", "/calendars/{year}"), await client.offering("PUT", "/no/such/route"))
+        finally:
+            await client.close()
+
+    h001, province, calendar_owner, nobody = asyncio.run(read())
+    calendar_paths = httpx.get(f"{platform.system.processes[calendar_owner or 'alerts'].url}/openapi.json").json()["paths"]
+    assert calendar_owner is not None and "put" in calendar_paths["/calendars/{year}"] and nobody is None
+    withheld = [e for e in h001 if e.kind == "settlement_withheld"]
+    assert [(e.subject, e.since.isoformat(), e.status) for e in withheld] == [("INV-H001-0901", "2026-10-23", "open")]
+    assert any(e.kind == "overdue_warning" and e.since.isoformat() == "2026-10-09" for e in h001)
+    assert {e.institution_id for e in province if e.kind == "settlement_withheld" and e.status == "open"} == {"H001"}
+
+
+def test_an_operator_finds_the_withheld_institution_reads_why_and_grants_an_exemption(platform: Platformed, browser: WebDriver) -> None:
+    sign_in(browser, platform.console_url, "ops")
+    shot(browser, "01-overview")
+    assert "H001" in text(browser, "withheld") and text(browser, "withheld-count") == "1"
+    assert "520100" in text(browser, "overdue-by-region")
+    browser.find_element(By.CSS_SELECTOR, "#withheld a").click()
+    assert text(browser, "institution-title").startswith("H001")
+    shot(browser, "02-institution-H001")
+    browser.find_element(By.CSS_SELECTOR, "tr.alert-settlement_withheld a.why").click()
+    shot(browser, "03-why-withhold")
+    assert text(browser, "decision-kind") == "settlement_withheld"
+    chain = text(browser, "chain")
+    assert "guizhou" in chain and "INV-H001-0901" in chain
+
+    browser.get(f"{platform.console_url}/institutions/H001")
+    browser.find_element(By.ID, "exemption_id").send_keys("EX-H001-FLOOD")
+    browser.execute_script("document.getElementById('exemption_from').value = '2026-07-01';"
+                           "document.getElementById('exemption_to').value = '2026-12-31';")
+    browser.find_element(By.ID, "exemption_reason").send_keys("2026年7月洪灾（不可抗力）")
+    browser.find_element(By.ID, "grant-exemption-submit").click()
+    shot(browser, "04-confirm-exemption")
+    assert "EX-H001-FLOOD" in text(browser, "confirm-fields")
+    assert "完成" in confirm_and_read_result(browser)
+    browser.find_element(By.ID, "back").click()
+    shot(browser, "05-exemption-granted")
+    row = text(browser, "exemptions")
+    assert "EX-H001-FLOOD" in row and "ops" in row  # granted by the signed-in operator, not a shared token
+    browser.get(f"{platform.console_url}/audit")
+    shot(browser, "06-audit")
+    assert "grant_exemption" in text(browser, "audit") and "洪灾" in text(browser, "audit")
+
+
+def test_an_operator_loads_next_year_s_calendar_from_the_pasted_notice(platform: Platformed, browser: WebDriver) -> None:
+    sign_in(browser, platform.console_url, "ops")
+    browser.get(f"{platform.console_url}/calendar")
+    assert not text(browser, "covered-until").startswith("2027")
+    browser.execute_script("document.getElementById('notice').value = arguments[0];", NOTICE_2027)
+    browser.find_element(By.ID, "calendar_reason").send_keys("2027年节假日安排已发布")
+    browser.find_element(By.ID, "calendar-preview").click()
+    shot(browser, "07-calendar-preview")
+    assert text(browser, "preview-year") == "2027" and "2027-02-05" in text(browser, "preview-holidays")
+    assert "2027-02-20" in text(browser, "preview-makeup")
+    assert "完成" in confirm_and_read_result(browser)
+    browser.get(f"{platform.console_url}/calendar")
+    shot(browser, "08-calendar-loaded")
+    assert text(browser, "covered-until") == "2027-12-31"
+    assert "ops" in text(browser, "calendar-years")
+
+
+def test_an_operator_redrives_a_dead_letter_and_sees_the_service_s_verdict(platform: Platformed, browser: WebDriver) -> None:
+    system = platform.system
+
+    async def publish_garbage() -> None:
+        await ensure_topics(system.bootstrap, system.namespace)
+        producer = AIOKafkaProducer(bootstrap_servers=system.bootstrap)
+        await producer.start()
+        try:
+            await producer.send_and_wait(ORDERS.qualified(system.namespace), b"not an envelope", key=b"H001")
+        finally:
+            await producer.stop()
+
+    asyncio.run(publish_garbage())
+    sign_in(browser, platform.console_url, "ops")
+    eventually(lambda: browser.get(f"{platform.console_url}/dead-letters?service=alerts")
+               or "not an envelope" in text(browser, "dead-letters").lower() or "envelope" in text(browser, "dead-letters"),
+               what="the garbage to be dead-lettered by alerts")
+    shot(browser, "09-dead-letters")
+    row = browser.find_element(By.CSS_SELECTOR, "#dead-letters tr:nth-child(2)")
+    row.find_element(By.NAME, "reason").send_keys("replay after checking the producer")
+    row.find_element(By.CSS_SELECTOR, "button.redrive").click()
+    result = confirm_and_read_result(browser)
+    shot(browser, "10-redrive-result")
+    assert "被拒绝" in result and "200" in result  # the message is still not an envelope: refused again, counted
+    browser.get(f"{platform.console_url}/dead-letters?service=alerts")
+    assert "2" in browser.find_element(By.CSS_SELECTOR, "#dead-letters tr:nth-child(2) td:nth-child(6)").text
+
+
+def test_read_only_staff_see_the_province_but_no_action(platform: Platformed, browser: WebDriver) -> None:
+    sign_in(browser, platform.console_url, "viewer")
+    assert "H001" in text(browser, "withheld")
+    browser.get(f"{platform.console_url}/institutions/H001")
+    shot(browser, "11-read-only-institution")
+    assert not browser.find_elements(By.ID, "grant-exemption") and not browser.find_elements(By.ID, "set-filing-line")
+    browser.get(f"{platform.console_url}/calendar")
+    assert not browser.find_elements(By.ID, "load-calendar")
+    browser.get(f"{platform.console_url}/policy")
+    shot(browser, "13-go-lives-read-only")
+    assert "520100" in text(browser, "regions") and "guizhou" in text(browser, "regions")
+    assert not browser.find_elements(By.ID, "set-go-live")
+
+
+def test_an_institution_s_user_sees_its_own_page_only_and_a_form_without_csrf_is_refused(platform: Platformed, browser: WebDriver) -> None:
+    sign_in(browser, platform.console_url, "h001")
+    assert text(browser, "institution-title").startswith("H001")
+    browser.get(f"{platform.console_url}/institutions/H002")
+    shot(browser, "12-institution-user-forbidden")
+    assert text(browser, "error-title") == "无权访问"
+    browser.get(f"{platform.console_url}/overview")
+    assert text(browser, "error-title") == "无权访问"
+    browser.get(f"{platform.console_url}/institutions/H001?lang=en")
+    assert "Alerts and decisions" in browser.page_source
+
+    cookies = {c["name"]: c["value"] for c in browser.get_cookies()}
+    form = {"institution_id": "H001", "exemption_id": "EX-FORGED", "from": "2026-01-01", "to": "2026-12-31", "reason": "forged"}
+    with httpx.Client(base_url=platform.console_url, cookies=cookies) as forged:
+        assert forged.post("/actions/grant_exemption", data=form).status_code == 403
+    sign_in(browser, platform.console_url, "ops")
+    browser.get(f"{platform.console_url}/institutions/H001")
+    assert "EX-FORGED" not in text(browser, "exemptions")
+
+
+def test_rankings_are_sortable_and_export_as_csv_and_xlsx(platform: Platformed, browser: WebDriver) -> None:
+    sign_in(browser, platform.console_url, "fund")
+    browser.get(f"{platform.console_url}/rankings?month=2026-10&indicator=volume_completion&sort=institution_id")
+    shot(browser, "14-rankings")
+    listed = [row.text.split()[1] for row in browser.find_elements(By.CSS_SELECTOR, "#ranked tr")[1:]]
+    assert listed == sorted(listed) and {"H001", "H002", "H003"} <= set(listed)
+    cookies = {c["name"]: c["value"] for c in browser.get_cookies()}
+    with httpx.Client(base_url=platform.console_url, cookies=cookies, timeout=60) as fund:
+        csv_text = fund.get("/rankings", params={"month": "2026-10", "indicator": "volume_completion", "export": "csv"}).content.decode("utf-8-sig")
+        xlsx = fund.get("/rankings", params={"month": "2026-10", "indicator": "volume_completion", "export": "xlsx"}).content
+    lines = csv_text.splitlines()
+    assert lines[0] == "scope,rank,institution_id,pooling_region_code,indicator,value,numerator,denominator"
+    assert any(line.startswith("institution,") and ",H001,520100,volume_completion," in line for line in lines)
+    assert any(line.startswith("region,,,520100,volume_completion,") for line in lines)
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
+    assert sheet is not None
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    h001 = next(r for r in rows if r[2] == "H001")
+    assert h001[3] == "520100" and isinstance(h001[5], float | int)  # region codes stay text, values are numbers
