@@ -43,6 +43,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, ret
 
 from jicai_events import correlation, dead_letters
 from jicai_events.base import IntegrationEvent, UnknownEventType
+from jicai_events.catalog import DayClosed
 from jicai_events.dead_letters import Origin
 from jicai_events.envelope import Envelope
 from jicai_events.metrics import DEAD_LETTERS, EVENTS_CONSUMED
@@ -180,8 +181,22 @@ class EventHandling:
             raise (exc.__cause__ or exc) from None
 
     async def deliver_many(self, envelopes: Sequence[Envelope]) -> list[str]:
-        """Handle envelopes as one batch of a Kafka poll would, minus Kafka (for tests and replays):
-        one unit of work, or one by one (``deliver``) if the batch fails."""
+        """Handle envelopes as the batches of a Kafka poll would, minus Kafka (for tests and replays): one unit of
+        work per run, or one by one (``deliver``) if it fails; a ``DayClosed`` alone, between runs, as the consumer
+        does (a close commits its chunks in transactions of their own)."""
+        outcomes: list[str] = []
+        run: list[Envelope] = []
+        for envelope in envelopes:
+            if envelope.type == DayClosed.type_name():
+                outcomes += await self._deliver_run(run) + [await self.deliver(envelope)]
+                run = []
+            else:
+                run.append(envelope)
+        return outcomes + await self._deliver_run(run)
+
+    async def _deliver_run(self, envelopes: Sequence[Envelope]) -> list[str]:
+        if not envelopes:
+            return []
         items = [(envelope, envelope.event()) for envelope in envelopes]
         try:
             return await self.handle_batch(items)

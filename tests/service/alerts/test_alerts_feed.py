@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.adapters.policy import FOLDED
 from jicai_alerts.domain.alert_kinds import AlertKind
 from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
@@ -35,11 +35,11 @@ def alerts(service_database: Callable[[str], str], token: Token, monkeypatch: py
     policy = vc.policy_dir_with_go_live(tmp_path, vc.GUIZHOU_SOURCE, "volume_completion_from = 2026-01-01")
     monkeypatch.setenv("JICAI_POLICY_DIR", str(policy))
     monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
-    policy_book.cache_clear()
+    FOLDED.reset()
     url = service_database("alerts")
     with TestClient(build_app(Settings(database_url=url, run_workers=False))) as client:
         yield Alerts(client, client.app, url, token("ops", Role.OPERATOR))  # type: ignore[arg-type]
-    policy_book.cache_clear()
+    FOLDED.reset()
 
 
 def record_every_kind(alerts: Alerts) -> None:

@@ -23,7 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.adapters.policy import FOLDED
 from jicai_alerts.adapters.tables import metadata
 from jicai_alerts.bootstrap import RULES
 from jicai_alerts.entrypoints.app import build_app
@@ -130,9 +130,9 @@ def tables(url: str) -> dict[str, list[str]]:
 def two_databases(service_database: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
     monkeypatch.delenv("JICAI_POLICY_DIR", raising=False)
     monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
-    policy_book.cache_clear()
+    FOLDED.reset()
     yield service_database("alerts"), service_database("alerts")
-    policy_book.cache_clear()
+    FOLDED.reset()
 
 
 @pytest.mark.parametrize("batch_size", [7, 200])

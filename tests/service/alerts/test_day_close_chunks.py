@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters import tables as t
-from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.adapters.policy import FOLDED
 from jicai_alerts.application import calendar, day_close, manufacturer_report, non_winning, services, volume
 from jicai_alerts.bootstrap import RULES
 from jicai_alerts.domain import clock
@@ -138,14 +138,14 @@ class Service:
 def two_alerts(service_database: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Service, Service]]:
     monkeypatch.delenv("JICAI_POLICY_DIR", raising=False)
     monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
-    policy_book.cache_clear()
+    FOLDED.reset()
     chunked_url, reference_url = service_database("alerts"), service_database("alerts")
     chunked_app = build_app(Settings(database_url=chunked_url, run_workers=False))
     reference_app = build_app(Settings(database_url=reference_url, run_workers=False))
     with TestClient(chunked_app) as chunked_client, TestClient(reference_app) as reference_client:
         monkeypatch.setattr(day_close.CHUNK, "size", 7)  # JICAI_DAY_CLOSE_CHUNK_SIZE, one per process
         yield Service(chunked_client, chunked_url, RULES), Service(reference_client, reference_url, REFERENCE)
-    policy_book.cache_clear()
+    FOLDED.reset()
 
 
 def scenario(seed: int, invoices: int) -> list[tuple[date, IntegrationEvent]]:
