@@ -290,7 +290,7 @@ ContractsEvent = (
     | NonWinningProductPricedAbovePaymentStandard
 )
 
-codec: EventCodec[ContractsEvent] = EventCodec(  # type: ignore[arg-type]
+codec: EventCodec[ContractsEvent] = EventCodec(
     InstitutionRegistered, ManufacturerRegistered, DistributorRegistered, WinningProductListed, ContractSigned,
     VolumeAllocationDrafted, VolumeAllocationApproved, GenericGroupDefined, NonWinningProductListed,
     BatchPublished, BatchCycleExtended, ContractCycleExtended, YearlyAgreementSigned, YearlyAgreementAmended,

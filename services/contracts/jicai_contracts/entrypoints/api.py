@@ -1,6 +1,7 @@
 """HTTP API of the contracts service. Writes are for operators (the provincial platform)."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,7 @@ from jicai_contracts.domain.batch import ExtendCycle, LineIn, PublishBatch
 from jicai_contracts.domain.contract import SignContract
 from jicai_contracts.domain.report import report_id
 from jicai_contracts.entrypoints import schemas as s
-from jicai_kit.auth import SEES_ALL, Caller, Role
+from jicai_kit.auth import SEES_ALL, Caller, Principal, Role
 from jicai_kit.commands import Recorded, execute, query, record
 from jicai_kit.problems import not_found
 from jicai_kit.validity import check_dates, first_of, today
@@ -104,7 +105,9 @@ async def sign_contract(body: s.ContractIn, caller: Caller, request: Request, re
     return await record(request.app.state.runtime, response, body.contract_id, lambda uow: services.sign_contract(uow, cmd))
 
 
-def _reader(table: Any, what: str):  # type: ignore[no-untyped-def]
+def _reader(table: Table, what: str) -> Callable[[str, Principal, Request], Awaitable[dict[str, Any]]]:
+    """The GET endpoint of one row of ``table`` (404 naming ``what`` when there is none)."""
+
     async def get_one(key: str, caller: Caller, request: Request) -> dict[str, Any]:
         row = await query(request.app.state.runtime, lambda uow: repo.find(uow, table, key))
         if row is None:

@@ -83,7 +83,10 @@ async def _closed_through(uow: UnitOfWork) -> date | None:
     """The last business day closed as this service has it (its day-close markers published)."""
     t = uow.tables.day_closes
     consumer = watermarks.marker_consumer_name("contracts")
-    return await uow.session.scalar(select(func.max(t.c.business_date)).where(t.c.consumer == consumer, t.c.decided_at.is_not(None)))
+    closed: date | None = await uow.session.scalar(
+        select(func.max(t.c.business_date)).where(t.c.consumer == consumer, t.c.decided_at.is_not(None))
+    )
+    return closed
 
 
 async def _change(request: Request, response: Response, record_id: str, event: IntegrationEvent, decide: Decide) -> Recorded:

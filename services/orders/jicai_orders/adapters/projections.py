@@ -178,7 +178,8 @@ async def _purchases(session: AsyncSession, events: Sequence[e.PurchaseRecorded]
 
 
 BULK: dict[type[e.OrdersEvent], BulkProjector[e.OrdersEvent]] = {
-    e.AcceptanceRecorded: _acceptances,  # type: ignore[dict-item]
-    e.PurchaseRecorded: _purchases,  # type: ignore[dict-item]
+    # Each projector takes the kind it is keyed by, a pairing a dict's value type cannot state.
+    e.AcceptanceRecorded: _acceptances,  # type: ignore[dict-item]  # takes only AcceptanceRecorded, its key
+    e.PurchaseRecorded: _purchases,  # type: ignore[dict-item]  # takes only PurchaseRecorded, its key
 }
 """Set-based projections of the kinds a HIS push records by the thousand."""

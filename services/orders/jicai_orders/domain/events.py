@@ -258,7 +258,7 @@ OrdersEvent = (
     | DeliveryReturned | FilingPurchaseRecorded
 )
 
-codec: EventCodec[OrdersEvent] = EventCodec(  # type: ignore[arg-type]
+codec: EventCodec[OrdersEvent] = EventCodec(
     ContractRecorded, AcceptanceRecorded, InvoiceRecorded, GenericGroupRecorded, ProductRecorded, PurchaseRecorded,
     OrderPlaced, OrderConfirmed, OrderShipped, OrderCancelled, DeliveryReturned, InvoiceCredited, InvoiceVoided, InvoiceReplaced,
     FilingPurchaseRecorded,

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from jicai_events.catalog.orders import Channel
 from jicai_events.types import Identifier
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import SEES_ALL, Caller, Principal, Role
@@ -329,7 +330,7 @@ async def list_acceptances(
 
 @router.get("/institutions/{institution_id}/purchases", tags=["purchases"], response_model=list[s.Purchase])
 async def list_purchases(
-    institution_id: InstitutionId, caller: Caller, request: Request, channel: s.Channel | None = None,
+    institution_id: InstitutionId, caller: Caller, request: Request, channel: Channel | None = None,
     generic_group_id: str | None = None, limit: Limit = 500, offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     """An institution's non-contract purchases (non-winning, offline) by purchase date; the institution itself, operators and the fund."""

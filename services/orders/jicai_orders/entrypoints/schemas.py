@@ -66,6 +66,7 @@ class BatchResult(BaseModel):
     duplicates: int = Field(description="lines recorded already by an earlier push with the same content")
     rejected: int = Field(description="lines not recorded; see each reason")
 
+    # pydantic's documented ignore: mypy refuses any decorator stacked on @property.
     @computed_field(description="true when any line was rejected (as bulk APIs say it): look for status rejected")  # type: ignore[prop-decorator]
     @property
     def errors(self) -> bool:
@@ -122,6 +123,7 @@ class PurchaseBatchResult(BaseModel):
     duplicates: int = Field(description="lines recorded already by an earlier report with the same content")
     rejected: int = Field(description="lines not recorded; see each reason")
 
+    # pydantic's documented ignore: mypy refuses any decorator stacked on @property.
     @computed_field(description="true when any line was rejected (as bulk APIs say it): look for status rejected")  # type: ignore[prop-decorator]
     @property
     def errors(self) -> bool:
