@@ -2,7 +2,7 @@
 
 The backlog of the ``alerts_consume`` row (half ``DeliveryAccepted``, half
 ``InvoiceReceived``, 300 institutions) goes to two fresh alerts databases on
-the benchmarks' PostgreSQL through ``EventHandling``, without Kafka: one
+the benchmarks' PostgreSQL through ``BatchedHandling``, without Kafka: one
 event per unit of work (``deliver``), then batches of ``--batch`` records as
 one poll would hand them (``deliver_many``). Besides wall time it reports
 the process's CPU seconds (less sensitive to a shared machine's load than

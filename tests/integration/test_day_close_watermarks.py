@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from jicai_events import watermarks
 from jicai_events.catalog import DayClosed, PaymentAllocation, PaymentRecorded
-from jicai_events.consumer import EventConsumer, Subscription
+from jicai_events.consumer import EventConsumer
 from jicai_events.envelope import Envelope
 from jicai_events.kafka import ensure_topics, make_consumer, make_producer
 from jicai_events.relay import OutboxRelay
+from jicai_events.subscriptions import Subscription
 from jicai_events.tables import add_event_tables
 from jicai_events.topics import CLOCK, SETTLEMENT
 from jicai_events.unit_of_work import UnitOfWork

@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
 from jicai_events.catalog import PaymentAllocation, PaymentRecorded
-from jicai_events.consumer import Subscription, Unprocessable
 from jicai_events.envelope import Envelope
 from jicai_events.kafka import ensure_topics
+from jicai_events.subscriptions import Subscription, Unprocessable
 from jicai_events.tables import add_event_tables
 from jicai_events.topics import SETTLEMENT
 from jicai_events.unit_of_work import UnitOfWork

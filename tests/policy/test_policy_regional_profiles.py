@@ -29,7 +29,10 @@ from jicai_policy import (
     withhold_date,
 )
 from jicai_policy.loading import PACKAGED_PROFILE_DIR
-from jicai_policy.profiles import AllocationMethod, Basis, Kpi, PrepaymentTrigger
+from jicai_policy.sections.common import Basis
+from jicai_policy.sections.fund import PrepaymentTrigger
+from jicai_policy.sections.monitoring import Kpi
+from jicai_policy.sections.procurement import AllocationMethod
 
 PROFILE_IDS = ["guizhou-2020", "shandong-2021", "hubei-2019", "chongqing-2019", "chongqing-liangjiang-2023"]
 

@@ -17,7 +17,7 @@ batch of that partition is left to the new owner; a parked partition revoked
 is retried by its next owner.
 
 A consumer that subscribes to ``DayClosed`` decides business days only
-behind the watermarks of every partition it reads (``jicai_events.watermarks``).
+behind the watermarks of every partition it reads (``jicai_events.day_closes``).
 """
 from __future__ import annotations
 
@@ -25,42 +25,24 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as clock_time
+from datetime import date, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from pydantic import ValidationError
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jicai_events import watermarks
-from jicai_events.base import IntegrationEvent, UnknownEventType, event_registry
-from jicai_events.catalog.clock import DayClosed, DayCloseReached
+from jicai_events.base import UnknownEventType
+from jicai_events.catalog.clock import DayClosed
+from jicai_events.day_closes import DayCloses
 from jicai_events.dead_letters import Origin
 from jicai_events.envelope import Envelope
-from jicai_events.handling import (
-    AlreadySettled,
-    EventHandling,
-    Handler,
-    MustPark,
-    Redriven,
-    Subscription,
-    Unprocessable,
-)
-from jicai_events.metrics import (
-    CONSUMER_LAG,
-    DAY_CLOSE_OLDEST_PENDING,
-    DAY_CLOSE_PARTITIONS_BEHIND,
-    DAY_CLOSE_PENDING,
-    DAY_CLOSED_THROUGH,
-    EVENTS_CONSUMED,
-)
+from jicai_events.metrics import CONSUMER_LAG, EVENTS_CONSUMED
 from jicai_events.parking import ParkedPartition, ParkedPartitions
+from jicai_events.subscriptions import MustPark, Subscription
 from jicai_events.tables import EventTables
-from jicai_events.topics import CLOCK
-from jicai_events.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +71,7 @@ class _RevocationGuard(ConsumerRebalanceListener):  # type: ignore[misc]
         self._owner._partitions_assigned(set(assigned))
 
 
-class EventConsumer(EventHandling):
+class EventConsumer(DayCloses):
     """Reads a consumer group's topics from Kafka and hands each record to ``EventHandling``."""
 
     def __init__(
@@ -263,92 +245,6 @@ class EventConsumer(EventHandling):
         outcome = await self._receive(envelope, origin, raw, record.key)
         EVENTS_CONSUMED.labels(self.service, self.name, envelope.type, outcome).inc()
 
-    async def _intercept(self, envelope: Envelope, event: IntegrationEvent) -> str | None:
-        if self._decides_days and isinstance(event, DayClosed) and self._consumer is not None:
-            await self._on_day_closed(envelope, event)
-            return "requested"
-        return None
-
-    # -- business time behind the watermarks ---------------------------------------------------------
-
-    async def _on_marker(self, record: ConsumerRecord[bytes, bytes], envelope: Envelope) -> None:
-        """Markers of one poll are written together, before their offsets are committed."""
-        marker = envelope.event()
-        assert isinstance(marker, DayCloseReached)
-        key = (record.topic, record.partition)
-        self._marks[key] = max(self._marks.get(key, marker.business_date), marker.business_date)
-        EVENTS_CONSUMED.labels(self.service, self.name, envelope.type, "watermark").inc()
-
-    async def _flush_watermarks(self) -> None:
-        if not self._marks:
-            return
-        marks, self._marks = self._marks, {}
-
-        async def write(session: AsyncSession) -> None:
-            for (topic, partition), day in sorted(marks.items()):
-                await watermarks.raise_watermark(session, self._tables, self.name, topic, partition, day)
-
-        await self._write(write)
-        self._clock_moved = True
-
-    async def _on_day_closed(self, envelope: Envelope, event: DayClosed) -> None:
-        async def write(session: AsyncSession) -> None:
-            await watermarks.record_day_close(session, self._tables, self.name, envelope, event.business_date)
-
-        await self._write(write)
-        EVENTS_CONSUMED.labels(self.service, self.name, envelope.type, "requested").inc()
-        self._clock_moved = True
-
-    def _expected_partitions(self) -> set[tuple[str, int]] | None:
-        """Every partition of every topic this consumer reads besides the clock's (None: metadata not known yet)."""
-        assert self._consumer is not None
-        expected: set[tuple[str, int]] = set()
-        for topic in self._consumer.subscription() - {CLOCK.qualified()}:
-            partitions = self._consumer.partitions_for_topic(topic)
-            if not partitions:
-                return None
-            expected |= {(topic, p) for p in partitions}
-        return expected
-
-    async def _advance_clock(self) -> None:
-        """Decide, oldest first, every requested day close that all watermarks have reached."""
-        self._last_clock_check, self._clock_moved = time.monotonic(), False
-        await self._flush_watermarks()
-        self._clock_moved = False
-        expected = self._expected_partitions()
-        if expected is None:
-            return
-        handler = self._handlers[DayClosed.type_name()]
-        async with self._factory() as session, session.begin():
-            # One decider at a time across instances: each sees the others' committed watermarks.
-            await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"jicai-day-close:{self.name}"})
-            through = await watermarks.watermark(session, self._tables, self.name, expected)
-            ready = await watermarks.decidable_day_closes(session, self._tables, self.name, through) if through else []
-            for day_closed in ready:
-                event = day_closed.event()
-                assert isinstance(event, DayClosed)
-
-                async def decided(uow: UnitOfWork, day: DayClosed = event) -> None:
-                    await watermarks.mark_decided(uow.session, self._tables, self.name, day.business_date)
-
-                outcome = await self._handle_with_retries(day_closed, event, handler, then=decided)
-                EVENTS_CONSUMED.labels(self.service, self.name, day_closed.type, outcome).inc()
-            await self._report_clock(session, expected)
-
-    async def _report_clock(self, session: AsyncSession, expected: set[tuple[str, int]]) -> None:
-        position = next(iter(await watermarks.clock_positions(session, self._tables, self.name)), None)
-        labels = (self.service, self.name)
-        pending = position.pending if position else []
-        DAY_CLOSE_PENDING.labels(*labels).set(len(pending))
-        since = position.oldest_pending_since if position else None
-        DAY_CLOSE_OLDEST_PENDING.labels(*labels).set(since.timestamp() if since else 0)
-        if position and position.last_decided:
-            DAY_CLOSED_THROUGH.labels(*labels).set(datetime.combine(position.last_decided, clock_time(), UTC).timestamp())
-        reached = {(m.topic, m.partition): m.closed_through for m in position.watermarks} if position else {}
-        for topic in {t for t, _ in expected}:
-            behind = [tp for tp in expected if tp[0] == topic and _holds_back(reached.get(tp), pending)]
-            DAY_CLOSE_PARTITIONS_BEHIND.labels(*labels, topic).set(len(behind))
-
     async def _report_lag(self) -> None:
         assert self._consumer is not None
         for tp in self._consumer.assignment():
@@ -362,12 +258,4 @@ class EventConsumer(EventHandling):
             CONSUMER_LAG.labels(self.service, self.name, tp.topic, str(tp.partition)).set(max(0, highwater - position))
 
 
-def _holds_back(closed_through: date | None, pending: list[date]) -> bool:
-    """A partition holds the oldest pending close back while its marker has not reached it."""
-    return bool(pending) and (closed_through is None or closed_through < pending[0])
-
-
-__all__ = [
-    "AlreadySettled", "EventConsumer", "Handler", "Origin", "Redriven", "Subscription", "TopicPartition", "Unprocessable",
-    "event_registry",
-]
+__all__ = ["EventConsumer"]

@@ -128,7 +128,7 @@ class EventTables:
             Column("data", JSONB, nullable=False),
             Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         )
-        # Pruning old claims scans by age (jicai_events.consumer).
+        # Pruning old claims scans by age (jicai_events.claims).
         Index("ix_processed_events_processed_at", self.processed_events.c.processed_at)
 
 

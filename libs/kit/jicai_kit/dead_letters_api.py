@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from jicai_events import dead_letters
 from jicai_events.dead_letters import DeadLetter, Status
-from jicai_events.handling import AlreadySettled
+from jicai_events.subscriptions import AlreadySettled
 from jicai_kit.auth import Caller, Role
 from jicai_kit.problems import conflict, not_found
 from jicai_kit.runtime import ServiceRuntime

@@ -13,7 +13,7 @@ import typer
 
 from jicai_events import dead_letters
 from jicai_events.dead_letters import Status
-from jicai_events.handling import AlreadySettled
+from jicai_events.subscriptions import AlreadySettled
 from jicai_kit.runtime import ServiceRuntime
 from jicai_kit.serve import installed
 from jicai_kit.services import ENTRY_POINT_GROUP

@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jicai_events.base import IntegrationEvent
+from jicai_events.base import IntegrationEvent, event_registry
 from jicai_events.catalog import CalendarYearLoaded, RegionProfileAssigned, RuleGoLiveSet
-from jicai_events.consumer import Subscription, event_registry
 from jicai_events.envelope import Envelope
+from jicai_events.subscriptions import Subscription
 from jicai_events.tables import EventTables
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.problems import database_unreachable

@@ -3,7 +3,7 @@
 * ``calendar``: China's working-day calendar (工作日, 调休): library plus calendar files;
 * ``deadlines``: payment deadline (回款期限, R1) under the Civil Code arts. 201 and 203;
 * ``overdue``: warning and withheld settlement (预警 → 暂缓拨付, R2);
-* ``profiles``, ``loading``, ``book``: versioned regional policy profiles, the region
+* ``profiles`` (with its ``sections``), ``loading``, ``book``: versioned regional policy profiles, the region
   mapping and the ``PolicyBook`` that holds them with the calendar.
 
 No I/O beyond reading the files it is pointed at.
@@ -34,28 +34,19 @@ from jicai_policy.overdue import (
     warning_date,
     withhold_date,
 )
-from jicai_policy.profiles import (
+from jicai_policy.profiles import PolicyProfile
+from jicai_policy.sections.common import Basis
+from jicai_policy.sections.fund import DirectSettlement, PaymentStandard, Prepayment, PrepaymentPhase, PrepaymentTrigger
+from jicai_policy.sections.monitoring import Kpi, Kpis, ManufacturerReport
+from jicai_policy.sections.payment import OverduePolicy, PaymentTerm, PaymentTermRule, WarningSchedule
+from jicai_policy.sections.procurement import (
     Allocation,
     AllocationMethod,
-    Basis,
     CycleByWinners,
     CycleRules,
-    DirectSettlement,
     FilingPurchase,
-    Kpi,
-    Kpis,
-    ManufacturerReport,
     NonWinningCap,
-    OverduePolicy,
-    PaymentStandard,
-    PaymentTerm,
-    PaymentTermRule,
-    PolicyProfile,
-    Prepayment,
-    PrepaymentPhase,
-    PrepaymentTrigger,
     VolumeCompletion,
-    WarningSchedule,
 )
 
 __all__ = [

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 
 from jicai_policy.calendar import WorkingDayCalendar
 from jicai_policy.errors import InvoiceDateRequired
-from jicai_policy.profiles import PaymentTerm, PaymentTermRule
+from jicai_policy.sections.payment import PaymentTerm, PaymentTermRule
 
 
 def civil_code_period_end(start: date, days: int, calendar: WorkingDayCalendar) -> date:

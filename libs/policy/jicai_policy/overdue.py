@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from jicai_policy.calendar import WorkingDayCalendar
 from jicai_policy.deadlines import last_day_of_next_month
-from jicai_policy.profiles import OverduePolicy, WarningSchedule
+from jicai_policy.sections.payment import OverduePolicy, WarningSchedule
 
 
 def first_overdue_day(deadline: date) -> date:

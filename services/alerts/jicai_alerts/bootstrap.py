@@ -23,7 +23,7 @@ from jicai_events.catalog import (
     YearlyAgreementRolledOver,
     YearlyAgreementSigned,
 )
-from jicai_events.consumer import Subscription
+from jicai_events.subscriptions import Subscription
 from jicai_events.topics import CLOCK, CONTRACTS, ORDERS, POLICY, SETTLEMENT
 from jicai_kit import policy as policy_changes
 from jicai_kit.runtime import ConsumerSpec, ServiceRuntime

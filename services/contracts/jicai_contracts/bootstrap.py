@@ -6,7 +6,7 @@ from jicai_contracts.adapters.tables import event_tables
 from jicai_contracts.entrypoints.handlers import on_delivery_accepted, on_delivery_returned
 from jicai_contracts.settings import Settings
 from jicai_events.catalog import DeliveryAccepted, DeliveryReturned
-from jicai_events.consumer import Subscription
+from jicai_events.subscriptions import Subscription
 from jicai_events.topics import ORDERS
 from jicai_kit.runtime import ConsumerSpec, ServiceRuntime
 from jicai_kit.settings import ServiceSettings

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from jicai_events.catalog import ContractSigned, GenericGroupDefined, NonWinningProductListed, WinningProductListed
-from jicai_events.consumer import Subscription
+from jicai_events.subscriptions import Subscription
 from jicai_events.topics import CONTRACTS
 from jicai_kit.runtime import ConsumerSpec, ServiceRuntime
 from jicai_kit.settings import ServiceSettings

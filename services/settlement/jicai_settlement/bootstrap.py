@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 
 import jicai_events.catalog as ie
-from jicai_events.consumer import Subscription
+from jicai_events.subscriptions import Subscription
 from jicai_events.topics import ALERTS, CONTRACTS, ORDERS
 from jicai_kit.runtime import ConsumerSpec, ServiceRuntime
 from jicai_kit.settings import ServiceSettings

@@ -45,7 +45,7 @@ from jicai_events.catalog import (
     PaymentAllocation,
     PaymentRecorded,
 )
-from jicai_events.consumer import Subscription
+from jicai_events.subscriptions import Subscription
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.runtime import ConsumerSpec
 from jicai_policy.errors import PolicyError

@@ -22,8 +22,8 @@ from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
 from jicai_events import Envelope
 from jicai_events.catalog import InvoiceReceived
-from jicai_events.consumer import Subscription, Unprocessable
 from jicai_events.dead_letters import Origin
+from jicai_events.subscriptions import Subscription, Unprocessable
 from jicai_events.topics import ORDERS
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Role

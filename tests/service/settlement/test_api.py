@@ -313,7 +313,7 @@ def test_a_monthly_settlement_is_reported_once_by_the_fund_only(
 
 
 def test_a_release_of_a_withhold_settlement_never_saw_is_not_silently_skipped(client: TestClient) -> None:
-    from jicai_events.consumer import Unprocessable
+    from jicai_events.subscriptions import Unprocessable
 
     with pytest.raises(Unprocessable, match="W-unknown"):
         _deliver(client, DECISIONS, _released("W-unknown"))

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from jicai_events import Envelope
 from jicai_events.catalog import InvoiceCredited, InvoiceVoided
-from jicai_events.consumer import Unprocessable
+from jicai_events.subscriptions import Unprocessable
 from jicai_settlement.bootstrap import INVOICES
 from tests.service.settlement.support import count, deliver, field, invoice
 

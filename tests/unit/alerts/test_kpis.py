@@ -14,7 +14,7 @@ from jicai_alerts.domain import kpis
 from jicai_alerts.domain import volume_events as v
 from jicai_alerts.domain.non_winning import Product
 from jicai_policy import PolicyBook
-from jicai_policy.profiles import Kpi
+from jicai_policy.sections.monitoring import Kpi
 from tests.unit.alerts.test_volume_completion_decisions import book
 
 __all__ = ["book"]

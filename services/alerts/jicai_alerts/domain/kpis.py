@@ -36,7 +36,7 @@ from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import volume_events as v
 from jicai_alerts.domain.non_winning import Product, month_end
 from jicai_policy import PolicyProfile
-from jicai_policy.profiles import Kpi
+from jicai_policy.sections.monitoring import Kpi
 
 ZERO = Decimal(0)
 RATIO_PLACES = Decimal("0.0001")

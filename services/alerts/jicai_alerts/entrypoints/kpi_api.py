@@ -19,7 +19,7 @@ from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller, Role
 from jicai_kit.commands import execute, query
 from jicai_kit.validity import Input, MoneyIn, YearMonth, first_of
-from jicai_policy.profiles import Kpi
+from jicai_policy.sections.monitoring import Kpi
 
 router = APIRouter(tags=["monitoring indicators"])
 Month = Annotated[YearMonth, Query(description="the calendar month, YYYY-MM")]

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from jicai_alerts.domain.alert_kinds import DecisionKind
 from jicai_events.types import Money
-from jicai_policy.profiles import PaymentTermRule
+from jicai_policy.sections.payment import PaymentTermRule
 
 
 class InvoiceOut(BaseModel):

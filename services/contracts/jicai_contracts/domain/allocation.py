@@ -34,7 +34,7 @@ from enum import StrEnum
 from jicai_contracts.domain.events import AllocatedVolume, ContractsEvent, VolumeAllocationApproved, VolumeAllocationDrafted
 from jicai_events.rules import Conflict, RuleViolated
 from jicai_policy import PolicyProfile
-from jicai_policy.profiles import AllocationMethod as ProfileMethod
+from jicai_policy.sections.procurement import AllocationMethod as ProfileMethod
 
 
 class AllocationMethod(StrEnum):

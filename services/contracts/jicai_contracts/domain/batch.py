@@ -18,7 +18,8 @@ from datetime import date, timedelta
 
 from jicai_contracts.domain.errors import AlreadyExists, DomainRuleViolated
 from jicai_contracts.domain.events import BatchCycleExtended, BatchLine, BatchPublished, ContractsEvent
-from jicai_policy.profiles import CycleRules, PolicyProfile
+from jicai_policy.profiles import PolicyProfile
+from jicai_policy.sections.procurement import CycleRules
 
 
 def anniversary(day: date, years: int) -> date:

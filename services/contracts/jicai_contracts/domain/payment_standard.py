@@ -24,7 +24,8 @@ from enum import StrEnum
 from fractions import Fraction
 
 from jicai_contracts.domain.events import ContractsEvent, NonWinningProductPricedAbovePaymentStandard
-from jicai_policy.profiles import PaymentStandard, PolicyProfile
+from jicai_policy.profiles import PolicyProfile
+from jicai_policy.sections.fund import PaymentStandard
 
 FOUR_PLACES = Decimal("0.0001")
 

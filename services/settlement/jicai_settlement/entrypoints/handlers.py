@@ -11,9 +11,9 @@ from collections.abc import Awaitable
 from datetime import date
 
 import jicai_events.catalog as ie
-from jicai_events.consumer import Unprocessable
 from jicai_events.envelope import Envelope
 from jicai_events.rules import Conflict, RuleViolated
+from jicai_events.subscriptions import Unprocessable
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_settlement.adapters.policy import policy_book
 from jicai_settlement.application import prepayments, services

@@ -1,0 +1,135 @@
+"""Business time behind the watermarks: a consumer that subscribes to ``DayClosed`` decides days in order.
+
+A ``DayClosed`` read is only recorded as requested; the day is decided (the
+handler runs) once every partition the consumer reads carries a watermark
+marker at or past it (``jicai_events.watermarks``): no record of that day can
+still be on its way. Markers of one poll are written together, before their
+offsets are committed.
+"""
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+from datetime import time as clock_time
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jicai_events import watermarks
+from jicai_events.base import IntegrationEvent
+from jicai_events.batches import BatchedHandling
+from jicai_events.catalog.clock import DayClosed, DayCloseReached
+from jicai_events.envelope import Envelope
+from jicai_events.metrics import (
+    DAY_CLOSE_OLDEST_PENDING,
+    DAY_CLOSE_PARTITIONS_BEHIND,
+    DAY_CLOSE_PENDING,
+    DAY_CLOSED_THROUGH,
+    EVENTS_CONSUMED,
+)
+from jicai_events.topics import CLOCK
+from jicai_events.unit_of_work import UnitOfWork
+
+
+class DayCloses(BatchedHandling):
+    """The day-deciding part of ``EventConsumer`` (which sets these up and reads Kafka)."""
+
+    _consumer: AIOKafkaConsumer | None
+    _decides_days: bool
+    _last_clock_check: float
+    _marks: dict[tuple[str, int], date]
+    _clock_moved: bool
+
+    async def _intercept(self, envelope: Envelope, event: IntegrationEvent) -> str | None:
+        if self._decides_days and isinstance(event, DayClosed) and self._consumer is not None:
+            await self._on_day_closed(envelope, event)
+            return "requested"
+        return None
+
+
+    # -- business time behind the watermarks ---------------------------------------------------------
+
+    async def _on_marker(self, record: ConsumerRecord[bytes, bytes], envelope: Envelope) -> None:
+        """Markers of one poll are written together, before their offsets are committed."""
+        marker = envelope.event()
+        assert isinstance(marker, DayCloseReached)
+        key = (record.topic, record.partition)
+        self._marks[key] = max(self._marks.get(key, marker.business_date), marker.business_date)
+        EVENTS_CONSUMED.labels(self.service, self.name, envelope.type, "watermark").inc()
+
+    async def _flush_watermarks(self) -> None:
+        if not self._marks:
+            return
+        marks, self._marks = self._marks, {}
+
+        async def write(session: AsyncSession) -> None:
+            for (topic, partition), day in sorted(marks.items()):
+                await watermarks.raise_watermark(session, self._tables, self.name, topic, partition, day)
+
+        await self._write(write)
+        self._clock_moved = True
+
+    async def _on_day_closed(self, envelope: Envelope, event: DayClosed) -> None:
+        async def write(session: AsyncSession) -> None:
+            await watermarks.record_day_close(session, self._tables, self.name, envelope, event.business_date)
+
+        await self._write(write)
+        EVENTS_CONSUMED.labels(self.service, self.name, envelope.type, "requested").inc()
+        self._clock_moved = True
+
+    def _expected_partitions(self) -> set[tuple[str, int]] | None:
+        """Every partition of every topic this consumer reads besides the clock's (None: metadata not known yet)."""
+        assert self._consumer is not None
+        expected: set[tuple[str, int]] = set()
+        for topic in self._consumer.subscription() - {CLOCK.qualified()}:
+            partitions = self._consumer.partitions_for_topic(topic)
+            if not partitions:
+                return None
+            expected |= {(topic, p) for p in partitions}
+        return expected
+
+    async def _advance_clock(self) -> None:
+        """Decide, oldest first, every requested day close that all watermarks have reached."""
+        self._last_clock_check, self._clock_moved = time.monotonic(), False
+        await self._flush_watermarks()
+        self._clock_moved = False
+        expected = self._expected_partitions()
+        if expected is None:
+            return
+        handler = self._handlers[DayClosed.type_name()]
+        async with self._factory() as session, session.begin():
+            # One decider at a time across instances: each sees the others' committed watermarks.
+            await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"jicai-day-close:{self.name}"})
+            through = await watermarks.watermark(session, self._tables, self.name, expected)
+            ready = await watermarks.decidable_day_closes(session, self._tables, self.name, through) if through else []
+            for day_closed in ready:
+                event = day_closed.event()
+                assert isinstance(event, DayClosed)
+
+                async def decided(uow: UnitOfWork, day: DayClosed = event) -> None:
+                    await watermarks.mark_decided(uow.session, self._tables, self.name, day.business_date)
+
+                outcome = await self._handle_with_retries(day_closed, event, handler, then=decided)
+                EVENTS_CONSUMED.labels(self.service, self.name, day_closed.type, outcome).inc()
+            await self._report_clock(session, expected)
+
+    async def _report_clock(self, session: AsyncSession, expected: set[tuple[str, int]]) -> None:
+        position = next(iter(await watermarks.clock_positions(session, self._tables, self.name)), None)
+        labels = (self.service, self.name)
+        pending = position.pending if position else []
+        DAY_CLOSE_PENDING.labels(*labels).set(len(pending))
+        since = position.oldest_pending_since if position else None
+        DAY_CLOSE_OLDEST_PENDING.labels(*labels).set(since.timestamp() if since else 0)
+        if position and position.last_decided:
+            DAY_CLOSED_THROUGH.labels(*labels).set(datetime.combine(position.last_decided, clock_time(), UTC).timestamp())
+        reached = {(m.topic, m.partition): m.closed_through for m in position.watermarks} if position else {}
+        for topic in {t for t, _ in expected}:
+            behind = [tp for tp in expected if tp[0] == topic and _holds_back(reached.get(tp), pending)]
+            DAY_CLOSE_PARTITIONS_BEHIND.labels(*labels, topic).set(len(behind))
+
+
+
+def _holds_back(closed_through: date | None, pending: list[date]) -> bool:
+    """A partition holds the oldest pending close back while its marker has not reached it."""
+    return bool(pending) and (closed_through is None or closed_through < pending[0])

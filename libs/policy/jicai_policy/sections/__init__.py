@@ -1,0 +1,1 @@
+"""The sections of a regional policy profile (``jicai_policy.profiles.PolicyProfile``), by the rules they parameterise."""
