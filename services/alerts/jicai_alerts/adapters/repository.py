@@ -27,6 +27,7 @@ from jicai_alerts.domain import volume_events as v
 from jicai_alerts.domain.events import (
     AlertsEvent,
     InvoiceAwaitingCalendar,
+    ObligationEvent,
     PaymentDeadlineSet,
     codec,
     decode_manufacturer,
@@ -46,9 +47,9 @@ async def apply(session: AsyncSession, event: AlertsEvent) -> None:
     """Project a recorded event into its read models."""
     await counted.project(session, event)
     if isinstance(event, k.KPI_EVENTS):
-        await kpi_projections.apply(session, event)  # type: ignore[arg-type]
+        await kpi_projections.apply(session, event)
     elif isinstance(event, mr.MANUFACTURER_EVENTS):
-        await manufacturer_projections.apply(session, event)  # type: ignore[arg-type]
+        await manufacturer_projections.apply(session, event)
     else:
         await apply_obligation(session, event)
 
@@ -349,7 +350,7 @@ async def manufacturers_due(uow: UnitOfWork, day: date) -> list[str]:
 # ---- as of ------------------------------------------------------------------------------------
 
 
-async def dated_streams(uow: UnitOfWork, institution_id: str) -> tuple[list[list[as_of.Dated]], list[as_of.Dated]]:
+async def dated_streams(uow: UnitOfWork, institution_id: str) -> tuple[list[list[as_of.Dated[ObligationEvent]]], list[as_of.Dated[v.VolumeEvent]]]:
     """Every event of the institution's invoice streams (one list per invoice) and of its volume stream, with the day
     the store recorded each: what "as of" filters by business date."""
     es = t.event_tables.event_store
@@ -366,12 +367,11 @@ async def dated_streams(uow: UnitOfWork, institution_id: str) -> tuple[list[list
         .where(es.c.stream_id.in_(invoice_streams) | (es.c.stream_id == volume_stream(institution_id)))
         .order_by(es.c.stream_id, es.c.version)
     )
-    invoices: dict[str, list[as_of.Dated]] = {}
-    volume: list[as_of.Dated] = []
+    invoices: dict[str, list[as_of.Dated[ObligationEvent]]] = {}
+    volume: list[as_of.Dated[v.VolumeEvent]] = []
     for stream_id, event_id, event_type, data, recorded_at in rows.all():
-        dated = as_of.Dated(codec.decode(event_type, data), event_id, recorded_at.date())
         if stream_id == volume_stream(institution_id):
-            volume.append(dated)
+            volume.append(as_of.Dated(decode_volume(event_type, data), event_id, recorded_at.date()))
         else:
-            invoices.setdefault(stream_id, []).append(dated)
+            invoices.setdefault(stream_id, []).append(as_of.Dated(decode_obligation(event_type, data), event_id, recorded_at.date()))
     return list(invoices.values()), volume

@@ -106,5 +106,5 @@ async def _decide(uow: UnitOfWork, institution_id: str, decide: Decide) -> None:
     recorded, version = await kpi_repo.load_kpi(uow, institution_id, purchases=False)
     new = decide(kpis.fold(institution_id, recorded))
     if new:
-        await repo.streams.append(uow, kpi_stream(institution_id), "kpi", version, new)  # type: ignore[arg-type]
+        await repo.streams.append(uow, kpi_stream(institution_id), "kpi", version, new)
 

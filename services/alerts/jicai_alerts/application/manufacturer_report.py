@@ -47,4 +47,4 @@ async def _decide(uow: UnitOfWork, manufacturer_id: str, decide: Decide) -> None
     recorded, version = await repo.load_manufacturer(uow, manufacturer_id)
     new = decide(mr.fold(manufacturer_id, recorded))
     if new:
-        await repo.streams.append(uow, manufacturer_stream(manufacturer_id), "manufacturer", version, new)  # type: ignore[arg-type]
+        await repo.streams.append(uow, manufacturer_stream(manufacturer_id), "manufacturer", version, new)

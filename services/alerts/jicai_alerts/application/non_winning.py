@@ -29,7 +29,7 @@ async def track_product(uow: UnitOfWork, product: n.WinningProductTracked) -> No
     known, version = await repo.load_product(uow, product.product_id)
     new = nw.decide_on_product(known, product)
     if new:
-        await repo.streams.append(uow, product_stream(product.product_id), "winning-product", version, new)  # type: ignore[arg-type]
+        await repo.streams.append(uow, product_stream(product.product_id), "winning-product", version, new)
 
 
 async def count_purchase(uow: UnitOfWork, purchase: n.NonWinningPurchaseCounted) -> None:
@@ -78,4 +78,4 @@ async def _decide(uow: UnitOfWork, institution_id: str, decide: Decide) -> None:
     recorded, version = await repo.load_non_winning(uow, institution_id)
     new = decide(nw.fold(institution_id, recorded))
     if new:
-        await repo.streams.append(uow, non_winning_stream(institution_id), "non-winning", version, new)  # type: ignore[arg-type]
+        await repo.streams.append(uow, non_winning_stream(institution_id), "non-winning", version, new)

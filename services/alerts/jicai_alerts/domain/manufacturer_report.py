@@ -86,7 +86,7 @@ ManufacturerEvent = (
     ManufacturerContractTracked | ManufacturerReportCounted | ManufacturerMonthChecked | ManufacturerReportMissed
     | ManufacturerReportMissClosed
 )
-MANUFACTURER_EVENTS: tuple[type[DomainEvent], ...] = (
+MANUFACTURER_EVENTS: tuple[type[ManufacturerEvent], ...] = (
     ManufacturerContractTracked, ManufacturerReportCounted, ManufacturerMonthChecked, ManufacturerReportMissed,
     ManufacturerReportMissClosed,
 )

@@ -421,21 +421,19 @@ def _evaluate(state: VolumeState, period_end: date, day: ClosedDay, profile: Pol
     if rule is None or exemption is not None or not lines:
         return [evaluated]
     causes = (day.event_id, *_target_causes(state, lines, period_end))
-    common = {
-        "institution_id": state.institution_id, "profile_id": profile.profile_id, "profile_version": profile.version,
-        "caused_by": causes, "period_end": period_end, "ratio": ratio,
-    }
     new: list[v.VolumeEvent] = [evaluated]
     key = f"{state.institution_id}-{period_end.isoformat()}"
     if ratio < rule.warning_below:
-        new.append(v.VolumeCompletionWarned(decision_id=f"volume-warning-{key}", warning_below=rule.warning_below, **common))  # type: ignore[arg-type]
+        new.append(v.VolumeCompletionWarned(
+            decision_id=f"volume-warning-{key}", warning_below=rule.warning_below, institution_id=state.institution_id,
+            profile_id=profile.profile_id, profile_version=profile.version, caused_by=causes, period_end=period_end, ratio=ratio,
+        ))
     if ratio < rule.suspend_below and state.suspension is None:
-        new.append(
-            v.SettlementSuspended(
-                decision_id=f"volume-suspension-{key}", suspend_below=rule.suspend_below,
-                suspended_from=first_of_next_month(period_end), **common,  # type: ignore[arg-type]
-            )
-        )
+        new.append(v.SettlementSuspended(
+            decision_id=f"volume-suspension-{key}", suspend_below=rule.suspend_below, suspended_from=first_of_next_month(period_end),
+            institution_id=state.institution_id, profile_id=profile.profile_id, profile_version=profile.version, caused_by=causes,
+            period_end=period_end, ratio=ratio,
+        ))
     return new
 
 
