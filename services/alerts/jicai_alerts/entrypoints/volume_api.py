@@ -7,8 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from jicai_alerts.adapters import repository as repo
+from jicai_alerts.adapters import queries
 from jicai_alerts.adapters import tables as t
+from jicai_alerts.adapters import volume_repository as volume_repo
 from jicai_alerts.adapters.policy import policy_book
 from jicai_alerts.application import volume
 from jicai_alerts.domain import volume_completion as vc
@@ -64,10 +65,10 @@ async def volume_completion(institution_id: str, caller: Caller, request: Reques
     async def read(uow: UnitOfWork) -> tuple[Any, list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
         vp, vd, vx = t.volume_periods, t.volume_decisions, t.volume_exemptions
         return (
-            await repo.find(uow, t.volume_institutions, institution_id),
-            await repo.list_rows(uow, vp, vp.c.institution_id == institution_id, order_by=[vp.c.period_end]),
-            await repo.list_rows(uow, vd, vd.c.institution_id == institution_id, order_by=[vd.c.effective_on, vd.c.decision_id]),
-            await repo.list_rows(uow, vx, vx.c.institution_id == institution_id, order_by=[vx.c.from_date, vx.c.exemption_id]),
+            await queries.find(uow, t.volume_institutions, institution_id),
+            await queries.list_rows(uow, vp, vp.c.institution_id == institution_id, order_by=[vp.c.period_end]),
+            await queries.list_rows(uow, vd, vd.c.institution_id == institution_id, order_by=[vd.c.effective_on, vd.c.decision_id]),
+            await queries.list_rows(uow, vx, vx.c.institution_id == institution_id, order_by=[vx.c.from_date, vx.c.exemption_id]),
         )
 
     summary, periods, decisions, exemptions = await query(request.app.state.runtime, read)
@@ -109,8 +110,8 @@ async def volume_shortfall(
     caller.require(Role.OPERATOR, Role.FUND)
 
     async def read(uow: UnitOfWork) -> list[vc.VolumeState]:
-        ids = [r["institution_id"] for r in await repo.list_rows(uow, t.volume_institutions)]
-        return [vc.fold(i, (await repo.load_volume(uow, i))[0]) for i in ids]
+        ids = [r["institution_id"] for r in await queries.list_rows(uow, t.volume_institutions)]
+        return [vc.fold(i, (await volume_repo.load_volume(uow, i))[0]) for i in ids]
 
     states = await query(request.app.state.runtime, read)
     report: dict[str, dict[str, Any]] = {}
