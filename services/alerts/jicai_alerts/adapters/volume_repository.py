@@ -9,7 +9,7 @@ from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters.repository import advisory_lock
 from jicai_alerts.adapters.volume_projections import volume_stream
 from jicai_alerts.domain.events import decode_volume
-from jicai_alerts.domain.volume_completion import Recorded
+from jicai_alerts.domain.volume_state import Recorded
 from jicai_events.unit_of_work import UnitOfWork
 
 

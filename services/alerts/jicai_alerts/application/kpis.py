@@ -18,7 +18,8 @@ from jicai_alerts.adapters import volume_repository as volume_repo
 from jicai_alerts.adapters.kpi_projections import kpi_stream
 from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import kpis
-from jicai_alerts.domain import volume_completion as vc
+from jicai_alerts.domain import volume_periods as vp
+from jicai_alerts.domain import volume_state as vs
 from jicai_alerts.domain.non_winning import Product, month_end
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_policy import PolicyBook, PolicyProfile
@@ -79,7 +80,7 @@ async def _institution_month(
 ) -> InstitutionMonth:
     last = month_end(month)
     state = kpis.fold(institution_id, (await kpi_repo.load_kpi(uow, institution_id))[0])
-    volume = vc.fold(institution_id, (await volume_repo.load_volume(uow, institution_id))[0])
+    volume = vs.fold(institution_id, (await volume_repo.load_volume(uow, institution_id))[0])
     region = state.region_on(last) or volume.region or await kpi_repo.invoice_region(uow, institution_id)
     try:
         profile = book.profile_for(region, on=last) if region else None
@@ -89,7 +90,7 @@ async def _institution_month(
         return InstitutionMonth(institution_id, region, profile, [])
     line = kpis.warning_line(state, month.year, profile)
     facts = kpis.MonthFacts(
-        institution_id=institution_id, month=month, volume=vc.completion(volume, last, MONTHS_PER_TARGET)[1],
+        institution_id=institution_id, month=month, volume=vp.completion(volume, last, MONTHS_PER_TARGET)[1],
         invoices_due=tuple(sorted(due, key=lambda i: (i.deadline, i.invoice_id))), purchases=state.purchases_in(month),
         filings=tuple(f for f, _ in state.filings_between(month, last)),
         filing_year_to_date=sum((f.amount for f, _ in state.filings_between(date(month.year, 1, 1), last)), kpis.ZERO),

@@ -15,11 +15,13 @@ from jicai_alerts.adapters import volume_repository as volume_repo
 from jicai_alerts.adapters.volume_projections import volume_stream
 from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain import volume_events as v
+from jicai_alerts.domain import volume_exemptions as vx
+from jicai_alerts.domain import volume_state as vs
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_policy import PolicyBook
 from jicai_policy.errors import PolicyError
 
-Decide = Callable[[vc.VolumeState], list[v.VolumeEvent]]
+Decide = Callable[[vs.VolumeState], list[v.VolumeEvent]]
 MAX_STAGES = 64
 """A long clock jump may evaluate several period ends (and resume) in one day close."""
 
@@ -81,15 +83,15 @@ async def close_day(uow: UnitOfWork, day: vc.ClosedDay, book: PolicyBook) -> Non
 async def grant_exemption(uow: UnitOfWork, grant: v.VolumeExemptionGranted) -> None:
     """Record the exemption; one covering the suspending period end resumes the suspension today."""
     await volume_repo.lock_institution_volume(uow, grant.institution_id)
-    await _decide(uow, grant.institution_id, lambda s: vc.decide_on_grant(s, grant))
+    await _decide(uow, grant.institution_id, lambda s: vx.decide_on_grant(s, grant))
     last_closed = await repo.last_closed_day(uow)
     today = last_closed.business_date + timedelta(days=1) if last_closed else grant.from_date
-    await _decide(uow, grant.institution_id, lambda s: vc.decide_resumption_by_exemption(s, grant.exemption_id, today))
+    await _decide(uow, grant.institution_id, lambda s: vx.decide_resumption_by_exemption(s, grant.exemption_id, today))
 
 
 async def revoke_exemption(uow: UnitOfWork, revoke: v.VolumeExemptionRevoked) -> None:
     await volume_repo.lock_institution_volume(uow, revoke.institution_id)
-    await _decide(uow, revoke.institution_id, lambda s: vc.decide_on_revoke(s, revoke))
+    await _decide(uow, revoke.institution_id, lambda s: vx.decide_on_revoke(s, revoke))
 
 
 def book_has_go_live(book: PolicyBook) -> bool:
@@ -97,7 +99,7 @@ def book_has_go_live(book: PolicyBook) -> bool:
     return any(entry.volume_completion_from for entries in book.regions.values() for entry in entries)
 
 
-def _on_day_closed(state: vc.VolumeState, day: vc.ClosedDay, book: PolicyBook) -> list[v.VolumeEvent]:
+def _on_day_closed(state: vs.VolumeState, day: vc.ClosedDay, book: PolicyBook) -> list[v.VolumeEvent]:
     """R3 decides in the institution's region from its go-live on (period ends before it are never evaluated)."""
     if state.region is None:
         return []
@@ -112,7 +114,7 @@ async def _decide(uow: UnitOfWork, institution_id: str, decide: Decide) -> None:
     stream_id = volume_stream(institution_id)
     recorded, version = await volume_repo.load_volume(uow, institution_id)
     for _ in range(MAX_STAGES):
-        new = decide(vc.fold(institution_id, recorded))
+        new = decide(vs.fold(institution_id, recorded))
         if not new:
             return
         stored = await repo.streams.append(uow, stream_id, "volume", version, new)

@@ -1,7 +1,7 @@
 """An institution's obligations and status as of a past date, from the event log alone.
 
 One fold per stream, many projections: "as of D" folds each stream with the same
-``fold`` the live view uses (``invoice_obligation.fold``, ``volume_completion.fold``),
+``fold`` the live view uses (``invoice_obligation.fold``, ``volume_state.fold``),
 over the events recorded up to now whose business date is on or before D, and reads
 the answer off the folded state. An invoice counts from the day it was received, a
 payment from the day it was paid, a credit note (红字发票) from its receipt and a void
@@ -23,8 +23,8 @@ from typing import Generic, Literal, TypeVar
 
 from jicai_alerts.domain import events as e
 from jicai_alerts.domain import invoice_obligation as io
-from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain import volume_events as v
+from jicai_alerts.domain import volume_state as vs
 
 ZERO = Decimal("0.00")
 
@@ -166,7 +166,7 @@ def _invoice(as_of: date, known: list[Dated[e.ObligationEvent]], result: Status)
 
 
 def _volume(institution_id: str, known: list[Dated[v.VolumeEvent]], result: Status) -> None:
-    state = vc.fold(institution_id, ((d.event, d.event_id) for d in known))
+    state = vs.fold(institution_id, ((d.event, d.event_id) for d in known))
     last = state.last_evaluation
     for x in state.decisions:
         if isinstance(x, v.VolumeCompletionWarned) and last is not None and x.period_end == last.event.period_end:

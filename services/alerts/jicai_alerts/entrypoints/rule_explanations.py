@@ -16,8 +16,8 @@ from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning as nw
 from jicai_alerts.domain import non_winning_events as n
-from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain import volume_events as v
+from jicai_alerts.domain import volume_state as vs
 from jicai_alerts.domain.alert_kinds import DecisionKind
 from jicai_alerts.entrypoints import schemas as s
 from jicai_alerts.entrypoints.decision_evidence import decision_event, profile_out, published_event, recorded_cause
@@ -34,7 +34,7 @@ async def explain_volume(uow: UnitOfWork, decision_id: str) -> s.DecisionOut | N
     recorded, _ = await volume_repo.load_volume(uow, row["institution_id"])
     event_id = next(i for e, i in recorded if isinstance(e, v.VolumeDecision) and e.decision_id == decision_id)
     evaluated = [e for e, _ in recorded if isinstance(e, v.PeriodEvaluated) and e.period_end == row["period_end"]]
-    state = vc.fold(row["institution_id"], recorded)
+    state = vs.fold(row["institution_id"], recorded)
     profile = policy_book().get(row["profile_id"], row["profile_version"])
     evaluation: dict[str, Any] = {
         **(evaluated[-1].model_dump(mode="json", exclude={"day_closed_event_id"}) if evaluated else {}),
