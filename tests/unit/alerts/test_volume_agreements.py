@@ -13,6 +13,8 @@ import pytest
 
 from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain import volume_events as v
+from jicai_alerts.domain import volume_periods as vp
+from jicai_alerts.domain import volume_state as vs
 from jicai_events.rules import Conflict
 from jicai_policy import PolicyBook
 from tests.unit.alerts.test_volume_completion_decisions import GUIYANG, Stream, accepted, book, decisions
@@ -51,14 +53,14 @@ def returned(return_id: str, acceptance_id: str, quantity: int, on: date) -> v.R
 
 def test_the_agreement_year_not_the_cycle_gives_the_targets() -> None:
     """约定采购量 is per agreement year: Q1 2026 targets ¼ of y1's 4000, not ¼ of the cycle's 8000 spread over 8 quarters."""
-    state = vc.fold("H001", [(contract(), "e1"), (agreement(1), "e2"), (agreement(2, 2000), "e3")])
+    state = vs.fold("H001", [(contract(), "e1"), (agreement(1), "e2"), (agreement(2, 2000), "e3")])
 
-    assert vc.institution_period_ends(state) == [
+    assert vp.institution_period_ends(state) == [
         date(2026, 3, 31), date(2026, 6, 30), date(2026, 9, 30), date(2026, 12, 31),
         date(2027, 3, 31), date(2027, 6, 30), date(2027, 9, 30), date(2027, 12, 31),
     ]
     assert [(day, line.target_quantity, line.agreement_id) for day in (date(2026, 3, 31), date(2027, 3, 31))
-            for line in vc.completion(state, day)[1]] == [
+            for line in vp.completion(state, day)[1]] == [
         (date(2026, 3, 31), Decimal("1000.00"), "C1-y1"), (date(2027, 3, 31), Decimal("500.00"), "C1-y2"),
     ]
 
@@ -127,10 +129,10 @@ def test_a_suspension_is_not_resumed_while_a_return_keeps_the_target_unmet(book:
 
 
 def test_the_same_agreement_or_amendment_again_records_nothing_and_other_facts_are_refused() -> None:
-    state = vc.fold("H001", [(agreement(1), "e1"), (amended(3000, date(2026, 5, 15)), "e2")])
+    state = vs.fold("H001", [(agreement(1), "e1"), (amended(3000, date(2026, 5, 15)), "e2")])
 
     assert vc.decide_on_agreement(state, agreement(1).model_copy(update={"agreement_event_id": "other"})) == []
     assert vc.decide_on_amendment(state, amended(3000, date(2026, 5, 15)).model_copy(update={"amendment_event_id": "other"})) == []
-    assert vc.decide_on_return(vc.fold("H001", [(returned("R1", "A1", 1, date(2026, 5, 1)), "e3")]).returns, returned("R1", "A1", 1, date(2026, 5, 1))) == []
+    assert vc.decide_on_return(vs.fold("H001", [(returned("R1", "A1", 1, date(2026, 5, 1)), "e3")]).returns, returned("R1", "A1", 1, date(2026, 5, 1))) == []
     with pytest.raises(Conflict):
         vc.decide_on_agreement(state, agreement(1, 5000))

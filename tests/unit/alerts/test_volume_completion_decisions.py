@@ -15,6 +15,9 @@ import pytest
 
 from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain import volume_events as v
+from jicai_alerts.domain import volume_exemptions as vx
+from jicai_alerts.domain import volume_periods as vp
+from jicai_alerts.domain import volume_state as vs
 from jicai_events.rules import Conflict, RuleViolated
 from jicai_policy import PolicyBook, load_policy_book
 
@@ -48,12 +51,12 @@ class Stream:
 
     def __init__(self, book: PolicyBook, *given: v.VolumeEvent) -> None:
         self.book = book
-        self.recorded: list[vc.Recorded] = []
+        self.recorded: list[vs.Recorded] = []
         self._record(list(given))
 
     @property
-    def state(self) -> vc.VolumeState:
-        return vc.fold("H001", self.recorded)
+    def state(self) -> vs.VolumeState:
+        return vs.fold("H001", self.recorded)
 
     def _record(self, new: list[v.VolumeEvent]) -> list[v.VolumeEvent]:
         self.recorded += [(event, f"evt-{len(self.recorded) + i}") for i, event in enumerate(new)]
@@ -84,10 +87,10 @@ def decisions(events: list[v.VolumeEvent]) -> list[tuple[str, str, str]]:
 
 
 def test_quarters_count_from_the_cycle_start_and_the_last_ends_with_the_cycle() -> None:
-    assert vc.period_ends(contract()) == [date(2026, 3, 31), date(2026, 6, 30), date(2026, 9, 30), date(2026, 12, 31)]
-    assert vc.cumulative_target(contract(), date(2026, 3, 31)) == 1000
-    assert vc.cumulative_target(contract(), date(2026, 3, 30)) == 0
-    assert vc.cumulative_target(contract(), date(2026, 7, 15)) == 2000
+    assert vp.period_ends(contract()) == [date(2026, 3, 31), date(2026, 6, 30), date(2026, 9, 30), date(2026, 12, 31)]
+    assert vp.cumulative_target(contract(), date(2026, 3, 31)) == 1000
+    assert vp.cumulative_target(contract(), date(2026, 3, 30)) == 0
+    assert vp.cumulative_target(contract(), date(2026, 7, 15)) == 2000
 
 
 def test_75_percent_at_the_end_of_q1_is_warned_only(book: PolicyBook) -> None:
@@ -140,7 +143,7 @@ def test_over_buying_one_product_does_not_hide_another_s_shortfall(book: PolicyB
     stream = Stream(book, contract("C1", product="P1"), contract("C2", product="P2"),
                     accepted("A1", 2000, date(2026, 2, 1), "C1"), accepted("A2", 400, date(2026, 2, 1), "C2"))
 
-    ratio, lines = vc.completion(stream.state, date(2026, 3, 31))
+    ratio, lines = vp.completion(stream.state, date(2026, 3, 31))
 
     assert ratio == Decimal("0.7000")  # ½ × 1 (capped) + ½ × 0.4, not (2000 + 400) / 2000
     assert [(x.contract_id, x.ratio, x.weight) for x in lines] == [
@@ -154,7 +157,7 @@ def test_products_weigh_by_their_target_amount(book: PolicyBook) -> None:
     stream = Stream(book, contract("C1", price="30.0000"), contract("C2", product="P2"),
                     accepted("A1", 1000, date(2026, 2, 1), "C1"))
 
-    ratio, _ = vc.completion(stream.state, date(2026, 3, 31))
+    ratio, _ = vp.completion(stream.state, date(2026, 3, 31))
 
     assert ratio == Decimal("0.7500")
 
@@ -163,15 +166,15 @@ def test_an_exemption_covering_the_period_end_prevents_the_decisions(book: Polic
     stream = Stream(book, contract(), accepted("A1", 100, date(2026, 2, 1)))
     grant = v.VolumeExemptionGranted(exemption_id="X1", institution_id="H001", reason="洪灾 (flood)",
                                      from_date=date(2026, 3, 1), to_date=date(2026, 4, 30), granted_by="ops")
-    stream._record(vc.decide_on_grant(stream.state, grant))
+    stream._record(vx.decide_on_grant(stream.state, grant))
 
     decided = stream.close(date(2026, 3, 31))
 
     assert decisions(decided) == []
     assert isinstance(decided[0], v.PeriodEvaluated) and decided[0].exemption_id == "X1"
-    assert vc.decide_on_grant(stream.state, grant) == []  # the same grant again records nothing
+    assert vx.decide_on_grant(stream.state, grant) == []  # the same grant again records nothing
     with pytest.raises(Conflict):
-        vc.decide_on_grant(stream.state, grant.model_copy(update={"reason": "other"}))
+        vx.decide_on_grant(stream.state, grant.model_copy(update={"reason": "other"}))
 
 
 def test_granting_an_exemption_during_a_suspension_resumes_it(book: PolicyBook) -> None:
@@ -180,9 +183,9 @@ def test_granting_an_exemption_during_a_suspension_resumes_it(book: PolicyBook) 
     assert stream.state.suspension is not None
     grant = v.VolumeExemptionGranted(exemption_id="X1", institution_id="H001", reason="疫情",
                                      from_date=date(2026, 1, 1), to_date=date(2026, 3, 31), granted_by="ops")
-    stream._record(vc.decide_on_grant(stream.state, grant))
+    stream._record(vx.decide_on_grant(stream.state, grant))
 
-    resumed = vc.decide_resumption_by_exemption(stream.state, "X1", date(2026, 4, 10))
+    resumed = vx.decide_resumption_by_exemption(stream.state, "X1", date(2026, 4, 10))
 
     assert decisions(resumed) == [("resumed", "2026-04-10", "exemption")]
 
@@ -191,7 +194,7 @@ def test_an_exemption_ending_before_it_starts_is_refused() -> None:
     grant = v.VolumeExemptionGranted(exemption_id="X1", institution_id="H001", reason="r",
                                      from_date=date(2026, 4, 1), to_date=date(2026, 3, 1), granted_by="ops")
     with pytest.raises(RuleViolated) as refused:
-        vc.decide_on_grant(vc.VolumeState("H001"), grant)
+        vx.decide_on_grant(vs.VolumeState("H001"), grant)
     assert refused.value.field == "to"
 
 
@@ -200,4 +203,4 @@ def test_the_same_acceptance_twice_counts_once(book: PolicyBook) -> None:
     stream.add(accepted("A1", 800, date(2026, 2, 1)))
 
     assert decisions(stream.close(date(2026, 3, 31))) == []
-    assert vc.completion(stream.state, date(2026, 3, 31))[0] == Decimal("0.8000")
+    assert vp.completion(stream.state, date(2026, 3, 31))[0] == Decimal("0.8000")

@@ -22,7 +22,7 @@ from jicai_events.domain_events import DomainEvent
 
 CountedFact = n.WinningAcceptanceCounted | n.NonWinningPurchaseCounted | v.AcceptanceCounted | v.ReturnCounted | k.PurchaseCounted
 
-KEYS: dict[type[DomainEvent], tuple[Callable[[str], str], str]] = {
+KEYS: dict[type[CountedFact], tuple[Callable[[str], str], str]] = {
     n.WinningAcceptanceCounted: (non_winning_stream, "acceptance_id"),
     n.NonWinningPurchaseCounted: (non_winning_stream, "purchase_id"),
     v.AcceptanceCounted: (volume_stream, "acceptance_id"),
@@ -30,14 +30,14 @@ KEYS: dict[type[DomainEvent], tuple[Callable[[str], str], str]] = {
     k.PurchaseCounted: (kpi_stream, "fact_id"),
 }
 """Each counting event: the stream it is counted in (by institution), and the field naming the fact."""
+COUNTED_FACTS: tuple[type[CountedFact], ...] = tuple(KEYS)
 
 
 def key_of(event: DomainEvent) -> CountedKey | None:
-    known = KEYS.get(type(event))
-    if known is None:
+    if not isinstance(event, COUNTED_FACTS):
         return None
-    stream, field = known
-    return CountedKey(stream(event.institution_id), event.name, getattr(event, field))  # type: ignore[attr-defined]
+    stream, field = KEYS[type(event)]
+    return CountedKey(stream(event.institution_id), event.name, getattr(event, field))
 
 
 async def project(session: AsyncSession, event: DomainEvent) -> None:

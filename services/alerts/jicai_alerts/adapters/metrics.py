@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from prometheus_client import Gauge
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, FromClause, ScalarSelect, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jicai_alerts.adapters import tables as t
@@ -35,8 +35,8 @@ NON_WINNING_CAP_EXCEEDED = Gauge(
 )
 
 
-def _count(table: object, *conditions: object) -> object:
-    return select(func.count()).select_from(table).where(*conditions).scalar_subquery()  # type: ignore[arg-type]
+def _count(table: FromClause, *conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+    return select(func.count()).select_from(table).where(*conditions).scalar_subquery()
 
 
 OVERDUE_STATUSES = ("overdue", "withheld")
@@ -52,7 +52,7 @@ async def counts(session: AsyncSession) -> dict[str, Any]:
         "non_winning": _count(nm, nm.c.decision_id.is_not(None)),
         "overdue_amount": select(func.coalesce(func.sum(inv.c.outstanding), 0)).where(inv.c.status.in_(OVERDUE_STATUSES)).scalar_subquery(),
     }
-    row = (await session.execute(select(*(c.label(name) for name, c in columns.items())))).one()  # type: ignore[attr-defined]
+    row = (await session.execute(select(*(c.label(name) for name, c in columns.items())))).one()
     return dict(row._mapping)
 
 

@@ -7,8 +7,6 @@ fails loudly until someone decides which.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import jicai_events.catalog as ie
 from jicai_alerts.domain import calendar_year as cy
 from jicai_alerts.domain import events as e
@@ -17,8 +15,9 @@ from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_events as v
 from jicai_events.base import IntegrationEvent
+from jicai_events.domain_events import DomainEvent
 
-PUBLISHED: dict[type[Any], type[IntegrationEvent]] = {
+PUBLISHED: dict[type[DomainEvent], type[IntegrationEvent]] = {
     e.PaymentDeadlineSet: ie.PaymentDeadlineSet,
     e.PaymentOverdueWarned: ie.PaymentOverdueWarned,
     e.SettlementWithheld: ie.SettlementWithheld,
@@ -35,7 +34,7 @@ PUBLISHED: dict[type[Any], type[IntegrationEvent]] = {
 }
 """Domain event → the integration event it is published as (same field names)."""
 
-KEPT_INSIDE: frozenset[type[Any]] = frozenset({
+KEPT_INSIDE: frozenset[type[DomainEvent]] = frozenset({
     e.OverdueWarningResolved, e.PaymentApplied, e.PaymentReceived, e.BusinessDayClosed, e.CreditApplied, e.VoidApplied,
     e.InvoiceAwaitingCalendar, e.WithholdDateSet, e.ClockRestartAwaitingCalendar, cy.CalendarYearLoaded,
     v.ContractTracked, v.AgreementTracked, v.AgreementAmended, v.AcceptanceCounted, v.ReturnCounted, v.PeriodEvaluated,
@@ -45,7 +44,7 @@ KEPT_INSIDE: frozenset[type[Any]] = frozenset({
 })
 
 
-def translate(event: Any) -> IntegrationEvent | None:
+def translate(event: DomainEvent) -> IntegrationEvent | None:
     """The integration event to publish for ``event``, or None for a fact the service keeps to itself."""
     model = PUBLISHED.get(type(event))
     if model is not None:

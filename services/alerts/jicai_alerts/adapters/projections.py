@@ -7,10 +7,11 @@ domain and never twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from functools import singledispatch
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import RowMapping, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -133,10 +134,10 @@ async def _(event: e.BusinessDayClosed, session: AsyncSession) -> None:
 
 async def apply(session: AsyncSession, event: e.AlertsEvent) -> None:
     if isinstance(event, VOLUME_EVENTS):
-        await volume_projections.apply(session, event)  # type: ignore[arg-type]
+        await volume_projections.apply(session, event)
         return
     if isinstance(event, NON_WINNING_EVENTS):
-        await non_winning_projections.apply(session, event)  # type: ignore[arg-type]
+        await non_winning_projections.apply(session, event)
         return
     await project(event, session)
     if isinstance(event, e.ObligationEvent):
@@ -226,15 +227,15 @@ def invoice_values(state: io.InvoiceObligation) -> dict[str, Any]:
     }
 
 
-async def _invoice_row(session: AsyncSession, invoice_id: str) -> Any:
+async def _invoice_row(session: AsyncSession, invoice_id: str) -> RowMapping:
     return (await session.execute(t.invoices.select().where(t.invoices.c.invoice_id == invoice_id))).mappings().one()
 
 
-async def _decision(session: AsyncSession, event: e.Decision, effective_on: Any) -> None:
+async def _decision(session: AsyncSession, event: e.Decision, effective_on: date) -> None:
     await session.execute(insert(t.decisions).values(decision_row(event, effective_on)))
 
 
-def decision_row(event: e.Decision, effective_on: Any) -> dict[str, Any]:
+def decision_row(event: e.Decision, effective_on: date) -> dict[str, Any]:
     """The ``decisions`` row of a decision (one shape for the per-event and the set-based projection)."""
     return {
         "decision_id": event.decision_id,
@@ -251,12 +252,12 @@ def decision_row(event: e.Decision, effective_on: Any) -> dict[str, Any]:
 
 
 async def _open_alert(
-    session: AsyncSession, event: e.PaymentOverdueWarned | e.SettlementWithheld, kind: str, since: Any, deadline: Any
+    session: AsyncSession, event: e.PaymentOverdueWarned | e.SettlementWithheld, kind: str, since: date, deadline: date
 ) -> None:
     await session.execute(insert(t.alerts).values(alert_row(event, kind, since, deadline)))
 
 
-def alert_row(event: e.PaymentOverdueWarned | e.SettlementWithheld, kind: str, since: Any, deadline: Any) -> dict[str, Any]:
+def alert_row(event: e.PaymentOverdueWarned | e.SettlementWithheld, kind: str, since: date, deadline: date) -> dict[str, Any]:
     """The open ``alerts`` row of a warning or withhold."""
     return {
         "alert_id": event.decision_id, "kind": kind, "institution_id": event.institution_id, "invoice_id": event.invoice_id,
@@ -265,7 +266,7 @@ def alert_row(event: e.PaymentOverdueWarned | e.SettlementWithheld, kind: str, s
     }
 
 
-async def _close_alerts(session: AsyncSession, invoice_id: str, closed_on: Any, closed_by: str) -> None:
+async def _close_alerts(session: AsyncSession, invoice_id: str, closed_on: date, closed_by: str) -> None:
     """Full payment closes the invoice's warning and withhold together."""
     await session.execute(
         update(t.alerts)
@@ -274,10 +275,10 @@ async def _close_alerts(session: AsyncSession, invoice_id: str, closed_on: Any, 
     )
 
 
-async def _observed(session: AsyncSession, event_id: str, event_type: str, subject: str, business_date: Any) -> None:
+async def _observed(session: AsyncSession, event_id: str, event_type: str, subject: str, business_date: date) -> None:
     """Remember a consumed event, so a decision can say what caused it."""
     await session.execute(insert(t.observed_events).values(_observed_row(event_id, event_type, subject, business_date)).on_conflict_do_nothing())
 
 
-def _observed_row(event_id: str, event_type: str, subject: str, business_date: Any) -> dict[str, Any]:
+def _observed_row(event_id: str, event_type: str, subject: str, business_date: date) -> dict[str, Any]:
     return {"event_id": event_id, "event_type": event_type, "subject": subject, "business_date": business_date}

@@ -9,8 +9,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jicai_alerts.adapters import tables as t
-from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain import volume_events as v
+from jicai_alerts.domain import volume_periods as vp
+from jicai_alerts.domain import volume_state as vs
 from jicai_alerts.domain.events import decode_volume
 from jicai_events.store import EventStore
 
@@ -99,7 +100,7 @@ def _effective_on(event: v.VolumeDecision) -> Any:
 
 async def _refresh_institution(session: AsyncSession, institution_id: str) -> None:
     stored = await EventStore(session, t.event_tables).load(volume_stream(institution_id))
-    state = vc.fold(institution_id, ((decode_volume(s.event_type, s.data), s.event_id) for s in stored))
+    state = vs.fold(institution_id, ((decode_volume(s.event_type, s.data), s.event_id) for s in stored))
     region = state.region
     if region is None:
         return
@@ -107,7 +108,7 @@ async def _refresh_institution(session: AsyncSession, institution_id: str) -> No
     suspension = state.suspension.event if state.suspension else None
     values: dict[str, Any] = {
         "pooling_region_code": region,
-        "next_period_end": vc.next_period_end(state),
+        "next_period_end": vp.next_period_end(state),
         "last_period_end": last.period_end if last else None,
         "last_ratio": last.ratio if last else None,
         "suspension_decision_id": suspension.decision_id if suspension else None,

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from jicai_alerts.adapters import kpi_repository as kpi_repo
+from jicai_alerts.adapters import non_winning_repository as non_winning_repo
 from jicai_alerts.adapters import repository as repo
+from jicai_alerts.adapters import volume_repository as volume_repo
 from jicai_alerts.adapters.kpi_projections import kpi_stream
 from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import kpis
-from jicai_alerts.domain import volume_completion as vc
+from jicai_alerts.domain import volume_periods as vp
+from jicai_alerts.domain import volume_state as vs
 from jicai_alerts.domain.non_winning import Product, month_end
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_policy import PolicyBook, PolicyProfile
@@ -60,12 +63,12 @@ async def set_warning_line(uow: UnitOfWork, line: k.FilingWarningLineSet, book: 
 async def institution_month(uow: UnitOfWork, institution_id: str, month: date, book: PolicyBook) -> InstitutionMonth:
     """The institution's indicators of ``month`` (its first day) under the profile in force on the month's last day."""
     due = await kpi_repo.invoices_due_between(uow, institution_id, month, month_end(month))
-    return await _institution_month(uow, institution_id, month, book, due.get(institution_id, []), await repo.winning_products(uow))
+    return await _institution_month(uow, institution_id, month, book, due.get(institution_id, []), await non_winning_repo.winning_products(uow))
 
 
 async def every_institution_month(uow: UnitOfWork, month: date, book: PolicyBook) -> list[InstitutionMonth]:
     due = await kpi_repo.invoices_due_between(uow, None, month, month_end(month))
-    products = await repo.winning_products(uow)
+    products = await non_winning_repo.winning_products(uow)
     return [
         await _institution_month(uow, institution_id, month, book, due.get(institution_id, []), products)
         for institution_id in await kpi_repo.kpi_institutions(uow)
@@ -77,7 +80,7 @@ async def _institution_month(
 ) -> InstitutionMonth:
     last = month_end(month)
     state = kpis.fold(institution_id, (await kpi_repo.load_kpi(uow, institution_id))[0])
-    volume = vc.fold(institution_id, (await repo.load_volume(uow, institution_id))[0])
+    volume = vs.fold(institution_id, (await volume_repo.load_volume(uow, institution_id))[0])
     region = state.region_on(last) or volume.region or await kpi_repo.invoice_region(uow, institution_id)
     try:
         profile = book.profile_for(region, on=last) if region else None
@@ -87,7 +90,7 @@ async def _institution_month(
         return InstitutionMonth(institution_id, region, profile, [])
     line = kpis.warning_line(state, month.year, profile)
     facts = kpis.MonthFacts(
-        institution_id=institution_id, month=month, volume=vc.completion(volume, last, MONTHS_PER_TARGET)[1],
+        institution_id=institution_id, month=month, volume=vp.completion(volume, last, MONTHS_PER_TARGET)[1],
         invoices_due=tuple(sorted(due, key=lambda i: (i.deadline, i.invoice_id))), purchases=state.purchases_in(month),
         filings=tuple(f for f, _ in state.filings_between(month, last)),
         filing_year_to_date=sum((f.amount for f, _ in state.filings_between(date(month.year, 1, 1), last)), kpis.ZERO),
@@ -106,5 +109,5 @@ async def _decide(uow: UnitOfWork, institution_id: str, decide: Decide) -> None:
     recorded, version = await kpi_repo.load_kpi(uow, institution_id, purchases=False)
     new = decide(kpis.fold(institution_id, recorded))
     if new:
-        await repo.streams.append(uow, kpi_stream(institution_id), "kpi", version, new)  # type: ignore[arg-type]
+        await repo.streams.append(uow, kpi_stream(institution_id), "kpi", version, new)
 

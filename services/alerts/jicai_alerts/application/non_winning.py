@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from jicai_alerts.adapters import non_winning_repository as non_winning_repo
 from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.non_winning_projections import non_winning_stream, product_stream
 from jicai_alerts.domain import non_winning as nw
@@ -25,11 +26,11 @@ async def track_product(uow: UnitOfWork, product: n.WinningProductTracked) -> No
 
     A listing counts for months evaluated after it: a month already evaluated stays as decided."""
     await repo.lock_clock(uow, shared=True)
-    await repo.lock_product(uow, product.product_id)
-    known, version = await repo.load_product(uow, product.product_id)
+    await non_winning_repo.lock_product(uow, product.product_id)
+    known, version = await non_winning_repo.load_product(uow, product.product_id)
     new = nw.decide_on_product(known, product)
     if new:
-        await repo.streams.append(uow, product_stream(product.product_id), "winning-product", version, new)  # type: ignore[arg-type]
+        await repo.streams.append(uow, product_stream(product.product_id), "winning-product", version, new)
 
 
 async def count_purchase(uow: UnitOfWork, purchase: n.NonWinningPurchaseCounted) -> None:
@@ -49,15 +50,15 @@ async def close_day(uow: UnitOfWork, day: ClosedDay, book: PolicyBook) -> None:
     A policy error (no profile for the region) blocks that institution only: it is listed in
     ``blocked_decisions`` as ``non-winning-{institution}`` and retried at the next close.
     """
-    institutions = await repo.non_winning_institutions_due(uow, day.business_date)
+    institutions = await non_winning_repo.non_winning_institutions_due(uow, day.business_date)
     if not institutions:
         return
-    products = await repo.winning_products(uow)
+    products = await non_winning_repo.winning_products(uow)
     for institution_id in institutions:
         key = non_winning_stream(institution_id)
         try:
             async with uow.session.begin_nested():
-                await repo.lock_institution_non_winning(uow, institution_id)
+                await non_winning_repo.lock_institution_non_winning(uow, institution_id)
                 await _decide(uow, institution_id, lambda s: _on_day_closed(s, day, products, book))
         except PolicyError as exc:
             await repo.record_blocked(uow, key, day.business_date, f"{type(exc).__name__}: {exc}", institution_id)
@@ -75,7 +76,7 @@ def _on_day_closed(
 
 
 async def _decide(uow: UnitOfWork, institution_id: str, decide: Decide) -> None:
-    recorded, version = await repo.load_non_winning(uow, institution_id)
+    recorded, version = await non_winning_repo.load_non_winning(uow, institution_id)
     new = decide(nw.fold(institution_id, recorded))
     if new:
-        await repo.streams.append(uow, non_winning_stream(institution_id), "non-winning", version, new)  # type: ignore[arg-type]
+        await repo.streams.append(uow, non_winning_stream(institution_id), "non-winning", version, new)

@@ -11,14 +11,17 @@ from datetime import timedelta
 from functools import partial
 
 from jicai_alerts.adapters import repository as repo
+from jicai_alerts.adapters import volume_repository as volume_repo
 from jicai_alerts.adapters.volume_projections import volume_stream
 from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain import volume_events as v
+from jicai_alerts.domain import volume_exemptions as vx
+from jicai_alerts.domain import volume_state as vs
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_policy import PolicyBook
 from jicai_policy.errors import PolicyError
 
-Decide = Callable[[vc.VolumeState], list[v.VolumeEvent]]
+Decide = Callable[[vs.VolumeState], list[v.VolumeEvent]]
 MAX_STAGES = 64
 """A long clock jump may evaluate several period ends (and resume) in one day close."""
 
@@ -35,13 +38,13 @@ async def track_agreement(uow: UnitOfWork, agreement: v.AgreementTracked, book: 
 
 async def amend_agreement(uow: UnitOfWork, amendment: v.AgreementAmended) -> None:
     """``YearlyAgreementAmended``: the new agreed volume sets the targets of period ends from ``amended_on`` on."""
-    await repo.lock_institution_volume(uow, amendment.institution_id)
+    await volume_repo.lock_institution_volume(uow, amendment.institution_id)
     await _decide(uow, amendment.institution_id, lambda s: vc.decide_on_amendment(s, amendment))
 
 
 async def _track(uow: UnitOfWork, institution_id: str, decide: Decide, book: PolicyBook) -> None:
     await repo.lock_clock(uow, shared=True)
-    await repo.lock_institution_volume(uow, institution_id)
+    await volume_repo.lock_institution_volume(uow, institution_id)
     await _decide(uow, institution_id, decide)
     last_closed = await repo.last_closed_day(uow)
     if last_closed is not None and book_has_go_live(book):
@@ -51,7 +54,7 @@ async def _track(uow: UnitOfWork, institution_id: str, decide: Decide, book: Pol
 
 async def count_return(uow: UnitOfWork, returned: v.ReturnCounted) -> None:
     """``DeliveryReturned``: take the returned quantity off its acceptance from ``returned_on`` (decisions wait for the clock)."""
-    await repo.lock_institution_volume(uow, returned.institution_id)
+    await volume_repo.lock_institution_volume(uow, returned.institution_id)
     await repo.count_once(uow, returned, "volume", lambda counted: vc.decide_on_return(counted, returned))
 
 
@@ -65,11 +68,11 @@ async def close_day(uow: UnitOfWork, day: vc.ClosedDay, book: PolicyBook) -> Non
     """
     if not book_has_go_live(book):
         return
-    for institution_id in await repo.institutions_due(uow, day.business_date):
+    for institution_id in await volume_repo.institutions_due(uow, day.business_date):
         key = volume_stream(institution_id)
         try:
             async with uow.session.begin_nested():
-                await repo.lock_institution_volume(uow, institution_id)
+                await volume_repo.lock_institution_volume(uow, institution_id)
                 await _decide(uow, institution_id, partial(_on_day_closed, day=day, book=book))
         except PolicyError as exc:
             await repo.record_blocked(uow, key, day.business_date, f"{type(exc).__name__}: {exc}", institution_id)
@@ -79,16 +82,16 @@ async def close_day(uow: UnitOfWork, day: vc.ClosedDay, book: PolicyBook) -> Non
 
 async def grant_exemption(uow: UnitOfWork, grant: v.VolumeExemptionGranted) -> None:
     """Record the exemption; one covering the suspending period end resumes the suspension today."""
-    await repo.lock_institution_volume(uow, grant.institution_id)
-    await _decide(uow, grant.institution_id, lambda s: vc.decide_on_grant(s, grant))
+    await volume_repo.lock_institution_volume(uow, grant.institution_id)
+    await _decide(uow, grant.institution_id, lambda s: vx.decide_on_grant(s, grant))
     last_closed = await repo.last_closed_day(uow)
     today = last_closed.business_date + timedelta(days=1) if last_closed else grant.from_date
-    await _decide(uow, grant.institution_id, lambda s: vc.decide_resumption_by_exemption(s, grant.exemption_id, today))
+    await _decide(uow, grant.institution_id, lambda s: vx.decide_resumption_by_exemption(s, grant.exemption_id, today))
 
 
 async def revoke_exemption(uow: UnitOfWork, revoke: v.VolumeExemptionRevoked) -> None:
-    await repo.lock_institution_volume(uow, revoke.institution_id)
-    await _decide(uow, revoke.institution_id, lambda s: vc.decide_on_revoke(s, revoke))
+    await volume_repo.lock_institution_volume(uow, revoke.institution_id)
+    await _decide(uow, revoke.institution_id, lambda s: vx.decide_on_revoke(s, revoke))
 
 
 def book_has_go_live(book: PolicyBook) -> bool:
@@ -96,7 +99,7 @@ def book_has_go_live(book: PolicyBook) -> bool:
     return any(entry.volume_completion_from for entries in book.regions.values() for entry in entries)
 
 
-def _on_day_closed(state: vc.VolumeState, day: vc.ClosedDay, book: PolicyBook) -> list[v.VolumeEvent]:
+def _on_day_closed(state: vs.VolumeState, day: vc.ClosedDay, book: PolicyBook) -> list[v.VolumeEvent]:
     """R3 decides in the institution's region from its go-live on (period ends before it are never evaluated)."""
     if state.region is None:
         return []
@@ -109,9 +112,9 @@ def _on_day_closed(state: vc.VolumeState, day: vc.ClosedDay, book: PolicyBook) -
 async def _decide(uow: UnitOfWork, institution_id: str, decide: Decide) -> None:
     """Decide and record stage by stage: each stage sees the event ids of the ones before."""
     stream_id = volume_stream(institution_id)
-    recorded, version = await repo.load_volume(uow, institution_id)
+    recorded, version = await volume_repo.load_volume(uow, institution_id)
     for _ in range(MAX_STAGES):
-        new = decide(vc.fold(institution_id, recorded))
+        new = decide(vs.fold(institution_id, recorded))
         if not new:
             return
         stored = await repo.streams.append(uow, stream_id, "volume", version, new)

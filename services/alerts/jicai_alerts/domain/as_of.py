@@ -1,7 +1,7 @@
 """An institution's obligations and status as of a past date, from the event log alone.
 
 One fold per stream, many projections: "as of D" folds each stream with the same
-``fold`` the live view uses (``invoice_obligation.fold``, ``volume_completion.fold``),
+``fold`` the live view uses (``invoice_obligation.fold``, ``volume_state.fold``),
 over the events recorded up to now whose business date is on or before D, and reads
 the answer off the folded state. An invoice counts from the day it was received, a
 payment from the day it was paid, a credit note (红字发票) from its receipt and a void
@@ -19,12 +19,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from jicai_alerts.domain import events as e
 from jicai_alerts.domain import invoice_obligation as io
-from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain import volume_events as v
+from jicai_alerts.domain import volume_state as vs
 
 ZERO = Decimal("0.00")
 
@@ -52,12 +52,15 @@ BUSINESS_DATE: dict[type, str] = {
 def business_date(event: object, recorded_on: date) -> date:
     """The day from which ``event`` holds (the day it was recorded for kinds not listed)."""
     attribute = BUSINESS_DATE.get(type(event))
-    return getattr(event, attribute) if attribute else recorded_on  # type: ignore[no-any-return]
+    return getattr(event, attribute) if attribute else recorded_on
+
+
+E = TypeVar("E", bound=e.ObligationEvent | v.VolumeEvent)
 
 
 @dataclass(frozen=True)
-class Dated:
-    event: object
+class Dated(Generic[E]):
+    event: E
     event_id: str
     recorded_on: date
 
@@ -109,7 +112,9 @@ class Status:
         return sum((i.outstanding for i in self.invoices), ZERO)
 
 
-def status(as_of: date, institution_id: str, invoice_streams: Iterable[list[Dated]], volume_stream: list[Dated]) -> Status:
+def status(
+    as_of: date, institution_id: str, invoice_streams: Iterable[list[Dated[e.ObligationEvent]]], volume_stream: list[Dated[v.VolumeEvent]]
+) -> Status:
     """The status as of ``as_of``: each invoice stream and the volume stream folded over their events dated by then."""
     result = Status(as_of)
     for stream in invoice_streams:
@@ -122,8 +127,8 @@ def status(as_of: date, institution_id: str, invoice_streams: Iterable[list[Date
     return result
 
 
-def _invoice(as_of: date, known: list[Dated], result: Status) -> None:
-    state = io.fold((d.event, d.event_id) for d in known)  # type: ignore[misc]
+def _invoice(as_of: date, known: list[Dated[e.ObligationEvent]], result: Status) -> None:
+    state = io.fold((d.event, d.event_id) for d in known)
     if state is None:
         return
     outstanding = state.outstanding
@@ -160,8 +165,8 @@ def _invoice(as_of: date, known: list[Dated], result: Status) -> None:
         ))
 
 
-def _volume(institution_id: str, known: list[Dated], result: Status) -> None:
-    state = vc.fold(institution_id, ((d.event, d.event_id) for d in known))  # type: ignore[misc]
+def _volume(institution_id: str, known: list[Dated[v.VolumeEvent]], result: Status) -> None:
+    state = vs.fold(institution_id, ((d.event, d.event_id) for d in known))
     last = state.last_evaluation
     for x in state.decisions:
         if isinstance(x, v.VolumeCompletionWarned) and last is not None and x.period_end == last.event.period_end:

@@ -210,7 +210,7 @@ AlertsEvent = (
     | mr.ManufacturerEvent | cy.CalendarYearLoaded
 )
 
-codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
+codec: EventCodec[AlertsEvent] = EventCodec(
     PaymentDeadlineSet,
     PaymentApplied,
     PaymentOverdueWarned,
@@ -225,10 +225,10 @@ codec: EventCodec[AlertsEvent] = EventCodec(  # type: ignore[arg-type]
     WithholdDateSet,
     ClockRestartAwaitingCalendar,
     cy.CalendarYearLoaded,
-    *v.VOLUME_EVENTS,  # type: ignore[arg-type]
-    *n.NON_WINNING_EVENTS,  # type: ignore[arg-type]
-    *k.KPI_EVENTS,  # type: ignore[arg-type]
-    *mr.MANUFACTURER_EVENTS,  # type: ignore[arg-type]
+    *v.VOLUME_EVENTS,
+    *n.NON_WINNING_EVENTS,
+    *k.KPI_EVENTS,
+    *mr.MANUFACTURER_EVENTS,
 )
 
 
@@ -245,7 +245,7 @@ def decode_volume(name: str, data: dict[str, Any]) -> v.VolumeEvent:
     event = codec.decode(name, data)
     if not isinstance(event, VOLUME_TYPES):
         raise TypeError(f"{name} does not belong in a volume stream")
-    return event  # type: ignore[return-value]
+    return event
 
 
 VOLUME_TYPES = v.VOLUME_EVENTS
@@ -256,7 +256,7 @@ def decode_non_winning(name: str, data: dict[str, Any]) -> n.NonWinningEvent:
     event = codec.decode(name, data)
     if not isinstance(event, n.INSTITUTION_EVENTS):
         raise TypeError(f"{name} does not belong in a non-winning stream")
-    return event  # type: ignore[return-value]
+    return event
 
 
 def decode_product(name: str, data: dict[str, Any]) -> n.WinningProductTracked:
@@ -272,7 +272,7 @@ def decode_kpi(name: str, data: dict[str, Any]) -> k.KpiEvent:
     event = codec.decode(name, data)
     if not isinstance(event, k.KPI_EVENTS):
         raise TypeError(f"{name} does not belong in a kpi stream")
-    return event  # type: ignore[return-value]
+    return event
 
 
 def decode_manufacturer(name: str, data: dict[str, Any]) -> mr.ManufacturerEvent:
@@ -280,4 +280,4 @@ def decode_manufacturer(name: str, data: dict[str, Any]) -> mr.ManufacturerEvent
     event = codec.decode(name, data)
     if not isinstance(event, mr.MANUFACTURER_EVENTS):
         raise TypeError(f"{name} does not belong in a manufacturer stream")
-    return event  # type: ignore[return-value]
+    return event

@@ -75,4 +75,4 @@ class FilingWarningLineExceeded(DomainEvent):
 
 
 KpiEvent = PurchaseCounted | FilingCounted | FilingWarningLineSet | FilingWarningLineExceeded
-KPI_EVENTS: tuple[type[DomainEvent], ...] = (PurchaseCounted, FilingCounted, FilingWarningLineSet, FilingWarningLineExceeded)
+KPI_EVENTS: tuple[type[KpiEvent], ...] = (PurchaseCounted, FilingCounted, FilingWarningLineSet, FilingWarningLineExceeded)

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from jicai_alerts.domain.non_winning import month_end
-from jicai_alerts.domain.volume_completion import ClosedDay, add_months
+from jicai_alerts.domain.volume_completion import ClosedDay
+from jicai_alerts.domain.volume_periods import add_months
 from jicai_events.domain_events import DomainEvent
 from jicai_policy import PolicyProfile
 
@@ -86,7 +87,7 @@ ManufacturerEvent = (
     ManufacturerContractTracked | ManufacturerReportCounted | ManufacturerMonthChecked | ManufacturerReportMissed
     | ManufacturerReportMissClosed
 )
-MANUFACTURER_EVENTS: tuple[type[DomainEvent], ...] = (
+MANUFACTURER_EVENTS: tuple[type[ManufacturerEvent], ...] = (
     ManufacturerContractTracked, ManufacturerReportCounted, ManufacturerMonthChecked, ManufacturerReportMissed,
     ManufacturerReportMissClosed,
 )

@@ -30,7 +30,8 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
 from jicai_alerts.domain import non_winning_events as n
-from jicai_alerts.domain.volume_completion import ClosedDay, add_months
+from jicai_alerts.domain.volume_completion import ClosedDay
+from jicai_alerts.domain.volume_periods import add_months
 from jicai_policy import PolicyProfile
 
 ZERO = Decimal(0)

@@ -99,8 +99,7 @@ class NonWinningPurchaseCapExceeded(DomainEvent):
 NonWinningEvent = (
     WinningAcceptanceCounted | NonWinningPurchaseCounted | NonWinningMonthEvaluated | NonWinningPurchaseCapExceeded
 )
-NON_WINNING_EVENTS: tuple[type[DomainEvent], ...] = (
-    WinningProductTracked, WinningAcceptanceCounted, NonWinningPurchaseCounted, NonWinningMonthEvaluated,
-    NonWinningPurchaseCapExceeded,
+INSTITUTION_EVENTS: tuple[type[NonWinningEvent], ...] = (
+    WinningAcceptanceCounted, NonWinningPurchaseCounted, NonWinningMonthEvaluated, NonWinningPurchaseCapExceeded,
 )
-INSTITUTION_EVENTS: tuple[type[DomainEvent], ...] = NON_WINNING_EVENTS[1:]
+NON_WINNING_EVENTS: tuple[type[NonWinningEvent | WinningProductTracked], ...] = (WinningProductTracked, *INSTITUTION_EVENTS)

@@ -171,7 +171,7 @@ VolumeEvent = (
     ContractTracked | AgreementTracked | AgreementAmended | AcceptanceCounted | ReturnCounted | PeriodEvaluated | VolumeDecision
     | VolumeExemptionGranted | VolumeExemptionRevoked
 )
-VOLUME_EVENTS: tuple[type[DomainEvent], ...] = (
+VOLUME_EVENTS: tuple[type[VolumeEvent], ...] = (
     ContractTracked, AgreementTracked, AgreementAmended, AcceptanceCounted, ReturnCounted, PeriodEvaluated,
     VolumeCompletionWarned, SettlementSuspended, SettlementResumed,
     VolumeExemptionGranted, VolumeExemptionRevoked,

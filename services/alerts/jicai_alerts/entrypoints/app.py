@@ -7,8 +7,9 @@ from jicai_alerts.adapters import calendar_watch
 from jicai_alerts.adapters.metrics import before_scrape
 from jicai_alerts.adapters.policy import current_book
 from jicai_alerts.bootstrap import load_settings, make_runtime
-from jicai_alerts.entrypoints.api import router
+from jicai_alerts.entrypoints.decisions_api import router as decisions_router
 from jicai_alerts.entrypoints.feed_api import router as feed_router
+from jicai_alerts.entrypoints.invoices_api import router as invoices_router
 from jicai_alerts.entrypoints.kpi_api import router as kpi_router
 from jicai_alerts.entrypoints.manufacturer_api import router as manufacturer_router
 from jicai_alerts.entrypoints.non_winning_api import router as non_winning_router
@@ -31,7 +32,10 @@ def build_app(settings: ServiceSettings | None = None) -> FastAPI:
     return create_app(
         settings=settings or load_settings(),
         make_runtime=make_runtime,
-        routers=[router, feed_router, volume_router, non_winning_router, kpi_router, manufacturer_router, status_router, policy_router],
+        routers=[
+            invoices_router, decisions_router, feed_router, volume_router, non_winning_router, kpi_router, manufacturer_router, status_router,
+            policy_router,
+        ],
         readiness_warnings=calendar_warning,
         before_scrape=before_scrape,
         title="Jicai alerts (预警)",

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from jicai_alerts.adapters import repository as repo
+from jicai_alerts.adapters import queries
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters.policy import policy_book
 from jicai_alerts.application import kpis as app
@@ -159,6 +159,6 @@ async def filing_warnings(institution_id: str, caller: Caller, request: Request)
     caller.may_read(what=f"the records of institution {institution_id}", institution_id=institution_id)
     fw = t.filing_warnings
     rows = await query(
-        request.app.state.runtime, lambda uow: repo.list_rows(uow, fw, fw.c.institution_id == institution_id, order_by=[fw.c.year])
+        request.app.state.runtime, lambda uow: queries.list_rows(uow, fw, fw.c.institution_id == institution_id, order_by=[fw.c.year])
     )
     return [FilingWarningOut.model_validate(r) for r in rows]

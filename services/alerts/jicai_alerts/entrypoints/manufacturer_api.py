@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from jicai_alerts.adapters import repository as repo
+from jicai_alerts.adapters import queries
 from jicai_alerts.adapters import tables as t
 from jicai_kit.auth import Caller
 from jicai_kit.commands import query
@@ -32,6 +32,6 @@ async def missed_reports(manufacturer_id: str, caller: Caller, request: Request)
     caller.may_read(what=f"the records of manufacturer {manufacturer_id}", manufacturer_id=manufacturer_id)
     m = t.manufacturer_report_misses
     rows = await query(
-        request.app.state.runtime, lambda uow: repo.list_rows(uow, m, m.c.manufacturer_id == manufacturer_id, order_by=[m.c.month])
+        request.app.state.runtime, lambda uow: queries.list_rows(uow, m, m.c.manufacturer_id == manufacturer_id, order_by=[m.c.month])
     )
     return [MissedReportOut.model_validate({**r, "status": "missing" if r["closed_on"] is None else "closed"}) for r in rows]

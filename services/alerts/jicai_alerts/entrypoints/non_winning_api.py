@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from jicai_alerts.adapters import repository as repo
+from jicai_alerts.adapters import queries
 from jicai_alerts.adapters import tables as t
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller
@@ -51,8 +51,8 @@ async def non_winning(institution_id: str, caller: Caller, request: Request) -> 
     async def read(uow: UnitOfWork) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         nm = t.non_winning_months
         return (
-            await repo.find(uow, t.non_winning_institutions, institution_id),
-            await repo.list_rows(uow, nm, nm.c.institution_id == institution_id, order_by=[nm.c.month, nm.c.generic_group_id]),
+            await queries.find(uow, t.non_winning_institutions, institution_id),
+            await queries.list_rows(uow, nm, nm.c.institution_id == institution_id, order_by=[nm.c.month, nm.c.generic_group_id]),
         )
 
     summary, rows = await query(request.app.state.runtime, read)

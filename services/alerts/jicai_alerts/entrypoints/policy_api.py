@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from jicai_alerts.adapters import repository as repo
+from jicai_alerts.adapters import queries
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters.policy import current_book
 from jicai_events.catalog import CalendarYearLoaded
@@ -40,7 +40,7 @@ async def calendars(caller: Caller, request: Request) -> CalendarsOut:
 
     async def read(uow: UnitOfWork) -> CalendarsOut:
         book = await current_book(uow)
-        loaded = {r["year"]: r["loaded_by"] for r in await repo.list_rows(uow, t.calendar_years)}  # the former PUT's
+        loaded = {r["year"]: r["loaded_by"] for r in await queries.list_rows(uow, t.calendar_years)}  # the former PUT's
         pc = uow.tables.policy_changes
         for data in (await uow.session.scalars(select(pc.c.data).where(pc.c.event_type == CalendarYearLoaded.type_name()))).all():
             loaded.setdefault(data["year"], data["loaded_by"])
@@ -49,7 +49,7 @@ async def calendars(caller: Caller, request: Request) -> CalendarsOut:
             CalendarYearOut(year=y, source=book.calendar.source_of(y), loaded_by=loaded.get(y))
             for y in range(LIBRARY_YEARS.start, covered_until.year + 1)
         ]
-        waiting = await repo.invoices_waiting_by_year(uow)
+        waiting = await queries.invoices_waiting_by_year(uow)
         return CalendarsOut(years=years, covered_until=covered_until, waiting={str(y): n for y, n in waiting.items()})
 
     return await query(request.app.state.runtime, read)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from jicai_alerts.adapters import repository as repo
+from jicai_alerts.adapters import queries
 from jicai_alerts.application import day_close
 from jicai_alerts.domain import as_of as a
 from jicai_events.unit_of_work import UnitOfWork
@@ -73,7 +73,7 @@ async def institution_status(institution_id: str, as_of: date, caller: Caller, r
     caller.may_read(what=f"the records of institution {institution_id}", institution_id=institution_id)
 
     async def read(uow: UnitOfWork) -> tuple[a.Status, date | None]:
-        invoices, volume = await repo.dated_streams(uow, institution_id)
+        invoices, volume = await queries.dated_streams(uow, institution_id)
         last = await day_close.last_decided_day(uow)  # a close under way is not decided yet
         return a.status(as_of, institution_id, invoices, volume), last.business_date if last else None
 

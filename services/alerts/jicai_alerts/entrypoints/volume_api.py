@@ -7,12 +7,14 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from jicai_alerts.adapters import repository as repo
+from jicai_alerts.adapters import queries
 from jicai_alerts.adapters import tables as t
+from jicai_alerts.adapters import volume_repository as volume_repo
 from jicai_alerts.adapters.policy import policy_book
 from jicai_alerts.application import volume
-from jicai_alerts.domain import volume_completion as vc
 from jicai_alerts.domain import volume_events as v
+from jicai_alerts.domain import volume_periods as vp
+from jicai_alerts.domain import volume_state as vs
 from jicai_alerts.entrypoints import volume_schemas as s
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller, Role
@@ -64,10 +66,10 @@ async def volume_completion(institution_id: str, caller: Caller, request: Reques
     async def read(uow: UnitOfWork) -> tuple[Any, list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
         vp, vd, vx = t.volume_periods, t.volume_decisions, t.volume_exemptions
         return (
-            await repo.find(uow, t.volume_institutions, institution_id),
-            await repo.list_rows(uow, vp, vp.c.institution_id == institution_id, order_by=[vp.c.period_end]),
-            await repo.list_rows(uow, vd, vd.c.institution_id == institution_id, order_by=[vd.c.effective_on, vd.c.decision_id]),
-            await repo.list_rows(uow, vx, vx.c.institution_id == institution_id, order_by=[vx.c.from_date, vx.c.exemption_id]),
+            await queries.find(uow, t.volume_institutions, institution_id),
+            await queries.list_rows(uow, vp, vp.c.institution_id == institution_id, order_by=[vp.c.period_end]),
+            await queries.list_rows(uow, vd, vd.c.institution_id == institution_id, order_by=[vd.c.effective_on, vd.c.decision_id]),
+            await queries.list_rows(uow, vx, vx.c.institution_id == institution_id, order_by=[vx.c.from_date, vx.c.exemption_id]),
         )
 
     summary, periods, decisions, exemptions = await query(request.app.state.runtime, read)
@@ -108,14 +110,14 @@ async def volume_shortfall(
     """
     caller.require(Role.OPERATOR, Role.FUND)
 
-    async def read(uow: UnitOfWork) -> list[vc.VolumeState]:
-        ids = [r["institution_id"] for r in await repo.list_rows(uow, t.volume_institutions)]
-        return [vc.fold(i, (await repo.load_volume(uow, i))[0]) for i in ids]
+    async def read(uow: UnitOfWork) -> list[vs.VolumeState]:
+        ids = [r["institution_id"] for r in await queries.list_rows(uow, t.volume_institutions)]
+        return [vs.fold(i, (await volume_repo.load_volume(uow, i))[0]) for i in ids]
 
     states = await query(request.app.state.runtime, read)
     report: dict[str, dict[str, Any]] = {}
     for state in states:
-        for y, agreed, counted in vc.year_end_counts(state, year):
+        for y, agreed, counted in vp.year_end_counts(state, year):
             row = report.setdefault(state.institution_id, {
                 "institution_id": state.institution_id, "agreed_quantity": 0, "accepted_quantity": 0, "shortfall_quantity": 0,
                 "agreed_amount": Decimal("0"), "accepted_amount": Decimal("0"), "shortfall_amount": Decimal("0"), "contracts": 0,
