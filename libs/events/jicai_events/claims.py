@@ -30,6 +30,7 @@ from jicai_events.metrics import DEAD_LETTERS
 from jicai_events.subscriptions import AlreadySettled
 from jicai_events.tables import EventTables
 from jicai_events.topics import DEAD_LETTERS as DEAD_LETTER_TOPIC
+from jicai_events.unnest import insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,9 @@ class Claims:
         """Take many (event id, type) at once (in id order: two claimers never wait on each other crosswise);
         the ids taken now (the others were taken already)."""
         t = self._tables.processed_events
-        claimed = await session.execute(
-            pg_insert(t).on_conflict_do_nothing(index_elements=[t.c.consumer, t.c.event_id]).returning(t.c.event_id),
-            [{"consumer": self.name, "event_id": event_id, "event_type": event_type, "outcome": "handled"} for event_id, event_type in ids],
-        )
-        return set(claimed.scalars())
+        rows = [{"consumer": self.name, "event_id": event_id, "event_type": event_type, "outcome": "handled"} for event_id, event_type in ids]
+        claimed = await insert_rows(session, t, rows, on_conflict=["consumer", "event_id"], returning=["event_id"])
+        return set(claimed.scalars()) if claimed is not None else set()
 
     async def _unclaim_dead_letter(self, session: AsyncSession, dead: dead_letters.DeadLetter) -> None:
         """Free a dead letter's claim for its redrive (locked: two redrives of it never both apply)."""

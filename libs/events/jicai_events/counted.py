@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Column, MetaData, String, Table, exists, func, select, tuple_
+from sqlalchemy import Column, MetaData, String, Table, exists, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from jicai_events.unnest import insert_rows, unnested
 
 
 def add_counted_facts(metadata: MetaData) -> Table:
@@ -44,7 +46,7 @@ async def project_many(session: AsyncSession, counted: Table, keys: Sequence[Cou
     """``project`` for many facts in one statement."""
     if keys:
         rows = [{"stream_id": k.stream_id, "event_type": k.event_type, "fact_id": k.fact_id} for k in keys]
-        await session.execute(insert(counted).on_conflict_do_nothing(), rows)
+        await insert_rows(session, counted, rows, on_conflict=())
 
 
 async def lookup_many(session: AsyncSession, counted: Table, event_store: Table, keys: Sequence[CountedKey]) -> tuple[set[CountedKey], dict[str, int]]:
@@ -52,12 +54,20 @@ async def lookup_many(session: AsyncSession, counted: Table, event_store: Table,
     in two queries whatever their number."""
     if not keys:
         return set(), {}
-    c, es = counted.c, event_store.c
-    wanted = [(k.stream_id, k.event_type, k.fact_id) for k in keys]
-    found = await session.execute(select(c.stream_id, c.event_type, c.fact_id).where(tuple_(c.stream_id, c.event_type, c.fact_id).in_(wanted)))
+    # One join on the keys unnested, not a ``tuple IN`` of hundreds of triples (a new statement for every count,
+    # planned anew: a tenth of a second per batch of 300 keys).
+    columns = ("stream_id", "event_type", "fact_id")
+    wanted = {"stream_id": [k.stream_id for k in keys], "event_type": [k.event_type for k in keys], "fact_id": [k.fact_id for k in keys]}
+    found = await session.execute(
+        text(f"SELECT c.stream_id, c.event_type, c.fact_id FROM {counted.name} c JOIN ({unnested(counted, columns)}) k USING ({', '.join(columns)})"),
+        wanted,
+    )
     streams = sorted({k.stream_id for k in keys})
     versions = dict.fromkeys(streams, 0)
-    rows = await session.execute(select(es.stream_id, func.max(es.version)).where(es.stream_id.in_(streams)).group_by(es.stream_id))
+    rows = await session.execute(
+        text(f"SELECT stream_id, max(version) FROM {event_store.name} WHERE stream_id = ANY(CAST(:streams AS text[])) GROUP BY stream_id"),
+        {"streams": streams},
+    )
     versions.update({stream_id: int(version) for stream_id, version in rows.all()})
     return {CountedKey(*row) for row in found.all()}, versions
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.domain import kpi_events as k
+from jicai_events.unnest import insert_rows
 
 
 def kpi_stream(institution_id: str) -> str:
@@ -39,10 +40,8 @@ async def count_purchases(session: AsyncSession, events: Sequence[k.PurchaseCoun
     regions = {e.institution_id: e.pooling_region_code for e in events if e.pooling_region_code is not None}
     bare = sorted({e.institution_id for e in events} - set(regions))
     if regions:
-        statement = insert(t.kpi_institutions)
-        await session.execute(
-            statement.on_conflict_do_update(index_elements=["institution_id"], set_={"pooling_region_code": statement.excluded.pooling_region_code}),
-            [{"institution_id": i, "pooling_region_code": r} for i, r in sorted(regions.items())],
+        await insert_rows(
+            session, t.kpi_institutions, [{"institution_id": i, "pooling_region_code": r} for i, r in sorted(regions.items())],
+            on_conflict=["institution_id"], update=["pooling_region_code"],
         )
-    if bare:
-        await session.execute(insert(t.kpi_institutions).on_conflict_do_nothing(), [{"institution_id": i} for i in bare])
+    await insert_rows(session, t.kpi_institutions, [{"institution_id": i} for i in bare], on_conflict=())

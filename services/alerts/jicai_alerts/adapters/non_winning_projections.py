@@ -12,6 +12,7 @@ from jicai_alerts.domain import non_winning as nw
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain.events import decode_non_winning
 from jicai_events.store import EventStore
+from jicai_events.unnest import insert_rows
 
 
 def non_winning_stream(institution_id: str) -> str:
@@ -58,7 +59,7 @@ async def apply(session: AsyncSession, event: n.NonWinningEvent | n.WinningProdu
 async def count_acceptances(session: AsyncSession, events: Sequence[n.WinningAcceptanceCounted]) -> None:
     """``apply`` of many counted winning acceptances in one statement (they never make a month pending)."""
     institutions = sorted({e.institution_id for e in events})
-    await session.execute(insert(t.non_winning_institutions).on_conflict_do_nothing(), [{"institution_id": i} for i in institutions])
+    await insert_rows(session, t.non_winning_institutions, [{"institution_id": i} for i in institutions], on_conflict=())
 
 
 async def _count(session: AsyncSession, event: n.WinningAcceptanceCounted | n.NonWinningPurchaseCounted) -> None:

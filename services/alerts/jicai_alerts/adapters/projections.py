@@ -23,6 +23,7 @@ from jicai_alerts.domain import invoice_obligation as io
 from jicai_alerts.domain.calendar_year import CalendarYearLoaded
 from jicai_alerts.domain.non_winning_events import NON_WINNING_EVENTS
 from jicai_alerts.domain.volume_events import VOLUME_EVENTS
+from jicai_events.unnest import insert_rows
 
 KIND = {
     e.PaymentDeadlineSet: "payment_deadline",
@@ -146,11 +147,12 @@ async def apply(session: AsyncSession, event: e.AlertsEvent) -> None:
 
 async def deadlines_set(session: AsyncSession, events: Sequence[e.PaymentDeadlineSet]) -> None:
     """``apply`` of many ``PaymentDeadlineSet`` at once: the invoices observed, their decisions, their rows refolded."""
-    await session.execute(
-        insert(t.observed_events).on_conflict_do_nothing(),
+    await insert_rows(
+        session, t.observed_events,
         [_observed_row(event.caused_by[0], ie.InvoiceReceived.type_name(), event.invoice_id, event.received_on) for event in events],
+        on_conflict=(),
     )
-    await session.execute(insert(t.decisions), [decision_row(event, event.deadline) for event in events])
+    await insert_rows(session, t.decisions, [decision_row(event, event.deadline) for event in events])
     await _refresh_invoices(session, sorted({event.invoice_id for event in events}))
 
 
@@ -173,13 +175,8 @@ async def _refresh_invoices(session: AsyncSession, invoice_ids: Sequence[str]) -
         state = io.fold(recorded.get(invoice_stream(invoice_id), []))
         if state is not None:
             values.append({"invoice_id": invoice_id, **(_awaiting_row(state) if isinstance(state, io.AwaitingCalendar) else invoice_values(state))})
-    if not values:
-        return
-    statement = insert(t.invoices)
-    await session.execute(
-        statement.on_conflict_do_update(index_elements=["invoice_id"], set_={c: statement.excluded[c] for c in values[0] if c != "invoice_id"}),
-        values,
-    )
+    if values:
+        await insert_rows(session, t.invoices, values, on_conflict=["invoice_id"], update=[c for c in values[0] if c != "invoice_id"])
 
 
 def _awaiting_row(state: io.AwaitingCalendar) -> dict[str, Any]:

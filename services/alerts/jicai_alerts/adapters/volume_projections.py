@@ -14,6 +14,7 @@ from jicai_alerts.domain import volume_periods as vp
 from jicai_alerts.domain import volume_state as vs
 from jicai_alerts.domain.events import decode_volume
 from jicai_events.store import EventStore
+from jicai_events.unnest import insert_rows
 
 KIND = {
     v.VolumeCompletionWarned: "volume_warning",
@@ -80,13 +81,14 @@ async def apply(session: AsyncSession, event: v.VolumeEvent) -> None:
 
 async def count_acceptances(session: AsyncSession, events: Sequence[v.AcceptanceCounted]) -> None:
     """``apply`` of many counted acceptances in one statement (the institution's row does not depend on them)."""
-    await session.execute(
-        insert(t.volume_acceptances).on_conflict_do_nothing(),
+    await insert_rows(
+        session, t.volume_acceptances,
         [
             {"acceptance_id": e.acceptance_id, "institution_id": e.institution_id, "contract_id": e.contract_id, "quantity": e.quantity,
              "accepted_on": e.accepted_on}
             for e in events
         ],
+        on_conflict=(),
     )
 
 
