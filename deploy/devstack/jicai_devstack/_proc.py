@@ -41,7 +41,8 @@ def free_port() -> int:
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        host_port: tuple[str, int] = s.getsockname()
+        return host_port[1]
 
 
 def port_in_use(port: int) -> bool:
@@ -83,9 +84,10 @@ def wait_port_free(port: int, timeout: float = 10.0) -> bool:
 
 def read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())
+        state = json.loads(path.read_text())
     except (FileNotFoundError, ValueError):
         return {}
+    return state if isinstance(state, dict) else {}
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

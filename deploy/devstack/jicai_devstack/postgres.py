@@ -113,9 +113,9 @@ def _os_user(data: Path) -> str | None:
     return DB_USER
 
 
-def _run(cmd: list[str], user: str | None, **kw) -> subprocess.CompletedProcess[str]:
+def _run(cmd: list[str], user: str | None, *, start_new_session: bool = False) -> subprocess.CompletedProcess[str]:
     full = ["runuser", "-u", user, "--", *cmd] if user else cmd
-    return subprocess.run(full, capture_output=True, text=True, **kw)
+    return subprocess.run(full, capture_output=True, text=True, start_new_session=start_new_session)
 
 
 def _prepare_dirs(run_dir: Path, user: str | None) -> None:

@@ -5,4 +5,4 @@ from jicai_console.settings import Settings
 
 
 def load_settings() -> Settings:
-    return Settings()  # type: ignore[call-arg]  # pydantic-settings fills the fields from the environment
+    return Settings()  # pydantic-settings fills the fields from the environment

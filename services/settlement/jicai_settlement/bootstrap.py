@@ -67,4 +67,4 @@ def make_runtime(settings: ServiceSettings) -> ServiceRuntime:
 
 
 def load_settings() -> Settings:
-    return Settings()  # type: ignore[call-arg]
+    return Settings()

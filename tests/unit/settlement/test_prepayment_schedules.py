@@ -7,7 +7,9 @@ from decimal import Decimal
 import pytest
 
 from jicai_policy import PolicyProfile, load_policy_book
+from jicai_settlement.domain import contract
 from jicai_settlement.domain import prepayment as p
+from jicai_settlement.domain import prepayment_schedule as schedule
 from jicai_settlement.domain.errors import AlreadyExists, DomainRuleViolated
 from jicai_settlement.domain.events import (
     AcceptanceNoted,
@@ -33,9 +35,9 @@ def _agreement(region: str, quantity: int = 10_000, price: str = "12.5000", sign
     )
 
 
-def _contract(region: str, *accepted: tuple[date, int], cycle_end: date = date(2027, 1, 31)) -> p.Contract:
+def _contract(region: str, *accepted: tuple[date, int], cycle_end: date = date(2027, 1, 31)) -> contract.Contract:
     """Acceptances, and returns (退货) as negative quantities."""
-    return p.fold_contract([
+    return contract.fold_contract([
         ContractNoted(contract_id="C1", institution_id="H1", pooling_region_code=region, cycle_start=date(2026, 2, 1),
                       cycle_end=cycle_end, signed_on=date(2026, 1, 20)),
         *(AcceptanceNoted(contract_id="C1", acceptance_id=f"A{i}", accepted_on=on, accepted_quantity=q) if q > 0 else
@@ -45,15 +47,15 @@ def _contract(region: str, *accepted: tuple[date, int], cycle_end: date = date(2
 
 
 def _basis(region: str, *accepted: tuple[date, int], fund: dict[str, Decimal] | None = None,
-           stated: Decimal | None = None) -> p.Basis:
-    return p.Basis(agreements=[_agreement(region)], contracts={"C1": _contract(region, *accepted)},
+           stated: Decimal | None = None) -> schedule.Basis:
+    return schedule.Basis(agreements=[_agreement(region)], contracts={"C1": _contract(region, *accepted)},
                    fund_payments_last_year=fund or {}, stated_fund_payment=stated)
 
 
-def _plan(region: str, basis: p.Basis) -> list[tuple[int, Decimal, date | None, str | None]]:
+def _plan(region: str, basis: schedule.Basis) -> list[tuple[int, Decimal, date | None, str | None]]:
     prepayment = _profile(region).prepayment
     assert prepayment is not None
-    return [(x.instalment.phase, x.instalment.minimum_amount, x.due_on, x.due_by) for x in p.instalments(prepayment, basis)]
+    return [(x.instalment.phase, x.instalment.minimum_amount, x.due_on, x.due_by) for x in schedule.instalments(prepayment, basis)]
 
 
 # Budget 10,000 boxes × 12.50 = 125,000.00.
@@ -84,7 +86,7 @@ FUND_2025 = {"2025-01": Decimal("400000.00"), "2025-02": Decimal("500000.00"), "
     ("Chongqing 004 §二(七): ≥50% of the procurement amount, due once signed (the notice gives no date)",
      "500000", _basis("500000"), [(1, Decimal("62500.00"), date(2026, 1, 20), "contract_signed on 2026-01-20")]),
 ])
-def test_the_schedule_follows_the_profile(name: str, region: str, basis: p.Basis, expected: list[tuple[object, ...]]) -> None:
+def test_the_schedule_follows_the_profile(name: str, region: str, basis: schedule.Basis, expected: list[tuple[object, ...]]) -> None:
     assert _plan(region, basis) == expected, name
 
 
@@ -94,10 +96,10 @@ def test_a_profile_without_prepayment_is_refused_clearly(region: str) -> None:
         p.require_prepayment(_profile(region), region)
 
 
-def _planned(region: str, *accepted: tuple[date, int]) -> list[p.Planned]:
+def _planned(region: str, *accepted: tuple[date, int]) -> list[schedule.Planned]:
     prepayment = _profile(region).prepayment
     assert prepayment is not None
-    return p.instalments(prepayment, _basis(region, *accepted))
+    return schedule.instalments(prepayment, _basis(region, *accepted))
 
 
 def _disburse(phase: int, amount: str, on: date, partial: bool = False, disbursement_id: str = "D1") -> p.Disburse:
@@ -116,10 +118,10 @@ def test_hubei_phase_2_is_refused_before_it_is_due_and_a_payment_below_the_floor
     [part] = p.disburse([], _disburse(1, "20000.00", date(2026, 1, 22), partial=True), planned)
     assert isinstance(part, PrepaymentDisbursed)
     rest = p.disburse([part], _disburse(1, "17500.00", date(2026, 2, 2), disbursement_id="D2"), planned)
-    views = p.view(planned, p.fold([part, *rest]), date(2026, 2, 2))
+    views = schedule.view(planned, schedule.fold([part, *rest]), date(2026, 2, 2))
     assert [(v.phase, v.due, v.disbursed, v.shortfall) for v in views] == [
         (1, True, Decimal("37500.00"), Decimal("0.00")), (2, False, Decimal("0.00"), Decimal("0.00"))]
-    assert p.view(planned, p.fold([part]), date(2026, 8, 3))[1].shortfall == Decimal("75000.00")
+    assert schedule.view(planned, schedule.fold([part]), date(2026, 8, 3))[1].shortfall == Decimal("75000.00")
 
 
 def test_the_same_disbursement_again_records_nothing_and_other_content_under_its_id_conflicts() -> None:
@@ -144,14 +146,14 @@ def test_hubei_liquidation_at_the_cycle_end_returns_or_tops_up(prepaid: str, inv
 
 
 def test_liquidation_waits_for_the_cycle_end_moved_by_an_extension() -> None:
-    contract = _contract("420100")
-    extended = p.fold_contract([
+    original = _contract("420100")
+    extended = contract.fold_contract([
         ContractNoted(contract_id="C1", institution_id="H1", pooling_region_code="420100", cycle_start=date(2026, 2, 1),
                       cycle_end=date(2027, 1, 31), signed_on=date(2026, 1, 20)),
         ContractCycleMoved(contract_id="C1", cycle_end=date(2028, 1, 31), extended_on=date(2026, 12, 1)),
     ])
-    assert contract.cycle_end == date(2027, 1, 31) and extended.cycle_end == date(2028, 1, 31)
-    basis = p.Basis(agreements=[_agreement("420100")], contracts={"C1": extended}, fund_payments_last_year={})
+    assert original.cycle_end == date(2027, 1, 31) and extended.cycle_end == date(2028, 1, 31)
+    basis = schedule.Basis(agreements=[_agreement("420100")], contracts={"C1": extended}, fund_payments_last_year={})
     cmd = p.Liquidate(liquidation_id="L1", institution_id="H1", year=2026, liquidated_on=date(2027, 2, 1))
     with pytest.raises(DomainRuleViolated, match="ends on 2028-01-31"):
         p.liquidate([], cmd, basis, Decimal("0.00"))

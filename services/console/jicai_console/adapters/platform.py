@@ -7,9 +7,10 @@ operator token: the services enforce who may read and do what, and record the us
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -17,6 +18,8 @@ from jicai_console.domain.accounts import API_ROLE, StaffUser
 from jicai_console.settings import SERVICES, Settings
 from jicai_kit.auth import issue_token
 from jicai_kit.keys import SigningKey
+
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -111,7 +114,7 @@ class Caller:
             payload = {"detail": response.text}
         return Answer(response.status_code, payload)
 
-    async def gather(self, *calls: Any) -> list[Any]:
+    async def gather(self, *calls: Awaitable[T]) -> list[T]:
         return list(await asyncio.gather(*calls))
 
 

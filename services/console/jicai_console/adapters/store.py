@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -20,7 +20,7 @@ class Session:
     csrf_token: str
 
 
-def _user(row: Any) -> StaffUser:
+def _user(row: Row[Any]) -> StaffUser:
     return StaffUser(username=row.username, role=StaffRole(row.role), display_name=row.display_name, party_id=row.party_id)
 
 

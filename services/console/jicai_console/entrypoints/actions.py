@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from jicai_console.adapters.platform import Caller
-from jicai_console.domain.actions import ACTIONS, DISCOVERED, GO_LIVE_RULES, ActionInputError, read_calendar_notice
+from jicai_console.domain.actions import ACTIONS, DISCOVERED, GO_LIVE_RULES, Action, ActionInputError, read_calendar_notice
 from jicai_console.domain.actions import Request as Planned
 from jicai_console.entrypoints.web import Posted, SignedIn, caller, render, require_operator, require_province, store_of
 
@@ -32,7 +32,7 @@ async def _fields(request: Request) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
 
 
-def _action(name: str) -> Any:
+def _action(name: str) -> Action:
     action = ACTIONS.get(name)
     if action is None:
         from fastapi import HTTPException

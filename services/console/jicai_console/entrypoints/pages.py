@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -14,6 +15,7 @@ from jicai_console.adapters import alerts_feed, exports
 from jicai_console.adapters.platform import ApiError, Caller
 from jicai_console.domain import charts, province, why
 from jicai_console.domain.accounts import StaffRole
+from jicai_console.domain.feed import FeedEntry
 from jicai_console.domain.i18n import translator
 from jicai_console.entrypoints.web import (
     Forbidden,
@@ -29,13 +31,14 @@ from jicai_console.entrypoints.web import (
 router = APIRouter()
 SERVICES = ("contracts", "orders", "settlement", "alerts")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+T = TypeVar("T")
 
 
 def _today() -> date:
     return datetime.now(SHANGHAI).date()
 
 
-async def _or_none(call: Any) -> Any:
+async def _or_none(call: Awaitable[T]) -> T | None:
     """A figure the signed-in user may not see, or a service away, shows as "—" rather than failing the page."""
     try:
         return await call
@@ -53,7 +56,7 @@ async def home(session: SignedIn) -> RedirectResponse:
     return RedirectResponse("/overview", 303)
 
 
-async def _province(api: Caller) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[alerts_feed.FeedEntry]]:
+async def _province(api: Caller) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[FeedEntry]]:
     institutions: list[dict[str, Any]] = await api.get("contracts", "/institutions")
     ids = [i["institution_id"] for i in institutions]
     invoices_per, entries = await asyncio.gather(

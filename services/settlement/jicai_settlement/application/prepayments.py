@@ -22,8 +22,10 @@ from jicai_policy import PolicyBook, PolicyProfile
 from jicai_policy.errors import PolicyError
 from jicai_settlement.adapters import repository as repo
 from jicai_settlement.adapters import tables as t
+from jicai_settlement.domain import contract
 from jicai_settlement.domain import institution_settlement as settlement
 from jicai_settlement.domain import prepayment as p
+from jicai_settlement.domain import prepayment_schedule as schedule
 from jicai_settlement.domain.errors import AlreadyExists, DomainRuleViolated
 from jicai_settlement.domain.events import (
     AcceptanceNoted,
@@ -42,7 +44,7 @@ from jicai_settlement.domain.events import (
 
 async def note_contract(uow: UnitOfWork, noted: ContractNoted) -> bool:
     def decide(history: Sequence[ContractEvent]) -> list[ContractEvent]:
-        known = p.fold_contract(history).noted
+        known = contract.fold_contract(history).noted
         if known is None:
             return [noted]
         if known == noted:
@@ -54,7 +56,7 @@ async def note_contract(uow: UnitOfWork, noted: ContractNoted) -> bool:
 
 async def move_cycle(uow: UnitOfWork, moved: ContractCycleMoved) -> bool:
     def decide(history: Sequence[ContractEvent]) -> list[ContractEvent]:
-        state = p.fold_contract(history)
+        state = contract.fold_contract(history)
         if state.noted is None:
             raise DomainRuleViolated("contract_id", f"contract {moved.contract_id} is unknown to settlement (no ContractSigned)")
         return [] if state.cycle_end == moved.cycle_end else [moved]
@@ -90,15 +92,15 @@ class Loaded:
     stream: str
     version: int
     history: list[PrepaymentEvent]
-    state: p.Schedule
+    state: schedule.Schedule
     profile: PolicyProfile
     region: str
-    basis: p.Basis
+    basis: schedule.Basis
 
 
 async def note_agreement(uow: UnitOfWork, noted: AgreementNoted, book: PolicyBook) -> bool:
     """A yearly agreement signed or rolled over: it joins the schedule of the year it starts in, which is recomputed."""
-    stream = repo.prepayment_stream(p.schedule_id(noted.institution_id, noted.year_start.year))
+    stream = repo.prepayment_stream(schedule.schedule_id(noted.institution_id, noted.year_start.year))
     return await _reschedule(uow, stream, book, lambda history: p.note_agreement(history, noted))
 
 
@@ -116,7 +118,7 @@ async def _reschedule(
     past = cast(list[PrepaymentEvent], history)
     new = decide(past)
     if new:
-        state = p.fold([*past, *new])
+        state = schedule.fold([*past, *new])
         profile = _profile(book, state)
         new = p.reschedule(state, new, profile, await _basis(uow, state, None))
     await repo.streams.append(uow, stream, "prepayment", version, new)
@@ -125,10 +127,10 @@ async def _reschedule(
 
 async def load(uow: UnitOfWork, book: PolicyBook, institution_id: str, year: int, stated: Decimal | None = None) -> Loaded | None:
     """The institution's schedule of ``year`` with its basis; None when no agreement of that year is known."""
-    stream = repo.prepayment_stream(p.schedule_id(institution_id, year))
+    stream = repo.prepayment_stream(schedule.schedule_id(institution_id, year))
     history, version = await repo.streams.load(uow, stream)
     past = cast(list[PrepaymentEvent], history)
-    state = p.fold(past)
+    state = schedule.fold(past)
     if not state.agreements:
         return None
     profile = _profile(book, state)
@@ -154,7 +156,7 @@ async def load_year(uow: UnitOfWork, book: PolicyBook, year: int, pooling_region
     return schedules
 
 
-def _profile(book: PolicyBook, state: p.Schedule) -> PolicyProfile:
+def _profile(book: PolicyBook, state: schedule.Schedule) -> PolicyProfile:
     first = min(state.agreements.values(), key=lambda a: a.year_start)
     try:
         return book.profile_for(first.pooling_region_code, first.year_start)
@@ -162,19 +164,19 @@ def _profile(book: PolicyBook, state: p.Schedule) -> PolicyProfile:
         raise DomainRuleViolated("pooling_region_code", str(exc)) from exc
 
 
-async def _basis(uow: UnitOfWork, state: p.Schedule, stated: Decimal | None) -> p.Basis:
+async def _basis(uow: UnitOfWork, state: schedule.Schedule, stated: Decimal | None) -> schedule.Basis:
     agreements = list(state.agreements.values())
     contracts = {}
     for contract_id in sorted({a.contract_id for a in agreements}):
         history, _ = await repo.streams.load(uow, repo.contract_stream(contract_id))
-        contracts[contract_id] = p.fold_contract(cast(list[ContractEvent], history))
+        contracts[contract_id] = contract.fold_contract(cast(list[ContractEvent], history))
     last_year = f"{min(a.year_start for a in agreements).year - 1}-"
     history, _ = await repo.streams.load(uow, repo.institution_stream(agreements[0].institution_id))
     fund: dict[str, Decimal] = {}
     for s in settlement.fold(cast(list[InstitutionSettlementEvent], history)).settlements.values():
         if s.month.startswith(last_year):
             fund[s.month] = fund.get(s.month, Decimal("0.00")) + s.amount
-    return p.Basis(agreements=agreements, contracts=contracts, fund_payments_last_year=fund, stated_fund_payment=stated)
+    return schedule.Basis(agreements=agreements, contracts=contracts, fund_payments_last_year=fund, stated_fund_payment=stated)
 
 
 # ---- disbursements and liquidation ------------------------------------------------------------
@@ -184,7 +186,7 @@ async def disburse(uow: UnitOfWork, book: PolicyBook, cmd: p.Disburse) -> bool:
     """Record a disbursement of the fund (拨付预付款); False when it repeated an identical one."""
     loaded = await _require(uow, book, cmd.institution_id, cmd.year, cmd.last_year_average_monthly_fund_payment)
     prepayment = p.require_prepayment(loaded.profile, loaded.region)
-    new = p.disburse(loaded.history, cmd, p.instalments(prepayment, loaded.basis))
+    new = p.disburse(loaded.history, cmd, schedule.instalments(prepayment, loaded.basis))
     await repo.streams.append(uow, loaded.stream, "prepayment", loaded.version, new)
     return bool(new)
 
@@ -198,7 +200,7 @@ async def liquidate(uow: UnitOfWork, book: PolicyBook, cmd: p.Liquidate) -> bool
             i.c.institution_id == cmd.institution_id, i.c.received_on.between(loaded.basis.year_start, loaded.basis.year_end)
         )
     )).scalar_one()
-    new = p.liquidate(loaded.history, cmd, loaded.basis, Decimal(invoiced).quantize(p.FEN))
+    new = p.liquidate(loaded.history, cmd, loaded.basis, Decimal(invoiced).quantize(schedule.FEN))
     await repo.streams.append(uow, loaded.stream, "prepayment", loaded.version, new)
     return bool(new)
 

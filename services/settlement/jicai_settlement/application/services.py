@@ -117,7 +117,9 @@ async def lift_suspension(uow: UnitOfWork, cmd: settlement.LiftSuspension) -> bo
     return bool(new)
 
 
-async def report_monthly_settlement(uow: UnitOfWork, cmd: settlement.ReportMonthlySettlement) -> tuple[bool, str]:
+async def report_monthly_settlement(
+    uow: UnitOfWork, cmd: settlement.ReportMonthlySettlement
+) -> tuple[bool, settlement.MonthlySettlementStatus]:
     """Record a monthly settlement; returns (created, its status now)."""
     elsewhere = await repo.find(uow, repo.t.monthly_settlements, cmd.settlement_id)
     if elsewhere is not None and elsewhere["institution_id"] != cmd.institution_id:

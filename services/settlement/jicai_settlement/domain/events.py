@@ -332,7 +332,7 @@ ContractEvent = ContractNoted | ContractCycleMoved | AcceptanceNoted | ReturnNot
 PrepaymentEvent = AgreementNoted | AgreementAmendmentNoted | PrepaymentScheduled | PrepaymentDisbursed | PrepaymentLiquidated
 SettlementEvent = InvoiceEvent | PaymentEvent | InstitutionSettlementEvent | ContractEvent | PrepaymentEvent
 
-codec: EventCodec[SettlementEvent] = EventCodec(  # type: ignore[arg-type]
+codec: EventCodec[SettlementEvent] = EventCodec(
     InvoiceRecorded,
     InvoicePaymentApplied,
     InvoiceCreditApplied,

@@ -134,12 +134,15 @@ class Suspension:
         return self.lifted is None
 
 
+MonthlySettlementStatus = Literal["issued", "withheld", "suspended", "released"]
+
+
 @dataclass(frozen=True)
 class MonthlySettlement:
     settlement_id: str
     month: str
     amount: Decimal
-    status: Literal["issued", "withheld", "suspended", "released"]
+    status: MonthlySettlementStatus
     reason: str
     withheld_by: tuple[str, ...] = ()
     released_on: date | None = None

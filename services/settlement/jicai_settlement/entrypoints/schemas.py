@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from jicai_events.types import Identifier, Money
 from jicai_kit.commands import Recorded
 from jicai_kit.validity import BusinessDate, Input, MoneyIn, YearMonth
+from jicai_settlement.domain.institution_settlement import MonthlySettlementStatus
 
 MAX_ALLOCATIONS = 1000
 """Invoices one payment may settle: a month of a hospital's invoices from one distributor fits many times over."""
@@ -44,7 +45,7 @@ class MonthlySettlementIn(Input):
 
 
 class MonthlySettlementRecorded(Recorded):
-    status: Literal["issued", "withheld", "suspended", "released"]
+    status: MonthlySettlementStatus
 
 
 class AllocationOut(BaseModel):
@@ -150,7 +151,7 @@ class MonthlySettlementOut(BaseModel):
     institution_id: str
     month: str
     amount: Money
-    status: Literal["issued", "withheld", "suspended", "released"]
+    status: MonthlySettlementStatus
     reason: str
     withheld_by: list[str]
     suspended_by: list[str]
