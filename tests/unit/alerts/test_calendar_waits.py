@@ -17,6 +17,7 @@ import pytest
 from jicai_alerts.domain import events as e
 from jicai_alerts.domain import invoice_decisions as rules
 from jicai_alerts.domain import invoice_obligation as io
+from jicai_alerts.domain import red_letter
 from jicai_policy import PolicyBook, YearCalendar
 from tests.unit.alerts.test_invoice_obligation import Stream, book, decisions
 
@@ -47,10 +48,10 @@ class LateStream(Stream):
         return decided + self.close(last_closed)
 
     def credit(self, credit_note_id: str, amount: str, received: date) -> list[e.ObligationEvent]:
-        credit = io.Credit("INV-1", credit_note_id, Decimal(amount), received, f"credited-{credit_note_id}")
+        credit = red_letter.Credit("INV-1", credit_note_id, Decimal(amount), received, f"credited-{credit_note_id}")
         state = self.any_state
         assert state is not None
-        return self._record(rules.decide_on_credit(state, credit, self.book.get(*state.profile_ref), self.book.calendar, None))
+        return self._record(red_letter.decide_on_credit(state, credit, self.book.get(*state.profile_ref), self.book.calendar, None))
 
 
 def test_the_warning_does_not_wait_for_next_years_calendar_only_the_withhold_does(book: PolicyBook) -> None:

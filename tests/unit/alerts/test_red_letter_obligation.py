@@ -15,6 +15,7 @@ import pytest
 from jicai_alerts.domain import events as e
 from jicai_alerts.domain import invoice_decisions as rules
 from jicai_alerts.domain import invoice_obligation as io
+from jicai_alerts.domain import red_letter
 from jicai_policy import PolicyBook
 from tests.unit.alerts.test_invoice_obligation import Stream, book
 
@@ -45,12 +46,12 @@ class RedLetterStream(Stream):
         return super().close(day)
 
     def credit(self, credit_note_id: str, amount: str, received_on: date) -> list[e.ObligationEvent]:
-        credit = io.Credit("INV-1", credit_note_id, Decimal(amount), received_on, f"invoice-credited-{credit_note_id}")
+        credit = red_letter.Credit("INV-1", credit_note_id, Decimal(amount), received_on, f"invoice-credited-{credit_note_id}")
         profile = self.book.get(self.state.tracked.profile_id, self.state.tracked.profile_version)
-        return self._record(rules.decide_on_credit(self.state, credit, profile, self.book.calendar, self.last_closed))
+        return self._record(red_letter.decide_on_credit(self.state, credit, profile, self.book.calendar, self.last_closed))
 
     def void(self, voided_on: date) -> list[e.ObligationEvent]:
-        return self._record(rules.decide_on_void(self.state, io.Void("INV-1", voided_on, "invoice-voided-1")))
+        return self._record(red_letter.decide_on_void(self.state, red_letter.Void("INV-1", voided_on, "invoice-voided-1")))
 
 
 def test_guizhou_a_credit_note_restarts_the_clock_from_its_receipt(book: PolicyBook) -> None:

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Numeric, String, case, cast, func, literal, null, select, union_all
+from sqlalchemy import ColumnElement, Date, Numeric, String, case, cast, func, literal, null, select, union_all
 from sqlalchemy.sql import Subquery
 
 from jicai_alerts.adapters import tables as t
@@ -30,19 +30,19 @@ class FeedFilter:
     status: AlertStatus | None = None
 
 
-def _text(value: str | None = None) -> Any:
+def _text(value: str | None = None) -> ColumnElement[str]:
     return literal(value, String) if value is not None else cast(null(), String)
 
 
-def _number() -> Any:
+def _number() -> ColumnElement[Decimal]:
     return cast(null(), Numeric)
 
 
-def _day() -> Any:
+def _day() -> ColumnElement[date]:
     return cast(null(), Date)
 
 
-def _month_end(month: Any, months_later: int) -> Any:
+def _month_end(month: ColumnElement[date], months_later: int) -> ColumnElement[date]:
     """The last day of the month ``months_later`` after the one starting on ``month``."""
     return cast(month + func.make_interval(0, months_later + 1) - func.make_interval(0, 0, 0, 1), Date)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import update
@@ -92,7 +93,7 @@ async def count_acceptances(session: AsyncSession, events: Sequence[v.Acceptance
     )
 
 
-def _effective_on(event: v.VolumeDecision) -> Any:
+def _effective_on(event: v.VolumeDecision) -> date:
     if isinstance(event, v.SettlementSuspended):
         return event.suspended_from
     if isinstance(event, v.SettlementResumed):

@@ -20,7 +20,7 @@ from jicai_alerts.adapters import repository as repo
 from jicai_alerts.adapters.projections import invoice_stream
 from jicai_alerts.domain import invoice_decisions as decisions
 from jicai_alerts.domain import invoice_obligation as io
-from jicai_alerts.domain import payment
+from jicai_alerts.domain import payment, red_letter
 from jicai_alerts.domain.events import AlertsEvent, ObligationEvent, PaymentReceived
 from jicai_events import Envelope
 from jicai_events.streams import Decided
@@ -149,7 +149,7 @@ def _decide_in_memory(recorded: list[io.Recorded], invoice_id: str, decide: Deci
     raise RuntimeError(f"invoice {invoice_id}: decisions did not settle after {MAX_STAGES} stages")
 
 
-async def credit_invoice(uow: UnitOfWork, credit: io.Credit, book: PolicyBook) -> None:
+async def credit_invoice(uow: UnitOfWork, credit: red_letter.Credit, book: PolicyBook) -> None:
     """``InvoiceCredited`` (红冲): count the credit under the profile the invoice was tracked with, then catch up with the clock."""
     await repo.lock_clock(uow, shared=True)
     await repo.lock_invoice(uow, credit.invoice_id)
@@ -159,20 +159,20 @@ async def credit_invoice(uow: UnitOfWork, credit: io.Credit, book: PolicyBook) -
         if state is None:  # orders publishes the invoice first, on the same key: this is a broken stream
             raise ValueError(f"credit note {credit.credit_note_id} for invoice {credit.invoice_id}, which is not tracked")
         profile = book.get(*state.profile_ref)
-        return decisions.decide_on_credit(state, credit, profile, book.calendar, last_closed.business_date if last_closed else None)
+        return red_letter.decide_on_credit(state, credit, profile, book.calendar, last_closed.business_date if last_closed else None)
 
     await _decide(uow, credit.invoice_id, decide)
     if last_closed is not None:
         await _decide(uow, credit.invoice_id, partial(decide_day_closed, day=last_closed, book=book))
 
 
-async def void_invoice(uow: UnitOfWork, void: io.Void) -> None:
+async def void_invoice(uow: UnitOfWork, void: red_letter.Void) -> None:
     """``InvoiceVoided`` (红冲): the obligation closes; a withhold it caused is lifted."""
     await repo.lock_invoice(uow, void.invoice_id)
 
     def decide(state: io.State) -> list[ObligationEvent]:
         if state is None:
             raise ValueError(f"invoice {void.invoice_id} is voided but not tracked")
-        return decisions.decide_on_void(state, void)
+        return red_letter.decide_on_void(state, void)
 
     await _decide(uow, void.invoice_id, decide)

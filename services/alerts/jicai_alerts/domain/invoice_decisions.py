@@ -6,7 +6,8 @@ and asks again (a later stage names the event ids of the earlier ones). Dates
 come from ``jicai_policy``; a date in a year the calendar does not cover yet is
 never guessed: what needs it waits (``InvoiceAwaitingCalendar``,
 ``withhold_waits_for_year``, ``ClockRestartAwaitingCalendar``) and
-``decide_on_calendar_loaded`` takes it once the year is loaded.
+``decide_on_calendar_loaded`` takes it once the year is loaded. Credit notes and
+voids (红冲) are decided in ``red_letter`` with the outcomes defined here.
 """
 from __future__ import annotations
 
@@ -15,8 +16,6 @@ from datetime import date
 from typing import TypedDict
 
 from jicai_alerts.domain.events import (
-    ClockRestartAwaitingCalendar,
-    CreditApplied,
     InvoiceAwaitingCalendar,
     ObligationEvent,
     OverdueWarningResolved,
@@ -25,7 +24,6 @@ from jicai_alerts.domain.events import (
     PaymentOverdueWarned,
     SettlementReleased,
     SettlementWithheld,
-    VoidApplied,
     WithholdDateSet,
 )
 from jicai_alerts.domain.invoice_obligation import (
@@ -33,12 +31,10 @@ from jicai_alerts.domain.invoice_obligation import (
     ZERO,
     AwaitingCalendar,
     ClosedDay,
-    Credit,
     InvoiceObligation,
     Payment,
     State,
     TrackInvoice,
-    Void,
     evolve,
 )
 from jicai_events.rules import Conflict
@@ -88,7 +84,7 @@ def decide_on_calendar_loaded(
             return [_deadline_set(state.facts(), profile, calendar)]
         if isinstance(state, InvoiceObligation) and state.restart_waits is not None:
             waited = state.restart_waits
-            return _restart(state, waited.received_on, waited.credit_event_id, profile, calendar, waited.last_closed)
+            return restart_clock(state, waited.received_on, waited.credit_event_id, profile, calendar, waited.last_closed)
         if isinstance(state, InvoiceObligation) and state.waiting_for_year is not None and state.warning is not None:
             withheld_from = withhold_date(state.warning.warned_on, profile.overdue, calendar)
             source = calendar.source_of(state.waiting_for_year)
@@ -96,7 +92,7 @@ def decide_on_calendar_loaded(
                 invoice_id=state.invoice_id, warning_decision_id=state.warning.decision_id, withhold_due_on=withheld_from,
                 calendar_source=source,
             )
-            return [scheduled, *_settle(evolve(scheduled, state, ""))]
+            return [scheduled, *settle(evolve(scheduled, state, ""))]
     except CalendarYearNotCovered as missing:
         if isinstance(state, AwaitingCalendar) and missing.year != state.invoice.waiting_for_year:
             return [_awaiting(state.facts(), profile, missing.year)]
@@ -137,7 +133,7 @@ def decide_on_payment(state: InvoiceObligation | AwaitingCalendar, payment: Paym
         return [] if state.counted(payment.payment_id) else [applied]
     if any(p.payment_id == payment.payment_id for p in state.payments):
         return []
-    return [applied, *_settle(evolve(applied, state, ""))]
+    return [applied, *settle(evolve(applied, state, ""))]
 
 
 def decide_on_day_closed(
@@ -160,14 +156,14 @@ def decide_on_day_closed(
         if day.business_date < decide_on or outstanding == ZERO:
             return []
         warning = PaymentOverdueWarned(
-            **_decision(state, f"warning-{state.invoice_id}{state.round}", (state.current.caused_by[-1], day.event_id)),
+            **decision_fields(state, f"warning-{state.invoice_id}{state.round}", (state.current.caused_by[-1], day.event_id)),
             deadline=state.deadline,
             warned_on=warned_on,
             outstanding_amount=outstanding,
             **_withhold_schedule(warned_on, policy, calendar),
             day_closed_on=day.business_date,
         )
-        return [warning, *_settle(evolve(warning, state, ""))]
+        return [warning, *settle(evolve(warning, state, ""))]
     withheld_from = state.withhold_due_on
     if withheld_from is None:
         return []  # this profile warns but never withholds, or the withhold date waits for the calendar
@@ -178,13 +174,13 @@ def decide_on_day_closed(
     if state.warning_event_id is None:
         raise ValueError("the warning must be recorded (with its event id) before deciding the withhold")
     withhold = SettlementWithheld(
-        **_decision(state, f"withhold-{state.invoice_id}{state.round}", (state.warning_event_id, day.event_id)),
+        **decision_fields(state, f"withhold-{state.invoice_id}{state.round}", (state.warning_event_id, day.event_id)),
         warned_on=state.warning.warned_on,
         withheld_from=withheld_from,
         outstanding_amount=outstanding,
         day_closed_on=day.business_date,
     )
-    return [withhold, *_settle(evolve(withhold, state, ""))]
+    return [withhold, *settle(evolve(withhold, state, ""))]
 
 
 class _WithholdSchedule(TypedDict):
@@ -202,7 +198,27 @@ def _withhold_schedule(warned_on: date, policy: OverduePolicy, calendar: Working
         return _WithholdSchedule(withhold_due_on=None, withhold_waits_for_year=missing.year)
 
 
-def _settle(state: InvoiceObligation) -> Sequence[ObligationEvent]:
+def restart_clock(
+    after: InvoiceObligation, received_on: date, credit_event_id: str, profile: PolicyProfile, calendar: WorkingDayCalendar,
+    last_closed: date | None,
+) -> list[ObligationEvent]:
+    """The clock restarted from a credit note's receipt (红冲, ``red_letter``): a new deadline; an open warning whose new deadline lies
+    ahead of the clock is closed. Raises ``CalendarYearNotCovered`` when the new dates need a missing year."""
+    t = after.tracked
+    deadline = payment_deadline(profile.payment_term, t.latest_acceptance_on, received_on, calendar)
+    restart = PaymentDeadlineSet(
+        **decision_fields(after, f"deadline-{t.invoice_id}:r{after.restarts + 2}", (after.invoice_event_id, credit_event_id)),
+        **t.model_dump(include={"invoice_number", "pooling_region_code", "distributor_id", "amount", "issued_on", "latest_acceptance_on", "rule"}),
+        received_on=received_on,
+        deadline=deadline,
+        warning_due_on=warning_date(deadline, profile.overdue, calendar),
+    )
+    ahead = last_closed is None or deadline > last_closed
+    closed = resolve(after, (credit_event_id,), received_on, "clock_restarted") if ahead else []
+    return [*closed, restart]
+
+
+def settle(state: InvoiceObligation) -> Sequence[ObligationEvent]:
     """What full payment changes: a withhold is lifted, a warning within its grace period closed.
 
     Paid in full only after the grace period while the clock has not reached
@@ -214,22 +230,22 @@ def _settle(state: InvoiceObligation) -> Sequence[ObligationEvent]:
     reason = "credited" if done.kind == "credit" else "paid"
     causes = state.payment_event_ids()
     if state.withheld_from is not None:
-        return _release(state, causes, done.paid_on, reason)
+        return release(state, causes, done.paid_on, reason)
     if state.waiting_for_year is not None:
         return []  # whether it came within the grace period (or a new round) is known once the calendar covers it
     grace_ends = state.withhold_due_on
     if grace_ends is None or done.paid_on <= grace_ends - THE_DAY_BEFORE:
-        return _resolve(state, causes, done.paid_on, reason)
+        return resolve(state, causes, done.paid_on, reason)
     return []
 
 
-def _release(state: InvoiceObligation, causes: tuple[str, ...], on: date, reason: str) -> list[ObligationEvent]:
+def release(state: InvoiceObligation, causes: tuple[str, ...], on: date, reason: str) -> list[ObligationEvent]:
     """Lift the withhold (回款后恢复拨付), once."""
     if state.released_on is not None:
         return []
     return [
         SettlementReleased(
-            **_decision(state, f"release-{state.invoice_id}{state.round}", causes),
+            **decision_fields(state, f"release-{state.invoice_id}{state.round}", causes),
             withhold_decision_id=f"withhold-{state.invoice_id}{state.round}",
             released_on=on,
             reason=reason,
@@ -237,13 +253,13 @@ def _release(state: InvoiceObligation, causes: tuple[str, ...], on: date, reason
     ]
 
 
-def _resolve(state: InvoiceObligation, causes: tuple[str, ...], on: date, reason: str) -> list[ObligationEvent]:
+def resolve(state: InvoiceObligation, causes: tuple[str, ...], on: date, reason: str) -> list[ObligationEvent]:
     """Close the open warning (not yet escalated to a withhold), once."""
     if state.warning is None or state.resolved_on is not None or state.withheld_from is not None:
         return []
     return [
         OverdueWarningResolved(
-            **_decision(state, f"resolution-{state.invoice_id}{state.round}", causes),
+            **decision_fields(state, f"resolution-{state.invoice_id}{state.round}", causes),
             warning_decision_id=state.warning.decision_id,
             resolved_on=on,
             reason=reason,
@@ -251,69 +267,7 @@ def _resolve(state: InvoiceObligation, causes: tuple[str, ...], on: date, reason
     ]
 
 
-def decide_on_credit(
-    state: InvoiceObligation | AwaitingCalendar, credit: Credit, profile: PolicyProfile, calendar: WorkingDayCalendar,
-    last_closed: date | None,
-) -> list[ObligationEvent]:
-    """Count a credit note (红冲); nothing left owed closes the obligation, else the profile may restart the clock.
-
-    While the invoice awaits the calendar the credit is only counted (by its date, like a payment).
-    """
-    applied = CreditApplied(
-        invoice_id=state.invoice_id, credit_note_id=credit.credit_note_id, amount=credit.amount,
-        received_on=credit.received_on, credit_event_id=credit.event_id,
-    )
-    if isinstance(state, AwaitingCalendar):
-        return [] if state.counted(f"credit:{credit.credit_note_id}") or state.voided_on is not None else [applied]
-    if state.voided_on is not None or any(p.payment_id == f"credit:{credit.credit_note_id}" for p in state.payments):
-        return []
-    after = evolve(applied, state, "")
-    if after.outstanding == ZERO or not profile.payment_term.credit_note_restarts_clock or after.withheld_from is not None:
-        return [applied, *_settle(after)]
-    try:
-        return [applied, *_restart(after, credit.received_on, credit.event_id, profile, calendar, last_closed)]
-    except CalendarYearNotCovered as missing:
-        waits = ClockRestartAwaitingCalendar(
-            invoice_id=state.invoice_id, credit_note_id=credit.credit_note_id, received_on=credit.received_on,
-            credit_event_id=credit.event_id, last_closed=last_closed, waiting_for_year=missing.year,
-        )
-        return [applied, waits]
-
-
-def _restart(
-    after: InvoiceObligation, received_on: date, credit_event_id: str, profile: PolicyProfile, calendar: WorkingDayCalendar,
-    last_closed: date | None,
-) -> list[ObligationEvent]:
-    """The clock restarted from the credit note's receipt: a new deadline; an open warning whose new deadline lies
-    ahead of the clock is closed. Raises ``CalendarYearNotCovered`` when the new dates need a missing year."""
-    t = after.tracked
-    deadline = payment_deadline(profile.payment_term, t.latest_acceptance_on, received_on, calendar)
-    restart = PaymentDeadlineSet(
-        **_decision(after, f"deadline-{t.invoice_id}:r{after.restarts + 2}", (after.invoice_event_id, credit_event_id)),
-        **t.model_dump(include={"invoice_number", "pooling_region_code", "distributor_id", "amount", "issued_on", "latest_acceptance_on", "rule"}),
-        received_on=received_on,
-        deadline=deadline,
-        warning_due_on=warning_date(deadline, profile.overdue, calendar),
-    )
-    ahead = last_closed is None or deadline > last_closed
-    closed = _resolve(after, (credit_event_id,), received_on, "clock_restarted") if ahead else []
-    return [*closed, restart]
-
-
-def decide_on_void(state: InvoiceObligation | AwaitingCalendar, void: Void) -> list[ObligationEvent]:
-    """The invoice is voided (全额红冲): nothing is owed; a withhold it caused is lifted, an open warning closed."""
-    if state.voided_on is not None:
-        return []
-    applied = VoidApplied(invoice_id=state.invoice_id, voided_on=void.voided_on, void_event_id=void.event_id)
-    if isinstance(state, AwaitingCalendar):
-        return [applied]
-    causes = (void.event_id,)
-    if state.withheld_from is not None:
-        return [applied, *_release(state, causes, void.voided_on, "voided")]
-    return [applied, *_resolve(state, causes, void.voided_on, "voided")]
-
-
-class _DecisionFields(TypedDict):
+class DecisionFields(TypedDict):
     decision_id: str
     invoice_id: str
     institution_id: str
@@ -322,10 +276,10 @@ class _DecisionFields(TypedDict):
     caused_by: tuple[str, ...]
 
 
-def _decision(state: InvoiceObligation, decision_id: str, caused_by: tuple[str, ...]) -> _DecisionFields:
+def decision_fields(state: InvoiceObligation, decision_id: str, caused_by: tuple[str, ...]) -> DecisionFields:
     """What every decision about this invoice names: itself, the invoice, the profile, its causes."""
     t = state.tracked
-    return _DecisionFields(
+    return DecisionFields(
         decision_id=decision_id,
         invoice_id=t.invoice_id,
         institution_id=t.institution_id,

@@ -11,15 +11,7 @@ closed, from the payments made up to X-1. So one late ``DayClosed`` yields the
 same decisions as closing every day one by one, and a payment recorded before
 the clock caught up counts by its date, not by when it arrived.
 
-红冲 (R1: "a credit note / voided invoice removes or reduces what is owed"): a
-credit note counts like a payment dated the day it was received; one that
-leaves nothing owed closes the obligation as full payment would (reason
-``credited``). Where the profile says so (``credit_note_restarts_clock``) a
-credit that leaves something owed restarts the clock: the deadline is counted
-again from the credit note's receipt (a new ``PaymentDeadlineSet``), an open
-warning whose new deadline still lies ahead is closed and the decisions of the
-new round carry its number (``:r2``…). A withhold stands until nothing is owed.
-A void closes the obligation (reason ``voided``).
+红冲 (credit notes and voids) are decided in ``red_letter``.
 
 A decision is taken as soon as the dates it needs are known. The working-day
 calendar covers the years the State Council has published; an invoice whose
@@ -88,26 +80,6 @@ class Payment:
     paid_on: date
     event_id: str
     kind: str = "payment"
-
-
-@dataclass(frozen=True)
-class Credit:
-    """A credit note (红字发票), from ``InvoiceCredited``."""
-
-    invoice_id: str
-    credit_note_id: str
-    amount: Decimal
-    received_on: date
-    event_id: str
-
-
-@dataclass(frozen=True)
-class Void:
-    """A voided invoice (全额红冲), from ``InvoiceVoided``."""
-
-    invoice_id: str
-    voided_on: date
-    event_id: str
 
 
 @dataclass(frozen=True)

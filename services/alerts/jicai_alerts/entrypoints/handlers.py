@@ -15,7 +15,8 @@ from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning_events as n
 from jicai_alerts.domain import volume_events as v
 from jicai_alerts.domain.events import InvoiceShare, PaymentReceived
-from jicai_alerts.domain.invoice_obligation import ClosedDay, Credit, TrackInvoice, Void
+from jicai_alerts.domain.invoice_obligation import ClosedDay, TrackInvoice
+from jicai_alerts.domain.red_letter import Credit, Void
 from jicai_events import Envelope
 from jicai_events.base import IntegrationEvent
 from jicai_events.catalog import CalendarYearLoaded as PolicyCalendarYearLoaded

@@ -5,12 +5,11 @@ and the fund see all.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from jicai_alerts.adapters import queries
 from jicai_alerts.adapters import tables as t
+from jicai_alerts.adapters.queries import Row
 from jicai_alerts.entrypoints import schemas as s
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller, Principal
@@ -24,7 +23,7 @@ def _may_see(caller: Principal, institution_id: str, distributor_id: str | None 
     caller.may_read(what=f"the records of institution {institution_id}", institution_id=institution_id, distributor_id=distributor_id)
 
 
-def _invoice(row: dict[str, Any]) -> s.InvoiceOut:
+def _invoice(row: Row) -> s.InvoiceOut:
     return s.InvoiceOut.model_validate(row)
 
 
@@ -44,7 +43,7 @@ async def institution_invoices(institution_id: str, caller: Caller, request: Req
 async def one_invoice(invoice_id: str, caller: Caller, request: Request) -> s.InvoiceDetail:
     """One invoice with the payments counted against it and the decisions about it."""
 
-    async def read(uow: UnitOfWork) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
+    async def read(uow: UnitOfWork) -> tuple[Row | None, list[Row], list[Row]]:
         row = await queries.find(uow, t.invoices, invoice_id)
         pa, d = t.payment_allocations, t.decisions
         payments = await queries.list_rows(uow, pa, pa.c.invoice_id == invoice_id, order_by=[pa.c.paid_on, pa.c.payment_id])

@@ -4,13 +4,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from jicai_alerts.adapters import queries
 from jicai_alerts.adapters import tables as t
+from jicai_alerts.adapters.queries import Row
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller
 from jicai_kit.commands import query
@@ -48,7 +48,7 @@ async def non_winning(institution_id: str, caller: Caller, request: Request) -> 
     their ratio and the decision (采购数量不得超过中选药品的采购量, Guizhou 000 §五(一))."""
     caller.may_read(what=f"the records of institution {institution_id}", institution_id=institution_id)
 
-    async def read(uow: UnitOfWork) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    async def read(uow: UnitOfWork) -> tuple[Row | None, list[Row]]:
         nm = t.non_winning_months
         return (
             await queries.find(uow, t.non_winning_institutions, institution_id),

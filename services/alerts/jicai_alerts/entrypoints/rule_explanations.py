@@ -12,6 +12,7 @@ from jicai_alerts.adapters import queries
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters import volume_repository as volume_repo
 from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.adapters.queries import Row
 from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning as nw
@@ -122,7 +123,7 @@ async def explain_missed_report(uow: UnitOfWork, decision_id: str) -> s.Decision
 
 
 async def _rule_decision(
-    uow: UnitOfWork, row: dict[str, Any], event_id: str, profile: PolicyProfile, parameters: dict[str, Any],
+    uow: UnitOfWork, row: Row, event_id: str, profile: PolicyProfile, parameters: dict[str, Any],
     evaluation: dict[str, Any], facts: dict[str, s.CauseOut],
 ) -> s.DecisionOut:
     stored = await decision_event(uow, event_id, row["decision_id"])

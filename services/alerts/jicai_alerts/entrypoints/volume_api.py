@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,7 @@ from jicai_alerts.adapters import queries
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters import volume_repository as volume_repo
 from jicai_alerts.adapters.policy import policy_book
+from jicai_alerts.adapters.queries import Row
 from jicai_alerts.application import volume
 from jicai_alerts.domain import volume_events as v
 from jicai_alerts.domain import volume_periods as vp
@@ -63,17 +65,17 @@ async def volume_completion(institution_id: str, caller: Caller, request: Reques
     """Per evaluated period end: cumulative target, accepted quantity and ratio per contract and combined, and the decisions."""
     caller.may_read(what=f"the records of institution {institution_id}", institution_id=institution_id)
 
-    async def read(uow: UnitOfWork) -> tuple[Any, list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-        vp, vd, vx = t.volume_periods, t.volume_decisions, t.volume_exemptions
+    async def read(uow: UnitOfWork) -> tuple[Row | None, list[Row], list[Row], list[Row]]:
+        periods_t, vd, vx = t.volume_periods, t.volume_decisions, t.volume_exemptions
         return (
             await queries.find(uow, t.volume_institutions, institution_id),
-            await queries.list_rows(uow, vp, vp.c.institution_id == institution_id, order_by=[vp.c.period_end]),
+            await queries.list_rows(uow, periods_t, periods_t.c.institution_id == institution_id, order_by=[periods_t.c.period_end]),
             await queries.list_rows(uow, vd, vd.c.institution_id == institution_id, order_by=[vd.c.effective_on, vd.c.decision_id]),
             await queries.list_rows(uow, vx, vx.c.institution_id == institution_id, order_by=[vx.c.from_date, vx.c.exemption_id]),
         )
 
     summary, periods, decisions, exemptions = await query(request.app.state.runtime, read)
-    by_period: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    by_period: dict[date, list[Row]] = defaultdict(list)
     for d in decisions:
         by_period[d["period_end"]].append(d)
     return s.VolumeCompletionOut(
