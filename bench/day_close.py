@@ -123,8 +123,9 @@ def default_before() -> str:
     return f"{added[-1]}^" if added else "HEAD"
 
 
-def close_days(url: str, tree: Path | None, profile: Path | None = None) -> list[float]:
-    """The three closes in their own alerts process (``tree``: an older revision's libraries first)."""
+def close_days(url: str, tree: Path | None, profile: Path | None = None) -> tuple[list[float], list[float]]:
+    """The three closes in their own alerts process (``tree``: an older revision's libraries first): the seconds each
+    took, and the process's CPU seconds in each."""
     env = dict(os.environ)
     if tree is not None:
         paths = [tree / "libs" / lib for lib in ("events", "kit", "policy")] + [tree / "services" / "alerts"]
@@ -136,8 +137,9 @@ def close_days(url: str, tree: Path | None, profile: Path | None = None) -> list
         argv = [str(spy), "record", "-r", "50", "-f", "raw", "-o", str(profile), "--", *argv]
     done = subprocess.run(argv, env=env, cwd=infra.REPO, check=True, capture_output=True, text=True)
     line = [out for out in done.stdout.splitlines() if out.startswith("{")][-1]
-    seconds: list[float] = json.loads(line)["seconds"]
-    return seconds[1:]  # the first: a day closed already (the seed's clock), to warm the process up
+    result = json.loads(line)
+    # The first: a day closed already (the seed's clock), to warm the process up.
+    return result["seconds"][1:], result.get("cpu_seconds", [0.0] * len(days))[1:]
 
 
 def _renamed(profile: Path | None, prefix: str) -> Path | None:
@@ -162,16 +164,20 @@ def once(invoices: int, open_invoices: int, before_invoices: int, before: str | 
             name = url.rsplit("/", 1)[1]
             before_url = infra.create_database(base, "bench_before", template=name)
             with tempfile.TemporaryDirectory() as tmp:
-                quiet, warning, after = close_days(before_url, _before_tree(before, Path(tmp)), _renamed(profile, "before"))
+                (quiet, warning, after), (_, warning_cpu, _) = close_days(before_url, _before_tree(before, Path(tmp)), _renamed(profile, "before"))
             assert _warnings(before_url) == before_invoices, _warnings(before_url)
-            figures |= {"before_decisions": before_invoices / warning, "before_quiet_ms": quiet * 1000, "before_after_ms": after * 1000}
+            figures |= {
+                "before_decisions": before_invoices / warning, "before_cpu_ms": warning_cpu * 1000 / before_invoices,
+                "before_quiet_ms": quiet * 1000, "before_after_ms": after * 1000,
+            }
             seeded += seed(url, "overdue", before_invoices, invoices - before_invoices)
         else:
             seeded += seed(url, "overdue", 0, invoices)
-        quiet, warning, after = close_days(url, None, profile)
+        (quiet, warning, after), (_, warning_cpu, _) = close_days(url, None, profile)
         assert _warnings(url) == invoices, _warnings(url)
         figures |= {
-            "decisions": invoices / warning, "warning_s": warning, "quiet_ms": quiet * 1000, "after_ms": after * 1000,
+            "decisions": invoices / warning, "cpu_ms": warning_cpu * 1000 / invoices, "warning_s": warning, "quiet_ms": quiet * 1000,
+            "after_ms": after * 1000,
             "seed_rows_per_s": (invoices + open_invoices) / seeded,
         }
     finally:
@@ -188,6 +194,7 @@ def measure(
     revision = default_before() if before == "default" else before
     units = {
         "decisions": f"warnings decided/s, chunked close ({invoices:,} overdue)",
+        "cpu_ms": "CPU ms of the alerts process per warning decided, chunked close",
         "warning_s": f"s, the close warning {invoices:,} invoices (goal ≤ 30 s at 100,000)",
         "quiet_ms": f"ms, quiet close among {invoices + open_invoices:,} open invoices (goal ≤ 100 ms at 1M)",
         "after_ms": "ms, the next quiet close",
@@ -196,6 +203,7 @@ def measure(
     if revision:
         units |= {
             "before_decisions": f"warnings decided/s, the close before chunks ({before_invoices:,} overdue, {revision[:12]})",
+            "before_cpu_ms": "CPU ms of the alerts process per warning decided, the older code",
             "before_quiet_ms": f"ms, quiet close before chunks among {before_invoices + open_invoices:,} open",
             "before_after_ms": "ms, the next quiet close before chunks",
         }

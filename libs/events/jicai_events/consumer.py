@@ -120,11 +120,14 @@ class EventConsumer(DayCloses):
     async def _read(self, stop: asyncio.Event) -> None:
         assert self._consumer is not None
         while not stop.is_set():
-            batches = await self._consumer.getmany(timeout_ms=200, max_records=BATCH_SIZE)
+            # Up to a batch per partition held: ``max_records`` bounds the whole poll, which aiokafka fills partition
+            # after partition, so a backlog on six partitions split each partition's run across polls into smaller
+            # batches, each paying a batch's fixed statements and commits.
+            batches = await self._consumer.getmany(timeout_ms=200, max_records=BATCH_SIZE * max(1, len(self._consumer.assignment())))
             for tp, records in batches.items():
                 await self._take_partition(tp, records)
-                # Offsets only after every record of the batch is committed in the database.
-                await self._commit_handled()
+            # Offsets only after every record of the poll is committed in the database (one commit for the poll).
+            await self._commit_handled()
             if time.monotonic() - self._last_prune > PRUNE_INTERVAL_S:
                 self._last_prune = time.monotonic()
                 await self.prune()

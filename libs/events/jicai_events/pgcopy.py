@@ -14,10 +14,10 @@ caller retries the whole unit of work (the event store turns it into
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pydantic_core
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,7 +45,13 @@ async def copy_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[
             for i in json_at:
                 value, (previous, text) = values[i], last[i]
                 if value is not previous:
-                    text = json.dumps(value, separators=(",", ":"))
+                    text = json_text(value)
                     last[i] = (value, text)
                 values[i] = text
             await copy.write_row(values)
+
+
+def json_text(value: object) -> str:
+    """``value`` as compact JSON text, for a JSONB column (pydantic-core's serializer: the same JSON as
+    ``json.dumps``, several times faster, and a COPY of a thousand events dumps two thousand values)."""
+    return pydantic_core.to_json(value).decode()

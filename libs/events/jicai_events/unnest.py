@@ -9,7 +9,6 @@ and no SQLAlchemy per-row binding. Used beside ``pgcopy.copy_rows`` where a writ
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -19,6 +18,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from jicai_events.pgcopy import json_text
 
 _DIALECT = PGDialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves dialect constructors unannotated
 
@@ -44,7 +45,7 @@ def arrays(table: Table, rows: Sequence[Mapping[str, Any]], columns: Sequence[st
     for name in names:
         values = [row[name] for row in rows]
         if isinstance(table.c[name].type, JSONB):
-            values = [None if v is None else json.dumps(v, separators=(",", ":")) for v in values]
+            values = [None if v is None else json_text(v) for v in values]
         bound[name] = values
     return bound
 

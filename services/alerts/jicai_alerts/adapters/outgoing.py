@@ -48,7 +48,8 @@ def translate(event: DomainEvent) -> IntegrationEvent | None:
     """The integration event to publish for ``event``, or None for a fact the service keeps to itself."""
     model = PUBLISHED.get(type(event))
     if model is not None:
-        published: IntegrationEvent = model(**event.model_dump(include=set(model.model_fields)))
+        # Read from the event's attributes (the fields the integration event names): no dump into a dict first.
+        published: IntegrationEvent = model.model_validate(event, from_attributes=True)
         return published
     if type(event) in KEPT_INSIDE:
         return None

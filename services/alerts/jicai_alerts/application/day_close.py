@@ -26,7 +26,8 @@ instances: the consumer decides closes one at a time under an advisory lock.
 """
 from __future__ import annotations
 
-import uuid
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from jicai_alerts.adapters import day_close_store as store
@@ -105,6 +106,7 @@ def decide_chunk(
     theirs is recorded: one invoice must not hold back the close of every other)."""
     decided: list[store.Decided] = []
     blocked: dict[str, str] = {}
+    ids = event_ids()
     for invoice_id, recorded in streams.items():
         state = io.fold(recorded)
         new: list[io.Recorded] = []
@@ -114,7 +116,7 @@ def decide_chunk(
                 if not stage:
                     break
                 for event in stage:
-                    event_id = str(uuid.uuid4())
+                    event_id = next(ids)
                     new.append((event, event_id))
                     assert isinstance(state, io.InvoiceObligation)
                     state = io.evolve(event, state, event_id)
@@ -127,6 +129,19 @@ def decide_chunk(
             assert isinstance(state, io.InvoiceObligation)
             decided.append(store.Decided(invoice_id, len(recorded), new, state))
     return decided, blocked
+
+
+def event_ids(per_read: int = 1024) -> Iterator[str]:
+    """Fresh random (version 4) UUIDs as text, as ``str(uuid.uuid4())`` gives them, from one ``os.urandom`` read
+    per ``per_read``: a close of thousands of decisions spent 7 % of its time in ``uuid4`` (a system call and a
+    ``UUID`` object per id)."""
+    while True:
+        pool = bytearray(os.urandom(16 * per_read))
+        for i in range(0, len(pool), 16):
+            pool[i + 6] = (pool[i + 6] & 0x0F) | 0x40  # version 4
+            pool[i + 8] = (pool[i + 8] & 0x3F) | 0x80  # RFC 4122 variant
+            h = pool[i:i + 16].hex()
+            yield f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 async def closing(uow: UnitOfWork) -> store.CloseRun | None:
