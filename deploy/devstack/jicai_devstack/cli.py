@@ -73,7 +73,7 @@ def status(run_dir: RunDir = _DEFAULT_RUN) -> None:
 @app.command("up")
 def system_up(
     run_dir: RunDir = _DEFAULT_RUN,
-    demo: Annotated[bool, typer.Option(help="Record the demo data (three Guizhou hospitals, one withheld).")] = False,
+    demo: Annotated[bool, typer.Option(help="Record the demo data (Guizhou hospitals: one withheld, one suspended under R3; one per other profile).")] = False,
 ) -> None:
     """Start Kafka, PostgreSQL, the four services and the day-close scheduler. Safe to run twice."""
     from jicai_kit.auth import Role
