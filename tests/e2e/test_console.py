@@ -146,6 +146,10 @@ def test_an_operator_finds_the_withheld_institution_reads_why_and_grants_an_exem
     shot(browser, "01-overview")
     assert "H001" in text(browser, "withheld") and text(browser, "withheld-count") == "1"
     assert "520100" in text(browser, "overdue-by-region")
+    browser.find_element(By.CSS_SELECTOR, "#warnings-per-week tr.opened a[href*='week=2026-10-05']").click()  # H001 warned 10-09
+    shot(browser, "01-warnings-opened-in-a-week")
+    assert "H001" in text(browser, "warnings") and "回款预警" in text(browser, "warnings")
+    browser.get(f"{platform.console_url}/overview")
     browser.find_element(By.CSS_SELECTOR, "#withheld a").click()
     assert text(browser, "institution-title").startswith("H001")
     shot(browser, "02-institution-H001")
