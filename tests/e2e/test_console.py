@@ -176,7 +176,8 @@ def test_an_operator_grants_an_exemption_and_sees_the_r3_suspension_lifted(platf
     suspended = demo.SUSPENDED
     sign_in(browser, platform.console_url, "ops")
     assert suspended in text(browser, "suspended") and text(browser, "suspended-count") == "1"
-    # the overview's volume completion per region links each band's count to its list
+    # the overview's volume completion per region links each band's count to its list; H005 (77% in November) is warned
+    assert browser.find_element(By.CSS_SELECTOR, "#completion-distribution tr.region-520400 a.band-band_warning").text == "1"
     browser.find_element(By.CSS_SELECTOR, "#completion-distribution tr.region-520400 a.band-band_suspend").click()
     shot(browser, "15-volume-completion-below-suspension-line")
     assert suspended in text(browser, "completion") and "低于暂停结算线" in text(browser, "completion")
@@ -201,6 +202,8 @@ def test_an_operator_grants_an_exemption_and_sees_the_r3_suspension_lifted(platf
     assert f"EX-{suspended}-Q3" in text(browser, "exemptions") and "ops" in text(browser, "exemptions")
     browser.get(f"{platform.console_url}/overview")
     assert suspended not in text(browser, "suspended") and text(browser, "suspended-count") == "0"
+    browser.get(f"{platform.console_url}/overview?lang=en")
+    assert "Volume completion by band" in browser.page_source and "below the suspension line" in browser.page_source
 
 
 def test_an_operator_loads_next_year_s_calendar_from_the_pasted_notice(platform: Platformed, browser: WebDriver) -> None:

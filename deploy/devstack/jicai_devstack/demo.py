@@ -13,7 +13,8 @@ live nowhere in ``regions.toml``. Against the cumulative target at the quarter e
 agreed volume):
 - H004 安顺市人民医院 accepted 1500 of 3000: 50%, below 70%, so its monthly settlement is suspended
   from 2026-10-01 (暂停医保月结算) until it catches up or an operator grants a force-majeure exemption (不可抗力).
-- H005 安顺市西秀区人民医院 accepted 2250 of 3000: 75%, below 80%: a volume warning (预警).
+- H005 安顺市西秀区人民医院 accepted 2250 of 3000: 75%, below 80%: a volume warning (预警). It buys 600 more in
+  October, so the console's November completion (2850 of 11/12 of 4000: 77%) shows it in the warning band.
 
 One hospital in each of the other four profiles, so their different notices show side by side:
 - SD01 (shandong-2021): invoice received 10-15, due 11-16 (11-14 is a Saturday), unpaid: warned
@@ -83,6 +84,7 @@ DELIVERIES = [  # institution, HIS line, contract, accepted, rejected, accepted 
     ("LJ01", "LJ-0921-1", "C-LJ01-P002", 40, 0, "2026-09-21"),
     ("H004", "AS-0316-1", "C-H004-P001", 1500, 0, "2026-03-16"),
     ("H005", "XX-0420-1", "C-H005-P002", 2250, 0, "2026-04-20"),
+    ("H005", "XX-1020-1", "C-H005-P002", 600, 0, "2026-10-20"),
 ]
 INVOICES = [  # invoice, distributor, institution, issued, received, amount, [(acceptance, qty)]
     ("INV-H001-0901", "D001", "H001", "2026-09-04", "2026-09-05", "297.00", [("H001:HIS-20260901-01", 100), ("H001:HIS-20260901-02", 50)]),
