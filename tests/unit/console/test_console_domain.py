@@ -81,7 +81,7 @@ def test_overdue_per_region_counts_overdue_and_withheld_invoices_only() -> None:
     assert province.overdue_by_region(invoices) == [province.RegionOverdue("520100", 2, Decimal("210.50"))]
 
 
-def _kpi(institution: str, region: str, value: str | None) -> dict[str, object]:
+def _kpi(institution: str, region: str | None, value: str | None) -> dict[str, object]:
     return {"institution_id": institution, "pooling_region_code": region, "indicator": "volume_completion", "value": value}
 
 
@@ -99,6 +99,8 @@ def test_volume_completion_is_banded_by_each_region_s_own_lines_and_listed_per_b
     listed = province.completion_by_band(rows, lines, region="520400", band="band_warning")
     assert [(r["institution_id"], r["band"]) for r in listed] == [("H005", "band_warning")]
     assert len(province.completion_by_band(rows, lines, region="520400")) == 4
+    placed_nowhere = province.completion_distribution([_kpi("X1", None, "0.5000"), *rows], lines)
+    assert placed_nowhere[0].pooling_region_code == "" and placed_nowhere[0].counts["band_no_lines"] == 1
 
 
 def _entry(kind: str, since: date, closed: date | None = None, institution: str = "H1") -> feed.FeedEntry:

@@ -43,7 +43,7 @@ def _lines(policy: dict[str, Any] | None) -> CompletionLines | None:
 
 async def month_completion(api: Caller, month: str) -> MonthCompletion:
     rows: list[dict[str, Any]] = await api.get("alerts", "/kpis", month=month, indicator=INDICATOR)
-    regions = sorted({str(r["pooling_region_code"]) for r in rows})
+    regions = sorted({str(r["pooling_region_code"]) for r in rows if r.get("pooling_region_code")})
     on = _month_end(month).isoformat()
     policies = await asyncio.gather(*(api.get_or(None, "alerts", f"/policy/regions/{code}", on=on) for code in regions))
     return MonthCompletion(month, rows, {code: _lines(p) for code, p in zip(regions, policies, strict=True)})

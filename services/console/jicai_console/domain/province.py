@@ -108,7 +108,7 @@ def completion_by_band(
     """The ranked ``volume_completion`` rows (``GET /kpis``) with their ``band``, narrowed to a region and a band."""
     out = []
     for row in rows:
-        code = row["pooling_region_code"]
+        code = row.get("pooling_region_code") or ""  # "": an institution the KPI could place in no region
         row_band = completion_band(_value(row), lines.get(code))
         if (region is None or code == region) and (band is None or row_band == band):
             out.append({**row, "band": row_band})
@@ -119,7 +119,7 @@ def completion_distribution(rows: list[dict[str, Any]], lines: dict[str, Complet
     """Institutions per completion band per pooling region, from the month's ``volume_completion`` KPI rows."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BANDS, 0))
     for row in completion_by_band(rows, lines):
-        counts[row["pooling_region_code"]][row["band"]] += 1
+        counts[row.get("pooling_region_code") or ""][row["band"]] += 1
     return [RegionCompletion(code, lines.get(code), counts[code]) for code in sorted(counts)]
 
 
