@@ -104,6 +104,23 @@ def confirm_and_read_result(browser: WebDriver) -> str:
     return text(browser, "result-title")
 
 
+def read_why(browser: WebDriver, kind: str, screenshot: str) -> str:
+    """Open the "why" of the institution page's alert of ``kind``; the decision's chain as text."""
+    browser.find_element(By.CSS_SELECTOR, f"tr.alert-{kind} a.why").click()
+    shot(browser, screenshot)
+    assert text(browser, "decision-kind") == kind
+    return text(browser, "chain")
+
+
+def fill_exemption(browser: WebDriver, exemption_id: str, first: str, last: str, reason: str) -> None:
+    """The institution page's grant form, sent to its confirmation page (date inputs set as the picker would)."""
+    browser.find_element(By.ID, "exemption_id").send_keys(exemption_id)
+    browser.execute_script("document.getElementById('exemption_from').value = arguments[0];"
+                           "document.getElementById('exemption_to').value = arguments[1];", first, last)
+    browser.find_element(By.ID, "exemption_reason").send_keys(reason)
+    browser.find_element(By.ID, "grant-exemption-submit").click()
+
+
 def test_the_adapter_reads_every_rule_s_alerts_of_the_demo_through_the_public_apis(platform: Platformed) -> None:
     async def read() -> tuple[list[alerts_feed.FeedEntry], list[alerts_feed.FeedEntry], str | None, str | None]:
         settings = Settings(database_url="unused", signing_key_file=SIGNING_KEY_FILE, **{f"{n}_url": p.url for n, p in platform.system.processes.items()})
@@ -129,21 +146,18 @@ def test_an_operator_finds_the_withheld_institution_reads_why_and_grants_an_exem
     shot(browser, "01-overview")
     assert "H001" in text(browser, "withheld") and text(browser, "withheld-count") == "1"
     assert "520100" in text(browser, "overdue-by-region")
+    browser.find_element(By.CSS_SELECTOR, "#warnings-per-week tr.opened a[href*='week=2026-10-05']").click()  # H001 warned 10-09
+    shot(browser, "01-warnings-opened-in-a-week")
+    assert "H001" in text(browser, "warnings") and "回款预警" in text(browser, "warnings")
+    browser.get(f"{platform.console_url}/overview")
     browser.find_element(By.CSS_SELECTOR, "#withheld a").click()
     assert text(browser, "institution-title").startswith("H001")
     shot(browser, "02-institution-H001")
-    browser.find_element(By.CSS_SELECTOR, "tr.alert-settlement_withheld a.why").click()
-    shot(browser, "03-why-withhold")
-    assert text(browser, "decision-kind") == "settlement_withheld"
-    chain = text(browser, "chain")
+    chain = read_why(browser, "settlement_withheld", "03-why-withhold")
     assert "guizhou" in chain and "INV-H001-0901" in chain
 
     browser.get(f"{platform.console_url}/institutions/H001")
-    browser.find_element(By.ID, "exemption_id").send_keys("EX-H001-FLOOD")
-    browser.execute_script("document.getElementById('exemption_from').value = '2026-07-01';"
-                           "document.getElementById('exemption_to').value = '2026-12-31';")
-    browser.find_element(By.ID, "exemption_reason").send_keys("2026年7月洪灾（不可抗力）")
-    browser.find_element(By.ID, "grant-exemption-submit").click()
+    fill_exemption(browser, "EX-H001-FLOOD", "2026-07-01", "2026-12-31", "2026年7月洪灾（不可抗力）")
     shot(browser, "04-confirm-exemption")
     assert "EX-H001-FLOOD" in text(browser, "confirm-fields")
     assert "完成" in confirm_and_read_result(browser)
@@ -154,6 +168,42 @@ def test_an_operator_finds_the_withheld_institution_reads_why_and_grants_an_exem
     browser.get(f"{platform.console_url}/audit")
     shot(browser, "06-audit")
     assert "grant_exemption" in text(browser, "audit") and "洪灾" in text(browser, "audit")
+
+
+def test_an_operator_grants_an_exemption_and_sees_the_r3_suspension_lifted(platform: Platformed, browser: WebDriver) -> None:
+    """The demo's H004 is suspended under R3 (Anshun's go-live set through contracts' policy API): an operator finds
+    it on the overview, reads why, grants a force-majeure exemption covering the quarter end, and sees it resumed."""
+    suspended = demo.SUSPENDED
+    sign_in(browser, platform.console_url, "ops")
+    assert suspended in text(browser, "suspended") and text(browser, "suspended-count") == "1"
+    # the overview's volume completion per region links each band's count to its list; H005 (77% in November) is warned
+    assert browser.find_element(By.CSS_SELECTOR, "#completion-distribution tr.region-520400 a.band-band_warning").text == "1"
+    browser.find_element(By.CSS_SELECTOR, "#completion-distribution tr.region-520400 a.band-band_suspend").click()
+    shot(browser, "15-volume-completion-below-suspension-line")
+    assert suspended in text(browser, "completion") and "低于暂停结算线" in text(browser, "completion")
+    browser.get(f"{platform.console_url}/overview")
+    browser.find_element(By.CSS_SELECTOR, f"#suspended a[href='/institutions/{suspended}']").click()
+    assert text(browser, "institution-title").startswith(suspended)
+    assert text(browser, "volume-status") == "暂停结算"
+    shot(browser, "16-institution-suspended")
+    chain = read_why(browser, "settlement_suspended", "17-why-suspension")
+    assert "guizhou" in chain and "2026-09-30" in chain
+
+    browser.get(f"{platform.console_url}/institutions/{suspended}")
+    fill_exemption(browser, f"EX-{suspended}-Q3", "2026-07-01", "2026-09-30", "2026年三季度院区改建停诊（不可抗力）")
+    shot(browser, "18-confirm-exemption-suspended")
+    assert f"EX-{suspended}-Q3" in text(browser, "confirm-fields")
+    assert "完成" in confirm_and_read_result(browser)
+    browser.find_element(By.ID, "back").click()
+    shot(browser, "19-suspension-lifted")
+    assert text(browser, "volume-status") == "正常"
+    suspension = browser.find_element(By.CSS_SELECTOR, "tr.alert-settlement_suspended")
+    assert "关闭" in suspension.text  # the feed keeps the decision, now closed by its resumption
+    assert f"EX-{suspended}-Q3" in text(browser, "exemptions") and "ops" in text(browser, "exemptions")
+    browser.get(f"{platform.console_url}/overview")
+    assert suspended not in text(browser, "suspended") and text(browser, "suspended-count") == "0"
+    browser.get(f"{platform.console_url}/overview?lang=en")
+    assert "Volume completion by band" in browser.page_source and "below the suspension line" in browser.page_source
 
 
 def test_an_operator_loads_next_year_s_calendar_from_the_pasted_notice(platform: Platformed, browser: WebDriver) -> None:

@@ -73,7 +73,7 @@ def status(run_dir: RunDir = _DEFAULT_RUN) -> None:
 @app.command("up")
 def system_up(
     run_dir: RunDir = _DEFAULT_RUN,
-    demo: Annotated[bool, typer.Option(help="Record the demo data (three Guizhou hospitals, one withheld).")] = False,
+    demo: Annotated[bool, typer.Option(help="Record the demo data (Guizhou hospitals: one withheld, one suspended under R3; one per other profile).")] = False,
 ) -> None:
     """Start Kafka, PostgreSQL, the four services and the day-close scheduler. Safe to run twice."""
     from jicai_kit.auth import Role
@@ -99,11 +99,15 @@ def system_up(
     typer.echo(f"\nOperator token for 12 h (also in {token_file}); any party's: "
                f"jicai-token PARTY ROLE --audience orders --key {run_dir / 'auth' / 'signing-key.json'}")
     if demo:
+        from . import demo as demo_data
+
         alerts, settlement = s.processes["alerts"].url, s.processes["settlement"].url
         typer.echo("\nWithheld institution H001 (暂缓拨付):")
         typer.echo(f'  curl -H "Authorization: Bearer $(cat {token_file})" {settlement}/institutions/H001/settlement-status')
         typer.echo(f'  curl -H "Authorization: Bearer $(cat {token_file})" {alerts}/institutions/H001/alerts')
         typer.echo(f"  curl -s {settlement}/metrics | grep jicai_withheld_institutions")
+        typer.echo(f"Suspended institution {demo_data.SUSPENDED} (暂停医保月结算, R3 live in {demo_data.R3_REGION} from the policy topic):")
+        typer.echo(f'  curl -H "Authorization: Bearer $(cat {token_file})" {alerts}/institutions/{demo_data.SUSPENDED}/volume-completion')
     if s.console is not None and s.console_env is not None:
         from . import console
 

@@ -7,6 +7,15 @@ Three Guizhou hospitals (profile guizhou-2020), real 2026 dates:
 - H003 贵阳市花溪区人民医院 leaves its October invoice unpaid: warned 2026-11-14,
   withheld from 2026-11-28 unless it pays (the scheduler closes the days).
 
+Volume completion (R3, Guizhou 000 §五(三)) is live in Anshun (520400) from 2026-07-01, switched on through
+contracts' policy API (``PUT /policy/regions/520400/go-lives/volume_completion``) as an operator would; it is
+live nowhere in ``regions.toml``. Against the cumulative target at the quarter end 2026-09-30 (¾ of the
+agreed volume):
+- H004 安顺市人民医院 accepted 1500 of 3000: 50%, below 70%, so its monthly settlement is suspended
+  from 2026-10-01 (暂停医保月结算) until it catches up or an operator grants a force-majeure exemption (不可抗力).
+- H005 安顺市西秀区人民医院 accepted 2250 of 3000: 75%, below 80%: a volume warning (预警). It buys 600 more in
+  October, so the console's November completion (2850 of 11/12 of 4000: 77%) shows it in the warning band.
+
 One hospital in each of the other four profiles, so their different notices show side by side:
 - SD01 (shandong-2021): invoice received 10-15, due 11-16 (11-14 is a Saturday), unpaid: warned
   2026-11-17, never withheld (the notice has no withhold rule).
@@ -33,6 +42,7 @@ import httpx
 from jicai_devstack.services import party_token
 from jicai_kit.auth import Role
 from jicai_kit.clock import publish_day_closed
+from jicai_kit.consistency import HEADER as CONSISTENCY
 from jicai_kit.keys import SigningKey
 
 INSTITUTIONS = [
@@ -43,6 +53,8 @@ INSTITUTIONS = [
     ("HB01", "武汉市第一医院", "420100", "420103"),
     ("CQ01", "重庆市人民医院", "500000", "500103"),
     ("LJ01", "两江新区第一人民医院", "500099", "500099"),
+    ("H004", "安顺市人民医院", "520400", "520402"),
+    ("H005", "安顺市西秀区人民医院", "520400", "520402"),
 ]
 PRODUCTS = [
     ("P001", "M001", "阿托伐他汀钙片", "片剂", "20mg*7片", "1.9800"),
@@ -57,6 +69,8 @@ CONTRACTS = [  # contract, institution, product, distributor, price, agreed volu
     ("C-HB01-P002", "HB01", "P002", "D002", "2.4000", 5000),
     ("C-CQ01-P001", "CQ01", "P001", "D002", "1.9800", 6000),
     ("C-LJ01-P002", "LJ01", "P002", "D002", "2.4000", 3000),
+    ("C-H004-P001", "H004", "P001", "D001", "1.9800", 4000),
+    ("C-H005-P002", "H005", "P002", "D002", "2.4000", 4000),
 ]
 DELIVERIES = [  # institution, HIS line, contract, accepted, rejected, accepted on
     ("H001", "HIS-20260901-01", "C-H001-P001", 100, 0, "2026-09-01"),
@@ -68,6 +82,9 @@ DELIVERIES = [  # institution, HIS line, contract, accepted, rejected, accepted 
     ("HB01", "WH-1009-1", "C-HB01-P002", 60, 0, "2026-10-09"),
     ("CQ01", "CQ-0914-1", "C-CQ01-P001", 90, 0, "2026-09-14"),
     ("LJ01", "LJ-0921-1", "C-LJ01-P002", 40, 0, "2026-09-21"),
+    ("H004", "AS-0316-1", "C-H004-P001", 1500, 0, "2026-03-16"),
+    ("H005", "XX-0420-1", "C-H005-P002", 2250, 0, "2026-04-20"),
+    ("H005", "XX-1020-1", "C-H005-P002", 600, 0, "2026-10-20"),
 ]
 INVOICES = [  # invoice, distributor, institution, issued, received, amount, [(acceptance, qty)]
     ("INV-H001-0901", "D001", "H001", "2026-09-04", "2026-09-05", "297.00", [("H001:HIS-20260901-01", 100), ("H001:HIS-20260901-02", 50)]),
@@ -87,6 +104,10 @@ PAYMENTS = [  # payment, institution, distributor, paid on, [(invoice, amount)]
     ("PAY-CQ01-01", "CQ01", "D002", "2026-10-10", [("INV-CQ01-0914", "178.20")]),
 ]
 DAYS = (date(2026, 9, 1), date(2026, 11, 22))
+R3_REGION = "520400"
+R3_GO_LIVE = {"from": "2026-07-01", "source": "demo: the platform holds every acceptance of Anshun's contracts since 2026-01-01"}
+R3_INSTITUTIONS = frozenset(i for i, _, region, _ in INSTITUTIONS if region == R3_REGION)
+SUSPENDED = "H004"
 
 
 def seed(urls: dict[str, str], key: SigningKey, bootstrap: str, namespace: str | None = None) -> None:
@@ -117,6 +138,8 @@ def _seed(client: Callable[[str, str, Role], httpx.Client], bootstrap: str, name
             "contract_id": cid, "institution_id": iid, "manufacturer_id": mid, "distributor_id": did, "product_id": pid,
             "unit_price": price, "agreed_quantity": volume, "cycle_start": "2026-01-01", "cycle_end": "2026-12-31", "signed_on": "2025-12-20"}))
 
+    go_live = _ok(ops.put(f"/policy/regions/{R3_REGION}/go-lives/volume_completion", json=R3_GO_LIVE))
+    r3_facts = [go_live.headers[CONSISTENCY]] if CONSISTENCY in go_live.headers else []  # none when seeded before
     for iid in {d[0] for d in DELIVERIES}:
         lines = [{"external_id": ext, "contract_id": cid, "accepted_quantity": acc, "rejected_quantity": rej, "accepted_on": on,
                   "lot_number": "A2608", **({"rejection_reason": "外包装破损"} if rej else {})}
@@ -124,8 +147,10 @@ def _seed(client: Callable[[str, str, Role], httpx.Client], bootstrap: str, name
         his = client("orders", iid, Role.INSTITUTION)
 
         def pushed(his: httpx.Client = his, iid: str = iid, lines: list[dict[str, Any]] = lines) -> bool:
-            results = _ok(his.post(f"/institutions/{iid}/acceptances:batch", json={"lines": lines})).json()["results"]
-            return all(r["status"] in ("accepted", "duplicate") for r in results)
+            response = _ok(his.post(f"/institutions/{iid}/acceptances:batch", json={"lines": lines}))
+            if iid in R3_INSTITUTIONS and CONSISTENCY in response.headers:
+                r3_facts.append(response.headers[CONSISTENCY])
+            return all(r["status"] in ("accepted", "duplicate") for r in response.json()["results"])
 
         _eventually(pushed, f"orders to receive the contracts of {iid}")
 
@@ -148,9 +173,14 @@ def _seed(client: Callable[[str, str, Role], httpx.Client], bootstrap: str, name
     for pay, _, _, _, allocations in PAYMENTS:  # decisions must see payments before the days close
         for inv, _ in allocations:
             _eventually(partial(_paid_something, alerts, inv), f"alerts to see {pay}")
+    # R3 decides a quarter end when its DayClosed arrives: alerts must hold the go-live and the acceptances by then
+    _eventually(lambda: alerts.get(f"/policy/regions/{R3_REGION}", params=[("after", t) for t in r3_facts]).status_code == 200,
+                "alerts to hold Anshun's R3 go-live and acceptances")
     first, last = DAYS
     asyncio.run(publish_day_closed(bootstrap, [first + timedelta(days=i) for i in range((last - first).days + 1)], namespace))
     _eventually(lambda: settlement.get("/institutions/H001/settlement-status").json()["status"] == "withheld", "H001 to be withheld")
+    _eventually(lambda: settlement.get(f"/institutions/{SUSPENDED}/settlement-status").json()["status"] == "suspended",
+                f"{SUSPENDED} to be suspended (R3)")
     fund = client("settlement", "FUND-GZ", Role.FUND)
     for iid, *_ in INSTITUTIONS:
         _ok(fund.post("/monthly-settlements", json={"settlement_id": f"MS-{iid}-2026-10", "institution_id": iid, "month": "2026-10", "amount": "1250000.00"}))

@@ -3,6 +3,7 @@ has folded it (packaged profiles + the policy topic's changes), and where each p
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -28,6 +29,15 @@ class GoLive(BaseModel):
     origin: Origin | None = Field(description="where the go-live comes from (null while the rule is not live)")
 
 
+class VolumeCompletionLines(BaseModel):
+    """The profile's R3 lines (完成约定采购量): completion below ``warning_below`` warns (预警), below ``suspend_below``
+    suspends the monthly settlement from the next month (暂停医保月结算)."""
+
+    period: str = Field(description="the evaluation period (quarter)")
+    warning_below: Decimal = Field(description="completion ratio below which an institution is warned")
+    suspend_below: Decimal = Field(description="completion ratio below which its monthly settlement is suspended")
+
+
 class RegionPolicyOut(BaseModel):
     """The policy a pooling region (统筹区) follows on a date."""
 
@@ -44,6 +54,8 @@ class RegionPolicyOut(BaseModel):
     non_winning_cap_from: date | None = Field(description="R4 go-live; null: not decided in the region")
     manufacturer_report_from: date | None = Field(description="manufacturers' monthly reports checked from; null: not checked")
     go_lives: dict[str, GoLive] = Field(description="per rule go-live (volume_completion_from, non_winning_cap_from, manufacturer_report_from)")
+    volume_completion: VolumeCompletionLines | None = Field(
+        None, description="the profile's R3 lines, whether or not R3 is live in the region; null: the profile has no R3 section")
 
 
 class PolicyChangeOut(BaseModel):
@@ -80,12 +92,16 @@ async def region_policy(
     for rule in GO_LIVE_RULES:
         origin = entry.go_live_origin(rule)
         go_lives[rule] = GoLive(go_live=getattr(entry, rule), origin=_origin(origin) if origin else None)
+    profile = book.get(entry.profile_id, entry.version)
+    r3 = profile.volume_completion
     return RegionPolicyOut(
         region_code=entry.region_code, region_name=entry.region_name, on=day, profile_id=entry.profile_id,
-        profile_version=entry.version, profile_title=book.get(entry.profile_id, entry.version).title,
+        profile_version=entry.version, profile_title=profile.title,
         effective_from=entry.effective_from, source=entry.source, assignment_origin=_origin(entry.origin),
         volume_completion_from=entry.volume_completion_from, non_winning_cap_from=entry.non_winning_cap_from,
         manufacturer_report_from=entry.manufacturer_report_from, go_lives=go_lives,
+        volume_completion=VolumeCompletionLines(period=r3.period, warning_below=r3.warning_below, suspend_below=r3.suspend_below)
+        if r3 else None,
     )
 
 

@@ -161,6 +161,8 @@ def test_the_policy_a_region_follows_on_a_date_is_readable(alerts: Alerts) -> No
 
     assert (guiyang["profile_id"], guiyang["profile_version"], guiyang["effective_from"]) == ("guizhou-2020", 1, "2020-04-14")
     assert guiyang["region_name"] and guiyang["profile_title"]
+    assert guiyang["volume_completion"] == {"period": "quarter", "warning_below": "0.80", "suspend_below": "0.70"}  # 000 §五(三)
+    assert alerts.get("/policy/regions/370100?on=2026-09-01")["volume_completion"] is None  # Shandong's notice has no R3
     assert alerts.client.get("/policy/regions/520100?on=2019-01-01", headers=alerts.headers).status_code == 404  # before its profile
     assert alerts.client.get("/policy/regions/110100?on=2026-09-01", headers=alerts.headers).status_code == 404  # Beijing: none
     assert alerts.client.get("/policy/regions/52?on=2026-09-01", headers=alerts.headers).status_code == 422

@@ -129,7 +129,8 @@ def test_read_only_staff_cannot_act_even_with_a_valid_form(console: TestClient, 
 def test_an_institution_user_opens_only_its_own_pages(console: TestClient) -> None:
     sign_in(console, "h001")
     assert console.get("/").headers["location"] == "/institutions/H001"
-    for page in ("/institutions/H002", "/overview", "/rankings", "/dead-letters", "/audit", "/calendar", "/distributors/D001"):
+    for page in ("/institutions/H002", "/overview", "/rankings", "/dead-letters", "/audit", "/calendar", "/distributors/D001",
+                 "/volume-completion", "/volume-completion?region=520400&band=band_suspend", "/warnings?week=2026-10-05"):
         assert console.get(page).status_code == 403, page
 
 

@@ -81,6 +81,28 @@ def test_overdue_per_region_counts_overdue_and_withheld_invoices_only() -> None:
     assert province.overdue_by_region(invoices) == [province.RegionOverdue("520100", 2, Decimal("210.50"))]
 
 
+def _kpi(institution: str, region: str | None, value: str | None) -> dict[str, object]:
+    return {"institution_id": institution, "pooling_region_code": region, "indicator": "volume_completion", "value": value}
+
+
+def test_volume_completion_is_banded_by_each_region_s_own_lines_and_listed_per_band() -> None:
+    guizhou = province.CompletionLines(warning_below=Decimal("0.80"), suspend_below=Decimal("0.70"))
+    stricter = province.CompletionLines(warning_below=Decimal("0.90"), suspend_below=Decimal("0.85"))
+    lines = {"520400": guizhou, "520100": stricter, "500000": None}
+    rows = [_kpi("H004", "520400", "0.5000"), _kpi("H005", "520400", "0.7500"), _kpi("H006", "520400", "0.8000"),
+            _kpi("H007", "520400", None), _kpi("H001", "520100", "0.8000"), _kpi("CQ01", "500000", "0.1000")]
+    distribution = {r.pooling_region_code: r.counts for r in province.completion_distribution(rows, lines)}
+    assert list(distribution) == ["500000", "520100", "520400"]
+    assert distribution["520400"] == {"band_suspend": 1, "band_warning": 1, "band_met": 1, "band_no_target": 1, "band_no_lines": 0}
+    assert distribution["520100"]["band_suspend"] == 1, "0.80 meets Guizhou's warning line but not a stricter region's"
+    assert distribution["500000"]["band_no_lines"] == 1
+    listed = province.completion_by_band(rows, lines, region="520400", band="band_warning")
+    assert [(r["institution_id"], r["band"]) for r in listed] == [("H005", "band_warning")]
+    assert len(province.completion_by_band(rows, lines, region="520400")) == 4
+    placed_nowhere = province.completion_distribution([_kpi("X1", None, "0.5000"), *rows], lines)
+    assert placed_nowhere[0].pooling_region_code == "" and placed_nowhere[0].counts["band_no_lines"] == 1
+
+
 def _entry(kind: str, since: date, closed: date | None = None, institution: str = "H1") -> feed.FeedEntry:
     return feed.FeedEntry(f"{kind}-{since}", kind, "R2", institution, "INV", since, "closed" if closed else "open", closed)
 
@@ -91,6 +113,9 @@ def test_warnings_per_week_count_openings_and_closings_in_their_iso_weeks() -> N
     weeks = {w.monday: (w.opened, w.closed) for w in province.warnings_per_week(entries, weeks=3)}
     assert weeks == {date(2026, 10, 5): (1, 0), date(2026, 10, 12): (1, 0), date(2026, 10, 19): (0, 1)}
     assert province.institutions_with_open(entries, "settlement_withheld") == ["H1"]
+    assert [e.since for e in province.warnings_of_week(entries, date(2026, 10, 12), "opened")] == [date(2026, 10, 12)]
+    assert [e.since for e in province.warnings_of_week(entries, date(2026, 10, 19), "closed")] == [date(2026, 10, 9)]
+    assert province.warnings_of_week(entries, date(2026, 10, 19), "opened") == [], "a withhold is no warning"
 
 
 def test_the_alerts_feed_s_items_become_entries_with_their_rule_and_unknown_fields_are_ignored() -> None:

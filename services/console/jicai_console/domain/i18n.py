@@ -11,6 +11,15 @@ LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 
 ZH: dict[str, str] = {
+    "payment_deadline": "回款期限", "overdue_warning": "回款预警", "warning_resolved": "预警解除", "settlement_withheld": "暂缓拨付",
+    "settlement_released": "恢复拨付", "volume_warning": "约定采购量完成预警", "settlement_suspended": "暂停医保月结算",
+    "settlement_resumed": "恢复医保月结算", "non_winning_cap_exceeded": "非中选药品超量", "filing_warning_line_exceeded": "备案采购超预警线",
+    "manufacturer_report_missed": "生产企业月报未报", "on_time_payment_rate": "按时回款率", "non_winning_share": "非中选药品使用占比",
+    "offline_purchase_share": "线下采购占比", "platform_purchase_rate": "平台采购率", "filing_purchase_amount": "备案采购金额",
+    "drug_cost_growth": "药品费用增长率",
+    "week": "周（周一）", "volume_completion_distribution": "约定采购量完成情况分布", "band": "完成区间", "band_suspend": "低于暂停结算线",
+    "band_warning": "低于预警线", "band_met": "达到预警线以上", "band_no_target": "暂无任务量", "band_no_lines": "政策无此规则",
+    "completion_lines": "预警线 / 暂停结算线", "volume_completion_list": "约定采购量完成情况",
     "console": "集采运营管理台", "overview": "全省概览", "rankings": "监测考核排名", "dead_letters": "死信", "calendar": "节假日安排",
     "audit": "操作记录", "sign_in": "登录", "sign_out": "退出", "username": "用户名", "password": "密码",
     "bad_credentials": "用户名或密码错误", "withheld_institutions": "暂缓拨付的医疗机构", "suspended_institutions": "暂停结算的医疗机构",
@@ -41,6 +50,16 @@ ZH: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    "payment_deadline": "Payment deadline", "overdue_warning": "Payment warning", "warning_resolved": "Warning resolved",
+    "settlement_withheld": "Settlement withheld", "settlement_released": "Settlement released", "volume_warning": "Volume warning",
+    "settlement_suspended": "Settlement suspended", "settlement_resumed": "Settlement resumed",
+    "non_winning_cap_exceeded": "Non-winning above the cap", "filing_warning_line_exceeded": "Filing purchases above the line",
+    "manufacturer_report_missed": "Manufacturer's report missed", "on_time_payment_rate": "On-time payment rate",
+    "non_winning_share": "Non-winning share", "offline_purchase_share": "Offline purchase share",
+    "platform_purchase_rate": "Platform purchase rate", "filing_purchase_amount": "Filing purchase amount", "drug_cost_growth": "Drug cost growth",
+    "week": "Week (Monday)", "volume_completion_distribution": "Volume completion by band", "band": "Band", "band_suspend": "below the suspension line",
+    "band_warning": "below the warning line", "band_met": "at or above the warning line", "band_no_target": "no target yet",
+    "band_no_lines": "no R3 in the profile", "completion_lines": "Warning / suspension line", "volume_completion_list": "Volume completion",
     "console": "Jicai operations console", "overview": "Province overview", "rankings": "Rankings", "dead_letters": "Dead letters",
     "calendar": "Holiday calendar", "audit": "Audit", "sign_in": "Sign in", "sign_out": "Sign out", "username": "Username",
     "password": "Password", "bad_credentials": "Wrong username or password", "withheld_institutions": "Institutions withheld",

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from datetime import date, datetime
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from jicai_console.adapters import alerts_feed, exports
+from jicai_console.adapters import alerts_feed, completion, exports
 from jicai_console.adapters.platform import ApiError, Caller
 from jicai_console.domain import charts, province, why
 from jicai_console.domain.accounts import StaffRole
@@ -91,8 +91,13 @@ async def overview(request: Request, session: SignedIn) -> HTMLResponse:
         title=tr("warnings_per_week"),
     )
     names = {i["institution_id"]: i["name"] for i in institutions}
+    month = completion.business_month(clocks[SERVICES.index("alerts")], _today())
+    volume = await _or_none(completion.month_completion(api, month))
+    distribution = province.completion_distribution(volume.rows, volume.lines) if volume else None
     return render(
         request, "overview.html", session,
+        month=month, distribution=distribution, bands=province.BANDS,
+        completion_chart=_distribution_chart(distribution, tr) if distribution else None,
         names=names,
         withheld=province.institutions_with_open(entries, "settlement_withheld"),
         suspended=province.institutions_with_open(entries, "settlement_suspended"),
@@ -102,6 +107,32 @@ async def overview(request: Request, session: SignedIn) -> HTMLResponse:
         dead=dict(zip(SERVICES, dead, strict=True)),
         clocks=[c for c in clocks if c],
     )
+
+
+BAND_COLOURS = dict(zip(province.BANDS, ("#c92a2a", "#f08c00", "#2b8a3e", "#adb5bd", "#dee2e6"), strict=True))
+
+
+def _distribution_chart(distribution: list[province.RegionCompletion], tr: Callable[[str], str]) -> str:
+    """Institutions per completion band, one group of bars per pooling region."""
+    shown = [b for b in province.BANDS if any(r.counts[b] for r in distribution)]
+    return charts.bar_chart(
+        [r.pooling_region_code for r in distribution],
+        [charts.Series(tr(b), [r.counts[b] for r in distribution], BAND_COLOURS[b]) for b in shown],
+        title=tr("volume_completion_distribution"),
+    )
+
+
+@router.get("/volume-completion", response_class=HTMLResponse)
+async def volume_completion(
+    request: Request, session: SignedIn, month: str | None = None, region: str | None = None, band: str | None = None,
+) -> HTMLResponse:
+    """Institutions with their month's volume completion and band, narrowed to a pooling region and a band."""
+    require_province(session.user)
+    api = caller(request, session.user)
+    month = month or completion.business_month(await _or_none(api.platform.public("alerts", "/clock")), _today())
+    volume = await completion.month_completion(api, month)
+    rows = province.completion_by_band(volume.rows, volume.lines, region, band if band in province.BANDS else None)
+    return render(request, "volume_completion.html", session, month=month, region=region, band=band, rows=rows, lines=volume.lines)
 
 
 @router.get("/institutions", response_class=HTMLResponse)
@@ -115,6 +146,15 @@ async def institutions_list(request: Request, session: SignedIn, status: str | N
         keep = set(province.institutions_with_open(entries, status))
         institutions = [i for i in institutions if i["institution_id"] in keep]
     return render(request, "institutions.html", session, institutions=institutions, status=status)
+
+
+@router.get("/warnings", response_class=HTMLResponse)
+async def warnings(request: Request, session: SignedIn, week: date, event: Literal["opened", "closed"] = "opened") -> HTMLResponse:
+    """The warnings (预警, R2 and R3) opened or closed in one week: the overview's weekly chart as a list."""
+    require_province(session.user)
+    entries = await alerts_feed.province_feed(caller(request, session.user))
+    monday = week - timedelta(days=week.weekday())
+    return render(request, "warnings.html", session, rows=province.warnings_of_week(entries, monday, event), week=monday, event=event)
 
 
 @router.get("/overdue", response_class=HTMLResponse)
