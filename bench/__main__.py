@@ -22,7 +22,7 @@ from typing import Annotated
 
 import typer
 
-from bench import alerts_consume, day_close, his_push, latency, rebuild
+from bench import alerts_consume, alerts_history, day_close, his_push, latency, rebuild
 from bench.common import Row, load_average, machine, stop_infrastructure
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -39,6 +39,7 @@ ROWS: dict[str, tuple[Callable[[int], Row], Callable[[int], Row]]] = {
     ),
     "rebuild": (lambda runs: rebuild.measure(runs, events=20000), lambda runs: rebuild.measure(runs, events=5000)),
     "latency": (lambda runs: latency.measure(runs, rate=200, seconds=10), lambda runs: latency.measure(runs, rate=200, seconds=5)),
+    "history": (lambda runs: alerts_history.measure(runs, acceptances=10_000), lambda runs: alerts_history.measure(runs, acceptances=1_000)),
 }
 
 
@@ -62,6 +63,8 @@ def headline(rows: dict[str, Row]) -> dict[str, object]:
         "push_p99_ms": fig("latency", "push_p99"),
         "status_p99_ms": fig("latency", "status_p99"),
         "bare_p99_ms": fig("latency", "bare_p99"),
+        "history_cost_ratio": fig("history", "ratio"),
+        "history_size": rows["history"].size if "history" in rows else None,
     }
 
 
