@@ -29,6 +29,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from bench.common import Row, postgres_base_url, repeat, run_and_print, stop_infrastructure
+from bench.facts import invoice
 from jicai_alerts.bootstrap import RULES
 from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
@@ -36,8 +37,6 @@ from jicai_events import Envelope
 from jicai_events.catalog import (
     ContractSigned,
     DeliveryAccepted,
-    InvoiceLine,
-    InvoiceReceived,
     PurchaseRecorded,
     WinningProductListed,
 )
@@ -85,17 +84,6 @@ def _purchase(n: int) -> PurchaseRecorded:
     )
 
 
-def _invoice(n: int) -> InvoiceReceived:
-    on = date(2026, 9, 1)
-    return InvoiceReceived(
-        invoice_id=f"INV-{n}", invoice_number=str(n), institution_id=f"H{n % 300:03d}", pooling_region_code=REGION,
-        distributor_id="D001", issued_on=on, received_on=on + timedelta(days=4), amount=Decimal("198.00"),
-        lines=(InvoiceLine(acceptance_id=f"IA{n}", contract_id="C1", quantity=100, unit_price=Decimal("1.9800"),
-                           amount=Decimal("198.00"), accepted_on=on),),
-        latest_acceptance_on=on,
-    )
-
-
 Cost = tuple[float, int, int]
 """One event's (seconds, SQL statements, rows returned or changed)."""
 
@@ -140,7 +128,7 @@ def history_costs(url: str, acceptances: int, invoices: int = 0) -> tuple[float,
             if n % 20 == 0:
                 deliver(_purchase(n))
         history = time.perf_counter() - started
-        received = [deliver(_invoice(n)) for n in range(invoices)]
+        received = [deliver(invoice(n)) for n in range(invoices)]
     return history, costs, received
 
 
