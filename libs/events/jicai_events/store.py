@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg.errors import UniqueViolation
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -129,6 +129,10 @@ class EventStore:
                 raise ConcurrencyConflict(stream_id, version) from exc
             raise
         return stored
+
+    async def count(self) -> int:
+        """How many events are stored (the total of a rebuild's progress)."""
+        return int((await self._session.execute(select(func.count()).select_from(self._t))).scalar_one())
 
     async def read_all(self, batch_size: int = 1000) -> AsyncIterator[StoredEvent]:
         """Every stored event in commit order, to rebuild read models."""

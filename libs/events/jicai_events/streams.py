@@ -116,8 +116,8 @@ class StreamWriter(Generic[D]):
                 for event in run:
                     await self._project(session, event)
 
-    async def rebuild(self, uow: UnitOfWork, read_models: Sequence[Table]) -> int:
-        """Empty the read models and replay every stored event into them."""
+    async def rebuild(self, uow: UnitOfWork, read_models: Sequence[Table], progress: Callable[[int], None] | None = None) -> int:
+        """Empty the read models and replay every stored event into them; ``progress`` hears of each batch replayed (its size)."""
         for table in reversed(read_models):
             await uow.session.execute(delete(table))
         count = 0
@@ -127,5 +127,9 @@ class StreamWriter(Generic[D]):
             if len(batch) == 1000:
                 await self.project_many(uow.session, batch)
                 count, batch = count + len(batch), []
+                if progress:
+                    progress(1000)
         await self.project_many(uow.session, batch)
+        if progress and batch:
+            progress(len(batch))
         return count + len(batch)
