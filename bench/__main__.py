@@ -37,7 +37,7 @@ ROWS: dict[str, tuple[Callable[[int], Row], Callable[[int], Row]]] = {
         lambda runs: day_close.measure(runs, invoices=100_000, open_invoices=1_000_000, before_invoices=10_000),
         lambda runs: day_close.measure(runs, invoices=10_000, open_invoices=100_000, before_invoices=500),
     ),
-    "rebuild": (lambda runs: rebuild.measure(runs, events=20000), lambda runs: rebuild.measure(runs, events=5000)),
+    "rebuild": (lambda runs: rebuild.measure(runs, events=1_000_000), lambda runs: rebuild.measure(runs, events=20_000)),
     "latency": (lambda runs: latency.measure(runs, rate=200, seconds=10), lambda runs: latency.measure(runs, rate=200, seconds=5)),
     "scale_out": (lambda runs: scale_out.measure(runs, events=6000, days=61), lambda runs: scale_out.measure(runs, events=600, days=40)),
     "history": (lambda runs: alerts_history.measure(runs, acceptances=10_000), lambda runs: alerts_history.measure(runs, acceptances=1_000)),
