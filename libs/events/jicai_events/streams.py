@@ -121,15 +121,9 @@ class StreamWriter(Generic[D]):
         for table in reversed(read_models):
             await uow.session.execute(delete(table))
         count = 0
-        batch: list[D] = []
-        async for stored in uow.events.read_all():
-            batch.append(self.codec.decode(stored.event_type, stored.data))
-            if len(batch) == 1000:
-                await self.project_many(uow.session, batch)
-                count, batch = count + len(batch), []
-                if progress:
-                    progress(1000)
-        await self.project_many(uow.session, batch)
-        if progress and batch:
-            progress(len(batch))
-        return count + len(batch)
+        async for stored in uow.events.read_all_json():
+            await self.project_many(uow.session, [self.codec.decode_json(event_type, data) for event_type, data in stored])
+            count += len(stored)
+            if progress:
+                progress(len(stored))
+        return count
