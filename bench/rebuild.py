@@ -11,8 +11,8 @@ the same slice for other hospitals, contracts and invoices, so the services
 keep the proportions a province records (acceptances first) and the read
 models grow with the copies. Each service is rebuilt with the code path of
 ``--rebuild-read-models`` (``jicai_kit.serve.rebuild_read_models``); its
-baseline reads and decodes the same events without projecting them
-(``EventStore.read_all``), in the same run. The main read model of each
+baseline reads and decodes the same events as the rebuild does, without
+projecting them (``EventStore.read_all_json``, ``EventCodec.decode_json``), in the same run. The main read model of each
 service must hold exactly the copies' rows afterwards.
 
     .venv/bin/python -m bench.rebuild [--events 50000] [--runs 1]
@@ -191,9 +191,8 @@ async def scan(name: str) -> int:
     try:
         async with runtime.unit_of_work() as uow:
             count = 0
-            async for stored in uow.events.read_all():
-                codec.decode(stored.event_type, stored.data)
-                count += 1
+            async for stored in uow.events.read_all_json():  # as the rebuild reads them
+                count += len([codec.decode_json(event_type, data) for event_type, data in stored])
         return count
     finally:
         await runtime.stop()
