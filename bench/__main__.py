@@ -22,7 +22,7 @@ from typing import Annotated
 
 import typer
 
-from bench import alerts_consume, day_close, his_push, latency, rebuild
+from bench import alerts_consume, alerts_history, day_close, his_push, latency, rebuild, scale_out
 from bench.common import Row, load_average, machine, stop_infrastructure
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -37,8 +37,10 @@ ROWS: dict[str, tuple[Callable[[int], Row], Callable[[int], Row]]] = {
         lambda runs: day_close.measure(runs, invoices=100_000, open_invoices=1_000_000, before_invoices=10_000),
         lambda runs: day_close.measure(runs, invoices=10_000, open_invoices=100_000, before_invoices=500),
     ),
-    "rebuild": (lambda runs: rebuild.measure(runs, events=20000), lambda runs: rebuild.measure(runs, events=5000)),
+    "rebuild": (lambda runs: rebuild.measure(runs, events=1_000_000), lambda runs: rebuild.measure(runs, events=20_000)),
     "latency": (lambda runs: latency.measure(runs, rate=200, seconds=10), lambda runs: latency.measure(runs, rate=200, seconds=5)),
+    "scale_out": (lambda runs: scale_out.measure(runs, events=6000, days=61), lambda runs: scale_out.measure(runs, events=600, days=40)),
+    "history": (lambda runs: alerts_history.measure(runs, acceptances=10_000), lambda runs: alerts_history.measure(runs, acceptances=1_000)),
 }
 
 
@@ -48,6 +50,11 @@ def headline(rows: dict[str, Row]) -> dict[str, object]:
     def fig(key: str, name: str) -> float | None:
         row = rows.get(key)
         return float(f"{row.figures[name].median:.4g}") if row else None
+
+    def total(key: str, prefix: str) -> float | None:
+        """The sum of a row's figures named ``prefix…`` (counts that must all be 0), their worst run each."""
+        row = rows.get(key)
+        return sum(s.high for name, s in row.figures.items() if name.startswith(prefix)) if row else None
 
     return {
         "his_push_ratio": fig("his_push", "ratio"),
@@ -62,6 +69,13 @@ def headline(rows: dict[str, Row]) -> dict[str, object]:
         "push_p99_ms": fig("latency", "push_p99"),
         "status_p99_ms": fig("latency", "status_p99"),
         "bare_p99_ms": fig("latency", "bare_p99"),
+        "scale_out_events_per_s": {n: fig("scale_out", f"rate_{n}") for n in (1, 2, 4)} if "scale_out" in rows else None,
+        "scale_out_speedup": fig("scale_out", "speedup"),
+        "scale_out_differences": total("scale_out", "differences_"),
+        "scale_out_duplicates": total("scale_out", "duplicates_"),
+        "scale_out_size": rows["scale_out"].size if "scale_out" in rows else None,
+        "history_cost_ratio": fig("history", "ratio"),
+        "history_size": rows["history"].size if "history" in rows else None,
     }
 
 

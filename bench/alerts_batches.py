@@ -21,9 +21,8 @@ import typer
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from bench.alerts_consume import _acceptance
-from bench.alerts_history import _invoice
 from bench.common import Row, postgres_base_url, repeat, run_and_print
+from bench.facts import acceptance, invoice
 from jicai_alerts.bootstrap import RULES
 from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
@@ -62,7 +61,7 @@ def _consume(envelopes: list[Envelope], batch: int) -> tuple[float, float, int]:
 def measure(runs: int = 1, events: int = 2000, batch: int = 200) -> Row:
     def once(_: int) -> dict[str, float]:
         now = datetime.now(UTC)
-        envelopes = [Envelope.wrap(_acceptance(n) if n % 2 == 0 else _invoice(n), time=now) for n in range(events)]
+        envelopes = [Envelope.wrap(acceptance(n) if n % 2 == 0 else invoice(n), time=now) for n in range(events)]
         one_wall, one_cpu, one_sql = _consume(envelopes, 1)
         batch_wall, batch_cpu, batch_sql = _consume(envelopes, batch)
         return {

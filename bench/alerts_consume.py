@@ -17,8 +17,7 @@ import json
 import logging
 import time
 import uuid
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Annotated
 
 import httpx
@@ -26,23 +25,14 @@ import typer
 from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.alerts_history import _invoice
 from bench.common import Row, kafka_bootstrap, postgres_base_url, repeat, run_and_print, serve
+from bench.facts import acceptance, invoice
 from jicai_events import Envelope
-from jicai_events.catalog import DeliveryAccepted
 from jicai_events.kafka import ensure_topics, make_producer
 from jicai_events.topics import ORDERS, topic_for
 from tests.support import infra
 
 CONSUMER = "alerts.rules"
-
-
-def _acceptance(n: int) -> DeliveryAccepted:
-    return DeliveryAccepted(
-        acceptance_id=f"H{n % 300:03d}:A{n}", external_id=f"A{n}", institution_id=f"H{n % 300:03d}", pooling_region_code="520100",
-        contract_id=f"C{n % 300}", product_id="P1", distributor_id="D001", accepted_quantity=100, rejected_quantity=0,
-        accepted_on=date(2026, 9, 1), lot_number="LOT1", unit_price=Decimal("1.9800"), accepted_amount=Decimal("198.00"),
-    )
 
 
 async def produce_backlog(bootstrap: str, ns: str, events: int) -> None:
@@ -52,7 +42,7 @@ async def produce_backlog(bootstrap: str, ns: str, events: int) -> None:
     try:
         now = datetime.now(UTC)
         for n in range(events):
-            event = _acceptance(n) if n % 2 == 0 else _invoice(n)
+            event = acceptance(n) if n % 2 == 0 else invoice(n)
             envelope = Envelope.wrap(event, time=now)
             await producer.send(topic_for(event).qualified(ns), envelope.to_bytes(), key=envelope.partitionkey.encode())
         await producer.flush()

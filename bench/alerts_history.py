@@ -1,20 +1,23 @@
-"""Benchmark: does an event cost alerts more as a hospital's history grows? On real PostgreSQL.
+"""Row ``history``: does an event cost alerts more as a hospital's history grows? On real PostgreSQL.
 
 One hospital (H001) with one contract and a listed winning product receives N
 ``DeliveryAccepted`` (one non-winning ``PurchaseRecorded`` after every 20th), all
 through the real consumer path (processed-event claim, handlers, one transaction
 each). The cost of the acceptances around the 100th, 1,000th and 10,000th (as
-far as N goes) is reported with the SQL statements each took; a flat line is the
-goal. Then ``InvoiceReceived`` for many hospitals: its rate and statements. On a shared machine the
-median follows the load; the fastest of a window shows the cost itself.
+far as N goes, and the Nth) is reported with the SQL statements and rows each
+took; the row's figure is the cost at the last checkpoint over the cost at the
+100th (goal: 1 ± 0.2). The baseline is the hospital's own 100th acceptance,
+in the same run. Then, alone, ``InvoiceReceived`` for many hospitals: its rate
+and statements. On a shared machine the median follows the load; the fastest
+of a window shows the cost itself, and the rows do not follow the load at all.
 
-    .venv/bin/python -m bench.alerts_history [--acceptances 1000] [--invoices 500]
+    .venv/bin/python -m bench.alerts_history [--acceptances 1000] [--invoices 500] [--runs 1]
 """
 from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -25,6 +28,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from bench.common import Row, postgres_base_url, repeat, run_and_print, stop_infrastructure
+from bench.facts import invoice
 from jicai_alerts.bootstrap import RULES
 from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
@@ -32,8 +37,6 @@ from jicai_events import Envelope
 from jicai_events.catalog import (
     ContractSigned,
     DeliveryAccepted,
-    InvoiceLine,
-    InvoiceReceived,
     PurchaseRecorded,
     WinningProductListed,
 )
@@ -81,65 +84,112 @@ def _purchase(n: int) -> PurchaseRecorded:
     )
 
 
-def _invoice(n: int) -> InvoiceReceived:
-    on = date(2026, 9, 1)
-    return InvoiceReceived(
-        invoice_id=f"INV-{n}", invoice_number=str(n), institution_id=f"H{n % 300:03d}", pooling_region_code=REGION,
-        distributor_id="D001", issued_on=on, received_on=on + timedelta(days=4), amount=Decimal("198.00"),
-        lines=(InvoiceLine(acceptance_id=f"IA{n}", contract_id="C1", quantity=100, unit_price=Decimal("1.9800"),
-                           amount=Decimal("198.00"), accepted_on=on),),
-        latest_acceptance_on=on,
+Cost = tuple[float, int, int]
+"""One event's (seconds, SQL statements, rows returned or changed)."""
+
+
+def checkpoints(acceptances: int) -> list[int]:
+    """The checkpoints reached, and the last acceptance itself when it is none of them."""
+    reached = [c for c in CHECKPOINTS if c <= acceptances]
+    return reached if reached and reached[-1] == acceptances else [*reached, acceptances]
+
+
+def history_costs(url: str, acceptances: int, invoices: int = 0) -> tuple[float, dict[int, Cost], list[Cost]]:
+    """On a migrated alerts database: (seconds for every acceptance, each acceptance's cost by its number, each invoice's cost)."""
+    statements = Statements()
+    app = build_app(Settings(database_url=url, run_workers=False))
+    with TestClient(app) as client:
+        consumer = app.state.runtime.event_consumer(RULES)
+        assert client.portal is not None
+        call: Callable[..., Any] = client.portal.call
+
+        def deliver(fact: object) -> Cost:
+            with statements.counting() as sent:
+                started = time.perf_counter()
+                outcome = call(consumer.deliver, Envelope.wrap(fact, time=datetime.now(UTC)))
+                took = time.perf_counter() - started
+            assert outcome == "handled", outcome
+            return took, sent[0], sent[1]
+
+        deliver(ContractSigned(
+            contract_id="C1", institution_id="H001", pooling_region_code=REGION, manufacturer_id="M001",
+            distributor_id="D001", product_id="P1", unit_price=Decimal("1.9800"), agreed_quantity=100_000,
+            cycle_start=START, cycle_end=date(2026, 12, 31), signed_on=START,
+        ))
+        deliver(WinningProductListed(
+            product_id="P1", batch_id="B1", generic_name="阿莫西林", dosage_form="胶囊", specification="0.25g",
+            manufacturer_id="M001", winning_unit_price=Decimal("1.9800"), trading_unit="盒", generic_group_id="G1",
+            base_units_per_trading_unit=Decimal("10"),
+        ))
+        costs: dict[int, Cost] = {}
+        started = time.perf_counter()
+        for n in range(1, acceptances + 1):
+            costs[n] = deliver(_acceptance(n))
+            if n % 20 == 0:
+                deliver(_purchase(n))
+        history = time.perf_counter() - started
+        received = [deliver(invoice(n)) for n in range(invoices)]
+    return history, costs, received
+
+
+def window(costs: dict[int, Cost], checkpoint: int) -> tuple[float, float, int, int]:
+    """Around ``checkpoint`` (the WINDOW acceptances up to it): median and fastest seconds, most statements, most rows."""
+    around = [costs[n] for n in range(max(checkpoint - WINDOW + 1, 1), checkpoint + 1)]
+    return (statistics.median(t for t, _, _ in around), min(t for t, _, _ in around),
+            max(s for _, s, _ in around), max(r for _, _, r in around))
+
+
+def measure(runs: int = 1, acceptances: int = 10_000) -> Row:
+    """The row: cost around the last checkpoint over the cost around the 100th, one hospital's history in one run."""
+    assert acceptances >= CHECKPOINTS[0], f"at least {CHECKPOINTS[0]} acceptances"
+    last = checkpoints(acceptances)[-1]
+
+    def once(_: int) -> dict[str, float]:
+        url = infra.migrated_database(postgres_base_url(), "alerts")
+        try:
+            history, costs, _invoices = history_costs(url, acceptances)
+        finally:
+            infra.drop_database(url)
+        first_ms, first_fast, first_sql, first_rows = window(costs, CHECKPOINTS[0])
+        last_ms, last_fast, last_sql, last_rows = window(costs, last)
+        return {
+            "ratio": last_ms / first_ms, "fastest_ratio": last_fast / first_fast,
+            "first_ms": first_ms * 1000, "last_ms": last_ms * 1000, "rows_first": first_rows, "rows_last": last_rows,
+            "sql_last": last_sql, "events_per_s": acceptances / history,
+        }
+
+    return Row(
+        key="history", title="Per-event cost as one hospital's history grows (alerts, DeliveryAccepted)",
+        size=f"{acceptances} acceptances of one hospital, its {last}th vs its {CHECKPOINTS[0]}th", figures=repeat(runs, once),
+        units={"ratio": f"cost around the {last}th / around the {CHECKPOINTS[0]}th (median of {WINDOW}; goal 0.8–1.2)",
+               "fastest_ratio": f"the same, fastest of {WINDOW} each", "first_ms": f"ms per acceptance around the {CHECKPOINTS[0]}th (baseline)",
+               "last_ms": f"ms per acceptance around the {last}th", "rows_first": f"rows read or written, around the {CHECKPOINTS[0]}th",
+               "rows_last": f"rows read or written, around the {last}th", "sql_last": f"SQL statements per acceptance around the {last}th",
+               "events_per_s": "acceptances/s over the whole history (one per transaction)"},
+        note="the real consumer path in-process (processed-event claim, handlers, one transaction per event), a non-winning "
+             "purchase after every 20th acceptance; rows do not follow the machine's load, milliseconds do.",
     )
 
 
-def main(acceptances: Annotated[int, typer.Option()] = 1000, invoices: Annotated[int, typer.Option()] = 500) -> None:
-    url = infra.migrated_database(infra.postgres_base_url(), "alerts")
-    statements = Statements()
+def main(acceptances: Annotated[int, typer.Option()] = 1000, invoices: Annotated[int, typer.Option()] = 500,
+         runs: Annotated[int, typer.Option()] = 1) -> None:
+    if not invoices:
+        run_and_print(lambda: measure(runs, acceptances))
+        return
+    url = infra.migrated_database(postgres_base_url(), "alerts")
     try:
-        app = build_app(Settings(database_url=url, run_workers=False))
-        with TestClient(app) as client:
-            consumer = app.state.runtime.event_consumer(RULES)
-
-            def deliver(fact: object) -> tuple[float, int, int]:
-                with statements.counting() as sent:
-                    started = time.perf_counter()
-                    outcome = client.portal.call(consumer.deliver, Envelope.wrap(fact, time=datetime.now(UTC)))  # type: ignore[union-attr, arg-type]
-                    took = time.perf_counter() - started
-                assert outcome == "handled", outcome
-                return took, sent[0], sent[1]
-
-            deliver(ContractSigned(
-                contract_id="C1", institution_id="H001", pooling_region_code=REGION, manufacturer_id="M001",
-                distributor_id="D001", product_id="P1", unit_price=Decimal("1.9800"), agreed_quantity=100_000,
-                cycle_start=START, cycle_end=date(2026, 12, 31), signed_on=START,
-            ))
-            deliver(WinningProductListed(
-                product_id="P1", batch_id="B1", generic_name="阿莫西林", dosage_form="胶囊", specification="0.25g",
-                manufacturer_id="M001", winning_unit_price=Decimal("1.9800"), trading_unit="盒", generic_group_id="G1",
-                base_units_per_trading_unit=Decimal("10"),
-            ))
-            costs: dict[int, tuple[float, int, int]] = {}
-            started = time.perf_counter()
-            for n in range(1, acceptances + 1):
-                costs[n] = deliver(_acceptance(n))
-                if n % 20 == 0:
-                    deliver(_purchase(n))
-            history = time.perf_counter() - started
-            print(f"{acceptances} DeliveryAccepted of one hospital (+{acceptances // 20} non-winning purchases): {history:.1f} s")
-            for checkpoint in (c for c in CHECKPOINTS if c <= acceptances):
-                window = [costs[n] for n in range(checkpoint - WINDOW + 1, checkpoint + 1)]
-                median, fastest = statistics.median(t for t, _, _ in window), min(t for t, _, _ in window)
-                print(f"  around the {checkpoint:>6}th: {median * 1000:6.1f} ms each (median of {WINDOW}; fastest "
-                      f"{fastest * 1000:.1f} ms), {1 / median:5.0f} events/s, {max(s for _, s, _ in window)} SQL statements, "
-                      f"{max(r for _, _, r in window)} rows")
-
-            received = [deliver(_invoice(n)) for n in range(invoices)]
-            total = sum(t for t, _, _ in received)
-            print(f"{invoices} InvoiceReceived: {invoices / total:.0f} invoices/s ({total * 1000 / invoices:.1f} ms each), "
-                  f"{max(s for _, s, _ in received)} SQL statements each")
+        history, costs, received = history_costs(url, acceptances, invoices)
     finally:
         infra.drop_database(url)
-        infra.stop_test_infrastructure()
+        stop_infrastructure()
+    print(f"{acceptances} DeliveryAccepted of one hospital (+{acceptances // 20} non-winning purchases): {history:.1f} s")
+    for checkpoint in checkpoints(acceptances):
+        median, fastest, sql, rows = window(costs, checkpoint)
+        print(f"  around the {checkpoint:>6}th: {median * 1000:6.1f} ms each (median of {WINDOW}; fastest "
+              f"{fastest * 1000:.1f} ms), {1 / median:5.0f} events/s, {sql} SQL statements, {rows} rows")
+    total = sum(t for t, _, _ in received)
+    print(f"{invoices} InvoiceReceived: {invoices / total:.0f} invoices/s ({total * 1000 / invoices:.1f} ms each), "
+          f"{max(s for _, s, _ in received)} SQL statements each")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,24 +127,44 @@ def serve(service: str, database_url: str, env: dict[str, str] | None = None, *,
     Without ``workers`` the API runs without relay and consumers (no Kafka
     needed): the row then measures the request path alone.
     """
+    with serve_instances(service, database_url, 1, env, workers=workers) as [served]:
+        yield served
+
+
+@contextmanager
+def serve_instances(
+    service: str, database_url: str, count: int, env: dict[str, str] | None = None, *, workers: bool = False
+) -> Iterator[list[ServedService]]:
+    """``count`` instances of ``jicai-serve SERVICE`` on one database (scale-out: the same consumer groups), started
+    together and each on its own port, all answering /healthz; stopped on exit."""
     extra = {f"JICAI_{service.upper()}_DATABASE_URL": database_url, "JICAI_RUN_WORKERS": "true" if workers else "false", **(env or {})}
     serve_bin = Path(sys.executable).with_name("jicai-serve")
-    with serve_process(service, lambda port: [str(serve_bin), service, "--port", str(port)], extra) as (url, pid):
-        yield ServedService(service, url, database_url, pid)
+    argv: Callable[[int], list[str]] = lambda port: [str(serve_bin), service, "--port", str(port)]  # noqa: E731
+    with ExitStack() as stack:
+        started = [stack.enter_context(_spawned(service, argv, extra)) for _ in range(count)]
+        for url, proc in started:
+            wait_healthy(url, proc)
+        yield [ServedService(service, url, database_url, proc.pid) for url, proc in started]
 
 
 @contextmanager
 def serve_process(name: str, argv: Callable[[int], list[str]], env: dict[str, str]) -> Iterator[tuple[str, int]]:
     """Run an HTTP server process (``argv(port)``) on a free loopback port until it answers /healthz; (url, pid)."""
+    with _spawned(name, argv, env) as (url, proc):
+        wait_healthy(url, proc)
+        yield url, proc.pid
+
+
+@contextmanager
+def _spawned(name: str, argv: Callable[[int], list[str]], env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``argv(port)`` started on a free loopback port, its output in ``.run/bench/NAME-PORT.log``; terminated on exit."""
     port = free_port()
     BENCH_RUN_DIR.mkdir(parents=True, exist_ok=True)
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
     log = open(BENCH_RUN_DIR / f"{name}-{port}.log", "wb")  # noqa: SIM115 - closed below, after the process
     proc = subprocess.Popen(argv(port), env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=infra.REPO)
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, proc)
-        yield url, proc.pid
+        yield f"http://127.0.0.1:{port}", proc
     finally:
         proc.terminate()
         try:

@@ -1,103 +1,251 @@
-"""Row (d): rebuilding the orders read models from the event store (``jicai-serve orders --rebuild-read-models``).
+"""Row ``rebuild``: every service's read models rebuilt from its event store (``jicai-serve SERVICE --rebuild-read-models``).
 
-An orders database holding ``events`` acceptance events (recorded through
-the HIS push use case, 1,000 lines a unit of work) is rebuilt with the code
-path of ``--rebuild-read-models`` (``jicai_kit.serve.rebuild_read_models``).
-The baseline reads and decodes the same events without projecting them
-(``EventStore.read_all``), so the ratio shows what projecting costs.
+A province slice is recorded through each service's real code path, on a
+fresh database per service: contracts registers institutions through its
+API; orders records a contract and a HIS push of acceptance lines; settlement
+and alerts consume the matching facts (the contract, winning product, the
+acceptances, non-winning purchases, invoices) through their consumers. Each
+event store is then multiplied by COPY: copy ``k`` of every stored event, with
+every identifier in it (a ``*_id`` field, the stream id) suffixed ``.k``, is
+the same slice for other hospitals, contracts and invoices, so the services
+keep the proportions a province records (acceptances first) and the read
+models grow with the copies. Each service is rebuilt with the code path of
+``--rebuild-read-models`` (``jicai_kit.serve.rebuild_read_models``); its
+baseline reads and decodes the same events as the rebuild does, without
+projecting them (``EventStore.read_all_json``, ``EventCodec.decode_json``), in the same run. The main read model of each
+service must hold exactly the copies' rows afterwards.
 
-    .venv/bin/python -m bench.rebuild [--events 20000] [--runs 1]
+    .venv/bin/python -m bench.rebuild [--events 50000] [--runs 1]
 """
 from __future__ import annotations
 
 import asyncio
+import importlib
+import json
 import os
 import time
-from datetime import date
-from typing import Annotated
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
 
+import psycopg
 import typer
-from sqlalchemy import func, select
+from fastapi.testclient import TestClient
 
-from bench.common import Row, postgres_base_url, repeat, run_and_print
+from bench.alerts_history import _acceptance, _purchase
+from bench.common import Row, Spread, postgres_base_url, run_and_print
+from bench.facts import invoice
 from bench.his_push import seed_contract
+from jicai_contracts.entrypoints.app import build_app as contracts_app
+from jicai_contracts.settings import Settings as ContractsSettings
+from jicai_events import Envelope
+from jicai_events.catalog import ContractSigned, WinningProductListed
+from jicai_kit.auth import Role
 from jicai_kit.serve import rebuild_read_models
 from jicai_kit.services import service
-from jicai_orders.adapters import repository as repo
-from jicai_orders.adapters import tables as t
 from jicai_orders.application import services
 from jicai_orders.bootstrap import make_runtime
 from jicai_orders.domain.acceptance import AcceptanceLine
-from jicai_orders.settings import Settings
+from jicai_orders.settings import Settings as OrdersSettings
 from tests.support import infra
+from tests.support.tokens import auth_header
 
-URL_ENV = "JICAI_ORDERS_DATABASE_URL"
+SERVICES = ("contracts", "orders", "settlement", "alerts")
+ACCEPTANCES, INVOICES, INSTITUTIONS = 200, 50, 5
+"""One slice: a hospital's acceptance lines, invoices and the institutions contracts registers."""
+MAIN_READ_MODEL = {"contracts": "institutions", "orders": "acceptances", "settlement": "invoices", "alerts": "invoices"}
+"""A read model per service whose rows all come from renamed identifiers: it must hold the slice's rows times the copies."""
+MARK = ".@copy"
+"""Put after every identifier of the slice, replaced by the copy's number."""
 
 
-async def seed(url: str, events: int) -> None:
-    runtime = make_runtime(Settings(database_url=url, run_workers=False))
-    try:
-        for start in range(0, events, 1000):
+def _facts() -> list[object]:
+    """The facts settlement and alerts consume for one slice (alerts_history's hospital H001 on contract C1)."""
+    signed = ContractSigned(
+        contract_id="C1", institution_id="H001", pooling_region_code="520100", manufacturer_id="M001", distributor_id="D001",
+        product_id="P1", unit_price=Decimal("1.9800"), agreed_quantity=100_000, cycle_start=date(2026, 1, 1),
+        cycle_end=date(2026, 12, 31), signed_on=date(2026, 1, 1),
+    )
+    listed = WinningProductListed(
+        product_id="P1", batch_id="B1", generic_name="阿莫西林", dosage_form="胶囊", specification="0.25g", manufacturer_id="M001",
+        winning_unit_price=Decimal("1.9800"), trading_unit="盒", generic_group_id="G1", base_units_per_trading_unit=Decimal("10"),
+    )
+    facts: list[object] = [signed, listed]
+    for n in range(1, ACCEPTANCES + 1):
+        facts.append(_acceptance(n))
+        if n % 20 == 0:
+            facts.append(_purchase(n))
+    return facts + [invoice(n) for n in range(INVOICES)]
+
+
+def _consume(name: str, url: str, specs: list[str], facts: list[object]) -> None:
+    """``facts`` through the service's consumers named ``specs`` (those subscribing to a fact's type take it), in-process."""
+    package = f"jicai_{name}"
+    app = importlib.import_module(f"{package}.entrypoints.app").build_app(
+        importlib.import_module(f"{package}.settings").Settings(database_url=url, run_workers=False)
+    )
+    bootstrap = importlib.import_module(f"{package}.bootstrap")
+    now = datetime.now(UTC)
+    envelopes = [Envelope.wrap(f, time=now) for f in facts]
+    with TestClient(app) as client:
+        assert client.portal is not None
+        for spec in specs:
+            consumer = app.state.runtime.event_consumer(getattr(bootstrap, spec))
+            outcomes = client.portal.call(consumer.deliver_many, envelopes)
+            assert set(outcomes) <= {"handled", "ignored"}, set(outcomes)
+
+
+def _register_institutions(url: str) -> None:
+    with TestClient(contracts_app(ContractsSettings(database_url=url, run_workers=False))) as client:
+        for n in range(INSTITUTIONS):
+            body = {"institution_id": f"H{n:03d}", "name": f"医院{n}", "pooling_region_code": "520100", "county_code": "520102"}
+            assert client.post("/institutions", json=body, headers=auth_header("OPS", Role.OPERATOR)).status_code == 201
+
+
+def _push_acceptances(url: str) -> None:
+    async def run() -> None:
+        runtime = make_runtime(OrdersSettings(database_url=url, run_workers=False))
+        try:
             lines = [
                 AcceptanceLine(external_id=f"E{n}", contract_id="C1", accepted_quantity=10 + n % 7, rejected_quantity=0, rejection_reason=None,
                                accepted_on=date(2026, 9, 1 + n % 28), lot_number=f"LOT{n % 13}")
-                for n in range(start, min(start + 1000, events))
+                for n in range(ACCEPTANCES)
             ]
             async with runtime.unit_of_work() as uow:
                 await services.push_acceptances(uow, "H001", lines)
+        finally:
+            await runtime.stop()
+
+    seed_contract(url)
+    asyncio.run(run())
+
+
+SLICES: dict[str, Callable[[str], None]] = {
+    "contracts": _register_institutions,
+    "orders": _push_acceptances,
+    "settlement": lambda url: _consume("settlement", url, ["CONTRACTS_FACTS", "INVOICES"], _facts()),
+    "alerts": lambda url: _consume("alerts", url, ["RULES"], _facts()),
+}
+
+
+def _marked(value: Any, key: str = "") -> Any:
+    """``value`` with every identifier (a ``*_id``/``*_ids`` field, at any depth) followed by MARK."""
+    if isinstance(value, dict):
+        return {k: _marked(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_marked(v, key) for v in value]
+    if isinstance(value, str) and (key.endswith("_id") or key.endswith("_ids")):
+        return value + MARK
+    return value
+
+
+def multiply(dsn: str, copies: int) -> tuple[int, int]:
+    """Add copies 1..copies-1 of the stored slice with COPY; (events stored now, seconds taken)."""
+    started = time.perf_counter()
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        slice_ = cur.execute(
+            "SELECT stream_id, stream_type, version, event_type, data, metadata FROM event_store ORDER BY global_position"
+        ).fetchall()
+        templates = [(s + MARK, st, v, et, json.dumps(_marked(d), ensure_ascii=False), json.dumps(m)) for s, st, v, et, d, m in slice_]
+        with cur.copy("COPY event_store (stream_id, stream_type, version, event_id, event_type, data, metadata) FROM STDIN") as copy:
+            for k in range(1, copies):
+                suffix = f".{k}"
+                for stream, stream_type, version, event_type, data, metadata in templates:
+                    copy.write_row((stream.replace(MARK, suffix), stream_type, version, str(uuid.uuid4()), event_type,
+                                    data.replace(MARK, suffix), metadata))
+        cur.execute("ANALYZE event_store")
+        return len(slice_) * copies, round(time.perf_counter() - started)
+
+
+def count_rows(dsn: str, table: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 - a table name of ours
+    assert row is not None
+    return int(row[0])
+
+
+@contextmanager
+def database_env(name: str, url: str) -> Iterator[None]:
+    """``JICAI_<SERVICE>_DATABASE_URL`` set for the rebuild (it reads its settings like ``jicai-serve``)."""
+    key = f"JICAI_{name.upper()}_DATABASE_URL"
+    previous = os.environ.get(key)
+    os.environ[key] = url
+    try:
+        yield
     finally:
-        await runtime.stop()
+        if previous is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = previous
 
 
-async def scan(url: str) -> tuple[int, int]:
-    """Read and decode every stored event (the baseline); returns (events, acceptance rows)."""
-    runtime = make_runtime(Settings(database_url=url, run_workers=False))
+async def scan(name: str) -> int:
+    """Read and decode every stored event of the service (the baseline); how many."""
+    found = service(name)
+    bootstrap = found.bootstrap()
+    codec = importlib.import_module(f"{found.package}.adapters.repository").streams.codec
+    runtime = bootstrap.make_runtime(bootstrap.load_settings())
     try:
         async with runtime.unit_of_work() as uow:
             count = 0
-            async for stored in uow.events.read_all():
-                repo.streams.codec.decode(stored.event_type, stored.data)
-                count += 1
-            rows = (await uow.session.execute(select(func.count()).select_from(t.acceptances))).scalar_one()
-        return count, rows
+            async for stored in uow.events.read_all_json():  # as the rebuild reads them
+                count += len([codec.decode_json(event_type, data) for event_type, data in stored])
+        return count
     finally:
         await runtime.stop()
 
 
-def measure(runs: int = 3, events: int = 20000) -> Row:
-    url = infra.migrated_database(postgres_base_url(), "orders")
-    previous = os.environ.get(URL_ENV)
+def measure(runs: int = 1, events: int = 1_000_000) -> Row:
+    """Rebuild every service's read models from about ``events`` events in all (whole slices)."""
+    base = postgres_base_url()
+    urls = {name: infra.migrated_database(base, name) for name in SERVICES}
+    dsns = {name: url.replace("postgresql+psycopg://", "postgresql://") for name, url in urls.items()}
     try:
-        seed_contract(url)
-        asyncio.run(seed(url, events))
-        os.environ[URL_ENV] = url
-
-        def once(_: int) -> dict[str, float]:
-            started = time.perf_counter()
-            replayed = asyncio.run(rebuild_read_models(service("orders")))
-            rebuild_s = time.perf_counter() - started
-            started = time.perf_counter()
-            scanned, rows = asyncio.run(scan(url))
-            scan_s = time.perf_counter() - started
-            assert replayed == scanned == events + 1 and rows == events, (replayed, scanned, rows)
-            return {"rebuild": replayed / rebuild_s, "scan": scanned / scan_s, "ratio": scan_s / rebuild_s}
-
-        figures = repeat(runs, once)
+        for name in SERVICES:
+            SLICES[name](urls[name])
+        per_slice = {name: count_rows(dsns[name], "event_store") for name in SERVICES}
+        main_rows = {name: count_rows(dsns[name], MAIN_READ_MODEL[name]) for name in SERVICES}
+        copies = max(events // sum(per_slice.values()), 1)
+        stored = {name: multiply(dsns[name], copies)[0] for name in SERVICES}
+        total = sum(stored.values())
+        results: list[dict[str, float]] = []
+        for _ in range(runs):
+            figures: dict[str, float] = {}
+            rebuild_s = scan_s = 0.0
+            for name in SERVICES:
+                with database_env(name, urls[name]):
+                    started = time.perf_counter()
+                    replayed = asyncio.run(rebuild_read_models(service(name)))
+                    took = time.perf_counter() - started
+                    started = time.perf_counter()
+                    scanned = asyncio.run(scan(name))
+                    scanned_s = time.perf_counter() - started
+                assert replayed == scanned == stored[name], (name, replayed, scanned, stored[name])
+                rows = count_rows(dsns[name], MAIN_READ_MODEL[name])
+                assert rows == main_rows[name] * copies, (name, MAIN_READ_MODEL[name], rows, main_rows[name], copies)
+                figures[f"rebuild_{name}"] = replayed / took
+                rebuild_s, scan_s = rebuild_s + took, scan_s + scanned_s
+            figures |= {"rebuild": total / rebuild_s, "scan": total / scan_s, "ratio": scan_s / rebuild_s}
+            results.append(figures)
     finally:
-        if previous is None:
-            os.environ.pop(URL_ENV, None)
-        else:
-            os.environ[URL_ENV] = previous
-        infra.drop_database(url)
+        for url in urls.values():
+            infra.drop_database(url)
+    shares = ", ".join(f"{name} {stored[name]:,}" for name in SERVICES)
     return Row(
-        key="rebuild", title="Rebuild of orders' read models (--rebuild-read-models)", size=f"{events + 1} events",
-        figures=figures,
-        units={"rebuild": "events/s replayed into read models", "scan": "events/s read and decoded only (baseline)", "ratio": "rebuild / scan"},
-        note="the events are acceptances (one contract), the kind a province records by far the most of.",
+        key="rebuild", title="Rebuild of every service's read models (--rebuild-read-models)", size=f"{total:,} events ({shares})",
+        figures={name: Spread.of([r[name] for r in results]) for name in results[0]},
+        units={"rebuild": "events/s replayed into read models, all services", "scan": "events/s read and decoded only (baseline)",
+               "ratio": "rebuild / scan", **{f"rebuild_{name}": f"events/s replayed, {name}" for name in SERVICES}},
+        note=f"{copies:,} copies of one slice recorded through each service's real path ({ACCEPTANCES} acceptance lines of a hospital, "
+             f"{ACCEPTANCES // 20} non-winning purchases, {INVOICES} invoices, {INSTITUTIONS} institutions), identifiers renamed per copy; "
+             "each service's main read model checked to hold every copy's rows.",
     )
 
 
-def main(events: Annotated[int, typer.Option()] = 20000, runs: Annotated[int, typer.Option()] = 1) -> None:
+def main(events: Annotated[int, typer.Option()] = 50_000, runs: Annotated[int, typer.Option()] = 1) -> None:
     run_and_print(lambda: measure(runs, events))
 
 

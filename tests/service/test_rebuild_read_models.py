@@ -45,4 +45,5 @@ def test_read_models_come_back_identical_after_the_rebuild_command(
     )
     assert result.returncode == 0, result.stderr
     assert "rebuilt from 3 stored events" in result.stdout
+    assert "contracts: rebuilding read models" in result.stderr and "3/3" in result.stderr  # the progress bar, on stderr
     assert _snapshot(url) == before

@@ -15,6 +15,7 @@ re-types one does.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -67,6 +68,14 @@ class EventCodec(Generic[D]):
         if model.class_version > 1 or VERSION_KEY in data:
             data = self._upcast(model, data.get(VERSION_KEY, 1), data)
         return model.model_validate(data)
+
+    def decode_json(self, name: str, text: str | bytes) -> D:
+        """``decode`` of the stored JSON text: pydantic parses it straight into the event (no dict in between),
+        unless the event has upcasts to run on its stored form."""
+        model = self._by_name[name]
+        if model.class_version > 1 or VERSION_KEY in (text if isinstance(text, str) else text.decode()):
+            return self.decode(name, json.loads(text))
+        return model.model_validate_json(text)
 
     def _upcast(self, model: type[D], stored_version: int, data: dict[str, Any]) -> dict[str, Any]:
         if stored_version > model.class_version:

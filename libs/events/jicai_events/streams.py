@@ -116,16 +116,14 @@ class StreamWriter(Generic[D]):
                 for event in run:
                     await self._project(session, event)
 
-    async def rebuild(self, uow: UnitOfWork, read_models: Sequence[Table]) -> int:
-        """Empty the read models and replay every stored event into them."""
+    async def rebuild(self, uow: UnitOfWork, read_models: Sequence[Table], progress: Callable[[int], None] | None = None) -> int:
+        """Empty the read models and replay every stored event into them; ``progress`` hears of each batch replayed (its size)."""
         for table in reversed(read_models):
             await uow.session.execute(delete(table))
         count = 0
-        batch: list[D] = []
-        async for stored in uow.events.read_all():
-            batch.append(self.codec.decode(stored.event_type, stored.data))
-            if len(batch) == 1000:
-                await self.project_many(uow.session, batch)
-                count, batch = count + len(batch), []
-        await self.project_many(uow.session, batch)
-        return count + len(batch)
+        async for stored in uow.events.read_all_json():
+            await self.project_many(uow.session, [self.codec.decode_json(event_type, data) for event_type, data in stored])
+            count += len(stored)
+            if progress:
+                progress(len(stored))
+        return count

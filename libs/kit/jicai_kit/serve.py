@@ -8,10 +8,13 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+from functools import partial
 from typing import Annotated
 
 import typer
 import uvicorn
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
 
 from jicai_kit import services
 from jicai_kit.migrations import upgrade
@@ -22,8 +25,9 @@ def migrate(service: services.Service) -> None:
     upgrade(service.package, service.bootstrap().load_settings().database_url)
 
 
-async def rebuild_read_models(service: services.Service) -> int:
-    """Empty the service's read models and replay its event store into them, in one transaction."""
+async def rebuild_read_models(service: services.Service, progress: Progress | None = None) -> int:
+    """Empty the service's read models and replay its event store into them, in one transaction (``progress``: a bar
+    of the events replayed)."""
     bootstrap = service.bootstrap()
     repository = importlib.import_module(f"{service.package}.adapters.repository")
     tables = importlib.import_module(f"{service.package}.adapters.tables")
@@ -31,7 +35,11 @@ async def rebuild_read_models(service: services.Service) -> int:
     runtime = bootstrap.make_runtime(settings)
     try:
         async with runtime.unit_of_work() as uow:
-            replayed: int = await repository.streams.rebuild(uow, tables.READ_MODELS)
+            advance = None
+            if progress is not None:
+                task = progress.add_task(f"{service.name}: rebuilding read models", total=await uow.events.count())
+                advance = partial(progress.advance, task)
+            replayed: int = await repository.streams.rebuild(uow, tables.READ_MODELS, advance)
         return replayed
     finally:
         await runtime.stop()
@@ -61,7 +69,10 @@ def main(
     found = installed(service)
     migrate(found)
     if rebuild_read_models_:
-        typer.echo(f"{service}: read models rebuilt from {asyncio.run(rebuild_read_models(found))} stored events")
+        # The bar goes to stderr (stdout keeps the one-line result), redrawn in a terminal and printed once when done otherwise.
+        with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=Console(stderr=True)) as progress:
+            replayed = asyncio.run(rebuild_read_models(found, progress))
+        typer.echo(f"{service}: read models rebuilt from {replayed} stored events")
         return
     if migrate_only:
         return

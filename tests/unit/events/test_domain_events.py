@@ -1,6 +1,7 @@
 """Stored domain events are versioned and upcast (as ``eventsourcing``'s ``class_version``), and the domain layer is pure."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import date
@@ -48,6 +49,30 @@ def test_a_current_event_is_stored_with_its_version_and_read_back_unchanged() ->
 )
 def test_events_stored_by_earlier_versions_are_upcast_step_by_step(stored: dict[str, Any], read: Renamed) -> None:
     assert EventCodec(Renamed).decode("Renamed", stored) == read
+
+
+class Plain(DomainEvent):
+    """A test event never changed (version 1): read from JSON text by pydantic directly."""
+
+    name = "Plain"
+    amount: Decimal
+    on: date
+    lines: tuple[str, ...]
+
+
+@pytest.mark.parametrize(
+    ("name", "stored"),
+    [
+        ("Plain", {"amount": "1.10", "on": "2026-09-01", "lines": ["A1", "A2"]}),
+        ("Renamed", {"sum": "2.00"}),
+        ("Renamed", {"amount": "3.00", VERSION_KEY: 2}),
+        ("Renamed", {"amount": "4.00", "currency": "HKD", VERSION_KEY: 3}),
+    ],
+)
+def test_a_rebuild_reads_the_stored_json_text_as_the_stored_dict(name: str, stored: dict[str, Any]) -> None:
+    """``decode_json`` (the rebuild's read, no dict in between) gives the event ``decode`` gives, upcasts included."""
+    both = EventCodec(Plain, Renamed)
+    assert both.decode_json(name, json.dumps(stored)) == both.decode(name, stored)
 
 
 def test_an_event_stored_by_a_newer_release_is_refused_by_name_not_misread() -> None:

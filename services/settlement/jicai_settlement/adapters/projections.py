@@ -1,6 +1,7 @@
 """Read models of the settlement service, folded from its domain events."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import singledispatch
 
 from sqlalchemy import insert, update
@@ -18,7 +19,13 @@ async def project(event: object, session: AsyncSession) -> None:
 
 @project.register
 async def _(event: e.InvoiceRecorded, session: AsyncSession) -> None:
-    await session.execute(insert(t.invoices).values(**event.model_dump(), paid=0, amount_due=event.amount))
+    await invoices_recorded(session, [event])
+
+
+async def invoices_recorded(session: AsyncSession, events: Sequence[e.SettlementEvent]) -> None:
+    """Many ``InvoiceRecorded`` at once (a rebuild replays them by the thousand): their rows in one executemany."""
+    rows = [{**event.model_dump(), "paid": 0, "amount_due": event.amount} for event in events if isinstance(event, e.InvoiceRecorded)]
+    await session.execute(insert(t.invoices), rows)
 
 
 @project.register
