@@ -18,13 +18,13 @@ from jicai_settlement.domain.institution_settlement import (
     RecordSuspension,
     RecordWithhold,
     ReportMonthlySettlement,
-    fold,
     lift,
     report,
     resume,
     suspend,
     withhold,
 )
+from jicai_settlement.domain.settlement_state import fold
 
 
 def _suspension(decision_id: str = "volume-suspension-H1-2026-03-31") -> RecordSuspension:

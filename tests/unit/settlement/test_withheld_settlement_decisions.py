@@ -17,11 +17,11 @@ from jicai_settlement.domain.institution_settlement import (
     LiftWithhold,
     RecordWithhold,
     ReportMonthlySettlement,
-    fold,
     lift,
     report,
     withhold,
 )
+from jicai_settlement.domain.settlement_state import fold
 
 
 def _withhold(decision_id: str = "W1", invoice_id: str = "INV-1") -> RecordWithhold:

@@ -22,8 +22,7 @@ from jicai_policy import PolicyBook, PolicyProfile
 from jicai_policy.errors import PolicyError
 from jicai_settlement.adapters import repository as repo
 from jicai_settlement.adapters import tables as t
-from jicai_settlement.domain import contract
-from jicai_settlement.domain import institution_settlement as settlement
+from jicai_settlement.domain import contract, settlement_state
 from jicai_settlement.domain import prepayment as p
 from jicai_settlement.domain import prepayment_schedule as schedule
 from jicai_settlement.domain.errors import AlreadyExists, DomainRuleViolated
@@ -173,7 +172,7 @@ async def _basis(uow: UnitOfWork, state: schedule.Schedule, stated: Decimal | No
     last_year = f"{min(a.year_start for a in agreements).year - 1}-"
     history, _ = await repo.streams.load(uow, repo.institution_stream(agreements[0].institution_id))
     fund: dict[str, Decimal] = {}
-    for s in settlement.fold(cast(list[InstitutionSettlementEvent], history)).settlements.values():
+    for s in settlement_state.fold(cast(list[InstitutionSettlementEvent], history)).settlements.values():
         if s.month.startswith(last_year):
             fund[s.month] = fund.get(s.month, Decimal("0.00")) + s.amount
     return schedule.Basis(agreements=agreements, contracts=contracts, fund_payments_last_year=fund, stated_fund_payment=stated)

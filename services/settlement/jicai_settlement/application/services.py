@@ -21,7 +21,7 @@ from jicai_events.unit_of_work import UnitOfWork
 from jicai_settlement.adapters import metrics
 from jicai_settlement.adapters import repository as repo
 from jicai_settlement.domain import institution_settlement as settlement
-from jicai_settlement.domain import invoice, payment
+from jicai_settlement.domain import invoice, payment, settlement_state
 from jicai_settlement.domain.errors import AlreadyExists
 from jicai_settlement.domain.events import (
     DirectSettlementDeducted,
@@ -119,7 +119,7 @@ async def lift_suspension(uow: UnitOfWork, cmd: settlement.LiftSuspension) -> bo
 
 async def report_monthly_settlement(
     uow: UnitOfWork, cmd: settlement.ReportMonthlySettlement
-) -> tuple[bool, settlement.MonthlySettlementStatus]:
+) -> tuple[bool, settlement_state.MonthlySettlementStatus]:
     """Record a monthly settlement; returns (created, its status now)."""
     elsewhere = await repo.find(uow, repo.t.monthly_settlements, cmd.settlement_id)
     if elsewhere is not None and elsewhere["institution_id"] != cmd.institution_id:
@@ -136,7 +136,7 @@ async def report_monthly_settlement(
         if "monthly_settlements_pkey" not in str(exc.orig):
             raise
         raise AlreadyExists(f"monthly settlement {cmd.settlement_id} was reported already for another institution") from exc
-    return bool(new), settlement.fold([*past, *new]).settlements[cmd.settlement_id].status
+    return bool(new), settlement_state.fold([*past, *new]).settlements[cmd.settlement_id].status
 
 
 async def _decide_for_institution(

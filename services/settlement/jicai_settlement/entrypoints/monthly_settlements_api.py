@@ -16,9 +16,10 @@ from jicai_settlement.adapters import repository as repo
 from jicai_settlement.adapters import tables as t
 from jicai_settlement.adapters.policy import policy_book
 from jicai_settlement.application import services
-from jicai_settlement.domain.institution_settlement import ReportMonthlySettlement, combined_status
+from jicai_settlement.domain.institution_settlement import ReportMonthlySettlement
 from jicai_settlement.domain.invoice import ZERO
 from jicai_settlement.domain.payment import AllocationIn, RecordPayment
+from jicai_settlement.domain.settlement_state import combined_status
 from jicai_settlement.entrypoints import schemas as s
 from jicai_settlement.entrypoints.preconditions import decidable, may_read
 

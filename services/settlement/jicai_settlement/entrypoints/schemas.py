@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from jicai_events.types import Identifier, Money
 from jicai_kit.commands import Recorded
 from jicai_kit.validity import BusinessDate, Input, MoneyIn, YearMonth
-from jicai_settlement.domain.institution_settlement import MonthlySettlementStatus
+from jicai_settlement.domain.settlement_state import MonthlySettlementStatus
 
 MAX_ALLOCATIONS = 1000
 """Invoices one payment may settle: a month of a hospital's invoices from one distributor fits many times over."""
