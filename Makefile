@@ -26,7 +26,7 @@ lint:
 	@.venv/bin/ruff check libs services tests deploy bench
 	@.venv/bin/mypy libs/events/jicai_events libs/kit/jicai_kit libs/policy/jicai_policy deploy/devstack/jicai_devstack \
 	  services/contracts/jicai_contracts services/orders/jicai_orders services/settlement/jicai_settlement services/alerts/jicai_alerts \
-	  services/console/jicai_console
+	  services/console/jicai_console tests bench
 
 schemas:  ## regenerate the checked-in JSON Schemas of the integration events and the AsyncAPI document
 	@.venv/bin/python -m jicai_events.schemas

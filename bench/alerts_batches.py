@@ -22,8 +22,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from bench.alerts_consume import _acceptance
+from bench.alerts_history import _invoice
 from bench.common import Row, postgres_base_url, repeat, run_and_print
-from bench.day_close import _invoice
 from jicai_alerts.bootstrap import RULES
 from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings

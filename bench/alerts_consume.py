@@ -26,8 +26,8 @@ import typer
 from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.alerts_history import _invoice
 from bench.common import Row, kafka_bootstrap, postgres_base_url, repeat, run_and_print, serve
-from bench.day_close import _invoice
 from jicai_events import Envelope
 from jicai_events.catalog import DeliveryAccepted
 from jicai_events.kafka import ensure_topics, make_producer
