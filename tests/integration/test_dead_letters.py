@@ -133,7 +133,7 @@ def _publish(sync_url: str, *payment_ids: str) -> None:
 
 def _applied(sync_url: str) -> dict[str, int]:
     with _db(sync_url).connect() as conn:
-        return dict(conn.execute(select(applied.c.payment_id, applied.c.times)).tuples().all())
+        return dict(conn.execute(select(applied.c.payment_id, applied.c.times)).all())
 
 
 def _until(probe: Callable[[], Any], what: str, timeout: float = 90) -> Any:
