@@ -13,8 +13,13 @@ down:  ## stop everything `make up` started (data is kept in .run/)
 status:
 	@.venv/bin/python -m jicai_devstack status
 
+# `make test TEST_WORKERS=2`: two pytest-xdist workers, each with its own PostgreSQL and Kafka (tests/support/infra.py);
+# --dist loadfile keeps a module's tests in one worker, so its module-scoped system or broker starts once.
+# One process by default until the two-worker run is measured on an otherwise idle machine (see README).
+TEST_WORKERS ?= 0
+
 test: install lint  ## lint and type-check, then every test: unit, service (real PostgreSQL), end-to-end (real Kafka)
-	@.venv/bin/python -m pytest
+	@.venv/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lock:  ## after changing a dependency in a pyproject: update uv.lock (commit it); `uv lock --upgrade-package NAME` to move one
 	@.venv/bin/uv lock
@@ -26,7 +31,7 @@ lint:
 	@.venv/bin/ruff check libs services tests deploy bench
 	@.venv/bin/mypy libs/events/jicai_events libs/kit/jicai_kit libs/policy/jicai_policy deploy/devstack/jicai_devstack \
 	  services/contracts/jicai_contracts services/orders/jicai_orders services/settlement/jicai_settlement services/alerts/jicai_alerts \
-	  services/console/jicai_console
+	  services/console/jicai_console tests bench
 
 schemas:  ## regenerate the checked-in JSON Schemas of the integration events and the AsyncAPI document
 	@.venv/bin/python -m jicai_events.schemas

@@ -53,7 +53,7 @@ def _templates() -> dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, An
     from jicai_alerts.adapters.policy import policy_book
     from jicai_alerts.adapters.projections import decision_row, invoice_values
     from jicai_alerts.domain import invoice_decisions, invoice_obligation
-    from jicai_alerts.domain.events import codec
+    from jicai_alerts.domain.events import PaymentDeadlineSet, codec
 
     book = policy_book()
     out = {}
@@ -64,9 +64,10 @@ def _templates() -> dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, An
             amount=Decimal("198.00"), issued_on=accepted, received_on=received, latest_acceptance_on=accepted, event_id="EVT-X",
         )
         [deadline] = invoice_decisions.decide_on_invoice_received(None, tracked, book.profile_for("520100", on=received), book.calendar)
+        assert isinstance(deadline, PaymentDeadlineSet), deadline
         state = invoice_obligation.fold([(deadline, "STORED-X")])
         assert isinstance(state, invoice_obligation.InvoiceObligation)
-        out[kind] = (codec.encode(deadline)[1], {"invoice_id": "INV-X", **invoice_values(state)}, decision_row(deadline, deadline.deadline))  # type: ignore[arg-type]
+        out[kind] = (codec.encode(deadline)[1], {"invoice_id": "INV-X", **invoice_values(state)}, decision_row(deadline, deadline.deadline))
     assert out["overdue"][1]["next_decision_on"] == DEADLINE, out["overdue"][1]
     return out
 

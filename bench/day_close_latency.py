@@ -19,6 +19,7 @@ import statistics
 import time
 import uuid
 from datetime import date, timedelta
+from functools import partial
 
 import httpx
 from aiokafka import AIOKafkaConsumer
@@ -32,6 +33,10 @@ from tests.support import infra
 def _decided(url: str) -> date | None:
     clock = httpx.get(f"{url}/clock", timeout=10).json()
     return date.fromisoformat(clock["last_closed_on"]) if clock["last_closed_on"] else None
+
+
+def _decided_on(url: str, day: date) -> bool:
+    return _decided(url) == day
 
 
 async def _arrival_ms(bootstrap: str, topic: str, send: object) -> float:
@@ -68,7 +73,7 @@ def main() -> None:
             day = first + timedelta(days=i)
             started = time.perf_counter()
             close(day)
-            eventually(lambda d=day: _decided(alerts) == d, what=f"{day} decided", timeout=120)
+            eventually(partial(_decided_on, alerts, day), what=f"{day} decided", timeout=120)
             decided_ms.append((time.perf_counter() - started) * 1000)
         for i in range(args.days + 1, 2 * args.days + 1):
             day = first + timedelta(days=i)

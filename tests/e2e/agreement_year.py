@@ -47,7 +47,8 @@ from jicai_events.catalog import (
     YearlyAgreementSigned,
 )
 from jicai_kit.auth import Role
-from jicai_policy.book import PACKAGED_PROFILE_DIR, POLICY_DIR_ENV
+from jicai_policy.book import POLICY_DIR_ENV
+from jicai_policy.loading import PACKAGED_PROFILE_DIR
 from tests.e2e.system import System, eventually
 
 QUARTER_FIRST_DAY, LAST_CLOSED_DAY = date(2026, 7, 1), date(2026, 12, 31)
@@ -251,7 +252,7 @@ def run_agreement_year(system: System) -> dict[str, dict[str, Any]]:
             ("settlement", YearlyAgreementSigned, everyone), ("settlement", DeliveryAccepted, everyone),
             ("contracts", DeliveryAccepted, everyone),
         ):
-            eventually(lambda s=service, e=event, n=count: _consumed(system, s, e) >= n, what=f"{service} to handle every {event.event_name}")
+            eventually(partial(_has_consumed, system, service, event, count), what=f"{service} to handle every {event.event_name}")
         _run_timeline(system, client)
         _report_monthly_settlements(client)
         seen = {case.profile_id: _observe(case, client) for case in CASES}
@@ -366,6 +367,10 @@ def _buy_non_winning(case: ProfileCase, client: Client) -> None:
 
 Action = tuple[date, str, Callable[[], None], tuple[tuple[str, type[IntegrationEvent]], ...]]
 """A business day, a label, what to do, and the (service, fact) consumptions to wait for before time moves on."""
+
+
+def _has_consumed(system: System, service: str, event: type[IntegrationEvent], at_least: float) -> bool:
+    return _consumed(system, service, event) >= at_least
 
 
 def _consumed(system: System, service: str, event: type[IntegrationEvent]) -> float:
@@ -483,7 +488,7 @@ def _run_timeline(system: System, client: Client) -> None:
         before = {(service, event): _consumed(system, service, event) for service, event in awaited}
         act()
         for (service, event), count in before.items():  # facts travel asynchronously: no day closes over them
-            eventually(lambda s=service, e=event, c=count: _consumed(system, s, e) > c, what=f"{service} to handle the {event.event_name} of {label}")
+            eventually(partial(_has_consumed, system, service, event, count + 1), what=f"{service} to handle the {event.event_name} of {label}")
     close_through(LAST_CLOSED_DAY)
 
 

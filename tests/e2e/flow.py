@@ -52,7 +52,7 @@ WITHHELD_FROM = "2026-10-23"  # after 10 working days: 10-10 (调休 Sat), 10-12
 class Hooks:
     """Chaos to inject between steps (kill a service, repeat a push, ...)."""
 
-    after: dict[str, Callable[[System], None]] = field(default_factory=dict)
+    after: dict[str, Callable[[System], object]] = field(default_factory=dict)
 
     def run(self, step: str, system: System) -> None:
         if step in self.after:

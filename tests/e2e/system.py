@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 
@@ -88,15 +88,16 @@ def start_system(tag: str, env: dict[str, str] | None = None, pg_base: str | Non
     return system
 
 
-def eventually(probe: Callable[[], T], *, timeout: float = 60.0, what: str = "condition") -> T:
-    """Poll ``probe`` until it returns a truthy value (events travel asynchronously)."""
+def eventually(probe: Callable[[], T | None], *, timeout: float = 60.0, what: str = "condition") -> T:
+    """Poll ``probe`` until it returns a truthy value (events travel asynchronously); returns that value."""
     deadline = time.monotonic() + timeout
-    last: Any = None
+    last: object = None
     while time.monotonic() < deadline:
         try:
-            last = probe()
-            if last:
-                return last
+            value = probe()
+            if value:
+                return value
+            last = value
         except (AssertionError, httpx.HTTPError, KeyError, IndexError) as exc:
             last = exc
         time.sleep(0.25)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -120,5 +121,10 @@ def test_year_end_decisions_wait_visibly_for_next_years_calendar_and_are_taken_o
     again = client("contracts", "OPS", Role.OPERATOR).put("/calendars/2027", json={"file": CALENDAR_2027})
     assert (again.status_code, again.json()["created"]) == (200, False)
     for service in ("contracts", "orders", "settlement", "alerts"):
-        changes = eventually(lambda s=service: client(s, "OPS", Role.OPERATOR).get("/policy/changes").json(), what=f"{service} to fold the year")
+        changes = eventually(partial(_policy_changes, client(service, "OPS", Role.OPERATOR)), what=f"{service} to fold the year")
         assert [(c["event_type"], c["applied"]) for c in changes] == [("cn.jicai.policy.CalendarYearLoaded.v1", True)], service
+
+
+def _policy_changes(service: httpx.Client) -> list[dict[str, Any]]:
+    changes: list[dict[str, Any]] = service.get("/policy/changes").json()
+    return changes

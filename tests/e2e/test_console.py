@@ -25,6 +25,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from jicai_console.adapters import alerts_feed
 from jicai_console.adapters.platform import Platform
 from jicai_console.domain.accounts import StaffRole, StaffUser
+from jicai_console.domain.feed import FeedEntry
 from jicai_console.settings import Settings
 from jicai_devstack import console as ops_console
 from jicai_devstack import demo
@@ -94,6 +95,11 @@ def sign_in(browser: WebDriver, url: str, username: str) -> None:
     assert browser.find_element(By.ID, "who").text.startswith(next(n for u, _, _, n in ops_console.DEMO_ACCOUNTS if u == username))
 
 
+def reloaded(browser: WebDriver, url: str) -> WebDriver:
+    browser.get(url)
+    return browser
+
+
 def text(browser: WebDriver, element_id: str) -> str:
     return str(browser.find_element(By.ID, element_id).text)
 
@@ -122,8 +128,10 @@ def fill_exemption(browser: WebDriver, exemption_id: str, first: str, last: str,
 
 
 def test_the_adapter_reads_every_rule_s_alerts_of_the_demo_through_the_public_apis(platform: Platformed) -> None:
-    async def read() -> tuple[list[alerts_feed.FeedEntry], list[alerts_feed.FeedEntry], str | None, str | None]:
-        settings = Settings(database_url="unused", signing_key_file=SIGNING_KEY_FILE, **{f"{n}_url": p.url for n, p in platform.system.processes.items()})
+    async def read() -> tuple[list[FeedEntry], list[FeedEntry], str | None, str | None]:
+        urls = {n: p.url for n, p in platform.system.processes.items()}
+        settings = Settings(database_url="unused", signing_key_file=SIGNING_KEY_FILE, contracts_url=urls["contracts"], orders_url=urls["orders"],
+                            settlement_url=urls["settlement"], alerts_url=urls["alerts"])
         client = Platform(settings)
         try:
             caller = client.as_user(StaffUser("viewer", StaffRole.READ_ONLY, "Viewer"))
@@ -218,7 +226,7 @@ def test_an_operator_loads_next_year_s_calendar_from_the_pasted_notice(platform:
     assert "2027-02-20" in text(browser, "preview-makeup")
     assert "完成" in confirm_and_read_result(browser)
     # contracts recorded it; the page reads alerts, which folds it from the policy topic a moment later
-    eventually(lambda: browser.get(f"{platform.console_url}/calendar") or text(browser, "covered-until") == "2027-12-31",
+    eventually(lambda: text(reloaded(browser, f"{platform.console_url}/calendar"), "covered-until") == "2027-12-31",
                what="alerts to fold the loaded year")
     shot(browser, "08-calendar-loaded")
     assert "ops" in text(browser, "calendar-years")
@@ -238,8 +246,12 @@ def test_an_operator_redrives_a_dead_letter_and_sees_the_service_s_verdict(platf
 
     asyncio.run(publish_garbage())
     sign_in(browser, platform.console_url, "ops")
-    eventually(lambda: browser.get(f"{platform.console_url}/dead-letters?service=alerts")
-               or "not an envelope" in text(browser, "dead-letters").lower() or "envelope" in text(browser, "dead-letters"),
+
+    def garbage_listed() -> bool:
+        listed = text(reloaded(browser, f"{platform.console_url}/dead-letters?service=alerts"), "dead-letters")
+        return "not an envelope" in listed.lower() or "envelope" in listed
+
+    eventually(garbage_listed,
                what="the garbage to be dead-lettered by alerts")
     shot(browser, "09-dead-letters")
     row = browser.find_element(By.CSS_SELECTOR, "#dead-letters tr:nth-child(2)")

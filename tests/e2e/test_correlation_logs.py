@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -35,8 +36,9 @@ def log_lines(system: System, service: str) -> list[dict[str, Any]]:
     return lines
 
 
-def _if_both(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _if_both(read: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """The push's two accepted lines are two DeliveryAccepted events, each handled once."""
+    lines = read()
     return lines if len({line["event_id"] for line in lines}) == len(lines) == 2 else []
 
 
@@ -64,6 +66,6 @@ def test_one_his_push_s_correlation_id_appears_in_orders_settlement_and_alerts_l
     [orders_line, *_] = eventually(lambda: followed("orders", handled=False), what="orders to log the push")
     assert (orders_line["service"], orders_line["request_id"], orders_line["level"]) == ("orders", request_id, "INFO")
     for service, consumer in (("settlement", "settlement."), ("alerts", "alerts.")):
-        lines = eventually(lambda s=service: _if_both(followed(s, handled=True)), what=f"{service} to log handling both accepted lines")
+        lines = eventually(partial(_if_both, partial(followed, service, handled=True)), what=f"{service} to log handling both accepted lines")
         assert all(line["service"] == service and line["consumer"].startswith(consumer) for line in lines)
         assert all(line["request_id"] is None for line in lines), "a consumer is not inside a request"

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -90,11 +91,13 @@ def test_a_database_crash_mid_flow_loses_no_acknowledged_write(pg_run_dir: Path)
         per_invoice = {i: SHARE * len(range(k, PAYMENTS, len(invoices))) for k, i in enumerate(invoices)}
         with system.client("settlement", "OPS", Role.OPERATOR) as settlement, system.client("alerts", "OPS", Role.OPERATOR) as alerts:
             for invoice_id, paid in per_invoice.items():
-                eventually(lambda i=invoice_id, p=paid: Decimal(settlement.get(f"/invoices/{i}").json()["paid"]) == p,
-                           what=f"settlement to hold every payment of {invoice_id}", timeout=120)
-                eventually(lambda i=invoice_id, p=paid: Decimal(alerts.get(f"/invoices/{i}").json()["paid"]) == p,
-                           what=f"alerts to count every payment of {invoice_id}", timeout=120)
+                eventually(partial(_paid_is, settlement, invoice_id, paid), what=f"settlement to hold every payment of {invoice_id}", timeout=120)
+                eventually(partial(_paid_is, alerts, invoice_id, paid), what=f"alerts to count every payment of {invoice_id}", timeout=120)
             for n in range(PAYMENTS):
                 assert settlement.get(f"/payments/PAY-CRASH-{n}").status_code == 200
     finally:
         system.stop_all()
+
+
+def _paid_is(service: httpx.Client, invoice_id: str, paid: Decimal) -> bool:
+    return Decimal(service.get(f"/invoices/{invoice_id}").json()["paid"]) == paid

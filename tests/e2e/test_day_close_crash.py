@@ -59,8 +59,11 @@ def _set_up(system: System) -> date:
                 "institution_id": HOSPITAL, "issued_on": RECEIVED.isoformat(), "received_on": RECEIVED.isoformat(), "amount": "19.80",
                 "lines": [{"acceptance_id": f"{HOSPITAL}:CLOSE-{i}", "quantity": 10}]}))
     with system.client("alerts", "OPS", Role.OPERATOR) as alerts:
-        tracked = eventually(lambda: len(alerts.get(f"/institutions/{HOSPITAL}/invoices").json()) == INVOICES and
-                             alerts.get(f"/institutions/{HOSPITAL}/invoices").json(), what="alerts to track every invoice")
+        def every_invoice() -> list[dict[str, Any]] | None:
+            invoices: list[dict[str, Any]] = alerts.get(f"/institutions/{HOSPITAL}/invoices").json()
+            return invoices if len(invoices) == INVOICES else None
+
+        tracked = eventually(every_invoice, what="alerts to track every invoice")
     deadlines = {i["deadline"] for i in tracked}
     assert len(deadlines) == 1, deadlines
     return date.fromisoformat(deadlines.pop())

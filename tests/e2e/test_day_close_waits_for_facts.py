@@ -63,8 +63,15 @@ def _set_up(system: System) -> list[tuple[str, date]]:
     with _client(system, "alerts", "OPS", Role.OPERATOR) as alerts, _client(system, "settlement", "OPS", Role.OPERATOR) as settlement:
         deadlines = []
         for i in range(INVOICES):
-            invoice = eventually(lambda i=i: alerts.get(f"/invoices/INV-RACE-{i}").json().get("deadline"), what=f"deadline of {i}")
-            eventually(lambda i=i: settlement.get(f"/invoices/INV-RACE-{i}").status_code == 200, what=f"invoice {i} in settlement")
+            def deadline_of(i: int = i) -> str | None:
+                deadline: str | None = alerts.get(f"/invoices/INV-RACE-{i}").json().get("deadline")
+                return deadline
+
+            def in_settlement(i: int = i) -> bool:
+                return settlement.get(f"/invoices/INV-RACE-{i}").status_code == 200
+
+            invoice = eventually(deadline_of, what=f"deadline of {i}")
+            eventually(in_settlement, what=f"invoice {i} in settlement")
             deadlines.append((f"INV-RACE-{i}", date.fromisoformat(invoice)))
     deadlines.sort(key=lambda d: d[1])
     assert len({d for _, d in deadlines}) == INVOICES, deadlines
@@ -131,7 +138,7 @@ def _settlement_relay_stopped_across_the_close(system: System, invoice_id: str, 
     system.start("settlement")
 
 
-RACES: list[Race] = [_close_right_after_the_201] * 5 + [_alerts_stopped_across_the_close] * 2 + [_settlement_relay_stopped_across_the_close]
+RACES: list[Race] = [*[_close_right_after_the_201] * 5, *[_alerts_stopped_across_the_close] * 2, _settlement_relay_stopped_across_the_close]
 
 
 def test_a_payment_recorded_on_its_deadline_day_is_never_overtaken_by_the_close(system: System) -> None:

@@ -67,7 +67,7 @@ def test_a_go_live_set_on_the_running_system_is_folded_everywhere_and_decided_wi
                                          lambda j: any(p["period_end"] == "2026-09-30" for p in j["periods"])),
                              what="R3 decided at the quarter end", timeout=180)
         [period] = [p for p in decided["periods"] if p["period_end"] == "2026-09-30"]
-        assert (period["profile_id"], Decimal(period["ratio"])) == ("guizhou-2020", 0), "nothing bought: completion 0"
+        assert (period["profile_id"], Decimal(period["ratio"])) == ("guizhou-2020", Decimal(0)), "nothing bought: completion 0"
         assert decided["status"] == "suspended", "below Guizhou's suspension line of 0.70 (000 §五(三))"
         assert [p["period_end"] for p in decided["periods"]] == ["2026-09-30"], "period ends before the go-live are never evaluated"
         view = alerts.get(f"/institutions/{INSTITUTION}/volume-completion").json()

@@ -106,7 +106,7 @@ def test_a_second_alerts_instance_joining_and_leaving_changes_no_decision(clean_
     killed while day closes are being decided. Every decision is taken once, as by one instance; nothing is dead-lettered."""
     _, clean = clean_run
     hooks = Hooks(after={
-        "contract": lambda system: system.start_second_instance("alerts") and None,
+        "contract": lambda system: system.start_second_instance("alerts"),
         "first-days": lambda system: system.kill_second_instance("alerts"),
     })
     system = start_system("scale")

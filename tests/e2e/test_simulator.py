@@ -55,7 +55,10 @@ def test_a_tiny_simulation_leaves_the_platform_in_the_state_the_simulator_report
 
         # A late payment closes the warning it came too late to prevent; partial and missing payments leave it open.
         expected = {i: "closed" if h["behaviour"] == "late" else "open" for i in h["expected_warnings"]}
-        eventually(lambda w=warnings, e=expected: w() == e, what=f"{iid}'s warnings as the simulator expects ({expected})")
+        def as_expected(iid: str = iid, expected: dict[str, str] = expected) -> bool:
+            return warnings(iid) == expected
+
+        eventually(as_expected, what=f"{iid}'s warnings as the simulator expects ({expected})")
     operator.close()
 
     by_behaviour = {h["behaviour"]: h for h in hospitals.values()}

@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -44,7 +45,7 @@ def broker(run_root: Path) -> Iterator[kafka.KafkaInstance]:
 
 # -- helpers -----------------------------------------------------------------
 
-def _producer(bootstrap: str, **kw) -> AIOKafkaProducer:
+def _producer(bootstrap: str, **kw: Any) -> AIOKafkaProducer:
     return AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", **kw)
 
 
@@ -121,6 +122,7 @@ needs_kafka = pytest.mark.kafka  # registered in the root pyproject.toml
 def test_start_is_idempotent_and_jars_cached(broker: kafka.KafkaInstance) -> None:
     t0 = time.monotonic()
     assert kafka.ensure_jars().joinpath(".complete").is_file()
+    assert broker.run_dir is not None
     again = kafka.start_kafka(broker.run_dir)
     assert time.monotonic() - t0 < 5
     assert (again.pid, again.port) == (broker.pid, broker.port)
@@ -183,6 +185,7 @@ def test_restart_keeps_messages_and_group_offsets(broker: kafka.KafkaInstance, h
 
     asyncio.run(before())
     t0 = time.monotonic()
+    assert broker.run_dir is not None
     restarted = kafka.restart_kafka(broker.run_dir, hard=hard)
     print(f"\nrestart ({'kill -9' if hard else 'clean'}) to ready: {time.monotonic() - t0:.1f}s")
     assert restarted.bootstrap == bs and restarted.pid != broker.pid
@@ -242,7 +245,7 @@ def test_postgres_is_apt_installed_when_missing(monkeypatch: pytest.MonkeyPatch,
     """No binaries found: apt-get update + install runs, then the new bin dir is used."""
     calls: list[list[str]] = []
 
-    def fake_run(cmd: list[str], **kw):  # stands in for apt-get: "installs" PostgreSQL 16
+    def fake_run(cmd: list[str], **kw: object) -> None:  # stands in for apt-get: "installs" PostgreSQL 16
         calls.append(cmd)
         if cmd[:2] == ["apt-get", "install"]:
             for tool in ("initdb", "pg_ctl"):
@@ -250,8 +253,8 @@ def test_postgres_is_apt_installed_when_missing(monkeypatch: pytest.MonkeyPatch,
                 (tmp_path / "16" / "bin" / tool).touch()
 
     monkeypatch.setattr(postgres, "PG_ROOT", tmp_path)
-    monkeypatch.setattr(postgres.shutil, "which", lambda name: None)
-    monkeypatch.setattr(postgres.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(postgres.subprocess, "run", fake_run)
+    monkeypatch.setattr("jicai_devstack.postgres.shutil.which", lambda name: None)
+    monkeypatch.setattr("jicai_devstack.postgres.os.geteuid", lambda: 0)
+    monkeypatch.setattr("jicai_devstack.postgres.subprocess.run", fake_run)
     assert postgres.ensure_postgres_installed() == tmp_path / "16" / "bin"
     assert calls == [["apt-get", "update"], ["apt-get", "install", "-y", "postgresql"]]

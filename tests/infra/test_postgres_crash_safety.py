@@ -66,6 +66,6 @@ def test_every_committed_row_survives_kill_9_of_the_server(run_dir: Path) -> Non
     assert restarted.pid != pg.pid
     with psycopg.connect(restarted.conninfo()) as conn:
         found = {n for (n,) in conn.execute("SELECT n FROM committed")}
-        settings = dict(conn.execute("SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit')").fetchall())
+        settings: dict[str, str] = dict(conn.execute("SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit')").fetchall())
     missing = sorted(set(range(ROWS)) - found)
     assert not missing, f"{len(missing)} committed rows lost (first {missing[:5]}) with {settings}"

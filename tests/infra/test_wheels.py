@@ -54,7 +54,7 @@ def _plain_env(**extra: str) -> dict[str, str]:
 
 def _workspace_services() -> dict[str, str]:
     """The services this checkout defines, by their entry points: name → package (what the wheels must register)."""
-    found = {}
+    found: dict[str, str] = {}
     for pyproject in REPO.glob("services/*/pyproject.toml"):
         points = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"].get("entry-points", {}).get("jicai.services", {})
         found |= {name: value.split(".")[0] for name, value in points.items()}

@@ -78,7 +78,7 @@ def sync_url(engine: AsyncEngine) -> str:
 
 
 def _app(sync_url: str) -> Any:
-    settings = PlumbingSettings(database_url=sync_url)  # type: ignore[call-arg]
+    settings = PlumbingSettings(database_url=sync_url)
     return create_app(
         settings=settings, make_runtime=lambda s: ServiceRuntime(settings=s, tables=tables, consumers=(SPEC,)),
         routers=[], title="plumbing", description="test service",
@@ -133,7 +133,7 @@ def _publish(sync_url: str, *payment_ids: str) -> None:
 
 def _applied(sync_url: str) -> dict[str, int]:
     with _db(sync_url).connect() as conn:
-        return dict(conn.execute(select(applied.c.payment_id, applied.c.times)).all())  # type: ignore[arg-type]
+        return dict(conn.execute(select(applied.c.payment_id, applied.c.times)).all())
 
 
 def _until(probe: Callable[[], Any], what: str, timeout: float = 90) -> Any:

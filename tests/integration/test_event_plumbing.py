@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
 from prometheus_client import REGISTRY
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -171,13 +172,13 @@ async def test_poison_messages_go_to_dead_letters_with_the_reason_and_do_not_blo
         kept = {r.event_type: r for r in await conn.execute(select(tables.dead_letters))}
     assert bytes(kept["unparseable"].message) == b"{not json"
     assert Envelope.from_bytes(bytes(kept[PaymentRecorded.type_name()].message)).id == good.id
-    assert {(r.topic, r.status, r.count) for r in kept.values()} == {(SETTLEMENT.qualified(), "dead", 1)}
+    assert {(r.topic, r.status, r._mapping["count"]) for r in kept.values()} == {(SETTLEMENT.qualified(), "dead", 1)}
 
     reader = AIOKafkaConsumer(DEAD_LETTERS.qualified(), bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest",
                               group_id=f"{namespace}reader")
     await reader.start()
     try:
-        records = []
+        records: list[ConsumerRecord[bytes, bytes]] = []
         while len(records) < 2:
             batch = await reader.getmany(timeout_ms=5000)
             assert batch, "dead letters did not arrive"

@@ -116,7 +116,7 @@ def test_two_api_processes_run_one_set_of_consumers_and_a_sibling_takes_over_whe
         # Requests go to either process; every one of them answers.
         assert all(_push_accepted(service.url, "C-A", f"L-A{i}") for i in range(10))
 
-        os.kill(leader, signal.SIGKILL)  # type: ignore[arg-type]
+        os.kill(leader, signal.SIGKILL)
         _wait_for("another process took the lock", lambda: _lock_holder(lock) not in (None, leader))
         _wait_for("one member again (the dead one timed out)", lambda: asyncio.run(_members(kafka_bootstrap, group)) == 1, timeout=90)
         asyncio.run(_sign(kafka_bootstrap, "C-B"))

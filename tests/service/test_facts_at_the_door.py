@@ -36,7 +36,8 @@ def _refused(response: Any, field: str, status: int = 422) -> str:
     assert response.headers["content-type"] == PROBLEM
     reasons = {e["field"]: e["reason"] for e in response.json().get("errors", [])}
     assert field in reasons, response.json()
-    return reasons[field]
+    reason: str = reasons[field]
+    return reason
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from fastapi.testclient import TestClient
@@ -28,7 +28,7 @@ def _production_keys() -> Path:
     return path
 
 
-def _readyz(url: str, environment: str) -> tuple[int, dict[str, Any]]:
+def _readyz(url: str, environment: Literal["test", "production"]) -> tuple[int, dict[str, Any]]:
     settings = Settings(database_url=url, run_workers=False, environment=environment, auth_public_keys=_production_keys(),
                         kafka_bootstrap_servers=NO_KAFKA)
     with TestClient(build_app(settings)) as client:

@@ -1,7 +1,7 @@
 """Real PostgreSQL and Kafka for the test suite, started by the project itself.
 
-Tests use their own run directory (``.run/test``) so they never touch the
-system ``make up`` started. ``JICAI_TEST_DATABASE_URL_BASE`` and
+Tests use their own run directory (``.run/test/<xdist worker>``) so they never
+touch the system ``make up`` started, nor another worker's servers. ``JICAI_TEST_DATABASE_URL_BASE`` and
 ``KAFKA_BOOTSTRAP_SERVERS`` point the suite at servers that already run.
 
 Each test still gets a database of its own, but migrating one takes seconds:
@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from jicai_devstack.postgres import PostgresInstance
 
 REPO = Path(__file__).resolve().parents[2]
-TEST_RUN_DIR = REPO / ".run" / "test"
+# Under pytest-xdist each worker process runs its own PostgreSQL and Kafka (own ports, data and run directories):
+# no test can see another worker's databases, topics or consumer groups.
+TEST_RUN_DIR = REPO / ".run" / "test" / os.environ.get("PYTEST_XDIST_WORKER", "")
 TEMPLATE_PREFIX = "test_template_"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -20,8 +21,9 @@ from tests.service.alerts.test_volume_completion import accepted, alerts, contra
 __all__ = ["alerts"]
 
 
-def status(alerts: Alerts, day: str) -> dict[str, object]:
-    return alerts.get(f"/institutions/H001/status?as_of={day}")  # type: ignore[no-any-return]
+def status(alerts: Alerts, day: str) -> dict[str, Any]:
+    view: dict[str, Any] = alerts.get(f"/institutions/H001/status?as_of={day}")
+    return view
 
 
 @pytest.mark.parametrize(
@@ -44,9 +46,9 @@ def test_invoice_obligations_and_r2_decisions_as_of_a_date(
 
     result = status(alerts, as_of)
 
-    assert [(i["invoice_id"], i["outstanding"], i["overdue"]) for i in result["invoices"]] == owed  # type: ignore[attr-defined]
-    assert [w["decision_id"] for w in result["warnings"]] == warnings  # type: ignore[attr-defined]
-    assert [w["decision_id"] for w in result["withholds"]] == withholds  # type: ignore[attr-defined]
+    assert [(i["invoice_id"], i["outstanding"], i["overdue"]) for i in result["invoices"]] == owed
+    assert [w["decision_id"] for w in result["warnings"]] == warnings
+    assert [w["decision_id"] for w in result["withholds"]] == withholds
     assert result["last_closed_on"] == "2026-11-02"
 
 
@@ -57,22 +59,22 @@ def test_a_suspension_as_of_dates_before_during_and_after_it(alerts: Alerts, tok
     alerts.deliver(accepted("A2", 350, date(2026, 4, 14)))
     alerts.close_days(date(2026, 4, 1), date(2026, 4, 14))
 
-    assert [s["decision_id"] for s in status(alerts, "2026-03-31")["suspensions"]] == []  # type: ignore[attr-defined]
-    [suspended] = status(alerts, "2026-04-13")["suspensions"]  # type: ignore[misc]
+    assert [s["decision_id"] for s in status(alerts, "2026-03-31")["suspensions"]] == []
+    [suspended] = status(alerts, "2026-04-13")["suspensions"]
     assert (suspended["since"], suspended["ratio"]) == ("2026-04-01", "0.6500")
     assert status(alerts, "2026-04-14")["suspensions"] == []
-    assert [w["kind"] for w in status(alerts, "2026-04-13")["warnings"]] == ["volume_warning"]  # type: ignore[attr-defined]
+    assert [w["kind"] for w in status(alerts, "2026-04-13")["warnings"]] == ["volume_warning"]
     assert alerts.client.get("/institutions/H001/status?as_of=2026-04-13", headers=token("H002", Role.INSTITUTION)).status_code == 403
     assert alerts.client.get("/institutions/H001/status?as_of=2026-13-01", headers=alerts.headers).status_code == 422
 
 
 def owed(alerts: Alerts, day: str) -> list[tuple[str, str, str, str, bool]]:
-    return [(i["invoice_id"], i["outstanding"], i["credited"], i["deadline"], i["overdue"]) for i in status(alerts, day)["invoices"]]  # type: ignore[attr-defined]
+    return [(i["invoice_id"], i["outstanding"], i["credited"], i["deadline"], i["overdue"]) for i in status(alerts, day)["invoices"]]
 
 
 def open_decisions(alerts: Alerts, day: str) -> tuple[list[str], list[str]]:
     result = status(alerts, day)
-    return [w["decision_id"] for w in result["warnings"]], [w["decision_id"] for w in result["withholds"]]  # type: ignore[attr-defined]
+    return [w["decision_id"] for w in result["warnings"]], [w["decision_id"] for w in result["withholds"]]
 
 
 def test_a_credit_note_counts_from_its_receipt_with_the_deadline_it_restarted(alerts: Alerts) -> None:

@@ -116,12 +116,13 @@ def test_loading_decides_what_waited_as_a_run_with_the_calendar_from_the_start_w
             a.close_days(date(2027, 1, 1), date(2027, 1, 31))
             if not calendar_first:
                 assert load_2027(a) == "handled"
-            return without_event_ids(
+            views: tuple[Any, ...] = without_event_ids(
                 [a.get(f"/invoices/{i}") for i in ("INV-DEC", "INV-PAID", "INV-JAN")],
                 a.get("/institutions/H001/alerts?include_closed=true"),
                 sorted((kind, data["decision_id"]) for kind, data in a.outbox()),
                 a.get("/blocked-decisions"),
             )
+            return views
 
     late, from_start = run(calendar_first=False), run(calendar_first=True)
 

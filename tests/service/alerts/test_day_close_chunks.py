@@ -242,12 +242,12 @@ def test_a_close_interrupted_between_chunks_resumes_and_decides_each_invoice_onc
             raise ConnectionError("the service was killed")
         return await real_chunk(uow, day)
 
-    day_close._chunk = crashing_after_three  # type: ignore[assignment]
+    day_close._chunk = crashing_after_three
     try:
         with pytest.raises(ConnectionError):
             chunked.deliver(close)
     finally:
-        day_close._chunk = real_chunk  # type: ignore[assignment]
+        day_close._chunk = real_chunk
     progress = chunked.client.get("/clock").json()
     queued = chunked.rows("SELECT count(*) FROM day_close_queue")[0][0]
     assert progress["closing"] == {"business_date": "2026-12-31", "invoices_due": queued + 21, "decided": 21, "remaining": queued}

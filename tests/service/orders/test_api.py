@@ -54,7 +54,8 @@ def _deliver(client: TestClient, event: ContractSigned, event_id: str | None = N
     consumer = client.app.state.runtime.event_consumer(CONTRACTS_CONSUMER)  # type: ignore[attr-defined]
     envelope = Envelope.wrap(event, time=datetime(2025, 12, 20, 9, 0, tzinfo=BUSINESS_TZ), event_id=event_id)
     assert client.portal is not None
-    return client.portal.call(consumer.deliver, envelope)
+    outcome: str = client.portal.call(consumer.deliver, envelope)
+    return outcome
 
 
 def _count(db_url: str, sql: str) -> int:

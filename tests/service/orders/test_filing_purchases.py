@@ -48,7 +48,8 @@ def test_only_the_institution_files_and_bad_input_names_the_field(client: TestCl
     assert client.post("/filing-purchases", json=_filing(), headers=token("D1", Role.DISTRIBUTOR)).status_code == 403
     unknown = client.post("/filing-purchases", json=_filing(institution_id="H404"), headers=token("H404", Role.INSTITUTION))
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "institution_id"
-    for changes, field in [({"quantity": 0}, "quantity"), ({"reason": ""}, "reason"), ({"unit_price": "-1"}, "unit_price")]:
+    cases: list[tuple[dict[str, Any], str]] = [({"quantity": 0}, "quantity"), ({"reason": ""}, "reason"), ({"unit_price": "-1"}, "unit_price")]
+    for changes, field in cases:
         r = client.post("/filing-purchases", json=_filing(**changes), headers=token("H1", Role.INSTITUTION))
         assert r.status_code == 422 and field in {e["field"] for e in r.json()["errors"]}
     assert _count(db_url, "select count(*) from filing_purchases") == 0

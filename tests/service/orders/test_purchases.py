@@ -60,7 +60,8 @@ def _deliver(client: TestClient, event: IntegrationEvent, event_id: str | None =
     consumer = client.app.state.runtime.event_consumer(CONTRACTS_CONSUMER)  # type: ignore[attr-defined]
     envelope = Envelope.wrap(event, time=datetime(2025, 12, 20, 9, 0, tzinfo=BUSINESS_TZ), event_id=event_id)
     assert client.portal is not None
-    return client.portal.call(consumer.deliver, envelope)
+    outcome: str = client.portal.call(consumer.deliver, envelope)
+    return outcome
 
 
 def _rows(db_url: str, sql: str) -> list[Any]:

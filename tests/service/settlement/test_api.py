@@ -32,7 +32,7 @@ from tests.service.settlement.support import until_blocked
 Auth = Callable[[str, Role], dict[str, str]]
 
 
-def _payment(payment_id: str, *allocations: tuple[str, str], amount: str | None = None, institution: str = "H1") -> dict:
+def _payment(payment_id: str, *allocations: tuple[str, str], amount: str | None = None, institution: str = "H1") -> dict[str, Any]:
     total = amount if amount is not None else str(sum(Decimal(a) for _, a in allocations))
     return {"payment_id": payment_id, "institution_id": institution, "distributor_id": "D1", "paid_on": "2026-03-20",
             "amount": total, "allocations": [{"invoice_id": i, "amount": a} for i, a in allocations], "reference": "BANK-TX-1"}

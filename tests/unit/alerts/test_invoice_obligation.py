@@ -54,7 +54,7 @@ class Stream:
     @property
     def state(self) -> io.InvoiceObligation:
         state = io.fold(self.recorded)
-        assert state is not None
+        assert isinstance(state, io.InvoiceObligation), state
         return state
 
     def _record(self, new: list[e.ObligationEvent]) -> list[e.ObligationEvent]:
@@ -269,7 +269,9 @@ def test_one_day_close_far_ahead_decides_as_closing_every_day(book: PolicyBook) 
     at_once = jump.close(date(2026, 12, 31))
 
     assert decisions(at_once) == decisions(one_by_one) == [("warned", "2026-10-09", "10000.00"), ("withheld", "2026-10-23", "7500.00")]
-    assert [d.decision_id for d in at_once] == ["warning-INV-1", "withhold-INV-1"]
+    warned, withheld = at_once
+    assert isinstance(warned, e.PaymentOverdueWarned) and isinstance(withheld, e.SettlementWithheld)
+    assert [warned.decision_id, withheld.decision_id] == ["warning-INV-1", "withhold-INV-1"]
 
 
 def test_payment_known_before_the_clock_catches_up_counts_by_its_date(book: PolicyBook) -> None:

@@ -42,7 +42,9 @@ class Stream:
 
     def close(self, day: date) -> list[tuple[str, str]]:
         new = mr.decide_on_day_closed(self.state(), ClosedDay(day, f"day-{day}"), lambda r, on: self.book.profile_for(r, on=on))
-        return [(type(e).__name__, e.month) for e in self.record(new) if not isinstance(e, mr.ManufacturerMonthChecked)]
+        decided = [e for e in self.record(new) if not isinstance(e, mr.ManufacturerMonthChecked)]
+        assert not any(isinstance(e, mr.ManufacturerContractTracked) for e in decided), "a day close tracks no contract"
+        return [(type(e).__name__, e.month) for e in decided if not isinstance(e, mr.ManufacturerContractTracked)]
 
 
 @pytest.mark.parametrize(

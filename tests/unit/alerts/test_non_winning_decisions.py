@@ -139,7 +139,7 @@ def test_only_the_calendar_month_counts(book: PolicyBook) -> None:
 
 
 def test_one_late_day_close_decides_as_closing_every_day(book: PolicyBook) -> None:
-    facts = [
+    facts: list[n.NonWinningEvent] = [
         accepted("A1", 10, date(2026, 10, 5)), bought("B1", "100", date(2026, 10, 9)),
         bought("B2", "1", date(2026, 11, 9)), bought("B3", "50", date(2026, 12, 9)), accepted("A3", 10, date(2026, 12, 1)),
     ]

@@ -132,13 +132,14 @@ def test_a_credit_in_full_before_the_deadline_closes_the_obligation_as_credited(
     ("closed_until", "closes"),
     [(date(2026, 10, 12), e.OverdueWarningResolved), (date(2026, 10, 31), e.SettlementReleased)],
 )
-def test_a_void_closes_the_obligation_lifting_what_it_caused(book: PolicyBook, closed_until: date, closes: type) -> None:
+def test_a_void_closes_the_obligation_lifting_what_it_caused(book: PolicyBook, closed_until: date,
+                                                             closes: type[e.OverdueWarningResolved | e.SettlementReleased]) -> None:
     stream = RedLetterStream(book)
     stream.receive(date(2026, 9, 1), date(2026, 9, 5))
     stream.close_each_day(date(2026, 10, 8), closed_until)
     applied, closed = stream.void(date(2026, 11, 2))
     assert isinstance(applied, e.VoidApplied) and isinstance(closed, closes)
-    assert closed.reason == "voided" and closed.caused_by == ("invoice-voided-1",)  # type: ignore[attr-defined]
+    assert closed.reason == "voided" and closed.caused_by == ("invoice-voided-1",)
     assert stream.void(date(2026, 11, 2)) == []
     assert (io.status(stream.state), stream.state.outstanding, io.next_decision_on(stream.state)) == (io.Status.VOIDED, Decimal("0.00"), None)
     assert stream.close_each_day(date(2026, 11, 1), date(2026, 12, 31)) == []

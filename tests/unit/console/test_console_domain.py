@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,7 +120,7 @@ def test_warnings_per_week_count_openings_and_closings_in_their_iso_weeks() -> N
 
 
 def test_the_alerts_feed_s_items_become_entries_with_their_rule_and_unknown_fields_are_ignored() -> None:
-    items = [
+    items: list[dict[str, Any]] = [
         {"alert_id": "s2", "kind": "settlement_suspended", "status": "open", "institution_id": "H1", "subject": "2026-09-30",
          "opened_on": "2026-10-01", "closed_on": None, "outstanding_amount": None, "summary": "暂停医保月结算", "added_later": 1},
         {"alert_id": "w1", "kind": "overdue_warning", "status": "closed", "institution_id": "H1", "subject": "INV-1",

@@ -8,6 +8,7 @@ import pytest
 
 from jicai_contracts.domain.contract import ProductTerms, SignContract, sign
 from jicai_contracts.domain.errors import AlreadyExists, DomainRuleViolated
+from jicai_contracts.domain.events import ContractSigned
 
 PRODUCT = ProductTerms("P1", "M1", Decimal("0.1980"))
 
@@ -24,6 +25,7 @@ def _cmd(**changes: object) -> SignContract:
 
 def test_signing_at_the_winning_price_records_contract_signed_with_the_region() -> None:
     [event] = sign([], _cmd(), PRODUCT, "520100")
+    assert isinstance(event, ContractSigned)
     assert event.contract_id == "C1" and event.pooling_region_code == "520100" and event.agreed_quantity == 12000
 
 

@@ -19,7 +19,8 @@ PACKAGES = {**{n: s.package for n, s in registered().items()}, "console": "jicai
 
 
 def _compose() -> dict[str, Any]:
-    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    compose: dict[str, Any] = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    return compose
 
 
 def test_every_service_in_compose_exists_in_the_repository_with_its_own_database() -> None:

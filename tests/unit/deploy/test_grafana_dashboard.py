@@ -28,7 +28,8 @@ def _expressions() -> list[str]:
 
 
 def _compose() -> dict[str, Any]:
-    return yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    services: dict[str, Any] = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    return services
 
 
 def test_the_dashboard_is_provisioned_in_compose_on_the_prometheus_datasource() -> None:

@@ -28,7 +28,7 @@ print(json.dumps({"services": list(SERVICES), "ports": DEFAULT_PORTS, "package":
 
 
 def test_every_service_of_the_workspace_is_registered_and_the_dev_stack_runs_exactly_those() -> None:
-    declared = {}
+    declared: dict[str, str] = {}
     for pyproject in REPO.glob("services/*/pyproject.toml"):
         project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
         declared |= project.get("entry-points", {}).get(ENTRY_POINT_GROUP, {})

@@ -107,7 +107,8 @@ def test_settlements_invoices_stored_by_the_previous_release_read_as_version_2()
         pooling_region_code=None,
     )
     with_region = {**before_regions, "pooling_region_code": "520100"}
-    assert codec.decode("InvoiceRecorded", with_region).pooling_region_code == "520100"
+    decoded = codec.decode("InvoiceRecorded", with_region)
+    assert isinstance(decoded, InvoiceRecorded) and decoded.pooling_region_code == "520100"
 
 
 @pytest.mark.parametrize("service", ["contracts", "orders", "settlement", "alerts"])

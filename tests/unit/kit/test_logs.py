@@ -53,8 +53,8 @@ def test_the_caller_s_request_id_is_echoed_bound_as_correlation_id_and_logged(li
 @pytest.mark.parametrize("given", [None, "", "x" * 129, "a b", "id\u00e9"])
 def test_a_missing_or_unusable_request_id_is_replaced_by_a_new_one(given: str | None, lines: io.StringIO) -> None:
     headers = {"X-Request-Id": given.encode("utf-8")} if given is not None else {}
-    first = client().post("/facts", headers=headers)  # type: ignore[arg-type]
-    second = client().post("/facts", headers=headers)  # type: ignore[arg-type]
+    first = client().post("/facts", headers=headers)
+    second = client().post("/facts", headers=headers)
 
     made = first.headers["X-Request-Id"]
     assert made not in (given, "") and made != second.headers["X-Request-Id"]

@@ -9,7 +9,7 @@ import pytest
 from jicai_events.rules import Conflict, RuleViolated
 from jicai_orders.domain import order
 from jicai_orders.domain.contract import ContractView
-from jicai_orders.domain.events import OrderEvent
+from jicai_orders.domain.events import OrderEvent, OrderPlaced
 
 
 def _contract(contract_id: str, institution_id: str = "H1", distributor_id: str = "D1", price: str = "2.0050") -> ContractView:
@@ -34,7 +34,7 @@ def _placed() -> list[OrderEvent]:
 
 def test_an_order_is_priced_at_each_contracts_winning_price_and_goes_to_its_distributor() -> None:
     [placed] = _placed()
-    assert isinstance(placed, order.OrderPlaced)
+    assert isinstance(placed, OrderPlaced)
     assert placed.distributor_id == "D1" and placed.pooling_region_code == "520100"
     assert [(x.product_id, x.unit_price, x.amount) for x in placed.lines] == [
         ("P-C1", Decimal("2.0050"), Decimal("10.03")), ("P-C2", Decimal("12.3456"), Decimal("37.04")),

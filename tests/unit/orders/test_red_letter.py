@@ -9,7 +9,7 @@ import pytest
 
 from jicai_events.rules import Conflict, RuleViolated
 from jicai_orders.domain import red_letter as rl
-from jicai_orders.domain.events import InvoicedLine, InvoiceEvent, InvoiceRecorded
+from jicai_orders.domain.events import InvoiceCredited, InvoicedLine, InvoiceEvent, InvoiceRecorded
 from jicai_orders.domain.invoice import InvoiceLine, ReceiveInvoice
 
 RECORDED = InvoiceRecorded(
@@ -35,7 +35,7 @@ def _after(*steps: list[InvoiceEvent]) -> list[InvoiceEvent]:
 def test_credit_notes_reduce_what_the_invoice_asks_for_and_say_what_is_left() -> None:
     history = _after(rl.credit([RECORDED], CREDIT))
     [second] = rl.credit(history, replace(CREDIT, credit_note_id="CN2", amount=Decimal("70.00")))
-    assert isinstance(second, rl.InvoiceCredited) and second.invoice_amount_after == Decimal("0.00")
+    assert isinstance(second, InvoiceCredited) and second.invoice_amount_after == Decimal("0.00")
     state = rl.fold([*history, second])
     assert state is not None and (state.credited, state.current_amount) == (Decimal("100.00"), Decimal("0.00"))
 

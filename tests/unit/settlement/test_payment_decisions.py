@@ -47,7 +47,7 @@ def test_one_payment_can_pay_several_invoices() -> None:
     events = record([], _pay(("INV-1", "500.00"), ("INV-2", "80.50")), invoices)
     applied = {e.invoice_id: e.amount for e in events if isinstance(e, InvoicePaymentApplied)}
     assert applied == {"INV-1": Decimal("500.00"), "INV-2": Decimal("80.50")}
-    assert events[0].amount == Decimal("580.50")  # type: ignore[union-attr]
+    assert events[0].amount == Decimal("580.50")
 
 
 def test_paying_more_than_is_outstanding_is_refused_showing_the_outstanding_amount() -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TypedDict
 
 from jicai_settlement.adapters.outgoing import translate
 from jicai_settlement.domain.events import InstitutionSettlementEvent, MonthlySettlementReleased
@@ -19,7 +20,17 @@ from jicai_settlement.domain.institution_settlement import (
     withhold,
 )
 
-COMMON = {"institution_id": "H1", "profile_id": "guizhou-2020", "profile_version": 1, "caused_by": ("evt-1",)}
+
+class Common(TypedDict):
+    """What every withhold and suspension command of these tests shares."""
+
+    institution_id: str
+    profile_id: str
+    profile_version: int
+    caused_by: tuple[str, ...]
+
+
+COMMON: Common = {"institution_id": "H1", "profile_id": "guizhou-2020", "profile_version": 1, "caused_by": ("evt-1",)}
 
 
 def _then(history: list[InstitutionSettlementEvent], new: list[InstitutionSettlementEvent]) -> list[InstitutionSettlementEvent]:
