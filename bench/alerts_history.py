@@ -33,7 +33,7 @@ from bench.facts import invoice
 from jicai_alerts.bootstrap import RULES
 from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
-from jicai_events import Envelope
+from jicai_events import Envelope, IntegrationEvent
 from jicai_events.catalog import (
     ContractSigned,
     DeliveryAccepted,
@@ -103,7 +103,7 @@ def history_costs(url: str, acceptances: int, invoices: int = 0) -> tuple[float,
         assert client.portal is not None
         call: Callable[..., Any] = client.portal.call
 
-        def deliver(fact: object) -> Cost:
+        def deliver(fact: IntegrationEvent) -> Cost:
             with statements.counting() as sent:
                 started = time.perf_counter()
                 outcome = call(consumer.deliver, Envelope.wrap(fact, time=datetime.now(UTC)))

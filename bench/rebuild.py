@@ -41,7 +41,7 @@ from bench.facts import invoice
 from bench.his_push import seed_contract
 from jicai_contracts.entrypoints.app import build_app as contracts_app
 from jicai_contracts.settings import Settings as ContractsSettings
-from jicai_events import Envelope
+from jicai_events import Envelope, IntegrationEvent
 from jicai_events.catalog import ContractSigned, WinningProductListed
 from jicai_kit.auth import Role
 from jicai_kit.serve import rebuild_read_models
@@ -62,7 +62,7 @@ MARK = ".@copy"
 """Put after every identifier of the slice, replaced by the copy's number."""
 
 
-def _facts() -> list[object]:
+def _facts() -> list[IntegrationEvent]:
     """The facts settlement and alerts consume for one slice (alerts_history's hospital H001 on contract C1)."""
     signed = ContractSigned(
         contract_id="C1", institution_id="H001", pooling_region_code="520100", manufacturer_id="M001", distributor_id="D001",
@@ -73,7 +73,7 @@ def _facts() -> list[object]:
         product_id="P1", batch_id="B1", generic_name="阿莫西林", dosage_form="胶囊", specification="0.25g", manufacturer_id="M001",
         winning_unit_price=Decimal("1.9800"), trading_unit="盒", generic_group_id="G1", base_units_per_trading_unit=Decimal("10"),
     )
-    facts: list[object] = [signed, listed]
+    facts: list[IntegrationEvent] = [signed, listed]
     for n in range(1, ACCEPTANCES + 1):
         facts.append(_acceptance(n))
         if n % 20 == 0:
@@ -81,7 +81,7 @@ def _facts() -> list[object]:
     return facts + [invoice(n) for n in range(INVOICES)]
 
 
-def _consume(name: str, url: str, specs: list[str], facts: list[object]) -> None:
+def _consume(name: str, url: str, specs: list[str], facts: list[IntegrationEvent]) -> None:
     """``facts`` through the service's consumers named ``specs`` (those subscribing to a fact's type take it), in-process."""
     package = f"jicai_{name}"
     app = importlib.import_module(f"{package}.entrypoints.app").build_app(
