@@ -22,7 +22,19 @@ from jicai_events.kafka import KafkaConnection
 from jicai_kit.keys import DEVELOPMENT_KID_PREFIX, KeyFileError, load_public_keys
 
 
-class KafkaSettings(BaseSettings):
+class SecretsFromFiles(BaseSettings):
+    """Settings whose every variable may come from a file instead (``<VARIABLE>_FILE``, see ``FileSettings``)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, FileSettings(settings_cls), dotenv_settings, file_secret_settings
+
+
+class KafkaSettings(SecretsFromFiles):
     """How to reach Kafka and who we are to it; services and the clock scheduler share it."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
@@ -44,14 +56,6 @@ class KafkaSettings(BaseSettings):
             self.kafka_bootstrap_servers, self.kafka_security_protocol, self.kafka_sasl_mechanism,
             self.kafka_username, password, self.kafka_ssl_cafile,
         )
-
-    @classmethod
-    def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, FileSettings(settings_cls), dotenv_settings, file_secret_settings
 
 
 class ServiceSettings(KafkaSettings):

@@ -9,18 +9,18 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from jicai_kit.keys import DEVELOPMENT_KID_PREFIX, KeyFileError, SigningKey
-from jicai_kit.settings import FileSettings
+from jicai_kit.settings import SecretsFromFiles
 
 DEVELOPMENT_SESSION_SECRET = "jicai-console-development-session-secret-0123456789"
 SERVICES = ("contracts", "orders", "settlement", "alerts")
 """The audiences of the tokens the console mints: it calls all four."""
 
 
-class Settings(BaseSettings):
+class Settings(SecretsFromFiles):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     database_url: str = Field(validation_alias="JICAI_CONSOLE_DATABASE_URL", description="the console's own database: staff, sessions, audit")
@@ -54,14 +54,6 @@ class Settings(BaseSettings):
         if self.signing_key_file is None:
             raise KeyFileError("JICAI_CONSOLE_SIGNING_KEY_FILE must name the private JWK the console signs API tokens with")
         return SigningKey.load(self.signing_key_file)
-
-    @classmethod
-    def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, FileSettings(settings_cls), dotenv_settings, file_secret_settings
 
     @model_validator(mode="after")
     def _database_password(self) -> Settings:
