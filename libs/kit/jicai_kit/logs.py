@@ -14,6 +14,8 @@ import itertools
 import logging
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Literal, TextIO
 
@@ -33,6 +35,9 @@ _SEQUENCE = itertools.count(1)
 """New request ids: this process's random prefix and a counter (unique across processes; no system call per request)."""
 
 _request_id: ContextVar[str | None] = ContextVar("jicai_request_id", default=None)
+_SCOPE_KEY = "jicai.request_id"
+"""Where ``RequestId`` leaves the id in the ASGI scope: Starlette answers an unhandled exception outside every
+middleware, after ``RequestId`` has unbound it, and the 500 must still name it (``request_id_of``)."""
 
 LogFormat = Literal["json", "text"]
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s service=%(service)s request_id=%(request_id)s correlation_id=%(correlation_id)s %(message)s"
@@ -103,10 +108,14 @@ class RequestId:
         if request_id is None:
             request_id = f"{_PROCESS}-{next(_SEQUENCE)}"
         encoded = request_id.encode()
+        scope[_SCOPE_KEY] = request_id
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), (_HEADER_KEY, encoded)]
+                headers = list(message.get("headers", ()))
+                if not any(name.lower() == _HEADER_KEY for name, _ in headers):  # the catch-all 500 names it itself
+                    headers.append((_HEADER_KEY, encoded))
+                message["headers"] = headers
             await send(message)
 
         request_token, correlation_token = _request_id.set(request_id), correlation.bind(request_id)
@@ -115,3 +124,19 @@ class RequestId:
         finally:
             correlation.unbind(correlation_token)
             _request_id.reset(request_token)
+
+
+def request_id_of(scope: Scope) -> str | None:
+    """The request id ``RequestId`` gave this request (None for a request it did not see)."""
+    value = scope.get(_SCOPE_KEY)
+    return value if isinstance(value, str) else None
+
+
+@contextmanager
+def request_bound(request_id: str | None) -> Iterator[None]:
+    """Log lines within name ``request_id`` (for code running after ``RequestId`` has unbound it)."""
+    token = _request_id.set(request_id)
+    try:
+        yield
+    finally:
+        _request_id.reset(token)

@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from jicai_kit import logs
+
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "urn:jicai:problem:"
@@ -155,10 +157,18 @@ def install(app: FastAPI) -> None:
         if database_unreachable(exc):
             log.warning("database unreachable on %s: %s", request.url.path, exc)
             return respond(request, database_unavailable())
-        log.exception("unhandled error on %s", request.url.path)
+        # Starlette answers this one outside every middleware, after RequestId has unbound the request's id:
+        # bind it again for the log line and name it in the answer, so a caller's report leads to the line.
+        request_id = logs.request_id_of(request.scope)
+        with logs.request_bound(request_id):
+            log.exception("unhandled error on %s", request.url.path)
         # Not "nothing was changed": the failure may come after a commit. Idempotent writes make a retry the way to know.
         detail = "the error was logged. A write may or may not have been recorded: repeating the same request is safe and tells which"
-        return respond(request, Problem(500, "internal-error", "Internal server error", detail))
+        problem = Problem(500, "internal-error", "Internal server error", detail)
+        response = respond(request, problem)
+        if request_id is not None and logs.HEADER not in response.headers:
+            response.headers[logs.HEADER] = request_id
+        return response
 
     # Database errors get their own handler (not only the catch-all, which Starlette re-raises after answering).
     app.add_exception_handler(sa.SQLAlchemyError, _unexpected)

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -14,7 +15,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from jicai_events import correlation
-from jicai_kit import logs
+from jicai_kit import logs, problems
 
 log = logging.getLogger("jicai.test.logs")
 
@@ -70,3 +71,41 @@ def test_text_lines_name_the_ids_for_grep() -> None:
     finally:
         correlation.unbind(token)
     assert "service=alerts request_id=None correlation_id=req-7 consumer alerts.rules: handled" in out.getvalue()
+
+
+def test_an_unexpected_error_answers_500_naming_the_request_id_and_its_log_line_too(lines: io.StringIO) -> None:
+    """Starlette answers an unhandled exception outside every middleware: the 500 and its log line must still carry
+    the id the caller sent, so a support ticket quoting it leads to the traceback."""
+    app = FastAPI()
+    problems.install(app)
+
+    @app.post("/facts")
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_middleware(logs.RequestId)
+    problems_log = logging.getLogger(problems.__name__)
+    handler = logs.handler("orders", "json", lines)
+    problems_log.addHandler(handler)
+    try:
+        response = TestClient(app, raise_server_exceptions=False).post("/facts", headers={"X-Request-Id": "his-push-0042"})
+    finally:
+        problems_log.removeHandler(handler)
+
+    assert response.status_code == 500 and response.headers["content-type"] == problems.MEDIA_TYPE
+    assert response.headers.get_list("X-Request-Id") == ["his-push-0042"]
+    logged = [json.loads(line) for line in lines.getvalue().splitlines()]
+    assert [(line["message"], line["request_id"]) for line in logged] == [("unhandled error on /facts", "his-push-0042")]
+
+
+def test_a_handled_problem_carries_the_request_id_once(lines: io.StringIO) -> None:
+    app = FastAPI()
+    problems.install(app)
+
+    @app.post("/facts")
+    async def refused() -> None:
+        raise problems.invalid("lines[0].quantity", "must be positive")
+
+    app.add_middleware(logs.RequestId)
+    response = TestClient(app).post("/facts", headers={"X-Request-Id": "his-push-0043"})
+    assert response.status_code == 422 and response.headers.get_list("X-Request-Id") == ["his-push-0043"]
