@@ -183,6 +183,15 @@ def test_bad_input_unknown_schedules_and_other_parties_are_refused(
     assert client.get("/institutions/H1/prepayments/2026", headers=token("H2", Role.INSTITUTION)).status_code == 403
 
 
+def test_an_institution_is_not_known_through_another_whose_id_extends_its_own(client: TestClient, fund: dict[str, str]) -> None:
+    """H1-2's agreement makes H1-2 known to settlement, not H1 (whose prepayment stream ids share a prefix)."""
+    _sign(client, institution="H1-2", contract="C12")
+    refused = client.post("/prepayment-disbursements", json=_disburse("D-1", 1, "1.00", "2026-02-01"), headers=fund)
+    assert field(refused) == "institution_id" and "unknown institution H1:" in refused.json()["detail"]
+    known = client.post("/prepayment-disbursements", json={**_disburse("D-2", 1, "37500.00", "2026-02-01"), "institution_id": "H1-2"}, headers=fund)
+    assert known.status_code == 201, known.text
+
+
 def test_prepayments_credits_and_direct_settlements_come_back_identical_after_a_rebuild(
     client: TestClient, db_url: str, h1: dict[str, str], fund: dict[str, str]
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, or_, select
+from sqlalchemy import Table, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jicai_events import counted
@@ -148,13 +148,15 @@ async def institution_known(uow: UnitOfWork, institution_id: str) -> tuple[bool,
     found = (await uow.session.execute(query)).first()
     if found is not None and found[0] is not None:
         return True, str(found[0])
-    # Its own streams: institution-settlement-{id} and the prepayment streams prepayment-{id}-{year} (AgreementNoted names the region).
-    es = t.event_tables.event_store
-    prefix = prepayment_stream(f"{institution_id}-").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    # Its own streams: institution-settlement-{id} and its prepayment streams (AgreementNoted names the region), found
+    # by exact id through the agreements' read model: an index probe each, where a LIKE on the stream ids read the
+    # whole event store (its collation's index cannot serve a prefix) and matched "H1-2"'s streams for "H1".
+    es, agreements = t.event_tables.event_store, t.prepayment_agreements
+    prepayment_streams = select(literal(prepayment_stream("")) + agreements.c.schedule_id).where(agreements.c.institution_id == institution_id)
     region = es.c.data["pooling_region_code"].astext
     query = (
         select(region)
-        .where(or_(es.c.stream_id == institution_stream(institution_id), es.c.stream_id.like(prefix, escape="\\")))
+        .where(or_(es.c.stream_id == institution_stream(institution_id), es.c.stream_id.in_(prepayment_streams)))
         .order_by(region.is_(None))
         .limit(1)
     )
