@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 from jicai_events.catalog import PaymentAllocation, PaymentRecorded
 from jicai_events.envelope import Envelope
 from jicai_events.kafka import ensure_topics
-from jicai_events.subscriptions import Subscription, Unprocessable
+from jicai_events.subscriptions import AwaitsOtherFacts, Subscription, Unprocessable
 from jicai_events.tables import add_event_tables
 from jicai_events.topics import SETTLEMENT
 from jicai_events.unit_of_work import UnitOfWork
@@ -44,6 +44,11 @@ applied = Table("applied", metadata, Column("payment_id", String(64), primary_ke
 CONSUMER = "plumbing.payments"
 ledger_down: set[str] = set()  # payments whose handler fails for a reason of ours (the "cause" an operator fixes)
 unknown_invoice: set[str] = set()  # payments the handler refuses as they are (a business verdict)
+ledger_behind: set[str] = set()  # payments whose handler waits for a fact of another topic (heals by itself)
+
+
+class LedgerBehind(AwaitsOtherFacts):
+    """As alerts' policy book behind contracts': the fact the payment presupposes is on its way on another topic."""
 
 
 class PlumbingSettings(ServiceSettings):
@@ -53,6 +58,8 @@ class PlumbingSettings(ServiceSettings):
 async def _apply(uow: UnitOfWork, envelope: Envelope, event: PaymentRecorded) -> None:
     if event.payment_id in ledger_down:
         raise RuntimeError(f"ledger unreachable for {event.payment_id}")
+    if event.payment_id in ledger_behind:
+        raise LedgerBehind(f"the ledger has not yet consumed the invoice {event.payment_id} pays")
     if event.payment_id in unknown_invoice:
         raise Unprocessable(f"{event.payment_id} pays an unknown invoice")
     row = (await uow.session.execute(select(applied.c.times).where(applied.c.payment_id == event.payment_id))).first()
@@ -92,6 +99,7 @@ def started(sync_url: str, kafka_bootstrap: str, namespace: str, monkeypatch: py
     monkeypatch.setenv("JICAI_CONSUMER_HANDLER_ATTEMPTS", "2")
     ledger_down.clear()
     unknown_invoice.clear()
+    ledger_behind.clear()
     return lambda: TestClient(_app(sync_url))
 
 
@@ -181,6 +189,30 @@ def test_a_failing_handler_parks_its_partition_until_resumed_and_nothing_is_drop
     assert _metric(service, gauge) == 0
     again = service.post(f"/consumers/{CONSUMER}/partitions/{parked['topic']}/{parked['partition']}/resume", headers=ops)
     assert again.status_code == 404
+
+
+def test_a_partition_parked_for_a_fact_on_another_topic_is_retried_on_its_own_once_that_fact_is_in(
+    service: TestClient, sync_url: str, ops: dict[str, str]
+) -> None:
+    """A failure that heals by itself (alerts' policy book behind the writer's) parks with a retry time, backs off,
+    and passes with no operator once the awaited fact is in: nothing overtaken, dropped or applied twice."""
+    ledger_behind.add("P5")
+    _publish(sync_url, "P4", "P5", "P6")
+
+    [parked] = _until(lambda: service.get("/consumers/parked", headers=ops).json(), "the partition to park")
+    assert "LedgerBehind" in parked["reason"] and parked["retry_at"] is not None
+    assert datetime.fromisoformat(parked["retry_at"]) > datetime.fromisoformat(parked["since"])
+    later = _until(lambda: [p for p in service.get("/consumers/parked", headers=ops).json() if p["since"] != parked["since"]],
+                   "a retry that parks again")
+    [again] = later
+    first_wait = datetime.fromisoformat(parked["retry_at"]) - datetime.fromisoformat(parked["since"])
+    assert datetime.fromisoformat(again["retry_at"]) - datetime.fromisoformat(again["since"]) > first_wait, "it backs off"
+    assert _applied(sync_url) == {"P4": 1}, "P6 waits behind P5"
+
+    ledger_behind.clear()  # the awaited fact arrives: no operator acts
+    assert _until(lambda: len(applied := _applied(sync_url)) == 3 and applied, "the retried facts", timeout=30) == {"P4": 1, "P5": 1, "P6": 1}
+    assert service.get("/consumers/parked", headers=ops).json() == []
+    assert service.get("/dead-letters", headers=ops).json()["total"] == 0
 
 
 def test_a_restart_retries_a_parked_partition(started: Callable[[], TestClient], sync_url: str) -> None:

@@ -134,6 +134,8 @@ class EventConsumer(DayCloses):
             if self._clock_moved or (self._decides_days and time.monotonic() - self._last_clock_check > CLOCK_CHECK_INTERVAL_S):
                 await self._advance_clock()
             await self._report_lag()
+            for tp in self.parked.due():
+                self.parked.resume(self._consumer, tp)
 
     async def _take_partition(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """One partition's records in order: runs a batch can take together, the others one by one where they stand."""
@@ -201,7 +203,7 @@ class EventConsumer(DayCloses):
                 await self._process(record)
             except MustPark as exc:
                 if tp not in self._revoked:  # revoked meanwhile: its next owner retries it
-                    self.parked.park(self._consumer, tp, record.offset, str(exc))
+                    self.parked.park(self._consumer, tp, record.offset, str(exc), retries=exc.retries)
                 return False
             self._handled[tp] = record.offset + 1
             return True

@@ -35,7 +35,7 @@ from jicai_events.dead_letters import Origin
 from jicai_events.envelope import Envelope
 from jicai_events.metrics import EVENTS_CONSUMED
 from jicai_events.store import ConcurrencyConflict
-from jicai_events.subscriptions import AfterHandling, AlreadySettled, Handler, MustPark, Subscription, Unprocessable
+from jicai_events.subscriptions import AfterHandling, AlreadySettled, AwaitsOtherFacts, Handler, MustPark, Subscription, Unprocessable
 from jicai_events.tables import EventTables
 from jicai_events.unit_of_work import UnitOfWork
 
@@ -115,7 +115,7 @@ class EventHandling(Claims):
             return await self._dead_letter(origin, raw, key, envelope, f"{type(exc).__name__}: {exc}")
         except Exception as exc:
             log.exception("consumer %s could not handle %s %s", self.name, envelope.type, envelope.id)
-            raise MustPark(f"{envelope.type} {envelope.id}: {type(exc).__name__}: {exc}") from exc
+            raise MustPark(f"{envelope.type} {envelope.id}: {type(exc).__name__}: {exc}", retries=isinstance(exc, AwaitsOtherFacts)) from exc
 
     async def deliver(self, envelope: Envelope, *, origin: Origin | None = None) -> str:
         """Handle one envelope as a Kafka delivery would, minus Kafka (for tests and replays).

@@ -27,8 +27,18 @@ class AlreadySettled(Exception):
     """A redrive of a dead letter that is no longer dead (redriven or resolved meanwhile)."""
 
 
+class AwaitsOtherFacts(Exception):
+    """A failure that heals by itself: this service has not yet consumed a fact of another topic that the event
+    presupposes (its policy book behind the writer's). The partition parks and is retried on its own, backing off."""
+
+
 class MustPark(Exception):
-    """A handler kept failing for a reason that is not the event's: stop this partition here."""
+    """A handler kept failing for a reason that is not the event's: stop this partition here (``retries``: and try
+    it again on its own after a back-off, the failure being one that heals — ``AwaitsOtherFacts``)."""
+
+    def __init__(self, reason: str, *, retries: bool = False) -> None:
+        super().__init__(reason)
+        self.retries = retries
 
 
 @dataclass(frozen=True)

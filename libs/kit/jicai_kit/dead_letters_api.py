@@ -65,6 +65,8 @@ class ParkedPartitionView(BaseModel):
     offset: int = Field(description="the failing record: reading resumes there")
     reason: str
     since: datetime
+    retry_at: datetime | None = Field(None, description="when it is retried on its own (a failure that heals by itself: "
+                                      "the policy book behind the writer's); null: it waits for an operator's resume")
 
 
 def parked_partitions(runtime: ServiceRuntime) -> list[ParkedPartitionView]:

@@ -24,7 +24,7 @@ from jicai_events.consumer import EventConsumer
 from jicai_events.envelope import Envelope
 from jicai_events.kafka import ensure_topics, kafka_reachable, make_consumer, make_producer
 from jicai_events.relay import OutboxRelay
-from jicai_events.subscriptions import Subscription
+from jicai_events.subscriptions import AwaitsOtherFacts, Subscription
 from jicai_events.tables import EventTables
 from jicai_events.topics import CLOCK, POLICY, Topic, namespace
 from jicai_events.unit_of_work import UnitOfWork
@@ -35,8 +35,9 @@ from jicai_policy import PolicyError
 log = logging.getLogger(__name__)
 
 
-class PolicyNotFolded(PolicyError):
-    """A handler met a policy error for a fact another service accepted at its door: retried, then parked with this reason."""
+class PolicyNotFolded(PolicyError, AwaitsOtherFacts):
+    """A handler met a policy error for a fact another service accepted at its door: retried, then parked with this
+    reason, and retried on its own (backing off) until this service's policy consumer has folded the change."""
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,7 @@ class ServiceRuntime:
             # change stored by another instance: the next attempt folds it) or lacks a profile the writer has.
             policy.invalidate()
             return PolicyNotFolded(f"{exc} (this service's policy book is behind the writer's: see GET /policy/changes; "
-                                   f"resume the partition once the change is folded or the profile deployed)")
+                                   f"retried on its own; a profile the writer has and this service lacks needs deploying)")
 
         async def handle(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
             await policy.refresh(uow.session, self.tables, force=isinstance(event, DayClosed))
