@@ -258,3 +258,15 @@ def test_postgres_is_apt_installed_when_missing(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr("jicai_devstack.postgres.subprocess.run", fake_run)
     assert postgres.ensure_postgres_installed() == tmp_path / "16" / "bin"
     assert calls == [["apt-get", "update"], ["apt-get", "install", "-y", "postgresql"]]
+
+
+@needs_kafka
+def test_a_fresh_start_begins_with_no_topics_of_an_earlier_run(broker: kafka.KafkaInstance) -> None:
+    """The test suite's broker starts ``fresh``: earlier runs' topics (their partitions loaded at every start) are gone.
+    Last in the module: it restarts the module's broker."""
+    assert broker.run_dir is not None
+    assert kafka.create_topics(broker.bootstrap, {"it.earlier-run": 2}) == ["it.earlier-run"]
+    kafka.stop_kafka(broker.run_dir)
+    fresh = kafka.start_kafka(broker.run_dir, fresh=True)
+    assert fresh.bootstrap == broker.bootstrap, "the same address: clients holding it reconnect"
+    assert kafka.create_topics(fresh.bootstrap, {"it.earlier-run": 2}) == ["it.earlier-run"], "created anew: it was gone"

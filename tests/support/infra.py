@@ -181,7 +181,7 @@ def kafka_bootstrap() -> str:
         return external
     from jicai_devstack.kafka import start_kafka
 
-    return start_kafka(TEST_RUN_DIR / "kafka").bootstrap
+    return start_kafka(TEST_RUN_DIR / "kafka", fresh=True).bootstrap  # every test's topics are its own: none worth loading
 
 
 def _libpq(sqlalchemy_url: str) -> str:
@@ -189,7 +189,7 @@ def _libpq(sqlalchemy_url: str) -> str:
 
 
 def stop_test_infrastructure() -> None:
-    """Stop what the suite started (never an external server); data stays for the next run."""
+    """Stop what the suite started (never an external server); PostgreSQL's data (the templates) stays for the next run."""
     drop_databases_cloned_ahead()
     if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         from jicai_devstack.kafka import stop_kafka

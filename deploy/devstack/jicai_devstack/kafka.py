@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -143,22 +144,25 @@ def _logs_tail(run_dir: Path) -> str:
 
 
 def start_kafka(run_dir: Path | str, port: int | None = None, controller_port: int | None = None,
-                *, cache_dir: Path | None = None, timeout: float = 90.0) -> KafkaInstance:
+                *, cache_dir: Path | None = None, timeout: float = 90.0, fresh: bool = False) -> KafkaInstance:
     """Start (or reuse) the broker of ``run_dir``; one more try if it dies while starting.
+
+    ``fresh``: a broker that is not running starts with empty storage (the test suite's: its topics are per test,
+    and a broker loading every earlier run's partitions took over 90 s to start under load).
 
     Seen once on CI: a fresh broker ended silently right after logging its
     configuration (no JVM crash file); the second start worked. The exit
     status is in the error, so a repeat can be diagnosed.
     """
     try:
-        return _start_once(run_dir, port, controller_port, cache_dir=cache_dir, timeout=timeout)
+        return _start_once(run_dir, port, controller_port, cache_dir=cache_dir, timeout=timeout, fresh=fresh)
     except BrokerExited as first:
         print(f"[devstack] {str(first).splitlines()[0]}; starting it once more", file=sys.stderr)
         return _start_once(run_dir, port, controller_port, cache_dir=cache_dir, timeout=timeout)
 
 
 def _start_once(run_dir: Path | str, port: int | None = None, controller_port: int | None = None,
-                *, cache_dir: Path | None = None, timeout: float = 90.0) -> KafkaInstance:
+                *, cache_dir: Path | None = None, timeout: float = 90.0, fresh: bool = False) -> KafkaInstance:
     """Start (or reuse) the broker of ``run_dir`` and wait until it serves metadata.
 
     Ports default to those recorded in ``kafka.json`` (so restarts keep the
@@ -186,6 +190,8 @@ def _start_once(run_dir: Path | str, port: int | None = None, controller_port: i
             _proc.write_json(run_dir / "kafka.json", state)
             (run_dir / "server.properties").write_text(_server_properties(run_dir, port, cport))
             (run_dir / "log4j.properties").write_text(_log4j_properties(logs))
+            if fresh:
+                shutil.rmtree(run_dir / "data", ignore_errors=True)
             _format_storage(run_dir, libs, state["cluster_id"])
             cds, pending = cds_flags(libs)
             if pending:
