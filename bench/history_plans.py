@@ -6,7 +6,7 @@ sends for the next acceptance's keys are run again under ``EXPLAIN (ANALYZE, BUF
 the arrays: a custom plan) and once as a generic plan (what a prepared statement may settle on after five
 executions). The figures to compare are the buffers each node touched, which do not follow the machine's load.
 
-    .venv/bin/python -m bench.history_plans [--sizes 100,10000]
+    .venv/bin/python -m bench.history_plans [--sizes 100,10000] [--keep] [--database URL …]
 """
 from __future__ import annotations
 
@@ -75,20 +75,27 @@ async def plans(url: str, acceptance: int) -> list[tuple[str, list[str], list[st
     return found
 
 
-def main(sizes: Annotated[str, typer.Option(help="hospital history sizes, comma-separated")] = "100,10000") -> None:
+def main(sizes: Annotated[str, typer.Option(help="hospital history sizes, comma-separated")] = "100,10000",
+         keep: Annotated[bool, typer.Option(help="keep each history's database (its URL is printed) for another run's --database")] = False,
+         database: Annotated[list[str] | None, typer.Option(help="a kept database per size, in order: no history built")] = None) -> None:
     try:
-        for size in (int(s) for s in sizes.split(",")):
-            url = infra.migrated_database(postgres_base_url(), "alerts")
+        for i, size in enumerate(int(s) for s in sizes.split(",")):
+            url = database[i] if database else infra.migrated_database(postgres_base_url(), "alerts")
             try:
-                history_costs(url, size)
+                if not database:
+                    history_costs(url, size)
                 for statement, custom, generic in asyncio.run(plans(url, size + 1)):
                     print(f"=== after {size} acceptances: {' '.join(statement.split())}")
                     print("--- custom plan (as sent)\n" + "\n".join(custom))
                     print("--- generic plan\n" + "\n".join(generic))
             finally:
-                infra.drop_database(url)
+                if keep or database:
+                    print(f"kept: {url}")
+                else:
+                    infra.drop_database(url)
     finally:
-        stop_infrastructure()
+        if not keep:
+            stop_infrastructure()
 
 
 if __name__ == "__main__":
