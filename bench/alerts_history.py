@@ -19,9 +19,10 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 from fastapi.testclient import TestClient
@@ -49,22 +50,40 @@ CHECKPOINTS = (100, 1_000, 10_000)
 
 
 class Statements:
-    """Counts SQL statements sent, and rows they returned or changed, by any engine of the process (the
-    service's own, in-process): unlike time, the rows do not follow the load of a shared machine."""
+    """Counts SQL statements sent, the rows they returned or changed, and the time each took, by any engine of the
+    process (the service's own, in-process): unlike time, the rows do not follow the load of a shared machine."""
 
     def __init__(self) -> None:
         self.count = self.rows = 0
+        self.timed: list[tuple[str, float]] = []
+        self._started = 0.0
+        event.listen(Engine, "before_cursor_execute", self._start)
         event.listen(Engine, "after_cursor_execute", self._count)
 
-    def _count(self, _conn: Any, cursor: Any, *_: Any) -> None:
+    def _start(self, *_: Any) -> None:
+        self._started = time.perf_counter()
+
+    def _count(self, _conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        self.timed.append((statement, time.perf_counter() - self._started))
         self.count += 1
         self.rows += max(cursor.rowcount, 0)
 
     @contextmanager
-    def counting(self) -> Iterator[list[int]]:
-        start, rows, result = self.count, self.rows, [0, 0]
+    def counting(self) -> Iterator[Sent]:
+        start, rows, timed, result = self.count, self.rows, len(self.timed), Sent()
         yield result
-        result[0], result[1] = self.count - start, self.rows - rows
+        result.statements, result.rows = self.count - start, self.rows - rows
+        result.timed = tuple(self.timed[timed:])
+        del self.timed[timed:]
+
+
+@dataclass
+class Sent:
+    """What one event sent: its SQL statements, the rows they returned or changed, and each statement's seconds."""
+
+    statements: int = 0
+    rows: int = 0
+    timed: tuple[tuple[str, float], ...] = ()
 
 
 def _acceptance(n: int) -> DeliveryAccepted:
@@ -84,8 +103,13 @@ def _purchase(n: int) -> PurchaseRecorded:
     )
 
 
-Cost = tuple[float, int, int]
-"""One event's (seconds, SQL statements, rows returned or changed)."""
+class Cost(NamedTuple):
+    """One event's seconds, SQL statements, rows returned or changed, and each statement's text and seconds."""
+
+    seconds: float
+    statements: int
+    rows: int
+    timed: tuple[tuple[str, float], ...]
 
 
 def checkpoints(acceptances: int) -> list[int]:
@@ -109,7 +133,7 @@ def history_costs(url: str, acceptances: int, invoices: int = 0) -> tuple[float,
                 outcome = call(consumer.deliver, Envelope.wrap(fact, time=datetime.now(UTC)))
                 took = time.perf_counter() - started
             assert outcome == "handled", outcome
-            return took, sent[0], sent[1]
+            return Cost(took, sent.statements, sent.rows, sent.timed)
 
         deliver(ContractSigned(
             contract_id="C1", institution_id="H001", pooling_region_code=REGION, manufacturer_id="M001",
@@ -135,8 +159,23 @@ def history_costs(url: str, acceptances: int, invoices: int = 0) -> tuple[float,
 def window(costs: dict[int, Cost], checkpoint: int) -> tuple[float, float, int, int]:
     """Around ``checkpoint`` (the WINDOW acceptances up to it): median and fastest seconds, most statements, most rows."""
     around = [costs[n] for n in range(max(checkpoint - WINDOW + 1, 1), checkpoint + 1)]
-    return (statistics.median(t for t, _, _ in around), min(t for t, _, _ in around),
-            max(s for _, s, _ in around), max(r for _, _, r in around))
+    return (statistics.median(c.seconds for c in around), min(c.seconds for c in around),
+            max(c.statements for c in around), max(c.rows for c in around))
+
+
+def by_statement(costs: dict[int, Cost], checkpoint: int) -> dict[str, float]:
+    """Around ``checkpoint``: each statement's median milliseconds per acceptance (the same text sent twice in one
+    acceptance counts as one, summed), by its text with whitespace collapsed."""
+    around = [costs[n] for n in range(max(checkpoint - WINDOW + 1, 1), checkpoint + 1)]
+    per_event: dict[str, list[float]] = {}
+    for cost in around:
+        summed: dict[str, float] = {}
+        for statement, seconds in cost.timed:
+            text = " ".join(statement.split())
+            summed[text] = summed.get(text, 0.0) + seconds * 1000
+        for text, ms in summed.items():
+            per_event.setdefault(text, []).append(ms)
+    return {text: statistics.median(ms) for text, ms in per_event.items()}
 
 
 def measure(runs: int = 1, acceptances: int = 10_000) -> Row:
@@ -187,9 +226,15 @@ def main(acceptances: Annotated[int, typer.Option()] = 1000, invoices: Annotated
         median, fastest, sql, rows = window(costs, checkpoint)
         print(f"  around the {checkpoint:>6}th: {median * 1000:6.1f} ms each (median of {WINDOW}; fastest "
               f"{fastest * 1000:.1f} ms), {1 / median:5.0f} events/s, {sql} SQL statements, {rows} rows")
-    total = sum(t for t, _, _ in received)
+    reached = checkpoints(acceptances)
+    timings = {checkpoint: by_statement(costs, checkpoint) for checkpoint in reached}
+    print("  per statement, median ms per acceptance around the " + " / ".join(f"{c}th" for c in reached) + ":")
+    for text in sorted(timings[reached[-1]], key=lambda t: -timings[reached[-1]][t]):
+        figures = " / ".join(f"{timings[c].get(text, 0.0):5.2f}" for c in reached)
+        print(f"    {figures}  {text[:160]}")
+    total = sum(c.seconds for c in received)
     print(f"{invoices} InvoiceReceived: {invoices / total:.0f} invoices/s ({total * 1000 / invoices:.1f} ms each), "
-          f"{max(s for _, s, _ in received)} SQL statements each")
+          f"{max(c.statements for c in received)} SQL statements each")
 
 
 if __name__ == "__main__":
