@@ -1,4 +1,4 @@
-"""Set-based writes: many rows in one COPY inside the caller's transaction.
+"""Set-based writes: many rows in one statement inside the caller's transaction.
 
 A HIS push of a thousand lines appends a thousand one-event streams, a
 thousand read-model rows and a thousand outbox rows. One statement (and one
@@ -6,6 +6,13 @@ round trip) per row made the push cost milliseconds per line; COPY writes
 each table's rows at once. Used rather than SQLAlchemy's executemany because
 COPY is PostgreSQL's fastest load path and psycopg adapts the values (dates,
 decimals, JSONB, bytes) in C.
+
+A few rows (a single-line push: three tables, one row each) go as one multi-row
+INSERT instead: COPY takes two round trips (the server answers ``COPY FROM
+STDIN`` before the data goes) and is never prepared, an INSERT one, prepared by
+psycopg after its fifth use. ``INSERT_AT_MOST`` is where COPY becomes the
+cheaper of the two (measured in bench/RESULTS.md); the rows, defaults and
+errors are the same either way.
 
 A unique violation (two writers of the same key) raises
 ``psycopg.errors.UniqueViolation`` and leaves the transaction unusable: the
@@ -22,9 +29,13 @@ from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+INSERT_AT_MOST = 8
+"""Rows up to which ``copy_rows`` sends one multi-row INSERT rather than a COPY."""
+
 
 async def copy_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """COPY ``rows`` (all with the same keys, column names of ``table``) into ``table`` in the session's transaction.
+    """Write ``rows`` (all with the same keys, column names of ``table``) into ``table`` in the session's transaction:
+    one COPY, or for at most ``INSERT_AT_MOST`` rows one INSERT.
 
     Columns the rows leave out take their server default, as with INSERT.
     """
@@ -39,16 +50,30 @@ async def copy_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[
     # JSON goes as text (the server parses it into jsonb); a value repeated row after row (a batch's
     # metadata) is dumped once.
     last: dict[int, tuple[object, str]] = {i: (None, "null") for i in json_at}
-    async with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
-        for row in rows:
-            values = [row[c] for c in columns]
-            for i in json_at:
-                value, (previous, text) = values[i], last[i]
-                if value is not previous:
-                    text = json_text(value)
-                    last[i] = (value, text)
-                values[i] = text
-            await copy.write_row(values)
+
+    def values(row: Mapping[str, Any]) -> list[Any]:
+        out = [row[c] for c in columns]
+        for i in json_at:
+            value, (previous, text) = out[i], last[i]
+            if value is not previous:
+                text = json_text(value)
+                last[i] = (value, text)
+            out[i] = text
+        return out
+
+    async with raw.cursor() as cursor:
+        if len(rows) <= INSERT_AT_MOST:
+            # Python strings go as parameters of unknown type, so the server reads them as the column's type (jsonb,
+            # date), as COPY does.
+            one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+            await cursor.execute(
+                f'INSERT INTO "{table.name}" ({quoted}) VALUES {", ".join([one] * len(rows))}',
+                [value for row in rows for value in values(row)],
+            )
+            return
+        async with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+            for row in rows:
+                await copy.write_row(values(row))
 
 
 def json_text(value: object) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Annotated
 
 import jwt
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt.utils import base64url_decode
@@ -107,16 +109,34 @@ class TokenVerifier:
         self.audience, self.leeway = audience, leeway
         self._keys = WatchedFile(public_keys, load_public_keys, reread_after) if public_keys else None
         self._revoked = WatchedFile(revoked, load_revoked, reread_after) if revoked else None
+        self._verified: dict[str, _Verified] = {}
 
     def verify(self, token: str) -> Principal:
         """The caller a token names, or 401 saying why not: expired, not yet valid, wrong audience,
-        unknown key id, revoked; any other fault (the signature among them) is just "invalid"."""
+        unknown key id, revoked; any other fault (the signature among them) is just "invalid".
+
+        A HIS or a console sends the same token request after request: one whose signature and claims passed
+        is kept (at most ``VERIFIED_KEPT``) and later only checked for expiry, its key still trusted and
+        revocation (the signature check was a tenth of a settlement-status read)."""
         if self._keys is None:
             raise _unauthorized("this service has no public keys to verify tokens with (JICAI_AUTH_PUBLIC_KEYS)")
+        known = self._verified.get(token)
+        if known is not None and time.time() < known.expires and self._keys.current().get(known.kid) is known.key:
+            principal, jti = known.principal, known.jti
+        else:
+            principal, jti = self._verify_signed(token)
+        if self._revoked is not None and jti in self._revoked.current():
+            raise _unauthorized("token revoked")
+        return principal
+
+    def _verify_signed(self, token: str) -> tuple[Principal, object]:
+        assert self._keys is not None
         kid = _key_id(token)
-        key = self._keys.current().get(kid) if isinstance(kid, str) else None
+        if not isinstance(kid, str):
+            raise _unauthorized("token has no key id")
+        key = self._keys.current().get(kid)
         if key is None:
-            raise _unauthorized(f"token signed with an unknown key id {kid[:64]!r}" if isinstance(kid, str) else "token has no key id")
+            raise _unauthorized(f"token signed with an unknown key id {kid[:64]!r}")
         try:
             claims = jwt.decode(
                 token, key, algorithms=[ALGORITHM], audience=self.audience, issuer=ISSUER, leeway=self.leeway,
@@ -127,9 +147,24 @@ class TokenVerifier:
             raise _unauthorized(_reason(exc, self.audience)) from exc
         except (KeyError, ValueError) as exc:
             raise _unauthorized("token names no valid role") from exc
-        if self._revoked is not None and claims.get("jti") in self._revoked.current():
-            raise _unauthorized("token revoked")
-        return principal
+        if len(self._verified) >= VERIFIED_KEPT:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = _Verified(principal, claims.get("jti"), kid, key, float(claims["exp"]) + self.leeway.total_seconds())
+        return principal, claims.get("jti")
+
+
+VERIFIED_KEPT = 4096
+"""Verified tokens a service keeps (a few hundred bytes each): the HIS and people calling it at once."""
+
+
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    jti: object
+    kid: str
+    key: Ed25519PublicKey
+    expires: float
+    """Epoch seconds after which the token is refused (its ``exp`` plus the leeway)."""
 
 
 def _key_id(token: str) -> object:

@@ -98,9 +98,11 @@ class FoldedPolicy:
         """The book with every change stored so far; one small query unless the stored changes moved."""
         if not self.due(force=force):
             return self.book()
+        # Checked from now on: the requests arriving while this one reads decide with the book as it is (at most
+        # REFRESH_S stale), rather than each sending the same query (under load, every request of the wait did).
+        self._checked = time.monotonic()
         t = tables.policy_changes
         seen = tuple((await session.execute(select(func.max(t.c.position), func.count(), func.max(t.c.event_id)))).one())
-        self._checked = time.monotonic()
         if seen == self._seen and self._folded is not None:
             return self._folded.book
         rows = (await session.execute(select(t.c.event_id, t.c.event_type, t.c.data).order_by(t.c.position))).all()
@@ -127,7 +129,7 @@ async def refresh_for_request(request: Request) -> None:
     if policy is None or not policy.due(force="after" in request.query_params):
         return
     try:
-        async with runtime.session_factory() as session:
+        async with runtime.read_session_factory() as session:  # autocommit: no BEGIN and ROLLBACK round trips
             await policy.refresh(session, runtime.tables, force=True)
     except Exception as exc:
         if not database_unreachable(exc):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -67,6 +68,15 @@ def test_expired_and_not_yet_valid_tokens_are_refused_beyond_a_small_leeway(key:
     no_expiry = jwt.encode({"iss": ISSUER, "sub": "H001", "role": "institution", "aud": "orders", "iat": now, "nbf": now},
                            key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
     assert refusal(verifier, no_expiry) == "token lacks the exp claim"
+
+
+def test_a_token_verified_before_is_still_refused_once_it_expires(key: SigningKey, public_keys: Path) -> None:
+    """A verified token is kept so its signature is checked once; its expiry still counts at every request."""
+    verifier = TokenVerifier("orders", public_keys, leeway=timedelta(0))
+    token = signed(key, exp=datetime.now(UTC) + timedelta(seconds=1))
+    assert verifier.verify(token).party_id == verifier.verify(token).party_id == "H001"
+    time.sleep(1.1)
+    assert refusal(verifier, token) == "token expired"
 
 
 def test_a_forged_signature_reads_as_any_invalid_token_and_unknown_key_ids_are_named(key: SigningKey, public_keys: Path) -> None:
