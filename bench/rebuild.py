@@ -9,10 +9,12 @@ event store is then multiplied by COPY: copy ``k`` of every stored event, with
 every identifier in it (a ``*_id`` field, the stream id) suffixed ``.k``, is
 the same slice for other hospitals, contracts and invoices, so the services
 keep the proportions a province records (acceptances first) and the read
-models grow with the copies. Each service is rebuilt with the code path of
-``--rebuild-read-models`` (``jicai_kit.serve.rebuild_read_models``); its
-baseline reads and decodes the same events as the rebuild does, without
-projecting them (``EventStore.read_all_json``, ``EventCodec.decode_json``), in the same run. The main read model of each
+models grow with the copies. The four services are rebuilt at once, each in its own process with the code
+path of ``--rebuild-read-models`` (``jicai_kit.serve.rebuild_read_models``), as
+an operator rebuilding everything runs the four commands (each service owns its
+database); the baseline reads and decodes the same events as the rebuilds do,
+without projecting them (``EventStore.read_all_json``, ``EventCodec.decode_json``),
+the four at once too, in the same run. Then each service is rebuilt alone. The main read model of each
 service must hold exactly the copies' rows afterwards.
 
     .venv/bin/python -m bench.rebuild [--events 50000] [--runs 1]
@@ -22,13 +24,17 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import multiprocessing
 import os
+import queue
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier as BarrierType
 from typing import Annotated, Any
 
 import psycopg
@@ -198,8 +204,42 @@ async def scan(name: str) -> int:
         await runtime.stop()
 
 
+def _timed(kind: str, name: str, url: str, start: BarrierType, finished: Queue[tuple[str, int, float]]) -> None:
+    """In a process of its own: once every process is ready, ``kind`` ("rebuild" or "scan") the service's events;
+    tell ``finished`` how many and when (``time.monotonic``, one clock for every process)."""
+    os.environ[f"JICAI_{name.upper()}_DATABASE_URL"] = url
+    work = rebuild_read_models(service(name)) if kind == "rebuild" else scan(name)
+    start.wait()
+    count = asyncio.run(work)
+    finished.put((name, count, time.monotonic()))
+
+
+def at_once(kind: str, urls: dict[str, str]) -> tuple[dict[str, int], float]:
+    """Every service's ``kind`` at the same time, each in its own process as an operator runs the four commands
+    (``jicai-serve SERVICE --rebuild-read-models``: each service its own database, sharing nothing); the events of each,
+    and the seconds from the start to the last one done (imports and start-up left out, as for one alone)."""
+    spawn = multiprocessing.get_context("spawn")
+    start, finished = spawn.Barrier(len(urls) + 1), spawn.Queue()
+    processes = [spawn.Process(target=_timed, args=(kind, name, url, start, finished)) for name, url in urls.items()]
+    for process in processes:
+        process.start()
+    start.wait(timeout=600)
+    began = time.monotonic()
+    done: list[tuple[str, int, float]] = []
+    while len(done) < len(processes):
+        try:
+            done.append(finished.get(timeout=1))
+        except queue.Empty:
+            failed = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+            assert not failed, f"{kind}: a process failed ({failed})"
+    for process in processes:
+        process.join()
+    return {name: count for name, count, _ in done}, max(at for _, _, at in done) - began
+
+
 def measure(runs: int = 1, events: int = 1_000_000) -> Row:
-    """Rebuild every service's read models from about ``events`` events in all (whole slices)."""
+    """Rebuild every service's read models from about ``events`` events in all (whole slices): the four at once,
+    then each alone."""
     base = postgres_base_url()
     urls = {name: infra.migrated_database(base, name) for name in SERVICES}
     dsns = {name: url.replace("postgresql+psycopg://", "postgresql://") for name, url in urls.items()}
@@ -211,24 +251,30 @@ def measure(runs: int = 1, events: int = 1_000_000) -> Row:
         copies = max(events // sum(per_slice.values()), 1)
         stored = {name: multiply(dsns[name], copies)[0] for name in SERVICES}
         total = sum(stored.values())
+
+        def check(name: str, replayed: int) -> None:
+            assert replayed == stored[name], (name, replayed, stored[name])
+            rows = count_rows(dsns[name], MAIN_READ_MODEL[name])
+            assert rows == main_rows[name] * copies, (name, MAIN_READ_MODEL[name], rows, main_rows[name], copies)
+
         results: list[dict[str, float]] = []
         for _ in range(runs):
-            figures: dict[str, float] = {}
-            rebuild_s = scan_s = 0.0
+            replayed, rebuild_s = at_once("rebuild", urls)
+            for name in SERVICES:
+                check(name, replayed[name])
+            scanned, scan_s = at_once("scan", urls)
+            assert scanned == stored, (scanned, stored)
+            figures = {"rebuild": total / rebuild_s, "scan": total / scan_s, "ratio": scan_s / rebuild_s}
+            alone_s = 0.0
             for name in SERVICES:
                 with database_env(name, urls[name]):
                     started = time.perf_counter()
-                    replayed = asyncio.run(rebuild_read_models(service(name)))
+                    count = asyncio.run(rebuild_read_models(service(name)))
                     took = time.perf_counter() - started
-                    started = time.perf_counter()
-                    scanned = asyncio.run(scan(name))
-                    scanned_s = time.perf_counter() - started
-                assert replayed == scanned == stored[name], (name, replayed, scanned, stored[name])
-                rows = count_rows(dsns[name], MAIN_READ_MODEL[name])
-                assert rows == main_rows[name] * copies, (name, MAIN_READ_MODEL[name], rows, main_rows[name], copies)
-                figures[f"rebuild_{name}"] = replayed / took
-                rebuild_s, scan_s = rebuild_s + took, scan_s + scanned_s
-            figures |= {"rebuild": total / rebuild_s, "scan": total / scan_s, "ratio": scan_s / rebuild_s}
+                check(name, count)
+                figures[f"rebuild_{name}"] = count / took
+                alone_s += took
+            figures["one_after_another"] = total / alone_s
             results.append(figures)
     finally:
         for url in urls.values():
@@ -237,11 +283,14 @@ def measure(runs: int = 1, events: int = 1_000_000) -> Row:
     return Row(
         key="rebuild", title="Rebuild of every service's read models (--rebuild-read-models)", size=f"{total:,} events ({shares})",
         figures={name: Spread.of([r[name] for r in results]) for name in results[0]},
-        units={"rebuild": "events/s replayed into read models, all services", "scan": "events/s read and decoded only (baseline)",
-               "ratio": "rebuild / scan", **{f"rebuild_{name}": f"events/s replayed, {name}" for name in SERVICES}},
+        units={"rebuild": "events/s replayed into read models, the four services at once",
+               "scan": "events/s read and decoded only, the four at once (baseline)", "ratio": "rebuild / scan",
+               "one_after_another": "events/s replayed, the services one after another",
+               **{f"rebuild_{name}": f"events/s replayed, {name} alone" for name in SERVICES}},
         note=f"{copies:,} copies of one slice recorded through each service's real path ({ACCEPTANCES} acceptance lines of a hospital, "
              f"{ACCEPTANCES // 20} non-winning purchases, {INVOICES} invoices, {INSTITUTIONS} institutions), identifiers renamed per copy; "
-             "each service's main read model checked to hold every copy's rows.",
+             "each service's main read model checked to hold every copy's rows. The four services rebuild at once, each in its own "
+             "process (as an operator runs the four commands: each service has its own database), then each alone.",
     )
 
 

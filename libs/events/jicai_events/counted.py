@@ -17,7 +17,8 @@ from sqlalchemy import Column, MetaData, String, Table, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jicai_events.unnest import insert_rows, unnested
+from jicai_events.pgcopy import copy_rows
+from jicai_events.unnest import unnested
 
 
 def add_counted_facts(metadata: MetaData) -> Table:
@@ -44,10 +45,9 @@ async def project(session: AsyncSession, counted: Table, key: CountedKey) -> Non
 
 
 async def project_many(session: AsyncSession, counted: Table, keys: Sequence[CountedKey]) -> None:
-    """``project`` for many facts in one statement."""
-    if keys:
-        rows = [{"stream_id": k.stream_id, "event_type": k.event_type, "fact_id": k.fact_id} for k in keys]
-        await insert_rows(session, counted, rows, on_conflict=())
+    """``project`` for many facts in one COPY (a rebuild replays them by the hundred thousand). A fact is counted
+    once per stream, decided from its key under the stream's version check, so there is no conflict to skip."""
+    await copy_rows(session, counted, [{"stream_id": k.stream_id, "event_type": k.event_type, "fact_id": k.fact_id} for k in keys])
 
 
 _KEY_COLUMNS = ("stream_id", "event_type", "fact_id")

@@ -11,6 +11,7 @@ being random, compared by the stream and version they name).
 """
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,6 +33,8 @@ from jicai_events import Envelope
 from jicai_events.base import IntegrationEvent
 from jicai_events.catalog import ContractSigned, DayClosed, DeliveryAccepted, InvoiceReceived
 from jicai_kit.auth import Role
+from jicai_kit.serve import rebuild_read_models
+from jicai_kit.services import service
 from tests.service.alerts.test_flow import Alerts, invoice, payment
 from tests.service.alerts.test_non_winning import bought, product
 from tests.service.alerts.test_red_letter import credited, voided
@@ -154,6 +157,31 @@ def test_batches_end_exactly_like_one_event_at_a_time(two_databases: tuple[str, 
     assert {"payment_deadline", "overdue_warning", "settlement_withheld"} <= set(decided), decided  # the scenario decides
     for name, rows in one_by_one.items():
         assert in_batches[name] == rows, name
+
+
+def test_a_rebuild_gives_back_every_table_the_batches_wrote(two_databases: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operators' rebuild replays the whole store in batches of thousands, where the counted facts of every
+    kind follow each other in runs far longer than a consumer's: it must end exactly as live consumption did."""
+    _, url = two_databases
+    envelopes = scenario()
+    with alerts_service(url) as alerts:
+        consumer = alerts.app.state.runtime.event_consumer(RULES)
+        for start in range(0, len(envelopes), 200):
+            alerts.portal.call(consumer.deliver_many, envelopes[start:start + 200])
+    live = tables(url)
+    counted = [json.loads(r)["event_type"] for r in live["counted_facts"]]
+    assert {"NonWinningAcceptanceCounted", "NonWinningPurchaseCounted", "VolumeAcceptanceCounted", "KpiPurchaseCounted"} <= set(counted)
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:  # damaged read models: rows lost
+        conn.execute("DELETE FROM non_winning_institutions")
+        conn.execute("DELETE FROM counted_facts WHERE event_type = 'VolumeAcceptanceCounted'")
+
+    monkeypatch.setenv("JICAI_ALERTS_DATABASE_URL", url)
+    replayed = asyncio.run(rebuild_read_models(service("alerts")))
+
+    assert replayed == len(live["event_store"])
+    rebuilt = tables(url)
+    for name, rows in live.items():
+        assert rebuilt[name] == rows, name
 
 
 def test_a_batch_takes_the_accepted_lines_of_many_hospitals_in_a_handful_of_statements(

@@ -40,12 +40,6 @@ def key_of(event: DomainEvent) -> CountedKey | None:
     return CountedKey(stream(event.institution_id), event.name, getattr(event, field))
 
 
-async def project(session: AsyncSession, event: DomainEvent) -> None:
-    key = key_of(event)
-    if key is not None:
-        await counted.project(session, t.counted_facts, key)
-
-
 async def lookup(session: AsyncSession, fact: CountedFact) -> tuple[str, set[str], int]:
     """The fact's stream, its id if that stream counted it already (else nothing), and the stream's version."""
     key = key_of(fact)

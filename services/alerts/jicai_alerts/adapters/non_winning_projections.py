@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -32,7 +33,7 @@ async def apply(session: AsyncSession, event: n.NonWinningEvent | n.WinningProdu
         )
         return
     if isinstance(event, n.WinningAcceptanceCounted | n.NonWinningPurchaseCounted):
-        await _count(session, event)
+        await count(session, [event])
         return
     if isinstance(event, n.NonWinningMonthEvaluated):
         for g in event.groups:
@@ -56,23 +57,29 @@ async def apply(session: AsyncSession, event: n.NonWinningEvent | n.WinningProdu
     await _refresh_institution(session, event.institution_id)
 
 
-async def count_acceptances(session: AsyncSession, events: Sequence[n.WinningAcceptanceCounted]) -> None:
-    """``apply`` of many counted winning acceptances in one statement (they never make a month pending)."""
-    institutions = sorted({e.institution_id for e in events})
-    await insert_rows(session, t.non_winning_institutions, [{"institution_id": i} for i in institutions], on_conflict=())
+async def count(session: AsyncSession, events: Sequence[n.WinningAcceptanceCounted | n.NonWinningPurchaseCounted]) -> None:
+    """Counted facts update their institutions' rows from the rows themselves, not by refolding the streams: an
+    acceptance only makes sure the row exists (it never makes a month pending); a purchase may bring the next month
+    to evaluate forward, from the row and each earlier purchase in order (one read and one write for all).
 
-
-async def _count(session: AsyncSession, event: n.WinningAcceptanceCounted | n.NonWinningPurchaseCounted) -> None:
-    """A counted fact updates the institution's row from the row itself, not by refolding the stream."""
+    Acceptances and purchases commute: an acceptance's row has no months, as a missing row has none."""
     ni = t.non_winning_institutions
-    statement = insert(ni).values(institution_id=event.institution_id)
-    if isinstance(event, n.WinningAcceptanceCounted):
-        await session.execute(statement.on_conflict_do_nothing())  # acceptances never make a month pending
-        return
-    row = (await session.execute(select(ni.c.next_month_end, ni.c.last_month).where(ni.c.institution_id == event.institution_id))).first()
-    next_end = nw.next_month_end_counting(row.next_month_end if row else None, row.last_month if row else None, event)
-    await session.execute(
-        statement.values(next_month_end=next_end).on_conflict_do_update(index_elements=["institution_id"], set_={"next_month_end": next_end})
+    purchases = [e for e in events if isinstance(e, n.NonWinningPurchaseCounted)]
+    rows: dict[str, tuple[date | None, date | None]] = {}  # an institution's (next month end, last month evaluated)
+    if purchases:
+        found = await session.execute(
+            select(ni.c.institution_id, ni.c.next_month_end, ni.c.last_month).where(ni.c.institution_id.in_(sorted({e.institution_id for e in purchases})))
+        )
+        rows = {institution_id: (next_end, last) for institution_id, next_end, last in found.all()}
+    next_ends: dict[str, date | None] = {}
+    for purchase in purchases:
+        next_end, last = rows.get(purchase.institution_id, (None, None))
+        next_ends[purchase.institution_id] = nw.next_month_end_counting(next_ends.get(purchase.institution_id, next_end), last, purchase)
+    accepting = sorted({e.institution_id for e in events} - set(next_ends))
+    await insert_rows(session, ni, [{"institution_id": i} for i in accepting], on_conflict=())
+    await insert_rows(
+        session, ni, [{"institution_id": i, "next_month_end": d} for i, d in sorted(next_ends.items())],
+        on_conflict=["institution_id"], update=["next_month_end"],
     )
 
 

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,8 +14,7 @@ from jicai_alerts.domain import volume_events as v
 from jicai_alerts.domain import volume_periods as vp
 from jicai_alerts.domain import volume_state as vs
 from jicai_alerts.domain.events import decode_volume
-from jicai_events.store import EventStore
-from jicai_events.unnest import insert_rows
+from jicai_events.pgcopy import copy_rows
 
 KIND = {
     v.VolumeCompletionWarned: "volume_warning",
@@ -42,12 +41,7 @@ async def apply(session: AsyncSession, event: v.VolumeEvent) -> None:
     elif isinstance(event, v.AgreementTracked | v.AgreementAmended):
         pass  # kept in the stream only: targets are folded from it (see _refresh_institution)
     elif isinstance(event, v.AcceptanceCounted):
-        await session.execute(
-            insert(t.volume_acceptances).values(
-                acceptance_id=event.acceptance_id, institution_id=event.institution_id, contract_id=event.contract_id,
-                quantity=event.quantity, accepted_on=event.accepted_on,
-            ).on_conflict_do_nothing()
-        )
+        await count_acceptances(session, [event])
         return  # the institution's row does not depend on counted quantities: no refold per acceptance
     elif isinstance(event, v.PeriodEvaluated):
         await session.execute(
@@ -81,16 +75,12 @@ async def apply(session: AsyncSession, event: v.VolumeEvent) -> None:
 
 
 async def count_acceptances(session: AsyncSession, events: Sequence[v.AcceptanceCounted]) -> None:
-    """``apply`` of many counted acceptances in one statement (the institution's row does not depend on them)."""
-    await insert_rows(
-        session, t.volume_acceptances,
-        [
-            {"acceptance_id": e.acceptance_id, "institution_id": e.institution_id, "contract_id": e.contract_id, "quantity": e.quantity,
-             "accepted_on": e.accepted_on}
-            for e in events
-        ],
-        on_conflict=(),
-    )
+    """Counted acceptances' rows, in one COPY (each is counted once; the institution's row does not depend on them)."""
+    await copy_rows(session, t.volume_acceptances, [
+        {"acceptance_id": e.acceptance_id, "institution_id": e.institution_id, "contract_id": e.contract_id, "quantity": e.quantity,
+         "accepted_on": e.accepted_on}
+        for e in events
+    ])
 
 
 def _effective_on(event: v.VolumeDecision) -> date:
@@ -101,9 +91,18 @@ def _effective_on(event: v.VolumeDecision) -> date:
     return event.period_end
 
 
+COUNTED = (v.AcceptanceCounted.name, v.ReturnCounted.name)
+"""Kinds the institution's row does not depend on: its refold leaves them out (a hospital counts thousands a year,
+and each contract, agreement or evaluation refolds the stream)."""
+
+
 async def _refresh_institution(session: AsyncSession, institution_id: str) -> None:
-    stored = await EventStore(session, t.event_tables).load(volume_stream(institution_id))
-    state = vs.fold(institution_id, ((decode_volume(s.event_type, s.data), s.event_id) for s in stored))
+    es = t.event_tables.event_store
+    stored = await session.execute(
+        select(es.c.event_type, es.c.data, es.c.event_id)
+        .where(es.c.stream_id == volume_stream(institution_id), es.c.event_type.not_in(COUNTED)).order_by(es.c.version)
+    )
+    state = vs.fold(institution_id, ((decode_volume(event_type, data), event_id) for event_type, data, event_id in stored.all()))
     region = state.region
     if region is None:
         return

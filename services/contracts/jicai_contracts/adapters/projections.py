@@ -1,6 +1,7 @@
 """Read models of the contracts service, folded from its domain events."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import singledispatch
 
 from sqlalchemy import select, update
@@ -9,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jicai_contracts.adapters import tables as t
 from jicai_contracts.domain import events as e
+from jicai_events.pgcopy import copy_rows
+from jicai_events.streams import BulkProjector
 
 
 @singledispatch
@@ -18,14 +21,15 @@ async def project(event: object, session: AsyncSession) -> None:
 
 @project.register
 async def _(event: e.InstitutionRegistered, session: AsyncSession) -> None:
-    await session.execute(
-        insert(t.institutions).values(
-            institution_id=event.institution_id,
-            name=event.institution_name,
-            pooling_region_code=event.pooling_region_code,
-            county_code=event.county_code,
-        )
-    )
+    await institutions_registered(session, [event])
+
+
+async def institutions_registered(session: AsyncSession, events: Sequence[e.InstitutionRegistered]) -> None:
+    """Registered institutions' rows in one COPY (a rebuild replays a province's hospitals by the thousand)."""
+    await copy_rows(session, t.institutions, [
+        {"institution_id": ev.institution_id, "name": ev.institution_name, "pooling_region_code": ev.pooling_region_code, "county_code": ev.county_code}
+        for ev in events
+    ])
 
 
 @project.register
@@ -120,7 +124,12 @@ async def _(event: e.VolumeReallocated, session: AsyncSession) -> None:
 
 @project.register
 async def _(event: e.DeliveryAcceptanceCounted, session: AsyncSession) -> None:
-    await session.execute(insert(t.acceptances).values(**event.model_dump(), returned_quantity=0))
+    await acceptances_counted(session, [event])
+
+
+async def acceptances_counted(session: AsyncSession, events: Sequence[e.DeliveryAcceptanceCounted]) -> None:
+    """Counted acceptances' rows in one COPY (a rebuild replays every acceptance of a province)."""
+    await copy_rows(session, t.acceptances, [{**ev.model_dump(), "returned_quantity": 0} for ev in events])
 
 
 @project.register
@@ -136,3 +145,11 @@ async def _(event: e.ManufacturerReportSubmitted, session: AsyncSession) -> None
 
 async def apply(session: AsyncSession, event: e.ContractsEvent) -> None:
     await project(event, session)
+
+
+BULK: dict[type[e.ContractsEvent], BulkProjector[e.ContractsEvent]] = {
+    # Each projector takes the kind it is keyed by, a pairing a dict's value type cannot state.
+    e.InstitutionRegistered: institutions_registered,  # type: ignore[dict-item]  # takes only InstitutionRegistered, its key
+    e.DeliveryAcceptanceCounted: acceptances_counted,  # type: ignore[dict-item]  # takes only DeliveryAcceptanceCounted, its key
+}
+"""Set-based projections of the kinds a province records by the thousand (``StreamWriter.project_many``)."""

@@ -7,12 +7,12 @@ from sqlalchemy import BigInteger, Table, and_, cast, func, select
 
 from jicai_contracts.adapters import tables as t
 from jicai_contracts.adapters.outgoing import translate
-from jicai_contracts.adapters.projections import apply
+from jicai_contracts.adapters.projections import BULK, apply
 from jicai_contracts.domain.events import ContractsEvent, codec
 from jicai_events.streams import StreamWriter
 from jicai_events.unit_of_work import UnitOfWork
 
-streams: StreamWriter[ContractsEvent] = StreamWriter(codec, apply, translate)
+streams: StreamWriter[ContractsEvent] = StreamWriter(codec, apply, translate, bulk=BULK)
 
 
 async def find(uow: UnitOfWork, table: Table, key: str) -> dict[str, Any] | None:
