@@ -13,7 +13,11 @@ commit before the chunked close: ``git archive`` of it first on ``PYTHONPATH``),
 at ``--before-invoices`` overdue (the old close decides ~100 invoices/s: 100,000
 would take a quarter of an hour), on a clone of the seeded database, in the same run.
 
-    .venv/bin/python -m bench.day_close [--invoices 10000] [--open 100000] [--before-invoices 2000] [--runs 1] [--profile DIR]
+With ``--instances 1,2`` (the default) the same close is measured again on a
+clone of the seed with a second process, another instance of the consumer group,
+taking its share (``jicai_alerts.application.day_close.share``).
+
+    .venv/bin/python -m bench.day_close [--invoices 10000] [--open 100000] [--before-invoices 2000] [--runs 1] [--profile DIR] [--instances 1,2]
 """
 from __future__ import annotations
 
@@ -124,23 +128,40 @@ def default_before() -> str:
     return f"{added[-1]}^" if added else "HEAD"
 
 
-def close_days(url: str, tree: Path | None, profile: Path | None = None) -> tuple[list[float], list[float]]:
+def close_days(url: str, tree: Path | None, profile: Path | None = None, instances: int = 1) -> tuple[list[float], list[float], float]:
     """The three closes in their own alerts process (``tree``: an older revision's libraries first): the seconds each
-    took, and the process's CPU seconds in each."""
+    took, and the process's CPU seconds in each; with ``instances`` 2, a second process (another instance of the group,
+    assigned the odd orders partitions, the first the even ones) takes its share of each close: the invoices it decided."""
     env = dict(os.environ)
     if tree is not None:
         paths = [tree / "libs" / lib for lib in ("events", "kit", "policy")] + [tree / "services" / "alerts"]
         env["PYTHONPATH"] = os.pathsep.join(map(str, paths))
     days = [DEADLINE - timedelta(days=2), DEADLINE - timedelta(days=1), DEADLINE, DEADLINE + timedelta(days=1)]
     argv = [sys.executable, str(WORKER), url, *(d.isoformat() for d in days)]
+    helper = None
+    if instances == 2:
+        argv += ["--partitions", "0,2,4"]
+        helper = subprocess.Popen(  # noqa: S603 - our own worker
+            [sys.executable, str(WORKER), url, "--share", "1,3,5", "--until", days[-1].isoformat()],
+            env=env, cwd=infra.REPO, stdout=subprocess.PIPE, text=True,
+        )
+    elif instances != 1:
+        raise ValueError(f"{instances} instances: the bench runs 1 or 2")
     if profile is not None:
         spy = Path(sys.executable).with_name("py-spy")
         argv = [str(spy), "record", "-r", "50", "-f", "raw", "-o", str(profile), "--", *argv]
     done = subprocess.run(argv, env=env, cwd=infra.REPO, check=True, capture_output=True, text=True)
     line = [out for out in done.stdout.splitlines() if out.startswith("{")][-1]
     result = json.loads(line)
+    shared = {"cpu_seconds": 0.0, "decided": 0.0}
+    if helper is not None:
+        out, _ = helper.communicate(timeout=120)
+        assert helper.returncode == 0, helper.returncode
+        shared = json.loads([o for o in out.splitlines() if o.startswith("{")][-1])
     # The first: a day closed already (the seed's clock), to warm the process up.
-    return result["seconds"][1:], result.get("cpu_seconds", [0.0] * len(days))[1:]
+    cpu = result.get("cpu_seconds", [0.0] * len(days))[1:]
+    cpu[1] += shared["cpu_seconds"]  # the warning close's: the helper is idle on the quiet ones
+    return result["seconds"][1:], cpu, shared["decided"]
 
 
 def _renamed(profile: Path | None, prefix: str) -> Path | None:
@@ -153,10 +174,12 @@ def _warnings(url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def once(invoices: int, open_invoices: int, before_invoices: int, before: str | None, profile: Path | None) -> dict[str, float]:
+def once(
+    invoices: int, open_invoices: int, before_invoices: int, before: str | None, profile: Path | None, instances: tuple[int, ...] = (1, 2),
+) -> dict[str, float]:
     base = postgres_base_url()
     url = infra.migrated_database(base, "alerts")
-    before_url = None
+    before_url = split_url = None
     figures: dict[str, float] = {}
     try:
         seeded = seed(url, "open", 10_000_000, open_invoices)
@@ -165,7 +188,9 @@ def once(invoices: int, open_invoices: int, before_invoices: int, before: str | 
             name = url.rsplit("/", 1)[1]
             before_url = infra.create_database(base, "bench_before", template=name)
             with tempfile.TemporaryDirectory() as tmp:
-                (quiet, warning, after), (_, warning_cpu, _) = close_days(before_url, _before_tree(before, Path(tmp)), _renamed(profile, "before"))
+                (quiet, warning, after), (_, warning_cpu, _), _ = close_days(
+                    before_url, _before_tree(before, Path(tmp)), _renamed(profile, "before")
+                )
             assert _warnings(before_url) == before_invoices, _warnings(before_url)
             figures |= {
                 "before_decisions": before_invoices / warning, "before_cpu_ms": warning_cpu * 1000 / before_invoices,
@@ -174,23 +199,32 @@ def once(invoices: int, open_invoices: int, before_invoices: int, before: str | 
             seeded += seed(url, "overdue", before_invoices, invoices - before_invoices)
         else:
             seeded += seed(url, "overdue", 0, invoices)
-        (quiet, warning, after), (_, warning_cpu, _) = close_days(url, None, profile)
-        assert _warnings(url) == invoices, _warnings(url)
-        figures |= {
-            "decisions": invoices / warning, "cpu_ms": warning_cpu * 1000 / invoices, "warning_s": warning, "quiet_ms": quiet * 1000,
-            "after_ms": after * 1000,
-            "seed_rows_per_s": (invoices + open_invoices) / seeded,
-        }
+        split_url = infra.create_database(base, "bench_split", template=url.rsplit("/", 1)[1]) if 2 in instances else None
+        if 1 in instances:
+            (quiet, warning, after), (_, warning_cpu, _), _ = close_days(url, None, profile)
+            assert _warnings(url) == invoices, _warnings(url)
+            figures |= {
+                "decisions": invoices / warning, "cpu_ms": warning_cpu * 1000 / invoices, "warning_s": warning, "quiet_ms": quiet * 1000,
+                "after_ms": after * 1000,
+            }
+        if split_url is not None:
+            (quiet, warning, after), (_, warning_cpu, _), shared = close_days(split_url, None, None, instances=2)
+            assert _warnings(split_url) == invoices, _warnings(split_url)
+            figures |= {
+                "decisions_2": invoices / warning, "cpu_ms_2": warning_cpu * 1000 / invoices, "warning_s_2": warning,
+                "quiet_ms_2": quiet * 1000, "after_ms_2": after * 1000, "shared_2": shared / invoices,
+            }
+        figures["seed_rows_per_s"] = (invoices + open_invoices) / seeded
     finally:
-        infra.drop_database(url)
-        if before_url:
-            infra.drop_database(before_url)
+        for made in (url, before_url, split_url):
+            if made:
+                infra.drop_database(made)
     return figures
 
 
 def measure(
     runs: int = 3, invoices: int = 100_000, open_invoices: int = 1_000_000, before_invoices: int = 10_000, before: str | None = "default",
-    profile: Path | None = None,
+    profile: Path | None = None, instances: tuple[int, ...] = (1, 2),
 ) -> Row:
     revision = default_before() if before == "default" else before
     units = {
@@ -201,6 +235,15 @@ def measure(
         "after_ms": "ms, the next quiet close",
         "seed_rows_per_s": "invoices seeded/s (COPY of their store, invoice and decision rows: the raw baseline)",
     }
+    if 2 in instances:
+        units |= {
+            "decisions_2": f"warnings decided/s, the close split across 2 instances ({invoices:,} overdue)",
+            "cpu_ms_2": "CPU ms of both alerts processes per warning decided, 2 instances",
+            "warning_s_2": f"s, the close warning {invoices:,} invoices on 2 instances (goal ≤ 30 s at 100,000)",
+            "quiet_ms_2": "ms, the quiet close on 2 instances",
+            "after_ms_2": "ms, the next quiet close on 2 instances",
+            "shared_2": "share of the invoices the second instance decided",
+        }
     if revision:
         units |= {
             "before_decisions": f"warnings decided/s, the close before chunks ({before_invoices:,} overdue, {revision[:12]})",
@@ -208,13 +251,17 @@ def measure(
             "before_quiet_ms": f"ms, quiet close before chunks among {before_invoices + open_invoices:,} open",
             "before_after_ms": "ms, the next quiet close before chunks",
         }
-    figures = repeat(runs, lambda i: once(invoices, open_invoices, min(before_invoices, invoices), revision, profile if i == 0 else None))
+    figures = repeat(runs, lambda i: once(
+        invoices, open_invoices, min(before_invoices, invoices), revision, profile if i == 0 else None, instances,
+    ))
     return Row(
         key="day_close", title="Day close in alerts, invoices falling overdue the same day", size=f"{invoices} invoices",
         figures=figures, units=units,
         note=(
             f"seeded with COPY among {open_invoices:,} open invoices; each close through the real consumer path in its own "
-            "alerts process, real PostgreSQL, no Kafka; before: the older revision's code on a clone of the same seed."
+            "alerts process, real PostgreSQL, no Kafka; 2 instances: a second process assigned half the orders partitions "
+            "takes its share of each close (as its consumer would, every second), on a clone of the same seed; "
+            "before: the older revision's code on a clone of the same seed."
         ),
     )
 
@@ -228,8 +275,10 @@ def main(
     before_invoices: Annotated[int, typer.Option()] = 2_000, before: Annotated[str, typer.Option(help="revision; '' for none")] = "default",
     runs: Annotated[int, typer.Option()] = 1,
     profile: Annotated[Path | None, typer.Option(help="py-spy raw profiles of the first run (before-NAME: the older code)")] = None,
+    instances: Annotated[str, typer.Option(help="1, 2 or 1,2: alerts instances sharing each close")] = "1,2",
 ) -> None:
-    run_and_print(lambda: measure(runs, invoices, open_invoices, before_invoices, before or None, profile))
+    counts = tuple(int(n) for n in instances.split(","))
+    run_and_print(lambda: measure(runs, invoices, open_invoices, before_invoices, before or None, profile, counts))
 
 
 if __name__ == "__main__":

@@ -24,64 +24,23 @@ import logging
 import time
 import uuid
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 import psycopg
 import typer
-from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.alerts_consume import produce_backlog
 from bench.common import Row, Spread, kafka_bootstrap, postgres_base_url, run_and_print, serve_instances
-from jicai_events import Envelope
-from jicai_events.catalog.clock import DAY_CLOSE_MARKERS
-from jicai_events.kafka import ensure_topics, make_producer
-from jicai_events.topics import CLOCK, CONTRACTS, ORDERS, POLICY, SETTLEMENT
-from jicai_kit.clock import day_closed_envelope
+from jicai_events.kafka import ensure_topics
 from tests.support import infra
+from tests.support.kafka_facts import close_days, wait_for_group
 
 GROUP = "alerts.rules"
 FIRST_DAY = date(2026, 9, 1)
-MARKED = {"contracts": CONTRACTS, "orders": ORDERS, "settlement": SETTLEMENT, "policy": POLICY}
-"""The producing services whose markers alerts waits for, and their topics (alerts reads them all)."""
 
 Decision = tuple[str, str, str, date, str]
 """(kind, invoice, institution, effective day, event) of a decision, its id aside."""
-
-
-async def close_days(bootstrap: str, ns: str, days: list[date]) -> None:
-    """Each day's ``DayClosed`` and, as every producing service's relay would, its marker on every partition of its topic."""
-    producer = make_producer(bootstrap, "bench-clock")
-    await producer.start()
-    try:
-        now = datetime.now(UTC)
-        for day in days:
-            closed = day_closed_envelope(day)
-            for service, topic in MARKED.items():
-                marker = Envelope.wrap(DAY_CLOSE_MARKERS[service](business_date=day, day_closed_event_id=closed.id), time=now)
-                for partition in range(topic.partitions):
-                    await producer.send(topic.qualified(ns), marker.to_bytes(), key=marker.partitionkey.encode(), partition=partition)
-            await producer.send(CLOCK.qualified(ns), closed.to_bytes(), key=closed.partitionkey.encode())
-        await producer.flush()
-    finally:
-        await producer.stop()
-
-
-async def wait_for_group(bootstrap: str, group: str, members: int, timeout: float = 300.0) -> None:
-    """Until the consumer group is stable with ``members`` members (every instance assigned its partitions)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            [response] = await admin.describe_consumer_groups([group])
-            _, _, state, _, _, joined, *_ = response.groups[0]
-            if state == "Stable" and len(joined) == members:
-                return
-            await asyncio.sleep(0.5)
-        raise TimeoutError(f"consumer group {group} not stable with {members} members in {timeout:.0f} s")
-    finally:
-        await admin.close()
 
 
 def _progress(conn: psycopg.Connection[Any]) -> tuple[int, int, int]:

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jicai_events import watermarks
 from jicai_events.base import UnknownEventType
 from jicai_events.catalog.clock import DayClosed
-from jicai_events.day_closes import DayCloses
+from jicai_events.day_closes import SHARE_INTERVAL_S, DayCloses, ShareDayClose
 from jicai_events.dead_letters import Origin
 from jicai_events.envelope import Envelope
 from jicai_events.metrics import CONSUMER_LAG, EVENTS_CONSUMED
@@ -86,6 +86,7 @@ class EventConsumer(DayCloses):
         subscriptions: list[Subscription],
         handler_attempts: int = 3,
         processed_retention: timedelta = timedelta(days=30),
+        day_close_share: ShareDayClose | None = None,
     ) -> None:
         super().__init__(
             service=service, name=name, dead_letter_producer=dead_letter_producer, session_factory=session_factory,
@@ -99,6 +100,8 @@ class EventConsumer(DayCloses):
         self._last_clock_check = 0.0
         self._marks: dict[tuple[str, int], date] = {}  # markers read, not yet written (flushed before offsets)
         self._clock_moved = False  # a marker or close arrived: try to decide
+        self._share_day_close = day_close_share if self._decides_days else None
+        self._last_share = 0.0
         self._last_prune = float("-inf")  # prune once on start
         self.parked = ParkedPartitions(service, name)
 
@@ -133,6 +136,8 @@ class EventConsumer(DayCloses):
                 await self.prune()
             if self._clock_moved or (self._decides_days and time.monotonic() - self._last_clock_check > CLOCK_CHECK_INTERVAL_S):
                 await self._advance_clock()
+            if self._share_day_close is not None and time.monotonic() - self._last_share > SHARE_INTERVAL_S:
+                await self._take_share()
             await self._report_lag()
             for tp in self.parked.due():
                 self.parked.resume(self._consumer, tp)

@@ -5,10 +5,20 @@ handler runs) once every partition the consumer reads carries a watermark
 marker at or past it (``jicai_events.watermarks``): no record of that day can
 still be on its way. Markers of one poll are written together, before their
 offsets are committed.
+
+Several instances of the group: the one that takes the advisory lock first decides
+the close (the others do not wait for the lock, they go on consuming); a service
+that closes days in chunks may give the consumer ``ShareDayClose``, which every
+instance runs every ``SHARE_INTERVAL_S`` to decide chunks of the close in progress,
+the partitions it is assigned first (``assigned_partitions``).
 """
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
 
@@ -31,6 +41,34 @@ from jicai_events.metrics import (
 from jicai_events.topics import CLOCK
 from jicai_events.unit_of_work import UnitOfWork
 
+log = logging.getLogger(__name__)
+
+ShareDayClose = Callable[[UnitOfWork], Awaitable[None]]
+"""Decides this instance's share of a day close another instance opened, if one is in progress (``UnitOfWork``: for
+siblings, one transaction per chunk); never waits for the chunks of the others."""
+
+SHARE_INTERVAL_S = 1.0
+"""How often every instance looks for a day close in progress to take its share of (one small query when none)."""
+
+_ASSIGNED: ContextVar[frozenset[tuple[str, int]] | None] = ContextVar("jicai_assigned_partitions", default=None)
+
+
+@contextmanager
+def assigned(partitions: frozenset[tuple[str, int]] | None) -> Iterator[None]:
+    """Within: ``partitions`` (topic on the broker, partition) are those of the consumer at work in this task."""
+    token = _ASSIGNED.set(partitions)
+    try:
+        yield
+    finally:
+        _ASSIGNED.reset(token)
+
+
+def assigned_partitions(topic: str) -> frozenset[int] | None:
+    """The partitions of ``topic`` (its name on the broker) assigned to the consumer deciding a day close or its share
+    in this task; None outside a consumer reading Kafka (a test delivering envelopes, a tool: all are this one's)."""
+    assigned = _ASSIGNED.get()
+    return None if assigned is None else frozenset(p for t, p in assigned if t == topic)
+
 
 class DayCloses(BatchedHandling):
     """The day-deciding part of ``EventConsumer`` (which sets these up and reads Kafka)."""
@@ -40,6 +78,8 @@ class DayCloses(BatchedHandling):
     _last_clock_check: float
     _marks: dict[tuple[str, int], date]
     _clock_moved: bool
+    _share_day_close: ShareDayClose | None
+    _last_share: float
 
     async def _intercept(self, envelope: Envelope, event: IntegrationEvent) -> str | None:
         if self._decides_days and isinstance(event, DayClosed) and self._consumer is not None:
@@ -97,22 +137,48 @@ class DayCloses(BatchedHandling):
         expected = self._expected_partitions()
         if expected is None:
             return
-        handler = self._handlers[DayClosed.type_name()]
         async with self._factory() as session, session.begin():
-            # One decider at a time across instances: each sees the others' committed watermarks.
-            await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"jicai-day-close:{self.name}"})
-            through = await watermarks.watermark(session, self._tables, self.name, expected)
-            ready = await watermarks.decidable_day_closes(session, self._tables, self.name, through) if through else []
-            for day_closed in ready:
-                event = day_closed.event()
-                assert isinstance(event, DayClosed)
-
-                async def decided(uow: UnitOfWork, day: DayClosed = event) -> None:
-                    await watermarks.mark_decided(uow.session, self._tables, self.name, day.business_date)
-
-                outcome = await self._handle_with_retries(day_closed, event, handler, then=decided)
-                EVENTS_CONSUMED.labels(self.service, self.name, day_closed.type, outcome).inc()
+            # One decider at a time across instances: each sees the others' committed watermarks. Not waited for: the
+            # decider may be closing a day for minutes, while this instance consumes and takes its share of the close.
+            decider = await session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"), {"k": f"jicai-day-close:{self.name}"})
+            if decider:
+                with assigned(self._assignment()):
+                    await self._decide_ready(session, expected)
+            else:
+                self._clock_moved = True  # again after the next poll: a day this instance recorded may wait for it
             await self._report_clock(session, expected)
+
+    async def _decide_ready(self, session: AsyncSession, expected: set[tuple[str, int]]) -> None:
+        handler = self._handlers[DayClosed.type_name()]
+        through = await watermarks.watermark(session, self._tables, self.name, expected)
+        ready = await watermarks.decidable_day_closes(session, self._tables, self.name, through) if through else []
+        for day_closed in ready:
+            event = day_closed.event()
+            assert isinstance(event, DayClosed)
+
+            async def decided(uow: UnitOfWork, day: DayClosed = event) -> None:
+                await watermarks.mark_decided(uow.session, self._tables, self.name, day.business_date)
+
+            outcome = await self._handle_with_retries(day_closed, event, handler, then=decided)
+            EVENTS_CONSUMED.labels(self.service, self.name, day_closed.type, outcome).inc()
+
+    def _assignment(self) -> frozenset[tuple[str, int]] | None:
+        if self._consumer is None:
+            return None
+        return frozenset((tp.topic, tp.partition) for tp in self._consumer.assignment())
+
+    async def _take_share(self) -> None:
+        """This instance's share of a day close in progress (``ShareDayClose``); a failure is left to the next round or
+        to the decider, which takes whatever is left."""
+        self._last_share = time.monotonic()
+        if self._share_day_close is None:
+            return
+        try:
+            with assigned(self._assignment()):
+                await self._share_day_close(UnitOfWork(self._factory, self._tables))
+        except Exception as exc:  # noqa: BLE001 - a chunk rolled back stays queued for the next round or the decider
+            log.warning("consumer %s: its share of a day close failed (%s: %s); retried in %.0f s",
+                        self.name, type(exc).__name__, exc, SHARE_INTERVAL_S)
 
     async def _report_clock(self, session: AsyncSession, expected: set[tuple[str, int]]) -> None:
         position = next(iter(await watermarks.clock_positions(session, self._tables, self.name)), None)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from aiokafka.partitioner import murmur2
+
 from jicai_events.base import IntegrationEvent
 
 NAMESPACE_ENV = "JICAI_KAFKA_NAMESPACE"
@@ -26,6 +28,12 @@ class Topic:
     name: str
     partitions: int
     description: str
+
+    def partition_of(self, key: str) -> int:
+        """The partition a record keyed ``key`` goes to: Kafka's default partitioner (murmur2 of the key, as the Java
+        client and aiokafka's producer compute it), so a reader can tell which instance of a group consumes a key."""
+        hashed: int = murmur2(key.encode())  # aiokafka's partitioner is untyped
+        return (hashed & 0x7FFFFFFF) % self.partitions
 
     def qualified(self, ns: str | None = None) -> str:
         """The name on the broker: the namespace prefix plus the registry name."""

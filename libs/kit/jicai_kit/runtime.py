@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from jicai_events import watermarks
 from jicai_events.catalog import DayClosed
 from jicai_events.consumer import EventConsumer
+from jicai_events.day_closes import ShareDayClose
 from jicai_events.envelope import Envelope
 from jicai_events.kafka import ensure_topics, kafka_reachable, make_consumer, make_producer
 from jicai_events.relay import OutboxRelay
@@ -47,6 +48,8 @@ class ConsumerSpec:
     name: str
     topics: tuple[Topic, ...]
     subscriptions: tuple[Subscription, ...]
+    day_close_share: ShareDayClose | None = None
+    """A consumer deciding days in chunks: takes this instance's share of a close another instance opened."""
 
 
 class ClosedBusinessDay(Protocol):
@@ -207,6 +210,7 @@ class ServiceRuntime:
             subscriptions=[self._with_policy(s) for s in spec.subscriptions],
             handler_attempts=self.settings.handler_attempts,
             processed_retention=timedelta(days=self.settings.processed_retention_days),
+            day_close_share=spec.day_close_share,
         )
 
     def _with_policy(self, subscription: Subscription) -> Subscription:

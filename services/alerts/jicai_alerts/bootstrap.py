@@ -56,6 +56,7 @@ RULES = ConsumerSpec(
         Subscription(ManufacturerReportSubmitted, handlers.on_manufacturer_report_submitted),
         *policy_changes.consumer_subscriptions(then=handlers.on_policy_changed),
     ),
+    day_close_share=day_close.share,
 )
 
 

@@ -11,7 +11,7 @@ ids aside (each store gives its own; compared by stream and version).
 """
 from __future__ import annotations
 
-import json
+import asyncio
 import random
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -19,9 +19,9 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from jicai_alerts.adapters import repository as repo
@@ -45,10 +45,13 @@ from jicai_events.catalog import (
     PaymentAllocation,
     PaymentRecorded,
 )
+from jicai_events.day_closes import assigned
 from jicai_events.subscriptions import Subscription
+from jicai_events.topics import ORDERS
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.runtime import ConsumerSpec
 from jicai_policy.errors import PolicyError
+from tests.support.alerts_state import decided_state, rows
 
 REGIONS = ["520100", "520300", "370100", "420100", "500000", "500099"]
 """Guiyang and Zunyi (Guizhou), Jinan (Shandong), Wuhan (Hubei), Chongqing, Liangjiang."""
@@ -100,38 +103,11 @@ class Service:
         return outcome
 
     def rows(self, query: str) -> list[tuple[Any, ...]]:
-        with psycopg.connect(self.url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-            return conn.execute(query).fetchall()
+        return rows(self.url, query)
 
     def state(self) -> dict[str, Any]:
         """Everything the close decides, with this store's event ids named by stream and version."""
-        names = {event_id: f"{stream}#{version}" for stream, version, event_id in self.rows(
-            "SELECT stream_id, version, event_id FROM event_store"
-        )}
-
-        def named(value: Any) -> Any:
-            if isinstance(value, str):
-                return names.get(value, value)
-            if isinstance(value, list):
-                return [named(v) for v in value]
-            if isinstance(value, dict):
-                return {k: named(v) for k, v in value.items()}
-            return value
-
-        outbox = [json.loads(bytes(payload)) for (payload,) in self.rows("SELECT payload FROM outbox")]
-        return {
-            "streams": [named([s, v, ty, d]) for s, v, ty, d in self.rows(
-                "SELECT stream_id, version, event_type, data FROM event_store WHERE stream_type <> 'clock' ORDER BY stream_id, version"
-            )],
-            "clock": self.rows("SELECT last_closed_on, day_closed_event_id FROM clock"),
-            "invoices": self.rows("SELECT * FROM invoices ORDER BY invoice_id"),
-            "decisions": [named(list(r)) for r in self.rows("SELECT * FROM decisions ORDER BY decision_id")],
-            "alerts": self.rows("SELECT * FROM alerts ORDER BY alert_id"),
-            "blocked": self.rows("SELECT invoice_id, first_blocked_on, last_tried_on, reason FROM blocked_decisions ORDER BY 1"),
-            "outbox": sorted(
-                (json.dumps(named([o["id"], o["type"], o["partitionkey"], o["data"]]), sort_keys=True) for o in outbox),
-            ),
-        }
+        return decided_state(self.url)
 
 
 @pytest.fixture
@@ -235,12 +211,12 @@ def test_a_close_interrupted_between_chunks_resumes_and_decides_each_invoice_onc
     real_chunk = day_close._chunk
     calls = 0
 
-    async def crashing_after_three(uow: UnitOfWork, day: ClosedDay) -> bool:
+    async def crashing_after_three(uow: UnitOfWork, day: ClosedDay, partition: int | None) -> int:
         nonlocal calls
         calls += 1
         if calls > 3:
             raise ConnectionError("the service was killed")
-        return await real_chunk(uow, day)
+        return await real_chunk(uow, day, partition)
 
     day_close._chunk = crashing_after_three
     try:
@@ -259,3 +235,52 @@ def test_a_close_interrupted_between_chunks_resumes_and_decides_each_invoice_onc
     assert chunked.client.get("/clock").json()["closing"] is None
     assert chunked.client.get("/clock").json()["last_closed_on"] == "2026-12-31"
     assert chunked.deliver(close) == "duplicate"
+
+
+def test_a_close_shared_by_two_instances_decides_what_one_instance_decides(two_alerts: tuple[Service, Service]) -> None:
+    """Two instances on one database: the opener (assigned orders partitions 0, 2, 4) closes the day while the other
+    (1, 3, 5) takes its share every few milliseconds; both decide chunks, none twice, and the streams, read models
+    and outbox are those of the close invoice by invoice."""
+    chunked, reference = two_alerts
+    at = datetime(2026, 9, 1, tzinfo=UTC)
+    for _, event in scenario(seed=7, invoices=240):
+        envelope = Envelope.wrap(event, time=at)
+        assert chunked.deliver(envelope) == reference.deliver(envelope) == "handled"
+    close = Envelope.wrap(DayClosed(business_date=date(2026, 12, 31)), time=at)
+    runtime = chunked.client.app.state.runtime  # type: ignore[attr-defined]
+
+    def decided_as(role: str) -> float:
+        return REGISTRY.get_sample_value("jicai_day_close_invoices_decided_total", {"role": role}) or 0.0
+
+    before = {role: decided_as(role) for role in ("opener", "share")}
+
+    def orders(*partitions: int) -> frozenset[tuple[str, int]]:
+        return frozenset((ORDERS.qualified(), p) for p in partitions)
+
+    async def two_instances() -> str:
+        opened = asyncio.Event()
+
+        async def opener() -> str:
+            with assigned(orders(0, 2, 4)):
+                opened.set()
+                outcome: str = await chunked.consumer.deliver(close)
+                return outcome
+
+        async def other() -> None:
+            await opened.wait()
+            with assigned(orders(1, 3, 5)):
+                while not closing.done():
+                    await day_close.share(runtime.unit_of_work())
+                    await asyncio.sleep(0.005)
+
+        closing = asyncio.create_task(opener())
+        await asyncio.gather(closing, other())
+        return closing.result()
+
+    assert chunked.client.portal is not None
+    assert chunked.client.portal.call(two_instances) == reference.deliver(close) == "handled"
+
+    parts = {role: decided_as(role) - before[role] for role in before}
+    assert parts["opener"] > 0 and parts["share"] > 0, parts  # each instance decided part of the close
+    assert chunked.state() == reference.state()
+    assert chunked.rows("SELECT count(*) FROM day_close_queue") == [(0,)]

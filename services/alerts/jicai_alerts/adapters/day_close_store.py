@@ -24,6 +24,7 @@ from jicai_alerts.domain.events import codec, decode_obligation
 from jicai_events.bulk import publish_many
 from jicai_events.pgcopy import copy_rows
 from jicai_events.store import StreamAppend
+from jicai_events.topics import ORDERS
 from jicai_events.unit_of_work import UnitOfWork
 
 
@@ -38,6 +39,7 @@ class CloseRun:
     invoices_due: int
     invoices_decided: int
     started_at: datetime
+    correlation_id: str | None
 
     @property
     def remaining(self) -> int:
@@ -45,20 +47,27 @@ class CloseRun:
 
 
 async def open_run(uow: UnitOfWork, day: io.ClosedDay, previous: io.ClosedDay | None) -> int:
-    """Queue every invoice whose decision day has come by ``day`` (one INSERT … SELECT on the indexed
-    ``next_decision_on``) and record the run; how many were queued."""
+    """Queue every invoice whose decision day has come by ``day`` (``INSERT … SELECT`` on the indexed
+    ``next_decision_on``), each with its institution's orders-topic partition, and record the run; how many were queued."""
+    institutions = list(await uow.session.scalars(
+        text("SELECT DISTINCT institution_id FROM invoices WHERE next_decision_on <= :day"), {"day": day.business_date}
+    ))
     count = int(await uow.session.scalar(
         text(
-            "WITH queued AS (INSERT INTO day_close_queue (business_date, invoice_id)"
-            " SELECT :day, invoice_id FROM invoices WHERE next_decision_on <= :day RETURNING 1)"
+            "WITH queued AS (INSERT INTO day_close_queue (business_date, invoice_id, partition)"
+            " SELECT :day, i.invoice_id, coalesce(p.partition, 0) FROM invoices i"
+            " LEFT JOIN unnest(CAST(:institutions AS text[]), CAST(:partitions AS smallint[])) AS p(institution_id, partition)"
+            " ON p.institution_id = i.institution_id"
+            " WHERE i.next_decision_on <= :day RETURNING 1)"
             " SELECT count(*) FROM queued"
         ),
-        {"day": day.business_date},
+        {"day": day.business_date, "institutions": institutions, "partitions": [ORDERS.partition_of(i) for i in institutions]},
     ) or 0)
     await uow.session.execute(
         insert(t.day_close_runs).values(
             business_date=day.business_date, day_closed_event_id=day.event_id, invoices_due=count,
             previous_closed_on=previous.business_date if previous else None, previous_event_id=previous.event_id if previous else None,
+            correlation_id=uow.correlation_id,
         )
     )
     return count
@@ -76,17 +85,29 @@ async def run_of(uow: UnitOfWork, day: date | None = None) -> CloseRun | None:
     previous = io.ClosedDay(row["previous_closed_on"], row["previous_event_id"]) if row["previous_closed_on"] else None
     return CloseRun(
         row["business_date"], row["day_closed_event_id"], previous, row["invoices_due"], row["invoices_decided"], row["started_at"],
+        row["correlation_id"],
     )
 
 
-async def take_chunk(uow: UnitOfWork, day: date, size: int) -> list[str]:
-    """Up to ``size`` queued invoices of the close, in id order, taken off the queue (in this transaction)."""
-    q = t.day_close_queue
-    first = select(q.c.invoice_id).where(q.c.business_date == day).order_by(q.c.invoice_id).limit(size)
-    taken = await uow.session.execute(
-        delete(q).where(q.c.business_date == day, q.c.invoice_id.in_(first.scalar_subquery())).returning(q.c.invoice_id)
+async def take_chunk(uow: UnitOfWork, day: date, size: int, partition: int | None = None) -> list[str]:
+    """Up to ``size`` queued invoices of the close (of ``partition``; None: of any), in id order, taken off the queue
+    in this transaction. Rows another instance's chunk holds are skipped: two chunks never take one invoice, and
+    the rows of a chunk that rolls back (its instance killed) are queued again for whoever comes next."""
+    where = "business_date = :day" + ("" if partition is None else " AND partition = :partition")
+    taken = await uow.session.scalars(
+        text(
+            "DELETE FROM day_close_queue WHERE business_date = :day AND invoice_id = ANY(ARRAY("
+            f"SELECT invoice_id FROM day_close_queue WHERE {where} ORDER BY invoice_id LIMIT :size FOR UPDATE SKIP LOCKED"
+            ")) RETURNING invoice_id"
+        ),
+        {"day": day, "size": size} | ({} if partition is None else {"partition": partition}),
     )
-    return sorted(taken.scalars())
+    return sorted(taken)
+
+
+async def queued(uow: UnitOfWork, day: date) -> bool:
+    """Whether invoices of the close are still queued, or held by chunks not committed yet."""
+    return bool(await uow.session.scalar(text("SELECT EXISTS (SELECT FROM day_close_queue WHERE business_date = :day)"), {"day": day}))
 
 
 async def count_decided(uow: UnitOfWork, day: date, n: int) -> None:

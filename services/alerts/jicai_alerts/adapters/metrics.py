@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 from sqlalchemy import ColumnElement, FromClause, ScalarSelect, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,13 @@ OVERDUE_AMOUNT = Gauge(
 NON_WINNING_CAP_EXCEEDED = Gauge(
     "jicai_non_winning_cap_exceeded",
     "Institution × generic group × month decisions (R4): non-winning base units above the cap of the winning ones",
+)
+
+DAY_CLOSE_DECIDED = Counter(
+    "jicai_day_close_invoices_decided",
+    "Invoices of day closes this process decided in committed chunks: as the close's opener, or taking its share of a "
+    "close another instance opened",
+    ["role"],
 )
 
 

@@ -1,7 +1,7 @@
 """The alerts database: event tables plus read models rebuilt from the store."""
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, Index, Integer, MetaData, Numeric, String, Table, func, text
+from sqlalchemy import Column, Date, DateTime, Index, Integer, MetaData, Numeric, SmallInteger, String, Table, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from jicai_events.counted import add_counted_facts
@@ -146,6 +146,7 @@ day_close_runs = Table(
     Column("invoices_due", Integer, nullable=False, comment="invoices whose decision day had come when the close began"),
     Column("invoices_decided", Integer, nullable=False, server_default=text("0"), comment="of those, taken by committed chunks"),
     Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("correlation_id", String(64), comment="the DayClosed's correlation, which every chunk continues"),
 )
 
 day_close_queue = Table(
@@ -154,6 +155,12 @@ day_close_queue = Table(
     # The invoices of a close not decided yet: each chunk deletes the ones it decides in its own transaction.
     Column("business_date", Date, primary_key=True),
     Column("invoice_id", String(64), primary_key=True),
+    # Every instance of the consumer group decides chunks of the partitions it is assigned first, then helps the others.
+    Column(
+        "partition", SmallInteger, nullable=False, server_default=text("0"),
+        comment="the orders-topic partition of the invoice's institution: the instance assigned it decides it first",
+    ),
+    Index("ix_day_close_queue_partition", "business_date", "partition", "invoice_id"),
 )
 
 READ_MODELS: tuple[Table, ...] = (invoices, payment_allocations, decisions, alerts, clock, observed_events, calendar_years)

@@ -4,38 +4,55 @@ A Liangjiang month end puts every invoice of a month on one deadline: a province
 closes days on which 100,000 invoices fall overdue together. One transaction for
 all of them held the clock lock for minutes (blocking every new invoice on every
 instance), and a crash threw all of it away. So the close runs in steps, each its
-own transaction under the exclusive clock lock:
+own transaction:
 
-1. **open**: the clock moves to day X (``BusinessDayClosed``) and every invoice whose
-   decision day has come is queued (one ``INSERT … SELECT`` on the indexed
-   ``next_decision_on``: a quiet close reads nothing else); the run is recorded.
-2. **chunks** of ``CHUNK.size`` invoices: taken off the queue, their streams loaded in
-   one query, decided in memory stage by stage (``services.decide_day_closed``, the
-   same pure decisions a catch-up takes), appended, projected and published
-   set-based (``day_close_store.record``), counted in the run (``GET /clock``).
-3. **finish**, in the consumer's unit of work that claims the ``DayClosed`` and marks
-   the day decided: R3 period ends, R4 month ends, manufacturers' reports; the run
-   goes. The day counts as decided only then.
+1. **open** (the clock lock exclusive): the clock moves to day X (``BusinessDayClosed``)
+   and every invoice whose decision day has come is queued with its institution's
+   orders-topic partition (one ``INSERT … SELECT`` on the indexed ``next_decision_on``:
+   a quiet close reads nothing else); the run is recorded.
+2. **chunks** of ``CHUNK.size`` invoices: taken off the queue (``FOR UPDATE SKIP LOCKED``),
+   their streams loaded in one query, decided in memory stage by stage
+   (``services.decide_day_closed``, the same pure decisions a catch-up takes), appended,
+   projected and published set-based (``day_close_store.record``), counted in the run
+   (``GET /clock``).
+3. **finish** (the clock lock exclusive), in the consumer's unit of work that claims the
+   ``DayClosed`` and marks the day decided: R3 period ends, R4 month ends, manufacturers'
+   reports; the run goes. The day counts as decided only then.
+
+Several instances share the consumer group, and the clock topic's one partition reaches
+one of them: the instance that takes the decider's advisory lock (``jicai_events.day_closes``)
+opens the close, and every instance learns of it from the run's row (``share``, every
+second): each takes chunks of the orders partitions it is assigned, then of any partition
+(the others' share, a killed instance's), so the instances decide side by side. A chunk
+takes the clock lock *shared* and its invoices' advisory locks, as a payment or a credit
+note does: a fact consumed during the close waits for the chunk deciding its invoice (or
+the chunk for it), and is counted as if it had come just before the close or just after,
+as on one instance. The opener waits for the chunks others hold (committed: decided;
+rolled back, their instance killed: queued again, and taken) before it finishes.
 
 A crash between steps resumes at the queue: a committed chunk's invoices are off it
-(decided exactly once), the others on it. Facts consumed between chunks (on another
-instance, or another consumer) meet the clock at X, as after a close: a new invoice
-catches up with X itself; a payment or credit note of a queued invoice is counted
-before its chunk decides it, as if it had come just before the close. Several
-instances: the consumer decides closes one at a time under an advisory lock.
+(decided exactly once), the others on it; the opener's crash leaves the close to the
+next decider (``_open`` finds the run). Facts consumed between chunks meet the clock
+at X, as after a close: a new invoice catches up with X itself.
 """
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from jicai_alerts.adapters import day_close_store as store
 from jicai_alerts.adapters import repository as repo
+from jicai_alerts.adapters.metrics import DAY_CLOSE_DECIDED
+from jicai_alerts.adapters.policy import current_book
 from jicai_alerts.application import calendar, manufacturer_report, non_winning, services, volume
 from jicai_alerts.domain import clock
 from jicai_alerts.domain import invoice_obligation as io
 from jicai_alerts.domain import volume_completion as vc
+from jicai_events.day_closes import assigned_partitions
+from jicai_events.topics import ORDERS
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_policy import PolicyBook
 from jicai_policy.errors import PolicyError
@@ -50,19 +67,40 @@ CHUNK = ChunkSize()
 """Invoices per chunk; ``JICAI_DAY_CLOSE_CHUNK_SIZE`` (set once by the runtime at start)."""
 
 
+WAIT_FOR_OTHERS_S = 0.05
+"""How often the opener looks again at invoices held by other instances' chunks (committed or rolled back)."""
+
+
 async def close_day(uow: UnitOfWork, day: io.ClosedDay) -> None:
     """``DayClosed``: open (or resume) the close, decide its invoices chunk by chunk, then finish in ``uow``."""
     remaining = await _open(uow.sibling(), day)
     if remaining is None:
         return  # an older or repeated close: the clock is past it
-    while remaining and await _chunk(uow.sibling(), day):  # a quiet close (nothing queued) takes no chunk
-        pass
+    if remaining:  # a quiet close (nothing queued) takes no chunk
+        await _decide_queued(uow, day)
     book = await calendar.book_after_clock(uow, shared=False)
     closed = vc.ClosedDay(day.business_date, day.event_id)
     await volume.close_day(uow, closed, book)
     await non_winning.close_day(uow, closed, book)
     await manufacturer_report.close_day(uow, closed, book)
     await store.finish_run(uow, day.business_date)
+
+
+SHARE_SLICE_S = 10.0
+"""An instance taking its share goes back to its partitions' records after this long (its payments wait meanwhile, and
+Kafka expects a poll every few minutes); the next share follows the next poll."""
+
+
+async def share(uow: UnitOfWork) -> None:
+    """``ShareDayClose``: this instance's share of a close in progress (another instance opened it): chunks of its
+    partitions, then of any, until none is free or ``SHARE_SLICE_S`` has passed; neither waiting for the others'
+    chunks nor finishing."""
+    async with uow.sibling() as look:
+        run = await store.run_of(look)
+    if run is None:
+        return
+    uow.correlation_id, uow.causation_id = run.correlation_id, run.day_closed_event_id  # as the opener's chunks
+    await _take_chunks(uow, io.ClosedDay(run.business_date, run.day_closed_event_id), "share", time.monotonic() + SHARE_SLICE_S)
 
 
 async def _open(uow: UnitOfWork, day: io.ClosedDay) -> int | None:
@@ -81,13 +119,37 @@ async def _open(uow: UnitOfWork, day: io.ClosedDay) -> int | None:
         return await store.open_run(uow, day, last_closed)
 
 
-async def _chunk(uow: UnitOfWork, day: io.ClosedDay) -> bool:
-    """Decide the next chunk of the close; False when none was left."""
+async def _decide_queued(uow: UnitOfWork, day: io.ClosedDay) -> None:
+    """Take chunks until the queue is empty, waiting for those other instances hold."""
+    while True:
+        await _take_chunks(uow, day, "opener", until=None)
+        async with uow.sibling() as look:
+            if not await store.queued(look, day.business_date):
+                return
+        await asyncio.sleep(WAIT_FOR_OTHERS_S)
+
+
+async def _take_chunks(uow: UnitOfWork, day: io.ClosedDay, role: str, until: float | None) -> None:
+    """Chunks of the orders partitions this instance is assigned, then of any, until no queued invoice is free (or the
+    monotonic clock reaches ``until``)."""
+    for partition in [*sorted(assigned_partitions(ORDERS.qualified()) or ()), None]:
+        while taken := await _chunk(uow.sibling(), day, partition):
+            DAY_CLOSE_DECIDED.labels(role).inc(taken)
+            if until is not None and time.monotonic() > until:
+                return
+
+
+async def _chunk(uow: UnitOfWork, day: io.ClosedDay, partition: int | None) -> int:
+    """Decide the next chunk of the close (of ``partition``; None: of any); how many invoices it took (0: none free)."""
     async with uow:
-        book = await calendar.book_after_clock(uow, shared=False)
-        invoice_ids = await store.take_chunk(uow, day.business_date, CHUNK.size)
+        # Shared: the chunks of several instances run side by side; new invoices (shared) catch up with the day
+        # themselves; a calendar year (exclusive) waits for them. The book: every change stored so far.
+        await repo.lock_clock(uow, shared=True)
+        book = await current_book(uow, force=True)
+        invoice_ids = await store.take_chunk(uow, day.business_date, CHUNK.size, partition)
         if not invoice_ids:
-            return False
+            return 0
+        await repo.lock_many(uow, [repo.invoice_lock(i) for i in invoice_ids])  # as a payment or a credit note does
         streams = await store.load_streams(uow, invoice_ids)
         decided, blocked = decide_chunk(streams, day, book)
         await store.record(uow, decided)
@@ -95,7 +157,7 @@ async def _chunk(uow: UnitOfWork, day: io.ClosedDay) -> bool:
             await repo.record_blocked(uow, invoice_id, day.business_date, reason)
         await store.clear_blocked(uow, [i for i in invoice_ids if i not in blocked])
         await store.count_decided(uow, day.business_date, len(invoice_ids))
-        return True
+        return len(invoice_ids)
 
 
 def decide_chunk(
