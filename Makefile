@@ -14,7 +14,8 @@ status:
 	@.venv/bin/python -m jicai_devstack status
 
 # `make test TEST_WORKERS=2`: two pytest-xdist workers, each with its own PostgreSQL and Kafka (tests/support/infra.py);
-# --dist loadfile keeps a module's tests in one worker, so its module-scoped system or broker starts once.
+# --dist loadfile keeps a module's tests in one worker, so its module-scoped system or broker starts once; the
+# modules go out longest first, a package sharing one e2e system as one unit (tests/support/scheduling.py).
 # One process by default until the two-worker run is measured on an otherwise idle machine (see README).
 TEST_WORKERS ?= 0
 

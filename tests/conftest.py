@@ -51,3 +51,14 @@ def token() -> Callable[[str, Role], dict[str, str]]:
 def _stop_test_infrastructure_at_exit() -> Iterator[None]:
     yield
     infra.stop_test_infrastructure()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadfile`` (``make test TEST_WORKERS=2``): files sharing a session-scoped system stay on one worker,
+    the longest go first (tests/support/scheduling.py)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from tests.support.scheduling import SharedSystemsLongestFirst
+
+    return SharedSystemsLongestFirst(config, log)

@@ -5,8 +5,10 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -45,8 +47,9 @@ class System:
         procs.stop_service(self.run_dir, name, kill=True)
 
     def stop_all(self) -> None:
-        for n in procs.SERVICES:
-            procs.stop_service(self.run_dir, n)
+        """Stop every service gracefully, all at once (each finishes its batch and leaves its groups)."""
+        with ThreadPoolExecutor(len(procs.SERVICES)) as stopping:
+            list(stopping.map(partial(procs.stop_service, self.run_dir), procs.SERVICES))
 
     def client(self, name: str, party: str | None = None, role: Role | None = None) -> httpx.Client:
         headers = {}
@@ -78,9 +81,14 @@ class System:
 
 
 def start_system(tag: str, env: dict[str, str] | None = None, pg_base: str | None = None) -> System:
-    """All four services on their own databases (on ``pg_base``, default the suite's cluster), topics and groups."""
+    """All four services on their own databases (on ``pg_base``, default the suite's cluster), topics and groups.
+
+    On the suite's cluster each database is a copy of the service's template, migrated once per run by the same
+    Alembic history (``tests.support.infra``); ``jicai-serve`` then finds it at head. A cluster of the test's own
+    starts empty and each service migrates its database as it starts."""
     base = pg_base or infra.postgres_base_url()
-    urls = {n: infra.create_database(base, f"e2e_{tag}_{n}") for n in procs.SERVICES}
+    urls = {n: infra.create_database(base, f"e2e_{tag}_{n}", template=None if pg_base else infra.migrated_template(base, n))
+            for n in procs.SERVICES}
     unique = f"e2e-{tag}-{uuid.uuid4().hex[:6]}"
     # Own topics and consumer groups: systems of other tests on the broker stay invisible.
     system = System(run_dir=infra.TEST_RUN_DIR / unique, bootstrap=infra.kafka_bootstrap(), namespace=unique + ".", database_urls=urls, extra_env=env or {})
@@ -92,6 +100,7 @@ def eventually(probe: Callable[[], T | None], *, timeout: float = 60.0, what: st
     """Poll ``probe`` until it returns a truthy value (events travel asynchronously); returns that value."""
     deadline = time.monotonic() + timeout
     last: object = None
+    pause = 0.02  # most conditions hold within a few hops of a few milliseconds; a long wait is asked less often
     while time.monotonic() < deadline:
         try:
             value = probe()
@@ -100,7 +109,8 @@ def eventually(probe: Callable[[], T | None], *, timeout: float = 60.0, what: st
             last = value
         except (AssertionError, httpx.HTTPError, KeyError, IndexError) as exc:
             last = exc
-        time.sleep(0.25)
+        time.sleep(pause)
+        pause = min(pause * 1.5, 0.25)
     raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 

@@ -41,6 +41,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 SCREENSHOTS = infra.TEST_RUN_DIR / "console-screenshots"
 NOTICE_2027 = (Path(__file__).parents[1] / "unit" / "console" / "notice-2027-test.txt").read_text()
 PASSWORD = ops_console.DEMO_PASSWORD
+PRESENCE_WAIT_S = 5
+"""How long ``find_element`` waits for an element to appear (the page after a click may still be loading)."""
 
 
 @dataclass
@@ -56,7 +58,8 @@ def platform() -> Iterator[Platformed]:
     try:
         urls = {n: p.url for n, p in system.processes.items()}
         demo.seed(urls, SIGNING_KEY, system.bootstrap, system.namespace)
-        database = infra.create_database(infra.postgres_base_url(), "e2e_console_console")
+        base = infra.postgres_base_url()
+        database = infra.create_database(base, "e2e_console_console", template=infra.migrated_template(base, "console"))
         env = ops_console.console_env(system.run_dir, database, SIGNING_KEY_FILE, urls)
         console = ops_console.start_console(system.run_dir, env, port=free_port())
         ops_console.add_demo_accounts(env)
@@ -66,8 +69,9 @@ def platform() -> Iterator[Platformed]:
         system.stop_all()
 
 
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
+@pytest.fixture(scope="module")
+def chromium_session() -> Iterator[WebDriver]:
+    """One headless Chromium for the module (starting one takes seconds); each test gets it signed out."""
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     assert chromium and driver, "deploy/install.sh installs Debian's chromium and chromium-driver"
     options = webdriver.ChromeOptions()
@@ -75,11 +79,20 @@ def browser() -> Iterator[WebDriver]:
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,2000", "--lang=zh-CN"):
         options.add_argument(argument)
     session = webdriver.Chrome(options=options, service=Service(executable_path=driver))
-    session.implicitly_wait(5)
+    session.implicitly_wait(PRESENCE_WAIT_S)
     try:
         yield session
     finally:
         session.quit()
+
+
+@pytest.fixture
+def browser(chromium_session: WebDriver) -> Iterator[WebDriver]:
+    """The module's browser as a fresh one: no session cookie of an earlier test (the console keeps no other state
+    in the browser: its pages are rendered on the server, without scripts or storage)."""
+    yield chromium_session
+    chromium_session.delete_all_cookies()  # the cookies of the page's site: every page a test visits is the console's
+    chromium_session.get("about:blank")
 
 
 def shot(browser: WebDriver, name: str) -> None:
@@ -93,6 +106,16 @@ def sign_in(browser: WebDriver, url: str, username: str) -> None:
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.ID, "sign-in").click()
     assert browser.find_element(By.ID, "who").text.startswith(next(n for u, _, _, n in ops_console.DEMO_ACCOUNTS if u == username))
+
+
+def absent(browser: WebDriver, element_id: str) -> bool:
+    """No element ``element_id`` on the page loaded (``browser.get`` returns once it is: every page is rendered
+    on the server), asked without the implicit wait, which would spend its whole 5 s on every absence."""
+    browser.implicitly_wait(0)
+    try:
+        return not browser.find_elements(By.ID, element_id)
+    finally:
+        browser.implicitly_wait(PRESENCE_WAIT_S)
 
 
 def reloaded(browser: WebDriver, url: str) -> WebDriver:
@@ -269,13 +292,13 @@ def test_read_only_staff_see_the_province_but_no_action(platform: Platformed, br
     assert "H001" in text(browser, "withheld")
     browser.get(f"{platform.console_url}/institutions/H001")
     shot(browser, "11-read-only-institution")
-    assert not browser.find_elements(By.ID, "grant-exemption") and not browser.find_elements(By.ID, "set-filing-line")
+    assert absent(browser, "grant-exemption") and absent(browser, "set-filing-line")
     browser.get(f"{platform.console_url}/calendar")
-    assert not browser.find_elements(By.ID, "load-calendar")
+    assert absent(browser, "load-calendar")
     browser.get(f"{platform.console_url}/policy")
     shot(browser, "13-go-lives-read-only")
     assert "520100" in text(browser, "regions") and "guizhou" in text(browser, "regions")
-    assert not browser.find_elements(By.ID, "set-go-live")
+    assert absent(browser, "set-go-live")
 
 
 def test_an_institution_s_user_sees_its_own_page_only_and_a_form_without_csrf_is_refused(platform: Platformed, browser: WebDriver) -> None:

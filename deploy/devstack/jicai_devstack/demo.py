@@ -202,11 +202,13 @@ def _ok(response: httpx.Response) -> httpx.Response:
 
 def _eventually(probe: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
+    pause = 0.02  # most facts arrive within a few hops; a long wait is asked less often
     while time.monotonic() < deadline:
         try:
             if probe():
                 return
         except (httpx.HTTPError, KeyError):
             pass
-        time.sleep(0.3)
+        time.sleep(pause)
+        pause = min(pause * 1.5, 0.3)
     raise RuntimeError(f"demo: timed out waiting for {what}")

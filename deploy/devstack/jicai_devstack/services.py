@@ -83,6 +83,7 @@ def wait_ready(service: ServiceProcess, run_dir: Path, timeout: float = 120.0) -
     """Poll ``/readyz`` until it says ready (database, Kafka, workers); returns seconds waited."""
     started = time.monotonic()
     last = ""
+    pause = 0.05  # a service imports for a second or more, then answers: ask often at first, then less
     while time.monotonic() - started < timeout:
         if not _proc.pid_alive(service.pid):
             raise RuntimeError(f"{service.name} exited:\n{_proc.tail(run_dir / 'logs' / f'{service.name}.log')}")
@@ -93,7 +94,8 @@ def wait_ready(service: ServiceProcess, run_dir: Path, timeout: float = 120.0) -
             last = r.text
         except httpx.HTTPError as exc:
             last = str(exc)
-        time.sleep(0.3)
+        time.sleep(pause)
+        pause = min(pause * 1.5, 0.3)
     raise RuntimeError(f"{service.name} not ready after {timeout:.0f}s ({last}):\n{_proc.tail(run_dir / 'logs' / f'{service.name}.log')}")
 
 

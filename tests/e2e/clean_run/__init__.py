@@ -1,0 +1,1 @@
+"""The tests of one undisturbed run of the payment-breach flow (``clean_run``), started once for the package."""
