@@ -13,9 +13,10 @@ from decimal import Decimal
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import REGISTRY
-from sqlalchemy import Column, Integer, MetaData, String, Table, select, text, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from jicai_events.catalog import PaymentAllocation, PaymentRecorded
@@ -120,6 +121,57 @@ async def test_relay_crash_resends_and_the_consumer_applies_each_event_once(
     async with engine.connect() as conn:
         counts = dict((await conn.execute(select(applied.c.payment_id, applied.c.times))).all())
     assert counts == {f"P{n}": 1 for n in range(5)}
+
+
+async def test_a_batch_interrupted_midway_is_sent_again_whole_and_in_order(
+    engine: AsyncEngine, kafka_bootstrap: str, namespace: str
+) -> None:
+    """Kafka refuses the third of five rows after the first two went out: none is marked, the next batch sends all
+    five again in id order (the first two twice: at least once), and then none is left."""
+    await ensure_topics(kafka_bootstrap)
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+    async with UnitOfWork(factory, tables) as uow:
+        sent = [await uow.publish(_payment(n)) for n in range(5)]
+    outbox = tables.outbox
+    async with engine.begin() as conn:
+        third = (await conn.execute(select(outbox.c.id, outbox.c.payload).where(outbox.c.event_id == sent[2].id))).one()
+        # Larger than the producer's max_request_size: refused when sent, after the rows before it were.
+        await conn.execute(update(outbox).where(outbox.c.id == third.id).values(payload=b"x" * 2_000_000))
+
+    producer = make_producer(kafka_bootstrap, "test-relay")
+    await producer.start()
+    try:
+        relay = OutboxRelay("test", engine, tables, producer)
+        with pytest.raises(MessageSizeTooLargeError):
+            await relay.publish_batch()
+        async with engine.connect() as conn:
+            assert (await conn.execute(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_not(None)))).scalar() == 0
+            await conn.execute(update(outbox).where(outbox.c.id == third.id).values(payload=third.payload))
+            await conn.commit()
+        assert await relay.publish_batch() == 5
+        assert await relay.publish_batch() == 0
+    finally:
+        await producer.stop()
+
+    ids = [Envelope.from_bytes(r.value).id for r in await _read(kafka_bootstrap, SETTLEMENT.qualified(), 7)]
+    expected = [e.id for e in sent]
+    assert ids == expected[:2] + expected  # one key, one partition: the first two, then the whole batch again
+
+
+async def _read(bootstrap: str, topic: str, count: int) -> list[ConsumerRecord[bytes, bytes]]:
+    """The first ``count`` records of ``topic`` (read without a group), checking none follows them."""
+    reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False)
+    await reader.start()
+    try:
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        while len(records) < count:
+            batch = await reader.getmany(timeout_ms=5000)
+            assert batch, f"{topic} holds {len(records)} records, not {count}"
+            records += [r for rs in batch.values() for r in rs]
+        assert not await reader.getmany(timeout_ms=500)
+        return records
+    finally:
+        await reader.stop()
 
 
 async def test_poison_messages_go_to_dead_letters_with_the_reason_and_do_not_block(
