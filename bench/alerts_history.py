@@ -10,6 +10,8 @@ took; the row's figure is the cost at the last checkpoint over the cost at the
 in the same run. Then, alone, ``InvoiceReceived`` for many hospitals: its rate
 and statements. On a shared machine the median follows the load; the fastest
 of a window shows the cost itself, and the rows do not follow the load at all.
+The report (``--invoices`` > 0) also gives each statement's median per checkpoint,
+to tell which one grows (``bench.history_plans`` then shows its plan).
 
     .venv/bin/python -m bench.alerts_history [--acceptances 1000] [--invoices 500] [--runs 1]
 """

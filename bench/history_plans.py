@@ -6,12 +6,14 @@ sends for the next acceptance's keys are run again under ``EXPLAIN (ANALYZE, BUF
 the arrays: a custom plan) and once as a generic plan (what a prepared statement may settle on after five
 executions). The figures to compare are the buffers each node touched, which do not follow the machine's load.
 
-    .venv/bin/python -m bench.history_plans [--sizes 100,10000] [--keep] [--database URL …]
+    .venv/bin/python -m bench.history_plans [--sizes 100,10000] [--keep] [--database URL …] [--repeat 500]
 """
 from __future__ import annotations
 
 import asyncio
 import re
+import statistics
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -42,8 +44,9 @@ def text_array(values: list[str]) -> str:
     return "ARRAY[" + ", ".join("'" + value.replace("'", "''") + "'" for value in values) + "]::text[]"
 
 
-async def plans(url: str, acceptance: int) -> list[tuple[str, list[str], list[str]]]:
-    """Each statement ``lookup_many`` sends for ``acceptance``'s keys: its text, its custom plan, its generic plan."""
+async def plans(url: str, acceptance: int, repeat: int) -> tuple[list[tuple[str, list[str], list[str]]], float]:
+    """Each statement ``lookup_many`` sends for ``acceptance``'s keys (its text, its custom plan, its generic plan),
+    and the median milliseconds of ``lookup_many`` itself over ``repeat`` calls (prepared by psycopg, as in the service)."""
     fact = _acceptance(acceptance)
     accepted = _acceptance_counted(Envelope.wrap(fact, time=datetime.now(UTC)), fact)
     keys = [key for fact in (accepted.winning, accepted.volume, accepted.purchase) if (key := key_of(fact)) is not None]
@@ -70,21 +73,29 @@ async def plans(url: str, acceptance: int) -> list[tuple[str, list[str], list[st
                 await connection.exec_driver_sql("DEALLOCATE lookup")
                 await connection.exec_driver_sql("RESET plan_cache_mode")
                 found.append((statement, [row[0] for row in custom], [row[0] for row in generic]))
+            took = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                await counted.lookup_many(session, t.counted_facts, t.event_tables.event_store, keys)
+                took.append(time.perf_counter() - started)
     finally:
         await engine.dispose()
-    return found
+    return found, statistics.median(took) * 1000
 
 
 def main(sizes: Annotated[str, typer.Option(help="hospital history sizes, comma-separated")] = "100,10000",
          keep: Annotated[bool, typer.Option(help="keep each history's database (its URL is printed) for another run's --database")] = False,
-         database: Annotated[list[str] | None, typer.Option(help="a kept database per size, in order: no history built")] = None) -> None:
+         database: Annotated[list[str] | None, typer.Option(help="a kept database per size, in order: no history built")] = None,
+         repeat: Annotated[int, typer.Option(help="calls of lookup_many timed at each size")] = 500) -> None:
     try:
         for i, size in enumerate(int(s) for s in sizes.split(",")):
             url = database[i] if database else infra.migrated_database(postgres_base_url(), "alerts")
             try:
                 if not database:
                     history_costs(url, size)
-                for statement, custom, generic in asyncio.run(plans(url, size + 1)):
+                found, median_ms = asyncio.run(plans(url, size + 1, repeat))
+                print(f"=== after {size} acceptances: lookup_many of the next acceptance's keys, median of {repeat}: {median_ms:.3f} ms")
+                for statement, custom, generic in found:
                     print(f"=== after {size} acceptances: {' '.join(statement.split())}")
                     print("--- custom plan (as sent)\n" + "\n".join(custom))
                     print("--- generic plan\n" + "\n".join(generic))
