@@ -77,9 +77,9 @@ def share(url: str, partitions: str, until: date) -> None:
     from jicai_events.day_closes import SHARE_INTERVAL_S, assigned
 
     app = build_app(Settings(database_url=url, run_workers=False))
-    runtime = app.state.runtime
 
     async def take_shares() -> None:
+        runtime = app.state.runtime  # made by the app's start-up
         while True:
             started = time.monotonic()
             with assigned(_assignment(partitions)):
