@@ -32,7 +32,7 @@ def service_database(pg_base_url: str) -> Iterator[Callable[[str], str]]:
 
     yield make
     for url in created:
-        infra.drop_database(url)
+        infra.drop_database_later(url)
 
 
 @pytest.fixture(scope="session")

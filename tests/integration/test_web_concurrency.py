@@ -29,8 +29,6 @@ from tests.support.tokens import PUBLIC_KEYS, auth_header
 
 pytestmark = pytest.mark.kafka
 
-HIS = auth_header("H001", Role.INSTITUTION)
-
 
 def _lock_holder(path: Path) -> int | None:
     """The pid holding the flock on ``path`` (from /proc/locks), if any."""
@@ -81,7 +79,8 @@ async def _sign(bootstrap: str, contract_id: str) -> None:
 
 def _push_accepted(url: str, contract_id: str, external_id: str) -> bool:
     line = {"external_id": external_id, "contract_id": contract_id, "accepted_quantity": 5, "accepted_on": "2026-09-01", "lot_number": "L1"}
-    r = httpx.post(f"{url}/institutions/H001/acceptances:batch", json={"lines": [line]}, headers=HIS, timeout=30)
+    r = httpx.post(f"{url}/institutions/H001/acceptances:batch", json={"lines": [line]}, timeout=30,
+                   headers=auth_header("H001", Role.INSTITUTION))  # minted now: one minted at import expired (15 min) in a long run
     r.raise_for_status()
     return bool(r.json()["accepted"] == 1)
 

@@ -76,6 +76,12 @@ def drop_database(url: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def drop_database_later(url: str) -> None:
+    """Drop a test's database in the background: no later test can see it (each has its own), so the next test
+    need not wait for its files to go; the session waits for every drop before the server stops."""
+    _dropping.append(_dropper.submit(drop_database, url))
+
+
 def alembic_revision(url: str) -> str:
     """The revision a database is migrated to."""
     with psycopg.connect(_libpq(url)) as conn:
@@ -101,11 +107,15 @@ def migrated_database(base_url: str, service: str) -> str:
 
 
 def drop_databases_cloned_ahead() -> None:
-    """Drop the clones no test took: at the end of the test session (before the server stops), else at exit."""
+    """Drop the clones no test took and finish the drops under way: at the end of the test session (before the
+    server stops), else at exit."""
     while _cloned_ahead:
         _, ahead = _cloned_ahead.popitem()
         with contextlib.suppress(Exception):  # its failure would have been a test's, had one asked
             drop_database(ahead.result())
+    while _dropping:
+        with contextlib.suppress(Exception):  # a drop that failed leaves one stray database, seen by no test
+            _dropping.pop().result()
 
 
 def _clone(base_url: str, service: str) -> str:
@@ -114,6 +124,8 @@ def _clone(base_url: str, service: str) -> str:
 
 _cloner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clone-ahead")
 _cloned_ahead: dict[tuple[str, str], Future[str]] = {}
+_dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-behind")
+_dropping: list[Future[None]] = []
 atexit.register(drop_databases_cloned_ahead)
 
 

@@ -10,7 +10,8 @@ from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 
-from jicai_policy.calendar import WorkingDayCalendar, load_calendar
+from jicai_policy._files import toml_files
+from jicai_policy.calendar import PACKAGED_CALENDAR_DIR, WorkingDayCalendar, load_calendar
 from jicai_policy.errors import NoProfileForRegion, PolicyFileError, UnknownProfile
 from jicai_policy.loading import (
     PACKAGED_PROFILE_DIR,
@@ -85,6 +86,32 @@ def load_policy_book(directory: Path | str | None = None, calendar_overrides: Se
     if calendar_overrides is None:
         calendar_dir = _env_path(CALENDAR_DIR_ENV)
         calendar_overrides = [calendar_dir] if calendar_dir is not None else []
+    inputs = _inputs(root, calendar_overrides)
+    loaded = _LOADED.get(inputs) if inputs is not None else None
+    if loaded is not None:
+        return loaded
     profiles = load_profiles(root)
     regions = load_regions(root / REGIONS_FILE, profiles)
-    return PolicyBook(MappingProxyType(profiles), MappingProxyType(regions), load_calendar(calendar_overrides))
+    book = PolicyBook(MappingProxyType(profiles), MappingProxyType(regions), load_calendar(calendar_overrides))
+    if inputs is not None:
+        if len(_LOADED) >= _LOADED_MAX:
+            _LOADED.clear()
+        _LOADED[inputs] = book
+    return book
+
+
+_LOADED: dict[tuple[object, ...], PolicyBook] = {}
+"""Books loaded so far, by the bytes of every file they were read from. A book is immutable, so a process that
+loads the same files again (every runtime a test builds; a service restarting its runtime) gets the same book
+without parsing and validating them again; a changed file is read afresh, and a file that failed is never kept."""
+_LOADED_MAX = 8
+
+
+def _inputs(root: Path, calendar_overrides: Sequence[Path | str]) -> tuple[object, ...] | None:
+    """What decides the book: the directories asked for and the content of every TOML file the load reads
+    (``None`` when one cannot be read: the load itself then says which, and why)."""
+    try:
+        files = toml_files([root, PACKAGED_CALENDAR_DIR, *calendar_overrides])
+        return (str(root), tuple(map(str, calendar_overrides)), tuple((str(path), path.read_bytes()) for path in files))
+    except OSError:
+        return None
