@@ -13,11 +13,11 @@ down:  ## stop everything `make up` started (data is kept in .run/)
 status:
 	@.venv/bin/python -m jicai_devstack status
 
-# `make test TEST_WORKERS=2`: two pytest-xdist workers, each with its own PostgreSQL and Kafka (tests/support/infra.py);
+# Two pytest-xdist workers by default (`make test TEST_WORKERS=0`: one process), each with its own PostgreSQL and Kafka (tests/support/infra.py);
 # --dist loadfile keeps a module's tests in one worker, so its module-scoped system or broker starts once; the
 # modules go out longest first, a package sharing one e2e system as one unit (tests/support/scheduling.py).
-# One process by default until the two-worker run is measured on an otherwise idle machine (see README).
-TEST_WORKERS ?= 0
+# Most of the suite's wall time is waiting (services starting, events travelling), which a second worker overlaps (README).
+TEST_WORKERS ?= 2
 
 test: install lint  ## lint and type-check, then every test: unit, service (real PostgreSQL), end-to-end (real Kafka)
 	@.venv/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile
