@@ -20,6 +20,7 @@ SHARED_SYSTEMS = (f"{E2E}year_run/", f"{E2E}clean_run/")
 LONGEST_FIRST = (
     f"{E2E}year_run/",
     f"{E2E}test_console.py",
+    f"{E2E}test_day_close_split.py",
     f"{E2E}clean_run/",
     f"{E2E}test_database_crash.py",
     f"{E2E}test_day_close_waits_for_facts.py",
@@ -28,6 +29,15 @@ LONGEST_FIRST = (
     f"{E2E}test_day_close_crash.py",
     f"{E2E}test_simulator.py",
     f"{E2E}test_correlation_logs.py",
+    # outside e2e, each a minute or more: their own brokers and clusters, an installed environment, a long close
+    "tests/infra/test_wheels.py",
+    "tests/infra/test_kafka_broker.py",
+    "tests/infra/test_kafka_acls.py",
+    "tests/service/alerts/test_day_close_chunks.py",
+    "tests/integration/test_web_concurrency.py",
+    "tests/infra/test_postgres_roles.py",
+    "tests/infra/test_postgres_crash_safety.py",
+    "tests/integration/test_day_close_watermarks.py",
 )
 """The units that take longest, longest first (measured with ``--durations``); every other file follows, its
 tests' count deciding as in xdist's ``loadfile``."""
