@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table, literal, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from jicai_events import counted
 from jicai_events.counted import CountedKey
@@ -82,6 +82,23 @@ async def list_rows(uow: UnitOfWork, table: Table, *order_by: Any, **filters: st
         query = query.where(table.c[column] == value)
     rows = (await uow.session.execute(query.order_by(*(order_by or table.primary_key.columns)))).mappings().all()
     return [dict(r) for r in rows]
+
+
+async def settlement_status_rows(connection: AsyncConnection, institution_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The institution's withholds (by ``withheld_from``) and suspensions (by ``suspended_from``), the columns the status shows,
+    on a Core connection (``jicai_kit.commands.read_rows``)."""
+    w, s = t.withholds.c, t.suspensions.c
+    withholds = await connection.execute(
+        select(w.decision_id, w.invoice_id, w.warned_on, w.withheld_from, w.outstanding_amount, w.profile_id, w.profile_version,
+               w.released_on, w.release_decision_id)
+        .where(w.institution_id == institution_id).order_by(w.withheld_from, w.decision_id)
+    )
+    suspensions = await connection.execute(
+        select(s.decision_id, s.period_end, s.ratio, s.suspend_below, s.suspended_from, s.profile_id, s.profile_version, s.resumed_on,
+               s.resume_decision_id, s.resume_reason)
+        .where(s.institution_id == institution_id).order_by(s.suspended_from, s.decision_id)
+    )
+    return [dict(r) for r in withholds.mappings()], [dict(r) for r in suspensions.mappings()]
 
 
 async def payment_with_allocations(uow: UnitOfWork, payment_id: str) -> dict[str, Any] | None:
