@@ -1,6 +1,7 @@
 """CPU per request of the servers, which follows the code more than the machine's load does.
 
-A single-line HIS push (orders) and a settlement-status read (settlement), each
+A HIS push of 4 clients × ``batches`` × 1,000 new lines (CPU per line), then a
+single-line HIS push (orders) and a settlement-status read (settlement), each
 at a fixed rate below saturation (open loop, ``bench.latency.open_loop``) for
 ``seconds``: the server process's CPU (``/proc/<pid>/stat``, user + system) and
 PostgreSQL's (every backend of the bench cluster) around the run, divided by
@@ -22,7 +23,7 @@ from typing import Annotated
 import typer
 
 from bench.common import BENCH_RUN_DIR, load_average, postgres_base_url, serve
-from bench.his_push import INSTITUTION, seed_contract
+from bench.his_push import INSTITUTION, batch_body, push_all, seed_contract
 from bench.latency import _line, _status, open_loop
 from jicai_kit.auth import Role
 from tests.support import infra
@@ -53,7 +54,7 @@ def postgres_cpu() -> float:
     return total
 
 
-def measure(rate: int, seconds: float, profile: Path | None) -> None:
+def measure(rate: int, seconds: float, profile: Path | None, batches: int = 2) -> None:
     base = postgres_base_url()
     orders_db = infra.migrated_database(base, "orders")
     settlement_db = infra.migrated_database(base, "settlement")
@@ -66,6 +67,13 @@ def measure(rate: int, seconds: float, profile: Path | None) -> None:
                 "push": (orders, his, lambda c, i: _status(c.post(f"/institutions/{INSTITUTION}/acceptances:batch", json={"lines": [_line(tag, i)]}))),
                 "status": (settlement, operator, lambda c, _: _status(c.get(f"/institutions/{INSTITUTION}/settlement-status"))),
             }
+            bodies = [[batch_body(f"{tag}-C{c}-B{b}", 1000) for b in range(batches)] for c in range(4)]
+            asyncio.run(push_all(orders.url, [[batch_body(f"{tag}-warm", 1000)]], "accepted"))
+            before, pg_before, load = cpu_seconds(orders.pid), postgres_cpu(), load_average()
+            wall = asyncio.run(push_all(orders.url, bodies, "accepted"))
+            lines, server, pg = 4 * batches * 1000, cpu_seconds(orders.pid) - before, postgres_cpu() - pg_before
+            print(f"batch push: {lines} new lines in {wall:.1f} s ({lines / wall:,.0f} lines/s); server CPU {server / lines * 1e6:.0f} µs/line, "
+                  f"PostgreSQL CPU {pg / lines * 1e6:.0f} µs/line; load {load}", flush=True)
             for name, (served, token, send) in runs.items():
                 asyncio.run(open_loop(served.url, token, send, rate, 2.0))  # warm: the token kept, statements prepared
                 spy = None
@@ -91,8 +99,9 @@ def measure(rate: int, seconds: float, profile: Path | None) -> None:
 def main(
     rate: Annotated[int, typer.Option()] = 50, seconds: Annotated[float, typer.Option()] = 15.0,
     profile: Annotated[Path | None, typer.Option(help="record each server with py-spy into this directory")] = None,
+    batches: Annotated[int, typer.Option(help="1,000-line batches per client (4 clients)")] = 2,
 ) -> None:
-    measure(rate, seconds, profile)
+    measure(rate, seconds, profile, batches)
 
 
 if __name__ == "__main__":

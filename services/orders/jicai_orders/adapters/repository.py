@@ -22,19 +22,22 @@ from jicai_orders.domain.reference import ProductView
 streams: StreamWriter[OrdersEvent] = StreamWriter(codec, apply, translate, bulk=BULK)
 
 
+_STORE = t.event_tables.event_store
+# Built once: constructing a statement per request was a fifth to a third of each read's time (single-line push profile).
+_STREAMS = (
+    select(_STORE.c.stream_id, _STORE.c.event_type, _STORE.c.data)
+    # One array parameter, not a thousand (an IN list is compiled and sent as one parameter per id).
+    .where(_STORE.c.stream_id == any_(bindparam("stream_ids", type_=ARRAY(Text))))
+    .order_by(_STORE.c.stream_id, _STORE.c.version)
+)
+
+
 async def load_streams(uow: UnitOfWork, stream_ids: Collection[str]) -> dict[str, list[OrdersEvent]]:
     """The events of many streams in one query (streams with no events are absent)."""
-    store = t.event_tables.event_store
     out: dict[str, list[OrdersEvent]] = {}
     if not stream_ids:
         return out
-    # One array parameter, not a thousand (an IN list is compiled and sent as one parameter per id).
-    rows = await uow.session.execute(
-        select(store.c.stream_id, store.c.event_type, store.c.data)
-        .where(store.c.stream_id == any_(bindparam("stream_ids", list(stream_ids), type_=ARRAY(Text))))
-        .order_by(store.c.stream_id, store.c.version)
-    )
-    for stream_id, event_type, data in rows:
+    for stream_id, event_type, data in await uow.session.execute(_STREAMS, {"stream_ids": list(stream_ids)}):
         out.setdefault(stream_id, []).append(codec.decode(event_type, data))
     return out
 
@@ -47,14 +50,19 @@ async def contract_views(uow: UnitOfWork, contract_ids: Iterable[str]) -> dict[s
     return {r["contract_id"]: ContractView(**r) for r in rows.mappings()}
 
 
+_CONTRACTS_AND_REGION = union_all(
+    select(t.contracts, true().label("named")).where(t.contracts.c.contract_id == any_(bindparam("contract_ids", type_=ARRAY(Text)))),
+    select(t.contracts, false().label("named")).where(t.contracts.c.institution_id == bindparam("institution_id"))
+    .order_by(t.contracts.c.contract_id).limit(1),
+)
+
+
 async def contracts_and_region(uow: UnitOfWork, contract_ids: Iterable[str], institution_id: str) -> tuple[dict[str, ContractView], str | None]:
     """``contract_views`` and ``pooling_region_of`` in one query (a HIS push needs both: one round trip fewer)."""
-    c = t.contracts
-    named = select(c, true().label("named")).where(c.c.contract_id == any_(bindparam("contract_ids", sorted(set(contract_ids)), type_=ARRAY(Text))))
-    first = select(c, false().label("named")).where(c.c.institution_id == institution_id).order_by(c.c.contract_id).limit(1)
     views: dict[str, ContractView] = {}
     region: str | None = None
-    for row in (await uow.session.execute(union_all(named, first))).mappings():
+    params = {"contract_ids": sorted(set(contract_ids)), "institution_id": institution_id}
+    for row in (await uow.session.execute(_CONTRACTS_AND_REGION, params)).mappings():
         fields = {k: v for k, v in row.items() if k != "named"}
         if row["named"]:
             views[row["contract_id"]] = ContractView(**fields)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, literal, or_, select
+from sqlalchemy import Table, bindparam, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from jicai_events import counted
@@ -84,20 +84,26 @@ async def list_rows(uow: UnitOfWork, table: Table, *order_by: Any, **filters: st
     return [dict(r) for r in rows]
 
 
+_W, _S = t.withholds.c, t.suspensions.c
+# Built once: constructing the two statements per request was a sixth of a status read.
+_WITHHOLDS = (
+    select(_W.decision_id, _W.invoice_id, _W.warned_on, _W.withheld_from, _W.outstanding_amount, _W.profile_id, _W.profile_version,
+           _W.released_on, _W.release_decision_id)
+    .where(_W.institution_id == bindparam("institution_id")).order_by(_W.withheld_from, _W.decision_id)
+)
+_SUSPENSIONS = (
+    select(_S.decision_id, _S.period_end, _S.ratio, _S.suspend_below, _S.suspended_from, _S.profile_id, _S.profile_version, _S.resumed_on,
+           _S.resume_decision_id, _S.resume_reason)
+    .where(_S.institution_id == bindparam("institution_id")).order_by(_S.suspended_from, _S.decision_id)
+)
+
+
 async def settlement_status_rows(connection: AsyncConnection, institution_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The institution's withholds (by ``withheld_from``) and suspensions (by ``suspended_from``), the columns the status shows,
     on a Core connection (``jicai_kit.commands.read_rows``)."""
-    w, s = t.withholds.c, t.suspensions.c
-    withholds = await connection.execute(
-        select(w.decision_id, w.invoice_id, w.warned_on, w.withheld_from, w.outstanding_amount, w.profile_id, w.profile_version,
-               w.released_on, w.release_decision_id)
-        .where(w.institution_id == institution_id).order_by(w.withheld_from, w.decision_id)
-    )
-    suspensions = await connection.execute(
-        select(s.decision_id, s.period_end, s.ratio, s.suspend_below, s.suspended_from, s.profile_id, s.profile_version, s.resumed_on,
-               s.resume_decision_id, s.resume_reason)
-        .where(s.institution_id == institution_id).order_by(s.suspended_from, s.decision_id)
-    )
+    params = {"institution_id": institution_id}
+    withholds = await connection.execute(_WITHHOLDS, params)
+    suspensions = await connection.execute(_SUSPENSIONS, params)
     return [dict(r) for r in withholds.mappings()], [dict(r) for r in suspensions.mappings()]
 
 
