@@ -56,7 +56,11 @@ class Envelope(BaseModel):
     ) -> Envelope:
         """Wrap ``event``; a fresh event starts its own correlation."""
         eid = event_id or str(uuid.uuid4())
-        return cls(**_attributes(event, eid, correlation_id), time=time, causationid=causation_id, data=event.model_dump(mode="json"))
+        a = _attributes(event, eid, correlation_id)
+        return cls(
+            id=eid, source=a["source"], type=a["type"], subject=a["subject"], time=time, dataschema=a["dataschema"],
+            correlationid=a["correlationid"], causationid=causation_id, partitionkey=a["partitionkey"], data=event.model_dump(mode="json"),
+        )
 
     @staticmethod
     def wrapped_bytes(

@@ -34,10 +34,10 @@ class Renamed(DomainEvent):
         return {**data, "currency": "CNY"}
 
 
-class Plain(DomainEvent):
+class AtVersion1(DomainEvent):
     """A test event at version 1."""
 
-    name = "Plain"
+    name = "AtVersion1"
     amount: Decimal
     on: date
     note: str | None
@@ -50,8 +50,8 @@ def test_a_current_event_is_stored_with_its_version_and_read_back_unchanged() ->
 
 
 @pytest.mark.parametrize("event", [
-    Plain(amount=Decimal("1.9800"), on=date(2026, 9, 1), note=None),
-    Plain(amount=Decimal("0"), on=date(2026, 9, 1), note='验收 "quoted" \\ \u2028'),
+    AtVersion1(amount=Decimal("1.9800"), on=date(2026, 9, 1), note=None),
+    AtVersion1(amount=Decimal("0"), on=date(2026, 9, 1), note='验收 "quoted" \\ \u2028'),
     Renamed(amount=Decimal("1.50"), currency="港币"),
     MonthlySettlementReleased(institution_id="H1", settlement_id="S1", released_on=date(2026, 6, 3), release_decision_id="R1",
                               month="2026-05", amount=Decimal("10.00"), reason="paid"),
