@@ -121,7 +121,7 @@ def _push_acceptances(url: str) -> None:
                 for n in range(ACCEPTANCES)
             ]
             async with runtime.unit_of_work() as uow:
-                await services.push_acceptances(uow, "H001", lines)
+                await services.push_acceptances(uow, "H001", lines, lambda _region: None)  # seeded dates: nothing to refuse
         finally:
             await runtime.stop()
 

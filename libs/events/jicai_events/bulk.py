@@ -7,25 +7,30 @@ from datetime import UTC, datetime
 from jicai_events.base import IntegrationEvent
 from jicai_events.envelope import Envelope
 from jicai_events.pgcopy import copy_rows
-from jicai_events.unit_of_work import UnitOfWork, outbox_row
+from jicai_events.topics import topic_for
+from jicai_events.unit_of_work import Published, UnitOfWork
 
 
 async def publish_many(
     uow: UnitOfWork, events: Sequence[tuple[IntegrationEvent, str]], causes: Sequence[Envelope | None] | None = None
-) -> list[Envelope]:
+) -> list[Published]:
     """Write many integration events (each with the id of its stored event) to the outbox at once.
 
-    The set-based twin of ``UnitOfWork.publish``: the same envelopes (this
+    The set-based twin of ``UnitOfWork.publish``: the same outbox rows (this
     unit's correlation and causation, or with ``causes`` each event's own:
     the consumed event it answers), in the given order, which is the order
-    the relay publishes them in.
+    the relay publishes them in. The envelopes go straight to their bytes
+    (``Envelope.wrapped_bytes``), never built as models.
     """
     now = datetime.now(UTC)
-    envelopes = [
-        uow.envelope(event, event_id, now, cause) for (event, event_id), cause in zip(events, causes or [None] * len(events), strict=True)
-    ]
-    await copy_rows(uow.session, uow.tables.outbox, [
-        outbox_row(event, envelope) for envelope, (event, _) in zip(envelopes, events, strict=True)
-    ])
-    uow.published.extend(envelopes)
-    return envelopes
+    rows: list[dict[str, object]] = []
+    published: list[Published] = []
+    for (event, event_id), cause in zip(events, causes or [None] * len(events), strict=True):
+        correlation_id, causation_id = (cause.correlationid, cause.id) if cause is not None else (uow.correlation_id, uow.causation_id)
+        payload = Envelope.wrapped_bytes(event, time=now, event_id=event_id, correlation_id=correlation_id, causation_id=causation_id)
+        rows.append({"event_id": event_id, "topic": topic_for(event).qualified(), "message_key": event.partition_key(), "payload": payload,
+                     "all_partitions": False})
+        published.append(Published(event.type_name(), event_id))
+    await copy_rows(uow.session, uow.tables.outbox, rows)
+    uow.published.extend(published)
+    return published

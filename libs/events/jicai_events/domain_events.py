@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
+import pydantic_core
 from pydantic import BaseModel, ConfigDict
 
 VERSION_KEY = "_class_version"
@@ -62,6 +63,13 @@ class EventCodec(Generic[D]):
         if event.class_version > 1:
             data[VERSION_KEY] = event.class_version
         return event.name, data
+
+    def encode_json(self, event: D) -> tuple[str, str]:
+        """``encode`` with the data as JSON text, dumped by pydantic straight from the event (no dict in between)."""
+        if event.class_version > 1:
+            name, data = self.encode(event)
+            return name, pydantic_core.to_json(data).decode()
+        return event.name, event.model_dump_json()
 
     def decode(self, name: str, data: dict[str, Any]) -> D:
         model = self._by_name[name]

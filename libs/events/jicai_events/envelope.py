@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
+import pydantic_core
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from jicai_events.base import READER_EXTRA, IntegrationEvent, event_registry
@@ -55,18 +56,29 @@ class Envelope(BaseModel):
     ) -> Envelope:
         """Wrap ``event``; a fresh event starts its own correlation."""
         eid = event_id or str(uuid.uuid4())
+        a = _attributes(event, eid, correlation_id)
         return cls(
-            id=eid,
-            source=f"/jicai/{event.source_service}",
-            type=event.type_name(),
-            subject=event.subject(),
-            time=time,
-            dataschema=f"urn:jicai:schema:{event.event_name}:v{event.schema_version}",
-            correlationid=correlation_id or eid,
-            causationid=causation_id,
-            partitionkey=event.partition_key(),
-            data=event.model_dump(mode="json"),
+            id=eid, source=a["source"], type=a["type"], subject=a["subject"], time=time, dataschema=a["dataschema"],
+            correlationid=a["correlationid"], causationid=causation_id, partitionkey=a["partitionkey"], data=event.model_dump(mode="json"),
         )
+
+    @staticmethod
+    def wrapped_bytes(
+        event: IntegrationEvent, *, time: datetime, event_id: str, correlation_id: str | None = None, causation_id: str | None = None,
+    ) -> bytes:
+        """``wrap(event, …).to_bytes()`` without building the envelope: a HIS push writes a thousand at once, and
+        validating each envelope's ``data`` again and dumping it through a ``dict[str, Any]`` took two thirds of
+        a line's outbox row. The event itself was validated when it was built; the attributes here are ours.
+        ``tests/unit/events/test_envelope_bytes.py`` holds it to the same bytes as ``to_bytes``."""
+        attributes = _attributes(event, event_id, correlation_id)
+        # In the model's field order, None left out (``to_bytes``).
+        head = {"specversion": "1.0", "id": event_id, "source": attributes["source"], "type": attributes["type"], "subject": attributes["subject"],
+                "time": _json_time(time), "datacontenttype": "application/json", "dataschema": attributes["dataschema"],
+                "correlationid": attributes["correlationid"]}
+        if causation_id is not None:
+            head["causationid"] = causation_id
+        head["partitionkey"] = attributes["partitionkey"]
+        return b"".join((pydantic_core.to_json(head)[:-1], b',"data":', event.__pydantic_serializer__.to_json(event), b"}"))
 
     def event(self) -> IntegrationEvent:
         """The typed event inside (upcast to the newest schema version; fields it does not know ignored)."""
@@ -79,3 +91,17 @@ class Envelope(BaseModel):
     def from_bytes(cls, raw: bytes) -> Envelope:
         """Read an envelope from the wire, ignoring extension attributes this reader does not know."""
         return cls.model_validate(json.loads(raw), extra=READER_EXTRA)
+
+
+def _attributes(event: IntegrationEvent, event_id: str, correlation_id: str | None) -> dict[str, str]:
+    """The envelope attributes that follow from the event (a fresh event starts its own correlation)."""
+    return {
+        "id": event_id, "source": f"/jicai/{event.source_service}", "type": event.type_name(), "subject": event.subject(),
+        "dataschema": f"urn:jicai:schema:{event.event_name}:v{event.schema_version}", "correlationid": correlation_id or event_id,
+        "partitionkey": event.partition_key(),
+    }
+
+
+def _json_time(time: datetime) -> str:
+    """``time`` as the envelope's JSON writes it (pydantic's datetime format: ``…Z`` for UTC)."""
+    return str(pydantic_core.to_jsonable_python(time))

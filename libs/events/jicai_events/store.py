@@ -16,7 +16,7 @@ from sqlalchemy import Text, cast, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jicai_events.pgcopy import copy_rows
+from jicai_events.pgcopy import JsonText, copy_rows
 from jicai_events.tables import EventTables
 
 
@@ -94,41 +94,32 @@ class EventStore:
             raise
         return stored
 
-    async def append_many(self, appends: Sequence[StreamAppend], metadata: dict[str, Any] | None = None) -> list[list[StoredEvent]]:
-        """Append to many streams with one COPY; the stored events of each append, in the order given.
+    async def append_many(self, appends: Sequence[StreamAppend], metadata: dict[str, Any] | None = None) -> list[list[str]]:
+        """Append to many streams with one COPY; the ids of each append's events, in the order given.
 
         Rows go in stream order, so two overlapping batches wait on each other
         instead of deadlocking. No savepoint: a lost race (ConcurrencyConflict)
         leaves the transaction unusable and the caller retries the whole unit
         of work, which then finds the winner's events.
         """
-        stored = [
-            [
-                StoredEvent(
-                    a.stream_id, a.expected_version + i + 1, a.event_ids[i] if a.event_ids else str(uuid.uuid4()), name, data,
-                    a.metadata if a.metadata is not None else metadata or {},
-                )
-                for i, (name, data) in enumerate(a.events)
-            ]
-            for a in appends
-        ]
+        ids = [list(a.event_ids) if a.event_ids else [str(uuid.uuid4()) for _ in a.events] for a in appends]
         rows = sorted(
             (
-                {"stream_id": e.stream_id, "stream_type": a.stream_type, "version": e.version, "event_id": e.event_id,
-                 "event_type": e.event_type, "data": e.data, "metadata": e.metadata}
-                for a, events in zip(appends, stored, strict=True)
-                for e in events
+                {"stream_id": a.stream_id, "stream_type": a.stream_type, "version": a.expected_version + i + 1, "event_id": event_id,
+                 "event_type": name, "data": data, "metadata": a.metadata if a.metadata is not None else metadata or {}}
+                for a, event_ids in zip(appends, ids, strict=True)
+                for i, ((name, data), event_id) in enumerate(zip(a.events, event_ids, strict=True))
             ),
             key=lambda r: (r["stream_id"], r["version"]),
         )
         try:
             await copy_rows(self._session, self._t, rows)
         except UniqueViolation as exc:
-            if exc.diag.constraint_name == "uq_event_store_stream_version":
-                stream_id, version = _conflicting_key(exc.diag.message_detail, appends)
-                raise ConcurrencyConflict(stream_id, version) from exc
-            raise
-        return stored
+            conflict = conflict_of(exc, appends)
+            if conflict is None:
+                raise
+            raise conflict from exc
+        return ids
 
     async def count(self) -> int:
         """How many events are stored (the total of a rebuild's progress)."""
@@ -180,10 +171,19 @@ class StreamAppend:
     stream_id: str
     stream_type: str
     expected_version: int
-    events: Sequence[tuple[str, dict[str, Any]]]
+    events: Sequence[tuple[str, dict[str, Any] | JsonText]]
+    """Each event's name and data: a dict, or its JSON text already dumped (``EventCodec.encode_json``)."""
     event_ids: Sequence[str] | None = None
     """The events' ids when the caller chose them (a decision naming an earlier one of the same batch); else new ones."""
     metadata: dict[str, Any] | None = None
+
+
+def conflict_of(exc: UniqueViolation, appends: Sequence[StreamAppend]) -> ConcurrencyConflict | None:
+    """The ConcurrencyConflict ``append_many`` raises for a unique violation of a stream's (stream, version): a lost race.
+    None for any other violation (raised as it is)."""
+    if exc.diag.constraint_name == "uq_event_store_stream_version":
+        return ConcurrencyConflict(*_conflicting_key(exc.diag.message_detail, appends))
+    return None
 
 
 def _conflicting_key(detail: str | None, appends: Sequence[StreamAppend]) -> tuple[str, int]:

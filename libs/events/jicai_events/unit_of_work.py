@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import NamedTuple
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,13 +20,20 @@ from jicai_events.tables import EventTables
 from jicai_events.topics import topic_for
 
 
+class Published(NamedTuple):
+    """An event a unit of work wrote to the outbox: its CloudEvents type and id (what a consistency token names)."""
+
+    type: str
+    id: str
+
+
 class UnitOfWork:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], tables: EventTables) -> None:
         self._factory = session_factory
         self._tables = tables
         self.session: AsyncSession
         self.events: EventStore
-        self.published: list[Envelope] = []
+        self.published: list[Published] = []
         self.correlation_id: str | None = correlation.current()  # the request's or the handled event's
         self.causation_id: str | None = None
 
@@ -79,7 +87,7 @@ class UnitOfWork:
         (to its key's partition, or with ``all_partitions`` to every partition: watermarks)."""
         envelope = self.envelope(event, event_id, datetime.now(UTC))
         await self.session.execute(insert(self._tables.outbox).values(outbox_row(event, envelope, all_partitions=all_partitions)))
-        self.published.append(envelope)
+        self.published.append(Published(envelope.type, envelope.id))
         return envelope
 
 

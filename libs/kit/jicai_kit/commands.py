@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from fastapi import Response
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from jicai_events.rules import Conflict, RuleViolated
@@ -64,6 +65,13 @@ async def query(runtime: ServiceRuntime, read: Callable[[UnitOfWork], Awaitable[
     """Run a read (no writes: it runs in autocommit mode, without BEGIN and COMMIT round trips)."""
     async with runtime.unit_of_work(read_only=True) as uow:
         return await read(uow)
+
+
+async def read_rows(runtime: ServiceRuntime, rows: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """``query`` on a bare Core connection (autocommit): no session, unit of work or event store built around two
+    SELECTs, for the reads a client polls (a settlement status at 200 req/s: the ORM session was a third of it)."""
+    async with runtime.read_engine.connect() as connection:
+        return await rows(connection)
 
 
 class Recorded(BaseModel):

@@ -24,7 +24,7 @@ from typing import Annotated
 from fastapi import Query, Request
 from sqlalchemy import func, select
 
-from jicai_events.envelope import Envelope
+from jicai_events.unit_of_work import Published
 from jicai_kit.problems import Problem
 from jicai_kit.runtime import ServiceRuntime
 
@@ -33,13 +33,13 @@ WAIT_S = 10.0
 POLL_S = 0.1
 MAX_TOKENS = 50
 
-_recorded: ContextVar[list[Envelope] | None] = ContextVar("jicai_recorded_events", default=None)
+_recorded: ContextVar[list[Published] | None] = ContextVar("jicai_recorded_events", default=None)
 
 
 @asynccontextmanager
-async def collecting() -> AsyncIterator[list[Envelope]]:
+async def collecting() -> AsyncIterator[list[Published]]:
     """Around one request: collects the events its commands record (``remember``)."""
-    events: list[Envelope] = []
+    events: list[Published] = []
     token = _recorded.set(events)
     try:
         yield events
@@ -47,14 +47,14 @@ async def collecting() -> AsyncIterator[list[Envelope]]:
         _recorded.reset(token)
 
 
-def remember(published: list[Envelope]) -> None:
+def remember(published: list[Published]) -> None:
     """Called once a command's unit of work has committed."""
     events = _recorded.get()
     if events is not None:
         events.extend(published)
 
 
-def token_header(events: list[Envelope]) -> str:
+def token_header(events: list[Published]) -> str:
     return ",".join(f"{e.type}/{e.id}" for e in events)
 
 
@@ -70,7 +70,7 @@ AfterTokens = Annotated[
 
 
 async def wait_for_tokens(request: Request, after: AfterTokens = None) -> None:
-    """Dependency of every route: hold the request until the events named by ``after`` are handled here."""
+    """Before every route (``jicai_kit.http.before_each_route``): hold the request until the events named by ``after`` are handled here."""
     if not after:
         return
     runtime: ServiceRuntime = request.app.state.runtime

@@ -78,7 +78,7 @@ def create_app(
 
     app = FastAPI(
         title=title, description=description, version="1.0.0", lifespan=lifespan, openapi_tags=openapi_tags,
-        dependencies=[Depends(consistency.wait_for_tokens), Depends(policy_changes.refresh_for_request)],
+        dependencies=[Depends(before_each_route)],
     )
     app.state.settings = settings
     problems.install(app)
@@ -132,6 +132,13 @@ def create_app(
     for router in routers:
         app.include_router(router, responses=problems.PROBLEM_RESPONSES)
     return app
+
+
+async def before_each_route(request: Request, after: consistency.AfterTokens = None) -> None:
+    """Every route's one app-wide dependency (FastAPI solves each dependency anew per request, a seventh of a status
+    read): wait for the events ``after`` names, then refresh the policy book the request decides with."""
+    await consistency.wait_for_tokens(request, after)
+    await policy_changes.refresh_for_request(request)
 
 
 class ObservedRequests:

@@ -123,7 +123,7 @@ def consumer_subscriptions(then: Callable[..., Any] | None = None) -> tuple[Subs
 
 
 async def refresh_for_request(request: Request) -> None:
-    """Dependency of every route (after the consistency tokens): the book this request decides with."""
+    """Before every route, after the consistency tokens (``jicai_kit.http.before_each_route``): the book this request decides with."""
     runtime = request.app.state.runtime
     policy: FoldedPolicy | None = getattr(runtime, "policy", None)
     if policy is None or not policy.due(force="after" in request.query_params):

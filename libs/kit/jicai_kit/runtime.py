@@ -94,6 +94,8 @@ class ServiceRuntime:
     """A service that closes a day in chunks: the close in progress, if any (``GET /clock``)."""
     engine: AsyncEngine = field(init=False)
     session_factory: async_sessionmaker[AsyncSession] = field(init=False)
+    read_engine: AsyncEngine = field(init=False)
+    """The engine in autocommit mode, for reads (``jicai_kit.commands.read_rows``)."""
     read_session_factory: async_sessionmaker[AsyncSession] = field(init=False)
     """Sessions for reads: autocommit, so a read sends no BEGIN and no COMMIT (under READ COMMITTED each
     statement had its own snapshot anyway)."""
@@ -107,7 +109,8 @@ class ServiceRuntime:
         # first statement instead (503, nothing recorded), and SQLAlchemy then replaces every pooled connection.
         self.engine = create_async_engine(self.settings.database_url, pool_size=10)
         self.session_factory = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.read_session_factory = async_sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+        self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.read_session_factory = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
     def service(self) -> str:

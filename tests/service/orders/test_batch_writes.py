@@ -48,6 +48,25 @@ def test_overlapping_pushes_racing_each_other_record_every_line_once(client: Tes
     assert {p["id"] for p in published} == stored_ids
 
 
+def test_the_same_single_line_pushed_at_once_by_several_clients_is_recorded_once(client: TestClient, db_url: str, token: Auth) -> None:
+    # A line or a few go as INSERTs pipelined in one round trip (not COPY): a lost race must still be a retry finding the winner.
+    his = token("H1", Role.INSTITUTION)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(lambda i: _push(client, his, _line(f"SL-{i % 10:02d}")), range(40)))
+    assert [r.status_code for r in responses] == [200] * 40
+    statuses: dict[str, list[str]] = {}
+    for r in responses:
+        (result,) = r.json()["results"]
+        statuses.setdefault(result["external_id"], []).append(result["status"])
+    assert sorted(statuses) == [f"SL-{i:02d}" for i in range(10)]
+    assert all(sorted(s) == ["accepted"] + ["duplicate"] * 3 for s in statuses.values()), statuses
+    assert _count(db_url, "select count(*) from event_store where stream_id like 'acceptance-H1-SL-%'") == 10
+    assert _count(db_url, "select count(*) from acceptances where external_id like 'SL-%'") == 10
+    published = [p for p in _published(db_url, "DeliveryAccepted") if p["data"]["external_id"].startswith("SL-")]
+    stored = {r[0] for r in _rows(db_url, "select event_id from event_store where stream_id like 'acceptance-H1-SL-%'")}
+    assert {p["id"] for p in published} == stored and len(published) == 10
+
+
 def _order_shipped(c: TestClient, token: Auth) -> None:
     his, d1 = token("H1", Role.INSTITUTION), token("D1", Role.DISTRIBUTOR)
     body = {"order_id": "O-1", "institution_id": "H1", "placed_on": "2026-03-02", "lines": [{"contract_id": "C1", "quantity": 20}]}

@@ -34,10 +34,33 @@ class Renamed(DomainEvent):
         return {**data, "currency": "CNY"}
 
 
+class AtVersion1(DomainEvent):
+    """A test event at version 1."""
+
+    name = "AtVersion1"
+    amount: Decimal
+    on: date
+    note: str | None
+
+
 def test_a_current_event_is_stored_with_its_version_and_read_back_unchanged() -> None:
     name, data = EventCodec(Renamed).encode(Renamed(amount=Decimal("1.50"), currency="HKD"))
     assert (name, data) == ("Renamed", {"amount": "1.50", "currency": "HKD", VERSION_KEY: 3})
     assert EventCodec(Renamed).decode(name, data) == Renamed(amount=Decimal("1.50"), currency="HKD")
+
+
+@pytest.mark.parametrize("event", [
+    AtVersion1(amount=Decimal("1.9800"), on=date(2026, 9, 1), note=None),
+    AtVersion1(amount=Decimal("0"), on=date(2026, 9, 1), note='验收 "quoted" \\ \u2028'),
+    Renamed(amount=Decimal("1.50"), currency="港币"),
+    MonthlySettlementReleased(institution_id="H1", settlement_id="S1", released_on=date(2026, 6, 3), release_decision_id="R1",
+                              month="2026-05", amount=Decimal("10.00"), reason="paid"),
+], ids=["version 1", "version 1, text", "version 3", "version 2"])
+def test_the_json_text_a_set_based_append_stores_is_the_encoded_data(event: DomainEvent) -> None:
+    codec_of = EventCodec(type(event))
+    name, text = codec_of.encode_json(event)
+    assert (name, json.loads(text)) == codec_of.encode(event)
+    assert codec_of.decode_json(name, text) == event
 
 
 @pytest.mark.parametrize(

@@ -33,10 +33,17 @@ def _(event: e.PurchaseRecorded) -> IntegrationEvent:
     return ie.PurchaseRecorded(**event.model_dump())
 
 
+KEPT_FROM_DELIVERY_ACCEPTED = frozenset({"manufacturer_id", "order_id"})
+"""The agreed DeliveryAccepted carries no order id (the link stays in orders' read model) and no manufacturer."""
+if set(e.AcceptanceRecorded.model_fields) - set(ie.DeliveryAccepted.model_fields) != KEPT_FROM_DELIVERY_ACCEPTED:
+    raise TypeError("AcceptanceRecorded gained a field: decide whether DeliveryAccepted carries it")
+
+
 @translate.register
 def _(event: e.AcceptanceRecorded) -> IntegrationEvent:
-    # The agreed DeliveryAccepted carries no order id; the link stays in orders' read model.
-    return ie.DeliveryAccepted(**event.model_dump(exclude={"manufacturer_id", "order_id"}))
+    # Validated from the event's attributes (the fields DeliveryAccepted declares): no dict in between, a third of
+    # the cost for the thousand lines of a HIS push.
+    return ie.DeliveryAccepted.model_validate(event, from_attributes=True)
 
 
 @translate.register

@@ -5,7 +5,8 @@ from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, Text, any_, bindparam, false, select, true, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from jicai_events.streams import StreamWriter
 from jicai_events.unit_of_work import UnitOfWork
@@ -21,18 +22,22 @@ from jicai_orders.domain.reference import ProductView
 streams: StreamWriter[OrdersEvent] = StreamWriter(codec, apply, translate, bulk=BULK)
 
 
+_STORE = t.event_tables.event_store
+# Built once: constructing a statement per request was a fifth to a third of each read's time (single-line push profile).
+_STREAMS = (
+    select(_STORE.c.stream_id, _STORE.c.event_type, _STORE.c.data)
+    # One array parameter, not a thousand (an IN list is compiled and sent as one parameter per id).
+    .where(_STORE.c.stream_id == any_(bindparam("stream_ids", type_=ARRAY(Text))))
+    .order_by(_STORE.c.stream_id, _STORE.c.version)
+)
+
+
 async def load_streams(uow: UnitOfWork, stream_ids: Collection[str]) -> dict[str, list[OrdersEvent]]:
     """The events of many streams in one query (streams with no events are absent)."""
-    store = t.event_tables.event_store
     out: dict[str, list[OrdersEvent]] = {}
     if not stream_ids:
         return out
-    rows = await uow.session.execute(
-        select(store.c.stream_id, store.c.event_type, store.c.data)
-        .where(store.c.stream_id.in_(list(stream_ids)))
-        .order_by(store.c.stream_id, store.c.version)
-    )
-    for stream_id, event_type, data in rows:
+    for stream_id, event_type, data in await uow.session.execute(_STREAMS, {"stream_ids": list(stream_ids)}):
         out.setdefault(stream_id, []).append(codec.decode(event_type, data))
     return out
 
@@ -43,6 +48,27 @@ async def contract_views(uow: UnitOfWork, contract_ids: Iterable[str]) -> dict[s
         return {}
     rows = await uow.session.execute(select(t.contracts).where(t.contracts.c.contract_id.in_(ids)))
     return {r["contract_id"]: ContractView(**r) for r in rows.mappings()}
+
+
+_CONTRACTS_AND_REGION = union_all(
+    select(t.contracts, true().label("named")).where(t.contracts.c.contract_id == any_(bindparam("contract_ids", type_=ARRAY(Text)))),
+    select(t.contracts, false().label("named")).where(t.contracts.c.institution_id == bindparam("institution_id"))
+    .order_by(t.contracts.c.contract_id).limit(1),
+)
+
+
+async def contracts_and_region(uow: UnitOfWork, contract_ids: Iterable[str], institution_id: str) -> tuple[dict[str, ContractView], str | None]:
+    """``contract_views`` and ``pooling_region_of`` in one query (a HIS push needs both: one round trip fewer)."""
+    views: dict[str, ContractView] = {}
+    region: str | None = None
+    params = {"contract_ids": sorted(set(contract_ids)), "institution_id": institution_id}
+    for row in (await uow.session.execute(_CONTRACTS_AND_REGION, params)).mappings():
+        fields = {k: v for k, v in row.items() if k != "named"}
+        if row["named"]:
+            views[row["contract_id"]] = ContractView(**fields)
+        else:
+            region = row["pooling_region_code"]
+    return views, region
 
 
 async def order_views(uow: UnitOfWork, order_ids: Iterable[str]) -> dict[str, OrderView]:
@@ -159,6 +185,6 @@ async def filing_purchases_in(uow: UnitOfWork, institution_id: str, year: int) -
 __all__ = [
     "filing_purchases_in",
     "acceptance_views_for_update", "order_views", "order_with_lines",
-    "contract_views", "find", "invoice_with_lines", "list_rows", "load_streams", "pooling_region_of",
+    "contract_views", "contracts_and_region", "find", "invoice_with_lines", "list_rows", "load_streams", "pooling_region_of",
     "product_views", "streams", "t",
 ]

@@ -77,7 +77,13 @@ async def record_product(uow: UnitOfWork, told: ProductRecorded) -> bool:
     return bool(new)
 
 
-async def push_purchases(uow: UnitOfWork, institution_id: str, lines: Sequence[purchase.PurchaseLine]) -> list[purchase.Decision]:
+RegionCheck = Callable[[str | None], None]
+"""Refuses (422) a push whose dates the institution's pooling region (None: unknown) cannot decide on, before anything is written."""
+
+
+async def push_purchases(
+    uow: UnitOfWork, institution_id: str, lines: Sequence[purchase.PurchaseLine], check_region: RegionCheck
+) -> list[purchase.Decision]:
     """Decide every line of a HIS purchase report and record the accepted ones, all in this unit of work.
 
     Like ``push_acceptances``: each line its own stream at version 1, all
@@ -88,6 +94,7 @@ async def push_purchases(uow: UnitOfWork, institution_id: str, lines: Sequence[p
     histories = await repo.load_streams(uow, stream_ids)
     products = await repo.product_views(uow, (line.product_id for line in lines))
     region = await repo.pooling_region_of(uow, institution_id)
+    check_region(region)
     decisions = [
         purchase.record(
             [e for e in histories.get(stream_id, []) if isinstance(e, PurchaseRecorded)],
@@ -104,7 +111,7 @@ async def push_purchases(uow: UnitOfWork, institution_id: str, lines: Sequence[p
 
 
 async def push_acceptances(
-    uow: UnitOfWork, institution_id: str, lines: Sequence[acceptance.AcceptanceLine]
+    uow: UnitOfWork, institution_id: str, lines: Sequence[acceptance.AcceptanceLine], check_region: RegionCheck
 ) -> list[acceptance.Decision]:
     """Decide every line of a HIS push and record the accepted ones, all in this unit of work.
 
@@ -117,7 +124,8 @@ async def push_acceptances(
     """
     stream_ids = [acceptance_stream(institution_id, line.external_id) for line in lines]
     histories = await repo.load_streams(uow, stream_ids)
-    contracts = await repo.contract_views(uow, (line.contract_id for line in lines))
+    contracts, region = await repo.contracts_and_region(uow, (line.contract_id for line in lines), institution_id)
+    check_region(region)
     orders = await repo.order_views(uow, (line.order_id for line in lines if line.order_id is not None))
     decisions = [
         acceptance.accept(

@@ -40,8 +40,7 @@ async def push_acceptances(
     facts: dict[str, date | None] = {f"lines[{i}].accepted_on": line.accepted_on for i, line in enumerate(lines)}
 
     async def push(uow: UnitOfWork) -> list[Decision]:
-        await decidable_in(uow, request, institution_id, facts)
-        return await services.push_acceptances(uow, institution_id, lines)
+        return await services.push_acceptances(uow, institution_id, lines, decidable_in(request, facts))
 
     decisions = await execute(request.app.state.runtime, push)
     results = [_result(line, decision) for line, decision in zip(lines, decisions, strict=True)]

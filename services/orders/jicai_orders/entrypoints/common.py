@@ -9,7 +9,6 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Path, Query, Request
 
 from jicai_events.types import Identifier
-from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import SEES_ALL, Caller, Principal, Role
 from jicai_kit.commands import query
 from jicai_kit.problems import forbidden, invalid_fields, not_found
@@ -51,9 +50,9 @@ async def decidable(request: Request, facts: dict[str, date | None], *, institut
     check_dates(request.app.state.settings, policy_book(), region, facts, region_field=field)
 
 
-async def decidable_in(uow: UnitOfWork, request: Request, institution_id: str, facts: dict[str, date | None]) -> None:
-    """``decidable`` inside the command's own unit of work: a HIS push reads the region without a transaction of its own."""
-    check_dates(request.app.state.settings, policy_book(), await repo.pooling_region_of(uow, institution_id), facts)
+def decidable_in(request: Request, facts: dict[str, date | None]) -> Callable[[str | None], None]:
+    """``decidable`` for a command that reads the institution's region itself (a HIS push: with its other reads, in its own unit of work)."""
+    return lambda region: check_dates(request.app.state.settings, policy_book(), region, facts)
 
 
 def check_external_ids(institution_id: str, external_ids: list[str]) -> None:

@@ -48,8 +48,7 @@ async def push_purchases(
     ]
 
     async def report(uow: UnitOfWork) -> list[purchase.Decision]:
-        await decidable_in(uow, request, institution_id, facts)
-        return await services.push_purchases(uow, institution_id, lines)
+        return await services.push_purchases(uow, institution_id, lines, decidable_in(request, facts))
 
     decisions = await execute(request.app.state.runtime, report)
     results = [_purchase_result(line, decision) for line, decision in zip(lines, decisions, strict=True)]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Caller, Role
-from jicai_kit.commands import Recorded, execute, query, record
+from jicai_kit.commands import Recorded, execute, query, read_rows, record
 from jicai_kit.validity import first_of
 from jicai_settlement.adapters import repository as repo
 from jicai_settlement.adapters import tables as t
@@ -52,15 +52,7 @@ async def settlement_status(institution_id: str, caller: Caller, request: Reques
     ``status``: ``withheld``, ``suspended``, ``withheld_and_suspended`` or ``normal``.
     """
     may_read(caller, institution_id)
-    table, st = t.withholds, t.suspensions
-
-    async def read(uow: UnitOfWork) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        return (
-            await repo.list_rows(uow, table, table.c.withheld_from, table.c.decision_id, institution_id=institution_id),
-            await repo.list_rows(uow, st, st.c.suspended_from, st.c.decision_id, institution_id=institution_id),
-        )
-
-    rows, suspension_rows = await query(request.app.state.runtime, read)
+    rows, suspension_rows = await read_rows(request.app.state.runtime, lambda connection: repo.settlement_status_rows(connection, institution_id))
     suspensions = [s.SuspensionOut.model_validate(r) for r in suspension_rows]
     active_suspensions = [x for x in suspensions if x.resumed_on is None]
     active = [s.WithholdOut.model_validate(r) for r in rows if r["released_on"] is None]
