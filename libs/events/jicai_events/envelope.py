@@ -13,7 +13,6 @@ sending one does not make the consumers not yet redeployed dead-letter it.
 """
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any, Literal
@@ -89,8 +88,9 @@ class Envelope(BaseModel):
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Envelope:
-        """Read an envelope from the wire, ignoring extension attributes this reader does not know."""
-        return cls.model_validate(json.loads(raw), extra=READER_EXTRA)
+        """Read an envelope from the wire, ignoring extension attributes this reader does not know. Parsed by pydantic
+        straight from the JSON text (half the time of ``json.loads`` and validating the dict: every consumed record)."""
+        return cls.model_validate_json(raw, extra=READER_EXTRA)
 
 
 def _attributes(event: IntegrationEvent, event_id: str, correlation_id: str | None) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from datetime import timedelta
 
 from aiokafka import AIOKafkaProducer
@@ -107,8 +108,8 @@ class OutboxRelay:
             await conn.execute(
                 update(outbox).where(outbox.c.id == any_(cast([r.id for r in rows], ARRAY(BigInteger)))).values(published_at=func.now())
             )
-        for r in rows:
-            EVENTS_PUBLISHED.labels(self.service, r.topic, _type_of(r.payload)).inc()
+        for (topic, event_type), n in Counter((r.topic, _type_of(r.payload)) for r in rows).items():
+            EVENTS_PUBLISHED.labels(self.service, topic, event_type).inc(n)  # once per kind, not per row
         OUTBOX_BACKLOG.labels(self.service).set(max(0, backlog - len(rows)))
         return len(rows)
 

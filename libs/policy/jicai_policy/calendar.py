@@ -66,6 +66,10 @@ class WorkingDayCalendar:
     _by_year: Mapping[int, YearCalendar] = field(init=False, repr=False, compare=False, hash=False)
     _added: dict[tuple[date, int], date] = field(init=False, repr=False, compare=False, hash=False)
     """``add_working_days`` answers already computed: a day close asks the same grace end for every invoice."""
+    _working: dict[date, bool] = field(init=False, repr=False, compare=False, hash=False)
+    """``is_working_day`` answers already computed: every invoice's deadline asks about the same few weeks, and
+    the library checks its whole table of years on each call (~50 µs); a calendar never changes once built (a new
+    year makes a new one, ``with_years``), so each day is asked once per calendar."""
 
     def __post_init__(self) -> None:
         index = {year_calendar.year: year_calendar for year_calendar in self.overrides}
@@ -73,6 +77,7 @@ class WorkingDayCalendar:
             raise ValueError("two calendar overrides for the same year")
         object.__setattr__(self, "_by_year", MappingProxyType(index))
         object.__setattr__(self, "_added", {})
+        object.__setattr__(self, "_working", {})
 
     def covers(self, year: int) -> bool:
         """Whether working days of ``year`` are known (from a file or the library)."""
@@ -107,14 +112,20 @@ class WorkingDayCalendar:
 
         A ``datetime`` is refused: convert it to its Asia/Shanghai date first.
         """
+        known = self._working.get(day)
+        if known is not None:  # only dates are kept, and a datetime equals no date
+            return known
         if isinstance(day, datetime):
             raise TypeError(f"expected a date (in Asia/Shanghai), got the datetime {day!r}")
         override = self._by_year.get(day.year)
         if override is not None:
-            return override.is_working_day(day)
-        if day.year not in LIBRARY_YEARS:
+            working = override.is_working_day(day)
+        elif day.year not in LIBRARY_YEARS:
             raise CalendarYearNotCovered(day.year, LIBRARY_YEARS)
-        return bool(chinese_calendar.is_workday(day))
+        else:
+            working = bool(chinese_calendar.is_workday(day))
+        self._working[day] = working
+        return working
 
     def is_rest_day(self, day: date) -> bool:
         """Whether ``day`` is a statutory rest day (法定休假日): weekend or public holiday."""
