@@ -198,7 +198,7 @@ async def scan(name: str) -> int:
         async with runtime.unit_of_work() as uow:
             count = 0
             async for stored in uow.events.read_all_json():  # as the rebuild reads them
-                count += len([codec.decode_json(event_type, data) for event_type, data in stored])
+                count += len([codec.decode_json(row[0], row[1]) for row in stored])  # type, data (and the id, unused)
         return count
     finally:
         await runtime.stop()
@@ -208,7 +208,10 @@ def _timed(kind: str, name: str, url: str, start: BarrierType, finished: Queue[t
     """In a process of its own: once every process is ready, ``kind`` ("rebuild" or "scan") the service's events;
     tell ``finished`` how many and when (``time.monotonic``, one clock for every process)."""
     os.environ[f"JICAI_{name.upper()}_DATABASE_URL"] = url
-    work = rebuild_read_models(service(name)) if kind == "rebuild" else scan(name)
+    found = service(name)
+    for module in ("bootstrap", "adapters.repository", "adapters.tables"):  # imported before the start, as the docstring of at_once says
+        importlib.import_module(f"{found.package}.{module}")
+    work = rebuild_read_models(found) if kind == "rebuild" else scan(name)
     start.wait()
     count = asyncio.run(work)
     finished.put((name, count, time.monotonic()))

@@ -143,15 +143,16 @@ class EventStore:
                 yield _row_to_event(r)
             position = rows[-1]["global_position"]
 
-    async def read_all_json(self, batch_size: int = 5000) -> AsyncIterator[list[tuple[str, str]]]:
-        """Every stored event's type and data as JSON text, in commit order, a batch at a time: what a rebuild needs,
-        without the driver parsing ``data`` into a dict the codec would validate again."""
+    async def read_all_json(self, batch_size: int = 5000) -> AsyncIterator[list[tuple[str, str, str]]]:
+        """Every stored event's type, data as JSON text and id, in commit order, a batch at a time: what a rebuild
+        needs (a fold keeps each event's id), without the driver parsing ``data`` into a dict the codec would
+        validate again."""
         position = 0
         data = cast(self._t.c.data, Text)
         while True:
             rows = (
                 await self._session.execute(
-                    select(self._t.c.global_position, self._t.c.event_type, data)
+                    select(self._t.c.global_position, self._t.c.event_type, data, self._t.c.event_id)
                     .where(self._t.c.global_position > position)
                     .order_by(self._t.c.global_position)
                     .limit(batch_size)
@@ -159,7 +160,7 @@ class EventStore:
             ).all()
             if not rows:
                 return
-            yield [(r[1], r[2]) for r in rows]
+            yield [(r[1], r[2], r[3]) for r in rows]
             position = rows[-1][0]
 
 

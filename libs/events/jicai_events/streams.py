@@ -45,17 +45,36 @@ class Decided(Generic[D]):
     cause: Envelope | None = None
 
 
+class Replay(Generic[D]):
+    """How a rebuild projects every stored event: ``project`` hears each batch in the order stored (each event with
+    its id), ``finish`` once after the last. By default as the events were recorded (``StreamWriter.project_many``);
+    a service whose read models are folded from whole streams keeps the folds across batches instead of reading
+    each stream back, and writes the final rows once."""
+
+    def __init__(self, writer: StreamWriter[D]) -> None:
+        self.writer = writer
+
+    async def project(self, session: AsyncSession, events: Sequence[tuple[D, str]]) -> None:
+        await self.writer.project_many(session, [event for event, _ in events])
+
+    async def finish(self, session: AsyncSession) -> None:
+        """Write what ``project`` kept for the end (nothing by default)."""
+
+
 class StreamWriter(Generic[D]):
     """``bulk`` maps an event kind to a projector of many events at once (set-based read-model writes); kinds
-    mapped to one projector are projected together when they follow each other."""
+    mapped to one projector are projected together when they follow each other. ``replay`` makes the rebuild's
+    projection (``Replay``)."""
 
     def __init__(
-        self, codec: EventCodec[D], project: Projector[D], translate: Translator[D], bulk: dict[type[D], BulkProjector[D]] | None = None
+        self, codec: EventCodec[D], project: Projector[D], translate: Translator[D], bulk: dict[type[D], BulkProjector[D]] | None = None,
+        replay: Callable[[StreamWriter[D]], Replay[D]] = Replay,
     ) -> None:
         self.codec = codec
         self._project = project
         self._translate = translate
         self._bulk = bulk or {}
+        self._replay = replay
 
     async def load(self, uow: UnitOfWork, stream_id: str) -> tuple[list[D], int]:
         """The stream's domain events and its current version (0 if new)."""
@@ -138,10 +157,11 @@ class StreamWriter(Generic[D]):
         again); it holds the tables until commit, so the service is stopped first."""
         names = ", ".join(f'"{table.name}"' for table in read_models)
         await uow.session.execute(text(f"TRUNCATE {names}"))
-        count = 0
+        replay, count = self._replay(self), 0
         async for stored in uow.events.read_all_json():
-            await self.project_many(uow.session, [self.codec.decode_json(event_type, data) for event_type, data in stored])
+            await replay.project(uow.session, [(self.codec.decode_json(event_type, data), event_id) for event_type, data, event_id in stored])
             count += len(stored)
             if progress:
                 progress(len(stored))
+        await replay.finish(uow.session)
         return count

@@ -6,6 +6,7 @@ line twice, or a republished event, counts once); the key answers it without loa
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,13 +32,15 @@ KEYS: dict[type[CountedFact], tuple[Callable[[str], str], str]] = {
 }
 """Each counting event: the stream it is counted in (by institution), and the field naming the fact."""
 COUNTED_FACTS: tuple[type[CountedFact], ...] = tuple(KEYS)
+_KEYS_BY_TYPE: dict[type[DomainEvent], tuple[Callable[[str], str], str]] = {kind: key for kind, key in KEYS.items()}
 
 
 def key_of(event: DomainEvent) -> CountedKey | None:
-    if not isinstance(event, COUNTED_FACTS):
+    counting = _KEYS_BY_TYPE.get(type(event))  # by exact type: an isinstance of the five kinds runs for every event of a rebuild
+    if counting is None:
         return None
-    stream, field = KEYS[type(event)]
-    return CountedKey(stream(event.institution_id), event.name, getattr(event, field))
+    stream, field = counting
+    return CountedKey(stream(cast(CountedFact, event).institution_id), event.name, getattr(event, field))
 
 
 async def lookup(session: AsyncSession, fact: CountedFact) -> tuple[str, set[str], int]:

@@ -23,6 +23,7 @@ from jicai_alerts.domain import invoice_obligation as io
 from jicai_alerts.domain.calendar_year import CalendarYearLoaded
 from jicai_alerts.domain.non_winning_events import NON_WINNING_EVENTS
 from jicai_alerts.domain.volume_events import VOLUME_EVENTS
+from jicai_events.pgcopy import copy_rows
 from jicai_events.unnest import insert_rows
 
 KIND = {
@@ -92,8 +93,12 @@ async def _(event: e.PaymentOverdueWarned, session: AsyncSession) -> None:
 
 @project.register
 async def _(event: e.SettlementWithheld, session: AsyncSession) -> None:
+    await withheld(session, event, (await _invoice_row(session, event.invoice_id))["deadline"])
+
+
+async def withheld(session: AsyncSession, event: e.SettlementWithheld, deadline: date) -> None:
+    """The withhold's decision and its open alert, under the invoice's deadline (from its row, or in a rebuild its fold)."""
     await _decision(session, event, event.withheld_from)
-    deadline = (await _invoice_row(session, event.invoice_id))["deadline"]
     await _open_alert(session, event, "settlement_withheld", event.withheld_from, deadline)
 
 
@@ -147,13 +152,19 @@ async def apply(session: AsyncSession, event: e.AlertsEvent) -> None:
 
 async def deadlines_set(session: AsyncSession, events: Sequence[e.PaymentDeadlineSet]) -> None:
     """``apply`` of many ``PaymentDeadlineSet`` at once: the invoices observed, their decisions, their rows refolded."""
+    await deadlines_decided(session, events)
+    await _refresh_invoices(session, sorted({event.invoice_id for event in events}))
+
+
+async def deadlines_decided(session: AsyncSession, events: Sequence[e.PaymentDeadlineSet]) -> None:
+    """What ``deadlines_set`` writes besides the invoices' rows: the invoices observed, their decisions (new rows, as
+    ``_decision`` inserts them: a COPY, whose rows psycopg formats in C)."""
     await insert_rows(
         session, t.observed_events,
         [_observed_row(event.caused_by[0], ie.InvoiceReceived.type_name(), event.invoice_id, event.received_on) for event in events],
         on_conflict=(),
     )
-    await insert_rows(session, t.decisions, [decision_row(event, event.deadline) for event in events])
-    await _refresh_invoices(session, sorted({event.invoice_id for event in events}))
+    await copy_rows(session, t.decisions, [decision_row(event, event.deadline) for event in events])
 
 
 async def _refresh_invoice(session: AsyncSession, invoice_id: str) -> None:
@@ -170,13 +181,16 @@ async def _refresh_invoices(session: AsyncSession, invoice_ids: Sequence[str]) -
     recorded: dict[str, list[io.Recorded]] = {}
     for stream_id, event_id, event_type, data in rows.all():
         recorded.setdefault(stream_id, []).append((e.decode_obligation(event_type, data), event_id))
-    values = []
-    for invoice_id in invoice_ids:
-        state = io.fold(recorded.get(invoice_stream(invoice_id), []))
-        if state is not None:
-            values.append({"invoice_id": invoice_id, **(_awaiting_row(state) if isinstance(state, io.AwaitingCalendar) else invoice_values(state))})
+    values = [row for i in invoice_ids if (row := invoice_row(i, io.fold(recorded.get(invoice_stream(i), [])))) is not None]
     if values:
         await insert_rows(session, t.invoices, values, on_conflict=["invoice_id"], update=[c for c in values[0] if c != "invoice_id"])
+
+
+def invoice_row(invoice_id: str, state: io.State) -> dict[str, Any] | None:
+    """The ``invoices`` row of the obligation folded from the invoice's stream (none before it is tracked)."""
+    if state is None:
+        return None
+    return {"invoice_id": invoice_id, **(_awaiting_row(state) if isinstance(state, io.AwaitingCalendar) else invoice_values(state))}
 
 
 def _awaiting_row(state: io.AwaitingCalendar) -> dict[str, Any]:

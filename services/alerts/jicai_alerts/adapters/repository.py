@@ -21,6 +21,7 @@ from jicai_alerts.adapters.outgoing import translate
 from jicai_alerts.adapters.projections import apply as apply_obligation
 from jicai_alerts.adapters.projections import deadlines_set, invoice_stream
 from jicai_alerts.adapters.queries import find
+from jicai_alerts.adapters.replay import AlertsReplay
 from jicai_alerts.domain import kpi_events as k
 from jicai_alerts.domain import manufacturer_report as mr
 from jicai_alerts.domain import non_winning_events as n
@@ -68,7 +69,7 @@ BULK: dict[type[AlertsEvent], BulkProjector[AlertsEvent]] = cast(dict[type[Alert
 """Set-based read-model writes of the events a batch records by the hundred (``StreamWriter.project_many``): the
 counted facts of every kind, following each other, in one call."""
 
-streams: StreamWriter[AlertsEvent] = StreamWriter(codec, apply, translate, BULK)
+streams: StreamWriter[AlertsEvent] = StreamWriter(codec, apply, translate, BULK, replay=AlertsReplay)
 
 CLOCK_STREAM = "clock"
 

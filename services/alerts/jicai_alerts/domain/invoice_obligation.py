@@ -317,20 +317,26 @@ def fold(recorded: Iterable[Recorded]) -> State:
     """The obligation after its recorded events (``None`` before the invoice is tracked)."""
     state: State = None
     for event, event_id in recorded:
-        if isinstance(state, InvoiceObligation):
-            state = evolve(event, state, event_id)
-        elif isinstance(event, InvoiceAwaitingCalendar):
-            state = AwaitingCalendar(event, state.early if state is not None else ())
-        elif isinstance(event, PaymentDeadlineSet):
-            early = state.early if state is not None else ()
-            state = InvoiceObligation(tracked=event)
-            for waited, waited_id in early:
-                state = evolve(waited, state, waited_id)
-        elif isinstance(state, AwaitingCalendar) and isinstance(event, PaymentApplied | CreditApplied | VoidApplied):
-            state = replace(state, early=(*state.early, (event, event_id)))
-        else:
-            raise ValueError(f"{event.name} before the invoice was tracked")
+        state = fold_one(state, event, event_id)
     return state
+
+
+def fold_one(state: State, event: ObligationEvent, event_id: str) -> State:
+    """``fold``'s step: the obligation after ``state`` and one more recorded event (a rebuild folds every stream
+    this way as its events come, in the order stored)."""
+    if isinstance(state, InvoiceObligation):
+        return evolve(event, state, event_id)
+    if isinstance(event, InvoiceAwaitingCalendar):
+        return AwaitingCalendar(event, state.early if state is not None else ())
+    if isinstance(event, PaymentDeadlineSet):
+        early = state.early if state is not None else ()
+        obligation = InvoiceObligation(tracked=event)
+        for waited, waited_id in early:
+            obligation = evolve(waited, obligation, waited_id)
+        return obligation
+    if isinstance(state, AwaitingCalendar) and isinstance(event, PaymentApplied | CreditApplied | VoidApplied):
+        return replace(state, early=(*state.early, (event, event_id)))
+    raise ValueError(f"{event.name} before the invoice was tracked")
 
 
 # ---- queries for the read model ---------------------------------------------------------
