@@ -260,7 +260,7 @@ def measure(
         note=(
             f"seeded with COPY among {open_invoices:,} open invoices; each close through the real consumer path in its own "
             "alerts process, real PostgreSQL, no Kafka; 2 instances: a second process assigned half the orders partitions "
-            "takes its share of each close (as its consumer would, every second), on a clone of the same seed; "
+            "takes its share of each close (as its consumer would, every quarter second), on a clone of the same seed; "
             "before: the older revision's code on a clone of the same seed."
         ),
     )

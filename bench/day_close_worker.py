@@ -13,7 +13,7 @@ follow the code more than the load of a shared machine do). ``--partitions``: th
 orders partitions it is assigned, as a consumer of a group of several would be.
 
 The second is another instance of the group, assigned ``--share``: it takes its
-share of every close in progress, as its consumer would every second, until the
+share of every close in progress, as its consumer would (every ``SHARE_INTERVAL_S``), until the
 clock has decided ``--until``; prints its CPU seconds and the invoices it decided.
 """
 from __future__ import annotations

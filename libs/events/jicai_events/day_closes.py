@@ -47,8 +47,10 @@ ShareDayClose = Callable[[UnitOfWork], Awaitable[None]]
 """Decides this instance's share of a day close another instance opened, if one is in progress (``UnitOfWork``: for
 siblings, one transaction per chunk); never waits for the chunks of the others."""
 
-SHARE_INTERVAL_S = 1.0
-"""How often every instance looks for a day close in progress to take its share of (one small query when none)."""
+SHARE_INTERVAL_S = 0.25
+"""How often every instance looks for a day close in progress to take its share of (one small query when none: four a
+second cost nothing measurable, while a second's delay left a close of 10,000 invoices, ~3 s, to one instance for a third
+of its time)."""
 
 _ASSIGNED: ContextVar[frozenset[tuple[str, int]] | None] = ContextVar("jicai_assigned_partitions", default=None)
 

@@ -65,6 +65,7 @@ def make_runtime(settings: ServiceSettings) -> ServiceRuntime:
     FOLDED.base()  # load and validate the profiles and the calendar once, before consuming anything
     if isinstance(settings, Settings):
         day_close.CHUNK.size = settings.day_close_chunk_size  # the handlers are plain functions: one setting per process
+        day_close.CHUNK.at_once = settings.day_close_chunks_at_once
     return ServiceRuntime(
         settings=settings, tables=event_tables, consumers=(RULES,), last_closed_day=day_close.last_decided_day,
         day_closing=day_close.closing, policy=FOLDED,

@@ -20,3 +20,7 @@ class Settings(ServiceSettings):
         1000, ge=1, le=100_000, validation_alias="JICAI_DAY_CLOSE_CHUNK_SIZE",
         description="invoices a day close decides per transaction (each chunk commits with the close's progress)",
     )
+    day_close_chunks_at_once: int = Field(
+        2, ge=1, le=16, validation_alias="JICAI_DAY_CLOSE_CHUNKS_AT_ONCE",
+        description="chunks of a day close one instance decides side by side (one in Python while PostgreSQL writes another)",
+    )

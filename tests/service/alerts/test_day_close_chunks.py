@@ -199,8 +199,9 @@ def test_a_chunked_close_decides_what_the_close_invoice_by_invoice_decided(two_a
 
 
 def test_a_close_interrupted_between_chunks_resumes_and_decides_each_invoice_once(two_alerts: tuple[Service, Service]) -> None:
-    """The close's chunks fail after the third commits (a crash as the service sees it); delivered again, it
-    resumes from the queue: every invoice decided once, as by the reference, and ``GET /clock`` showed the progress."""
+    """The close's chunks fail from the fourth on (a crash as the service sees it; the chunk the other taker of
+    ``CHUNK.at_once`` has in flight commits, then it stops); delivered again, it resumes from the queue: every invoice
+    decided once, as by the reference, and ``GET /clock`` showed the progress."""
     chunked, reference = two_alerts
     at = datetime(2026, 9, 1, tzinfo=UTC)
     facts = [Envelope.wrap(event, time=at) for _, event in scenario(seed=5, invoices=60) if isinstance(event, InvoiceReceived)]
@@ -211,13 +212,14 @@ def test_a_close_interrupted_between_chunks_resumes_and_decides_each_invoice_onc
     real_chunk = day_close._chunk
     calls = 0
 
-    async def crashing_after_three(uow: UnitOfWork, day: ClosedDay, partition: int | None) -> int:
+    async def crashing_after_three(uow: UnitOfWork, day: ClosedDay, partition: int | None, after: str = "") -> list[str]:
         nonlocal calls
         calls += 1
         if calls > 3:
             raise ConnectionError("the service was killed")
-        return await real_chunk(uow, day, partition)
+        return await real_chunk(uow, day, partition, after)
 
+    assert day_close.CHUNK.at_once == 2
     day_close._chunk = crashing_after_three
     try:
         with pytest.raises(ConnectionError):

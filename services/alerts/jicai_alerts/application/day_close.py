@@ -14,7 +14,8 @@ own transaction:
    their streams loaded in one query, decided in memory stage by stage
    (``services.decide_day_closed``, the same pure decisions a catch-up takes), appended,
    projected and published set-based (``day_close_store.record``), counted in the run
-   (``GET /clock``).
+   (``GET /clock``). An instance decides ``CHUNK.at_once`` chunks side by side, each in
+   its own transaction: one is decided in Python while PostgreSQL writes another.
 3. **finish** (the clock lock exclusive), in the consumer's unit of work that claims the
    ``DayClosed`` and marks the day decided: R3 period ends, R4 month ends, manufacturers'
    reports; the run goes. The day counts as decided only then.
@@ -27,8 +28,9 @@ second): each takes chunks of the orders partitions it is assigned, then of any 
 takes the clock lock *shared* and its invoices' advisory locks, as a payment or a credit
 note does: a fact consumed during the close waits for the chunk deciding its invoice (or
 the chunk for it), and is counted as if it had come just before the close or just after,
-as on one instance. The opener waits for the chunks others hold (committed: decided;
-rolled back, their instance killed: queued again, and taken) before it finishes.
+as on one instance. The opener waits for the chunks others hold, on their queue rows'
+locks (committed: decided; rolled back, their instance killed: queued again, and taken)
+before it finishes; alone, it finishes as its last chunk commits.
 
 A crash between steps resumes at the queue: a committed chunk's invoices are off it
 (decided exactly once), the others on it; the opener's crash leaves the close to the
@@ -61,14 +63,13 @@ from jicai_policy.errors import PolicyError
 @dataclass
 class ChunkSize:
     size: int = 1000
+    at_once: int = 2
+    """Chunks one instance decides side by side, each in its own transaction: while PostgreSQL writes one chunk, the
+    process decides the next in Python (one at a time, the process and its database backend took turns)."""
 
 
 CHUNK = ChunkSize()
 """Invoices per chunk; ``JICAI_DAY_CLOSE_CHUNK_SIZE`` (set once by the runtime at start)."""
-
-
-WAIT_FOR_OTHERS_S = 0.05
-"""How often the opener looks again at invoices held by other instances' chunks (committed or rolled back)."""
 
 
 async def close_day(uow: UnitOfWork, day: io.ClosedDay) -> None:
@@ -120,35 +121,58 @@ async def _open(uow: UnitOfWork, day: io.ClosedDay) -> int | None:
 
 
 async def _decide_queued(uow: UnitOfWork, day: io.ClosedDay) -> None:
-    """Take chunks until the queue is empty, waiting for those other instances hold."""
+    """Take chunks until the queue is empty; then, if other instances' chunks hold invoices, wait for them (on their
+    rows' locks) and take what their rollback queued again. Alone, the opener finishes as its last chunk commits."""
     while True:
         await _take_chunks(uow, day, "opener", until=None)
         async with uow.sibling() as look:
-            if not await store.queued(look, day.business_date):
+            if not await store.wait_queued(look, day.business_date):
                 return
-        await asyncio.sleep(WAIT_FOR_OTHERS_S)
 
 
 async def _take_chunks(uow: UnitOfWork, day: io.ClosedDay, role: str, until: float | None) -> None:
-    """Chunks of the orders partitions this instance is assigned, then of any, until no queued invoice is free (or the
-    monotonic clock reaches ``until``)."""
-    for partition in [*sorted(assigned_partitions(ORDERS.qualified()) or ()), None]:
-        while taken := await _chunk(uow.sibling(), day, partition):
-            DAY_CLOSE_DECIDED.labels(role).inc(taken)
-            if until is not None and time.monotonic() > until:
-                return
+    """``CHUNK.at_once`` takers side by side, each taking chunks of the orders partitions this instance is assigned,
+    then of any, until no queued invoice is free (or the monotonic clock reaches ``until``). A taker failing stops the
+    others after their chunk in flight (not cancelled mid-way), then its error is raised, as one taker alone raises it
+    (the consumer retries what is transient)."""
+    partitions = [*sorted(assigned_partitions(ORDERS.qualified()) or ()), None]
+    stop = asyncio.Event()
+
+    async def taker() -> None:
+        try:
+            for partition in partitions:
+                after = ""
+                while not stop.is_set():
+                    taken = await _chunk(uow.sibling(), day, partition, after)
+                    if taken:
+                        DAY_CLOSE_DECIDED.labels(role).inc(len(taken))
+                        if until is not None and time.monotonic() > until:
+                            return
+                        after = taken[-1]
+                    elif after:
+                        after = ""  # once more from the start: rows a rolled-back chunk queued again behind this taker
+                    else:
+                        break
+        except BaseException:
+            stop.set()
+            raise
+
+    for outcome in await asyncio.gather(*(taker() for _ in range(max(1, CHUNK.at_once))), return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
-async def _chunk(uow: UnitOfWork, day: io.ClosedDay, partition: int | None) -> int:
-    """Decide the next chunk of the close (of ``partition``; None: of any); how many invoices it took (0: none free)."""
+async def _chunk(uow: UnitOfWork, day: io.ClosedDay, partition: int | None, after: str = "") -> list[str]:
+    """Decide the next chunk of the close (of ``partition``; None: of any; ids after ``after``): the invoices it took,
+    in id order (none: none free)."""
     async with uow:
         # Shared: the chunks of several instances run side by side; new invoices (shared) catch up with the day
         # themselves; a calendar year (exclusive) waits for them. The book: every change stored so far.
         await repo.lock_clock(uow, shared=True)
         book = await current_book(uow, force=True)
-        invoice_ids = await store.take_chunk(uow, day.business_date, CHUNK.size, partition)
+        invoice_ids = await store.take_chunk(uow, day.business_date, CHUNK.size, partition, after)
         if not invoice_ids:
-            return 0
+            return []
         await repo.lock_many(uow, [repo.invoice_lock(i) for i in invoice_ids])  # as a payment or a credit note does
         streams = await store.load_streams(uow, invoice_ids)
         decided, blocked = decide_chunk(streams, day, book)
@@ -157,7 +181,7 @@ async def _chunk(uow: UnitOfWork, day: io.ClosedDay, partition: int | None) -> i
             await repo.record_blocked(uow, invoice_id, day.business_date, reason)
         await store.clear_blocked(uow, [i for i in invoice_ids if i not in blocked])
         await store.count_decided(uow, day.business_date, len(invoice_ids))
-        return len(invoice_ids)
+        return invoice_ids
 
 
 def decide_chunk(
