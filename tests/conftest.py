@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from jicai_kit.auth import Role
 from tests.support import infra
 from tests.support.tokens import auth_header
+
+if TYPE_CHECKING:
+    from tests.support.shared_apps import SharedApps
 
 # The scenarios run agreement years up to 2028, ahead of the wall clock: "today" for the future-date rule
 # (JICAI_BUSINESS_TODAY, inherited by the services the e2e tests start). Tests of that rule set their own.
@@ -33,6 +37,16 @@ def service_database(pg_base_url: str) -> Iterator[Callable[[str], str]]:
     yield make
     for url in created:
         infra.drop_database_later(url)
+
+
+@pytest.fixture(scope="module")
+def shared_apps(pg_base_url: str) -> Iterator[SharedApps]:
+    """The module's apps, one per service on a database of its own, each test starting on empty tables
+    (``shared_apps.fresh("orders", build)``, tests/support/shared_apps.py)."""
+    from tests.support.shared_apps import SharedApps
+
+    with SharedApps(pg_base_url) as apps:
+        yield apps
 
 
 @pytest.fixture(scope="session")

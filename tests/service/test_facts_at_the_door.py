@@ -5,9 +5,10 @@ accepted business date is 2026-11-30. Guiyang (520100) follows guizhou-2020 from
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from jicai_kit.auth import Role
 from tests.service.orders.test_api import C1, _count
 from tests.service.orders.test_api import _deliver as _deliver_contract
 from tests.service.settlement.support import invoice as _settlement_invoice
+from tests.support.shared_apps import SharedApp, SharedApps
 
 Auth = Callable[[str, Role], dict[str, str]]
 TODAY = date(2026, 11, 29)
@@ -40,27 +42,41 @@ def _refused(response: Any, field: str, status: int = 422) -> str:
     return reason
 
 
-@pytest.fixture
-def orders_url(service_database: Callable[[str], str]) -> str:
-    return service_database("orders")
+def _shared(shared_apps: SharedApps, service: str) -> SharedApp:
+    """The module's app of ``service``, on empty tables."""
+    return shared_apps.fresh(service, partial(_app, service))
 
 
 @pytest.fixture
-def orders(orders_url: str) -> Iterator[TestClient]:
-    with TestClient(_app("orders", orders_url)) as client:
-        assert _deliver_contract(client, C1) == "handled"  # H1 in Guiyang, from distributor D1, P1 at 2.0050
-        yield client
+def orders_app(shared_apps: SharedApps) -> SharedApp:
+    shared = _shared(shared_apps, "orders")
+    assert _deliver_contract(shared.client, C1) == "handled"  # H1 in Guiyang, from distributor D1, P1 at 2.0050
+    return shared
 
 
 @pytest.fixture
-def settlement_url(service_database: Callable[[str], str]) -> str:
-    return service_database("settlement")
+def orders_url(orders_app: SharedApp) -> str:
+    return orders_app.url
 
 
 @pytest.fixture
-def settlement(settlement_url: str) -> Iterator[TestClient]:
-    with TestClient(_app("settlement", settlement_url)) as client:
-        yield client
+def orders(orders_app: SharedApp) -> TestClient:
+    return orders_app.client
+
+
+@pytest.fixture
+def settlement_app(shared_apps: SharedApps) -> SharedApp:
+    return _shared(shared_apps, "settlement")
+
+
+@pytest.fixture
+def settlement_url(settlement_app: SharedApp) -> str:
+    return settlement_app.url
+
+
+@pytest.fixture
+def settlement(settlement_app: SharedApp) -> TestClient:
+    return settlement_app.client
 
 
 # ---- business dates ------------------------------------------------------------------------------------------------
@@ -141,17 +157,17 @@ def test_a_quantity_is_a_json_integer(orders: TestClient, orders_url: str, token
 
 @pytest.mark.parametrize("service", ["contracts", "orders", "settlement", "alerts"])
 def test_a_nul_byte_in_text_an_id_or_a_path_is_refused_not_a_server_error(
-    service: str, service_database: Callable[[str], str], token: Auth
+    service: str, shared_apps: SharedApps, token: Auth
 ) -> None:
     ops = token("OPS", Role.OPERATOR)
-    with TestClient(_app(service, service_database(service))) as client:
-        assert _refused(client.get("/institutions/H%001/kpis?month=2026-05", headers=ops), "path").startswith("contains the control")
-        _refused(client.get("/healthz", params={"q": "a\x00b"}), "query.q")
-        _refused(client.post("/anything", json={"lines": [{"reason": "断供\x00"}]}, headers=ops), "lines[0].reason")
-        if service == "contracts":
-            body = {"institution_id": "H1", "name": "医院\x00", "pooling_region_code": "520100", "county_code": "520102"}
-            _refused(client.post("/institutions", json=body, headers=ops), "name")
-            assert client.get("/institutions/H1", headers=ops).status_code == 404
+    client = _shared(shared_apps, service).client
+    assert _refused(client.get("/institutions/H%001/kpis?month=2026-05", headers=ops), "path").startswith("contains the control")
+    _refused(client.get("/healthz", params={"q": "a\x00b"}), "query.q")
+    _refused(client.post("/anything", json={"lines": [{"reason": "断供\x00"}]}, headers=ops), "lines[0].reason")
+    if service == "contracts":
+        body = {"institution_id": "H1", "name": "医院\x00", "pooling_region_code": "520100", "county_code": "520102"}
+        _refused(client.post("/institutions", json=body, headers=ops), "name")
+        assert client.get("/institutions/H1", headers=ops).status_code == 404
 
 
 # ---- parties, limits, query parameters ------------------------------------------------------------------------------
@@ -180,12 +196,12 @@ def test_a_body_over_the_limit_is_refused_with_413_and_a_list_over_its_bound_wit
     _refused(settlement.post("/payments", json=many, headers=h1), "allocations")
 
 
-def test_out_of_range_query_parameters_are_422_not_500(orders: TestClient, service_database: Callable[[str], str], token: Auth) -> None:
+def test_out_of_range_query_parameters_are_422_not_500(orders: TestClient, shared_apps: SharedApps, token: Auth) -> None:
     ops = token("OPS", Role.OPERATOR)
     _refused(orders.get("/institutions/H1/invoices", params={"offset": 2**63}, headers=ops), "offset")
-    with TestClient(_app("alerts", service_database("alerts"))) as alerts:
-        _refused(alerts.get("/institutions/H1/kpis", params={"month": "0000-01"}, headers=ops), "month")
-        _refused(alerts.get("/kpis", params={"month": "0000-01", "indicator": "volume_completion"}, headers=ops), "month")
+    alerts = _shared(shared_apps, "alerts").client
+    _refused(alerts.get("/institutions/H1/kpis", params={"month": "0000-01"}, headers=ops), "month")
+    _refused(alerts.get("/kpis", params={"month": "0000-01", "indicator": "volume_completion"}, headers=ops), "month")
 
 
 # ---- the database away, and a commit whose outcome is unknown --------------------------------------------------------
@@ -204,46 +220,46 @@ def test_an_unreachable_database_answers_503_with_retry_after(token: Auth) -> No
 
 
 def test_a_connection_lost_during_commit_says_the_outcome_is_unknown_and_a_retry_tells(
-    service_database: Callable[[str], str], token: Auth
+    shared_apps: SharedApps, token: Auth
 ) -> None:
-    url = service_database("contracts")
+    contracts = _shared(shared_apps, "contracts")
     ops = token("OPS", Role.OPERATOR)
-    killer = create_engine(url)
-    with TestClient(_app("contracts", url)) as client:
-        engine = client.app.state.runtime.engine  # type: ignore[attr-defined]
+    killer = create_engine(contracts.url)
+    client = contracts.client
+    engine = client.app.state.runtime.engine  # type: ignore[attr-defined]
 
-        def terminate_before_commit(connection: Any) -> None:
-            pid = connection.exec_driver_sql("select pg_backend_pid()").scalar()
-            with killer.connect() as other:
-                assert other.execute(text("select pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar()
+    def terminate_before_commit(connection: Any) -> None:
+        pid = connection.exec_driver_sql("select pg_backend_pid()").scalar()
+        with killer.connect() as other:
+            assert other.execute(text("select pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar()
 
-        event.listen(engine.sync_engine, "commit", terminate_before_commit, once=True)
-        body = {"institution_id": "H1", "name": "贵阳市第一人民医院", "pooling_region_code": "520100", "county_code": "520102"}
-        lost = client.post("/institutions", json=body, headers=ops)
-        assert (lost.status_code, lost.json()["type"]) == (503, "urn:jicai:problem:commit-outcome-unknown")
-        assert "retrying the same request is safe" in lost.json()["detail"].lower() and int(lost.headers["retry-after"]) > 0
-        retried = client.post("/institutions", json=body, headers=ops)
-        assert (retried.status_code, retried.json()) == (201, {"id": "H1", "created": True})  # it had not been recorded
-        assert client.post("/institutions", json=body, headers=ops).json()["created"] is False
+    event.listen(engine.sync_engine, "commit", terminate_before_commit, once=True)
+    body = {"institution_id": "H1", "name": "贵阳市第一人民医院", "pooling_region_code": "520100", "county_code": "520102"}
+    lost = client.post("/institutions", json=body, headers=ops)
+    assert (lost.status_code, lost.json()["type"]) == (503, "urn:jicai:problem:commit-outcome-unknown")
+    assert "retrying the same request is safe" in lost.json()["detail"].lower() and int(lost.headers["retry-after"]) > 0
+    retried = client.post("/institutions", json=body, headers=ops)
+    assert (retried.status_code, retried.json()) == (201, {"id": "H1", "created": True})  # it had not been recorded
+    assert client.post("/institutions", json=body, headers=ops).json()["created"] is False
     killer.dispose()
 
 
 def test_an_amount_computed_beyond_what_can_be_stored_is_refused_not_a_server_error(
-    service_database: Callable[[str], str], token: Auth
+    orders_app: SharedApp, token: Auth
 ) -> None:
-    url = service_database("orders")
-    with TestClient(_app("orders", url)) as client:
-        dear = C1.model_copy(update={"contract_id": "C9", "unit_price": Decimal("9999999999.9999")})
-        assert _deliver_contract(client, dear) == "handled"
-        line = {"external_id": "RK-1", "contract_id": "C9", "accepted_quantity": 10**12, "accepted_on": "2026-03-02", "lot_number": "L1"}
-        r = client.post("/institutions/H1/acceptances:batch", json={"lines": [line]}, headers=token("H1", Role.INSTITUTION))
-        assert r.status_code < 500, r.text
-        assert r.status_code == 422 or r.json()["rejected"] == 1, r.text
-        assert _count(url, "select count(*) from acceptances") == 0
+    url = orders_app.url
+    client = orders_app.client
+    dear = C1.model_copy(update={"contract_id": "C9", "unit_price": Decimal("9999999999.9999")})
+    assert _deliver_contract(client, dear) == "handled"
+    line = {"external_id": "RK-1", "contract_id": "C9", "accepted_quantity": 10**12, "accepted_on": "2026-03-02", "lot_number": "L1"}
+    r = client.post("/institutions/H1/acceptances:batch", json={"lines": [line]}, headers=token("H1", Role.INSTITUTION))
+    assert r.status_code < 500, r.text
+    assert r.status_code == 422 or r.json()["rejected"] == 1, r.text
+    assert _count(url, "select count(*) from acceptances") == 0
 
 
 def test_a_write_that_keeps_losing_the_race_is_a_retryable_409_unlike_a_final_conflict(
-    service_database: Callable[[str], str], token: Auth
+    shared_apps: SharedApps, token: Auth
 ) -> None:
     """Two kinds of 409: ``concurrent-change`` (repeat after Retry-After) and ``conflict`` (recorded with other content)."""
     from jicai_contracts.adapters import repository
@@ -253,21 +269,21 @@ def test_a_write_that_keeps_losing_the_race_is_a_retryable_409_unlike_a_final_co
 
     ops = token("OPS", Role.OPERATOR)
     body = {"institution_id": "H1", "name": "贵阳市第一人民医院", "pooling_region_code": "520100", "county_code": "520102"}
-    with TestClient(_app("contracts", service_database("contracts"))) as client:
-        assert client.post("/institutions", json=body, headers=ops).status_code == 201
-        final = client.post("/institutions", json={**body, "name": "另一家医院"}, headers=ops)
-        assert (final.status_code, final.json()["type"]) == (409, "urn:jicai:problem:conflict") and "retry-after" not in final.headers
+    client = _shared(shared_apps, "contracts").client
+    assert client.post("/institutions", json=body, headers=ops).status_code == 201
+    final = client.post("/institutions", json={**body, "name": "另一家医院"}, headers=ops)
+    assert (final.status_code, final.json()["type"]) == (409, "urn:jicai:problem:conflict") and "retry-after" not in final.headers
 
-        runtime = client.app.state.runtime  # type: ignore[attr-defined]
-        again = InstitutionRegistered(institution_id="H1", institution_name="x", pooling_region_code="520100", county_code="520102")
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    again = InstitutionRegistered(institution_id="H1", institution_name="x", pooling_region_code="520100", county_code="520102")
 
-        async def always_stale() -> Problem:  # appends at version 0 of a stream already at 1, on every retry: the real store refuses
-            try:
-                await execute(runtime, lambda uow: repository.streams.append(uow, "institution-H1", "institution", 0, [again]))
-            except Problem as problem:
-                return problem
-            raise AssertionError("a stale append was recorded")
+    async def always_stale() -> Problem:  # appends at version 0 of a stream already at 1, on every retry: the real store refuses
+        try:
+            await execute(runtime, lambda uow: repository.streams.append(uow, "institution-H1", "institution", 0, [again]))
+        except Problem as problem:
+            return problem
+        raise AssertionError("a stale append was recorded")
 
-        busy = client.portal.call(always_stale)  # type: ignore[union-attr]
-        assert (busy.status, busy.kind, busy.headers) == (409, "concurrent-change", {"Retry-After": "1"})
-        assert client.get("/institutions/H1", headers=ops).json()["name"] == "贵阳市第一人民医院"
+    busy = client.portal.call(always_stale)  # type: ignore[union-attr]
+    assert (busy.status, busy.kind, busy.headers) == (409, "concurrent-change", {"Retry-After": "1"})
+    assert client.get("/institutions/H1", headers=ops).json()["name"] == "贵阳市第一人民医院"

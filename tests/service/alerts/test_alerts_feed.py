@@ -14,31 +14,26 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from jicai_alerts.adapters.policy import FOLDED
 from jicai_alerts.domain.alert_kinds import AlertKind
-from jicai_alerts.entrypoints.app import build_app
-from jicai_alerts.settings import Settings
 from jicai_kit.auth import Role
 from tests.service.alerts import test_non_winning as nw
 from tests.service.alerts import test_volume_completion as vc
-from tests.service.alerts.test_flow import Alerts, invoice, payment
+from tests.service.alerts.test_flow import Alerts, invoice, payment, shared_alerts
 from tests.service.alerts.test_kpis import filing
 from tests.service.alerts.test_manufacturer_report import submitted, wuhan_contract
+from tests.support.shared_apps import SharedApps
 
 Token = Callable[[str, Role], dict[str, str]]
 
 
 @pytest.fixture
-def alerts(service_database: Callable[[str], str], token: Token, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Alerts]:
+def alerts(shared_apps: SharedApps, token: Token, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Alerts]:
     policy = vc.policy_dir_with_go_live(tmp_path, vc.GUIZHOU_SOURCE, "volume_completion_from = 2026-01-01")
     monkeypatch.setenv("JICAI_POLICY_DIR", str(policy))
     monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
-    FOLDED.reset()
-    url = service_database("alerts")
-    with TestClient(build_app(Settings(database_url=url, run_workers=False))) as client:
-        yield Alerts(client, client.app, url, token("ops", Role.OPERATOR))  # type: ignore[arg-type]
+    yield shared_alerts(shared_apps, token)
     FOLDED.reset()
 
 

@@ -14,30 +14,27 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import psycopg
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from jicai_alerts.adapters.policy import FOLDED
 from jicai_alerts.adapters.tables import metadata
 from jicai_alerts.bootstrap import RULES
-from jicai_alerts.entrypoints.app import build_app
-from jicai_alerts.settings import Settings
 from jicai_events import Envelope
 from jicai_events.base import IntegrationEvent
 from jicai_events.catalog import ContractSigned, DayClosed, DeliveryAccepted, InvoiceReceived
 from jicai_kit.auth import Role
 from jicai_kit.serve import rebuild_read_models
 from jicai_kit.services import service
-from tests.service.alerts.test_flow import Alerts, invoice, payment
+from tests.service.alerts.test_flow import Alerts, build_alerts, invoice, payment
 from tests.service.alerts.test_non_winning import bought, product
 from tests.service.alerts.test_red_letter import credited, voided
+from tests.support.shared_apps import SharedApps
 
 HOSPITALS = ("H001", "H002", "H003")
 VOLATILE = {"recorded_at", "processed_at", "created_at", "published_at", "global_position", "id"}
@@ -94,10 +91,14 @@ def scenario() -> list[Envelope]:
     return envelopes
 
 
-@contextmanager
-def alerts_service(url: str) -> Iterator[Alerts]:
-    with TestClient(build_app(Settings(database_url=url, run_workers=False))) as client:
-        yield Alerts(client, client.app, url, {})  # type: ignore[arg-type]
+def alerts_service(shared_apps: SharedApps, variant: str) -> Alerts:
+    """One of the module's alerts services, on empty tables."""
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("JICAI_POLICY_DIR", raising=False)
+        env.delenv("JICAI_CALENDAR_DIR", raising=False)
+        shared = shared_apps.fresh("alerts", build_alerts, variant)
+        FOLDED.base()  # the packaged book, loaded while the environment names no other
+    return Alerts(shared.client, shared.app, shared.url, {})
 
 
 def tables(url: str) -> dict[str, list[str]]:
@@ -129,45 +130,50 @@ def tables(url: str) -> dict[str, list[str]]:
         return dumped
 
 
-@pytest.fixture
-def two_databases(service_database: Callable[[str], str], monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
-    monkeypatch.delenv("JICAI_POLICY_DIR", raising=False)
-    monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
+@pytest.fixture(scope="module")
+def one_at_a_time(shared_apps: SharedApps) -> Iterator[tuple[list[str], dict[str, list[str]]]]:
+    """The scenario delivered one event per transaction: the outcomes and every table (once for the module's tests:
+    the envelopes, their ids included, are the same every time)."""
+    alerts = alerts_service(shared_apps, "one at a time")
+    singles = [alerts.deliver(envelope)[0] for envelope in scenario()]
+    yield singles, tables(alerts.url)
     FOLDED.reset()
-    yield service_database("alerts"), service_database("alerts")
+
+
+@pytest.fixture
+def batched(shared_apps: SharedApps) -> Iterator[Alerts]:
+    yield alerts_service(shared_apps, "batched")
     FOLDED.reset()
 
 
 @pytest.mark.parametrize("batch_size", [7, 200])
-def test_batches_end_exactly_like_one_event_at_a_time(two_databases: tuple[str, str], batch_size: int) -> None:
-    one_by_one_url, batched_url = two_databases
+def test_batches_end_exactly_like_one_event_at_a_time(
+    one_at_a_time: tuple[list[str], dict[str, list[str]]], batched: Alerts, batch_size: int
+) -> None:
+    singles, one_by_one = one_at_a_time
     envelopes = scenario()
-    with alerts_service(one_by_one_url) as alerts:
-        singles = [alerts.deliver(envelope)[0] for envelope in envelopes]
-    with alerts_service(batched_url) as alerts:
-        consumer = alerts.app.state.runtime.event_consumer(RULES)
-        batched: list[str] = []
-        for start in range(0, len(envelopes), batch_size):
-            batched += alerts.portal.call(consumer.deliver_many, envelopes[start:start + batch_size])
+    consumer = batched.app.state.runtime.event_consumer(RULES)
+    outcomes: list[str] = []
+    for start in range(0, len(envelopes), batch_size):
+        outcomes += batched.portal.call(consumer.deliver_many, envelopes[start:start + batch_size])
 
-    assert batched == singles
+    assert outcomes == singles
     assert singles.count("duplicate") == 1 and "dead_lettered" not in singles
-    one_by_one, in_batches = tables(one_by_one_url), tables(batched_url)
+    in_batches = tables(batched.url)
     decided = [json.loads(r)["kind"] for r in one_by_one["decisions"]]
     assert {"payment_deadline", "overdue_warning", "settlement_withheld"} <= set(decided), decided  # the scenario decides
     for name, rows in one_by_one.items():
         assert in_batches[name] == rows, name
 
 
-def test_a_rebuild_gives_back_every_table_the_batches_wrote(two_databases: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rebuild_gives_back_every_table_the_batches_wrote(batched: Alerts, monkeypatch: pytest.MonkeyPatch) -> None:
     """The operators' rebuild replays the whole store in batches of thousands, where the counted facts of every
     kind follow each other in runs far longer than a consumer's: it must end exactly as live consumption did."""
-    _, url = two_databases
+    url = batched.url
     envelopes = scenario()
-    with alerts_service(url) as alerts:
-        consumer = alerts.app.state.runtime.event_consumer(RULES)
-        for start in range(0, len(envelopes), 200):
-            alerts.portal.call(consumer.deliver_many, envelopes[start:start + 200])
+    consumer = batched.app.state.runtime.event_consumer(RULES)
+    for start in range(0, len(envelopes), 200):
+        batched.portal.call(consumer.deliver_many, envelopes[start:start + 200])
     live = tables(url)
     counted = [json.loads(r)["event_type"] for r in live["counted_facts"]]
     assert {"NonWinningAcceptanceCounted", "NonWinningPurchaseCounted", "VolumeAcceptanceCounted", "KpiPurchaseCounted"} <= set(counted)
@@ -185,11 +191,10 @@ def test_a_rebuild_gives_back_every_table_the_batches_wrote(two_databases: tuple
 
 
 def test_a_batch_takes_the_accepted_lines_of_many_hospitals_in_a_handful_of_statements(
-    service_database: Callable[[str], str], token: Callable[[str, Role], dict[str, str]],
+    batched: Alerts, token: Callable[[str, Role], dict[str, str]],
 ) -> None:
     """What makes it fast: 100 acceptances and 50 invoices, interleaved as one partition carries them, cost a fixed
     number of round trips (one run of each type), not one set per event."""
-    url = service_database("alerts")
     now = datetime.now(UTC)
     envelopes = []
     for n in range(100):
@@ -197,10 +202,9 @@ def test_a_batch_takes_the_accepted_lines_of_many_hospitals_in_a_handful_of_stat
         envelopes.append(Envelope.wrap(_accepted(f"{hospital}:A{n}", hospital, 10, date(2026, 3, 2)), time=now))
         if n % 2:
             envelopes.append(Envelope.wrap(_invoice(f"INV-{n}", hospital, "100.00", date(2026, 9, 5)), time=now))
-    with alerts_service(url) as alerts:
-        consumer = alerts.app.state.runtime.event_consumer(RULES)
-        statements = count_statements(alerts, lambda: alerts.portal.call(consumer.deliver_many, envelopes))
-        assert len(alerts.get("/institutions/H001/invoices", token("ops", Role.OPERATOR))) == 4  # INV-1, 31, 61, 91
+    consumer = batched.app.state.runtime.event_consumer(RULES)
+    statements = count_statements(batched, lambda: batched.portal.call(consumer.deliver_many, envelopes))
+    assert len(batched.get("/institutions/H001/invoices", token("ops", Role.OPERATOR))) == 4  # INV-1, 31, 61, 91
     assert statements <= 40, statements
 
 

@@ -20,7 +20,8 @@ from jicai_alerts.settings import Settings
 from jicai_events.catalog import CalendarYearLoaded
 from jicai_kit.auth import Role
 from jicai_policy import parse_calendar_text
-from tests.service.alerts.test_flow import DEADLINE_SET, WARNED, WITHHELD, Alerts, alerts, invoice, payment
+from tests.service.alerts.test_flow import DEADLINE_SET, WARNED, WITHHELD, Alerts, alerts, invoice, payment, shared_alerts
+from tests.support.shared_apps import SharedApps
 
 __all__ = ["alerts"]
 
@@ -98,31 +99,27 @@ def test_an_invoice_due_next_year_is_tracked_waiting_then_decided_when_the_year_
 
 
 def test_loading_decides_what_waited_as_a_run_with_the_calendar_from_the_start_would(
-    service_database: Callable[[str], str], token: Callable[[str, Role], dict[str, str]]
+    alerts: Alerts, shared_apps: SharedApps, token: Callable[[str, Role], dict[str, str]]
 ) -> None:
-    operator = token("ops", Role.OPERATOR)
-
     def run(calendar_first: bool) -> tuple[Any, ...]:
-        url = service_database("alerts")
-        with TestClient(build_app(Settings(database_url=url, run_workers=False))) as client:
-            a = Alerts(client, client.app, url, operator)  # type: ignore[arg-type]
-            if calendar_first:
-                assert load_2027(a) == "handled"
-            a.deliver(invoice("INV-DEC", accepted=date(2026, 11, 20), received=date(2026, 11, 20)))  # withhold waits
-            a.deliver(invoice("INV-PAID", accepted=date(2026, 11, 20), received=date(2026, 11, 20)))  # paid in the grace period
-            a.deliver(invoice("INV-JAN", accepted=date(2026, 12, 1), received=date(2026, 12, 10)))  # deadline waits
-            a.close_days(date(2026, 12, 21), date(2026, 12, 31))
-            a.deliver(payment("P1", date(2027, 1, 5), INV_PAID="10000.00"))
-            a.close_days(date(2027, 1, 1), date(2027, 1, 31))
-            if not calendar_first:
-                assert load_2027(a) == "handled"
-            views: tuple[Any, ...] = without_event_ids(
-                [a.get(f"/invoices/{i}") for i in ("INV-DEC", "INV-PAID", "INV-JAN")],
-                a.get("/institutions/H001/alerts?include_closed=true"),
-                sorted((kind, data["decision_id"]) for kind, data in a.outbox()),
-                a.get("/blocked-decisions"),
-            )
-            return views
+        a = alerts if not calendar_first else shared_alerts(shared_apps, token, "calendar first")
+        if calendar_first:
+            assert load_2027(a) == "handled"
+        a.deliver(invoice("INV-DEC", accepted=date(2026, 11, 20), received=date(2026, 11, 20)))  # withhold waits
+        a.deliver(invoice("INV-PAID", accepted=date(2026, 11, 20), received=date(2026, 11, 20)))  # paid in the grace period
+        a.deliver(invoice("INV-JAN", accepted=date(2026, 12, 1), received=date(2026, 12, 10)))  # deadline waits
+        a.close_days(date(2026, 12, 21), date(2026, 12, 31))
+        a.deliver(payment("P1", date(2027, 1, 5), INV_PAID="10000.00"))
+        a.close_days(date(2027, 1, 1), date(2027, 1, 31))
+        if not calendar_first:
+            assert load_2027(a) == "handled"
+        views: tuple[Any, ...] = without_event_ids(
+            [a.get(f"/invoices/{i}") for i in ("INV-DEC", "INV-PAID", "INV-JAN")],
+            a.get("/institutions/H001/alerts?include_closed=true"),
+            sorted((kind, data["decision_id"]) for kind, data in a.outbox()),
+            a.get("/blocked-decisions"),
+        )
+        return views
 
     late, from_start = run(calendar_first=False), run(calendar_first=True)
 

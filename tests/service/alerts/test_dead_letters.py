@@ -7,19 +7,16 @@ operator redrives it over REST once the cause is gone. The result must equal a c
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from jicai_alerts.bootstrap import RULES
-from jicai_alerts.entrypoints.app import build_app
-from jicai_alerts.settings import Settings
 from jicai_events import Envelope
 from jicai_events.catalog import InvoiceReceived
 from jicai_events.dead_letters import Origin
@@ -28,7 +25,8 @@ from jicai_events.topics import ORDERS
 from jicai_events.unit_of_work import UnitOfWork
 from jicai_kit.auth import Role
 from jicai_kit.dead_letters_cli import app as cli_app
-from tests.service.alerts.test_flow import Alerts, alerts, invoice
+from tests.service.alerts.test_flow import Alerts, alerts, invoice, shared_alerts
+from tests.support.shared_apps import SharedApps
 
 __all__ = ["alerts"]
 
@@ -36,12 +34,9 @@ FIRST_DAY, LAST_DAY = date(2026, 9, 5), date(2026, 10, 31)
 
 
 @pytest.fixture
-def clean_run(service_database: Callable[[str], str], token: Callable[[str, Role], dict[str, str]]) -> Iterator[Alerts]:
+def clean_run(shared_apps: SharedApps, token: Callable[[str, Role], dict[str, str]], alerts: Alerts) -> Alerts:
     """A second alerts service on its own database: the run where nothing was refused."""
-    url = service_database("alerts")
-    app = build_app(Settings(database_url=url, run_workers=False))
-    with TestClient(app) as client:
-        yield Alerts(client, app, url, token("ops", Role.OPERATOR))
+    return shared_alerts(shared_apps, token, "clean run")
 
 
 async def _refuse(uow: UnitOfWork, envelope: Envelope, event: InvoiceReceived) -> None:

@@ -32,6 +32,7 @@ from jicai_events.catalog import DayClosed, InvoiceLine, InvoiceReceived, Paymen
 from jicai_kit.auth import Role
 from jicai_kit.runtime import PolicyNotFolded
 from jicai_policy import LIBRARY_YEARS
+from tests.support.shared_apps import SharedApps
 
 LAST_YEAR = max(LIBRARY_YEARS)
 
@@ -106,18 +107,23 @@ class Alerts:
         return [(envelope["type"], envelope["data"]) for envelope in (json.loads(bytes(r[0])) for r in rows)]
 
 
+def build_alerts(url: str) -> FastAPI:
+    return build_app(Settings(database_url=url, run_workers=False))
+
+
+def shared_alerts(shared_apps: SharedApps, token: Callable[[str, Role], dict[str, str]], variant: str = "") -> Alerts:
+    """The module's alerts app (one per ``variant``) on empty tables; its policy book is loaded afresh, from the
+    environment the caller set."""
+    shared = shared_apps.fresh("alerts", build_alerts, variant)
+    return Alerts(shared.client, shared.app, shared.url, token("ops", Role.OPERATOR))
+
+
 @pytest.fixture
-def alerts(
-    service_database: Callable[[str], str], token: Callable[[str, Role], dict[str, str]], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Alerts]:
+def alerts(shared_apps: SharedApps, token: Callable[[str, Role], dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> Iterator[Alerts]:
     monkeypatch.delenv("JICAI_POLICY_DIR", raising=False)
     monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
-    FOLDED.reset()
-    url = service_database("alerts")
-    app = build_app(Settings(database_url=url, run_workers=False))
-    with TestClient(app) as client:
-        yield Alerts(client, app, url, token("ops", Role.OPERATOR))
-    FOLDED.reset()
+    yield shared_alerts(shared_apps, token)
+    FOLDED.reset()  # the packaged book for whatever runs next in this process
 
 
 def test_invoice_gets_its_payment_deadline(alerts: Alerts) -> None:

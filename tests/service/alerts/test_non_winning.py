@@ -6,34 +6,15 @@ Guizhou (贵阳市 520100), month of 2026-10: winning product P1 of group G1 is 
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
-import pytest
-from fastapi.testclient import TestClient
-
-from jicai_alerts.adapters.policy import FOLDED
-from jicai_alerts.entrypoints.app import build_app
-from jicai_alerts.settings import Settings
 from jicai_events.catalog import DeliveryAccepted, PurchaseRecorded, WinningProductListed
 from jicai_kit.auth import Role
-from tests.service.alerts.test_flow import Alerts
+from tests.service.alerts.test_flow import Alerts, alerts
 
-
-@pytest.fixture
-def alerts(
-    service_database: Callable[[str], str], token: Callable[[str, Role], dict[str, str]], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Alerts]:
-    monkeypatch.delenv("JICAI_POLICY_DIR", raising=False)
-    monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
-    FOLDED.reset()
-    url = service_database("alerts")
-    app = build_app(Settings(database_url=url, run_workers=False))
-    with TestClient(app) as client:
-        yield Alerts(client, app, url, token("ops", Role.OPERATOR))
-    FOLDED.reset()
-
+__all__ = ["alerts"]
 
 EXCEEDED = "cn.jicai.alerts.NonWinningPurchaseCapExceeded.v1"
 

@@ -14,15 +14,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from jicai_alerts.adapters.policy import FOLDED
-from jicai_alerts.entrypoints.app import build_app
-from jicai_alerts.settings import Settings
 from jicai_events.catalog import ContractSigned, DeliveryAccepted, DeliveryReturned, YearlyAgreementAmended, YearlyAgreementSigned
 from jicai_kit.auth import Role
 from jicai_policy.loading import PACKAGED_PROFILE_DIR
-from tests.service.alerts.test_flow import Alerts
+from tests.service.alerts.test_flow import Alerts, shared_alerts
+from tests.support.shared_apps import SharedApps
 
 
 def policy_dir_with_go_live(tmp_path: Path, assignment_source: str, go_live: str) -> Path:
@@ -42,16 +40,11 @@ GUIZHOU_SOURCE = "000_0b8eb23f70a351bf.txt (黔医保发〔2020〕30号, 2020-04
 
 @pytest.fixture
 def alerts(
-    service_database: Callable[[str], str], token: Callable[[str, Role], dict[str, str]], monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    shared_apps: SharedApps, token: Callable[[str, Role], dict[str, str]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> Iterator[Alerts]:
     monkeypatch.setenv("JICAI_POLICY_DIR", str(policy_dir_with_go_live(tmp_path, GUIZHOU_SOURCE, "volume_completion_from = 2026-01-01")))
     monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
-    FOLDED.reset()
-    url = service_database("alerts")
-    app = build_app(Settings(database_url=url, run_workers=False))
-    with TestClient(app) as client:
-        yield Alerts(client, app, url, token("ops", Role.OPERATOR))
+    yield shared_alerts(shared_apps, token)
     FOLDED.reset()
 
 WARNED = "cn.jicai.alerts.VolumeCompletionWarned.v1"

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -19,15 +19,29 @@ from jicai_console.entrypoints.app import build_app
 from jicai_console.entrypoints.cli import app as console_cli
 from jicai_console.entrypoints.web import SESSION_COOKIE
 from jicai_console.settings import Settings
+from tests.support.shared_apps import SharedApp, SharedApps
 from tests.support.tokens import SIGNING_KEY_FILE
 
 PASSWORD = "a long test password"
 ACCOUNTS = [("ops", StaffRole.OPERATOR, None), ("viewer", StaffRole.READ_ONLY, None), ("h001", StaffRole.INSTITUTION, "H001")]
 
 
+def _build(url: str) -> FastAPI:
+    # the services' URLs lead nowhere: a test that reached them would fail with 502
+    settings = Settings(database_url=url, contracts_url="http://127.0.0.1:9", orders_url="http://127.0.0.1:9",
+                        settlement_url="http://127.0.0.1:9", alerts_url="http://127.0.0.1:9", signing_key_file=SIGNING_KEY_FILE)
+    return build_app(settings)
+
+
 @pytest.fixture
-def database(service_database: Callable[[str], str]) -> str:
-    url = service_database("console")
+def console_app(shared_apps: SharedApps) -> SharedApp:
+    """The module's console, on empty tables."""
+    return shared_apps.fresh("console", _build)
+
+
+@pytest.fixture
+def database(console_app: SharedApp) -> str:
+    url = console_app.url
     store = Store(url)
 
     async def add() -> None:
@@ -40,12 +54,9 @@ def database(service_database: Callable[[str], str]) -> str:
 
 
 @pytest.fixture
-def console(database: str) -> Iterator[TestClient]:
-    # the services' URLs lead nowhere: a test that reached them would fail with 502
-    settings = Settings(database_url=database, contracts_url="http://127.0.0.1:9", orders_url="http://127.0.0.1:9",
-                        settlement_url="http://127.0.0.1:9", alerts_url="http://127.0.0.1:9", signing_key_file=SIGNING_KEY_FILE)
-    with TestClient(build_app(settings), follow_redirects=False) as client:
-        yield client
+def console(console_app: SharedApp, database: str) -> TestClient:
+    console_app.client.follow_redirects = False
+    return console_app.client
 
 
 def _sign_in_token(client: TestClient) -> str:

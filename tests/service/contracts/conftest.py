@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from jicai_contracts.entrypoints.app import build_app
 from jicai_contracts.settings import Settings
 from jicai_kit.auth import Role
+from tests.support.shared_apps import SharedApp, SharedApps
 
 Auth = Callable[[str, Role], dict[str, str]]
 
@@ -20,14 +21,19 @@ HUBEI_BATCH = {"batch_id": "GJ-2", "title": "第二批国家组织药品集中�
 
 
 @pytest.fixture
-def db_url(service_database: Callable[[str], str]) -> str:
-    return service_database("contracts")
+def contracts(shared_apps: SharedApps) -> SharedApp:
+    """The module's contracts app, on empty tables."""
+    return shared_apps.fresh("contracts", lambda url: build_app(Settings(database_url=url, run_workers=False)))
 
 
 @pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    with TestClient(build_app(Settings(database_url=db_url, run_workers=False))) as c:
-        yield c
+def db_url(contracts: SharedApp) -> str:
+    return contracts.url
+
+
+@pytest.fixture
+def client(contracts: SharedApp) -> TestClient:
+    return contracts.client
 
 
 @pytest.fixture

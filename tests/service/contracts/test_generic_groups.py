@@ -1,16 +1,15 @@
 """Generic groups (同通用名 / 评审组), winning products in them and non-winning products, on real PostgreSQL."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from jicai_contracts.entrypoints.app import build_app
-from jicai_contracts.settings import Settings
 from jicai_kit.auth import Role
 from tests.service.contracts.conftest import published
+from tests.support.shared_apps import SharedApp
 
 Auth = Callable[[str, Role], dict[str, str]]
 
@@ -24,10 +23,10 @@ NON_WINNING = {"product_id": "NW1", "generic_group_id": "G-ATV-20", "generic_nam
 
 
 @pytest.fixture
-def client(db_url: str, token: Auth) -> Iterator[TestClient]:
-    with TestClient(build_app(Settings(database_url=db_url, run_workers=False))) as c:
-        assert c.post("/manufacturers", json={"party_id": "M1", "name": "某制药有限公司"}, headers=token("OPS", Role.OPERATOR)).status_code == 201
-        yield c
+def client(contracts: SharedApp, token: Auth) -> TestClient:
+    c = contracts.client
+    assert c.post("/manufacturers", json={"party_id": "M1", "name": "某制药有限公司"}, headers=token("OPS", Role.OPERATOR)).status_code == 201
+    return c
 
 
 def test_a_group_its_winning_and_non_winning_products_are_published_once(client: TestClient, db_url: str, token: Auth) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,8 +17,7 @@ from jicai_events.envelope import Envelope
 from jicai_events.types import BUSINESS_TZ
 from jicai_kit.auth import Role
 from jicai_orders.bootstrap import CONTRACTS_CONSUMER
-from jicai_orders.entrypoints.app import build_app
-from jicai_orders.settings import Settings
+from tests.support.shared_apps import SharedApp
 
 Auth = Callable[[str, Role], dict[str, str]]
 
@@ -37,16 +36,16 @@ C3 = _contract("C3", "H1", "D2", "12.3456")
 
 
 @pytest.fixture
-def db_url(service_database: Callable[[str], str]) -> str:
-    return service_database("orders")
+def db_url(orders: SharedApp) -> str:
+    return orders.url
 
 
 @pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    with TestClient(build_app(Settings(database_url=db_url, run_workers=False))) as c:
-        for contract in (C1, C2, C3):
-            assert _deliver(c, contract) == "handled"
-        yield c
+def client(orders: SharedApp) -> TestClient:
+    c = orders.client
+    for contract in (C1, C2, C3):
+        assert _deliver(c, contract) == "handled"
+    return c
 
 
 def _deliver(client: TestClient, event: ContractSigned, event_id: str | None = None) -> str:

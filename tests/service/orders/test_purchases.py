@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,8 +18,7 @@ from jicai_events.envelope import Envelope
 from jicai_events.types import BUSINESS_TZ
 from jicai_kit.auth import Role
 from jicai_orders.bootstrap import CONTRACTS_CONSUMER
-from jicai_orders.entrypoints.app import build_app
-from jicai_orders.settings import Settings
+from tests.support.shared_apps import SharedApp
 
 Auth = Callable[[str, Role], dict[str, str]]
 
@@ -43,16 +42,16 @@ CONTRACT = ContractSigned(
 
 
 @pytest.fixture
-def db_url(service_database: Callable[[str], str]) -> str:
-    return service_database("orders")
+def db_url(orders: SharedApp) -> str:
+    return orders.url
 
 
 @pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    with TestClient(build_app(Settings(database_url=db_url, run_workers=False))) as c:
-        for event in (GROUP, WINNING, UNGROUPED, NON_WINNING, CONTRACT):
-            assert _deliver(c, event) == "handled"
-        yield c
+def client(orders: SharedApp) -> TestClient:
+    c = orders.client
+    for event in (GROUP, WINNING, UNGROUPED, NON_WINNING, CONTRACT):
+        assert _deliver(c, event) == "handled"
+    return c
 
 
 def _deliver(client: TestClient, event: IntegrationEvent, event_id: str | None = None) -> str:

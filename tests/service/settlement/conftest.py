@@ -1,7 +1,7 @@
-"""Fixtures of the settlement service tests: the app on its own migrated PostgreSQL database, and callers."""
+"""Fixtures of the settlement service tests: the module's app on its migrated PostgreSQL database (empty for each test), and callers."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
@@ -9,19 +9,25 @@ from fastapi.testclient import TestClient
 from jicai_kit.auth import Role
 from jicai_settlement.entrypoints.app import build_app
 from jicai_settlement.settings import Settings
+from tests.support.shared_apps import SharedApp, SharedApps
 
 Auth = Callable[[str, Role], dict[str, str]]
 
 
 @pytest.fixture
-def db_url(service_database: Callable[[str], str]) -> str:
-    return service_database("settlement")
+def settlement(shared_apps: SharedApps) -> SharedApp:
+    """The module's settlement app, on empty tables."""
+    return shared_apps.fresh("settlement", lambda url: build_app(Settings(database_url=url, run_workers=False)))
 
 
 @pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    with TestClient(build_app(Settings(database_url=db_url, run_workers=False))) as c:
-        yield c
+def db_url(settlement: SharedApp) -> str:
+    return settlement.url
+
+
+@pytest.fixture
+def client(settlement: SharedApp) -> TestClient:
+    return settlement.client
 
 
 @pytest.fixture

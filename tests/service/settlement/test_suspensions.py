@@ -4,7 +4,7 @@ H1 at 65% of its Q1 2026 target: suspended from 2026-04-01; resumed 2026-05-14 o
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,17 +17,9 @@ from jicai_events.base import IntegrationEvent
 from jicai_events.catalog import SettlementResumed, SettlementSuspended, SettlementWithheld
 from jicai_kit.auth import Role
 from jicai_settlement.bootstrap import DECISIONS
-from jicai_settlement.entrypoints.app import build_app
-from jicai_settlement.settings import Settings
 
 Auth = Callable[[str, Role], dict[str, str]]
 SUSPENSION = "volume-suspension-H1-2026-03-31"
-
-
-@pytest.fixture
-def client(service_database: Callable[[str], str]) -> Iterator[TestClient]:
-    with TestClient(build_app(Settings(database_url=service_database("settlement"), run_workers=False))) as c:
-        yield c
 
 
 @pytest.fixture

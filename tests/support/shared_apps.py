@@ -1,0 +1,117 @@
+"""One app and one database per service for a test module's tests, each test starting from what a new one gives.
+
+Building a service's app (its routes, its lifespan: policy book, connection pool) and cloning its database cost
+more than most service tests themselves. The tests of a module share them (``SharedApps``, module-scoped); each
+test asks for ``fresh()``, which gives it what a newly cloned database and a newly started app would:
+
+- every table emptied and every identity restarted in one ``TRUNCATE … RESTART IDENTITY`` (all the tables of the
+  service's schema but ``alembic_version``: the migrated template holds no rows elsewhere);
+- the process's memory of the service forgotten, as each service's ``make_runtime`` does when an app starts: its
+  folded policy book (else a request within ``REFRESH_S`` would decide with the last test's policy changes);
+  alerts' layered calendar years and day-close chunk size (``JICAI_DAY_CLOSE_CHUNK_SIZE``, one per process);
+- the client's cookies (the console's sessions) dropped.
+
+tests/service/test_shared_apps.py fails if any of that leaks from one test into the next.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from types import TracebackType
+
+import psycopg
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from psycopg import sql
+
+from jicai_alerts.adapters import policy as alerts_policy
+from jicai_alerts.application import day_close
+from jicai_alerts.settings import Settings as AlertsSettings
+from jicai_contracts.adapters import policy as contracts_policy
+from jicai_kit.policy import FoldedPolicy
+from jicai_orders.adapters import policy as orders_policy
+from jicai_settlement.adapters import policy as settlement_policy
+from tests.support import infra
+
+POLICY_BOOKS: dict[str, FoldedPolicy] = {
+    "contracts": contracts_policy.FOLDED, "orders": orders_policy.FOLDED, "settlement": settlement_policy.FOLDED,
+    "alerts": alerts_policy.FOLDED,
+}
+"""Each service's book, kept per process (the console keeps none)."""
+
+
+def forget_process_state(service: str, app: FastAPI) -> None:
+    """What the process remembers of ``service`` beyond its database, back to what a new app starts from."""
+    book = POLICY_BOOKS.get(service)
+    if book is not None:
+        book.reset()
+    if service == "alerts":
+        alerts_policy._legacy_years = ()
+        alerts_policy._layered.clear()
+        settings = app.state.settings
+        assert isinstance(settings, AlertsSettings)
+        day_close.CHUNK.size = settings.day_close_chunk_size
+
+
+def emptying_statement(url: str) -> sql.Composed:
+    """``TRUNCATE`` of every table of the database's schema but ``alembic_version``, identities restarted."""
+    with psycopg.connect(_libpq(url)) as conn:
+        names = [name for (name,) in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version' ORDER BY 1"
+        )]
+    assert names, f"no tables in {url}"
+    tables = sql.SQL(", ").join(sql.Identifier(name) for name in names)
+    return sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(tables)
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+@dataclass
+class SharedApp:
+    service: str
+    url: str
+    app: FastAPI
+    client: TestClient
+    emptying: sql.Composed
+
+    def fresh(self) -> TestClient:
+        """The client, on empty tables and with the process's memory of the service reset."""
+        with psycopg.connect(_libpq(self.url), autocommit=True) as conn:
+            # A test that left a transaction open on its database would hold the TRUNCATE forever: say so instead.
+            conn.execute("SET lock_timeout = '10s'")
+            conn.execute(self.emptying)
+        forget_process_state(self.service, self.app)
+        self.client.cookies.clear()
+        return self.client
+
+
+class SharedApps:
+    """The apps of one test module, built on first use (one per service and ``variant``), stopped and their
+    databases dropped when the module's tests are done."""
+
+    def __init__(self, pg_base_url: str) -> None:
+        self._base_url = pg_base_url
+        self._apps: dict[tuple[str, Hashable], SharedApp] = {}
+        self._stack = ExitStack()
+
+    def fresh(self, service: str, build: Callable[[str], FastAPI], variant: Hashable = "") -> SharedApp:
+        """``service``'s app built by ``build(database_url)`` (once per module and ``variant``), reset for a new test."""
+        shared = self._apps.get((service, variant))
+        if shared is None:  # a new clone, a new app: nothing to forget yet
+            url = infra.migrated_database(self._base_url, service)
+            self._stack.callback(infra.drop_database_later, url)
+            app = build(url)
+            client = self._stack.enter_context(TestClient(app))
+            shared = self._apps[(service, variant)] = SharedApp(service, url, app, client, emptying_statement(url))
+        else:
+            shared.fresh()
+        return shared
+
+    def __enter__(self) -> SharedApps:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self._stack.close()
