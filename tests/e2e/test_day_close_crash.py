@@ -1,15 +1,17 @@
 """A day close killed between its chunks resumes where it stopped: each invoice warned exactly once. Real Kafka/PostgreSQL.
 
-Sixty invoices of one Guiyang hospital fall overdue on the same day; alerts
-closes days one invoice per chunk (``JICAI_DAY_CLOSE_CHUNK_SIZE=1``). While
-``GET /clock`` shows the close part-way, alerts is killed (SIGKILL) and started
-again: it resumes the close from its queue, and every invoice has one warning:
+Twelve invoices of one Guiyang hospital fall overdue on the same day; alerts
+closes days one invoice per chunk (``JICAI_DAY_CLOSE_CHUNK_SIZE=1``). The test
+holds the last invoice's lock (the one a payment or a chunk takes), so the close
+stops part-way, deterministically: ``GET /clock`` shows every other invoice
+decided and the last chunk waiting. Then alerts is killed (SIGKILL) inside that
+chunk, the lock goes, and alerts starts again: it resumes the close from its queue
+(the killed chunk's invoice queued again), and every invoice has one warning:
 one decision, one alert, one ``PaymentOverdueWarned`` in its outbox.
 """
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -20,11 +22,12 @@ import pytest
 
 from jicai_kit.auth import Role
 from tests.e2e.system import System, eventually, sign_contract, start_system
+from tests.support.alerts_state import holding_invoices
 
 pytestmark = pytest.mark.e2e
 
 HOSPITAL, REGION, DISTRIBUTOR = "H-CLOSE", "520100", "D-CLOSE"
-INVOICES = 60
+INVOICES = 12
 RECEIVED = date(2026, 10, 12)
 
 
@@ -44,7 +47,7 @@ def _ok(r: httpx.Response) -> dict[str, Any]:
 
 
 def _set_up(system: System) -> date:
-    """Contract, acceptances and sixty invoices received the same day; returns their deadline."""
+    """Contract, acceptances and the invoices, all received the same day; returns their deadline."""
     sign_contract(system, HOSPITAL, DISTRIBUTOR, "CLOSE")
     push = {"lines": [{"external_id": f"CLOSE-{i}", "contract_id": "C-CLOSE", "accepted_quantity": 10, "rejected_quantity": 0,
                        "accepted_on": "2026-10-10", "lot_number": "A2610"} for i in range(INVOICES)]}
@@ -73,6 +76,15 @@ def _clock(system: System) -> dict[str, Any]:
     return _ok(httpx.get(f"{system.processes['alerts'].url}/clock", timeout=10))
 
 
+def _if_waiting(system: System, closing: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``closing`` once alerts waits for an advisory lock (the held invoice's)."""
+    if closing is None:
+        return None
+    with psycopg.connect(system.database_urls["alerts"].replace("postgresql+psycopg://", "postgresql://")) as conn:
+        waiting = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchone()
+    return closing if waiting and waiting[0] else None
+
+
 def _close_and_wait(system: System, first: date, last: date) -> None:
     with system.client("settlement", "OPS", Role.OPERATOR) as ops:
         _ok(ops.post("/clock/days", json={"first": first.isoformat(), "last": last.isoformat()}))
@@ -83,17 +95,14 @@ def test_a_day_close_killed_between_chunks_resumes_and_warns_each_invoice_once(s
     deadline = _set_up(system)
     _close_and_wait(system, RECEIVED, deadline - timedelta(days=1))
 
-    with system.client("settlement", "OPS", Role.OPERATOR) as ops:
-        _ok(ops.post("/clock/days", json={"first": deadline.isoformat()}))
-    seen: dict[str, Any] | None = None
-    give_up = time.monotonic() + 120
-    while seen is None and time.monotonic() < give_up:
-        closing = _clock(system)["closing"]
-        if closing and 0 < closing["decided"] < INVOICES - 5:
-            seen = closing
-        time.sleep(0.02)
-    assert seen is not None, "the close was never seen part-way"
-    system.kill("alerts")
+    last = f"INV-CLOSE-{INVOICES - 1:02d}"  # chunks go in invoice id order: the last one waits for it
+    with holding_invoices(system.database_urls["alerts"], [last]) as release:
+        with system.client("settlement", "OPS", Role.OPERATOR) as ops:
+            _ok(ops.post("/clock/days", json={"first": deadline.isoformat()}))
+        seen = eventually(lambda: _if_waiting(system, _clock(system)["closing"]), what="the close part-way, waiting for the held invoice")
+        assert seen["decided"] == INVOICES - 1 and seen["invoices_due"] == INVOICES, seen
+        system.kill("alerts")
+        release()
     system.start("alerts")
 
     after_restart = _clock(system)

@@ -12,6 +12,11 @@ opener itself. The survivor finishes each close (the killed chunk's invoices que
 again; the opener's close resumed by the next decider), and everything decided
 (streams, invoices, decisions, alerts, outbox; event ids named by stream and version)
 equals what a single alerts instance decided from the same envelopes.
+
+"Midway" is held, not raced: during each close the test holds the invoice lock (the one a payment or a chunk
+takes) of every hospital's last unpaid invoice, so every partition's queue stops at a chunk waiting for it, after
+chunks each instance has decided; the kill lands on an instance inside such a chunk, then the locks go. A few
+invoices per hospital are enough, however fast the close.
 """
 from __future__ import annotations
 
@@ -42,27 +47,34 @@ from jicai_events.catalog import InvoiceLine, InvoiceReceived, PaymentAllocation
 from jicai_events.kafka import ensure_topics
 from jicai_kit.clock import day_closed_envelope
 from tests.support import infra
-from tests.support.alerts_state import decided_state, rows
+from tests.support.alerts_state import decided_state, holding_invoices, rows
 from tests.support.kafka_facts import close_days, publish, wait_for_group
 
 pytestmark = pytest.mark.e2e
 
-REGION, HOSPITALS, PER_DAY = "520100", 36, 1200
+REGION, HOSPITALS, PER_DAY = "520100", 36, 180
 RECEIVED = (date(2026, 9, 7), date(2026, 9, 14))
 """Two Mondays: each group of invoices falls overdue on its own day."""
-CHUNK = 25
+CHUNK = 2
+"""Every hospital has three or more invoices queued before its held one (``held``): each partition has a whole chunk
+to decide before a held one."""
 DECIDER_LOCK = "jicai-day-close:alerts.rules"
 
 
+def invoice_id(group: int, n: int) -> str:
+    return f"INV-SPLIT-{group}-{n:04d}"
+
+
 def facts() -> list[IntegrationEvent]:
-    """Per group: ``PER_DAY`` invoices; every fifth paid in full and every fifth but one paid in half before its deadline."""
+    """Per group: ``PER_DAY`` invoices, ``n`` of hospital ``n % HOSPITALS``; every fifth paid in full and every fifth but
+    one paid in half before its deadline."""
     out: list[IntegrationEvent] = []
     for group, received in enumerate(RECEIVED):
         accepted = received - timedelta(days=2)
         for n in range(PER_DAY):
-            invoice_id, hospital, amount = f"INV-SPLIT-{group}-{n:04d}", f"H-SPLIT-{n % HOSPITALS:02d}", Decimal("198.00")
+            invoice, hospital, amount = invoice_id(group, n), f"H-SPLIT-{n % HOSPITALS:02d}", Decimal("198.00")
             out.append(InvoiceReceived(
-                invoice_id=invoice_id, invoice_number=f"{group}{n:04d}", institution_id=hospital, pooling_region_code=REGION,
+                invoice_id=invoice, invoice_number=f"{group}{n:04d}", institution_id=hospital, pooling_region_code=REGION,
                 distributor_id="D-SPLIT", issued_on=accepted, received_on=received, amount=amount,
                 lines=(InvoiceLine(acceptance_id=f"A-{group}-{n}", contract_id="C-SPLIT", quantity=100, unit_price=Decimal("1.9800"),
                                    amount=amount, accepted_on=accepted),),
@@ -72,9 +84,15 @@ def facts() -> list[IntegrationEvent]:
                 paid = amount if n % 5 == 0 else amount / 2
                 out.append(PaymentRecorded(
                     payment_id=f"P-SPLIT-{group}-{n:04d}", institution_id=hospital, distributor_id="D-SPLIT",
-                    paid_on=received + timedelta(days=3), amount=paid, allocations=(PaymentAllocation(invoice_id=invoice_id, amount=paid),),
+                    paid_on=received + timedelta(days=3), amount=paid, allocations=(PaymentAllocation(invoice_id=invoice, amount=paid),),
                 ))
     return out
+
+
+def held(group: int) -> list[str]:
+    """Each hospital's last invoice of ``group`` not paid in full: queued at its close, after others of the hospital."""
+    last = {n % HOSPITALS: n for n in range(PER_DAY) if n % 5 != 0}
+    return [invoice_id(group, n) for n in last.values()]
 
 
 @dataclass
@@ -129,6 +147,14 @@ class Split:
     def progress(self, day: date) -> tuple[int, int] | None:
         found = rows(self.url, f"SELECT invoices_due, invoices_decided FROM day_close_runs WHERE business_date = '{day}'")
         return (int(found[0][0]), int(found[0][1])) if found else None
+
+    def waiting_for_invoices(self) -> int:
+        """How many of the instances wait for an advisory lock (here: for an invoice the test holds)."""
+        found = rows(self.url, (
+            "SELECT count(DISTINCT a.application_name) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            f" WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name IN ({', '.join(repr(n) for n in self.instances)})"
+        ))
+        return int(found[0][0])
 
     def last_closed(self) -> date | None:
         found = rows(self.url, "SELECT last_closed_on FROM clock WHERE NOT EXISTS (SELECT FROM day_close_runs)")
@@ -194,31 +220,36 @@ def test_a_close_split_across_two_instances_one_killed_midway_decides_what_one_i
             asyncio.run(close_days(bootstrap, split.ns, days))
             deliver(reference, [day_closed_envelope(day) for day in days])
 
-        def close_killing(day: date, role: str) -> None:
-            """Close ``day``; once both instances have decided part of it, kill the one in ``role``."""
-            close(day, day)
-            seen: dict[str, str] = {}
+        def close_killing(day: date, group: int, role: str) -> None:
+            """Close ``day`` holding each partition's last chunk; once both instances have decided part of it and wait
+            in a held chunk, kill the one in ``role``, then let the survivor finish."""
+            with holding_invoices(split.url, held(group)) as release:
+                close(day, day)
+                seen: dict[str, str] = {}
 
-            def both_deciding() -> bool:
-                progress, opener = split.progress(day), split.opener()
-                if progress is None or opener is None or progress[1] >= progress[0] - 4 * CHUNK:
-                    assert split.last_closed() != day, f"the close of {day} ended before both instances decided part of it"
-                    return False
-                helper = next(n for n in split.instances if n != opener)
-                seen.update(opener=opener, helper=helper)
-                return progress[1] > 0 and split.shared(helper) > 0
+                def both_deciding() -> bool:
+                    progress, opener = split.progress(day), split.opener()
+                    assert split.last_closed() != day, f"the close of {day} ended while invoices of it were held"
+                    if progress is None or opener is None:
+                        return False
+                    helper = next(n for n in split.instances if n != opener)
+                    seen.update(opener=opener, helper=helper)
+                    return progress[1] > 0 and split.shared(helper) > 0 and split.waiting_for_invoices() == 2
 
-            wait_until(both_deciding, f"both instances deciding the close of {day}")
-            split.kill(seen[role])
+                wait_until(both_deciding, f"both instances deciding the close of {day}, then waiting for a held invoice")
+                due, decided = split.progress(day) or (0, 0)
+                assert 0 < decided < due, (decided, due)
+                split.kill(seen[role])
+                release()
             wait_until(lambda: split.last_closed() == day, f"the survivor to finish the close of {day}")
             split.start(seen[role])
             asyncio.run(wait_for_group(bootstrap, split.ns + RULES.name, 2))
 
         close(RECEIVED[0], first_due - timedelta(days=1))
         wait_until(lambda: split.last_closed() == first_due - timedelta(days=1), "the quiet closes")
-        close_killing(first_due, "helper")
+        close_killing(first_due, 0, "helper")
         close(first_due + timedelta(days=1), second_due - timedelta(days=1))
-        close_killing(second_due, "opener")
+        close_killing(second_due, 1, "opener")
 
         decided = decided_state(split.url)
         # Alerts' own day-close markers (its outbox, one per partition of its topic per day) come from its marker

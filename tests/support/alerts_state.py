@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+
+from jicai_alerts.adapters.repository import invoice_lock
 
 
 def rows(url: str, query: str) -> list[tuple[Any, ...]]:
@@ -39,3 +43,16 @@ def decided_state(url: str) -> dict[str, Any]:
             (json.dumps(named([o["id"], o["type"], o["partitionkey"], o["data"]]), sort_keys=True) for o in outbox),
         ),
     }
+
+
+@contextmanager
+def holding_invoices(url: str, invoice_ids: list[str]) -> Iterator[Callable[[], None]]:
+    """Hold the advisory locks a day close's chunk (or a payment) takes for ``invoice_ids`` (``repository.lock_many``)
+    until the returned release: a chunk holding one of them waits, so a close stops there, deterministically."""
+    conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+    keys = sorted(invoice_lock(i) for i in invoice_ids)
+    conn.execute("SELECT count(pg_advisory_lock(hashtextextended(k, 0))) FROM unnest(%s::text[]) AS k", (keys,))
+    try:
+        yield conn.close
+    finally:
+        conn.close()

@@ -15,6 +15,7 @@ import atexit
 import contextlib
 import hashlib
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,6 +33,14 @@ if TYPE_CHECKING:
     from jicai_devstack.postgres import PostgresInstance
 
 REPO = Path(__file__).resolve().parents[2]
+
+# Bytecode is cached for the test session (``__pycache__``, ignored by git), whatever PYTHONDONTWRITEBYTECODE says:
+# the workspace's packages are installed editable (uv compiles only site-packages), so with it set every service
+# process the tests start (dozens) compiled every jicai module again (0.5 s of CPU each), and pytest rewrote every
+# test module's assertions again in each worker. Set before any test module loads; the variable is dropped so that
+# the processes the tests start (services, xdist workers) inherit the choice.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 # Under pytest-xdist each worker process runs its own PostgreSQL and Kafka (own ports, data and run directories):
 # no test can see another worker's databases, topics or consumer groups.
 TEST_RUN_DIR = REPO / ".run" / "test" / os.environ.get("PYTEST_XDIST_WORKER", "")
