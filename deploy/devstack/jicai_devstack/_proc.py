@@ -134,7 +134,12 @@ def pid_alive(pid: int | None, cmdline_marker: str | None = None) -> bool:
     if not pid:
         return False
     child = _CHILDREN.get(pid)
-    if child is not None and child.poll() is not None:
+    if child is not None:
+        if child.poll() is None:
+            # Our own child, not reaped: its pid cannot have been reused, and its command line is not proof of
+            # death (a JVM launcher re-executing itself shows another one for a moment; read as "exited", a
+            # second broker was started beside the first and failed to bind its ports).
+            return True
         _EXIT_STATUS[pid] = child.returncode
         del _CHILDREN[pid]
         return False
