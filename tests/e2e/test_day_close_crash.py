@@ -82,7 +82,9 @@ def _if_waiting(system: System, closing: dict[str, Any] | None) -> dict[str, Any
         return None
     with psycopg.connect(system.database_urls["alerts"].replace("postgresql+psycopg://", "postgresql://")) as conn:
         waiting = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchone()
-    return closing if waiting and waiting[0] else None
+    # Every other invoice decided too: a second chunk taker of the process may still be deciding earlier ones when the
+    # first starts waiting (JICAI_DAY_CLOSE_CHUNKS_AT_ONCE).
+    return closing if waiting and waiting[0] and closing["decided"] == INVOICES - 1 else None
 
 
 def _close_and_wait(system: System, first: date, last: date) -> None:
