@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from . import _proc
@@ -49,6 +50,7 @@ def ensure_jars(cache_dir: Path | str | None = None) -> Path:
             raise RuntimeError("Maven (mvn) not found: apt-get install -y maven")
         shutil.rmtree(libs, ignore_errors=True)
         shutil.rmtree(cache / "cds", ignore_errors=True)
+        shutil.rmtree(cache / "formatted", ignore_errors=True)  # kafka._format_storage's, of the old jars
         cmd = ["mvn", "-q", "-B", "-Dstyle.color=never", "-f", str(POM),
                "dependency:copy-dependencies", "-DincludeScope=runtime",
                f"-DoutputDirectory={libs}"]
@@ -61,30 +63,42 @@ def ensure_jars(cache_dir: Path | str | None = None) -> Path:
     return libs
 
 
-def java_command(libs: Path, log4j: Path, heap: str = "512m") -> list[str]:
-    """The JVM flags of Kafka's own scripts, with a test-sized heap."""
+#: JVM flags for a dev or test broker, not Kafka's own (G1, both JIT tiers), which production keeps (the
+#: apache/kafka image of docker-compose.yml). A local broker serves a few clients on a shared 2-core machine:
+#: the C2 compiler was its largest CPU cost when idle and ~30 % of its start, G1 keeps concurrent threads, and
+#: the perf-data file is written every tick. Measured per broker (100 topics): start 6.1 → 3.8 CPU-s, idle
+#: 2.1 → 0.7 CPU-s a minute, with the broker settings of ``kafka._server_properties`` (bench/RESULTS.md).
+LEAN_JVM_FLAGS = ("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData")
+
+
+#: Kafka's own (``kafka-run-class.sh``): the baseline ``bench.kafka_broker`` measures the lean flags against.
+KAFKA_JVM_FLAGS = ("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20")
+
+
+def java_command(libs: Path, log4j: Path, heap: str = "512m", flags: Sequence[str] = LEAN_JVM_FLAGS) -> list[str]:
+    """The JVM command of a dev/test broker (or its tools): test-sized heap, ``LEAN_JVM_FLAGS``."""
     if not shutil.which("java"):
         raise RuntimeError("java not found: Kafka 3.9 needs Java 11+ (apt-get install -y openjdk-17-jre-headless)")
-    return ["java", "-Xms256m", f"-Xmx{heap}", "-server", "-XX:+UseG1GC",
-            "-XX:MaxGCPauseMillis=20", "-XX:+ExitOnOutOfMemoryError",
+    return ["java", "-Xms256m", f"-Xmx{heap}", "-server", *flags, "-XX:+ExitOnOutOfMemoryError",
             "-Djava.awt.headless=true", f"-Dlog4j.configuration=file:{log4j}",
             "-cp", f"{libs}/*"]
 
 
-def _archive(libs: Path) -> Path | None:
+def _archive(libs: Path, flags: Sequence[str]) -> Path | None:
     if os.environ.get("JICAI_KAFKA_CDS", "1") == "0":
         return None
     java = shutil.which("java")
     if not java:
         return None
     real = Path(java).resolve()
-    key = hashlib.sha1(f"{real}:{real.stat().st_mtime_ns}".encode()).hexdigest()[:12]
+    # An archive dumped under other GC/JIT flags may be refused (silently, -Xlog:cds=off): a key per flag set.
+    key = hashlib.sha1(f"{real}:{real.stat().st_mtime_ns}:{tuple(flags)}".encode()).hexdigest()[:12]
     return libs.parent / "cds" / f"kafka-{key}.jsa"
 
 
-def cds_flags(libs: Path) -> tuple[list[str], str | None]:
-    """JVM flags using the archive, or dumping a new one; and the pending dump path."""
-    archive = _archive(libs)
+def cds_flags(libs: Path, flags: Sequence[str] = LEAN_JVM_FLAGS) -> tuple[list[str], str | None]:
+    """JVM flags using the archive for a JVM of ``flags``, or dumping a new one; and the pending dump path."""
+    archive = _archive(libs, flags)
     if archive is None:
         return [], None
     quiet = ["-Xlog:cds=off", "-Xlog:cds+dynamic=off"]  # mismatch/dump chatter, not errors
