@@ -55,10 +55,21 @@ def make_producer(kafka: Kafka, client_id: str) -> AIOKafkaProducer:
     )
 
 
+SESSION_TIMEOUT_MS = 10_000
+"""How long a group keeps a silent member's partitions (aiokafka's default): the production default of
+``JICAI_KAFKA_SESSION_TIMEOUT_MS``."""
+
+
 def make_consumer(
-    kafka: Kafka, group_id: str, topics: list[str], listener: ConsumerRebalanceListener | None = None
+    kafka: Kafka, group_id: str, topics: list[str], listener: ConsumerRebalanceListener | None = None,
+    session_timeout_ms: int = SESSION_TIMEOUT_MS,
 ) -> AIOKafkaConsumer:
-    """Group consumer that never auto-commits: offsets follow the handling transaction."""
+    """Group consumer that never auto-commits: offsets follow the handling transaction.
+
+    ``session_timeout_ms``: a member that stops heartbeating (killed, cut off) holds its partitions this long;
+    it heartbeats every 3/10 of it (3 s of 10 s, aiokafka's ratio), which is also how soon a live member hears
+    of a rebalance. A live member may take ``max(session, 10 s)`` to rejoin a rebalance (to finish the batch in
+    hand): a short session must make a dead member's partitions move sooner, not evict a busy one."""
     consumer = AIOKafkaConsumer(
         **client_options(kafka),
         group_id=group_id,
@@ -67,6 +78,9 @@ def make_consumer(
         auto_offset_reset="earliest",
         isolation_level="read_committed",
         max_poll_interval_ms=300000,
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=session_timeout_ms * 3 // 10,
+        rebalance_timeout_ms=max(session_timeout_ms, SESSION_TIMEOUT_MS),
     )
     consumer.subscribe(topics, listener=listener)
     return consumer

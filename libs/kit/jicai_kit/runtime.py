@@ -252,7 +252,8 @@ class ServiceRuntime:
         await ensure_topics(bootstrap)
         dlq = make_producer(bootstrap, f"{spec.name}-dead-letters")
         events = self.event_consumer(spec, dead_letters=dlq)
-        consumer = make_consumer(bootstrap, namespace() + spec.name, [t.qualified() for t in spec.topics], events.rebalance_listener())
+        consumer = make_consumer(bootstrap, namespace() + spec.name, [t.qualified() for t in spec.topics], events.rebalance_listener(),
+                                 session_timeout_ms=self.settings.kafka_session_timeout_ms)
         events.bind(consumer)
         await dlq.start()
         await consumer.start()

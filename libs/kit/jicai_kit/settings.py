@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 from sqlalchemy.engine import make_url
 
-from jicai_events.kafka import KafkaConnection
+from jicai_events.kafka import SESSION_TIMEOUT_MS, KafkaConnection
 from jicai_kit.keys import DEVELOPMENT_KID_PREFIX, KeyFileError, load_public_keys
 
 
@@ -90,6 +90,12 @@ class ServiceSettings(KafkaSettings):
     )
     max_request_bytes: int = Field(
         2_000_000, ge=1024, validation_alias="JICAI_MAX_REQUEST_BYTES", description="a larger request body is refused with 413"
+    )
+    kafka_session_timeout_ms: int = Field(
+        SESSION_TIMEOUT_MS, ge=1000, le=300_000, validation_alias="JICAI_KAFKA_SESSION_TIMEOUT_MS",
+        description="how long a consumer group waits for a silent member (a killed process) before its partitions move to "
+        "the others; it heartbeats every 3/10 of it. The brokers refuse less than their group.min.session.timeout.ms "
+        "(6 s by default; the dev stack's broker 1 s, the tests use 3 s)",
     )
     handler_attempts: int = Field(
         3, ge=1, le=100, validation_alias="JICAI_CONSUMER_HANDLER_ATTEMPTS",
