@@ -13,7 +13,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from jicai_kit.auth import Role
+from jicai_kit.tokens import Role
 
 MIN_PASSWORD_LENGTH = 10
 
