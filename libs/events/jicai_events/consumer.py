@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jicai_events import watermarks
 from jicai_events.base import UnknownEventType
 from jicai_events.catalog.clock import DayClosed
-from jicai_events.day_closes import SHARE_INTERVAL_S, DayCloses, ShareDayClose
+from jicai_events.day_closes import DayCloses, ShareDayClose
 from jicai_events.dead_letters import Origin
 from jicai_events.envelope import Envelope
 from jicai_events.metrics import CONSUMER_LAG, EVENTS_CONSUMED
@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 CLOCK_CHECK_INTERVAL_S = 5.0
 """How often a day-deciding consumer looks again at its held-back closes (a crash between a
 watermark's commit and its decision leaves nothing undecided for longer)."""
+
+LAG_REPORT_INTERVAL_S = 1.0
+"""How often a consumer whose polls bring nothing sets its lag gauges (after a poll bringing records: at once); every
+poll, five a second, an idle service spent more on them than on anything else."""
 
 PRUNE_INTERVAL_S = 3600.0
 """How often a consumer prunes claims older than its retention."""
@@ -102,7 +106,9 @@ class EventConsumer(DayCloses):
         self._clock_moved = False  # a marker or close arrived: try to decide
         self._share_day_close = day_close_share if self._decides_days else None
         self._last_share = 0.0
+        self._clock_seen = time.monotonic()  # joining a group mid-close, it reads no marker of that day
         self._last_prune = float("-inf")  # prune once on start
+        self._last_lag_report = float("-inf")
         self.parked = ParkedPartitions(service, name)
 
     def bind(self, consumer: AIOKafkaConsumer) -> None:
@@ -136,9 +142,10 @@ class EventConsumer(DayCloses):
                 await self.prune()
             if self._clock_moved or (self._decides_days and time.monotonic() - self._last_clock_check > CLOCK_CHECK_INTERVAL_S):
                 await self._advance_clock()
-            if self._share_day_close is not None and time.monotonic() - self._last_share > SHARE_INTERVAL_S:
+            if self._share_due():
                 await self._take_share()
-            await self._report_lag()
+            if batches or time.monotonic() - self._last_lag_report > LAG_REPORT_INTERVAL_S:
+                await self._report_lag()
             for tp in self.parked.due():
                 self.parked.resume(self._consumer, tp)
 
@@ -257,6 +264,7 @@ class EventConsumer(DayCloses):
 
     async def _report_lag(self) -> None:
         assert self._consumer is not None
+        self._last_lag_report = time.monotonic()
         for tp in self._consumer.assignment():
             highwater = self._consumer.highwater(tp)
             if highwater is None:

@@ -10,7 +10,8 @@ Several instances of the group: the one that takes the advisory lock first decid
 the close (the others do not wait for the lock, they go on consuming); a service
 that closes days in chunks may give the consumer ``ShareDayClose``, which every
 instance runs every ``SHARE_INTERVAL_S`` to decide chunks of the close in progress,
-the partitions it is assigned first (``assigned_partitions``).
+the partitions it is assigned first (``assigned_partitions``); every
+``SHARE_IDLE_INTERVAL_S`` while it has seen no business time move for ``SHARE_ACTIVE_S``.
 """
 from __future__ import annotations
 
@@ -43,14 +44,21 @@ from jicai_events.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-ShareDayClose = Callable[[UnitOfWork], Awaitable[None]]
+ShareDayClose = Callable[[UnitOfWork], Awaitable[bool]]
 """Decides this instance's share of a day close another instance opened, if one is in progress (``UnitOfWork``: for
-siblings, one transaction per chunk); never waits for the chunks of the others."""
+siblings, one transaction per chunk); never waits for the chunks of the others. True if a close was in progress."""
 
 SHARE_INTERVAL_S = 0.25
 """How often every instance looks for a day close in progress to take its share of (one small query when none: four a
 second cost nothing measurable, while a second's delay left a close of 10,000 invoices, ~3 s, to one instance for a third
 of its time)."""
+
+SHARE_ACTIVE_S = 30.0
+SHARE_IDLE_INTERVAL_S = 2.0
+"""How often an instance looks for a close in progress once it has read no marker or ``DayClosed`` and found no close
+for ``SHARE_ACTIVE_S`` (nor started: one joining its group mid-close reads none of that day's markers). A close opens
+behind the markers of its day, which every instance reads on its partitions first: an idle service no longer asks four
+times a second, and a close finds every instance asking at ``SHARE_INTERVAL_S``."""
 
 _ASSIGNED: ContextVar[frozenset[tuple[str, int]] | None] = ContextVar("jicai_assigned_partitions", default=None)
 
@@ -82,6 +90,8 @@ class DayCloses(BatchedHandling):
     _clock_moved: bool
     _share_day_close: ShareDayClose | None
     _last_share: float
+    _clock_seen: float
+    """When business time last moved here (a marker or a ``DayClosed`` read, a close in progress found)."""
 
     async def _intercept(self, envelope: Envelope, event: IntegrationEvent) -> str | None:
         if self._decides_days and isinstance(event, DayClosed) and self._consumer is not None:
@@ -97,6 +107,7 @@ class DayCloses(BatchedHandling):
         marker = envelope.event()
         assert isinstance(marker, DayCloseReached)
         key = (record.topic, record.partition)
+        self._clock_seen = time.monotonic()
         self._marks[key] = max(self._marks.get(key, marker.business_date), marker.business_date)
         EVENTS_CONSUMED.labels(self.service, self.name, envelope.type, "watermark").inc()
 
@@ -119,6 +130,7 @@ class DayCloses(BatchedHandling):
         await self._write(write)
         EVENTS_CONSUMED.labels(self.service, self.name, envelope.type, "requested").inc()
         self._clock_moved = True
+        self._clock_seen = time.monotonic()
 
     def _expected_partitions(self) -> set[tuple[str, int]] | None:
         """Every partition of every topic this consumer reads besides the clock's (None: metadata not known yet)."""
@@ -169,6 +181,13 @@ class DayCloses(BatchedHandling):
             return None
         return frozenset((tp.topic, tp.partition) for tp in self._consumer.assignment())
 
+    def _share_due(self) -> bool:
+        if self._share_day_close is None:
+            return False
+        now = time.monotonic()
+        interval = SHARE_INTERVAL_S if now - self._clock_seen < SHARE_ACTIVE_S else SHARE_IDLE_INTERVAL_S
+        return now - self._last_share > interval
+
     async def _take_share(self) -> None:
         """This instance's share of a day close in progress (``ShareDayClose``); a failure is left to the next round or
         to the decider, which takes whatever is left."""
@@ -177,7 +196,8 @@ class DayCloses(BatchedHandling):
             return
         try:
             with assigned(self._assignment()):
-                await self._share_day_close(UnitOfWork(self._factory, self._tables))
+                if await self._share_day_close(UnitOfWork(self._factory, self._tables)):
+                    self._clock_seen = time.monotonic()
         except Exception as exc:  # noqa: BLE001 - a chunk rolled back stays queued for the next round or the decider
             log.warning("consumer %s: its share of a day close failed (%s: %s); retried in %.0f s",
                         self.name, type(exc).__name__, exc, SHARE_INTERVAL_S)

@@ -8,8 +8,10 @@ event id, so the effect is exactly once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 
 from aiokafka import AIOKafkaProducer
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jicai_events.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
 from jicai_events.tables import EventTables
+from jicai_events.unit_of_work import on_outbox_commit
 
 log = logging.getLogger(__name__)
 _HEADERS = [("content-type", b"application/cloudevents+json")]
@@ -34,6 +37,7 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         idle_interval_s: float = 0.1,
+        idle_interval_max_s: float = 0.5,
         keep_published: timedelta = timedelta(days=7),
     ) -> None:
         self.service = service
@@ -42,6 +46,7 @@ class OutboxRelay:
         self._producer = producer
         self._batch_size = batch_size
         self._idle = idle_interval_s
+        self._idle_max = idle_interval_max_s
         self._keep = keep_published
         self._lock_key = f"jicai-outbox-relay:{service}"
 
@@ -54,16 +59,23 @@ class OutboxRelay:
                 if got:
                     break
                 await _wait(stop, 1.0)
+            # Outbox rows committed in this process wake the relay at once; rows another process commits (a second
+            # instance, an HTTP-only worker) wait for the next poll, which backs off while nothing comes (an idle
+            # service polled ten times a second).
+            committed = asyncio.Event()
+            stop_listening = on_outbox_commit(_waker(asyncio.get_running_loop(), committed))
             try:
-                rounds = 0
+                rounds, idle = 0, self._idle
                 while not stop.is_set():
+                    committed.clear()
                     sent = await self.publish_batch()
                     rounds += 1
                     if rounds % 1000 == 0:
                         await self._prune()
-                    if sent == 0:
-                        await _wait(stop, self._idle)
+                    # Sent, or woken by a commit: poll again soon; else wait longer next time.
+                    idle = self._idle if sent or await _wait(stop, idle, committed) else min(idle * 2, self._idle_max)
             finally:
+                stop_listening()
                 await lock_conn.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": self._lock_key})
                 await lock_conn.commit()
 
@@ -130,8 +142,28 @@ def _type_of(payload: bytes) -> str:
     return payload[start : payload.find(b'"', start)].decode(errors="replace")
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
+async def _wait(stop: asyncio.Event, seconds: float, wake: asyncio.Event | None = None) -> bool:
+    """Wait ``seconds`` at most, less if ``stop`` or ``wake`` is set; True if ``wake`` was."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in (stop, wake) if e is not None]
     try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+    return wake is not None and wake.is_set()
+
+
+def _waker(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> Callable[[], None]:
+    """Sets ``event`` of ``loop`` from any thread (a test's client runs the app in a thread of its own)."""
+    def wake() -> None:
+        try:
+            here = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            here = False
+        if here:
+            event.set()
+        else:
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
+                loop.call_soon_threadsafe(event.set)
+
+    return wake

@@ -103,6 +103,9 @@ class ServiceRuntime:
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
     live: dict[str, EventConsumer] = field(init=False, default_factory=dict)
     """The consumers reading Kafka in this process, by name (to see and resume parked partitions)."""
+    _topics: asyncio.Lock | None = field(init=False, default=None)
+    """Held while the workers' topics are made sure of (made in the loop the workers run in)."""
+    _topics_ensured: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         # No ping before each checkout (a round trip per request): a connection a database restart broke fails its
@@ -145,6 +148,7 @@ class ServiceRuntime:
 
     def start_workers(self) -> None:
         self._stop.clear()
+        self._topics, self._topics_ensured = asyncio.Lock(), False
         self._tasks.append(asyncio.create_task(self._supervise("outbox-relay", self._relay)))
         for spec in self.all_consumers:
             self._tasks.append(asyncio.create_task(self._supervise(spec.name, partial(self._consume, spec))))
@@ -183,14 +187,24 @@ class ServiceRuntime:
                 raise
             except Exception:
                 log.exception("%s worker %s failed; restarting in %.1fs", self.service, name, delay)
+                self._topics_ensured = False  # Kafka may have come back without them
                 try:
                     await asyncio.wait_for(self._stop.wait(), timeout=delay)
                 except TimeoutError:
                     pass
                 delay = min(delay * 2, 10.0)
 
+    async def _ensure_topics(self) -> None:
+        """Every topic exists: once for all the workers starting together (each asked the broker on its own)."""
+        if self._topics is None:
+            self._topics = asyncio.Lock()
+        async with self._topics:
+            if not self._topics_ensured:
+                await ensure_topics(self.settings.kafka())
+                self._topics_ensured = True
+
     async def _relay(self) -> None:
-        await ensure_topics(self.settings.kafka())
+        await self._ensure_topics()
         producer = make_producer(self.settings.kafka(), f"{self.service}-relay")
         await producer.start()
         try:
@@ -249,7 +263,7 @@ class ServiceRuntime:
 
     async def _consume(self, spec: ConsumerSpec) -> None:
         bootstrap = self.settings.kafka()
-        await ensure_topics(bootstrap)
+        await self._ensure_topics()
         dlq = make_producer(bootstrap, f"{spec.name}-dead-letters")
         events = self.event_consumer(spec, dead_letters=dlq)
         consumer = make_consumer(bootstrap, namespace() + spec.name, [t.qualified() for t in spec.topics], events.rebalance_listener(),

@@ -5,7 +5,9 @@ These need none of the four services: every refusal here happens before the cons
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -156,3 +158,22 @@ def test_the_cli_creates_an_account_once_and_refuses_a_short_password(database: 
     assert short.exit_code == 2 and "password" in short.output
     stored = {row[0]: row for row in _rows(database, "staff_users")}
     assert "fund2" not in stored and str(stored["fund1"][1]).startswith("$argon2id$")
+
+
+def test_the_cli_adds_several_accounts_at_once_or_none_when_one_is_refused(
+    database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("JICAI_CONSOLE_DATABASE_URL", database)
+    runner, env = CliRunner(), {"JICAI_CONSOLE_PASSWORD": PASSWORD}
+    listed = tmp_path / "accounts.json"
+    listed.write_text(json.dumps([{"username": "fund3", "role": "fund", "display_name": "医保基金"},
+                                  {"username": "d9", "role": "distributor", "party_id": "D9"}]))
+    made = runner.invoke(console_cli, ["add-users", str(listed)], env=env)
+    assert made.exit_code == 0 and made.output.splitlines() == ["fund3: created", "d9: created"]
+    listed.write_text(json.dumps([{"username": "fund4", "role": "fund"}, {"username": "d10", "role": "distributor"}]))
+    refused = runner.invoke(console_cli, ["add-users", str(listed)], env=env)
+    assert refused.exit_code == 2 and "party_id" in refused.output
+    with psycopg.connect(database.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        stored = {row[0]: row[1:] for row in conn.execute("SELECT username, role, party_id, display_name FROM staff_users "
+                                                          "WHERE username IN ('fund3', 'd9', 'fund4', 'd10')")}
+    assert stored == {"fund3": ("fund", None, "医保基金"), "d9": ("distributor", "D9", "d9")}

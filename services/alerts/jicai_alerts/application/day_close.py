@@ -92,16 +92,17 @@ SHARE_SLICE_S = 10.0
 Kafka expects a poll every few minutes); the next share follows the next poll."""
 
 
-async def share(uow: UnitOfWork) -> None:
+async def share(uow: UnitOfWork) -> bool:
     """``ShareDayClose``: this instance's share of a close in progress (another instance opened it): chunks of its
     partitions, then of any, until none is free or ``SHARE_SLICE_S`` has passed; neither waiting for the others'
-    chunks nor finishing."""
+    chunks nor finishing. True if a close was in progress."""
     async with uow.sibling() as look:
         run = await store.run_of(look)
     if run is None:
-        return
+        return False
     uow.correlation_id, uow.causation_id = run.correlation_id, run.day_closed_event_id  # as the opener's chunks
     await _take_chunks(uow, io.ClosedDay(run.business_date, run.day_closed_event_id), "share", time.monotonic() + SHARE_SLICE_S)
+    return True
 
 
 async def _open(uow: UnitOfWork, day: io.ClosedDay) -> int | None:

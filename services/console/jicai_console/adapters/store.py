@@ -51,7 +51,7 @@ class Store:
         async with self._sessions() as db:
             row = (await db.execute(select(t.staff_users).where(t.staff_users.c.username == username))).first()
         if row is None or row.disabled:
-            accounts.password_matches(accounts.DUMMY_HASH, password)  # same work as for a real account
+            accounts.password_matches(accounts.dummy_hash(), password)  # same work as for a real account
             return None
         if not accounts.password_matches(row.password_hash, password):
             return None

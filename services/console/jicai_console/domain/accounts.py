@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from jicai_kit.auth import Role
+from jicai_kit.tokens import Role
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -102,5 +103,9 @@ def needs_rehash(stored_hash: str) -> bool:
     return _hasher.check_needs_rehash(stored_hash)
 
 
-DUMMY_HASH = _hasher.hash("a password no account has")
-"""Verified against when the username is unknown, so a sign-in takes as long whether or not the account exists."""
+@cache
+def dummy_hash() -> str:
+    """Verified against when the username is unknown, so a sign-in takes as long whether or not the account exists.
+    Made once, when the console starts serving (``entrypoints.app``): a command that only adds accounts pays no
+    extra hashing."""
+    return _hasher.hash("a password no account has")

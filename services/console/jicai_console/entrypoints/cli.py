@@ -1,4 +1,4 @@
-"""``jicai-console serve``: migrate the console's database, then serve it; ``jicai-console add-user``: a staff account.
+"""``jicai-console serve``: migrate the console's database, then serve it; ``jicai-console add-user``: a staff account (``add-users``: several, in one command).
 
 The console is no event-sourced service (no Kafka, no registration in ``jicai.services``), so it has its own
 start command rather than ``jicai-serve``; its Alembic history is package data (``jicai_console/migrations``).
@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import TypeAdapter, ValidationError
 
 from jicai_console.adapters.store import Store
 from jicai_console.bootstrap import load_settings
-from jicai_console.domain.accounts import AccountError, StaffRole
+from jicai_console.domain.accounts import AccountError, StaffRole, check_new_account
 from jicai_kit.migrations import upgrade
 
 PACKAGE = "jicai_console"
@@ -39,13 +41,42 @@ def serve(
     uvicorn.run("jicai_console.entrypoints.app:app", host=host, port=port, log_level="info", proxy_headers=True)
 
 
-async def _add(database_url: str, username: str, password: str, role: StaffRole, display_name: str, party_id: str | None,
-               replace: bool) -> bool:
+@dataclass(frozen=True)
+class NewAccount:
+    username: str
+    role: StaffRole
+    display_name: str = ""
+    party_id: str | None = None
+
+
+async def _add(database_url: str, new: list[NewAccount], password: str, replace: bool) -> list[bool]:
+    """Every account checked before any is written (a refusal changes nothing), then each in its own transaction."""
+    for account in new:
+        check_new_account(account.username, password, account.role, account.party_id)
     store = Store(database_url)
     try:
-        return await store.add_user(username, password, role, display_name, party_id, replace=replace)
+        return [await store.add_user(a.username, password, a.role, a.display_name, a.party_id, replace=replace) for a in new]
     finally:
         await store.close()
+
+
+def _password(password_file: Path | None) -> str:
+    if password_file is not None:
+        return password_file.read_text().splitlines()[0] if password_file.read_text() else ""
+    return os.environ.get("JICAI_CONSOLE_PASSWORD") or typer.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
+def _add_accounts(new: list[NewAccount], password_file: Path | None, replace: bool) -> None:
+    settings = load_settings()
+    upgrade(PACKAGE, settings.database_url)
+    password = _password(password_file)
+    try:
+        created = asyncio.run(_add(settings.database_url, new, password, replace))
+    except AccountError as exc:
+        typer.echo(f"refused: {exc.field}: {exc.reason}", err=True)
+        raise typer.Exit(2) from exc
+    for account, made in zip(new, created, strict=True):
+        typer.echo(f"{account.username}: {'created' if made else 'exists (unchanged; --replace to change it)'}")
 
 
 @app.command("add-user")
@@ -57,18 +88,22 @@ def add_user(
     password_file: Annotated[Path | None, typer.Option(help="read the password from this file (first line)")] = None,
     replace: Annotated[bool, typer.Option(help="set a new password, role and party of an existing account")] = False,
 ) -> None:
-    settings = load_settings()
-    upgrade(PACKAGE, settings.database_url)
-    if password_file is not None:
-        password = password_file.read_text().splitlines()[0] if password_file.read_text() else ""
-    else:
-        password = os.environ.get("JICAI_CONSOLE_PASSWORD") or typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    _add_accounts([NewAccount(username, role, display_name, party_id)], password_file, replace)
+
+
+@app.command("add-users")
+def add_users(
+    accounts_file: Annotated[Path, typer.Argument(help='JSON: a list of {"username", "role", "party_id", "display_name"}')],
+    password_file: Annotated[Path | None, typer.Option(help="read the password of every account from this file (first line)")] = None,
+    replace: Annotated[bool, typer.Option(help="set a new password, role and party of existing accounts")] = False,
+) -> None:
+    """Several accounts with one password (a demo, a first installation): add-user for each, in one command."""
     try:
-        created = asyncio.run(_add(settings.database_url, username, password, role, display_name, party_id, replace))
-    except AccountError as exc:
-        typer.echo(f"refused: {exc.field}: {exc.reason}", err=True)
+        new = TypeAdapter(list[NewAccount]).validate_json(accounts_file.read_bytes())
+    except ValidationError as exc:
+        typer.echo(f"refused: {accounts_file}: {exc}", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"{username}: {'created' if created else 'exists (unchanged; --replace to change it)'}")
+    _add_accounts(new, password_file, replace)
 
 
 @app.command("version")
