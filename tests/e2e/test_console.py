@@ -10,6 +10,7 @@ import asyncio
 import io
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from jicai_console.adapters import alerts_feed
 from jicai_console.adapters.platform import Platform
+from jicai_console.adapters.store import Store
 from jicai_console.domain.accounts import StaffRole, StaffUser
 from jicai_console.domain.feed import FeedEntry
 from jicai_console.settings import Settings
@@ -52,18 +54,33 @@ class Platformed:
     console_env: dict[str, str]
 
 
+async def add_demo_accounts(database_url: str) -> None:
+    """The demo's staff accounts, written by the console's store as ``jicai-console add-user`` does (six commands would
+    cost six interpreter starts and migration checks; tests/service/console/test_console_sign_in.py covers the command)."""
+    store = Store(database_url)
+    try:
+        for username, role, party, name in ops_console.DEMO_ACCOUNTS:
+            await store.add_user(username, PASSWORD, StaffRole(role), name, party)
+    finally:
+        await store.close()
+
+
 @pytest.fixture(scope="module")
 def platform() -> Iterator[Platformed]:
     system = start_system("console")
     try:
         urls = {n: p.url for n, p in system.processes.items()}
-        demo.seed(urls, SIGNING_KEY, system.bootstrap, system.namespace)
         base = infra.postgres_base_url()
         database = infra.create_database(base, "e2e_console_console", template=infra.migrated_template(base, "console"))
         env = ops_console.console_env(system.run_dir, database, SIGNING_KEY_FILE, urls)
-        console = ops_console.start_console(system.run_dir, env, port=free_port())
-        ops_console.add_demo_accounts(env)
-        yield Platformed(system, console.url, env)
+        # The console starts and its accounts are written while the demo is recorded (mostly a wait for alerts to close
+        # the demo's days): the console reads the services only when a page asks, and its database is migrated already.
+        with ThreadPoolExecutor(2) as meanwhile:
+            console = meanwhile.submit(ops_console.start_console, system.run_dir, env, free_port())
+            accounts = meanwhile.submit(asyncio.run, add_demo_accounts(database))
+            demo.seed(urls, SIGNING_KEY, system.bootstrap, system.namespace)
+            accounts.result()
+        yield Platformed(system, console.result().url, env)
     finally:
         ops_console.stop_console(system.run_dir)
         system.stop_all()

@@ -1,10 +1,11 @@
 """Replay: every service's read models, rebuilt from its event store alone, equal what the live system built;
 and alerts' decisions, derived once more from the facts on Kafka alone, equal the live ones.
 
-Runs on the platform after the five-province agreement year (``year_run``): for each
-service in turn the process is stopped, every read-model table is emptied and
-replayed with the operators' command (``jicai-serve SERVICE --rebuild-read-models``),
-and the tables and the public API must come back exactly as they were.
+Runs on the platform after the five-province agreement year (``year_run``): every
+service's process is stopped, every read-model table is emptied and replayed with the
+operators' command (``jicai-serve SERVICE --rebuild-read-models``, the four services'
+at once: each replays its own database), and the tables and the public API must come
+back exactly as they were.
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +32,7 @@ from jicai_alerts.settings import Settings
 from jicai_devstack import services as procs
 from jicai_events import Envelope
 from jicai_kit.auth import Role
-from jicai_kit.migrations import upgrade
-from tests.e2e.agreement_year import CASES
+from tests.e2e.agreement_year import CASES, ProfileCase
 from tests.e2e.conftest import stable
 from tests.e2e.system import System
 from tests.support import infra
@@ -53,40 +55,76 @@ def _snapshot(url: str, tables: tuple[Table, ...]) -> dict[str, list[tuple[Any, 
         engine.dispose()
 
 
+def _asked(case: ProfileCase) -> dict[str, tuple[str, ...]]:
+    """What each service is asked about a profile's institution and invoice."""
+    h, inv = case.institution, case.invoice
+    return {"alerts": (f"/invoices/{inv}", f"/institutions/{h}/alerts?include_closed=true", f"/institutions/{h}/non-winning"),
+            "settlement": (f"/invoices/{inv}", f"/institutions/{h}/settlement-status", f"/institutions/{h}/payments"),
+            "orders": (f"/invoices/{inv}", f"/institutions/{h}/acceptances"),
+            "contracts": (f"/contracts?institution_id={h}",)}
+
+
 def _public_views(system: System) -> dict[str, Any]:
+    """What each service answers about every profile, keyed "service path"."""
     views: dict[str, Any] = {}
-    for case in CASES:
-        h, inv = case.institution, case.invoice
-        for service, path in (
-            ("alerts", f"/invoices/{inv}"), ("alerts", f"/institutions/{h}/alerts?include_closed=true"), ("alerts", f"/institutions/{h}/non-winning"),
-            ("settlement", f"/invoices/{inv}"), ("settlement", f"/institutions/{h}/settlement-status"), ("settlement", f"/institutions/{h}/payments"),
-            ("orders", f"/invoices/{inv}"), ("orders", f"/institutions/{h}/acceptances"), ("contracts", f"/contracts?institution_id={h}"),
-        ):
-            with system.client(service, "OPS", Role.OPERATOR) as client:
-                views[f"{service} {path}"] = client.get(path).json()
+    for service in procs.SERVICES:
+        with system.client(service, "OPS", Role.OPERATOR) as client:
+            for case in CASES:
+                for path in _asked(case)[service]:
+                    views[f"{service} {path}"] = client.get(path).json()
     return views
 
 
-@pytest.mark.parametrize("service", list(procs.SERVICES))
-def test_rebuilding_read_models_from_the_event_log_gives_the_same_state(year_run: Any, service: str) -> None:
-    system, _ = year_run
-    url = system.database_urls[service]
-    tables = _read_models(service)
-    views_before = _public_views(system)
-    procs.stop_service(system.run_dir, service)
-    before = _snapshot(url, tables)
-    assert any(before.values()), f"{service} projected nothing during the year"
+@dataclass(frozen=True)
+class Rebuild:
+    """One service's replay: its read models before and after, what the command said, its public views before and after."""
+    before: dict[str, list[tuple[Any, ...]]]
+    after: dict[str, list[tuple[Any, ...]]]
+    command: subprocess.CompletedProcess[str]
+    views_before: dict[str, Any]
+    views_after: dict[str, Any]
 
+
+def _rebuild_read_models(url: str, service: str) -> subprocess.CompletedProcess[str]:
     serve = Path(sys.executable).with_name("jicai-serve")
     env = {**os.environ, f"JICAI_{service.upper()}_DATABASE_URL": url}
-    result = subprocess.run([str(serve), service, "--rebuild-read-models"], env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    after = _snapshot(url, tables)
-    for name in before:
-        assert after[name] == before[name], f"{service}.{name} differs after the replay"
+    return subprocess.run([str(serve), service, "--rebuild-read-models"], env=env, capture_output=True, text=True, timeout=300)
 
-    system.start(service)
-    assert _public_views(system) == views_before
+
+@pytest.fixture(scope="module")
+def rebuilt(year_run: Any) -> dict[str, Rebuild]:
+    """Every service stopped, its read models replayed by the operators' command, and started again, by service.
+
+    The four replays run at once (each service's own database; nothing consumes while they are stopped), so the
+    platform is stopped, read and started once rather than once per service."""
+    system, _ = year_run
+    views_before = _public_views(system)
+    system.stop_all()
+    try:
+        urls = system.database_urls
+        before = {service: _snapshot(urls[service], _read_models(service)) for service in procs.SERVICES}
+        with ThreadPoolExecutor(len(procs.SERVICES)) as replaying:
+            commands = dict(zip(procs.SERVICES, replaying.map(lambda s: _rebuild_read_models(urls[s], s), procs.SERVICES), strict=True))
+        after = {service: _snapshot(urls[service], _read_models(service)) for service in procs.SERVICES}
+    finally:
+        system.start()
+    views_after = _public_views(system)
+
+    def of(service: str, views: dict[str, Any]) -> dict[str, Any]:
+        return {key: view for key, view in views.items() if key.startswith(f"{service} ")}
+
+    return {service: Rebuild(before[service], after[service], commands[service], of(service, views_before), of(service, views_after))
+            for service in procs.SERVICES}
+
+
+@pytest.mark.parametrize("service", list(procs.SERVICES))
+def test_rebuilding_read_models_from_the_event_log_gives_the_same_state(rebuilt: dict[str, Rebuild], service: str) -> None:
+    rebuild = rebuilt[service]
+    assert any(rebuild.before.values()), f"{service} projected nothing during the year"
+    assert rebuild.command.returncode == 0, rebuild.command.stderr
+    for name in rebuild.before:
+        assert rebuild.after[name] == rebuild.before[name], f"{service}.{name} differs after the replay"
+    assert rebuild.views_before and rebuild.views_after == rebuild.views_before
 
 
 async def _facts_on_kafka(system: System) -> dict[str, Envelope]:
@@ -174,8 +212,8 @@ def test_alerts_decisions_derived_again_from_the_facts_on_kafka_equal_the_live_o
     for name, value in system.extra_env.items():
         monkeypatch.setenv(name, value)
     FOLDED.reset()
-    url = infra.create_database(infra.postgres_base_url(), "e2e_replayed_alerts")
-    upgrade(infra.package("alerts"), url)
+    base = infra.postgres_base_url()
+    url = infra.create_database(base, "e2e_replayed_alerts", template=infra.migrated_template(base, "alerts"))
     headers = auth_header("OPS", Role.OPERATOR)
     try:
         app = build_app(Settings(database_url=url, run_workers=False))
