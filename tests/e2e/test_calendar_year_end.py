@@ -82,7 +82,8 @@ def test_year_end_decisions_wait_visibly_for_next_years_calendar_and_are_taken_o
     assert (waiting["deadline"], waiting["waiting_for_calendar_year"]) == (None, 2027)
     assert eventually(lambda: settlement.get("/invoices/INV-1210").json(), what="INV-1210 in settlement")["outstanding"] == "198.00"
 
-    system.close_days(date(2026, 11, 20), date(2026, 12, 31))
+    # The clock may skip days and decisions are taken as of their own dates: the year's last day closes everything up to it.
+    system.close_days(date(2026, 12, 31), date(2026, 12, 31))
     warned = eventually(lambda: _if(alerts.get("/invoices/INV-1120").json(), lambda j: j["status"] == "overdue"), what="INV-1120 warned")
     assert (warned["deadline"], warned["warned_on"], warned["waiting_for_calendar_year"]) == ("2026-12-21", "2026-12-22", 2027)
     blocked = {b["invoice_id"]: b["waiting_for_calendar_year"] for b in alerts.get("/blocked-decisions").json()}
@@ -90,7 +91,7 @@ def test_year_end_decisions_wait_visibly_for_next_years_calendar_and_are_taken_o
     ready = client("alerts").get("/readyz").json()
     assert ready["status"] == "degraded" and "load 2027" in ready["warnings"]["calendar"]
     assert 'jicai_calendar_covered_until_timestamp_seconds{missing_year="2027"}' in system.metrics("alerts")
-    system.close_days(date(2027, 1, 1), date(2027, 1, 31))  # the clock runs on while the calendar is missing
+    system.close_days(date(2027, 1, 31), date(2027, 1, 31))  # the clock runs on while the calendar is missing
     assert eventually(lambda: alerts.get("/clock").json()["last_closed_on"] == "2027-01-31", what="January closed")
     assert alerts.get("/invoices/INV-1120").json()["withheld_from"] is None
 

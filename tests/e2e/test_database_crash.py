@@ -33,8 +33,8 @@ from tests.support import infra
 
 pytestmark = pytest.mark.e2e
 
-PAYMENTS = 48
-"""Six per invoice; a quarter of them before the crash, the rest across it and after."""
+PAYMENTS = 24
+"""Eight per invoice (three invoices); a quarter of them before the crash, the rest across it and after."""
 SHARE = Decimal("0.10")
 
 

@@ -95,7 +95,7 @@ def _close_and_wait(system: System, first: date, last: date) -> None:
 
 def test_a_day_close_killed_between_chunks_resumes_and_warns_each_invoice_once(system: System) -> None:
     deadline = _set_up(system)
-    _close_and_wait(system, RECEIVED, deadline - timedelta(days=1))
+    _close_and_wait(system, deadline - timedelta(days=1), deadline - timedelta(days=1))  # the clock may skip the quiet days
 
     last = f"INV-CLOSE-{INVOICES - 1:02d}"  # chunks go in invoice id order: the last one waits for it
     with holding_invoices(system.database_urls["alerts"], [last]) as release:
