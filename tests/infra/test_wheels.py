@@ -1,13 +1,16 @@
 """The built wheels, installed like any other package, run every service (what the Docker image does).
 
 ``deploy/build-wheels.sh`` builds the wheels and the hashed requirements from
-uv.lock; they go into a plain new virtual environment (pip, no ``-e``, from a
+uv.lock (again whenever a file the build reads changed: the last build is kept in .cache/test-wheels);
+they go into a plain new virtual environment (pip, no ``-e``, from a
 directory outside the repository, nothing of the checkout on ``sys.path``),
 and each service starts from it with ``jicai-serve`` against the suite's real
 PostgreSQL and Kafka: its migrations come out of the installed package.
 """
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -62,25 +65,71 @@ def _workspace_services() -> dict[str, str]:
     return found
 
 
+WHEEL_INPUTS = ("deploy/build-wheels.sh", "uv.lock", "pyproject.toml", ".python-version")
+"""Besides every file of libs/*/ and services/*/: what else decides the wheels and requirements build-wheels.sh writes."""
+NOT_INPUTS = {"build", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+"""What a build or a tool leaves in a package's folder (``*.egg-info`` too): never read into a wheel."""
+WHEELS_CACHE = REPO / ".cache" / "test-wheels"
+
+
+def _wheel_inputs_key(uv: str) -> str:
+    """A hash of everything build-wheels.sh reads: the packages' files, the lock, the build constraints, uv and Python."""
+    digest = hashlib.sha256()
+    digest.update(subprocess.run([uv, "--version"], capture_output=True, text=True, check=True).stdout.encode())
+    digest.update(sys.version.encode())
+    files = [REPO / name for name in WHEEL_INPUTS]
+    for folder in sorted([*REPO.glob("libs/*/"), *REPO.glob("services/*/")]):
+        for directory, subdirectories, names in os.walk(folder):
+            subdirectories[:] = sorted(d for d in subdirectories if d not in NOT_INPUTS and not d.endswith(".egg-info"))
+            files += [Path(directory, name) for name in sorted(names)]
+    for file in files:
+        digest.update(str(file.relative_to(REPO)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:20]
+
+
+def _built_wheels(uv: str) -> Path:
+    """The wheels and requirements.txt of deploy/build-wheels.sh for the checkout as it is.
+
+    Built once for each state of the files the build reads (``_wheel_inputs_key``; the last build is kept in
+    .cache/test-wheels): a build of the same files gives the same wheels, and building the nine packages costs
+    ~17 CPU-s, the most of this module. A change to any package, the lock or the script builds them again.
+    """
+    key = _wheel_inputs_key(uv)
+    done = WHEELS_CACHE / key
+    if (done / "requirements.txt").is_file():
+        return done
+    WHEELS_CACHE.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=WHEELS_CACHE))
+    build = subprocess.run([str(REPO / "deploy/build-wheels.sh"), str(building)], capture_output=True, text=True, timeout=900,
+                           env={**os.environ, "UV": uv, "PYTHON": sys.executable})
+    assert build.returncode == 0, build.stderr[-3000:]
+    for stale in WHEELS_CACHE.iterdir():  # earlier states of the checkout (and builds interrupted midway)
+        if stale != building:
+            shutil.rmtree(stale, ignore_errors=True)
+    building.rename(done)
+    return done
+
+
 @pytest.fixture(scope="module")
 def installed() -> Iterator[Installed]:
     root = Path(tempfile.mkdtemp(prefix="jicai-wheels-"))
     try:
-        wheels = root / "wheels"
-        build = subprocess.run([str(REPO / "deploy/build-wheels.sh"), str(wheels)], capture_output=True, text=True, timeout=900,
-                               env={**os.environ, "UV": str(Path(sys.executable).with_name("uv")), "PYTHON": sys.executable})
-        assert build.returncode == 0, build.stderr[-3000:]
+        uv = str(Path(sys.executable).with_name("uv"))
+        wheels = _built_wheels(uv)
         base_python = getattr(sys, "_base_executable", sys.executable)  # the interpreter itself, not this venv's
         venv = root / "venv"
-        subprocess.run([base_python, "-m", "venv", str(venv)], check=True, cwd=root, env=_plain_env())
+        # No pip of its own where the suite has one (ensurepip installing it cost 5 CPU-s): that pip installs into it
+        # (``--python``, pip running under the environment's interpreter).
+        suite_pip = importlib.util.find_spec("pip") is not None
+        subprocess.run([base_python, "-m", "venv", *(["--without-pip"] if suite_pip else []), str(venv)], check=True, cwd=root, env=_plain_env())
         env = Installed(root, venv / "bin" / "python")
         # The third-party requirements (hashed, from uv.lock) through uv and its cache: pip re-downloaded every one
         # of them from PyPI on each run (minutes of the suite's longest set-up), and uv checks the same hashes.
         # Our wheels go in with pip, as in the image, and pip checks the whole environment.
-        uv = str(Path(sys.executable).with_name("uv"))
+        pip = [sys.executable, "-m", "pip", "--python", str(env.python)] if suite_pip else [str(env.python), "-m", "pip"]
         for step in ([uv, "pip", "install", "--quiet", "--python", str(env.python), "--require-hashes", "--no-deps", "-r", str(wheels / "requirements.txt")],
-                     [str(env.python), "-m", "pip", "install", "--quiet", "--no-deps", *map(str, sorted(wheels.glob("*.whl")))],
-                     [str(env.python), "-m", "pip", "check"]):
+                     [*pip, "install", "--quiet", "--no-deps", *map(str, sorted(wheels.glob("*.whl")))],
+                     [*pip, "check"]):
             result = env.run(*step)
             assert result.returncode == 0, f"{step}: {result.stdout[-2000:]}{result.stderr[-3000:]}"
         yield env
