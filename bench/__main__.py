@@ -22,7 +22,7 @@ from typing import Annotated
 
 import typer
 
-from bench import alerts_consume, alerts_history, day_close, his_push, latency, rebuild, scale_out
+from bench import alerts_consume, alerts_history, day_close, his_push, kafka_broker, latency, rebuild, scale_out
 from bench.common import Row, load_average, machine, stop_infrastructure
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -42,6 +42,7 @@ ROWS: dict[str, tuple[Callable[[int], Row], Callable[[int], Row]]] = {
     "latency": (lambda runs: latency.measure(runs, rate=200, seconds=10), lambda runs: latency.measure(runs, rate=200, seconds=5)),
     "scale_out": (lambda runs: scale_out.measure(runs, events=6000, days=61), lambda runs: scale_out.measure(runs, events=600, days=40)),
     "history": (lambda runs: alerts_history.measure(runs, acceptances=10_000), lambda runs: alerts_history.measure(runs, acceptances=1_000)),
+    "kafka_broker": (lambda runs: kafka_broker.measure(runs, topics=100, idle=60), lambda runs: kafka_broker.measure(runs, topics=20, idle=15)),
 }
 
 
@@ -77,6 +78,8 @@ def headline(rows: dict[str, Row]) -> dict[str, object]:
         "scale_out_size": rows["scale_out"].size if "scale_out" in rows else None,
         "history_cost_ratio": fig("history", "ratio"),
         "history_size": rows["history"].size if "history" in rows else None,
+        "kafka_broker_start_ratio": fig("kafka_broker", "start_ratio"),
+        "kafka_broker_idle_ratio": fig("kafka_broker", "idle_ratio"),
     }
 
 

@@ -66,8 +66,8 @@ def ensure_jars(cache_dir: Path | str | None = None) -> Path:
 #: JVM flags for a dev or test broker, not Kafka's own (G1, both JIT tiers), which production keeps (the
 #: apache/kafka image of docker-compose.yml). A local broker serves a few clients on a shared 2-core machine:
 #: the C2 compiler was its largest CPU cost when idle and ~30 % of its start, G1 keeps concurrent threads, and
-#: the perf-data file is written every tick. Measured per broker (100 topics): start 6.1 → 3.8 CPU-s, idle
-#: 2.1 → 0.7 CPU-s a minute, with the broker settings of ``kafka._server_properties`` (bench/RESULTS.md).
+#: the perf-data file is written every tick. With the broker settings of ``kafka.LEAN``, per broker: start
+#: 5.3–9.2 → 2.4–2.8 CPU-s, settled idle ~2 → ~0.6 CPU-s a minute (``bench.kafka_broker``, bench/RESULTS.md).
 LEAN_JVM_FLAGS = ("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData")
 
 

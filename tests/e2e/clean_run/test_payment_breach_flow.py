@@ -2,27 +2,25 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 
-from jicai_kit.auth import Role
-from tests.e2e.flow import DEADLINE, INSTITUTION, WARNED_ON, WITHHELD_FROM
-from tests.e2e.system import System
+from tests.e2e.clean_run.conftest import CleanRun
+from tests.e2e.flow import DEADLINE, WARNED_ON, WITHHELD_FROM
 
 pytestmark = pytest.mark.e2e
 
 
-def test_hospital_push_reports_each_line(clean_run: tuple[System, dict[str, Any]]) -> None:
-    _, seen = clean_run
+def test_hospital_push_reports_each_line(clean_run: CleanRun) -> None:
+    seen = clean_run.seen
     push = seen["first_push"]
     assert [line["status"] for line in push["results"]] == ["accepted", "accepted"]
     accepted = {a["external_id"]: a for a in seen["final_acceptances"]}
     assert accepted["HIS-0901-2"]["accepted_quantity"] == 50 and accepted["HIS-0901-2"]["rejected_quantity"] == 5
 
 
-def test_alerts_warns_then_withholds_on_the_rule_dates(clean_run: tuple[System, dict[str, Any]]) -> None:
-    _, seen = clean_run
+def test_alerts_warns_then_withholds_on_the_rule_dates(clean_run: CleanRun) -> None:
+    seen = clean_run.seen
     invoice = seen["invoice_when_withheld"]
     assert (invoice["deadline"], invoice["warned_on"], invoice["withheld_from"]) == (DEADLINE, WARNED_ON, WITHHELD_FROM)
     assert invoice["outstanding"] == "200.00"
@@ -30,8 +28,8 @@ def test_alerts_warns_then_withholds_on_the_rule_dates(clean_run: tuple[System, 
     assert {"overdue_warning", "settlement_withheld"} <= kinds
 
 
-def test_settlement_is_withheld_with_the_reason_then_released(clean_run: tuple[System, dict[str, Any]]) -> None:
-    _, seen = clean_run
+def test_settlement_is_withheld_with_the_reason_then_released(clean_run: CleanRun) -> None:
+    seen = clean_run.seen
     withheld = seen["status_when_withheld"]
     assert withheld["status"] == "withheld"
     assert [w["invoice_id"] for w in withheld["active_withholds"]] == ["INV-001"]
@@ -44,8 +42,8 @@ def test_settlement_is_withheld_with_the_reason_then_released(clean_run: tuple[S
     assert seen["invoice_released"]["released_on"] == "2026-11-02"
 
 
-def test_metrics_show_the_withheld_institution(clean_run: tuple[System, dict[str, Any]]) -> None:
-    _, seen = clean_run
+def test_metrics_show_the_withheld_institution(clean_run: CleanRun) -> None:
+    seen = clean_run.seen
     metrics = seen["metrics_when_withheld"]
     assert re.search(r'^jicai_withheld_institutions(\{[^}]*\})? 1\.0$', metrics["settlement"], re.M)
     assert re.search(r'^jicai_open_alerts\{kind="settlement_withheld"[^}]*\} 1\.0$', metrics["alerts"], re.M)
@@ -54,12 +52,9 @@ def test_metrics_show_the_withheld_institution(clean_run: tuple[System, dict[str
     assert "jicai_consumer_lag{" in metrics["alerts"] and "jicai_outbox_backlog{" in metrics["alerts"]
 
 
-def test_every_decision_can_explain_itself(clean_run: tuple[System, dict[str, Any]]) -> None:
-    system, _ = clean_run
-    with system.client("alerts", "OPS", Role.OPERATOR) as alerts:
-        why = alerts.get("/decisions/withhold-INV-001").json()
-        invoices = alerts.get(f"/institutions/{INSTITUTION}/invoices")
+def test_every_decision_can_explain_itself(clean_run: CleanRun) -> None:
+    why = clean_run.why_withheld
     assert why["decision"]["profile_id"] == "guizhou-2020"
     assert why["parameters"]["overdue"]["grace_working_days"] == 10
     assert why["causes"], "a decision names the events that caused it"
-    assert invoices.status_code == 200
+    assert clean_run.invoices_status == 200

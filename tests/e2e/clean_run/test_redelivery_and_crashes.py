@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import create_engine, text
 
 from jicai_kit.auth import Role
+from tests.e2e.clean_run.conftest import CleanRun
 from tests.e2e.conftest import stable
 from tests.e2e.flow import INSTITUTION, PUSH, Hooks, run_flow
 from tests.e2e.system import System, start_system
@@ -84,8 +85,8 @@ def _assert_ends_like(clean: dict[str, Any], disturbed: dict[str, Any]) -> None:
             assert stable(disturbed[key]) == stable(clean[key]), key
 
 
-def test_disturbed_run_ends_exactly_like_the_clean_run(clean_run: tuple[System, dict[str, Any]]) -> None:
-    _, clean = clean_run
+def test_disturbed_run_ends_exactly_like_the_clean_run(clean_run: CleanRun) -> None:
+    clean = clean_run.seen
     hooks = Hooks(after={
         "contract": _kill_and_restart("orders"),
         "acceptance": _his_retries_concurrently,
@@ -101,10 +102,10 @@ def test_disturbed_run_ends_exactly_like_the_clean_run(clean_run: tuple[System, 
         system.stop_all()
 
 
-def test_a_second_alerts_instance_joining_and_leaving_changes_no_decision(clean_run: tuple[System, dict[str, Any]]) -> None:
+def test_a_second_alerts_instance_joining_and_leaving_changes_no_decision(clean_run: CleanRun) -> None:
     """Scale-out: a second alerts process joins the group mid-flow (partitions move mid-batch), then is
     killed while day closes are being decided. Every decision is taken once, as by one instance; nothing is dead-lettered."""
-    _, clean = clean_run
+    clean = clean_run.seen
     hooks = Hooks(after={
         "contract": lambda system: system.start_second_instance("alerts"),
         "first-days": lambda system: system.kill_second_instance("alerts"),
