@@ -140,8 +140,8 @@ def _settlement_relay_stopped_across_the_close(system: System, invoice_id: str, 
 RACES: list[Race] = [_close_right_after_the_201, _alerts_stopped_across_the_close, _settlement_relay_stopped_across_the_close]
 """Once each. Only the last decides deterministically whether the close waits for settlement's marker: with alerts
 deciding without settlement's markers (the bug), none of five closes right after the 201 nor of three across an alerts
-restart warned the invoice (the payment was in first every time); the relay stopped, the close decided the deadline
-day and never showed itself waiting. The other two stay for "whatever overtakes it", not repeated."""
+restart warned the invoice (the payment was in first every time); with the relay stopped, the deadline day was
+decided without settlement's marker and the test failed. The other two stay for "whatever overtakes it", not repeated."""
 
 
 def test_a_payment_recorded_on_its_deadline_day_is_never_overtaken_by_the_close(system: System) -> None:
