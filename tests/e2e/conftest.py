@@ -1,6 +1,6 @@
 """End-to-end tests: whole systems of separate processes on real Kafka and PostgreSQL.
 
-A system several modules share is a package-scoped fixture of their package (``clean_run/``, ``year_run/``):
+A system several modules share is a package-scoped fixture of their package (``clean_run/``, ``year_run/``, ``small_flows/``):
 started once, and stopped as soon as its last test is done, not left running idle to the end of the session."""
 from __future__ import annotations
 

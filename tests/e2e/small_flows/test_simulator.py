@@ -5,25 +5,15 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from jicai_kit.auth import Role
-from tests.e2e.system import System, eventually, start_system
+from tests.e2e.system import System, eventually
 from tests.support.tokens import SIGNING_KEY_FILE
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def system() -> Iterator[System]:
-    s = start_system("sim")
-    try:
-        yield s
-    finally:
-        s.stop_all()
 
 
 def test_a_tiny_simulation_leaves_the_platform_in_the_state_the_simulator_reports(system: System) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -13,18 +13,10 @@ import pytest
 
 from jicai_kit.auth import Role
 from tests.e2e.flow import CONTRACT_SETUP, INSTITUTION, PUSH
-from tests.e2e.system import System, eventually, start_system
+from tests.e2e.system import System, eventually
 
+pytestmark = pytest.mark.e2e
 ACCEPTED = "cn.jicai.orders.DeliveryAccepted.v1"
-
-
-@pytest.fixture(scope="module")
-def system() -> Iterator[System]:
-    started = start_system("corr", env={"JICAI_LOG_FORMAT": "json"})
-    try:
-        yield started
-    finally:
-        started.stop_all()
 
 
 def log_lines(system: System, service: str) -> list[dict[str, Any]]:
