@@ -4,7 +4,7 @@ H1 (Hubei, 武汉 420100) signs contract C1 on 2026-01-20 for 2026-02-01..2027-0
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,10 +16,13 @@ from jicai_events.catalog import (
     ContractSigned,
     DeliveryAccepted,
     InvoiceCredited,
+    RegionProfileAssigned,
     YearlyAgreementAmended,
     YearlyAgreementSigned,
 )
+from jicai_events.envelope import Envelope
 from jicai_kit.auth import Role
+from jicai_kit.runtime import PolicyNotFolded
 from jicai_settlement.bootstrap import CONTRACTS_FACTS, INVOICES
 from tests.service.settlement.support import count, deliver, field, invoice, rows
 
@@ -246,3 +249,33 @@ def test_the_fund_lists_every_schedule_of_the_year_and_what_is_still_to_disburse
     assert client.get("/prepayments", params={"year": 2026}, headers=h1).status_code == 403
     assert client.get("/prepayments", params={"year": 2026}, headers=fund).json() != []
     assert client.get("/prepayments", params={"year": 2025}, headers=fund).json() == []
+
+
+def test_an_agreement_of_a_region_not_folded_yet_waits_for_the_assignment_and_is_never_dead_lettered(
+    client: TestClient, h1: dict[str, str], token: Auth
+) -> None:
+    """Contracts accepted the agreement at its door, so a region this service has no profile for means its policy book
+    is behind the writer's: the fact is retried until the assignment is folded (as alerts does), not dead-lettered."""
+    beijing = RegionProfileAssigned(region_code="110100", region_name="北京市", profile_id="hubei-2019", version=1,
+                                    effective_from=date(2026, 1, 1), source="test assignment", assigned_by="OPS")
+    signed = ContractSigned(
+        contract_id="C-BJ", institution_id="H1", pooling_region_code="110100", manufacturer_id="M1", distributor_id="D1",
+        product_id="P1", unit_price=Decimal("12.5000"), agreed_quantity=10_000, cycle_start=date(2026, 2, 1),
+        cycle_end=date(2027, 1, 31), signed_on=date(2026, 1, 20),
+    )
+    agreement = Envelope.wrap(YearlyAgreementSigned(
+        agreement_id="C-BJ-y1", contract_id="C-BJ", institution_id="H1", pooling_region_code="110100", product_id="P1",
+        agreement_year=1, year_start=date(2026, 2, 1), year_end=date(2027, 1, 31), agreed_quantity=10_000,
+        unit_price=Decimal("12.5000"), signed_on=date(2026, 1, 20),
+    ), time=datetime.now(UTC))
+    assert deliver(client, CONTRACTS_FACTS, signed) == "handled"
+    with pytest.raises(PolicyNotFolded, match="110100.*policy book is behind"):
+        deliver(client, CONTRACTS_FACTS, agreement)
+    ops = token("OPS", Role.OPERATOR)
+    assert client.get("/dead-letters", headers=ops).json()["total"] == 0, "not the fact's fault: never a dead letter"
+
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    assert deliver(client, runtime.policy_consumer[0], beijing) == "handled"
+    assert deliver(client, CONTRACTS_FACTS, agreement) == "handled"
+    schedule = _schedule(client, h1, "2026-02-01")  # Hubei's prepayment, as in region 420100
+    assert (schedule["profile_id"], schedule["procurement_budget"]) == ("hubei-2019", "125000.00")

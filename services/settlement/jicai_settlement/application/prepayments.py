@@ -118,7 +118,9 @@ async def _reschedule(
     new = decide(past)
     if new:
         state = schedule.fold([*past, *new])
-        profile = _profile(book, state)
+        # A policy error escapes as itself: the agreement passed contracts' door, so this service's book is behind
+        # (the runtime retries it until the region's assignment is folded, PolicyNotFolded), never a dead letter.
+        profile = _region_profile(book, state)
         new = p.reschedule(state, new, profile, await _basis(uow, state, None))
     await repo.streams.append(uow, stream, "prepayment", version, new)
     return bool(new)
@@ -155,10 +157,16 @@ async def load_year(uow: UnitOfWork, book: PolicyBook, year: int, pooling_region
     return schedules
 
 
-def _profile(book: PolicyBook, state: schedule.Schedule) -> PolicyProfile:
+def _region_profile(book: PolicyBook, state: schedule.Schedule) -> PolicyProfile:
+    """The profile of the schedule's region when its first agreement starts (``PolicyError`` if the book has none)."""
     first = min(state.agreements.values(), key=lambda a: a.year_start)
+    return book.profile_for(first.pooling_region_code, first.year_start)
+
+
+def _profile(book: PolicyBook, state: schedule.Schedule) -> PolicyProfile:
+    """As ``_region_profile``, for a request: no profile is a refusal naming the region."""
     try:
-        return book.profile_for(first.pooling_region_code, first.year_start)
+        return _region_profile(book, state)
     except PolicyError as exc:
         raise DomainRuleViolated("pooling_region_code", str(exc)) from exc
 
