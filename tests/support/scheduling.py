@@ -4,7 +4,7 @@ xdist's own ``loadfile`` hands out files largest-first by their number of tests,
 their time: a one-test end-to-end module starts a whole system and runs for minutes, a file of two hundred
 policy cases takes seconds. Two things matter on a run of two workers:
 
-- The modules that share a package-scoped system (``clean_run``, ``year_run``: tests/e2e/<package>/conftest.py) go
+- The modules that share a package-scoped system (``clean_run``, ``year_run``, ``small_flows``: tests/e2e/<package>/conftest.py) go
   to one worker as one unit: split across both, each worker would start the system and run its flow again.
 - The longest units go first, so no worker is left with a long module while the other has nothing left to do.
 
@@ -15,20 +15,19 @@ from __future__ import annotations
 from xdist.scheduler import LoadFileScheduling
 
 E2E = "tests/e2e/"
-SHARED_SYSTEMS = (f"{E2E}year_run/", f"{E2E}clean_run/")
+SHARED_SYSTEMS = (f"{E2E}year_run/", f"{E2E}clean_run/", f"{E2E}small_flows/")
 """Packages whose modules share a package-scoped system (tests/e2e/*/conftest.py): one unit of work each."""
 LONGEST_FIRST = (
     f"{E2E}year_run/",
-    f"{E2E}test_console.py",
-    f"{E2E}test_day_close_split.py",
     f"{E2E}clean_run/",
-    f"{E2E}test_database_crash.py",
-    f"{E2E}test_day_close_waits_for_facts.py",
+    f"{E2E}test_console.py",
     f"{E2E}test_policy_topic.py",
+    f"{E2E}test_day_close_waits_for_facts.py",
+    f"{E2E}small_flows/",
+    f"{E2E}test_database_crash.py",
     f"{E2E}test_calendar_year_end.py",
     f"{E2E}test_day_close_crash.py",
-    f"{E2E}test_simulator.py",
-    f"{E2E}test_correlation_logs.py",
+    f"{E2E}test_day_close_split.py",
     # outside e2e, each a minute or more: their own brokers and clusters, an installed environment, a long close
     "tests/infra/test_wheels.py",
     "tests/infra/test_kafka_broker.py",
