@@ -91,6 +91,7 @@ def main(
 
     if workers > 1:
         os.environ["JICAI_WORKERS_LOCK"] = str(lock_path(service, port))  # the processes uvicorn spawns inherit it
+        gc.enable()  # this process only watches the workers (each imports the app in a fresh interpreter)
     # A spawned process answers uvicorn's health check only once it has imported everything: on a loaded
     # machine that took longer than the default 5 s, and uvicorn killed and respawned it forever.
     uvicorn.run(found.app, host=host, port=port, log_level="info", proxy_headers=True, workers=workers, timeout_worker_healthcheck=60)
