@@ -22,9 +22,11 @@ behind the watermarks of every partition it reads (``jicai_events.day_closes``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import Counter
+from collections.abc import Coroutine
 from datetime import date, timedelta
 from typing import Any
 
@@ -50,6 +52,9 @@ CLOCK_CHECK_INTERVAL_S = 5.0
 """How often a day-deciding consumer looks again at its held-back closes (a crash between a
 watermark's commit and its decision leaves nothing undecided for longer)."""
 
+POLL_TIMEOUT_MS = 200
+IDLE_POLL_TIMEOUT_MS = 1000
+
 LAG_REPORT_INTERVAL_S = 1.0
 """How often a consumer whose polls bring nothing sets its lag gauges (after a poll bringing records: at once); every
 poll, five a second, an idle service spent more on them than on anything else."""
@@ -59,6 +64,9 @@ PRUNE_INTERVAL_S = 3600.0
 
 BATCH_SIZE = 200
 """Records of one partition handled in one transaction at most (a poll returns at most as many)."""
+
+Polled = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+"""What one poll brought, by partition."""
 
 Taken = tuple[ConsumerRecord[bytes, bytes], Envelope, Any]
 """A record a batch can take: the record, its envelope, its event (None: a type this consumer ignores)."""
@@ -128,26 +136,55 @@ class EventConsumer(DayCloses):
 
     async def _read(self, stop: asyncio.Event) -> None:
         assert self._consumer is not None
-        while not stop.is_set():
-            # Up to a batch per partition held: ``max_records`` bounds the whole poll, which aiokafka fills partition
-            # after partition, so a backlog on six partitions split each partition's run across polls into smaller
-            # batches, each paying a batch's fixed statements and commits.
-            batches = await self._consumer.getmany(timeout_ms=200, max_records=BATCH_SIZE * max(1, len(self._consumer.assignment())))
-            for tp, records in batches.items():
-                await self._take_partition(tp, records)
-            # Offsets only after every record of the poll is committed in the database (one commit for the poll).
-            await self._commit_handled()
-            if time.monotonic() - self._last_prune > PRUNE_INTERVAL_S:
-                self._last_prune = time.monotonic()
-                await self.prune()
-            if self._clock_moved or (self._decides_days and time.monotonic() - self._last_clock_check > CLOCK_CHECK_INTERVAL_S):
-                await self._advance_clock()
-            if self._share_due():
-                await self._take_share()
-            if batches or time.monotonic() - self._last_lag_report > LAG_REPORT_INTERVAL_S:
-                await self._report_lag()
-            for tp in self.parked.due():
-                self.parked.resume(self._consumer, tp)
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                await self._read_once(stopping)
+        finally:
+            stopping.cancel()
+
+    async def _poll(self, stopping: asyncio.Future[Any]) -> Polled:
+        """One poll. Up to a batch per partition held: ``max_records`` bounds the whole poll, which aiokafka fills
+        partition after partition, so a backlog on six partitions split each partition's run across polls into smaller
+        batches, each paying a batch's fixed statements and commits. A long (idle) poll ends when the consumer stops."""
+        assert self._consumer is not None
+        timeout_ms = self._poll_timeout_ms()
+        poll: Coroutine[Any, Any, Polled] = self._consumer.getmany(timeout_ms=timeout_ms, max_records=BATCH_SIZE * max(1, len(self._consumer.assignment())))
+        if timeout_ms <= POLL_TIMEOUT_MS:
+            return await poll
+        polling = asyncio.ensure_future(poll)
+        await asyncio.wait((polling, stopping), return_when=asyncio.FIRST_COMPLETED)
+        if not polling.done():
+            polling.cancel()  # stopping: nothing was taken from the fetcher yet
+            with contextlib.suppress(asyncio.CancelledError):
+                return await polling
+            return {}
+        return polling.result()
+
+    async def _read_once(self, stopping: asyncio.Future[Any]) -> None:
+        assert self._consumer is not None
+        batches = await self._poll(stopping)
+        for tp, records in batches.items():
+            await self._take_partition(tp, records)
+        # Offsets only after every record of the poll is committed in the database (one commit for the poll).
+        await self._commit_handled()
+        if time.monotonic() - self._last_prune > PRUNE_INTERVAL_S:
+            self._last_prune = time.monotonic()
+            await self.prune()
+        if self._clock_moved or (self._decides_days and time.monotonic() - self._last_clock_check > CLOCK_CHECK_INTERVAL_S):
+            await self._advance_clock()
+        if self._share_due():
+            await self._take_share()
+        if batches or time.monotonic() - self._last_lag_report > LAG_REPORT_INTERVAL_S:
+            await self._report_lag()
+        for tp in self.parked.due():
+            self.parked.resume(self._consumer, tp)
+
+    def _poll_timeout_ms(self) -> int:
+        """How long a poll waits for records (they end it at once): 200 ms while the loop has work due soon (a day to
+        decide, a close to share, a parked partition to retry), else a second."""
+        soon = self._clock_moved or self.parked.all() or (self._share_day_close is not None and self._share_active())
+        return POLL_TIMEOUT_MS if soon else IDLE_POLL_TIMEOUT_MS
 
     async def _take_partition(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """One partition's records in order: runs a batch can take together, the others one by one where they stand."""

@@ -181,12 +181,14 @@ class DayCloses(BatchedHandling):
             return None
         return frozenset((tp.topic, tp.partition) for tp in self._consumer.assignment())
 
+    def _share_active(self) -> bool:
+        return time.monotonic() - self._clock_seen < SHARE_ACTIVE_S
+
     def _share_due(self) -> bool:
         if self._share_day_close is None:
             return False
-        now = time.monotonic()
-        interval = SHARE_INTERVAL_S if now - self._clock_seen < SHARE_ACTIVE_S else SHARE_IDLE_INTERVAL_S
-        return now - self._last_share > interval
+        interval = SHARE_INTERVAL_S if self._share_active() else SHARE_IDLE_INTERVAL_S
+        return time.monotonic() - self._last_share > interval
 
     async def _take_share(self) -> None:
         """This instance's share of a day close in progress (``ShareDayClose``); a failure is left to the next round or

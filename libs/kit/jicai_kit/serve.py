@@ -6,22 +6,26 @@ no service ever runs against a schema older than its code.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import os
 from functools import partial
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from rich.console import Console
-from rich.progress import MofNCompleteColumn, Progress
 
 from jicai_kit import services
-from jicai_kit.migrations import upgrade
-from jicai_kit.workers_lock import lock_path
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+# The command imports what it runs when it runs (``cli``: with the collector paused); importing this module (a test, a
+# bench, the dead-letter tool) imports neither the web server nor the database tools.
 
 
 def migrate(service: services.Service) -> None:
+    from jicai_kit.migrations import upgrade
+
     upgrade(service.package, service.bootstrap().load_settings().database_url)
 
 
@@ -68,7 +72,12 @@ def main(
 ) -> None:
     found = installed(service)
     migrate(found)
+    if rebuild_read_models_ or migrate_only:
+        gc.enable()  # serving, the app's start-up does (jicai_kit.http)
     if rebuild_read_models_:
+        from rich.console import Console
+        from rich.progress import MofNCompleteColumn, Progress
+
         # The bar goes to stderr (stdout keeps the one-line result), redrawn in a terminal and printed once when done otherwise.
         with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=Console(stderr=True)) as progress:
             replayed = asyncio.run(rebuild_read_models(found, progress))
@@ -76,14 +85,22 @@ def main(
         return
     if migrate_only:
         return
+    import uvicorn
+
+    from jicai_kit.workers_lock import lock_path
+
     if workers > 1:
         os.environ["JICAI_WORKERS_LOCK"] = str(lock_path(service, port))  # the processes uvicorn spawns inherit it
+        gc.enable()  # this process only watches the workers (each imports the app in a fresh interpreter)
     # A spawned process answers uvicorn's health check only once it has imported everything: on a loaded
     # machine that took longer than the default 5 s, and uvicorn killed and respawned it forever.
     uvicorn.run(found.app, host=host, port=port, log_level="info", proxy_headers=True, workers=workers, timeout_worker_healthcheck=60)
 
 
 def cli() -> None:
+    # No collection while the service imports and builds its app (an eighth of a start's CPU: each pass walked objects
+    # that all live as long as the process); its start-up freezes them and turns the collector on again.
+    gc.disable()
     typer.run(main)
 
 
