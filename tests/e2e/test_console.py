@@ -25,7 +25,6 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from jicai_console.adapters import alerts_feed
 from jicai_console.adapters.platform import Platform
-from jicai_console.adapters.store import Store
 from jicai_console.domain.accounts import StaffRole, StaffUser
 from jicai_console.domain.feed import FeedEntry
 from jicai_console.settings import Settings
@@ -54,17 +53,6 @@ class Platformed:
     console_env: dict[str, str]
 
 
-async def add_demo_accounts(database_url: str) -> None:
-    """The demo's staff accounts, written by the console's store as ``jicai-console add-user`` does (six commands would
-    cost six interpreter starts and migration checks; tests/service/console/test_console_sign_in.py covers the command)."""
-    store = Store(database_url)
-    try:
-        for username, role, party, name in ops_console.DEMO_ACCOUNTS:
-            await store.add_user(username, PASSWORD, StaffRole(role), name, party)
-    finally:
-        await store.close()
-
-
 @pytest.fixture(scope="module")
 def platform() -> Iterator[Platformed]:
     system = start_system("console")
@@ -77,7 +65,7 @@ def platform() -> Iterator[Platformed]:
         # the demo's days): the console reads the services only when a page asks, and its database is migrated already.
         with ThreadPoolExecutor(2) as meanwhile:
             console = meanwhile.submit(ops_console.start_console, system.run_dir, env, free_port())
-            accounts = meanwhile.submit(asyncio.run, add_demo_accounts(database))
+            accounts = meanwhile.submit(ops_console.add_demo_accounts, env)  # as `make up` does: one add-users command
             demo.seed(urls, SIGNING_KEY, system.bootstrap, system.namespace)
             accounts.result()
         yield Platformed(system, console.result().url, env)
