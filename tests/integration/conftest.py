@@ -1,8 +1,9 @@
 """Fixtures of the plumbing tests: a database with a test's own tables, a Kafka namespace of its own."""
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy import MetaData
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from jicai_events.topics import NAMESPACE_ENV
 from tests.support import infra
+from tests.support.namespaces import delete_namespace_topics
 
 
 @pytest.fixture
@@ -26,8 +28,10 @@ async def engine(pg_base_url: str, request: pytest.FixtureRequest) -> AsyncItera
 
 
 @pytest.fixture
-def namespace(monkeypatch: pytest.MonkeyPatch) -> str:
-    """Topics and consumer groups of this test only."""
+def namespace(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Topics and consumer groups of this test only; its topics are deleted after it."""
     ns = f"plumbing-{uuid.uuid4().hex[:8]}."
     monkeypatch.setenv(NAMESPACE_ENV, ns)
-    return ns
+    yield ns
+    if "kafka_bootstrap" in request.fixturenames:
+        asyncio.run(delete_namespace_topics(request.getfixturevalue("kafka_bootstrap"), ns))

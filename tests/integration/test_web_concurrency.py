@@ -25,6 +25,7 @@ from jicai_events.kafka import ensure_topics
 from jicai_events.topics import CONTRACTS, NAMESPACE_ENV
 from jicai_kit.auth import Role
 from jicai_kit.workers_lock import lock_path
+from tests.support.namespaces import delete_namespace_topics
 from tests.support.tokens import PUBLIC_KEYS, auth_header
 
 pytestmark = pytest.mark.kafka
@@ -122,3 +123,4 @@ def test_two_api_processes_run_one_set_of_consumers_and_a_sibling_takes_over_whe
         _wait_for("the new leader consumes", lambda: _push_accepted(service.url, "C-B", "L-B"), timeout=90)
     finally:
         procs.stop_service(tmp_path, "orders")
+        asyncio.run(delete_namespace_topics(kafka_bootstrap, namespace))

@@ -4,8 +4,8 @@ Building a service's app (its routes, its lifespan: policy book, connection pool
 more than most service tests themselves. The tests of a module share them (``SharedApps``, module-scoped); each
 test asks for ``fresh()``, which gives it what a newly cloned database and a newly started app would:
 
-- every table emptied and every identity restarted in one ``TRUNCATE … RESTART IDENTITY`` (all the tables of the
-  service's schema but ``alembic_version``: the migrated template holds no rows elsewhere);
+- every table emptied and every identity restarted, as ``TRUNCATE … RESTART IDENTITY`` would (all the tables of the
+  service's schema but ``alembic_version``: the migrated template holds no rows elsewhere), in one transaction;
 - the process's memory of the service forgotten, as each service's ``make_runtime`` does when an app starts: its
   folded policy book (else a request within ``REFRESH_S`` would decide with the last test's policy changes);
   alerts' layered calendar years and day-close chunk size (``JICAI_DAY_CLOSE_CHUNK_SIZE``, one per process);
@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from graphlib import TopologicalSorter
 from types import TracebackType
 
 import psycopg
@@ -55,14 +56,36 @@ def forget_process_state(service: str, app: FastAPI) -> None:
 
 
 def emptying_statement(url: str) -> sql.Composed:
-    """``TRUNCATE`` of every table of the database's schema but ``alembic_version``, identities restarted."""
+    """What ``TRUNCATE … RESTART IDENTITY`` of every table of the database's schema but ``alembic_version`` gives,
+    for a tenth of the time on a test's few rows: a ``DELETE`` of each table, referencing tables before those they
+    reference, then each table's identity sequences back to their start, never read (``setval(…, false)``).
+
+    A TRUNCATE makes new files for every table and index (31 tables: 0.25 s, three hundred times a run); the
+    deleted rows are the test's own, and tests/service/test_shared_apps.py checks what the next test sees."""
     with psycopg.connect(_libpq(url)) as conn:
         names = [name for (name,) in conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version' ORDER BY 1"
         )]
+        references = conn.execute(
+            "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint"
+            " WHERE contype = 'f' AND connamespace = current_schema()::regnamespace"
+        ).fetchall()
+        # The sequences RESTART IDENTITY restarts: those the tables own (identity columns and serials).
+        sequences = conn.execute(
+            "SELECT s.seqrelid::regclass::text, s.seqstart FROM pg_sequence s"
+            " JOIN pg_depend d ON d.objid = s.seqrelid AND d.classid = 'pg_class'::regclass"
+            " AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')"
+            " JOIN pg_class t ON t.oid = d.refobjid"
+            " WHERE t.relnamespace = current_schema()::regnamespace AND t.relname <> 'alembic_version' ORDER BY 1"
+        ).fetchall()
     assert names, f"no tables in {url}"
-    tables = sql.SQL(", ").join(sql.Identifier(name) for name in names)
-    return sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(tables)
+    order = TopologicalSorter({name: set() for name in names})
+    for referencing, referenced in references:
+        if referencing != referenced:
+            order.add(referenced, referencing)  # the referencing rows go first
+    deletes = [sql.SQL("DELETE FROM {}").format(sql.Identifier(name)) for name in order.static_order()]
+    restarts = [sql.SQL("SELECT setval({}, {}, false)").format(sql.Literal(name), sql.Literal(start)) for name, start in sequences]
+    return sql.SQL("; ").join([*deletes, *restarts])
 
 
 def _libpq(url: str) -> str:
@@ -82,7 +105,8 @@ class SharedApp:
         with psycopg.connect(_libpq(self.url), autocommit=True) as conn:
             # A test that left a transaction open on its database would hold the TRUNCATE forever: say so instead.
             conn.execute("SET lock_timeout = '10s'")
-            conn.execute(self.emptying)
+            with conn.transaction():
+                conn.execute(self.emptying)
         forget_process_state(self.service, self.app)
         self.client.cookies.clear()
         return self.client
