@@ -73,7 +73,7 @@ def _stop_test_infrastructure_at_exit() -> Iterator[None]:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
-    """``--dist loadfile`` (``make test TEST_WORKERS=2``): files sharing a session-scoped system stay on one worker,
+    """``--dist loadfile`` (``make test``): files sharing a session-scoped system stay on one worker,
     the longest go first (tests/support/scheduling.py)."""
     if config.getvalue("dist") != "loadfile":
         return None

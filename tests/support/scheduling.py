@@ -2,7 +2,7 @@
 
 xdist's own ``loadfile`` hands out files largest-first by their number of tests, which says little about
 their time: a one-test end-to-end module starts a whole system and runs for minutes, a file of two hundred
-policy cases takes seconds. Two things matter on a run of two workers:
+policy cases takes seconds. Two things matter on a run of a few workers:
 
 - The modules that share a package-scoped system (``clean_run``, ``year_run``, ``small_flows``: tests/e2e/<package>/conftest.py) go
   to one worker as one unit: split across both, each worker would start the system and run its flow again.
