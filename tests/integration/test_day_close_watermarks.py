@@ -121,7 +121,7 @@ async def test_a_day_close_waits_for_every_partitions_marker_and_sees_the_facts_
             await uow.publish(_payment(2))
         async with UnitOfWork(factory, tables) as uow:
             day_closed = day_closed_envelope(DAY)
-            await watermarks.publish_marker(uow, day_closed, DayClosed(business_date=DAY), service="settlement", consumer="settlement.day-close")
+            await watermarks.publish_markers(uow, [(day_closed, DayClosed(business_date=DAY))], service="settlement", consumer="settlement.day-close")
         await relay.publish_batch()
         await _until(lambda: _scalar(engine, select(decided.c.payments_seen)), "the day's decision")
         assert await _scalar(engine, select(decided.c.payments_seen)) == 2

@@ -12,10 +12,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from jicai_events import correlation
 from jicai_events.catalog import DayClosed
 from jicai_events.envelope import Envelope
-from jicai_events.handling import EventHandling, handled_log
+from jicai_events.handling import EventHandling, log_handled
 from jicai_events.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -75,15 +74,8 @@ class BatchedHandling(EventHandling):
                         await self._handlers[event_type](uow, envelope, event)
                 for i in indexes:
                     outcomes[i] = "handled"
-        if handled_log.isEnabledFor(logging.INFO):  # after the commit: the line says what happened
-            for (envelope, _), outcome in zip(items, outcomes, strict=True):
-                if outcome != "ignored":
-                    bound = correlation.bind(envelope.correlationid)
-                    try:
-                        handled_log.info("consumer %s: %s %s %s", self.name, outcome, envelope.type, envelope.id, extra={
-                            "consumer": self.name, "event_type": envelope.type, "event_id": envelope.id, "outcome": outcome})
-                    finally:
-                        correlation.unbind(bound)
+        for (envelope, _), outcome in zip(items, outcomes, strict=True):  # after the commit: the line says what happened
+            log_handled(self.name, envelope, outcome)
         return outcomes
 
     def _runs(self, types: Sequence[str], indexes: Sequence[int]) -> list[tuple[str, list[int]]]:

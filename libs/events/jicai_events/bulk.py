@@ -12,14 +12,16 @@ from jicai_events.unit_of_work import Published, UnitOfWork
 
 
 async def publish_many(
-    uow: UnitOfWork, events: Sequence[tuple[IntegrationEvent, str]], causes: Sequence[Envelope | None] | None = None
+    uow: UnitOfWork, events: Sequence[tuple[IntegrationEvent, str]], causes: Sequence[Envelope | None] | None = None,
+    *, all_partitions: bool = False,
 ) -> list[Published]:
     """Write many integration events (each with the id of its stored event) to the outbox at once.
 
     The set-based twin of ``UnitOfWork.publish``: the same outbox rows (this
     unit's correlation and causation, or with ``causes`` each event's own:
     the consumed event it answers), in the given order, which is the order
-    the relay publishes them in. The envelopes go straight to their bytes
+    the relay publishes them in (``all_partitions``: each to every partition of its topic, as watermark markers
+    go). The envelopes go straight to their bytes
     (``Envelope.wrapped_bytes``), never built as models.
     """
     now = datetime.now(UTC)
@@ -29,7 +31,7 @@ async def publish_many(
         correlation_id, causation_id = (cause.correlationid, cause.id) if cause is not None else (uow.correlation_id, uow.causation_id)
         payload = Envelope.wrapped_bytes(event, time=now, event_id=event_id, correlation_id=correlation_id, causation_id=causation_id)
         rows.append({"event_id": event_id, "topic": topic_for(event).qualified(), "message_key": event.partition_key(), "payload": payload,
-                     "all_partitions": False})
+                     "all_partitions": all_partitions})
         published.append(Published(event.type_name(), event_id))
     await copy_rows(uow.session, uow.tables.outbox, rows)
     uow.published.extend(published)

@@ -187,39 +187,55 @@ class EventConsumer(DayCloses):
         return POLL_TIMEOUT_MS if soon else IDLE_POLL_TIMEOUT_MS
 
     async def _take_partition(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        """One partition's records in order: runs a batch can take together, the others one by one where they stand."""
-        pending: list[Taken] = []
+        """One partition's records in order: runs a batch can take together, runs of ``DayClosed`` recorded together,
+        the others one by one where they stand."""
+        run: list[Taken] = []
+        run_kind: str | None = None
         for record in records:
-            taken = self._batchable(record)
-            if taken is not None:
-                pending.append(taken)
-                if len(pending) < BATCH_SIZE:
-                    continue
-            if pending and not await self._take_batch(tp, pending):
-                return
-            pending = []
-            if taken is None and not await self._take_one(tp, record):
-                return
-        if pending:
-            await self._take_batch(tp, pending)
+            kind, taken = self._kind(record)
+            if run and (kind != run_kind or len(run) >= BATCH_SIZE):
+                if not await self._take_run(tp, run_kind, run):
+                    return
+                run = []
+            if taken is None:
+                if not await self._take_one(tp, record):
+                    return
+                continue
+            run.append(taken)
+            run_kind = kind
+        if run:
+            await self._take_run(tp, run_kind, run)
 
-    def _batchable(self, record: ConsumerRecord[bytes, bytes]) -> Taken | None:
-        """The record with its envelope and event if a batch can take it (else None: handled alone)."""
+    def _kind(self, record: ConsumerRecord[bytes, bytes]) -> tuple[str, Taken | None]:
+        """How ``record`` is taken: in a ``batch`` or with the other requested ``close``s of a run (with its envelope and
+        event; event None: a type this consumer ignores), or ``alone`` (None)."""
         try:
             envelope = Envelope.from_bytes(record.value or b"")
         except (ValidationError, ValueError):
-            return None  # dead-lettered alone
+            return "alone", None  # dead-lettered alone
         if self._decides_days and watermarks.is_marker(envelope.type):
-            return None  # markers are kept only behind the records before them
+            return "alone", None  # markers are kept only behind the records before them
         if envelope.type not in self._handlers:
-            return record, envelope, None
+            return "batch", (record, envelope, None)
         try:
             event = envelope.event()
         except (ValidationError, UnknownEventType):
-            return None  # dead-lettered alone
+            return "alone", None  # dead-lettered alone
         if self._decides_days and isinstance(event, DayClosed):
-            return None  # waits for the watermarks
-        return record, envelope, event
+            return "close", (record, envelope, event)  # recorded now, decided behind the watermarks
+        return "batch", (record, envelope, event)
+
+    async def _take_run(self, tp: TopicPartition, kind: str | None, run: list[Taken]) -> bool:
+        return await (self._record_run(tp, run) if kind == "close" else self._take_batch(tp, run))
+
+    async def _record_run(self, tp: TopicPartition, closes: list[Taken]) -> bool:
+        """Record a run of requested closes in one transaction; False if the partition stopped."""
+        async with self._in_hand:
+            if tp in self._revoked or tp in self.parked:
+                return False
+            await self._record_closes([(envelope, event) for _, envelope, event in closes])
+            self._handled[tp] = closes[-1][0].offset + 1
+            return True
 
     async def _take_batch(self, tp: TopicPartition, batch: list[Taken]) -> bool:
         """Handle ``batch`` in one transaction, or (it failed) record by record; False if the partition stopped."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
@@ -32,6 +32,7 @@ from jicai_events.base import IntegrationEvent
 from jicai_events.batches import BatchedHandling
 from jicai_events.catalog.clock import DayClosed, DayCloseReached
 from jicai_events.envelope import Envelope
+from jicai_events.handling import log_handled
 from jicai_events.metrics import (
     DAY_CLOSE_OLDEST_PENDING,
     DAY_CLOSE_PARTITIONS_BEHIND,
@@ -124,11 +125,17 @@ class DayCloses(BatchedHandling):
         self._clock_moved = True
 
     async def _on_day_closed(self, envelope: Envelope, event: DayClosed) -> None:
+        await self._record_closes([(envelope, event)])
+
+    async def _record_closes(self, closes: Sequence[tuple[Envelope, DayClosed]]) -> None:
+        """Record requested closes (a poll's run of them in one transaction: a range of days is published at once)."""
         async def write(session: AsyncSession) -> None:
-            await watermarks.record_day_close(session, self._tables, self.name, envelope, event.business_date)
+            await watermarks.record_day_closes(session, self._tables, self.name, [(envelope, event.business_date) for envelope, event in closes])
 
         await self._write(write)
-        EVENTS_CONSUMED.labels(self.service, self.name, envelope.type, "requested").inc()
+        for envelope, _ in closes:
+            EVENTS_CONSUMED.labels(self.service, self.name, envelope.type, "requested").inc()
+            log_handled(self.name, envelope, "requested")
         self._clock_moved = True
         self._clock_seen = time.monotonic()
 
@@ -163,18 +170,42 @@ class DayCloses(BatchedHandling):
             await self._report_clock(session, expected)
 
     async def _decide_ready(self, session: AsyncSession, expected: set[tuple[str, int]]) -> None:
-        handler = self._handlers[DayClosed.type_name()]
         through = await watermarks.watermark(session, self._tables, self.name, expected)
         ready = await watermarks.decidable_day_closes(session, self._tables, self.name, through) if through else []
+        if len(ready) > 1 and DayClosed.type_name() in self._batch_handlers and await self._decide_together(ready):
+            return
+        handler = self._handlers[DayClosed.type_name()]
         for day_closed in ready:
             event = day_closed.event()
             assert isinstance(event, DayClosed)
 
             async def decided(uow: UnitOfWork, day: DayClosed = event) -> None:
-                await watermarks.mark_decided(uow.session, self._tables, self.name, day.business_date)
+                await watermarks.mark_decided(uow.session, self._tables, self.name, [day.business_date])
 
             outcome = await self._handle_with_retries(day_closed, event, handler, then=decided)
             EVENTS_CONSUMED.labels(self.service, self.name, day_closed.type, outcome).inc()
+
+    async def _decide_together(self, ready: list[Envelope]) -> bool:
+        """Decide every ready close in one unit of work, for a handler with a set-based twin (a service's markers:
+        a range of days closed at once costs one transaction). False if that failed: rolled back, the caller decides
+        the days one by one, which retries and refuses exactly as for one close."""
+        closes: list[tuple[Envelope, DayClosed]] = []
+        for envelope in ready:
+            event = envelope.event()
+            assert isinstance(event, DayClosed)
+            closes.append((envelope, event))
+        try:
+            async with UnitOfWork(self._factory, self._tables) as uow:
+                claimed = await self._claim_many(uow.session, sorted((envelope.id, envelope.type) for envelope in ready))
+                await self._batch_handlers[DayClosed.type_name()](uow, [(e, event) for e, event in closes if e.id in claimed])
+                await watermarks.mark_decided(uow.session, self._tables, self.name, [event.business_date for _, event in closes])
+        except Exception as exc:  # noqa: BLE001 - one by one decides what it was
+            log.info("consumer %s: deciding %d day closes together failed (%s: %s); deciding them one by one",
+                     self.name, len(ready), type(exc).__name__, exc)
+            return False
+        for envelope in ready:
+            EVENTS_CONSUMED.labels(self.service, self.name, envelope.type, "handled" if envelope.id in claimed else "duplicate").inc()
+        return True
 
     def _assignment(self) -> frozenset[tuple[str, int]] | None:
         if self._consumer is None:

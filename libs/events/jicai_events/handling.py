@@ -56,6 +56,20 @@ class Redriven:
     dead_letter: dead_letters.DeadLetter
 
 
+def log_handled(consumer: str, envelope: Envelope, outcome: str, *, bound: bool = False) -> None:
+    """The ``handled_log`` line of one event a consumer took (none for ``ignored``), under the event's correlation id
+    (``bound``: the caller has bound it already)."""
+    if outcome == "ignored" or not handled_log.isEnabledFor(logging.INFO):
+        return
+    token = None if bound else correlation.bind(envelope.correlationid)
+    try:
+        handled_log.info("consumer %s: %s %s %s", consumer, outcome, envelope.type, envelope.id,
+                         extra={"consumer": consumer, "event_type": envelope.type, "event_id": envelope.id, "outcome": outcome})
+    finally:
+        if token is not None:
+            correlation.unbind(token)
+
+
 class EventHandling(Claims):
     """One consumer group's handlers over the service's database (no Kafka reading here)."""
 
@@ -91,9 +105,7 @@ class EventHandling(Claims):
         bound = correlation.bind(envelope.correlationid)
         try:
             outcome = await self._receive_one(envelope, origin, raw, key)
-            if outcome != "ignored":
-                handled_log.info("consumer %s: %s %s %s", self.name, outcome, envelope.type, envelope.id,
-                         extra={"consumer": self.name, "event_type": envelope.type, "event_id": envelope.id, "outcome": outcome})
+            log_handled(self.name, envelope, outcome, bound=True)
             return outcome
         finally:
             correlation.unbind(bound)

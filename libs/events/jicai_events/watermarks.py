@@ -26,6 +26,7 @@ late facts. Markers are not facts: they go to no event store and no replay.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -33,6 +34,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jicai_events.bulk import publish_many
 from jicai_events.catalog.clock import DAY_CLOSE_MARKERS, DayClosed, DayCloseReached
 from jicai_events.envelope import Envelope
 from jicai_events.tables import EventTables
@@ -51,27 +53,31 @@ def is_marker(type_name: str) -> bool:
     return type_name in MARKER_TYPES
 
 
-async def publish_marker(uow: UnitOfWork, envelope: Envelope, event: DayClosed, *, service: str, consumer: str) -> None:
-    """Step 1: ``DayClosed(X)`` → ``DayCloseReached(X)`` on every partition of ``service``'s topic."""
-    marker = DAY_CLOSE_MARKERS[service](business_date=event.business_date, day_closed_event_id=envelope.id)
-    marker_id = str(uuid.uuid5(_MARKER_NAMESPACE, f"{service}:{envelope.id}"))
-    await uow.publish(marker, event_id=marker_id, all_partitions=True)
-    await record_day_close(uow.session, uow.tables, consumer, envelope, event.business_date, decided=True)
-
-
-async def record_day_close(
-    session: AsyncSession, tables: EventTables, consumer: str, envelope: Envelope, day: date, *, decided: bool = False
+async def publish_markers(
+    uow: UnitOfWork, closes: Sequence[tuple[Envelope, DayClosed]], *, service: str, consumer: str
 ) -> None:
-    """Remember a requested close (once per day; a repeated ``DayClosed`` changes nothing)."""
+    """Step 1: each ``DayClosed(X)`` → ``DayCloseReached(X)`` on every partition of ``service``'s topic, in the order given.
+
+    A range of days closed together is marked in one outbox write: a year closed at once costs one
+    transaction, not one per day (the markers' order on each partition is the days' order)."""
+    marker_type = DAY_CLOSE_MARKERS[service]
+    markers = [(marker_type(business_date=event.business_date, day_closed_event_id=envelope.id),
+                str(uuid.uuid5(_MARKER_NAMESPACE, f"{service}:{envelope.id}"))) for envelope, event in closes]
+    await publish_many(uow, markers, [envelope for envelope, _ in closes], all_partitions=True)
+    await record_day_closes(uow.session, uow.tables, consumer, [(envelope, event.business_date) for envelope, event in closes], decided=True)
+
+
+async def record_day_closes(
+    session: AsyncSession, tables: EventTables, consumer: str, closes: Sequence[tuple[Envelope, date]], *, decided: bool = False
+) -> None:
+    """Remember requested closes, in one statement (once per day; a repeated ``DayClosed`` changes nothing)."""
+    if not closes:
+        return
     t = tables.day_closes
-    await session.execute(
-        pg_insert(t)
-        .values(
-            consumer=consumer, business_date=day, event_id=envelope.id, envelope=envelope.to_bytes(),
-            decided_at=datetime.now(UTC) if decided else None,
-        )
-        .on_conflict_do_nothing(index_elements=[t.c.consumer, t.c.business_date])
-    )
+    decided_at = datetime.now(UTC) if decided else None
+    rows = [{"consumer": consumer, "business_date": day, "event_id": envelope.id, "envelope": envelope.to_bytes(), "decided_at": decided_at}
+            for envelope, day in closes]
+    await session.execute(pg_insert(t).values(rows).on_conflict_do_nothing(index_elements=[t.c.consumer, t.c.business_date]))
 
 
 async def raise_watermark(session: AsyncSession, tables: EventTables, consumer: str, topic: str, partition: int, day: date) -> None:
@@ -111,10 +117,10 @@ async def decidable_day_closes(session: AsyncSession, tables: EventTables, consu
     return [Envelope.from_bytes(raw) for raw in rows]
 
 
-async def mark_decided(session: AsyncSession, tables: EventTables, consumer: str, day: date) -> None:
+async def mark_decided(session: AsyncSession, tables: EventTables, consumer: str, days: Sequence[date]) -> None:
     t = tables.day_closes
     await session.execute(
-        update(t).where(t.c.consumer == consumer, t.c.business_date == day, t.c.decided_at.is_(None)).values(decided_at=func.now())
+        update(t).where(t.c.consumer == consumer, t.c.business_date.in_(days), t.c.decided_at.is_(None)).values(decided_at=func.now())
     )
 
 
@@ -177,8 +183,8 @@ __all__ = [
     "is_marker",
     "mark_decided",
     "marker_consumer_name",
-    "publish_marker",
+    "publish_markers",
     "raise_watermark",
-    "record_day_close",
+    "record_day_closes",
     "watermark",
 ]

@@ -128,11 +128,14 @@ class ServiceRuntime:
         """Every service turns ``DayClosed`` into watermark markers on its own topic (``jicai_events.watermarks``)."""
         name = watermarks.marker_consumer_name(self.service)
 
-        async def mark(uow: UnitOfWork, envelope: Envelope, event: DayClosed) -> None:
+        async def mark_all(uow: UnitOfWork, closes: Sequence[tuple[Envelope, DayClosed]]) -> None:
             for owner in (self.service, *self.also_marks):
-                await watermarks.publish_marker(uow, envelope, event, service=owner, consumer=name)
+                await watermarks.publish_markers(uow, closes, service=owner, consumer=name)
 
-        return ConsumerSpec(name=name, topics=(CLOCK,), subscriptions=(Subscription(DayClosed, mark),))
+        async def mark(uow: UnitOfWork, envelope: Envelope, event: DayClosed) -> None:
+            await mark_all(uow, [(envelope, event)])
+
+        return ConsumerSpec(name=name, topics=(CLOCK,), subscriptions=(Subscription(DayClosed, mark, batch=mark_all),))
 
     @property
     def policy_consumer(self) -> tuple[ConsumerSpec, ...]:
