@@ -376,7 +376,7 @@ def _has_consumed(system: System, service: str, event: type[IntegrationEvent], a
 def _consumed(system: System, service: str, event: type[IntegrationEvent]) -> float:
     """How many ``event`` facts ``service`` has handled, from its public metrics (jicai_events_consumed_total)."""
     needle = f'type="{event.type_name()}"'
-    return sum(float(line.rsplit(" ", 1)[1]) for line in system.metrics(service).splitlines()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in system.metrics(service, "jicai_events_consumed_total").splitlines()
                if line.startswith("jicai_events_consumed_total{") and needle in line and 'outcome="handled"' in line)
 
 

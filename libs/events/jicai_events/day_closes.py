@@ -184,6 +184,7 @@ class DayCloses(BatchedHandling):
 
             outcome = await self._handle_with_retries(day_closed, event, handler, then=decided)
             EVENTS_CONSUMED.labels(self.service, self.name, day_closed.type, outcome).inc()
+            log_handled(self.name, day_closed, outcome)
 
     async def _decide_together(self, ready: list[Envelope]) -> bool:
         """Decide every ready close in one unit of work, for a handler with a set-based twin (a service's markers:
@@ -204,7 +205,9 @@ class DayCloses(BatchedHandling):
                      self.name, len(ready), type(exc).__name__, exc)
             return False
         for envelope in ready:
-            EVENTS_CONSUMED.labels(self.service, self.name, envelope.type, "handled" if envelope.id in claimed else "duplicate").inc()
+            outcome = "handled" if envelope.id in claimed else "duplicate"
+            EVENTS_CONSUMED.labels(self.service, self.name, envelope.type, outcome).inc()
+            log_handled(self.name, envelope, outcome)
         return True
 
     def _assignment(self) -> frozenset[tuple[str, int]] | None:

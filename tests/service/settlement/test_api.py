@@ -388,3 +388,12 @@ def test_one_settlement_id_reported_concurrently_for_two_institutions_is_a_confl
     assert "another institution" in second.json()["detail"]
     assert [s["institution_id"] for s in client.get("/institutions/H1/monthly-settlements", headers=fund).json()] == ["H1"]
     assert client.get("/institutions/H2/monthly-settlements", headers=fund).json() == []
+
+
+def test_metrics_asked_by_name_are_those_alone(client: TestClient) -> None:
+    """``/metrics?name[]=…`` (Prometheus' own convention): a probe of one gauge gets that gauge, not the whole page."""
+    _deliver(client, DECISIONS, _withheld())
+    only = client.get("/metrics", params={"name[]": ["jicai_withheld_institutions"]}).text
+    assert {line.split()[2] for line in only.splitlines() if line.startswith("# TYPE")} == {"jicai_withheld_institutions"}
+    assert "jicai_withheld_institutions 1.0" in only.splitlines()
+    assert "# TYPE jicai_events_consumed_total counter" in client.get("/metrics").text
