@@ -220,13 +220,22 @@ def test_alerts_decisions_derived_again_from_the_facts_on_kafka_equal_the_live_o
         with TestClient(app) as client:
             assert client.portal is not None
             consumer = app.state.runtime.event_consumer(RULES)
+            run: list[Envelope] = []  # facts between two operator inputs, delivered as the consumer's batches take them
+
+            def deliver_run() -> None:
+                assert client.portal is not None
+                assert client.portal.call(consumer.deliver_many, list(run)) == ["handled"] * len(run)
+                run.clear()
+
             for kind, what in order:
                 if kind == "fact":
-                    assert client.portal.call(consumer.deliver, facts[what]) == "handled"
-                else:  # the bureau's filing-purchase warning line, as operations set it
-                    line = {"amount": str(what["amount"]), "from_year": what["from_year"], "reason": what["reason"]}
-                    response = client.put(f"/institutions/{what['institution_id']}/filing-warning-line", json=line, headers=headers)
-                    assert response.status_code == 200, response.text
+                    run.append(facts[what])
+                    continue
+                deliver_run()  # the bureau's filing-purchase warning line, as operations set it
+                line = {"amount": str(what["amount"]), "from_year": what["from_year"], "reason": what["reason"]}
+                response = client.put(f"/institutions/{what['institution_id']}/filing-warning-line", json=line, headers=headers)
+                assert response.status_code == 200, response.text
+            deliver_run()
             replayed_views = _views(client, headers)
         with system.client("alerts", "OPS", Role.OPERATOR) as live:
             live_views = {path: stable(live.get(path).json()) for path in replayed_views}
