@@ -22,6 +22,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from jicai_devstack import kafka, postgres
+from jicai_events.kafka import KafkaProbe
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +267,14 @@ def test_a_fresh_start_begins_with_no_topics_of_an_earlier_run(broker: kafka.Kaf
     Last in the module: it restarts the module's broker."""
     assert broker.run_dir is not None
     assert kafka.create_topics(broker.bootstrap, {"it.earlier-run": 2}) == ["it.earlier-run"]
-    kafka.stop_kafka(broker.run_dir)
-    fresh = kafka.start_kafka(broker.run_dir, fresh=True)
+    # The same stop and start show /readyz's probe, whose client is kept between probes, following the broker.
+    with asyncio.Runner() as loop:
+        probe = KafkaProbe(broker.bootstrap, timeout_s=2.0)
+        assert loop.run(probe.reachable()), "a running broker is reachable"
+        kafka.stop_kafka(broker.run_dir)
+        assert not loop.run(probe.reachable()), "a stopped broker is not, though the probe's client was connected"
+        fresh = kafka.start_kafka(broker.run_dir, fresh=True)
+        assert loop.run(probe.reachable()), "reachable again once it is back, without a new probe"
+        loop.run(probe.close())
     assert fresh.bootstrap == broker.bootstrap, "the same address: clients holding it reconnect"
     assert kafka.create_topics(fresh.bootstrap, {"it.earlier-run": 2}) == ["it.earlier-run"], "created anew: it was gone"

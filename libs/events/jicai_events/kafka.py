@@ -1,6 +1,8 @@
 """Kafka clients configured the one way every service uses them."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,19 +111,49 @@ async def ensure_topics(kafka: Kafka, ns: str | None = None) -> None:
         await admin.close()
 
 
+class KafkaProbe:
+    """Readiness: a real metadata round trip to the brokers, not a TCP probe, on one admin client kept between probes.
+
+    A client per probe paid a connection, a bootstrap and the metadata of every topic on the cluster (hundreds on a
+    shared broker) each time ``/readyz`` was asked; the kept client asks for the brokers alone. A failed probe drops
+    the client, so the next one connects (and authenticates) afresh."""
+
+    def __init__(self, kafka: Kafka, timeout_s: float = 3.0) -> None:
+        self._kafka = kafka
+        self._timeout_s = timeout_s
+        self._admin: AIOKafkaAdminClient | None = None
+        self._lock = asyncio.Lock()
+
+    async def reachable(self) -> bool:
+        async with self._lock:
+            try:
+                if self._admin is None:
+                    self._admin = AIOKafkaAdminClient(
+                        **client_options(self._kafka), client_id="jicai-readiness", request_timeout_ms=int(self._timeout_s * 1000)
+                    )
+                    await asyncio.wait_for(self._admin.start(), self._timeout_s)
+                # An empty topic list asks for the brokers and no topic (None would ask for every topic).
+                await asyncio.wait_for(self._admin.describe_topics([]), self._timeout_s)
+                return True
+            except Exception:
+                await self._drop()
+                return False
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._drop()
+
+    async def _drop(self) -> None:
+        admin, self._admin = self._admin, None
+        if admin is not None:
+            with contextlib.suppress(Exception):
+                await admin.close()
+
+
 async def kafka_reachable(kafka: Kafka, timeout_s: float = 3.0) -> bool:
-    """Readiness: a real metadata round trip, not a TCP probe."""
-    admin = AIOKafkaAdminClient(
-        **client_options(kafka), client_id="jicai-readiness", request_timeout_ms=int(timeout_s * 1000)
-    )
+    """One probe on a client of its own (a tool, a test): ``KafkaProbe``."""
+    probe = KafkaProbe(kafka, timeout_s)
     try:
-        await admin.start()
-        await admin.list_topics()
-        return True
-    except Exception:
-        return False
+        return await probe.reachable()
     finally:
-        try:
-            await admin.close()
-        except Exception:
-            pass
+        await probe.close()

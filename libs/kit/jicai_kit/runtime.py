@@ -23,7 +23,7 @@ from jicai_events.catalog import DayClosed
 from jicai_events.consumer import EventConsumer
 from jicai_events.day_closes import ShareDayClose
 from jicai_events.envelope import Envelope
-from jicai_events.kafka import ensure_topics, kafka_reachable, make_consumer, make_producer
+from jicai_events.kafka import KafkaProbe, ensure_topics, make_consumer, make_producer
 from jicai_events.relay import OutboxRelay
 from jicai_events.subscriptions import AwaitsOtherFacts, Subscription
 from jicai_events.tables import EventTables
@@ -106,6 +106,8 @@ class ServiceRuntime:
     _topics: asyncio.Lock | None = field(init=False, default=None)
     """Held while the workers' topics are made sure of (made in the loop the workers run in)."""
     _topics_ensured: bool = field(init=False, default=False)
+    _kafka_probe: KafkaProbe | None = field(init=False, default=None)
+    """``/readyz``'s Kafka round trip, on one client kept between probes (made on the first)."""
 
     def __post_init__(self) -> None:
         # No ping before each checkout (a round trip per request): a connection a database restart broke fails its
@@ -167,6 +169,8 @@ class ServiceRuntime:
         for t in self._tasks:
             t.cancel()
         self._tasks.clear()
+        if self._kafka_probe is not None:
+            await self._kafka_probe.close()
         await self.engine.dispose()
 
     async def database_ready(self) -> bool:
@@ -178,7 +182,9 @@ class ServiceRuntime:
             return False
 
     async def kafka_ready(self) -> bool:
-        return await kafka_reachable(self.settings.kafka())
+        if self._kafka_probe is None:
+            self._kafka_probe = KafkaProbe(self.settings.kafka())
+        return await self._kafka_probe.reachable()
 
     async def _supervise(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
         delay = 0.5
