@@ -13,7 +13,11 @@ gracefully, SIGKILL is a crash, and it exits on its own when it fails.
 What is *not* imported ahead: each service's ``entrypoints.app``, which builds the app from the settings of the
 environment when imported; it is imported in the child, after its environment is in place. Nothing the
 launcher imports may read settings or the environment, open a socket or a database connection, or start a
-thread or an event loop: the launcher checks the last three before every fork (``_check_quiet``).
+thread or an event loop: the launcher checks the last three before every fork (``_check_quiet``). Ours read the
+environment when called (``jicai_events.topics.namespace``, the policy book's directories, the settings classes);
+of the libraries, only debugging switches the tests never set are read on import (``AIOKAFKA_NO_EXTENSIONS``,
+``PSYCOPG_WAIT_FUNC``, typer's ``TERMINAL_WIDTH``). Per-process values made on import are made again in a child
+(``jicai_kit.logs``' request-id prefix, ``random``'s seed); the children of one launcher share its hash seed.
 
 Protocol: one JSON object a line on the launcher's stdin (``{"name", "port", "cwd", "log", "env"}``), answered
 by one on its stdout (``{"pid"}`` or ``{"error"}``). End of input (the test process ended, however it ended)
@@ -155,7 +159,6 @@ def main() -> None:
     gc.collect()
     gc.freeze()  # what the imports built is shared copy-on-write; no child's collector walks or touches it
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps exited children: no zombies pile up
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C of the test run is for the tests; the pipe ends us
     _check_quiet(inherited)
     _serve_requests(sys.stdin.buffer, inherited)
 
