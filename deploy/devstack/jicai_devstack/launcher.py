@@ -119,17 +119,17 @@ def _become_service(request: dict[str, Any]) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the launcher's auto-reaping is not the service's
     log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
+    os.dup2(devnull, 0)  # 0 and 1 were the launcher's request pipe: the child must not hold it (nor read requests)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # the launcher's request pipe among them: it has no other file
-    sys.stdin = open(os.devnull)  # noqa: SIM115 - the interpreter's stdin, open for the process's life
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # only stdin, stdout and stderr, as spawn_detached's Popen leaves
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the launcher's had requests buffered; this one reads /dev/null
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
     sys.argv = [request["command"], request["name"], "--port", str(request["port"])]
     setproctitle.setproctitle(" ".join(sys.argv))
-    serve.cli()
+    serve.cli()  # typer ends it with SystemExit, as it ends the jicai-serve script
     sys.exit(0)
 
 
