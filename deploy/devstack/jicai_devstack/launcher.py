@@ -197,6 +197,12 @@ class Launcher:
         pid: int = reply["pid"]
         return pid
 
+    def start(self) -> None:
+        """Start the launcher now, without waiting for it: its imports overlap what the caller does before its first
+        ``spawn`` (a test creating its databases)."""
+        with self._lock:
+            self._started()
+
     def _started(self) -> subprocess.Popen[bytes]:
         if self._process is None or self._process.poll() is not None:
             self.log.parent.mkdir(parents=True, exist_ok=True)
