@@ -19,7 +19,7 @@ of the libraries, only debugging switches the tests never set are read on import
 ``PSYCOPG_WAIT_FUNC``, typer's ``TERMINAL_WIDTH``). Per-process values made on import are made again in a child
 (``jicai_kit.logs``' request-id prefix, ``random``'s seed); the children of one launcher share its hash seed.
 
-Protocol: one JSON object a line on the launcher's stdin (``{"name", "port", "cwd", "log", "env"}``), answered
+Protocol: one JSON object a line on the launcher's stdin (``{"name", "port", "cwd", "log", "env", "command"}``), answered
 by one on its stdout (``{"pid"}`` or ``{"error"}``). End of input (the test process ended, however it ended)
 ends the launcher; the services it started run on, as ``spawn_detached`` ones do, until the tests stop them.
 The launcher ignores SIGCHLD, so the kernel reaps its children as they exit (a dead service leaves no zombie).
@@ -81,6 +81,9 @@ def preimport() -> int:
         except ImportError:
             if not name.startswith(("uvicorn.", "sqlalchemy.dialects.")):
                 raise  # optional server parts (a websocket library) may be missing; ours may not
+    built = sorted(name for name in sys.modules if name.endswith(_APP_MODULE))
+    if built:
+        raise RuntimeError(f"{built} imported ahead (by another module): the children would serve the launcher's settings")
     return len(sys.modules)
 
 
