@@ -21,6 +21,7 @@ os.environ.setdefault("JICAI_BUSINESS_TODAY", "2029-12-31")
 # it (jicai_devstack.kafka.LEAN); an external cluster keeps the default, which its floor (6 s by default) allows.
 if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
     os.environ.setdefault("JICAI_KAFKA_SESSION_TIMEOUT_MS", "3000")
+infra.use_service_launcher()
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import httpx
 
+from jicai_devstack import launcher
 from jicai_devstack import services as procs
 from jicai_devstack._proc import free_port
 from jicai_kit.auth import Role
@@ -87,6 +88,9 @@ def start_system(tag: str, env: dict[str, str] | None = None, pg_base: str | Non
     On the suite's cluster each database is a copy of the service's template, migrated once per run by the same
     Alembic history (``tests.support.infra``); ``jicai-serve`` then finds it at head. A cluster of the test's own
     starts empty and each service migrates its database as it starts."""
+    preloaded = launcher.active()
+    if preloaded is not None:
+        preloaded.start()  # its imports overlap the databases' creation
     base = pg_base or infra.postgres_base_url()
     urls = {n: infra.create_database(base, f"e2e_{tag}_{n}", template=None if pg_base else infra.migrated_template(base, n))
             for n in procs.SERVICES}

@@ -20,7 +20,7 @@ from jicai_kit.auth import Role, issue_token
 from jicai_kit.keys import SigningKey
 from jicai_kit.services import registered
 
-from . import _proc
+from . import _proc, launcher
 
 #: Every service installed in this environment (entry points ``jicai.services``), in start order.
 SERVICES = tuple(registered())
@@ -65,7 +65,8 @@ def start_service(run_dir: Path, name: str, port: int, env: dict[str, str], comm
     """Start ``name`` on ``port`` unless it already runs from ``run_dir``; does not wait.
 
     ``command`` (default ``jicai-serve NAME --port PORT``) is for a process that is no registered service
-    (the console); ``marker`` is a word of its command line."""
+    (the console); ``marker`` is a word of its command line. With ``launcher.use(...)`` (the test suite), a
+    registered service is forked from the pre-imported launcher instead of run as a command."""
     run_dir.mkdir(parents=True, exist_ok=True)
     pid_file = run_dir / f"{name}.pid"
     pid = _proc.read_pid(pid_file)
@@ -73,8 +74,12 @@ def start_service(run_dir: Path, name: str, port: int, env: dict[str, str], comm
         return ServiceProcess(name, port, pid)
     logs = run_dir / "logs"
     logs.mkdir(exist_ok=True)
-    command = command or [str(Path(sys.executable).with_name("jicai-serve")), name, "--port", str(port)]
-    pid = _proc.spawn_detached(command, run_dir, logs / f"{name}.log", env)
+    preloaded = launcher.active()
+    if preloaded is not None and command is None:
+        pid = preloaded.spawn(name, port, run_dir, logs / f"{name}.log", env)
+    else:
+        command = command or [str(Path(sys.executable).with_name("jicai-serve")), name, "--port", str(port)]
+        pid = _proc.spawn_detached(command, run_dir, logs / f"{name}.log", env)
     pid_file.write_text(f"{pid}\n")
     return ServiceProcess(name, port, pid)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -33,6 +34,16 @@ _MAX_LENGTH = 128
 _PROCESS = uuid.uuid4().hex[:16]
 _SEQUENCE = itertools.count(1)
 """New request ids: this process's random prefix and a counter (unique across processes; no system call per request)."""
+
+
+def _new_process() -> None:
+    global _PROCESS, _SEQUENCE
+    _PROCESS = uuid.uuid4().hex[:16]
+    _SEQUENCE = itertools.count(1)
+
+
+# A process forked from one that imported this module (the tests' pre-imported launcher) is another process.
+os.register_at_fork(after_in_child=_new_process)
 
 _request_id: ContextVar[str | None] = ContextVar("jicai_request_id", default=None)
 _SCOPE_KEY = "jicai.request_id"

@@ -1,0 +1,251 @@
+"""A pre-imported launcher of ``jicai-serve`` processes: a fork server, for the test suite only.
+
+A service start spends three quarters of its CPU importing (FastAPI, pydantic, SQLAlchemy, aiokafka, Alembic,
+the service's own modules) before it does anything, and the end-to-end tests start dozens. The launcher is one
+process per test process (started on its first request) that imports all that once, then forks a child per
+start, as gunicorn's ``--preload`` or multiprocessing's ``forkserver`` do. The child becomes exactly what
+``jicai-serve NAME --port PORT`` would be: its own session, the environment it was given (replaced wholesale
+before anything reads a setting), its working directory, output to its log file, the command line
+``jicai-serve NAME --port PORT`` in ``/proc/<pid>/cmdline`` (``setproctitle``), then the code of
+``jicai_kit.serve.cli`` (migrations, uvicorn, relay, consumers). Its pid is the service's: SIGTERM stops it
+gracefully, SIGKILL is a crash, and it exits on its own when it fails.
+
+What is *not* imported ahead: each service's ``entrypoints.app``, which builds the app from the settings of the
+environment when imported; it is imported in the child, after its environment is in place. Nothing the
+launcher imports may read settings or the environment, open a socket or a database connection, or start a
+thread or an event loop: the launcher checks the last three before every fork (``_check_quiet``). Ours read the
+environment when called (``jicai_events.topics.namespace``, the policy book's directories, the settings classes);
+of the libraries, only debugging switches the tests never set are read on import (``AIOKAFKA_NO_EXTENSIONS``,
+``PSYCOPG_WAIT_FUNC``, typer's ``TERMINAL_WIDTH``). Per-process values made on import are made again in a child
+(``jicai_kit.logs``' request-id prefix, ``random``'s seed); the children of one launcher share its hash seed.
+
+Protocol: one JSON object a line on the launcher's stdin (``{"name", "port", "cwd", "log", "env", "command"}``), answered
+by one on its stdout (``{"pid"}`` or ``{"error"}``). End of input (the test process ended, however it ended)
+ends the launcher; the services it started run on, as ``spawn_detached`` ones do, until the tests stop them.
+The launcher ignores SIGCHLD, so the kernel reaps its children as they exit (a dead service leaves no zombie).
+
+Opt-in: ``use(Launcher(log))`` turns it on for the calling process (tests/conftest.py does); ``make up``, Docker and
+production run the ``jicai-serve`` command itself, and so does ``tests/infra/test_wheels.py``.
+"""
+from __future__ import annotations
+
+import gc
+import importlib
+import json
+import os
+import pkgutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+_APP_MODULE = ".entrypoints.app"
+"""Builds the app from the environment's settings on import: imported by each child, never ahead."""
+_RUNTIME_MODULES = (
+    # What jicai-serve imports when it runs rather than when it is imported (serve.py keeps its module light).
+    "jicai_kit.serve", "jicai_kit.migrations", "jicai_kit.http", "jicai_kit.workers_lock",
+    "alembic.command", "alembic.config", "alembic.runtime.migration", "alembic.runtime.environment", "alembic.script",
+    "alembic.ddl.postgresql", "alembic.context", "alembic.op",
+    "uvicorn", "uvicorn.main", "uvicorn.config", "uvicorn.server", "uvicorn.lifespan.on", "uvicorn.loops.auto",
+    "uvicorn.loops.uvloop", "uvicorn.protocols.http.httptools_impl", "uvicorn.protocols.http.h11_impl",
+    "uvicorn.protocols.websockets.auto",
+    "uvicorn.middleware.proxy_headers", "uvicorn.logging", "uvicorn.supervisors",
+    "sqlalchemy.dialects.postgresql.psycopg", "sqlalchemy.ext.asyncio",
+)
+
+
+# -- the launcher process ------------------------------------------------------------------------------------
+
+
+def _service_modules() -> list[str]:
+    """Every module of every registered service, but its app module and its migrations (Alembic loads those)."""
+    from jicai_kit.services import registered
+
+    names: list[str] = []
+    for service in registered().values():
+        package = importlib.import_module(service.package)
+        for module in pkgutil.walk_packages(package.__path__, service.package + "."):
+            skipped = module.name == service.package + _APP_MODULE or module.name.startswith(service.package + ".migrations")
+            if not skipped:
+                names.append(module.name)
+    return names
+
+
+def preimport() -> int:
+    """Import what a service imports (without building any app); returns how many modules are loaded."""
+    for name in (*_RUNTIME_MODULES, *_service_modules()):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            if not name.startswith(("uvicorn.", "sqlalchemy.dialects.")):
+                raise  # optional server parts (a websocket library) may be missing; ours may not
+    built = sorted(name for name in sys.modules if name.endswith(_APP_MODULE))
+    if built:
+        raise RuntimeError(f"{built} imported ahead (by another module): the children would serve the launcher's settings")
+    return len(sys.modules)
+
+
+def _open_files() -> dict[int, str]:
+    described = {}
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            described[int(fd)] = os.readlink(f"/proc/self/fd/{fd}")
+        except FileNotFoundError:
+            continue  # the listing's own descriptor, closed by now
+    return described
+
+
+def _check_quiet(inherited: set[int]) -> None:
+    """Nothing a child must not share: one thread, no event loop, no file opened since the launcher started
+    (a socket, a database connection; each child closes all but its stdin, stdout and stderr anyway)."""
+    import asyncio
+
+    threads = os.listdir("/proc/self/task")
+    if len(threads) != 1 or threading.active_count() != 1:
+        raise RuntimeError(f"launcher runs {len(threads)} threads ({threading.enumerate()}): a fork would copy one")
+    if asyncio._get_running_loop() is not None:
+        raise RuntimeError("launcher runs an event loop")
+    opened = {fd: target for fd, target in _open_files().items() if fd not in inherited}
+    if opened:
+        raise RuntimeError(f"launcher holds files it opened (sockets, connections?) a child would share: {opened}")
+
+
+def _become_service(request: dict[str, Any]) -> None:
+    """In the forked child: turn into ``jicai-serve NAME --port PORT`` and run it; never returns."""
+    import setproctitle
+
+    from jicai_kit import serve
+
+    os.setsid()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the launcher's auto-reaping is not the service's
+    log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # 0 and 1 were the launcher's request pipe: the child must not hold it (nor read requests)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # only stdin, stdout and stderr, as spawn_detached's Popen leaves
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the launcher's had requests buffered; this one reads /dev/null
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    sys.argv = [request["command"], request["name"], "--port", str(request["port"])]
+    setproctitle.setproctitle(" ".join(sys.argv))
+    serve.cli()  # typer ends it with SystemExit, as it ends the jicai-serve script
+    sys.exit(0)
+
+
+def _serve_requests(requests: IO[bytes], inherited: set[int]) -> None:
+    while line := requests.readline():
+        request = json.loads(line)
+        try:
+            _check_quiet(inherited)
+            pid = os.fork()
+        except (OSError, RuntimeError) as exc:
+            os.write(1, json.dumps({"error": str(exc)}).encode() + b"\n")
+            continue
+        if pid == 0:
+            _become_service(request)  # SystemExit from here ends the child, as it ends jicai-serve
+        os.write(1, json.dumps({"pid": pid}).encode() + b"\n")
+
+
+def main() -> None:
+    import setproctitle
+
+    # Claims the memory of argv and environ for the titles now, while the environment is the one the process started
+    # with: a child replaces it before it sets its title, and the title would then have no room (cmdline unchanged).
+    setproctitle.getproctitle()
+    inherited = set(_open_files())
+    gc.disable()  # as jicai-serve while importing; the children's app start-up freezes and turns it on again
+    preimport()
+    gc.collect()
+    gc.freeze()  # what the imports built is shared copy-on-write; no child's collector walks or touches it
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps exited children: no zombies pile up
+    _check_quiet(inherited)
+    _serve_requests(sys.stdin.buffer, inherited)
+
+
+# -- the client, in the test process -------------------------------------------------------------------------
+
+
+class Launcher:
+    """The launcher process of this (test) process, started on the first ``spawn``."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+
+    def spawn(self, name: str, port: int, cwd: Path, log: Path, env: dict[str, str]) -> int:
+        """Start ``jicai-serve NAME --port PORT`` (as ``command``) from the launcher; returns its pid."""
+        command = str(Path(sys.executable).with_name("jicai-serve"))
+        request = {"name": name, "port": port, "cwd": str(cwd), "log": str(log), "env": env, "command": command}
+        with self._lock:
+            process = self._started()
+            assert process.stdin is not None and process.stdout is not None
+            try:
+                process.stdin.write(json.dumps(request).encode() + b"\n")
+                process.stdin.flush()
+                answer = process.stdout.readline()
+            except BrokenPipeError:
+                answer = b""
+            if not answer:
+                from jicai_devstack._proc import tail
+
+                raise RuntimeError(f"the service launcher exited ({process.poll()}):\n{tail(self.log)}")
+        reply = json.loads(answer)
+        if "error" in reply:
+            raise RuntimeError(f"the service launcher could not start {name}: {reply['error']}")
+        pid: int = reply["pid"]
+        return pid
+
+    def start(self) -> None:
+        """Start the launcher now, without waiting for it: its imports overlap what the caller does before its first
+        ``spawn`` (a test creating its databases)."""
+        with self._lock:
+            self._started()
+
+    def _started(self) -> subprocess.Popen[bytes]:
+        if self._process is None or self._process.poll() is not None:
+            self.log.parent.mkdir(parents=True, exist_ok=True)
+            with self.log.open("ab") as err:
+                # -u: unbuffered output, as PYTHONUNBUFFERED=1 gives a service (its log is read while it runs).
+                self._process = subprocess.Popen(
+                    [sys.executable, "-u", "-m", "jicai_devstack.launcher"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=err, start_new_session=True,
+                )
+        return self._process
+
+    @property
+    def pid(self) -> int | None:
+        """The launcher process's, once started."""
+        return self._process.pid if self._process is not None else None
+
+    def close(self) -> None:
+        """End the launcher (its services run on); waits for it."""
+        with self._lock:
+            if self._process is not None:
+                assert self._process.stdin is not None and self._process.stdout is not None
+                self._process.stdin.close()
+                self._process.stdout.close()
+                self._process.wait(30)
+                self._process = None
+
+
+_ACTIVE: Launcher | None = None
+
+
+def use(preloaded: Launcher | None) -> None:
+    """Start registered services from ``preloaded`` in this process from now on (``None``: as commands again)."""
+    global _ACTIVE
+    _ACTIVE = preloaded
+
+
+def active() -> Launcher | None:
+    """The launcher ``use`` turned on, if any."""
+    return _ACTIVE
+
+
+if __name__ == "__main__":
+    main()

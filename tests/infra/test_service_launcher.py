@@ -1,0 +1,113 @@
+"""The tests' pre-imported launcher (``jicai_devstack.launcher``): a service forked from it is the service the
+``jicai-serve`` command would be, as the harness sees it (pid, command line, signals, log, exit) and as it runs
+(the environment it was given, not the launcher's)."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from jicai_devstack import _proc, launcher
+from jicai_devstack import services as procs
+from jicai_devstack._proc import free_port
+from jicai_events.topics import NAMESPACE_ENV
+from tests.support.kafka_facts import wait_for_group
+from tests.support.namespaces import delete_namespace_topics
+
+pytestmark = pytest.mark.kafka
+
+_NOWHERE = "postgresql+psycopg://nobody@127.0.0.1:1/nothing"
+
+
+@pytest.fixture
+def own_launcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[launcher.Launcher]:
+    """A launcher of this test's, started (on its first request) with settings of its own that no service may run
+    with: a Kafka namespace and an orders database that do not exist, no relay or consumers."""
+    monkeypatch.setenv(NAMESPACE_ENV, "launcher-environment.")
+    monkeypatch.setenv("JICAI_ORDERS_DATABASE_URL", _NOWHERE)
+    monkeypatch.setenv("JICAI_RUN_WORKERS", "false")
+    preloaded = launcher.Launcher(tmp_path / "launcher.log")
+    before = launcher.active()
+    launcher.use(preloaded)
+    try:
+        yield preloaded
+    finally:
+        launcher.use(before)
+        preloaded.close()
+
+
+def _cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+
+
+def test_a_forked_service_is_what_jicai_serve_would_be_to_the_harness_and_runs_with_its_own_environment(
+    own_launcher: launcher.Launcher, service_database: Callable[[str], str], kafka_bootstrap: str, tmp_path: Path,
+) -> None:
+    namespace = f"launched-{uuid.uuid4().hex[:8]}."
+    run_dir = tmp_path / "run"
+    env = procs.service_env("orders", service_database("orders"), kafka_bootstrap, {NAMESPACE_ENV: namespace})
+    del env["JICAI_RUN_WORKERS"]  # replaced wholesale: what the launcher has and the request lacks is gone
+    try:
+        orders = procs.start_service(run_dir, "orders", free_port(), env)
+        procs.wait_ready(orders, run_dir)  # its database is the one given: the launcher's does not exist
+        assert own_launcher.pid is not None and orders.pid != own_launcher.pid
+        assert _cmdline(orders.pid).endswith(f"jicai-serve orders --port {orders.port}")
+        assert _proc.pid_alive(orders.pid, "jicai-serve")
+        asyncio.run(wait_for_group(kafka_bootstrap, f"{namespace}orders.contracts", 1, timeout=60))  # its namespace, workers on
+        assert "launcher-environment." not in (run_dir / "logs" / "orders.log").read_text()
+
+        # A second service from the same launcher is another process: its own request ids (logs, events).
+        contracts_env = procs.service_env("contracts", service_database("contracts"), kafka_bootstrap, {NAMESPACE_ENV: namespace})
+        contracts = procs.start_service(run_dir, "contracts", free_port(), contracts_env)
+        procs.wait_ready(contracts, run_dir)
+        prefixes = {httpx.get(f"{s.url}/healthz").headers["X-Request-Id"].rsplit("-", 1)[0] for s in (orders, contracts)}
+        assert len(prefixes) == 2
+
+        # SIGKILL is a crash: dead at once to the harness, and reaped (no zombie left behind).
+        assert procs.stop_service(run_dir, "orders", kill=True)
+        assert not _proc.pid_alive(orders.pid)
+        assert _proc.wait_gone(orders.pid, 5)
+
+        # SIGTERM is a graceful stop: uvicorn shuts the app down (workers finish, the groups are left).
+        assert _proc.terminate(contracts.pid, 20)
+        assert _proc.wait_gone(contracts.pid, 5)
+        assert "Application shutdown complete" in (run_dir / "logs" / "contracts.log").read_text()
+    finally:
+        procs.stop_service(run_dir, "orders", kill=True)
+        procs.stop_service(run_dir, "contracts", kill=True)
+        asyncio.run(delete_namespace_topics(kafka_bootstrap, namespace))
+
+
+def test_a_forked_service_that_cannot_start_exits_and_the_harness_shows_why(own_launcher: launcher.Launcher, tmp_path: Path,
+                                                                          kafka_bootstrap: str) -> None:
+    env = procs.service_env("orders", "postgresql+psycopg://nobody@127.0.0.1:1/unreachable", kafka_bootstrap)
+    orders = procs.start_service(tmp_path, "orders", free_port(), env)
+    with pytest.raises(RuntimeError, match=r"(?s)orders exited:.*127\.0\.0\.1.*port 1"):
+        procs.wait_ready(orders, tmp_path, timeout=60)
+    assert _proc.wait_gone(orders.pid, 5)
+
+
+def test_the_launcher_ends_with_its_input_and_the_services_it_started_run_on(own_launcher: launcher.Launcher, tmp_path: Path,
+                                                                            service_database: Callable[[str], str], kafka_bootstrap: str) -> None:
+    namespace = f"launched-{uuid.uuid4().hex[:8]}."
+    env = procs.service_env("orders", service_database("orders"), kafka_bootstrap, {NAMESPACE_ENV: namespace})
+    try:
+        orders = procs.start_service(tmp_path, "orders", free_port(), env)
+        procs.wait_ready(orders, tmp_path)
+        pid = own_launcher.pid
+        assert pid is not None
+        own_launcher.close()  # ends its input, as the end of the test process does, and waits for it to exit
+        assert not Path(f"/proc/{pid}").exists()
+        assert httpx.get(f"{orders.url}/readyz", timeout=10).status_code == 200
+        assert procs.stop_service(tmp_path, "orders")
+        # A start after that starts a launcher again.
+        again = procs.start_service(tmp_path, "orders", free_port(), env)
+        procs.wait_ready(again, tmp_path)
+        assert own_launcher.pid not in (None, pid)
+    finally:
+        procs.stop_service(tmp_path, "orders", kill=True)
+        asyncio.run(delete_namespace_topics(kafka_bootstrap, namespace))
