@@ -20,6 +20,7 @@ import httpx
 import psycopg
 import pytest
 
+from jicai_devstack import services as procs
 from jicai_kit.auth import Role
 from tests.e2e.system import System, eventually, sign_contract, start_system
 from tests.support.alerts_state import holding_invoices
@@ -73,7 +74,7 @@ def _set_up(system: System) -> date:
 
 
 def _clock(system: System) -> dict[str, Any]:
-    return _ok(httpx.get(f"{system.processes['alerts'].url}/clock", timeout=10))
+    return _ok(httpx.get(f"{system.processes['alerts'].url}/clock", timeout=10, verify=procs.LOCAL_TLS))
 
 
 def _if_waiting(system: System, closing: dict[str, Any] | None) -> dict[str, Any] | None:
