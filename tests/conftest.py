@@ -12,7 +12,7 @@ from tests.support import infra
 from tests.support.tokens import auth_header
 
 if TYPE_CHECKING:
-    from tests.support.shared_apps import SharedApps
+    from tests.support.shared_apps import DefaultApps, SharedApps
 
 # The scenarios run agreement years up to 2028, ahead of the wall clock: "today" for the future-date rule
 # (JICAI_BUSINESS_TODAY, inherited by the services the e2e tests start). Tests of that rule set their own.
@@ -53,6 +53,16 @@ def shared_apps(pg_base_url: str) -> Iterator[SharedApps]:
     from tests.support.shared_apps import SharedApps
 
     with SharedApps(pg_base_url) as apps:
+        yield apps
+
+
+@pytest.fixture(scope="session")
+def default_apps(pg_base_url: str) -> Iterator[DefaultApps]:
+    """Each service's default app (contracts, orders, settlement) for the whole session, each test starting on empty
+    tables (``default_apps.default("orders")``, tests/support/shared_apps.py)."""
+    from tests.support.shared_apps import DefaultApps
+
+    with DefaultApps(pg_base_url) as apps:
         yield apps
 
 
