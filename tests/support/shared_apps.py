@@ -32,6 +32,7 @@ from psycopg import sql
 
 from jicai_alerts.adapters import policy as alerts_policy
 from jicai_alerts.application import day_close
+from jicai_alerts.entrypoints.app import build_app as build_alerts
 from jicai_alerts.settings import Settings as AlertsSettings
 from jicai_contracts.adapters import policy as contracts_policy
 from jicai_contracts.entrypoints.app import build_app as build_contracts
@@ -123,13 +124,16 @@ class SharedApp:
 
 
 DEFAULT_APPS: dict[str, Callable[[str], FastAPI]] = {
+    "alerts": lambda url: build_alerts(AlertsSettings(database_url=url, run_workers=False)),
     "contracts": lambda url: build_contracts(ContractsSettings(database_url=url, run_workers=False)),
     "orders": lambda url: build_orders(OrdersSettings(database_url=url, run_workers=False)),
     "settlement": lambda url: build_settlement(SettlementSettings(database_url=url, run_workers=False)),
 }
 """Each service's app as its tests build it unless they need other settings: on its database, with the settings the
 suite's environment gives (tests/conftest.py, set before any test runs), relay and consumers off (the tests deliver
-events themselves). A test needing other settings builds its own app (``SharedApps.fresh`` with its ``build``)."""
+events themselves). A test needing other settings builds its own app (``SharedApps.fresh`` with its ``build``). The
+policy book is read when it is first used after ``fresh()`` (``JICAI_POLICY_DIR``, ``JICAI_CALENDAR_DIR`` as the test
+set them), not when the app is built."""
 
 
 class SharedApps:
