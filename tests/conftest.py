@@ -58,8 +58,8 @@ def shared_apps(pg_base_url: str) -> Iterator[SharedApps]:
 
 @pytest.fixture(scope="session")
 def default_apps(pg_base_url: str) -> Iterator[DefaultApps]:
-    """Each service's default app (contracts, orders, settlement) for the whole session, each test starting on empty
-    tables (``default_apps.default("orders")``, tests/support/shared_apps.py)."""
+    """Each service's default app (``DEFAULT_APPS``: alerts, contracts, orders, settlement) for the whole session, each
+    test starting on empty tables (``default_apps.default("orders")``, tests/support/shared_apps.py)."""
     from tests.support.shared_apps import DefaultApps
 
     with DefaultApps(pg_base_url) as apps:

@@ -3,7 +3,7 @@
 Building a service's app (its routes, its lifespan: policy book, connection pool), its first request (FastAPI
 resolves every route's dependencies then: 0.1 s of CPU) and cloning its database cost more than most service tests
 themselves. The tests of a module share them (``SharedApps``, module-scoped); the apps every module builds alike
-(``default_app``: the service's settings from the suite's environment, relay and consumers off) are shared by the
+(``DEFAULT_APPS``: the service's settings from the suite's environment, relay and consumers off) are shared by the
 whole session (``default_apps``). Each test asks for ``fresh()``, which gives it what a newly cloned database and a
 newly started app would:
 
