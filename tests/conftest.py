@@ -12,11 +12,14 @@ from tests.support import infra
 from tests.support.tokens import auth_header
 
 if TYPE_CHECKING:
-    from tests.support.shared_apps import SharedApps
+    from tests.support.shared_apps import DefaultApps, SharedApps
 
 # The scenarios run agreement years up to 2028, ahead of the wall clock: "today" for the future-date rule
 # (JICAI_BUSINESS_TODAY, inherited by the services the e2e tests start). Tests of that rule set their own.
 os.environ.setdefault("JICAI_BUSINESS_TODAY", "2029-12-31")
+# The console's test accounts are hashed at argon2's cheapest costs (0.2 s of CPU less a hash; production refuses
+# them), here and in the consoles the e2e tests start; tests/unit/console/test_console_domain.py checks RFC 9106's.
+os.environ.setdefault("JICAI_CONSOLE_PASSWORD_HASHING", "cheapest")
 # A killed service's partitions move to the other members (or its restart) in 3 s, not 10: the suite's brokers allow
 # it (jicai_devstack.kafka.LEAN); an external cluster keeps the default, which its floor (6 s by default) allows.
 if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
@@ -51,6 +54,16 @@ def shared_apps(pg_base_url: str) -> Iterator[SharedApps]:
     from tests.support.shared_apps import SharedApps
 
     with SharedApps(pg_base_url) as apps:
+        yield apps
+
+
+@pytest.fixture(scope="session")
+def default_apps(pg_base_url: str) -> Iterator[DefaultApps]:
+    """Each service's default app (``DEFAULT_APPS``: alerts, contracts, orders, settlement) for the whole session, each
+    test starting on empty tables (``default_apps.default("orders")``, tests/support/shared_apps.py)."""
+    from tests.support.shared_apps import DefaultApps
+
+    with DefaultApps(pg_base_url) as apps:
         yield apps
 
 

@@ -1,5 +1,6 @@
-"""A module's tests share one app and one database per service (tests/support/shared_apps.py): each must still
-start from what a newly cloned database and a newly started app give it. These fail if anything a test wrote,
+"""A module's tests share one app and one database per service, the modules one default app of each service
+(tests/support/shared_apps.py): each test must still start from what a newly cloned database and a newly started
+app give it. These fail if anything a test wrote,
 folded or set reaches the next one."""
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from jicai_alerts.settings import Settings
 from jicai_events.catalog import RuleGoLiveSet
 from jicai_kit.auth import Role
 from tests.service.alerts.test_flow import invoice, payment, shared_alerts
-from tests.support.shared_apps import SharedApps
+from tests.service.orders.test_api import C1
+from tests.service.orders.test_api import _deliver as deliver_contract
+from tests.support.shared_apps import DefaultApps, SharedApps
 
 Token = Callable[[str, Role], dict[str, str]]
 
@@ -74,3 +77,22 @@ def test_the_next_test_sees_no_row_identity_policy_change_chunk_size_or_cookie_o
     assert day_close.CHUNK.size == Settings(database_url=new).day_close_chunk_size
     assert not second.client.cookies
     assert second.client.get("/invoices/INV-1", headers=second.headers).status_code == 404
+
+
+def test_the_next_module_gets_the_same_default_app_on_tables_as_a_new_clone_gives(
+    default_apps: DefaultApps, token: Token, service_database: Callable[[str], str]
+) -> None:
+    new = service_database("orders")
+    h1 = token("H1", Role.INSTITUTION)
+    first = default_apps.default("orders")
+    assert deliver_contract(first.client, C1) == "handled"
+    line = {"external_id": "L1", "contract_id": "C1", "accepted_quantity": 5, "accepted_on": "2026-09-01", "lot_number": "L1"}
+    assert first.client.post("/institutions/H1/acceptances:batch", json={"lines": [line]}, headers=h1).json()["accepted"] == 1
+    assert len(first.client.get("/institutions/H1/acceptances", headers=h1).json()) == 1
+
+    second = default_apps.default("orders")  # as the next module's first test asks for it
+
+    assert (second.client, second.url) == (first.client, first.url)
+    assert rows_per_table(second.url) == rows_per_table(new)
+    assert identities_used(second.url) == []
+    assert second.client.get("/institutions/H1/acceptances", headers=h1).json() == []

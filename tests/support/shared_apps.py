@@ -1,8 +1,11 @@
 """One app and one database per service for a test module's tests, each test starting from what a new one gives.
 
-Building a service's app (its routes, its lifespan: policy book, connection pool) and cloning its database cost
-more than most service tests themselves. The tests of a module share them (``SharedApps``, module-scoped); each
-test asks for ``fresh()``, which gives it what a newly cloned database and a newly started app would:
+Building a service's app (its routes, its lifespan: policy book, connection pool), its first request (FastAPI
+resolves every route's dependencies then: 0.1 s of CPU) and cloning its database cost more than most service tests
+themselves. The tests of a module share them (``SharedApps``, module-scoped); the apps every module builds alike
+(``DEFAULT_APPS``: the service's settings from the suite's environment, relay and consumers off) are shared by the
+whole session (``default_apps``). Each test asks for ``fresh()``, which gives it what a newly cloned database and a
+newly started app would:
 
 - every table emptied and every identity restarted, as ``TRUNCATE … RESTART IDENTITY`` would (all the tables of the
   service's schema but ``alembic_version``: the migrated template holds no rows elsewhere), in one transaction;
@@ -20,6 +23,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from types import TracebackType
+from typing import Self
 
 import psycopg
 from fastapi import FastAPI
@@ -28,11 +32,18 @@ from psycopg import sql
 
 from jicai_alerts.adapters import policy as alerts_policy
 from jicai_alerts.application import day_close
+from jicai_alerts.entrypoints.app import build_app as build_alerts
 from jicai_alerts.settings import Settings as AlertsSettings
 from jicai_contracts.adapters import policy as contracts_policy
+from jicai_contracts.entrypoints.app import build_app as build_contracts
+from jicai_contracts.settings import Settings as ContractsSettings
 from jicai_kit.policy import FoldedPolicy
 from jicai_orders.adapters import policy as orders_policy
+from jicai_orders.entrypoints.app import build_app as build_orders
+from jicai_orders.settings import Settings as OrdersSettings
 from jicai_settlement.adapters import policy as settlement_policy
+from jicai_settlement.entrypoints.app import build_app as build_settlement
+from jicai_settlement.settings import Settings as SettlementSettings
 from tests.support import infra
 
 POLICY_BOOKS: dict[str, FoldedPolicy] = {
@@ -112,9 +123,22 @@ class SharedApp:
         return self.client
 
 
+DEFAULT_APPS: dict[str, Callable[[str], FastAPI]] = {
+    "alerts": lambda url: build_alerts(AlertsSettings(database_url=url, run_workers=False)),
+    "contracts": lambda url: build_contracts(ContractsSettings(database_url=url, run_workers=False)),
+    "orders": lambda url: build_orders(OrdersSettings(database_url=url, run_workers=False)),
+    "settlement": lambda url: build_settlement(SettlementSettings(database_url=url, run_workers=False)),
+}
+"""Each service's app as its tests build it unless they need other settings: on its database, with the settings the
+suite's environment gives (tests/conftest.py, set before any test runs), relay and consumers off (the tests deliver
+events themselves). A test needing other settings builds its own app (``SharedApps.fresh`` with its ``build``). The
+policy book is read when it is first used after ``fresh()`` (``JICAI_POLICY_DIR``, ``JICAI_CALENDAR_DIR`` as the test
+set them), not when the app is built."""
+
+
 class SharedApps:
-    """The apps of one test module, built on first use (one per service and ``variant``), stopped and their
-    databases dropped when the module's tests are done."""
+    """The apps of one test module (or, ``DefaultApps``, of the session), built on first use (one per service and
+    ``variant``), stopped and their databases dropped when the module's tests (the session) are done."""
 
     def __init__(self, pg_base_url: str) -> None:
         self._base_url = pg_base_url
@@ -134,8 +158,16 @@ class SharedApps:
             shared.fresh()
         return shared
 
-    def __enter__(self) -> SharedApps:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self._stack.close()
+
+
+class DefaultApps(SharedApps):
+    """``DEFAULT_APPS``, each built once for the session (``default_apps``): what fresh() resets between two tests of
+    a module it resets between two modules."""
+
+    def default(self, service: str) -> SharedApp:
+        return self.fresh(service, DEFAULT_APPS[service])

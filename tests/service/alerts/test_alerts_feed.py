@@ -20,20 +20,20 @@ from jicai_alerts.domain.alert_kinds import AlertKind
 from jicai_kit.auth import Role
 from tests.service.alerts import test_non_winning as nw
 from tests.service.alerts import test_volume_completion as vc
-from tests.service.alerts.test_flow import Alerts, invoice, payment, shared_alerts
+from tests.service.alerts.test_flow import Alerts, default_alerts, invoice, payment
 from tests.service.alerts.test_kpis import filing
 from tests.service.alerts.test_manufacturer_report import submitted, wuhan_contract
-from tests.support.shared_apps import SharedApps
+from tests.support.shared_apps import DefaultApps
 
 Token = Callable[[str, Role], dict[str, str]]
 
 
 @pytest.fixture
-def alerts(shared_apps: SharedApps, token: Token, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Alerts]:
+def alerts(default_apps: DefaultApps, token: Token, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Alerts]:
     policy = vc.policy_dir_with_go_live(tmp_path, vc.GUIZHOU_SOURCE, "volume_completion_from = 2026-01-01")
     monkeypatch.setenv("JICAI_POLICY_DIR", str(policy))
     monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
-    yield shared_alerts(shared_apps, token)
+    yield default_alerts(default_apps, token)
     FOLDED.reset()
 
 

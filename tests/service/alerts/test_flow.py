@@ -24,15 +24,13 @@ from fastapi.testclient import TestClient
 
 from jicai_alerts.adapters.policy import FOLDED
 from jicai_alerts.bootstrap import RULES
-from jicai_alerts.entrypoints.app import build_app
-from jicai_alerts.settings import Settings
 from jicai_events import Envelope
 from jicai_events.base import IntegrationEvent
 from jicai_events.catalog import DayClosed, InvoiceLine, InvoiceReceived, PaymentAllocation, PaymentRecorded
 from jicai_kit.auth import Role
 from jicai_kit.runtime import PolicyNotFolded
 from jicai_policy import LIBRARY_YEARS
-from tests.support.shared_apps import SharedApps
+from tests.support.shared_apps import DEFAULT_APPS, DefaultApps, SharedApp, SharedApps
 
 LAST_YEAR = max(LIBRARY_YEARS)
 
@@ -107,22 +105,30 @@ class Alerts:
         return [(envelope["type"], envelope["data"]) for envelope in (json.loads(bytes(r[0])) for r in rows)]
 
 
-def build_alerts(url: str) -> FastAPI:
-    return build_app(Settings(database_url=url, run_workers=False))
+build_alerts = DEFAULT_APPS["alerts"]
 
 
 def shared_alerts(shared_apps: SharedApps, token: Callable[[str, Role], dict[str, str]], variant: str = "") -> Alerts:
     """The module's alerts app (one per ``variant``) on empty tables; its policy book is loaded afresh, from the
     environment the caller set."""
-    shared = shared_apps.fresh("alerts", build_alerts, variant)
+    return _alerts(shared_apps.fresh("alerts", build_alerts, variant), token)
+
+
+def default_alerts(default_apps: DefaultApps, token: Callable[[str, Role], dict[str, str]]) -> Alerts:
+    """The session's default alerts app on empty tables; its policy book is loaded afresh, from the environment the
+    caller set."""
+    return _alerts(default_apps.default("alerts"), token)
+
+
+def _alerts(shared: SharedApp, token: Callable[[str, Role], dict[str, str]]) -> Alerts:
     return Alerts(shared.client, shared.app, shared.url, token("ops", Role.OPERATOR))
 
 
 @pytest.fixture
-def alerts(shared_apps: SharedApps, token: Callable[[str, Role], dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> Iterator[Alerts]:
+def alerts(default_apps: DefaultApps, token: Callable[[str, Role], dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> Iterator[Alerts]:
     monkeypatch.delenv("JICAI_POLICY_DIR", raising=False)
     monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
-    yield shared_alerts(shared_apps, token)
+    yield default_alerts(default_apps, token)
     FOLDED.reset()  # the packaged book for whatever runs next in this process
 
 

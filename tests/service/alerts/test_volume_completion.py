@@ -19,8 +19,8 @@ from jicai_alerts.adapters.policy import FOLDED
 from jicai_events.catalog import ContractSigned, DeliveryAccepted, DeliveryReturned, YearlyAgreementAmended, YearlyAgreementSigned
 from jicai_kit.auth import Role
 from jicai_policy.loading import PACKAGED_PROFILE_DIR
-from tests.service.alerts.test_flow import Alerts, shared_alerts
-from tests.support.shared_apps import SharedApps
+from tests.service.alerts.test_flow import Alerts, default_alerts
+from tests.support.shared_apps import DefaultApps
 
 
 def policy_dir_with_go_live(tmp_path: Path, assignment_source: str, go_live: str) -> Path:
@@ -40,11 +40,11 @@ GUIZHOU_SOURCE = "000_0b8eb23f70a351bf.txt (黔医保发〔2020〕30号, 2020-04
 
 @pytest.fixture
 def alerts(
-    shared_apps: SharedApps, token: Callable[[str, Role], dict[str, str]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    default_apps: DefaultApps, token: Callable[[str, Role], dict[str, str]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> Iterator[Alerts]:
     monkeypatch.setenv("JICAI_POLICY_DIR", str(policy_dir_with_go_live(tmp_path, GUIZHOU_SOURCE, "volume_completion_from = 2026-01-01")))
     monkeypatch.delenv("JICAI_CALENDAR_DIR", raising=False)
-    yield shared_alerts(shared_apps, token)
+    yield default_alerts(default_apps, token)
     FOLDED.reset()
 
 WARNED = "cn.jicai.alerts.VolumeCompletionWarned.v1"

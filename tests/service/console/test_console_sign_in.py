@@ -44,7 +44,7 @@ def console_app(shared_apps: SharedApps) -> SharedApp:
 @pytest.fixture
 def database(console_app: SharedApp) -> str:
     url = console_app.url
-    store = Store(url)
+    store = Store(url, console_app.app.state.settings.passwords())
 
     async def add() -> None:
         for username, role, party in ACCOUNTS:

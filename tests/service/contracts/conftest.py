@@ -9,10 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from jicai_contracts.entrypoints.app import build_app
-from jicai_contracts.settings import Settings
 from jicai_kit.auth import Role
-from tests.support.shared_apps import SharedApp, SharedApps
+from tests.support.shared_apps import DefaultApps, SharedApp
 
 Auth = Callable[[str, Role], dict[str, str]]
 
@@ -21,9 +19,9 @@ HUBEI_BATCH = {"batch_id": "GJ-2", "title": "第二批国家组织药品集中�
 
 
 @pytest.fixture
-def contracts(shared_apps: SharedApps) -> SharedApp:
-    """The module's contracts app, on empty tables."""
-    return shared_apps.fresh("contracts", lambda url: build_app(Settings(database_url=url, run_workers=False)))
+def contracts(default_apps: DefaultApps) -> SharedApp:
+    """The contracts app every module shares (tests/support/shared_apps.py), on empty tables."""
+    return default_apps.default("contracts")
 
 
 @pytest.fixture

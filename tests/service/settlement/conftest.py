@@ -7,17 +7,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from jicai_kit.auth import Role
-from jicai_settlement.entrypoints.app import build_app
-from jicai_settlement.settings import Settings
-from tests.support.shared_apps import SharedApp, SharedApps
+from tests.support.shared_apps import DefaultApps, SharedApp
 
 Auth = Callable[[str, Role], dict[str, str]]
 
 
 @pytest.fixture
-def settlement(shared_apps: SharedApps) -> SharedApp:
-    """The module's settlement app, on empty tables."""
-    return shared_apps.fresh("settlement", lambda url: build_app(Settings(database_url=url, run_workers=False)))
+def settlement(default_apps: DefaultApps) -> SharedApp:
+    """The settlement app every module shares (tests/support/shared_apps.py), on empty tables."""
+    return default_apps.default("settlement")
 
 
 @pytest.fixture

@@ -8,21 +8,39 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from jicai_console.domain import accounts, actions, charts, feed, i18n, province, sessions, why
 from jicai_console.domain.accounts import AccountError, StaffRole, StaffUser
+from jicai_console.settings import Settings
 from jicai_kit.auth import Role
 
 NOTICE_2027 = (Path(__file__).parent / "notice-2027-test.txt").read_text()
 
 
-def test_a_password_is_stored_as_an_argon2id_hash_that_only_the_password_matches() -> None:
-    stored = accounts.hash_password("correct horse battery")
-    assert stored.startswith("$argon2id$") and "correct horse" not in stored
-    assert accounts.password_matches(stored, "correct horse battery")
-    assert not accounts.password_matches(stored, "correct horse batterY")
-    assert not accounts.password_matches("not a hash", "correct horse battery")
-    assert accounts.hash_password("correct horse battery") != stored  # salted
+def test_a_password_is_stored_as_an_argon2id_hash_at_rfc_9106_costs_that_only_the_password_matches() -> None:
+    passwords = accounts.Passwords()  # what a console uses unless JICAI_CONSOLE_PASSWORD_HASHING says otherwise
+    stored = passwords.hash("correct horse battery")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and "correct horse" not in stored
+    assert passwords.matches(stored, "correct horse battery")
+    assert not passwords.matches(stored, "correct horse batterY")
+    assert not passwords.matches("not a hash", "correct horse battery")
+    assert passwords.hash("correct horse battery") != stored  # salted
+    assert not passwords.needs_rehash(stored)
+
+
+def test_a_hash_at_the_tests_cheapest_costs_still_matches_and_is_made_again_at_rfc_9106_costs() -> None:
+    cheap = accounts.Passwords("cheapest").hash("correct horse battery")
+    assert cheap.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    assert accounts.Passwords().matches(cheap, "correct horse battery")
+    assert accounts.Passwords().needs_rehash(cheap)  # the next sign-in stores it at RFC 9106's costs
+
+
+def test_production_refuses_the_tests_cheapest_password_hashing() -> None:
+    with pytest.raises(ValidationError, match="JICAI_CONSOLE_PASSWORD_HASHING=cheapest is for tests: refused in production"):
+        Settings(database_url="postgresql+psycopg://x@h/console", environment="production", password_hashing="cheapest")
+    assert Settings(database_url="postgresql+psycopg://x@h/console", password_hashing="cheapest").passwords().hash("0123456789abc") \
+        .startswith("$argon2id$v=19$m=8,t=1,p=1$")  # outside production it is what the suite uses
 
 
 @pytest.mark.parametrize(("username", "password", "role", "party", "field"), [

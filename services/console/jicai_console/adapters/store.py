@@ -25,7 +25,8 @@ def _user(row: Row[Any]) -> StaffUser:
 
 
 class Store:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, passwords: accounts.Passwords) -> None:
+        self.passwords = passwords
         self.engine: AsyncEngine = create_async_engine(database_url, pool_pre_ping=True)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
@@ -36,7 +37,7 @@ class Store:
                        *, replace: bool = False) -> bool:
         """Create an account (``replace``: also set a new password, role and party of an existing one); True if written."""
         accounts.check_new_account(username, password, role, party_id)
-        values = {"username": username, "password_hash": accounts.hash_password(password), "role": role.value, "party_id": party_id,
+        values = {"username": username, "password_hash": self.passwords.hash(password), "role": role.value, "party_id": party_id,
                   "display_name": display_name or username, "created_at": datetime.now(UTC)}
         statement = pg_insert(t.staff_users).values(values)
         if replace:
@@ -51,14 +52,14 @@ class Store:
         async with self._sessions() as db:
             row = (await db.execute(select(t.staff_users).where(t.staff_users.c.username == username))).first()
         if row is None or row.disabled:
-            accounts.password_matches(accounts.dummy_hash(), password)  # same work as for a real account
+            self.passwords.matches(self.passwords.dummy_hash(), password)  # same work as for a real account
             return None
-        if not accounts.password_matches(row.password_hash, password):
+        if not self.passwords.matches(row.password_hash, password):
             return None
-        if accounts.needs_rehash(row.password_hash):
+        if self.passwords.needs_rehash(row.password_hash):
             async with self._sessions.begin() as db:
                 await db.execute(update(t.staff_users).where(t.staff_users.c.username == username)
-                                 .values(password_hash=accounts.hash_password(password)))
+                                 .values(password_hash=self.passwords.hash(password)))
         return _user(row)
 
     async def open_session(self, user: StaffUser, hours: int) -> str:

@@ -1,16 +1,17 @@
 """Staff accounts: roles, what each may see and do, and password hashing.
 
 Passwords are hashed with argon2id (argon2-cffi, the maintained binding of the Password Hashing Competition's
-winner) with its library defaults, which follow RFC 9106's recommendations; a hash made under older parameters
-is re-made at the next sign-in (``needs_rehash``).
+winner) with its library defaults, which follow RFC 9106's recommendations; a hash made under other parameters
+is re-made at the next sign-in (``needs_rehash``). The test suite alone hashes with the library's cheapest
+parameters (``JICAI_CONSOLE_PASSWORD_HASHING``, refused in production): a hash at RFC 9106's costs 0.2 s of CPU.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from typing import Literal
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from jicai_kit.tokens import Role
@@ -85,27 +86,36 @@ def check_new_account(username: str, password: str, role: StaffRole, party_id: s
         raise AccountError("party_id", f"a {role.value} user acts for the bureau, not for a party")
 
 
-_hasher = PasswordHasher()
+PasswordHashing = Literal["rfc9106", "cheapest"]
+"""``rfc9106``: RFC 9106's second recommended option (argon2-cffi's default); ``cheapest``: the library's profile
+"only useful for testing", for the test suite's accounts."""
+
+HASHING_PARAMETERS: dict[PasswordHashing, Parameters] = {"rfc9106": profiles.RFC_9106_LOW_MEMORY, "cheapest": profiles.CHEAPEST}
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+class Passwords:
+    """Hashes and checks staff passwords with one set of argon2id parameters."""
 
+    def __init__(self, hashing: PasswordHashing = "rfc9106") -> None:
+        self._hasher = PasswordHasher.from_parameters(HASHING_PARAMETERS[hashing])
+        self._dummy: str | None = None
 
-def password_matches(stored_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(stored_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
 
+    def matches(self, stored_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(stored_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
-def needs_rehash(stored_hash: str) -> bool:
-    return _hasher.check_needs_rehash(stored_hash)
+    def needs_rehash(self, stored_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(stored_hash)
 
-
-@cache
-def dummy_hash() -> str:
-    """Verified against when the username is unknown, so a sign-in takes as long whether or not the account exists.
-    Made once, when the console starts serving (``entrypoints.app``): a command that only adds accounts pays no
-    extra hashing."""
-    return _hasher.hash("a password no account has")
+    def dummy_hash(self) -> str:
+        """Verified against when the username is unknown, so a sign-in takes as long whether or not the account exists.
+        Made once, when the console starts serving (``entrypoints.app``): a command that only adds accounts pays no
+        extra hashing."""
+        if self._dummy is None:
+            self._dummy = self.hash("a password no account has")
+        return self._dummy

@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from jicai_console.adapters.platform import ApiError, Platform
 from jicai_console.adapters.store import Store
 from jicai_console.bootstrap import load_settings
-from jicai_console.domain import accounts
 from jicai_console.entrypoints import actions, pages, signin
 from jicai_console.entrypoints.web import CsrfRefused, Forbidden, SignInRequired, render
 from jicai_console.settings import Settings
@@ -21,8 +20,8 @@ def build_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        accounts.dummy_hash()  # before the first sign-in, which must take as long for an unknown name as for a known one
-        app.state.store = Store(settings.database_url)
+        app.state.store = Store(settings.database_url, settings.passwords())
+        app.state.store.passwords.dummy_hash()  # before the first sign-in, which must take as long for an unknown name as for a known one
         app.state.platform = Platform(settings)
         try:
             yield

@@ -22,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from jicai_console.adapters.store import Store
 from jicai_console.bootstrap import load_settings
 from jicai_console.domain.accounts import AccountError, StaffRole, check_new_account
+from jicai_console.settings import Settings
 from jicai_kit.migrations import upgrade
 
 PACKAGE = "jicai_console"
@@ -51,11 +52,11 @@ class NewAccount:
     party_id: str | None = None
 
 
-async def _add(database_url: str, new: list[NewAccount], password: str, replace: bool) -> list[bool]:
+async def _add(settings: Settings, new: list[NewAccount], password: str, replace: bool) -> list[bool]:
     """Every account checked before any is written (a refusal changes nothing), then each in its own transaction."""
     for account in new:
         check_new_account(account.username, password, account.role, account.party_id)
-    store = Store(database_url)
+    store = Store(settings.database_url, settings.passwords())
     try:
         return [await store.add_user(a.username, password, a.role, a.display_name, a.party_id, replace=replace) for a in new]
     finally:
@@ -73,7 +74,7 @@ def _add_accounts(new: list[NewAccount], password_file: Path | None, replace: bo
     upgrade(PACKAGE, settings.database_url)
     password = _password(password_file)
     try:
-        created = asyncio.run(_add(settings.database_url, new, password, replace))
+        created = asyncio.run(_add(settings, new, password, replace))
     except AccountError as exc:
         typer.echo(f"refused: {exc.field}: {exc.reason}", err=True)
         raise typer.Exit(2) from exc
