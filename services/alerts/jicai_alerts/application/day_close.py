@@ -78,7 +78,7 @@ async def close_day(uow: UnitOfWork, day: io.ClosedDay) -> None:
     if remaining is None:
         return  # an older or repeated close: the clock is past it
     if remaining:  # a quiet close (nothing queued) takes no chunk
-        await _decide_queued(uow, day)
+        await _decide_queued(uow, day, takers=CHUNK.at_once if remaining > CHUNK.size else 1)
     book = await calendar.book_after_clock(uow, shared=False)
     closed = vc.ClosedDay(day.business_date, day.event_id)
     await volume.close_day(uow, closed, book)
@@ -121,18 +121,21 @@ async def _open(uow: UnitOfWork, day: io.ClosedDay) -> int | None:
         return await store.open_run(uow, day, last_closed)
 
 
-async def _decide_queued(uow: UnitOfWork, day: io.ClosedDay) -> None:
+async def _decide_queued(uow: UnitOfWork, day: io.ClosedDay, takers: int) -> None:
     """Take chunks until the queue is empty; then, if other instances' chunks hold invoices, wait for them (on their
-    rows' locks) and take what their rollback queued again. Alone, the opener finishes as its last chunk commits."""
+    rows' locks) and take what their rollback queued again. Alone, the opener finishes as its last chunk commits.
+
+    ``takers``: one for a close that fits in one chunk (a second taker buys nothing there, and two racing for one
+    chunk's rows split it at random: the outbox order of a replay would differ from the live one's)."""
     while True:
-        await _take_chunks(uow, day, "opener", until=None)
+        await _take_chunks(uow, day, "opener", until=None, takers=takers)
         async with uow.sibling() as look:
             if not await store.wait_queued(look, day.business_date):
                 return
 
 
-async def _take_chunks(uow: UnitOfWork, day: io.ClosedDay, role: str, until: float | None) -> None:
-    """``CHUNK.at_once`` takers side by side, each taking chunks of the orders partitions this instance is assigned,
+async def _take_chunks(uow: UnitOfWork, day: io.ClosedDay, role: str, until: float | None, takers: int = 0) -> None:
+    """``takers`` (default ``CHUNK.at_once``) side by side, each taking chunks of the orders partitions this instance is assigned,
     then of any, until no queued invoice is free (or the monotonic clock reaches ``until``). A taker failing stops the
     others after their chunk in flight (not cancelled mid-way), then its error is raised, as one taker alone raises it
     (the consumer retries what is transient)."""
@@ -158,7 +161,7 @@ async def _take_chunks(uow: UnitOfWork, day: io.ClosedDay, role: str, until: flo
             stop.set()
             raise
 
-    for outcome in await asyncio.gather(*(taker() for _ in range(max(1, CHUNK.at_once))), return_exceptions=True):
+    for outcome in await asyncio.gather(*(taker() for _ in range(max(1, takers or CHUNK.at_once))), return_exceptions=True):
         if isinstance(outcome, BaseException):
             raise outcome
 
