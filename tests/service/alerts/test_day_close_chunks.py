@@ -102,6 +102,12 @@ class Service:
         outcome: str = self.client.portal.call(self.consumer.deliver, envelope)
         return outcome
 
+    def deliver_all(self, envelopes: list[Envelope]) -> list[str]:
+        """As a consumer's polls would bring them: runs of facts in batches, each ``DayClosed`` alone (``deliver_many``)."""
+        assert self.client.portal is not None
+        outcomes: list[str] = self.client.portal.call(self.consumer.deliver_many, envelopes)
+        return outcomes
+
     def rows(self, query: str) -> list[tuple[Any, ...]]:
         return rows(self.url, query)
 
@@ -182,8 +188,7 @@ def test_a_chunked_close_decides_what_the_close_invoice_by_invoice_decided(two_a
     envelopes += [Envelope.wrap(event, time=at) for _, event in pending]
     envelopes.append(Envelope.wrap(DayClosed(business_date=date(2027, 2, 26)), time=at))
 
-    for envelope in envelopes:
-        assert chunked.deliver(envelope) == reference.deliver(envelope) == "handled", envelope.type
+    assert chunked.deliver_all(envelopes) == reference.deliver_all(envelopes) == ["handled"] * len(envelopes)
 
     decided = chunked.state()
     assert decided == reference.state()
@@ -201,8 +206,7 @@ def test_a_close_interrupted_between_chunks_resumes_and_decides_each_invoice_onc
     chunked, reference = two_alerts
     at = datetime(2026, 9, 1, tzinfo=UTC)
     facts = [Envelope.wrap(event, time=at) for _, event in scenario(seed=5, invoices=60) if isinstance(event, InvoiceReceived)]
-    for envelope in facts:
-        assert chunked.deliver(envelope) == reference.deliver(envelope) == "handled"
+    assert chunked.deliver_all(facts) == reference.deliver_all(facts) == ["handled"] * len(facts)
     close = Envelope.wrap(DayClosed(business_date=date(2026, 12, 31)), time=at)
 
     real_chunk = day_close._chunk
@@ -241,9 +245,8 @@ def test_a_close_shared_by_two_instances_decides_what_one_instance_decides(two_a
     and outbox are those of the close invoice by invoice."""
     chunked, reference = two_alerts
     at = datetime(2026, 9, 1, tzinfo=UTC)
-    for _, event in scenario(seed=7, invoices=96):
-        envelope = Envelope.wrap(event, time=at)
-        assert chunked.deliver(envelope) == reference.deliver(envelope) == "handled"
+    facts = [Envelope.wrap(event, time=at) for _, event in scenario(seed=7, invoices=96)]
+    assert chunked.deliver_all(facts) == reference.deliver_all(facts) == ["handled"] * len(facts)
     close = Envelope.wrap(DayClosed(business_date=date(2026, 12, 31)), time=at)
     runtime = chunked.client.app.state.runtime  # type: ignore[attr-defined]
 
