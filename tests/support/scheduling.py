@@ -19,24 +19,26 @@ SHARED_SYSTEMS = (f"{E2E}year_run/", f"{E2E}clean_run/", f"{E2E}small_flows/")
 """Packages whose modules share a package-scoped system (tests/e2e/*/conftest.py): one unit of work each."""
 LONGEST_FIRST = (
     f"{E2E}year_run/",
-    f"{E2E}clean_run/",
     f"{E2E}test_console.py",
-    f"{E2E}test_policy_topic.py",
-    f"{E2E}test_day_close_waits_for_facts.py",
-    f"{E2E}small_flows/",
-    f"{E2E}test_database_crash.py",
-    f"{E2E}test_calendar_year_end.py",
-    f"{E2E}test_day_close_crash.py",
-    f"{E2E}test_day_close_split.py",
-    # outside e2e, each a minute or more: their own brokers and clusters, an installed environment, a long close
+    f"{E2E}clean_run/",
+    # outside e2e, each half a minute or more: their own brokers and clusters, an installed environment, long closes
     "tests/infra/test_wheels.py",
     "tests/infra/test_kafka_broker.py",
-    "tests/infra/test_kafka_acls.py",
     "tests/service/alerts/test_day_close_chunks.py",
+    f"{E2E}test_policy_topic.py",
+    f"{E2E}small_flows/",
+    "tests/infra/test_service_launcher.py",
+    "tests/integration/test_dead_letters.py",
+    "tests/infra/test_kafka_acls.py",
+    f"{E2E}test_database_crash.py",
+    f"{E2E}test_day_close_split.py",
     "tests/integration/test_web_concurrency.py",
+    f"{E2E}test_day_close_crash.py",
+    f"{E2E}test_day_close_waits_for_facts.py",
+    f"{E2E}test_calendar_year_end.py",
+    "tests/integration/test_day_close_watermarks.py",
     "tests/infra/test_postgres_roles.py",
     "tests/infra/test_postgres_crash_safety.py",
-    "tests/integration/test_day_close_watermarks.py",
 )
 """The units that take longest, longest first (measured with ``--durations``); every other file follows, its
 tests' count deciding as in xdist's ``loadfile``."""
