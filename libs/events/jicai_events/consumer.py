@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from jicai_events import watermarks
 from jicai_events.base import UnknownEventType
 from jicai_events.catalog.clock import DayClosed
-from jicai_events.day_closes import DayCloses, ShareDayClose
+from jicai_events.day_closes import SHARE_IDLE_INTERVAL_S, DayCloses, ShareDayClose
 from jicai_events.dead_letters import Origin
 from jicai_events.envelope import Envelope
 from jicai_events.metrics import CONSUMER_LAG, EVENTS_CONSUMED
@@ -53,7 +53,10 @@ CLOCK_CHECK_INTERVAL_S = 5.0
 watermark's commit and its decision leaves nothing undecided for longer)."""
 
 POLL_TIMEOUT_MS = 200
-IDLE_POLL_TIMEOUT_MS = 1000
+IDLE_POLL_TIMEOUT_MS = 5000
+"""The longest an idle poll waits: records end it at once (the fetcher wakes it), so does a stop; it also ends when the
+loop's own work is due (a clock check, a share poll, a prune). Polls of a second were each a few event-loop wake-ups
+for nothing."""
 
 LAG_REPORT_INTERVAL_S = 1.0
 """How often a consumer whose polls bring nothing sets its lag gauges (after a poll bringing records: at once); every
@@ -61,6 +64,9 @@ poll, five a second, an idle service spent more on them than on anything else.""
 
 PRUNE_INTERVAL_S = 3600.0
 """How often a consumer prunes claims older than its retention."""
+
+_DUE_SLACK_MS = 10
+"""An idle poll ends this much after its work is due (the checks ask "more than the interval since")."""
 
 BATCH_SIZE = 200
 """Records of one partition handled in one transaction at most (a poll returns at most as many)."""
@@ -182,9 +188,17 @@ class EventConsumer(DayCloses):
 
     def _poll_timeout_ms(self) -> int:
         """How long a poll waits for records (they end it at once): 200 ms while the loop has work due soon (a day to
-        decide, a close to share, a parked partition to retry), else a second."""
+        decide, a close to share, a parked partition to retry), else until its next periodic work (at most 5 s)."""
         soon = self._clock_moved or self.parked.all() or (self._share_day_close is not None and self._share_active())
-        return POLL_TIMEOUT_MS if soon else IDLE_POLL_TIMEOUT_MS
+        if soon:
+            return POLL_TIMEOUT_MS
+        due = [self._last_prune + PRUNE_INTERVAL_S]
+        if self._decides_days:
+            due.append(self._last_clock_check + CLOCK_CHECK_INTERVAL_S)
+        if self._share_day_close is not None:
+            due.append(self._last_share + SHARE_IDLE_INTERVAL_S)
+        until_due_ms = (min(due) - time.monotonic()) * 1000 + _DUE_SLACK_MS
+        return int(min(max(until_due_ms, POLL_TIMEOUT_MS), IDLE_POLL_TIMEOUT_MS))
 
     async def _take_partition(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """One partition's records in order: runs a batch can take together, runs of ``DayClosed`` recorded together,

@@ -64,6 +64,8 @@ class OutboxRelay:
             # service polled ten times a second).
             committed = asyncio.Event()
             stop_listening = on_outbox_commit(_waker(asyncio.get_running_loop(), committed))
+            stopping = asyncio.ensure_future(stop.wait())  # a stop wakes the relay as a commit does
+            stopping.add_done_callback(lambda _: committed.set())
             try:
                 rounds, idle = 0, self._idle
                 while not stop.is_set():
@@ -73,8 +75,9 @@ class OutboxRelay:
                     if rounds % 1000 == 0:
                         await self._prune()
                     # Sent, or woken by a commit: poll again soon; else wait longer next time.
-                    idle = self._idle if sent or await _wait(stop, idle, committed) else min(idle * 2, self._idle_max)
+                    idle = self._idle if sent or await _wait(committed, idle) else min(idle * 2, self._idle_max)
             finally:
+                stopping.cancel()
                 stop_listening()
                 await lock_conn.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": self._lock_key})
                 await lock_conn.commit()
@@ -142,15 +145,13 @@ def _type_of(payload: bytes) -> str:
     return payload[start : payload.find(b'"', start)].decode(errors="replace")
 
 
-async def _wait(stop: asyncio.Event, seconds: float, wake: asyncio.Event | None = None) -> bool:
-    """Wait ``seconds`` at most, less if ``stop`` or ``wake`` is set; True if ``wake`` was."""
-    waiters = [asyncio.ensure_future(e.wait()) for e in (stop, wake) if e is not None]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
-    return wake is not None and wake.is_set()
+async def _wait(event: asyncio.Event, seconds: float) -> bool:
+    """Wait ``seconds`` at most, less if ``event`` is set; True if it was. No task per wait (an idle relay waits twice a
+    second: a task for each of two events and their cancellation were most of its wake-ups)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    return event.is_set()
 
 
 def _waker(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> Callable[[], None]:

@@ -8,6 +8,7 @@ restarted with backoff; nothing it had not committed is lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,6 +16,7 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Any, Protocol
 
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -108,6 +110,9 @@ class ServiceRuntime:
     _topics_ensured: bool = field(init=False, default=False)
     _kafka_probe: KafkaProbe | None = field(init=False, default=None)
     """``/readyz``'s Kafka round trip, on one client kept between probes (made on the first)."""
+    _dead_letters: AIOKafkaProducer | None = field(init=False, default=None)
+    """One dead-letter producer for every consumer of the process (``_dead_letter_producer``)."""
+    _dead_letters_made: asyncio.Lock | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         # No ping before each checkout (a round trip per request): a connection a database restart broke fails its
@@ -154,6 +159,7 @@ class ServiceRuntime:
     def start_workers(self) -> None:
         self._stop.clear()
         self._topics, self._topics_ensured = asyncio.Lock(), False
+        self._dead_letters_made = asyncio.Lock()
         self._tasks.append(asyncio.create_task(self._supervise("outbox-relay", self._relay)))
         for spec in self.all_consumers:
             self._tasks.append(asyncio.create_task(self._supervise(spec.name, partial(self._consume, spec))))
@@ -169,6 +175,9 @@ class ServiceRuntime:
         for t in self._tasks:
             t.cancel()
         self._tasks.clear()
+        dead_letters, self._dead_letters = self._dead_letters, None
+        if dead_letters is not None:
+            await dead_letters.stop()
         if self._kafka_probe is not None:
             await self._kafka_probe.close()
         await self.engine.dispose()
@@ -220,6 +229,23 @@ class ServiceRuntime:
             await OutboxRelay(self.service, self.engine, self.tables, producer).run(self._stop)
         finally:
             await producer.stop()
+
+    async def _dead_letter_producer(self) -> AIOKafkaProducer:
+        """The producer every consumer of the process dead-letters with: made and started by the first consumer to start,
+        kept across a consumer's restarts (it reconnects on its own), stopped with the runtime. A producer per consumer
+        was three to five more bootstraps and connections per service start, for messages that almost never come."""
+        assert self._dead_letters_made is not None, "start_workers() makes the lock"
+        async with self._dead_letters_made:
+            if self._dead_letters is None:
+                producer = make_producer(self.settings.kafka(), f"{self.service}-dead-letters")
+                try:
+                    await producer.start()
+                except BaseException:
+                    with contextlib.suppress(Exception):  # the start's error is the one to report
+                        await producer.stop()
+                    raise
+                self._dead_letters = producer
+            return self._dead_letters
 
     def consumer_spec(self, name: str) -> ConsumerSpec | None:
         return next((s for s in self.all_consumers if s.name == name), None)
@@ -273,12 +299,10 @@ class ServiceRuntime:
     async def _consume(self, spec: ConsumerSpec) -> None:
         bootstrap = self.settings.kafka()
         await self._ensure_topics()
-        dlq = make_producer(bootstrap, f"{spec.name}-dead-letters")
-        events = self.event_consumer(spec, dead_letters=dlq)
+        events = self.event_consumer(spec, dead_letters=await self._dead_letter_producer())
         consumer = make_consumer(bootstrap, namespace() + spec.name, [t.qualified() for t in spec.topics], events.rebalance_listener(),
                                  session_timeout_ms=self.settings.kafka_session_timeout_ms)
         events.bind(consumer)
-        await dlq.start()
         await consumer.start()
         self.live[spec.name] = events
         try:
@@ -286,7 +310,6 @@ class ServiceRuntime:
         finally:
             self.live.pop(spec.name, None)
             await consumer.stop()
-            await dlq.stop()
 
 
 async def run_worker_process(runtime: ServiceRuntime) -> None:

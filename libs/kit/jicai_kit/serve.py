@@ -10,7 +10,7 @@ import gc
 import importlib
 import os
 from functools import partial
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -94,7 +94,13 @@ def main(
         gc.enable()  # this process only watches the workers (each imports the app in a fresh interpreter)
     # A spawned process answers uvicorn's health check only once it has imported everything: on a loaded
     # machine that took longer than the default 5 s, and uvicorn killed and respawned it forever.
-    uvicorn.run(found.app, host=host, port=port, log_level="info", proxy_headers=True, workers=workers, timeout_worker_healthcheck=60)
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "proxy_headers": True}
+    if workers > 1:
+        uvicorn.run(found.app, **options, workers=workers, timeout_worker_healthcheck=60)
+        return
+    from jicai_kit.web_server import serve
+
+    serve(uvicorn.Config(found.app, **options))
 
 
 def cli() -> None:
