@@ -8,6 +8,7 @@ service recorded before the marker are applied before the day is decided.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -177,3 +178,61 @@ async def test_an_instance_joining_and_leaving_mid_flow_applies_each_event_once_
 async def _count_at_least(engine: AsyncEngine, stmt, n: int) -> bool:  # type: ignore[no-untyped-def]
     return (await _scalar(engine, stmt) or 0) >= n
 
+
+
+RANGE = [date(2031, 3, d) for d in range(1, 6)]
+"""Days no other test of the module closes (the clock topic is shared; each test reads it from the start)."""
+
+
+async def test_a_range_of_days_closed_at_once_is_marked_once_per_day_in_day_order(
+    engine: AsyncEngine, kafka_bootstrap: str, namespace: str
+) -> None:
+    """A service's marker consumer reading several closes in one poll (a scheduler catching up) marks each day once, on
+    every partition, in day order, and decides them all; the same closes again mark nothing more."""
+    await ensure_topics(kafka_bootstrap)
+    name = f"{namespace}settlement.day-close"
+
+    async def mark_all(uow: UnitOfWork, closes: Sequence[tuple[Envelope, DayClosed]]) -> None:
+        await watermarks.publish_markers(uow, closes, service="settlement", consumer=name)
+
+    async def mark(uow: UnitOfWork, envelope: Envelope, event: DayClosed) -> None:
+        await mark_all(uow, [(envelope, event)])
+
+    consumer = EventConsumer(
+        service="test", name=name, consumer=None, dead_letter_producer=make_producer(kafka_bootstrap, f"{name}-dlq"),
+        session_factory=async_sessionmaker(engine, expire_on_commit=False), tables=tables,
+        subscriptions=[Subscription(DayClosed, mark, batch=mark_all)],
+    )
+    consumer.bind(make_consumer(kafka_bootstrap, name, [CLOCK.qualified()], consumer.rebalance_listener()))
+    ids = {day_closed_envelope(day).id: day for day in RANGE}
+    o, d = tables.outbox, tables.day_closes
+
+    async def markers() -> list[date]:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(o.c.payload).where(o.c.all_partitions).order_by(o.c.id))).scalars().all()
+        closed = [Envelope.from_bytes(bytes(p)).data.get("day_closed_event_id") for p in rows]
+        return [ids[i] for i in closed if i in ids]
+
+    async def decided_days() -> int:
+        count = select(func.count()).select_from(d).where(d.c.consumer == name, d.c.business_date.in_(RANGE), d.c.decided_at.is_not(None))
+        return int(await _scalar(engine, count) or 0)
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(_run(consumer, stop))
+    try:
+        await publish_day_closed(kafka_bootstrap, RANGE)
+        await _until(lambda: _equal(decided_days, len(RANGE)), "every day of the range decided")
+        assert await markers() == RANGE, "one marker per day, in day order"
+        await publish_day_closed(kafka_bootstrap, RANGE)  # the same closes again (a scheduler's retry)
+        await publish_day_closed(kafka_bootstrap, [date(2031, 3, 6)])  # and a later one, read after them
+        await _until(lambda: _scalar(engine, select(func.count()).select_from(d).where(d.c.consumer == name, d.c.business_date == date(2031, 3, 6))),
+                     "the later close")
+        await _until(lambda: _equal(decided_days, len(RANGE)), "the range still decided")
+        assert await markers() == RANGE, "the repeated closes marked nothing more"
+    finally:
+        stop.set()
+        await task
+
+
+async def _equal(probe, expected: int) -> bool:  # type: ignore[no-untyped-def]
+    return bool(await probe() == expected)
