@@ -5,6 +5,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+import jwt
 from fastapi.testclient import TestClient
 
 from jicai_kit.auth import Role, issue_token
@@ -28,8 +29,11 @@ def test_an_orders_token_is_refused_by_settlement_unless_it_names_it(service_dat
         assert refused.headers["www-authenticate"] == "Bearer"
         assert settlement.get("/institutions/H001/payments", headers=both).status_code == 200
 
-        expiring = {"Authorization": "Bearer " + issue_token(SIGNING_KEY, "H001", Role.INSTITUTION, ["orders"], timedelta(seconds=1))}
+        # ``exp`` is whole seconds (RFC 7519 NumericDate): a token of 3 s is good for 2 s at least, then slept past.
+        token = issue_token(SIGNING_KEY, "H001", Role.INSTITUTION, ["orders"], timedelta(seconds=3))
+        expiring = {"Authorization": "Bearer " + token}
         assert orders.get("/institutions/H001/acceptances", headers=expiring).status_code == 200
-        time.sleep(1.1)  # the orders service here tolerates no clock skew (JICAI_AUTH_LEEWAY_SECONDS=0)
+        expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+        time.sleep(max(0.0, expires - time.time()) + 0.1)  # the orders service here tolerates no clock skew (leeway 0)
         answer = orders.get("/institutions/H001/acceptances", headers=expiring)
         assert (answer.status_code, answer.json()["detail"]) == (401, "token expired")
