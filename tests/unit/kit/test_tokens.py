@@ -73,9 +73,10 @@ def test_expired_and_not_yet_valid_tokens_are_refused_beyond_a_small_leeway(key:
 def test_a_token_verified_before_is_still_refused_once_it_expires(key: SigningKey, public_keys: Path) -> None:
     """A verified token is kept so its signature is checked once; its expiry still counts at every request."""
     verifier = TokenVerifier("orders", public_keys, leeway=timedelta(0))
-    token = signed(key, exp=datetime.now(UTC) + timedelta(seconds=1))
+    expires = datetime.now(UTC) + timedelta(seconds=3)  # ``exp`` is whole seconds: good for 2 s at least
+    token = signed(key, exp=expires)
     assert verifier.verify(token).party_id == verifier.verify(token).party_id == "H001"
-    time.sleep(1.1)
+    time.sleep(max(0.0, int(expires.timestamp()) - time.time()) + 0.1)
     assert refusal(verifier, token) == "token expired"
 
 
