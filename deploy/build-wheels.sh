@@ -13,10 +13,8 @@ mkdir -p "$out"
 packages=()
 for dir in libs/*/ services/*/; do
   [ -f "$dir/pyproject.toml" ] || continue
-  # setuptools stages files in <dir>/build and would package a stale one left there by an earlier build.
-  rm -rf "${dir}build"
+  # uv_build (each pyproject's backend) runs inside uv, in milliseconds: no build environment, no staging directory.
   "$UV" build --wheel --quiet --out-dir "$out" "$dir"
-  rm -rf "${dir}build"
   packages+=(--package "$("$PYTHON" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["name"])' "$dir/pyproject.toml")")
 done
 "$UV" export --locked --quiet --no-dev --no-emit-workspace "${packages[@]}" --output-file "$out/requirements.txt"
