@@ -178,6 +178,7 @@ def promote_cds(pending: str | Path | None, flags: Sequence[str], clean_exit: bo
 def cds_maps(archive: Path, libs: Path, flags: Sequence[str]) -> bool:
     """Whether a JVM of ``flags`` on these jars maps ``archive`` (``-Xshare:on`` fails rather than run without)."""
     res = subprocess.run(["java", *flags, "-Xshare:on", f"-XX:SharedArchiveFile={archive}", *_CDS_QUIET,
+                          "-XX:ErrorFile=/dev/null",  # a broken archive's crash report is no news
                           "-cp", classpath(libs), "-version"], capture_output=True)
     return res.returncode == 0
 
