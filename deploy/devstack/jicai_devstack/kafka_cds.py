@@ -46,15 +46,16 @@ async def _traffic(bootstrap: str) -> None:
         await producer.stop()
 
 
-def ensure_cds_archive(tuning: BrokerTuning = LEAN) -> Path | None:
-    """The archive for brokers of ``tuning``, trained now if missing or refused; None if CDS is off or it failed."""
-    libs = ensure_jars()
+def ensure_cds_archive(tuning: BrokerTuning = LEAN, cache_dir: Path | None = None) -> Path | None:
+    """The archive for brokers of ``tuning`` on the jars of ``cache_dir``, trained now if missing; None if CDS is off or
+    another JVM is dumping it."""
+    libs = ensure_jars(cache_dir)
     archive = cds_archive(libs, tuning.jvm_flags)
     if archive is None or archive.is_file():  # one in place was checked when it was put there
         return archive
     run_dir = Path(tempfile.mkdtemp(prefix="jicai-kafka-cds-"))
     try:
-        broker = start_kafka(run_dir, fresh=True, tuning=tuning)
+        broker = start_kafka(run_dir, fresh=True, tuning=tuning, cache_dir=cache_dir)
         create_topics(broker.bootstrap, {_TOPIC: 3})
         asyncio.run(asyncio.wait_for(_traffic(broker.bootstrap), 60))
     finally:
