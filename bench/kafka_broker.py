@@ -89,8 +89,9 @@ def format_tool(name: str) -> dict[str, float]:
     run_dir = BENCH_RUN_DIR / f"kafka-{name}"
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
-    (run_dir / "server.properties").write_text(f"process.roles=broker,controller\nnode.id=1\nlog.dirs={run_dir / 'data'}\n"
-                                               "controller.quorum.voters=1@127.0.0.1:9\ncontroller.listener.names=C\n")
+    (run_dir / "server.properties").write_text(
+        f"process.roles=broker,controller\nnode.id=1\nlog.dirs={run_dir / 'data'}\ncontroller.quorum.voters=1@127.0.0.1:9\n"
+        "listeners=PLAINTEXT://127.0.0.1:8,CONTROLLER://127.0.0.1:9\ncontroller.listener.names=CONTROLLER\n")
     (run_dir / "log4j.properties").write_text("log4j.rootLogger=WARN\n")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     res = kafka_jvm.run_tool(kafka.ensure_jars(), run_dir / "log4j.properties",
