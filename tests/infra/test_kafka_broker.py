@@ -131,11 +131,13 @@ def test_start_is_idempotent_and_jars_cached(broker: kafka.KafkaInstance) -> Non
     assert kafka.kafka_status(broker.run_dir) == broker
 
 
+needs_cds = pytest.mark.skipif(os.environ.get("JICAI_KAFKA_CDS") == "0", reason="CDS switched off (JICAI_KAFKA_CDS=0)")
+
+
 @needs_kafka
+@needs_cds
 def test_the_broker_maps_the_cds_archive_make_install_trained(broker: kafka.KafkaInstance) -> None:
     """Its classes come from the archive, not the jars (~1.4 CPU-s less per start, bench.kafka_broker)."""
-    if os.environ.get("JICAI_KAFKA_CDS") == "0":
-        pytest.skip("CDS switched off (JICAI_KAFKA_CDS=0)")
     archive = kafka_jvm.cds_archive(kafka.ensure_jars(), kafka.LEAN.jvm_flags)
     assert archive is not None and archive.is_file(), "make install trains it"
     running = kafka.kafka_status(broker.run_dir or Path())
@@ -144,6 +146,7 @@ def test_the_broker_maps_the_cds_archive_make_install_trained(broker: kafka.Kafk
 
 
 @needs_kafka
+@needs_cds
 def test_a_broken_cds_archive_does_not_stop_a_broker_starting(run_root: Path) -> None:
     """A truncated archive (a half-copied cache, a full disk) kills a Java 17 JVM with SIGBUS, whatever -Xshare:auto
     promises: the start goes on without it, and drops it so that the next clean stop dumps a good one."""

@@ -2,7 +2,7 @@
 
 A broker in a scratch run dir dumps the archive (``-XX:ArchiveClassesAtExit``) when it stops cleanly, after a
 little of what the tests and services ask of it (topics, an idempotent producer, a transaction, a consumer group
-committing), so that the classes those requests load are mapped too. ~10 CPU-s once per JDK, jars and flags; an
+committing), so that the classes those requests load are mapped too. ~9 CPU-s once per JDK, jars and flags; an
 archive in place costs a stat of the jars.
 
     python -m jicai_devstack.kafka_cds
