@@ -6,22 +6,27 @@ the dev stack's tuning (``kafka.LEAN``: JVM flags and broker settings) and one w
 ``kafka.KAFKA_DEFAULTS``), one after the other, and reads each JVM's CPU time (``/proc/<pid>/stat``, user +
 system; it follows the load far less than wall time does): from spawn until it serves requests, for creating
 ``topics`` topics of 4 partitions (what a dozen e2e systems leave on a worker's broker), and for ``idle``
-seconds after a settling pause.
+seconds after a settling pause. Then the CDS archive's share (``kafka_jvm``): the dev stack's broker started
+without it (``JICAI_KAFKA_CDS=0``; to ready only), and Kafka's format tool (a whole JVM run, its CPU from the
+reaped process) with and without it.
 
     .venv/bin/python -m bench.kafka_broker [--topics 100] [--idle 60] [--runs 1]
 """
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from bench.common import BENCH_RUN_DIR, Row, repeat, run_and_print
-from jicai_devstack import kafka
+from jicai_devstack import kafka, kafka_jvm
 from jicai_devstack.kafka_admin import create_topics
 
 SETTLE_S = 20.0
@@ -57,11 +62,56 @@ def one_broker(tuning: kafka.BrokerTuning, name: str, topics: int, idle: float) 
             f"{name}_idle": idle_per_minute, f"{name}_threads": threads}
 
 
+@contextmanager
+def cds_off() -> Iterator[None]:
+    os.environ["JICAI_KAFKA_CDS"] = "0"
+    try:
+        yield
+    finally:
+        del os.environ["JICAI_KAFKA_CDS"]
+
+
+def start_only(name: str) -> dict[str, float]:
+    """CPU-s of a fresh dev stack broker from spawn to ready."""
+    run_dir = BENCH_RUN_DIR / f"kafka-{name}"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    broker = kafka.start_kafka(run_dir, fresh=True)
+    assert broker.pid is not None
+    try:
+        return {f"{name}_start": jvm_cpu_seconds(broker.pid)}
+    finally:
+        kafka.kill_kafka(run_dir)  # a clean stop of a broker started without an archive would dump one
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def format_tool(name: str) -> dict[str, float]:
+    """CPU-s of one run of Kafka's storage format tool (a JVM start, a little work, its exit)."""
+    run_dir = BENCH_RUN_DIR / f"kafka-{name}"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
+    (run_dir / "server.properties").write_text(
+        f"process.roles=broker,controller\nnode.id=1\nlog.dirs={run_dir / 'data'}\ncontroller.quorum.voters=1@127.0.0.1:9\n"
+        "listeners=PLAINTEXT://127.0.0.1:8,CONTROLLER://127.0.0.1:9\ncontroller.listener.names=CONTROLLER\n")
+    (run_dir / "log4j.properties").write_text("log4j.rootLogger=WARN\n")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    res = kafka_jvm.run_tool(kafka.ensure_jars(), run_dir / "log4j.properties",
+                             ["kafka.tools.StorageTool", "format", "-t", "bench-cds-0123456789ab", "-c", str(run_dir / "server.properties")], run_dir)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert res.returncode == 0, res.stdout + res.stderr
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return {f"{name}_tool": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime}
+
+
 def measure(runs: int, topics: int = 100, idle: float = 60.0) -> Row:
     def once(_: int) -> dict[str, float]:
         figures = one_broker(kafka.LEAN, "lean", topics, idle) | one_broker(kafka.KAFKA_DEFAULTS, "kafka", topics, idle)
+        with cds_off():
+            figures |= start_only("nocds") | format_tool("nocds")
+        figures |= format_tool("lean")
         figures["start_ratio"] = figures["lean_start"] / figures["kafka_start"]
         figures["idle_ratio"] = figures["lean_idle"] / figures["kafka_idle"]
+        figures["cds_start_ratio"] = figures["lean_start"] / figures["nocds_start"]
+        figures["cds_tool_ratio"] = figures["lean_tool"] / figures["nocds_tool"]
         return figures
 
     return Row(
@@ -74,6 +124,11 @@ def measure(runs: int, topics: int = 100, idle: float = 60.0) -> Row:
             "lean_idle": "CPU-s per idle minute, dev stack tuning", "kafka_idle": "CPU-s per idle minute, Kafka's own (baseline)",
             "lean_threads": "JVM threads, dev stack tuning", "kafka_threads": "JVM threads, Kafka's own",
             "start_ratio": "start CPU, dev stack / Kafka's own", "idle_ratio": "idle CPU, dev stack / Kafka's own",
+            "nocds_start": "CPU-s from spawn to ready, dev stack tuning without the CDS archive",
+            "lean_tool": "CPU-s of the format tool's JVM, with the CDS archive",
+            "nocds_tool": "CPU-s of the format tool's JVM, without it",
+            "cds_start_ratio": "broker start CPU, with / without the CDS archive",
+            "cds_tool_ratio": "format tool CPU, with / without the CDS archive",
         },
     )
 

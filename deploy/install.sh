@@ -74,5 +74,5 @@ if [ "$(cat .venv/.jicai-installed 2>/dev/null)" != "$stamp" ]; then
   echo "$stamp" > .venv/.jicai-installed
 fi
 
-echo "==> resolving the Kafka broker from Maven Central (cached in .cache/kafka)"
-.venv/bin/python -c "from jicai_devstack.kafka import ensure_jars; ensure_jars()"
+echo "==> resolving the Kafka broker from Maven Central (cached in .cache/kafka), training its JVMs' CDS archive once"
+.venv/bin/python -m jicai_devstack.kafka_cds

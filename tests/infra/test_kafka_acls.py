@@ -13,7 +13,6 @@ import asyncio
 import re
 import secrets
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ from aiokafka.errors import GroupAuthorizationFailedError, KafkaError, TopicAuth
 from fastapi.testclient import TestClient
 
 from jicai_devstack import _proc
-from jicai_devstack.kafka_jvm import ensure_jars, java_command
+from jicai_devstack.kafka_jvm import ensure_jars, java_command, run_tool
 from jicai_events import acls
 from jicai_events.kafka import KafkaConnection, client_options, ensure_topics, kafka_reachable, make_producer
 from jicai_events.topics import ALL_TOPICS, CLOCK, CONTRACTS, ORDERS, SETTLEMENT
@@ -69,9 +68,9 @@ def secured(passwords: dict[str, str]) -> Iterator[str]:
                                               f"log4j.appender.file.File={run_dir / 'logs' / 'server.log'}\n"
                                               "log4j.appender.file.layout=org.apache.log4j.PatternLayout\n")
     users = [arg for user, password in passwords.items() for arg in ("--add-scram", f"SCRAM-SHA-512=[name={user},password={password}]")]
-    subprocess.run(java_command(libs, run_dir / "log4j.properties", "256m") + [
-        "kafka.tools.StorageTool", "format", "-t", "jicai-acl-test-cluster0", "-c", str(run_dir / "server.properties"), *users],
-        check=True, capture_output=True, cwd=run_dir)
+    formatted = run_tool(libs, run_dir / "log4j.properties", [
+        "kafka.tools.StorageTool", "format", "-t", "jicai-acl-test-cluster0", "-c", str(run_dir / "server.properties"), *users], run_dir)
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
     pid = _proc.spawn_detached(java_command(libs, run_dir / "log4j.properties") + ["kafka.Kafka", str(run_dir / "server.properties")],
                                cwd=run_dir, log=run_dir / "logs" / "kafka.out")
     bootstrap = f"127.0.0.1:{port}"

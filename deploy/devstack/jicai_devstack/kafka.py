@@ -16,7 +16,6 @@ import base64
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -29,11 +28,13 @@ from .kafka_jvm import (
     KAFKA_JVM_FLAGS,
     KAFKA_VERSION,
     LEAN_JVM_FLAGS,
-    cds_flags,
+    claim_cds_dump,
     default_cache_dir,
+    discard_cds_unless_mapped,
     ensure_jars,
     java_command,
     promote_cds,
+    run_tool,
 )
 
 __all__ = [
@@ -164,9 +165,8 @@ def _format_storage(run_dir: Path, libs: Path, cluster_id: str) -> None:
         (data / "meta.properties").write_text(
             f"version=1\ncluster.id={cluster_id}\nnode.id={NODE_ID}\ndirectory.id={_kafka_uuid()}\n")
         return
-    cmd = java_command(libs, run_dir / "log4j.properties", "256m") + [
-        "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(run_dir / "server.properties")]
-    res = subprocess.run(cmd, capture_output=True, text=True, cwd=run_dir)
+    res = run_tool(libs, run_dir / "log4j.properties",
+                   ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(run_dir / "server.properties")], run_dir)
     if res.returncode != 0:
         raise RuntimeError(f"kafka storage format failed:\n{res.stdout}{res.stderr}")
     bootstrap.parent.mkdir(parents=True, exist_ok=True)
@@ -231,6 +231,7 @@ def _start_once(run_dir: Path | str, port: int | None = None, controller_port: i
     with _proc.locked(run_dir / ".lock"):
         state = _proc.read_json(run_dir / "kafka.json")
         pid = _proc.read_pid(run_dir / "kafka.pid")
+        uses_cds: tuple[Path, tuple[str, ...]] | None = None  # jars and JVM flags of a broker spawned with its archive
         if pid and _proc.pid_alive(pid, _CMD_MARKER) and state.get("port"):
             if port not in (None, state["port"]):
                 raise RuntimeError(f"Kafka in {run_dir} already runs on port {state['port']}, not {port}")
@@ -241,7 +242,7 @@ def _start_once(run_dir: Path | str, port: int | None = None, controller_port: i
             for p in (port, cport):
                 if not _proc.wait_port_free(p):
                     raise RuntimeError(f"port {p} is taken; stop its owner or pass other ports")
-            promote_cds(state.get("cds_pending"), clean_exit=False)  # broker died unattended
+            promote_cds(state.get("cds_pending"), (), clean_exit=False)  # broker died unattended
             state = {"port": port, "controller_port": cport, "version": KAFKA_VERSION,
                      "cluster_id": state.get("cluster_id") or _kafka_uuid()}
             _proc.write_json(run_dir / "kafka.json", state)
@@ -251,13 +252,14 @@ def _start_once(run_dir: Path | str, port: int | None = None, controller_port: i
             if fresh:
                 shutil.rmtree(run_dir / "data", ignore_errors=True)
             _format_storage(run_dir, libs, state["cluster_id"])
-            cds, pending = cds_flags(libs, tuning.jvm_flags)
+            pending = claim_cds_dump(libs, tuning.jvm_flags)
             if pending:
-                state["cds_pending"] = pending
+                state |= {"cds_pending": str(pending), "cds_flags": list(tuning.jvm_flags)}
             pid = _proc.spawn_detached(
-                java_command(libs, run_dir / "log4j.properties", flags=tuning.jvm_flags) + cds
+                java_command(libs, run_dir / "log4j.properties", flags=tuning.jvm_flags, dump_cds_to=pending)
                 + ["kafka.Kafka", str(run_dir / "server.properties")],
                 cwd=run_dir, log=logs / "kafka.out")
+            uses_cds = None if pending else (libs, tuning.jvm_flags)
             (run_dir / "kafka.pid").write_text(f"{pid}\n")
             _proc.write_json(run_dir / "kafka.json", state)
         bootstrap = f"127.0.0.1:{state['port']}"
@@ -266,6 +268,12 @@ def _start_once(run_dir: Path | str, port: int | None = None, controller_port: i
         except TimeoutError:
             _proc.terminate(pid, 10.0)  # do not leave a half-started broker behind
             raise
+        except BrokerExited:
+            if uses_cds:
+                discard_cds_unless_mapped(*uses_cds)  # a broken archive kills the JVM: start_kafka's retry goes without
+            raise
+        if uses_cds:
+            discard_cds_unless_mapped(*uses_cds, pid=pid)  # refused (stale): the next clean stop dumps a new one
         return KafkaInstance(run_dir, state["port"], state["controller_port"], pid, bootstrap)
 
 
@@ -289,9 +297,9 @@ def _signal(run_dir: Path, sig: int, timeout: float) -> bool:
         clean = _proc.terminate(pid, timeout, sig) if pid and running else False
         (run_dir / "kafka.pid").unlink(missing_ok=True)
         state = _proc.read_json(run_dir / "kafka.json")
-        pending = state.pop("cds_pending", None)
+        pending, flags = state.pop("cds_pending", None), state.pop("cds_flags", ())
         if pending:
-            promote_cds(pending, clean_exit=clean and sig == signal.SIGTERM)
+            promote_cds(pending, flags, clean_exit=clean and sig == signal.SIGTERM)
             _proc.write_json(run_dir / "kafka.json", state)
     return running
 

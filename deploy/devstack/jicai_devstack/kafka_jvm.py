@@ -1,21 +1,25 @@
-"""The broker's JVM side: jars from Maven Central, the java command line, and CDS.
+"""The broker's JVM side: jars from Maven Central, the java command line, and its CDS archive.
 
-CDS (class-data sharing): on 2 cores a broker spends ~3.7 s starting, mostly
-loading and verifying classes. A dynamic CDS archive cuts that to ~2 s. It is
-made opportunistically: a broker started without an archive dumps one when
-it exits cleanly (``-XX:ArchiveClassesAtExit``), and ``stop_kafka`` promotes
-that dump only after a clean exit (a killed JVM may leave a partial file).
-A stale archive (other JDK build, re-resolved jars) is ignored by the JVM;
-its name is keyed on the java binary and the jars are wiped with it.
-Opt out with ``JICAI_KAFKA_CDS=0``.
+CDS (application class-data sharing): a JVM started with a dynamic archive maps the classes an earlier JVM
+loaded (parsed, verified, linked) instead of reading them from the jars: a broker start costs ~2.4 CPU-s
+instead of ~3.8, a tool's ~0.95 instead of ~1.3 (``bench.kafka_broker``). ``make install`` trains the archive
+(``kafka_cds.ensure_cds_archive``: a broker started with ``-XX:ArchiveClassesAtExit``, a little traffic, a clean
+stop); failing that, the first broker to start without one dumps it when it stops cleanly. Every JVM of
+``java_command`` (brokers and tools) then maps it. The archive's name is keyed on the JDK, every jar (path, size,
+mtime: what the JVM checks) and the JVM flags, so another JDK, re-resolved or copied jars or other flags make a
+new one rather than a stale archive the JVM silently ignores. A dump is promoted only after a clean exit and a
+``-Xshare:on`` run that maps it: Java 17 refuses a mismatched archive quietly (``-Xshare:auto``) but dies of
+SIGBUS on a truncated one. Opt out with ``JICAI_KAFKA_CDS=0``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,46 +79,127 @@ LEAN_JVM_FLAGS = ("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfDa
 KAFKA_JVM_FLAGS = ("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20")
 
 
-def java_command(libs: Path, log4j: Path, heap: str = "512m", flags: Sequence[str] = LEAN_JVM_FLAGS) -> list[str]:
-    """The JVM command of a dev/test broker (or its tools): test-sized heap, ``LEAN_JVM_FLAGS``."""
+def java_command(libs: Path, log4j: Path, heap: str = "512m", flags: Sequence[str] = LEAN_JVM_FLAGS,
+                 *, dump_cds_to: Path | None = None) -> list[str]:
+    """The JVM command of a dev/test broker (or its tools): test-sized heap, ``flags``, the CDS archive if there is
+    one (or, with ``dump_cds_to``, dumping one there at exit: see ``claim_cds_dump``)."""
     if not shutil.which("java"):
         raise RuntimeError("java not found: Kafka 3.9 needs Java 11+ (apt-get install -y openjdk-17-jre-headless)")
-    return ["java", "-Xms256m", f"-Xmx{heap}", "-server", *flags, "-XX:+ExitOnOutOfMemoryError",
+    if dump_cds_to is not None:
+        cds = [f"-XX:ArchiveClassesAtExit={dump_cds_to}", *_CDS_QUIET]
+    else:
+        archive = cds_archive(libs, flags)
+        cds = [f"-XX:SharedArchiveFile={archive}", *_CDS_QUIET] if archive and archive.is_file() else []
+    return ["java", "-Xms256m", f"-Xmx{heap}", "-server", *flags, *cds, "-XX:+ExitOnOutOfMemoryError",
             "-Djava.awt.headless=true", f"-Dlog4j.configuration=file:{log4j}",
-            "-cp", f"{libs}/*"]
+            "-cp", classpath(libs)]
 
 
-def _archive(libs: Path, flags: Sequence[str]) -> Path | None:
-    if os.environ.get("JICAI_KAFKA_CDS", "1") == "0":
-        return None
+def run_tool(libs: Path, log4j: Path, args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a Kafka tool's JVM (``args``: main class and its arguments) to its end; once more without the CDS archive
+    if it failed and the archive turns out broken (Java 17 dies of SIGBUS on a truncated one)."""
+    res = subprocess.run(java_command(libs, log4j, "256m") + list(args), capture_output=True, text=True, cwd=cwd)
+    if res.returncode != 0 and discard_cds_unless_mapped(libs, LEAN_JVM_FLAGS):
+        res = subprocess.run(java_command(libs, log4j, "256m") + list(args), capture_output=True, text=True, cwd=cwd)
+    return res
+
+
+def classpath(libs: Path) -> str:
+    """The jars, sorted: one fixed string, as a CDS archive records it (``libs/*`` expands in directory order)."""
+    return ":".join(str(jar) for jar in sorted(libs.glob("*.jar")))
+
+
+#: A mismatched archive is no error (the JVM runs without it) and a dump's progress no news: kafka.out stays quiet.
+_CDS_QUIET = ("-Xlog:cds=off", "-Xlog:cds+dynamic=off")
+#: A claim older than this is from a JVM that never stopped cleanly (or a ``make up`` broker still running).
+_CLAIM_STALE_S = 900.0
+
+
+def cds_archive(libs: Path, flags: Sequence[str]) -> Path | None:
+    """Where the archive for JVMs of ``flags`` on these jars and this JDK lives (or None: CDS off, no java)."""
     java = shutil.which("java")
-    if not java:
+    if os.environ.get("JICAI_KAFKA_CDS", "1") == "0" or not java:
         return None
     real = Path(java).resolve()
-    # An archive dumped under other GC/JIT flags may be refused (silently, -Xlog:cds=off): a key per flag set.
-    key = hashlib.sha1(f"{real}:{real.stat().st_mtime_ns}:{tuple(flags)}".encode()).hexdigest()[:12]
-    return libs.parent / "cds" / f"kafka-{key}.jsa"
+    libjvm = real.parent.parent / "lib" / "server" / "libjvm.so"
+    runtime = hashlib.sha256()
+    for part in (real, libjvm, *sorted(libs.glob("*.jar"))):
+        if part.exists():
+            stat = part.stat()
+            runtime.update(f"{part}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    flags_key = hashlib.sha256("\0".join(flags).encode()).hexdigest()[:8]
+    return libs.parent / "cds" / f"kafka-{runtime.hexdigest()[:12]}-{flags_key}.jsa"
 
 
-def cds_flags(libs: Path, flags: Sequence[str] = LEAN_JVM_FLAGS) -> tuple[list[str], str | None]:
-    """JVM flags using the archive for a JVM of ``flags``, or dumping a new one; and the pending dump path."""
-    archive = _archive(libs, flags)
-    if archive is None:
-        return [], None
-    quiet = ["-Xlog:cds=off", "-Xlog:cds+dynamic=off"]  # mismatch/dump chatter, not errors
-    if archive.is_file():
-        return [f"-XX:SharedArchiveFile={archive}", *quiet], None
+def claim_cds_dump(libs: Path, flags: Sequence[str]) -> Path | None:
+    """A path for this JVM to dump the missing archive to at exit (``java_command(dump_cds_to=...)``), or None.
+
+    None when the archive exists or another JVM is dumping it: one dump (~4 CPU-s) rather than one per xdist
+    worker. The dump goes to a file of its own; ``promote_cds`` renames it into place, so a reader sees the
+    whole archive or none.
+    """
+    archive = cds_archive(libs, flags)
+    if archive is None or archive.is_file():
+        return None
     archive.parent.mkdir(parents=True, exist_ok=True)
-    pending = archive.with_name(f"{archive.stem}.{uuid.uuid4().hex[:8]}.pending")
-    return [f"-XX:ArchiveClassesAtExit={pending}", *quiet], str(pending)
+    claim = archive.with_suffix(".claim")
+    with contextlib.suppress(FileNotFoundError):
+        if time.time() - claim.stat().st_mtime > _CLAIM_STALE_S:
+            claim.unlink(missing_ok=True)
+    try:
+        os.close(os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return None
+    return archive.with_name(f"{archive.stem}.{uuid.uuid4().hex[:8]}.pending")
 
 
-def promote_cds(pending: str | None, clean_exit: bool) -> None:
-    """Keep a dump written during a clean JVM exit; drop it otherwise."""
+def _archive_of(pending: Path) -> Path:
+    return pending.with_name(pending.name.split(".")[0] + ".jsa")
+
+
+def promote_cds(pending: str | Path | None, flags: Sequence[str], clean_exit: bool) -> None:
+    """Put a dump written during a clean JVM exit in place if a JVM maps it; drop it otherwise. Releases the claim."""
     if not pending:
         return
     path = Path(pending)
-    if clean_exit and path.is_file() and path.stat().st_size > 0:
-        path.replace(path.with_name(path.name.split(".")[0] + ".jsa"))
-    else:
+    archive = _archive_of(path)
+    try:
+        if clean_exit and path.is_file() and cds_maps(path, path.parent.parent / "libs", flags):
+            path.replace(archive)
+            runtime = archive.name.split("-")[1]
+            for other in archive.parent.glob("kafka-*.jsa"):  # of other jars or another JDK: never mapped again
+                if other.name.split("-")[1] != runtime:
+                    other.unlink(missing_ok=True)
+    finally:
         path.unlink(missing_ok=True)
+        archive.with_suffix(".claim").unlink(missing_ok=True)
+
+
+def cds_maps(archive: Path, libs: Path, flags: Sequence[str]) -> bool:
+    """Whether a JVM of ``flags`` on these jars maps ``archive`` (``-Xshare:on`` fails rather than run without)."""
+    res = subprocess.run(["java", *flags, "-Xshare:on", f"-XX:SharedArchiveFile={archive}", *_CDS_QUIET,
+                          "-XX:ErrorFile=/dev/null",  # a broken archive's crash report is no news
+                          "-cp", classpath(libs), "-version"], capture_output=True)
+    return res.returncode == 0
+
+
+def discard_cds_unless_mapped(libs: Path, flags: Sequence[str], pid: int | None = None) -> bool:
+    """Remove the archive of ``flags`` if the JVM ``pid`` (by default a ``-Xshare:on`` probe) does not map it.
+
+    A broker that died starting with it, or runs without it (silently refused), says it is stale or broken:
+    gone, the next clean stop dumps a new one. True if one was removed.
+    """
+    archive = cds_archive(libs, flags)
+    if archive is None or not archive.is_file():
+        return False
+    if pid is not None:
+        try:
+            given = str(archive).encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+            if not given or str(archive) in Path(f"/proc/{pid}/maps").read_text():
+                return False
+        except OSError:  # it ended meanwhile: no evidence either way
+            return False
+    elif cds_maps(archive, libs, flags):
+        return False
+    archive.unlink(missing_ok=True)
+    return True
