@@ -145,6 +145,16 @@ log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.request.logger=WARN
 log4j.logger.state.change.logger=WARN
 log4j.logger.kafka.authorizer.logger=WARN
+# Per-partition chatter: each partition created, loaded (every restart) or led logs ~8 INFO lines (created, loaded,
+# replayed, producer state, leader epoch...), ~40,000 a test run. Their warnings and errors still show; startup, the
+# group coordinator (joins, rebalances, expired members), the controller's quorum and the socket server stay at INFO.
+log4j.logger.kafka.log=WARN
+log4j.logger.kafka.cluster=WARN
+log4j.logger.org.apache.kafka.storage.internals.log=WARN
+log4j.logger.org.apache.kafka.controller.ReplicationControlManager=WARN
+log4j.logger.org.apache.kafka.controller.ProducerIdControlManager=WARN
+log4j.logger.kafka.server.ReplicaFetcherManager=WARN
+log4j.logger.kafka.server.ReplicaAlterLogDirsManager=WARN
 """
 
 

@@ -120,7 +120,7 @@ class EventConsumer(DayCloses):
         self._clock_moved = False  # a marker or close arrived: try to decide
         self._share_day_close = day_close_share if self._decides_days else None
         self._last_share = 0.0
-        self._clock_seen = time.monotonic()  # joining a group mid-close, it reads no marker of that day
+        self._clock_seen = float("-inf")  # time moves when it reads a marker or a close; joining, ``_joined``
         self._last_prune = float("-inf")  # prune once on start
         self._last_lag_report = float("-inf")
         self.parked = ParkedPartitions(service, name)
@@ -300,6 +300,7 @@ class EventConsumer(DayCloses):
 
     def _partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self._revoked -= assigned
+        self._joined()
 
     async def _commit_handled(self, only: set[TopicPartition] | None = None) -> None:
         assert self._consumer is not None

@@ -61,6 +61,12 @@ for ``SHARE_ACTIVE_S`` (nor started: one joining its group mid-close reads none 
 behind the markers of its day, which every instance reads on its partitions first: an idle service no longer asks four
 times a second, and a close finds every instance asking at ``SHARE_INTERVAL_S``."""
 
+SHARE_JOIN_S = 10.0
+"""How long an instance asks at ``SHARE_INTERVAL_S`` after its partitions are assigned (started, or a rebalance), unless
+business time moves: a close already open it finds at its first look; one opening behind markers its partitions'
+previous owner read (it reads none of them) opens within the decider's next clock check (5 s). For the rest of the
+``SHARE_ACTIVE_S`` its alerts asked four times a second for nothing after every start."""
+
 _ASSIGNED: ContextVar[frozenset[tuple[str, int]] | None] = ContextVar("jicai_assigned_partitions", default=None)
 
 
@@ -214,6 +220,10 @@ class DayCloses(BatchedHandling):
         if self._consumer is None:
             return None
         return frozenset((tp.topic, tp.partition) for tp in self._consumer.assignment())
+
+    def _joined(self) -> None:
+        """Partitions assigned: look for a close in progress often for ``SHARE_JOIN_S`` (``SHARE_ACTIVE_S`` if time moved)."""
+        self._clock_seen = max(self._clock_seen, time.monotonic() - SHARE_ACTIVE_S + SHARE_JOIN_S)
 
     def _share_active(self) -> bool:
         return time.monotonic() - self._clock_seen < SHARE_ACTIVE_S

@@ -67,17 +67,27 @@ SESSION_TIMEOUT_MS = 10_000
 """How long a group keeps a silent member's partitions (aiokafka's default): the production default of
 ``JICAI_KAFKA_SESSION_TIMEOUT_MS``."""
 
+FETCH_MAX_WAIT_MS = 500
+"""How long the broker holds a consumer's fetch when there is nothing to read (Kafka's and aiokafka's default): the
+production default of ``JICAI_KAFKA_FETCH_MAX_WAIT_MS``. A record arriving ends the wait at once, so in steady state the
+wait costs no latency; an idle consumer asks again this often. What does wait for it: the broker answers one request per
+connection at a time and aiokafka sends a node no new fetch while one is in flight, so a partition resumed or sought
+(an operator's resume, a self-healing park retried) or newly assigned (a rebalance) is read only once the fetch in
+flight returns, up to this long."""
+
 
 def make_consumer(
     kafka: Kafka, group_id: str, topics: list[str], listener: ConsumerRebalanceListener | None = None,
-    session_timeout_ms: int = SESSION_TIMEOUT_MS,
+    session_timeout_ms: int = SESSION_TIMEOUT_MS, fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS,
 ) -> AIOKafkaConsumer:
     """Group consumer that never auto-commits: offsets follow the handling transaction.
 
     ``session_timeout_ms``: a member that stops heartbeating (killed, cut off) holds its partitions this long;
     it heartbeats every 3/10 of it (3 s of 10 s, aiokafka's ratio), which is also how soon a live member hears
     of a rebalance. A live member may take ``max(session, 10 s)`` to rejoin a rebalance (to finish the batch in
-    hand): a short session must make a dead member's partitions move sooner, not evict a busy one."""
+    hand): a short session must make a dead member's partitions move sooner, not evict a busy one.
+
+    ``fetch_max_wait_ms``: the long poll of an idle consumer (``FETCH_MAX_WAIT_MS``)."""
     consumer = AIOKafkaConsumer(
         **client_options(kafka),
         group_id=group_id,
@@ -90,6 +100,7 @@ def make_consumer(
         heartbeat_interval_ms=session_timeout_ms * 3 // 10,
         rebalance_timeout_ms=max(session_timeout_ms, SESSION_TIMEOUT_MS),
         consumer_timeout_ms=FETCHER_WAKE_MS,
+        fetch_max_wait_ms=fetch_max_wait_ms,
     )
     consumer.subscribe(topics, listener=listener)
     return consumer

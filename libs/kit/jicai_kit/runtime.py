@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Any, Protocol
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -296,12 +296,16 @@ class ServiceRuntime:
 
         return replace(subscription, handler=handle, batch=None if batch is None else handle_batch)
 
+    def kafka_consumer(self, spec: ConsumerSpec, listener: ConsumerRebalanceListener | None = None) -> AIOKafkaConsumer:
+        """The Kafka consumer of ``spec``'s group, timed as the settings say (not started)."""
+        return make_consumer(self.settings.kafka(), namespace() + spec.name, [t.qualified() for t in spec.topics], listener,
+                             session_timeout_ms=self.settings.kafka_session_timeout_ms,
+                             fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms)
+
     async def _consume(self, spec: ConsumerSpec) -> None:
-        bootstrap = self.settings.kafka()
         await self._ensure_topics()
         events = self.event_consumer(spec, dead_letters=await self._dead_letter_producer())
-        consumer = make_consumer(bootstrap, namespace() + spec.name, [t.qualified() for t in spec.topics], events.rebalance_listener(),
-                                 session_timeout_ms=self.settings.kafka_session_timeout_ms)
+        consumer = self.kafka_consumer(spec, events.rebalance_listener())
         events.bind(consumer)
         await consumer.start()
         self.live[spec.name] = events

@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 from sqlalchemy.engine import make_url
 
-from jicai_events.kafka import SESSION_TIMEOUT_MS, KafkaConnection
+from jicai_events.kafka import FETCH_MAX_WAIT_MS, SESSION_TIMEOUT_MS, KafkaConnection
 from jicai_kit.keys import DEVELOPMENT_KID_PREFIX, KeyFileError, load_public_keys
 
 
@@ -96,6 +96,12 @@ class ServiceSettings(KafkaSettings):
         description="how long a consumer group waits for a silent member (a killed process) before its partitions move to "
         "the others; it heartbeats every 3/10 of it. The brokers refuse less than their group.min.session.timeout.ms "
         "(6 s by default; the dev stack's broker 1 s, the tests use 3 s)",
+    )
+    kafka_fetch_max_wait_ms: int = Field(
+        FETCH_MAX_WAIT_MS, ge=100, le=30_000, validation_alias="JICAI_KAFKA_FETCH_MAX_WAIT_MS",
+        description="how long the broker holds an idle consumer's fetch (a record ends it at once): longer, fewer idle "
+        "requests; but a partition resumed or newly assigned is read only after the fetch in flight returns, up to this "
+        "long. Below aiokafka's request timeout (40 s)",
     )
     handler_attempts: int = Field(
         3, ge=1, le=100, validation_alias="JICAI_CONSUMER_HANDLER_ATTEMPTS",
