@@ -54,8 +54,10 @@ TEST_RUN_DIR = REPO / ".run" / "test" / WORKER
 SHARED_RUN_DIR = REPO / ".run" / "test" / "shared"
 """The run's one PostgreSQL (``postgres/``: its data, the templates, kept between runs) and Kafka (``kafka/``: fresh each run)."""
 MAX_CONNECTIONS = 300
-"""Three workers' tests and the services of their systems on one cluster: 135 connections at the peak of a run
-(``pg_stat_activity``), twice what one worker's cluster saw; devstack's 200 left too little headroom."""
+"""Three workers' tests and the services of their systems on one cluster. A whole run peaked at 65 client
+connections (``pg_stat_activity`` each second; 21-26 on each worker's own cluster before), but the pools allow
+far more: a system's four services hold up to 20 each (``pool_size=10`` and SQLAlchemy's overflow of 10), and three
+workers' systems can run at once. devstack's 200 was one worker's bound."""
 TEMPLATE_PREFIX = "test_template_"
 
 
