@@ -13,7 +13,7 @@ down:  ## stop everything `make up` started (data is kept in .run/)
 status:
 	@.venv/bin/python -m jicai_devstack status
 
-# Three pytest-xdist workers by default (`make test TEST_WORKERS=0`: one process), each with its own PostgreSQL and Kafka (tests/support/infra.py);
+# Three pytest-xdist workers by default (`make test TEST_WORKERS=0`: one process), sharing one PostgreSQL and one Kafka (tests/support/infra.py);
 # --dist loadfile keeps a module's tests in one worker, so its module-scoped system or broker starts once; the
 # modules go out longest first, a package sharing one e2e system as one unit (tests/support/scheduling.py).
 # Much of the suite's wall time is waiting (services starting, events travelling, days closing), which more workers

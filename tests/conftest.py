@@ -83,9 +83,23 @@ def token() -> Callable[[str, Role], dict[str, str]]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _stop_test_infrastructure_at_exit() -> Iterator[None]:
+def _finish_test_process() -> Iterator[None]:
     yield
-    infra.stop_test_infrastructure()
+    infra.finish_test_process()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The xdist controller starts the run's one PostgreSQL and one Kafka for all its workers (tests/support/infra.py);
+    with ``-n 0`` the test process starts each on first use, as any single process."""
+    if not hasattr(config, "workerinput") and config.getoption("dist", "no") != "no" and config.getoption("tx", None):
+        infra.start_shared_servers()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The run's shared PostgreSQL and Kafka stop when it ends: in the process that started it (the xdist controller
+    outlives its workers; with ``-n 0`` the only process), never in a worker, whose peers may still use them."""
+    if not hasattr(config, "workerinput"):
+        infra.stop_shared_servers()
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -82,8 +82,9 @@ class System:
         return httpx.get(f"{self.processes[name].url}/metrics", params={"name[]": list(only)}, timeout=10, verify=procs.LOCAL_TLS).text
 
 
-def start_system(tag: str, env: dict[str, str] | None = None, pg_base: str | None = None) -> System:
-    """All four services on their own databases (on ``pg_base``, default the suite's cluster), topics and groups.
+def start_system(tag: str, env: dict[str, str] | None = None, pg_base: str | None = None, bootstrap: str | None = None) -> System:
+    """All four services on their own databases (on ``pg_base``, default the suite's cluster), topics and groups (on
+    ``bootstrap``, default the suite's broker).
 
     On the suite's cluster each database is a copy of the service's template, migrated once per run by the same
     Alembic history (``tests.support.infra``); ``jicai-serve`` then finds it at head. A cluster of the test's own
@@ -96,7 +97,8 @@ def start_system(tag: str, env: dict[str, str] | None = None, pg_base: str | Non
             for n in procs.SERVICES}
     unique = f"e2e-{tag}-{uuid.uuid4().hex[:6]}"
     # Own topics and consumer groups: systems of other tests on the broker stay invisible.
-    system = System(run_dir=infra.TEST_RUN_DIR / unique, bootstrap=infra.kafka_bootstrap(), namespace=unique + ".", database_urls=urls, extra_env=env or {})
+    system = System(run_dir=infra.TEST_RUN_DIR / unique, bootstrap=bootstrap or infra.kafka_bootstrap(), namespace=unique + ".",
+                    database_urls=urls, extra_env=env or {})
     system.start()
     return system
 

@@ -82,7 +82,9 @@ def _if_waiting(system: System, closing: dict[str, Any] | None) -> dict[str, Any
     if closing is None:
         return None
     with psycopg.connect(system.database_urls["alerts"].replace("postgresql+psycopg://", "postgresql://")) as conn:
-        waiting = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchone()
+        # This database's waiters only: the cluster is the whole run's (other workers' tests and templates wait too).
+        waiting = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                               " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").fetchone()
     # Every other invoice decided too: a second chunk taker of the process may still be deciding earlier ones when the
     # first starts waiting (JICAI_DAY_CLOSE_CHUNKS_AT_ONCE).
     return closing if waiting and waiting[0] and closing["decided"] == INVOICES - 1 else None

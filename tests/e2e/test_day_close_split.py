@@ -62,6 +62,8 @@ CHUNK = 2
 """Every hospital has three or more invoices queued before its held one (``held``): each partition has a whole chunk
 to decide before a held one."""
 DECIDER_LOCK = "jicai-day-close:alerts.rules"
+THIS_DATABASE = "(SELECT oid FROM pg_database WHERE datname = current_database())"
+"""Locks of the test's database only: the cluster is the whole run's, other workers' alerts take the same locks."""
 
 
 def invoice_id(group: int, n: int) -> str:
@@ -147,7 +149,7 @@ class Split:
         """The instance holding the day-close decider's lock (an advisory lock on a text hash: its low 32 bits)."""
         found = rows(self.url, (
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-            " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+            f" WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.database = {THIS_DATABASE}"
             f" AND l.objid::bigint = (hashtext('{DECIDER_LOCK}')::bigint & 4294967295)"
         ))
         return str(found[0][0]) if found else None
@@ -160,7 +162,8 @@ class Split:
         """How many of the instances wait for an advisory lock (here: for an invoice the test holds)."""
         found = rows(self.url, (
             "SELECT count(DISTINCT a.application_name) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-            f" WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name IN ({', '.join(repr(n) for n in self.instances)})"
+            f" WHERE l.locktype = 'advisory' AND NOT l.granted AND l.database = {THIS_DATABASE}"
+            f" AND a.application_name IN ({', '.join(repr(n) for n in self.instances)})"
         ))
         return int(found[0][0])
 

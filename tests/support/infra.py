@@ -1,8 +1,13 @@
 """Real PostgreSQL and Kafka for the test suite, started by the project itself.
 
-Tests use their own run directory (``.run/test/<xdist worker>``) so they never
-touch the system ``make up`` started, nor another worker's servers. ``JICAI_TEST_DATABASE_URL_BASE`` and
-``KAFKA_BOOTSTRAP_SERVERS`` point the suite at servers that already run.
+One PostgreSQL cluster and one Kafka broker serve the whole run, every pytest-xdist worker included
+(``.run/test/shared/``, never the system ``make up`` started): the xdist controller starts both as its workers
+spawn and stops them once they are done; with ``-n 0`` the only process starts each on first use and stops it at its end.
+Tests keep apart by name, not by server: each test or system has databases of its own (uuid-named) and a Kafka
+namespace of its own (``JICAI_KAFKA_NAMESPACE``: its topics and consumer groups prefixed). A broker costs ~4 CPU-s
+to start and ~1.2 CPU-s a minute idle, a cluster builds the migrated templates again: one each instead of one per
+worker. ``JICAI_TEST_DATABASE_URL_BASE`` and ``KAFKA_BOOTSTRAP_SERVERS`` point the suite at servers that already
+run (never stopped by it).
 
 Each test still gets a database of its own, but migrating one takes seconds:
 the suite migrates one template per service (named after a hash of the
@@ -16,6 +21,7 @@ import contextlib
 import hashlib
 import os
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,9 +47,17 @@ REPO = Path(__file__).resolve().parents[2]
 # the processes the tests start (services, xdist workers) inherit the choice.
 sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-# Under pytest-xdist each worker process runs its own PostgreSQL and Kafka (own ports, data and run directories):
-# no test can see another worker's databases, topics or consumer groups.
-TEST_RUN_DIR = REPO / ".run" / "test" / os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+"""This process's pytest-xdist worker (``gw0``…), empty in the process that started the run."""
+TEST_RUN_DIR = REPO / ".run" / "test" / WORKER
+"""What stays per worker: the service launcher, the run directories of the systems the tests start, screenshots."""
+SHARED_RUN_DIR = REPO / ".run" / "test" / "shared"
+"""The run's one PostgreSQL (``postgres/``: its data, the templates, kept between runs) and Kafka (``kafka/``: fresh each run)."""
+MAX_CONNECTIONS = 300
+"""Three workers' tests and the services of their systems on one cluster. A whole run peaked at 65 client
+connections (``pg_stat_activity`` each second; 21-26 on each worker's own cluster before), but the pools allow
+far more: a system's four services hold up to 20 each (``pool_size=10`` and SQLAlchemy's overflow of 10), and three
+workers' systems can run at once. devstack's 200 was one worker's bound."""
 TEMPLATE_PREFIX = "test_template_"
 
 
@@ -68,15 +82,16 @@ def start_test_postgres(run_dir: Path) -> PostgresInstance:
     """A cluster with the options of the suite's own: no fsync (the tests kill processes, not the machine)."""
     from jicai_devstack.postgres import start_postgres
 
-    return start_postgres(run_dir, fsync_off=True)
+    return start_postgres(run_dir, fsync_off=True, max_connections=MAX_CONNECTIONS)
 
 
 def postgres_base_url() -> str:
-    """``postgresql+psycopg://user@host:port`` of a running server (started if needed)."""
+    """``postgresql+psycopg://user@host:port`` of a running server: the run's shared cluster, started if needed
+    (``start_postgres`` is idempotent under a file lock: of workers asking at once, one starts it)."""
     external = os.environ.get("JICAI_TEST_DATABASE_URL_BASE")
     if external:
         return external.rstrip("/")
-    return start_test_postgres(TEST_RUN_DIR / "postgres").url_base
+    return start_test_postgres(SHARED_RUN_DIR / "postgres").url_base
 
 
 def create_database(base_url: str, prefix: str, template: str | None = None) -> str:
@@ -208,31 +223,68 @@ def _admin(base_url: str) -> psycopg.Connection:
 
 
 def kafka_bootstrap() -> str:
+    """The run's shared broker, started if needed (idempotent under a file lock, like ``postgres_base_url``)."""
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if external:
         return external
+    return start_test_kafka(SHARED_RUN_DIR / "kafka")
+
+
+def start_test_kafka(run_dir: Path) -> str:
+    """A broker of the suite's (``jicai_devstack.kafka.LEAN``), started with empty storage: every test's topics are its
+    own, none worth loading. Returns its bootstrap address."""
     from jicai_devstack.kafka import start_kafka
 
-    return start_kafka(TEST_RUN_DIR / "kafka", fresh=True).bootstrap  # every test's topics are its own: none worth loading
+    return start_kafka(run_dir, fresh=True).bootstrap
 
 
 def _libpq(sqlalchemy_url: str) -> str:
     return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://")
 
 
-def stop_test_infrastructure() -> None:
-    """Stop what the suite started (never an external server); PostgreSQL's data (the templates) stays for the next run."""
+def finish_test_process() -> None:
+    """At the end of a test process's session: its launcher closed, its databases dropped (the servers stay up for the
+    workers still running; ``stop_shared_servers`` stops them)."""
     from jicai_devstack import launcher
 
     preloaded = launcher.active()
     if preloaded is not None:
         preloaded.close()  # it would end with this process anyway (end of its input)
     drop_databases_cloned_ahead()
+
+
+def start_shared_servers() -> None:
+    """Start the run's PostgreSQL and Kafka side by side in the background: in the xdist controller, as its workers
+    spawn and collect. A worker asking meanwhile waits for the start under way (the run directory's lock) and finds
+    them running. The controller is their parent, and the one that stops and reaps them: a worker that had started the
+    broker would exit before it, its child still running."""
+    for start in (postgres_base_url, kafka_bootstrap):
+        thread = threading.Thread(target=start, name=f"start-{start.__name__}", daemon=True)
+        thread.start()
+        _starting.append(thread)
+
+
+_starting: list[threading.Thread] = []
+
+
+def stop_shared_servers() -> None:
+    """Stop the run's shared servers (never an external one), once every test process is done: by the process that
+    started the run. PostgreSQL's data (the templates) stays for the next run; stopping what never started is a no-op."""
+    if WORKER:
+        return
+    while _starting:
+        _starting.pop().join()
     if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         from jicai_devstack.kafka import stop_kafka
 
-        stop_kafka(TEST_RUN_DIR / "kafka")
+        stop_kafka(SHARED_RUN_DIR / "kafka")
     if not os.environ.get("JICAI_TEST_DATABASE_URL_BASE"):
         from jicai_devstack.postgres import stop_postgres
 
-        stop_postgres(TEST_RUN_DIR / "postgres")
+        stop_postgres(SHARED_RUN_DIR / "postgres")
+
+
+def stop_test_infrastructure() -> None:
+    """Both, for a script that used the suite's servers in one process (``bench/day_close_latency.py``)."""
+    finish_test_process()
+    stop_shared_servers()

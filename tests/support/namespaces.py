@@ -6,7 +6,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 async def delete_namespace_topics(bootstrap: str, namespace: str) -> None:
     """Delete every topic of ``namespace``: else each test's partitions (27 for the platform's topics) stay on the
-    worker's broker, which keeps them (files, checkpoints, metadata) for the rest of the run."""
+    run's broker (shared by every worker), which keeps them (files, checkpoints, metadata) for the rest of the run."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:

@@ -178,13 +178,14 @@ def _reachable(run_dir: Path | str) -> Path:
 
 
 def start_postgres(run_dir: Path | str, port: int | None = None, *, fsync_off: bool = False,
-                   timeout: float = 60.0) -> PostgresInstance:
+                   timeout: float = 60.0, max_connections: int = 200) -> PostgresInstance:
     """initdb (first time), start and wait for the cluster of ``run_dir``. Idempotent.
 
     ``fsync_off`` skips flushing to disk (``fsync=off``, ``full_page_writes=off``,
     ``initdb --no-sync``): for throw-away test clusters only. Every commit still
     reaches the operating system before it returns (``synchronous_commit`` stays
     on), so a killed server loses nothing committed; a crashed machine may.
+    ``max_connections`` applies when the cluster starts (a running one is reused as it is).
     """
     run_dir = _reachable(run_dir)
     data = run_dir / "data"
@@ -207,7 +208,7 @@ def start_postgres(run_dir: Path | str, port: int | None = None, *, fsync_off: b
         # Unix socket paths are capped at 107 bytes; '' disables the socket (TCP still works).
         sock = str(run_dir) if len(str(run_dir)) + len("/.s.PGSQL.65535") < 107 else ""
         opts = ["-p", str(port), "-k", sock, "-c", "listen_addresses=127.0.0.1",
-                "-c", "max_connections=200"]
+                "-c", f"max_connections={max_connections}"]
         if fsync_off:
             opts += ["-c", "fsync=off", "-c", "full_page_writes=off"]
         # pg_ctl hands -o to /bin/sh, hence the quoting.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
@@ -69,13 +70,32 @@ def _kill_alerts_mid_batch_and_repeat_days(system: System) -> None:
     system.close_days(date(2026, 9, 1), date(2026, 10, 15))
 
 
+CHAOS_KAFKA = infra.TEST_RUN_DIR / "chaos-kafka"
+"""The disturbed run's own broker: crashing the run's shared one would disturb every other worker's tests."""
+
+
+@pytest.fixture
+def chaos_broker() -> Iterator[str | None]:
+    """The bootstrap address of a broker of this test's own, stopped after it; None on an external cluster (the
+    run's broker then, never crashed: not the suite's to crash)."""
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield None
+        return
+    from jicai_devstack.kafka import stop_kafka
+
+    try:
+        yield infra.start_test_kafka(CHAOS_KAFKA)
+    finally:
+        stop_kafka(CHAOS_KAFKA)
+
+
 def _restart_kafka(system: System) -> None:
-    """Crash the broker (SIGKILL) and start it again on the same data; skipped on an external cluster."""
+    """Crash the system's broker (SIGKILL) and start it again on the same data; skipped on an external cluster."""
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         return
     from jicai_devstack.kafka import restart_kafka
 
-    restart_kafka(infra.TEST_RUN_DIR / "kafka", hard=True)
+    assert system.bootstrap == restart_kafka(CHAOS_KAFKA, hard=True).bootstrap, "the system runs on the broker crashed"
 
 
 def _assert_ends_like(clean: dict[str, Any], disturbed: dict[str, Any]) -> None:
@@ -85,7 +105,7 @@ def _assert_ends_like(clean: dict[str, Any], disturbed: dict[str, Any]) -> None:
             assert stable(disturbed[key]) == stable(clean[key]), key
 
 
-def test_disturbed_run_ends_exactly_like_the_clean_run(clean_run: CleanRun) -> None:
+def test_disturbed_run_ends_exactly_like_the_clean_run(clean_run: CleanRun, chaos_broker: str | None) -> None:
     clean = clean_run.seen
     hooks = Hooks(after={
         "contract": _kill_and_restart("orders"),
@@ -95,7 +115,7 @@ def test_disturbed_run_ends_exactly_like_the_clean_run(clean_run: CleanRun) -> N
         "first-days": _kill_alerts_mid_batch_and_repeat_days,
         "withheld": _restart_kafka,
     })
-    system = start_system("chaos")
+    system = start_system("chaos", bootstrap=chaos_broker)
     try:
         _assert_ends_like(clean, run_flow(system, hooks))
     finally:
