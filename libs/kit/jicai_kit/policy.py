@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,12 +61,17 @@ async def store_change(session: AsyncSession, tables: EventTables, event_id: str
 class FoldedPolicy:
     """The packaged book (``load_base``, read once) with the stored policy changes folded over it."""
 
-    def __init__(self, load_base: Callable[[], PolicyBook]) -> None:
+    def __init__(self, load_base: Callable[[], PolicyBook], watch: ColumnElement[Any] | None = None) -> None:
+        """``watch``: a value of the service's own the check reads in the same query (``watched``), e.g. alerts' legacy
+        calendar years, so that a service layering its own rows over the book need not read them per event."""
         self._load_base = load_base
+        self._watch = watch
         self._base: PolicyBook | None = None
         self._folded: Folded | None = None
         self._seen: tuple[Any, ...] | None = None
         self._checked = float("-inf")
+        self.watched: Any = None
+        """The value of ``watch`` at the last check (None before any)."""
 
     def base(self) -> PolicyBook:
         if self._base is None:
@@ -85,7 +90,7 @@ class FoldedPolicy:
     def reset(self) -> None:
         """Forget the packaged book and what was folded (a new runtime, maybe over another database or another
         ``JICAI_POLICY_DIR``: tests build several in one process)."""
-        self._base, self._folded, self._seen, self._checked = None, None, None, float("-inf")
+        self._base, self._folded, self._seen, self._checked, self.watched = None, None, None, float("-inf"), None
 
     def due(self, *, force: bool = False) -> bool:
         return force or time.monotonic() - self._checked >= REFRESH_S
@@ -102,7 +107,11 @@ class FoldedPolicy:
         # REFRESH_S stale), rather than each sending the same query (under load, every request of the wait did).
         self._checked = time.monotonic()
         t = tables.policy_changes
-        seen = tuple((await session.execute(select(func.max(t.c.position), func.count(), func.max(t.c.event_id)))).one())
+        columns: list[ColumnElement[Any]] = [func.max(t.c.position), func.count(), func.max(t.c.event_id)]
+        row = tuple((await session.execute(select(*columns, *([] if self._watch is None else [self._watch])))).one())
+        seen = row[:3]
+        if self._watch is not None:
+            self.watched = row[3]
         if seen == self._seen and self._folded is not None:
             return self._folded.book
         rows = (await session.execute(select(t.c.event_id, t.c.event_type, t.c.data).order_by(t.c.position))).all()

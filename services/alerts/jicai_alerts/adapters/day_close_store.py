@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, delete, select, text, update
+from sqlalchemy import Column, MetaData, Table, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from jicai_alerts.adapters import tables as t
 from jicai_alerts.adapters.outgoing import translate
 from jicai_alerts.adapters.projections import alert_row, decision_row, invoice_stream, invoice_values
+from jicai_alerts.adapters.repository import CLOCK_STREAM
 from jicai_alerts.domain import events as e
 from jicai_alerts.domain import invoice_obligation as io
 from jicai_alerts.domain.events import ObligationEvent, codec
@@ -44,6 +45,49 @@ class CloseRun:
     @property
     def remaining(self) -> int:
         return self.invoices_due - self.invoices_decided
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What a close of a day finds, in one statement: the clock (and its stream's version), whether a close is in
+    progress or an invoice due, and each other rule's due keys (those ``close_day`` of R3, R4 and the manufacturers'
+    reports would read)."""
+
+    last_closed: io.ClosedDay | None
+    clock_version: int
+    closing: bool
+    invoices_due: bool
+    volume_due: list[str]
+    non_winning_due: list[str]
+    manufacturers_due: list[str]
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing to queue and no close to resume: the close needs no chunk, no queue and no run."""
+        return not self.closing and not self.invoices_due
+
+
+async def outlook(uow: UnitOfWork, day: date) -> Outlook:
+    """The ``Outlook`` of closing ``day``: one round trip, each part an indexed lookup."""
+    row = (await uow.session.execute(
+        text(
+            f"SELECT c.last_closed_on, c.day_closed_event_id,"
+            f" (SELECT coalesce(max(version), 0) FROM {t.event_tables.event_store.name} WHERE stream_id = :clock_stream),"
+            f" EXISTS (SELECT FROM {t.day_close_runs.name}),"
+            f" EXISTS (SELECT FROM {t.invoices.name} WHERE next_decision_on <= :day),"
+            f" ARRAY(SELECT institution_id FROM {t.volume_institutions.name}"
+            "  WHERE next_period_end <= :day OR suspension_decision_id IS NOT NULL ORDER BY institution_id),"
+            f" ARRAY(SELECT institution_id FROM {t.non_winning_institutions.name} WHERE next_month_end <= :day ORDER BY institution_id),"
+            f" ARRAY(SELECT manufacturer_id FROM {t.manufacturer_watch.name} WHERE next_due_on < :day ORDER BY manufacturer_id)"
+            f" FROM (SELECT) AS one LEFT JOIN {t.clock.name} c ON c.clock_id = 'business'"
+        ),
+        {"day": day, "clock_stream": CLOCK_STREAM},
+    )).one()
+    last_closed_on, event_id, version, closing, invoices_due, volume_due, non_winning_due, manufacturers_due = row
+    return Outlook(
+        io.ClosedDay(last_closed_on, event_id) if last_closed_on is not None else None, int(version), bool(closing),
+        bool(invoices_due), list(volume_due), list(non_winning_due), list(manufacturers_due),
+    )
 
 
 async def open_run(uow: UnitOfWork, day: io.ClosedDay, previous: io.ClosedDay | None) -> int:
@@ -126,8 +170,14 @@ async def count_decided(uow: UnitOfWork, day: date, n: int) -> None:
 
 
 async def finish_run(uow: UnitOfWork, day: date) -> None:
-    await uow.session.execute(delete(t.day_close_queue).where(t.day_close_queue.c.business_date == day))
-    await uow.session.execute(delete(t.day_close_runs).where(t.day_close_runs.c.business_date == day))
+    """The close's queue rows (none left but a stray) and its run go, in one statement."""
+    await uow.session.execute(
+        text(
+            f"WITH queue AS (DELETE FROM {t.day_close_queue.name} WHERE business_date = :day)"
+            f" DELETE FROM {t.day_close_runs.name} WHERE business_date = :day"
+        ),
+        {"day": day},
+    )
 
 
 async def load_streams(uow: UnitOfWork, invoice_ids: Sequence[str]) -> dict[str, list[io.Recorded]]:

@@ -7,14 +7,15 @@ running system arrive on the policy topic and are folded by ``FOLDED`` (``jicai_
 
 Calendar years loaded through alerts' former ``PUT /calendars/{year}`` (before the policy topic) stay in
 ``calendar_years`` (rebuilt from their stored ``CalendarYearLoaded`` domain events) and are layered over the folded
-book: ``current_book`` reads them inside the caller's transaction, so every replica and every restart decides with
-the same years.
+book: their years come with every check of the policy changes (``FOLDED``'s ``watch``, in the same query), and
+``current_book`` reads their rows when those years moved, so every replica and every restart decides with the same
+years. (Only a rebuild writes the table now, replaying the same stored years.)
 """
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import literal_column, select
 
 from jicai_alerts.adapters import calendar_watch
 from jicai_alerts.adapters import tables as t
@@ -30,7 +31,8 @@ def _packaged() -> PolicyBook:
     return book
 
 
-FOLDED = FoldedPolicy(_packaged)
+FOLDED = FoldedPolicy(_packaged, watch=literal_column(f"ARRAY(SELECT year FROM {t.calendar_years.name} ORDER BY year)"))
+"""Its check reads the legacy calendar years too: ``current_book`` reads their rows only when those moved."""
 _legacy_years: tuple[YearCalendar, ...] = ()
 _layered: dict[tuple[int, tuple[int, ...]], tuple[PolicyBook, PolicyBook]] = {}
 """(folded book's id, legacy years) → (the folded book, it with the legacy years)."""
@@ -58,9 +60,9 @@ async def current_book(uow: UnitOfWork, *, force: bool = False) -> PolicyBook:
     """The book with every policy change stored so far and the years loaded through the former endpoint."""
     global _legacy_years
     folded = await FOLDED.refresh(uow.session, uow.tables, force=force)
-    cy = t.calendar_years
-    rows = (await uow.session.execute(select(cy).order_by(cy.c.year))).mappings().all()
-    if tuple(r["year"] for r in rows) != tuple(y.year for y in _legacy_years):
+    if FOLDED.watched is None or tuple(FOLDED.watched) != tuple(y.year for y in _legacy_years):
+        cy = t.calendar_years
+        rows = (await uow.session.execute(select(cy).order_by(cy.c.year))).mappings().all()
         _legacy_years = tuple(
             YearCalendar(
                 r["year"], r["source"], frozenset(map(date.fromisoformat, r["holidays"])),

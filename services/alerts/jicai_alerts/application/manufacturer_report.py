@@ -2,7 +2,7 @@
 arrive, months checked by the day close after their due day."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from jicai_alerts.adapters import manufacturer_repository as manufacturer_repo
 from jicai_alerts.adapters import repository as repo
@@ -29,10 +29,11 @@ async def count_report(uow: UnitOfWork, report: mr.ManufacturerReportCounted) ->
     await _decide(uow, report.manufacturer_id, lambda s: mr.decide_on_report(s, report))
 
 
-async def close_day(uow: UnitOfWork, day: ClosedDay, book: PolicyBook) -> None:
-    """Check the months whose due day is before ``day`` (called by the day close, clock locked).
-    A policy error blocks that manufacturer only (``manufacturer-{id}`` in ``blocked_decisions``)."""
-    for manufacturer_id in await manufacturer_repo.manufacturers_due(uow, day.business_date):
+async def close_day(uow: UnitOfWork, day: ClosedDay, book: PolicyBook, due: Sequence[str] | None = None) -> None:
+    """Check the months whose due day is before ``day`` (called by the day close, clock locked; ``due``: those
+    manufacturers read already under the lock). A policy error blocks that manufacturer only (``manufacturer-{id}`` in
+    ``blocked_decisions``)."""
+    for manufacturer_id in await manufacturer_repo.manufacturers_due(uow, day.business_date) if due is None else due:
         key = manufacturer_stream(manufacturer_id)
         try:
             async with uow.session.begin_nested():

@@ -6,7 +6,7 @@ same events give the same decisions however the days are closed.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from jicai_alerts.adapters import non_winning_repository as non_winning_repo
 from jicai_alerts.adapters import repository as repo
@@ -44,13 +44,14 @@ async def count_purchase(uow: UnitOfWork, purchase: n.NonWinningPurchaseCounted)
     await repo.count_once(uow, purchase, "non-winning", lambda counted: nw.decide_on_purchase(counted, purchase))
 
 
-async def close_day(uow: UnitOfWork, day: ClosedDay, book: PolicyBook) -> None:
-    """Evaluate every institution with a month ended by ``day`` (called by the day close, clock locked).
+async def close_day(uow: UnitOfWork, day: ClosedDay, book: PolicyBook, due: Sequence[str] | None = None) -> None:
+    """Evaluate every institution with a month ended by ``day`` (called by the day close, clock locked; ``due``: those
+    institutions read already under the lock).
 
     A policy error (no profile for the region) blocks that institution only: it is listed in
     ``blocked_decisions`` as ``non-winning-{institution}`` and retried at the next close.
     """
-    institutions = await non_winning_repo.non_winning_institutions_due(uow, day.business_date)
+    institutions = await non_winning_repo.non_winning_institutions_due(uow, day.business_date) if due is None else due
     if not institutions:
         return
     products = await non_winning_repo.winning_products(uow)

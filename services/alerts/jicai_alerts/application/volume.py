@@ -6,7 +6,7 @@ events always give the same decisions.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from functools import partial
 
@@ -58,17 +58,19 @@ async def count_return(uow: UnitOfWork, returned: v.ReturnCounted) -> None:
     await repo.count_once(uow, returned, "volume", lambda counted: vc.decide_on_return(counted, returned))
 
 
-async def close_day(uow: UnitOfWork, day: vc.ClosedDay, book: PolicyBook) -> None:
+async def close_day(uow: UnitOfWork, day: vc.ClosedDay, book: PolicyBook, due: Sequence[str] | None = None) -> None:
     """Evaluate every institution with a period end up to ``day`` in a region where R3 is live
     (``volume_completion_from`` in ``regions.toml``), and resume met suspensions.
 
     Called by the alerts day close after the clock moved. A policy error (no profile for
     the region, a year the calendar does not cover) blocks that institution only: it is
     listed in ``blocked_decisions`` as ``volume-{institution}`` and retried at the next close.
+    ``due``: ``volume_repository.institutions_due`` read already under the clock lock (a quiet close reads every
+    rule's in one statement).
     """
     if not book_has_go_live(book):
         return
-    for institution_id in await volume_repo.institutions_due(uow, day.business_date):
+    for institution_id in await volume_repo.institutions_due(uow, day.business_date) if due is None else due:
         key = volume_stream(institution_id)
         try:
             async with uow.session.begin_nested():
