@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from jicai_events import watermarks
 from jicai_events.catalog import DayClosed
@@ -22,6 +22,7 @@ from jicai_kit.auth import Caller, Role
 from jicai_kit.clock import day_closed_envelope, publish_day_closed
 from jicai_kit.problems import Problem
 from jicai_kit.runtime import ServiceRuntime
+from jicai_kit.validity import BusinessDate, Input
 
 MAX_DAYS_PER_REQUEST = 366
 
@@ -64,22 +65,24 @@ class ClockView(BaseModel):
     consumers: list[ConsumerClock]
 
 
-class CloseDays(BaseModel):
-    """Close business days ``first`` … ``last`` (Asia/Shanghai), in order, as the scheduler does after midnight."""
+class CloseDays(Input):
+    """Close business days ``first`` … ``last`` (Asia/Shanghai), in order, as the scheduler does after midnight.
+    Dates are JSON strings ``YYYY-MM-DD`` as in every request body (``0`` is no date: lax parsing read it as 1970-01-01)."""
 
-    model_config = ConfigDict(extra="forbid")
+    first: BusinessDate
+    last: BusinessDate | None = Field(default=None, description="close every day up to this one too (default: only ``first``)")
 
-    first: date
-    last: date | None = Field(default=None, description="close every day up to this one too (default: only ``first``)")
-
-    @model_validator(mode="after")
-    def _range(self) -> CloseDays:
-        last = self.last or self.first
-        if last < self.first:
-            raise ValueError("last is before first")
-        if (last - self.first).days >= MAX_DAYS_PER_REQUEST:
+    @field_validator("last")
+    @classmethod
+    def _range(cls, last: date | None, info: ValidationInfo) -> date | None:
+        first = info.data.get("first")  # absent when first itself was refused
+        if last is None or first is None:
+            return last
+        if last < first:
+            raise ValueError("is before first")
+        if (last - first).days >= MAX_DAYS_PER_REQUEST:
             raise ValueError(f"at most {MAX_DAYS_PER_REQUEST} days per request")
-        return self
+        return last
 
     def days(self) -> list[date]:
         last = self.last or self.first
