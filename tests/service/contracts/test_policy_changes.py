@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from jicai_kit.auth import Role
@@ -129,3 +130,29 @@ def test_the_day_close_marks_the_policy_topic_too(client: TestClient, db_url: st
     assert [m["type"] for m in published(db_url, "DayCloseReached")] == [
         "cn.jicai.contracts.DayCloseReached.v1", "cn.jicai.policy.DayCloseReached.v1"]
     assert count(db_url, "select count(*) from outbox where topic like '%jicai.policy.v1' and all_partitions") == 1
+
+
+def test_a_refresh_between_the_change_and_its_commit_does_not_keep_the_book_without_it(
+    hubei: TestClient, ops: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A consumer refreshes the book before each event it handles: one that did so while the assignment's transaction
+    was still open read the changes without it. The assignment's next write must still see the change (it was refused
+    for REFRESH_S: the e2e policy-topic test failed so under load)."""
+    from jicai_contracts.adapters.policy import FOLDED
+    from jicai_contracts.entrypoints import policy_api
+
+    record = policy_api.record
+
+    async def record_with_a_consumer_refreshing_before_the_commit(runtime: Any, response: Any, record_id: str, command: Any) -> Any:
+        async def command_then_a_refresh(uow: Any) -> bool:
+            done: bool = await command(uow)
+            async with runtime.session_factory() as other:  # another transaction: the change is not committed yet
+                await FOLDED.refresh(other, runtime.tables, force=True)
+            return done
+
+        return await record(runtime, response, record_id, command_then_a_refresh)
+
+    monkeypatch.setattr(policy_api, "record", record_with_a_consumer_refreshing_before_the_commit)
+    assert hubei.put("/policy/regions/110100/assignments/2026-01-01", json=BEIJING, headers=ops).status_code == 201
+    batch = HUBEI_BATCH | {"batch_id": "BJ-2", "pooling_region_code": "110100"}
+    assert hubei.post("/batches", json=batch, headers=ops).status_code == 201, "writable at once, not REFRESH_S later"

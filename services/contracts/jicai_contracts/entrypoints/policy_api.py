@@ -103,10 +103,13 @@ async def _change(request: Request, response: Response, record_id: str, event: I
             raise Conflict(str(exc)) from exc
         envelope = await uow.publish(event)
         await store_change(uow.session, uow.tables, envelope.id, event)
-        FOLDED.invalidate()
         return True
 
-    return await record(request.app.state.runtime, response, record_id, command)
+    recorded = await record(request.app.state.runtime, response, record_id, command)
+    # After the commit, not in the transaction: a refresh in between (a consumer's, before the event it handles) read
+    # the changes without this one and would have kept that book for REFRESH_S, refusing the next write the change allows.
+    FOLDED.invalidate()
+    return recorded
 
 
 @router.put("/policy/regions/{region_code}/assignments/{effective_from}", response_model=Recorded, status_code=201)
