@@ -140,8 +140,7 @@ def test_a_refresh_between_the_change_and_its_commit_does_not_keep_the_book_with
     for REFRESH_S: the e2e policy-topic test failed so under load)."""
     from jicai_contracts.adapters.policy import FOLDED
     from jicai_contracts.entrypoints import policy_api
-
-    record = policy_api.record
+    from jicai_kit.commands import record
 
     async def record_with_a_consumer_refreshing_before_the_commit(runtime: Any, response: Any, record_id: str, command: Any) -> Any:
         async def command_then_a_refresh(uow: Any) -> bool:
