@@ -42,7 +42,7 @@ def broker(run_root: Path) -> Iterator[kafka.KafkaInstance]:
     instance = kafka.start_kafka(run_dir)
     print(f"\nbroker ready in {time.monotonic() - t0:.1f}s at {instance.bootstrap}")
     yield instance
-    kafka.stop_kafka(run_dir)
+    kafka.kill_kafka(run_dir)  # its data goes with run_root: a clean stop only costs ~0.3 CPU-s more
 
 
 # -- helpers -----------------------------------------------------------------
