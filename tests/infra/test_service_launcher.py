@@ -23,21 +23,24 @@ pytestmark = pytest.mark.kafka
 _NOWHERE = "postgresql+psycopg://nobody@127.0.0.1:1/nothing"
 
 
-@pytest.fixture
-def own_launcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[launcher.Launcher]:
-    """A launcher of this test's, started (on its first request) with settings of its own that no service may run
-    with: a Kafka namespace and an orders database that do not exist, no relay or consumers."""
-    monkeypatch.setenv(NAMESPACE_ENV, "launcher-environment.")
-    monkeypatch.setenv("JICAI_ORDERS_DATABASE_URL", _NOWHERE)
-    monkeypatch.setenv("JICAI_RUN_WORKERS", "false")
-    preloaded = launcher.Launcher(tmp_path / "launcher.log")
-    before = launcher.active()
-    launcher.use(preloaded)
-    try:
-        yield preloaded
-    finally:
-        launcher.use(before)
-        preloaded.close()
+@pytest.fixture(scope="module")
+def own_launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[launcher.Launcher]:
+    """The module's launcher, started (on its first request) with settings of its own that no service may run with: a
+    Kafka namespace and an orders database that do not exist, no relay or consumers. One for the module: a launcher's
+    start imports every service (~2 CPU-s); the test that ends it leaves the next request to start it again, as
+    poisoned (the environment stays set for the module)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv(NAMESPACE_ENV, "launcher-environment.")
+        monkeypatch.setenv("JICAI_ORDERS_DATABASE_URL", _NOWHERE)
+        monkeypatch.setenv("JICAI_RUN_WORKERS", "false")
+        preloaded = launcher.Launcher(tmp_path_factory.mktemp("launcher") / "launcher.log")
+        before = launcher.active()
+        launcher.use(preloaded)
+        try:
+            yield preloaded
+        finally:
+            launcher.use(before)
+            preloaded.close()
 
 
 def _cmdline(pid: int) -> str:
