@@ -5,12 +5,12 @@ from __future__ import annotations
 import gc
 
 # No collection while each worker imports and collects the suite (a fifth of its collection's CPU: each full pass walked
-# ~300,000 objects that all live as long as the worker); pytest_collection_finish freezes them and turns it on again,
+# ~300,000 objects that all live as long as the worker); pytest_collection freezes them and turns it on again,
 # as jicai-serve does for a service's start-up (jicai_kit.serve, jicai_kit.http).
 gc.disable()
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -100,12 +100,17 @@ def _finish_test_process() -> Iterator[None]:
     infra.finish_test_process()
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Generator[None, object, object]:
     """The collected suite lives as long as the worker: one pass frees the collection's garbage (as the paused passes
-    would have), then the rest stays out of every later full pass (pytest's last one at exit included)."""
-    gc.collect()
-    gc.freeze()
-    gc.enable()
+    would have), then the rest stays out of every later full pass (pytest's last one at exit included). Also in the
+    xdist controller, which collects nothing, and after a collection that failed."""
+    try:
+        return (yield)
+    finally:
+        gc.collect()
+        gc.freeze()
+        gc.enable()
 
 
 def pytest_configure(config: pytest.Config) -> None:
