@@ -1,8 +1,16 @@
 """Fixtures shared by every test: real PostgreSQL, real Kafka, tokens."""
+# ruff: noqa: E402  (the collector pauses before the imports below: they are most of a worker's collection)
 from __future__ import annotations
 
+import gc
+
+# No collection while each worker imports and collects the suite (a fifth of its collection's CPU: each full pass walked
+# ~300,000 objects that all live as long as the worker); pytest_collection freezes them and turns it on again,
+# as jicai-serve does for a service's start-up (jicai_kit.serve, jicai_kit.http).
+gc.disable()
+
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -27,6 +35,10 @@ if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
 # An idle consumer asks the broker every 3 s, not every 500 ms (Kafka's default): the ~15 consumers of an idle system cost its
 # broker 0.27 CPU-s per 10 s, not 0.5. A resumed or newly assigned partition waits for the fetch in flight (<= 3 s).
 os.environ.setdefault("JICAI_KAFKA_FETCH_MAX_WAIT_MS", "3000")
+# Hypothesis runs no entry-point plugins when the two property-test modules import it: the only one installed is trio's
+# (selenium's), registering a PRNG no test uses, and loading it cost every worker's collection a quarter of a second
+# of CPU (trio's import, a scan of every package's entry points and a full garbage collection).
+os.environ.setdefault("HYPOTHESIS_NO_PLUGINS", "1")
 infra.use_service_launcher()
 
 
@@ -86,6 +98,19 @@ def token() -> Callable[[str, Role], dict[str, str]]:
 def _finish_test_process() -> Iterator[None]:
     yield
     infra.finish_test_process()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Generator[None, object, object]:
+    """The collected suite lives as long as the worker: one pass frees the collection's garbage (as the paused passes
+    would have), then the rest stays out of every later full pass (pytest's last one at exit included). Also in the
+    xdist controller, which collects nothing, and after a collection that failed."""
+    try:
+        return (yield)
+    finally:
+        gc.collect()
+        gc.freeze()
+        gc.enable()
 
 
 def pytest_configure(config: pytest.Config) -> None:

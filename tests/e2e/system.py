@@ -56,7 +56,7 @@ class System:
         headers = {}
         if party and role:
             headers["Authorization"] = f"Bearer {bearer(party, role)}"
-        return httpx.Client(base_url=self.processes[name].url, headers=headers, timeout=30, verify=procs.LOCAL_TLS)
+        return httpx.Client(base_url=self.processes[name].url, headers=headers, timeout=30, verify=procs.local_tls())
 
     def close_days(self, first: date, last: date) -> None:
         """Move business time forward: publish DayClosed for each day (as the scheduler would)."""
@@ -79,7 +79,7 @@ class System:
 
     def metrics(self, name: str, *only: str) -> str:
         """``name``'s Prometheus text (``only``: just these metrics)."""
-        return httpx.get(f"{self.processes[name].url}/metrics", params={"name[]": list(only)}, timeout=10, verify=procs.LOCAL_TLS).text
+        return httpx.get(f"{self.processes[name].url}/metrics", params={"name[]": list(only)}, timeout=10, verify=procs.local_tls()).text
 
 
 def start_system(tag: str, env: dict[str, str] | None = None, pg_base: str | None = None, bootstrap: str | None = None) -> System:

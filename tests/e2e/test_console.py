@@ -13,15 +13,14 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
-import openpyxl
 import pytest
 from aiokafka import AIOKafkaProducer
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
 
 from jicai_console.adapters import alerts_feed
 from jicai_console.adapters.platform import Platform
@@ -36,6 +35,9 @@ from jicai_events.topics import ORDERS
 from tests.e2e.system import System, eventually, start_system
 from tests.support import infra
 from tests.support.tokens import SIGNING_KEY, SIGNING_KEY_FILE
+
+if TYPE_CHECKING:  # Selenium's WebDriver module and openpyxl are imported by the worker that runs these tests, not by every worker collecting them
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -327,6 +329,8 @@ def test_an_institution_s_user_sees_its_own_page_only_and_a_form_without_csrf_is
 
 
 def test_rankings_are_sortable_and_export_as_csv_and_xlsx(platform: Platformed, browser: WebDriver) -> None:
+    import openpyxl
+
     sign_in(browser, platform.console_url, "fund")
     browser.get(f"{platform.console_url}/rankings?month=2026-10&indicator=volume_completion&sort=institution_id")
     shot(browser, "14-rankings")

@@ -74,7 +74,7 @@ def _set_up(system: System) -> date:
 
 
 def _clock(system: System) -> dict[str, Any]:
-    return _ok(httpx.get(f"{system.processes['alerts'].url}/clock", timeout=10, verify=procs.LOCAL_TLS))
+    return _ok(httpx.get(f"{system.processes['alerts'].url}/clock", timeout=10, verify=procs.local_tls()))
 
 
 def _if_waiting(system: System, closing: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -141,7 +141,7 @@ class Split:
 
     def shared(self, name: str) -> float:
         """Invoices the instance decided taking its share of closes others opened (since it started)."""
-        text = httpx.get(f"{self.url_of(name)}/metrics", timeout=10, verify=procs.LOCAL_TLS).text
+        text = httpx.get(f"{self.url_of(name)}/metrics", timeout=10, verify=procs.local_tls()).text
         return sum(s.value for f in text_string_to_metric_families(text) if f.name == "jicai_day_close_invoices_decided"
                    for s in f.samples if s.name.endswith("_total") and s.labels.get("role") == "share")
 

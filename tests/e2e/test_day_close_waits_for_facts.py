@@ -80,7 +80,7 @@ def _set_up(system: System) -> list[tuple[str, date]]:
 
 
 def _decided_through(system: System) -> date | None:
-    clock = _ok(httpx.get(f"{system.processes['alerts'].url}/clock", timeout=10, verify=procs.LOCAL_TLS))
+    clock = _ok(httpx.get(f"{system.processes['alerts'].url}/clock", timeout=10, verify=procs.local_tls()))
     (rules,) = [c for c in clock["consumers"] if c["consumer"] == "alerts.rules"]
     return date.fromisoformat(rules["last_decided"]) if rules["last_decided"] else None
 
@@ -124,7 +124,7 @@ def _settlement_relay_stopped_across_the_close(system: System, invoice_id: str, 
     _close(system, deadline, deadline)
 
     def waiting_visibly() -> dict[str, Any] | None:
-        clock = _ok(httpx.get(f"{system.processes['alerts'].url}/clock", timeout=10, verify=procs.LOCAL_TLS))
+        clock = _ok(httpx.get(f"{system.processes['alerts'].url}/clock", timeout=10, verify=procs.local_tls()))
         (rules,) = [c for c in clock["consumers"] if c["consumer"] == "alerts.rules"]
         topics = {p["topic"].rsplit(".", 3)[-3] for p in rules["held_back_by"]}
         return rules if rules["waiting"] == [deadline.isoformat()] and topics == {"settlement"} else None

@@ -39,7 +39,7 @@ from typing import Any
 
 import httpx
 
-from jicai_devstack.services import LOCAL_TLS, party_token
+from jicai_devstack.services import local_tls, party_token
 from jicai_kit.auth import Role
 from jicai_kit.clock import publish_day_closed
 from jicai_kit.consistency import HEADER as CONSISTENCY
@@ -116,7 +116,7 @@ def seed(urls: dict[str, str], key: SigningKey, bootstrap: str, namespace: str |
         def client(service: str, party: str, role: Role) -> httpx.Client:
             token = party_token(key, party, role)
             return clients.enter_context(httpx.Client(base_url=urls[service], headers={"Authorization": f"Bearer {token}"}, timeout=30,
-                                                      verify=LOCAL_TLS))
+                                                      verify=local_tls()))
 
         _seed(client, bootstrap, namespace)
 

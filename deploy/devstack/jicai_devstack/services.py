@@ -6,6 +6,7 @@ twice reuses what runs and ``down`` stops what ``up`` started.
 """
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import ssl
@@ -27,11 +28,16 @@ from . import _proc, launcher
 SERVICES = tuple(registered())
 DEFAULT_PORTS = {name: service.local_port for name, service in registered().items()}
 _MARKER = "jicai-serve"
-LOCAL_TLS = ssl.create_default_context()
-"""The TLS context of every HTTP client the dev stack and the tests make for the local services: httpx otherwise builds
-one per client, loading the CA bundle (~47 ms of CPU), and the tests make thousands (readiness polls, probes)."""
 DEVELOPMENT_TOKEN_LIFETIME = timedelta(hours=12)
 """Tokens the devstack hands out (demo, simulator, the operator token of ``make up``): a working day."""
+
+
+@functools.cache
+def local_tls() -> ssl.SSLContext:
+    """The TLS context of every HTTP client the dev stack and the tests make for the local services: httpx otherwise builds
+    one per client, loading the CA bundle (~47 ms of CPU), and the tests make thousands (readiness polls, probes). Built on
+    first use, not when this module is imported (every test worker imports it to collect the suite)."""
+    return ssl.create_default_context()
 
 
 def party_token(key: SigningKey, party_id: str, role: Role) -> str:
@@ -93,7 +99,7 @@ def wait_ready(service: ServiceProcess, run_dir: Path, timeout: float = 120.0) -
     started = time.monotonic()
     last = ""
     pause = 0.05  # a service imports for a second or more, then answers: ask often at first, then less
-    with httpx.Client(timeout=5, verify=LOCAL_TLS) as client:
+    with httpx.Client(timeout=5, verify=local_tls()) as client:
         while time.monotonic() - started < timeout:
             if not _proc.pid_alive(service.pid):
                 raise RuntimeError(f"{service.name} exited:\n{_proc.tail(run_dir / 'logs' / f'{service.name}.log')}")

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from jicai_devstack.demo import _eventually as eventually
-from jicai_devstack.services import LOCAL_TLS, party_token
+from jicai_devstack.services import local_tls, party_token
 from jicai_kit.auth import Role
 from jicai_kit.clock import publish_day_closed
 from jicai_kit.keys import SigningKey
@@ -68,7 +68,7 @@ class Platform:
         if key not in self._clients:
             token = party_token(self.key, party, role)
             self._clients[key] = httpx.Client(base_url=self.urls[service], headers={"Authorization": f"Bearer {token}"}, timeout=60,
-                                                verify=LOCAL_TLS)
+                                                verify=local_tls())
         return self._clients[key]
 
     def ops(self, service: str) -> httpx.Client:
