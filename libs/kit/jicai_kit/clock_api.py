@@ -97,16 +97,16 @@ class DaysClosed(BaseModel):
 @router.get("/clock", summary="Business time: last day decided, days waiting for their facts, consumer lag")
 async def clock(request: Request) -> ClockView:
     runtime: ServiceRuntime = request.app.state.runtime
-    async with runtime.session_factory() as session:
-        positions = {p.consumer: p for p in await watermarks.clock_positions(session, runtime.tables)}
+    # Reads alone, in one autocommit session: no BEGIN and COMMIT round trips (tests and dashboards poll this; under
+    # READ COMMITTED each statement had its own snapshot anyway).
+    async with runtime.unit_of_work(read_only=True) as uow:
+        positions = {p.consumer: p for p in await watermarks.clock_positions(uow.session, runtime.tables)}
+        closed = await runtime.last_closed_day(uow) if runtime.last_closed_day is not None else None
+        run = await runtime.day_closing(uow) if runtime.day_closing is not None else None
     if runtime.last_closed_day is not None:
-        async with runtime.unit_of_work() as uow:
-            closed = await runtime.last_closed_day(uow)
         last_closed_on, day_closed_event_id = (closed.business_date, closed.event_id) if closed else (None, None)
     closing = None
     if runtime.day_closing is not None:
-        async with runtime.unit_of_work() as uow:
-            run = await runtime.day_closing(uow)
         if run is not None:
             closing = DayCloseInProgress(
                 business_date=run.business_date, invoices_due=run.invoices_due, decided=run.invoices_decided, remaining=run.remaining,

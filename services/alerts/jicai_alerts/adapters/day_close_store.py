@@ -272,8 +272,3 @@ async def _update_invoices(uow: UnitOfWork, states: Sequence[io.InvoiceObligatio
     await uow.session.execute(text(
         f"UPDATE invoices i SET {', '.join(f'{c} = r.{c}' for c in columns)} FROM {_INVOICE_ROWS.name} r WHERE i.invoice_id = r.invoice_id"
     ))
-
-
-async def clear_blocked(uow: UnitOfWork, invoice_ids: Sequence[str]) -> None:
-    if invoice_ids:
-        await uow.session.execute(text("DELETE FROM blocked_decisions WHERE invoice_id = ANY(CAST(:ids AS text[]))"), {"ids": list(invoice_ids)})

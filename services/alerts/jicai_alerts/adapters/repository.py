@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import cast
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -202,5 +202,8 @@ async def record_blocked(uow: UnitOfWork, invoice_id: str, day: date, reason: st
     )
 
 
-async def clear_blocked(uow: UnitOfWork, invoice_id: str) -> None:
-    await uow.session.execute(delete(t.blocked_decisions).where(t.blocked_decisions.c.invoice_id == invoice_id))
+async def clear_blocked(uow: UnitOfWork, *keys: str) -> None:
+    """No longer blocked: ``keys`` (as ``record_blocked``) were decided; one statement for all (a day close clears every
+    key it decided, most of them never blocked)."""
+    if keys:
+        await uow.session.execute(text("DELETE FROM blocked_decisions WHERE invoice_id = ANY(CAST(:keys AS text[]))"), {"keys": list(keys)})

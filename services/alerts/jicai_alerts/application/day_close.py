@@ -220,7 +220,7 @@ async def _chunk(uow: UnitOfWork, day: io.ClosedDay, partition: int | None, afte
         await store.record(uow, decided)
         for invoice_id, reason in blocked.items():  # rare: a profile or calendar the rules cannot decide with yet
             await repo.record_blocked(uow, invoice_id, day.business_date, reason)
-        await store.clear_blocked(uow, [i for i in invoice_ids if i not in blocked])
+        await repo.clear_blocked(uow, *(i for i in invoice_ids if i not in blocked))
         await store.count_decided(uow, day.business_date, len(invoice_ids))
         return invoice_ids
 

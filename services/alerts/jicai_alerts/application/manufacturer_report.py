@@ -33,6 +33,7 @@ async def close_day(uow: UnitOfWork, day: ClosedDay, book: PolicyBook, due: Sequ
     """Check the months whose due day is before ``day`` (called by the day close, clock locked; ``due``: those
     manufacturers read already under the lock). A policy error blocks that manufacturer only (``manufacturer-{id}`` in
     ``blocked_decisions``)."""
+    decided: list[str] = []
     for manufacturer_id in await manufacturer_repo.manufacturers_due(uow, day.business_date) if due is None else due:
         key = manufacturer_stream(manufacturer_id)
         try:
@@ -42,7 +43,8 @@ async def close_day(uow: UnitOfWork, day: ClosedDay, book: PolicyBook, due: Sequ
         except PolicyError as exc:
             await repo.record_blocked(uow, key, day.business_date, f"{type(exc).__name__}: {exc}", "")
         else:
-            await repo.clear_blocked(uow, key)
+            decided.append(key)
+    await repo.clear_blocked(uow, *decided)
 
 
 async def _decide(uow: UnitOfWork, manufacturer_id: str, decide: Decide) -> None:

@@ -55,6 +55,7 @@ async def close_day(uow: UnitOfWork, day: ClosedDay, book: PolicyBook, due: Sequ
     if not institutions:
         return
     products = await non_winning_repo.winning_products(uow)
+    decided: list[str] = []
     for institution_id in institutions:
         key = non_winning_stream(institution_id)
         try:
@@ -64,7 +65,8 @@ async def close_day(uow: UnitOfWork, day: ClosedDay, book: PolicyBook, due: Sequ
         except PolicyError as exc:
             await repo.record_blocked(uow, key, day.business_date, f"{type(exc).__name__}: {exc}", institution_id)
         else:
-            await repo.clear_blocked(uow, key)
+            decided.append(key)
+    await repo.clear_blocked(uow, *decided)
 
 
 def _on_day_closed(

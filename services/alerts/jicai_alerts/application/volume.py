@@ -70,6 +70,7 @@ async def close_day(uow: UnitOfWork, day: vc.ClosedDay, book: PolicyBook, due: S
     """
     if not book_has_go_live(book):
         return
+    decided: list[str] = []
     for institution_id in await volume_repo.institutions_due(uow, day.business_date) if due is None else due:
         key = volume_stream(institution_id)
         try:
@@ -79,7 +80,8 @@ async def close_day(uow: UnitOfWork, day: vc.ClosedDay, book: PolicyBook, due: S
         except PolicyError as exc:
             await repo.record_blocked(uow, key, day.business_date, f"{type(exc).__name__}: {exc}", institution_id)
         else:
-            await repo.clear_blocked(uow, key)
+            decided.append(key)
+    await repo.clear_blocked(uow, *decided)  # a suspended institution is due every day: one statement, not one each
 
 
 async def grant_exemption(uow: UnitOfWork, grant: v.VolumeExemptionGranted) -> None:
