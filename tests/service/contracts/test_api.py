@@ -5,18 +5,14 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from jicai_kit.auth import Role
+from tests.support import infra
 
 Auth = Callable[[str, Role], dict[str, str]]
 
 def _rows(db_url: str, sql: str) -> list[Any]:
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        rows = conn.execute(text(sql)).all()
-    engine.dispose()
-    return list(rows)
+    return infra.rows(db_url, sql)
 
 def _seed(client: TestClient, ops: dict[str, str]) -> None:
     institution = {"institution_id": "H1", "name": "贵阳市第一人民医院", "pooling_region_code": "520100", "county_code": "520102"}

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from jicai_events.catalog import ContractSigned
 from jicai_events.envelope import Envelope
 from jicai_events.types import BUSINESS_TZ
 from jicai_kit.auth import Role
 from jicai_orders.bootstrap import CONTRACTS_CONSUMER
+from tests.support import infra
 from tests.support.shared_apps import SharedApp
 
 Auth = Callable[[str, Role], dict[str, str]]
@@ -62,11 +62,7 @@ def _count(db_url: str, sql: str) -> int:
 
 
 def _rows(db_url: str, sql: str) -> list[Any]:
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        rows = list(conn.execute(text(sql)).all())
-    engine.dispose()
-    return rows
+    return infra.rows(db_url, sql)
 
 
 def _published(db_url: str, event_name: str) -> list[dict[str, Any]]:

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from jicai_events.base import IntegrationEvent
 from jicai_events.catalog import ContractSigned, GenericGroupDefined, NonWinningProductListed, WinningProductListed
@@ -18,6 +17,7 @@ from jicai_events.envelope import Envelope
 from jicai_events.types import BUSINESS_TZ
 from jicai_kit.auth import Role
 from jicai_orders.bootstrap import CONTRACTS_CONSUMER
+from tests.support import infra
 from tests.support.shared_apps import SharedApp
 
 Auth = Callable[[str, Role], dict[str, str]]
@@ -64,11 +64,7 @@ def _deliver(client: TestClient, event: IntegrationEvent, event_id: str | None =
 
 
 def _rows(db_url: str, sql: str) -> list[Any]:
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        rows = list(conn.execute(text(sql)).all())
-    engine.dispose()
-    return rows
+    return infra.rows(db_url, sql)
 
 
 def _count(db_url: str, sql: str) -> int:

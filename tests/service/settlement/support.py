@@ -8,20 +8,17 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from jicai_events import Envelope
 from jicai_events.base import IntegrationEvent
 from jicai_events.catalog import InvoiceLine, InvoiceReceived
 from jicai_settlement.bootstrap import INVOICES
+from tests.support import infra
 
 
 def rows(db_url: str, sql: str) -> list[Any]:
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        found = conn.execute(text(sql)).all()
-    engine.dispose()
-    return list(found)
+    return infra.rows(db_url, sql)
 
 
 def count(db_url: str, sql: str) -> int:
