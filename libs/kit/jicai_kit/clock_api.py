@@ -97,8 +97,8 @@ class DaysClosed(BaseModel):
 @router.get("/clock", summary="Business time: last day decided, days waiting for their facts, consumer lag")
 async def clock(request: Request) -> ClockView:
     runtime: ServiceRuntime = request.app.state.runtime
-    # Reads alone, in one autocommit session: no BEGIN and COMMIT round trips (tests and dashboards poll this; under
-    # READ COMMITTED each statement had its own snapshot anyway).
+    # Reads alone, in one read-only snapshot (the runtime's read sessions): positions, pending days and the close in
+    # progress agree with each other.
     async with runtime.unit_of_work(read_only=True) as uow:
         positions = {p.consumer: p for p in await watermarks.clock_positions(uow.session, runtime.tables)}
         closed = await runtime.last_closed_day(uow) if runtime.last_closed_day is not None else None

@@ -62,13 +62,13 @@ async def execute(runtime: ServiceRuntime, command: Callable[[UnitOfWork], Await
 
 
 async def query(runtime: ServiceRuntime, read: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    """Run a read (no writes: it runs in autocommit mode, without BEGIN and COMMIT round trips)."""
+    """Run a read: one read-only snapshot for all its statements (``ServiceRuntime.read_session_factory``)."""
     async with runtime.unit_of_work(read_only=True) as uow:
         return await read(uow)
 
 
 async def read_rows(runtime: ServiceRuntime, rows: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    """``query`` on a bare Core connection (autocommit): no session, unit of work or event store built around two
+    """``query`` on a bare Core connection (the same snapshot rule): no session, unit of work or event store built around two
     SELECTs, for the reads a client polls (a settlement status at 200 req/s: the ORM session was a third of it)."""
     async with runtime.read_engine.connect() as connection:
         return await rows(connection)

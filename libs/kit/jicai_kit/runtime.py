@@ -97,10 +97,11 @@ class ServiceRuntime:
     engine: AsyncEngine = field(init=False)
     session_factory: async_sessionmaker[AsyncSession] = field(init=False)
     read_engine: AsyncEngine = field(init=False)
-    """The engine in autocommit mode, for reads (``jicai_kit.commands.read_rows``)."""
+    """The engine for reads (``jicai_kit.commands.read_rows``): read-only transactions under REPEATABLE READ."""
     read_session_factory: async_sessionmaker[AsyncSession] = field(init=False)
-    """Sessions for reads: autocommit, so a read sends no BEGIN and no COMMIT (under READ COMMITTED each
-    statement had its own snapshot anyway)."""
+    """Sessions for reads: one snapshot for every statement of a read, so a view read in several statements is never
+    torn between two commits (autocommit, or READ COMMITTED, gave each statement its own: a volume-completion view
+    showed a decided period with the status of before its decision). Read-only, they never fail to serialize."""
     _stop: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
     live: dict[str, EventConsumer] = field(init=False, default_factory=dict)
@@ -119,7 +120,7 @@ class ServiceRuntime:
         # first statement instead (503, nothing recorded), and SQLAlchemy then replaces every pooled connection.
         self.engine = create_async_engine(self.settings.database_url, pool_size=10)
         self.session_factory = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.read_engine = self.engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         self.read_session_factory = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
