@@ -16,8 +16,8 @@ status:
 # Three pytest-xdist workers by default (`make test TEST_WORKERS=0`: one process), sharing one PostgreSQL and one Kafka (tests/support/infra.py);
 # --dist loadfile keeps a module's tests in one worker, so its module-scoped system or broker starts once; the
 # modules go out longest first, a package sharing one e2e system as one unit (tests/support/scheduling.py).
-# Much of the suite's wall time is waiting (services starting, events travelling, days closing), which more workers
-# overlap: on 2 cores 3 workers ran it in 376 s, 4 in 449 s, 2 in about 421 s (2026-11-30, README).
+# Three workers keep both cores busy from the first test to the last (the run is CPU-bound: README): fewer leave
+# them idle while services start and events travel, more only contend (2026-11-30: 3 workers 225-233 s).
 TEST_WORKERS ?= 3
 
 test: install lint  ## lint and type-check, then every test: unit, service (real PostgreSQL), end-to-end (real Kafka)
