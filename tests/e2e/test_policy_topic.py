@@ -6,12 +6,9 @@ read models reproduces the decision; a region assigned by event becomes writable
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -79,9 +76,8 @@ def test_a_go_live_set_on_the_running_system_is_folded_everywhere_and_decided_wi
 
     # a rebuild of alerts' read models (the operators' command, service stopped) reproduces the decision and the book
     procs.stop_service(system.run_dir, "alerts")
-    serve = Path(sys.executable).with_name("jicai-serve")
     env = {**os.environ, "JICAI_ALERTS_DATABASE_URL": system.database_urls["alerts"]}
-    rebuilt = subprocess.run([str(serve), "alerts", "--rebuild-read-models"], env=env, capture_output=True, text=True, timeout=300)
+    rebuilt = procs.run_command("alerts", ["--rebuild-read-models"], env, system.run_dir)
     assert rebuilt.returncode == 0, rebuilt.stderr
     system.start("alerts")
     with system.client("alerts", "OPS", Role.OPERATOR) as alerts:

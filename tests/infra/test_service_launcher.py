@@ -15,6 +15,7 @@ from jicai_devstack import _proc, launcher
 from jicai_devstack import services as procs
 from jicai_devstack._proc import free_port
 from jicai_events.topics import NAMESPACE_ENV
+from tests.support import infra
 from tests.support.kafka_facts import wait_for_group
 from tests.support.namespaces import delete_namespace_topics
 
@@ -92,6 +93,24 @@ def test_a_forked_service_that_cannot_start_exits_and_the_harness_shows_why(own_
     with pytest.raises(RuntimeError, match=r"(?s)orders exited:.*127\.0\.0\.1.*port 1"):
         procs.wait_ready(orders, tmp_path, timeout=60)
     assert _proc.wait_gone(orders.pid, 5)
+
+
+def test_a_one_off_command_forked_from_the_launcher_ends_as_the_command_would(own_launcher: launcher.Launcher, tmp_path: Path,
+                                                                              pg_base_url: str, kafka_bootstrap: str,
+                                                                              service_database: Callable[[str], str]) -> None:
+    """``jicai-serve NAME --migrate-only`` (as ``--rebuild-read-models``): run to its end, its exit status and output
+    reach the test process, which is not its parent."""
+    empty = infra.create_database(pg_base_url, "test_launched")
+    try:
+        migrated = procs.run_command("orders", ["--migrate-only"], procs.service_env("orders", empty, kafka_bootstrap), tmp_path)
+        assert migrated.returncode == 0, migrated.stdout
+        assert infra.alembic_revision(empty) == infra.alembic_revision(service_database("orders"))  # at head, as the template
+    finally:
+        infra.drop_database(empty)
+    unreachable = procs.service_env("orders", _NOWHERE.replace("nothing", "unreachable"), kafka_bootstrap)
+    failed = procs.run_command("orders", ["--migrate-only"], unreachable, tmp_path)
+    assert failed.returncode != 0
+    assert "127.0.0.1" in failed.stderr and "port 1" in failed.stderr
 
 
 def test_the_launcher_ends_with_its_input_and_the_services_it_started_run_on(own_launcher: launcher.Launcher, tmp_path: Path,

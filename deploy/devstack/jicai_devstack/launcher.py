@@ -19,9 +19,11 @@ of the libraries, only debugging switches the tests never set are read on import
 ``PSYCOPG_WAIT_FUNC``, typer's ``TERMINAL_WIDTH``). Per-process values made on import are made again in a child
 (``jicai_kit.logs``' request-id prefix, ``random``'s seed); the children of one launcher share its hash seed.
 
-Protocol: one JSON object a line on the launcher's stdin (``{"name", "port", "cwd", "log", "env", "command"}``), answered
-by one on its stdout (``{"pid"}`` or ``{"error"}``). End of input (the test process ended, however it ended)
-ends the launcher; the services it started run on, as ``spawn_detached`` ones do, until the tests stop them.
+Protocol: one JSON object a line on the launcher's stdin (``{"name", "args", "cwd", "log", "env", "command", "status"}``),
+answered by one on its stdout (``{"pid"}`` or ``{"error"}``). A one-off command (``Launcher.run``: ``jicai-serve NAME
+--rebuild-read-models``) also names a ``status`` file, where the child writes its exit status as it ends.
+End of input (the test process ended, however it ended) ends the launcher; the services it started run on, as
+``spawn_detached`` ones do, until the tests stop them.
 The launcher ignores SIGCHLD, so the kernel reaps its children as they exit (a dead service leaves no zombie).
 
 Opt-in: ``use(Launcher(log))`` turns it on for the calling process (tests/conftest.py does); ``make up``, Docker and
@@ -34,9 +36,11 @@ import importlib
 import json
 import os
 import pkgutil
+import select
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import IO, Any
@@ -130,9 +134,18 @@ def _become_service(request: dict[str, Any]) -> None:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
-    sys.argv = [request["command"], request["name"], "--port", str(request["port"])]
+    sys.argv = [request["command"], request["name"], *request["args"]]
     setproctitle.setproctitle(" ".join(sys.argv))
-    serve.cli()  # typer ends it with SystemExit, as it ends the jicai-serve script
+    code: int | str | None = 1  # an exception's, as the interpreter's
+    try:
+        serve.cli()  # typer ends it with SystemExit, as it ends the jicai-serve script
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+        raise
+    finally:
+        if request.get("status"):  # a command run to its end: its exit status for the client, who is not its parent
+            Path(request["status"]).write_text(str(0 if code is None else code if isinstance(code, int) else 1))
     sys.exit(0)
 
 
@@ -179,8 +192,33 @@ class Launcher:
 
     def spawn(self, name: str, port: int, cwd: Path, log: Path, env: dict[str, str]) -> int:
         """Start ``jicai-serve NAME --port PORT`` (as ``command``) from the launcher; returns its pid."""
+        return self._fork(name, ["--port", str(port)], cwd, log, env)
+
+    def run(self, name: str, args: list[str], cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+        """Run ``jicai-serve NAME ARGS…`` (a one-off command: ``--rebuild-read-models``, ``--migrate-only``) from the
+        launcher to its end, as ``subprocess.run`` would; its output (stdout and stderr, merged) is in both fields."""
+        with tempfile.TemporaryDirectory(prefix="jicai-launched-") as scratch:
+            output, status = Path(scratch) / "output", Path(scratch) / "status"
+            pid = self._fork(name, args, cwd, output, env, status)
+            try:
+                exited = os.pidfd_open(pid)  # not our child (the launcher's): a pidfd is readable once it exits
+            except ProcessLookupError:
+                exited = None  # done already
+            if exited is not None:
+                try:
+                    if not select.select([exited], [], [], timeout)[0]:
+                        os.kill(pid, signal.SIGKILL)
+                        raise subprocess.TimeoutExpired([name, *args], timeout, output.read_text())
+                finally:
+                    os.close(exited)
+            said = output.read_text() if output.exists() else ""
+            code = int(status.read_text()) if status.exists() else -signal.SIGKILL  # ended by a signal
+        return subprocess.CompletedProcess([name, *args], code, said, said)
+
+    def _fork(self, name: str, args: list[str], cwd: Path, log: Path, env: dict[str, str], status: Path | None = None) -> int:
         command = str(Path(sys.executable).with_name("jicai-serve"))
-        request = {"name": name, "port": port, "cwd": str(cwd), "log": str(log), "env": env, "command": command}
+        request = {"name": name, "args": args, "cwd": str(cwd), "log": str(log), "env": env, "command": command,
+                   "status": str(status) if status else None}
         with self._lock:
             process = self._started()
             assert process.stdin is not None and process.stdout is not None

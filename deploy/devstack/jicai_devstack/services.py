@@ -10,6 +10,7 @@ import functools
 import os
 import signal
 import ssl
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -92,6 +93,16 @@ def start_service(run_dir: Path, name: str, port: int, env: dict[str, str], comm
         pid = _proc.spawn_detached(command, run_dir, logs / f"{name}.log", env)
     pid_file.write_text(f"{pid}\n")
     return ServiceProcess(name, port, pid)
+
+
+def run_command(name: str, args: list[str], env: dict[str, str], cwd: Path, timeout: float = 300.0) -> subprocess.CompletedProcess[str]:
+    """Run ``jicai-serve NAME ARGS…`` to its end (``--rebuild-read-models``, ``--migrate-only``): as a command, or with
+    ``launcher.use(...)`` forked from the pre-imported launcher (output merged into ``stdout`` and ``stderr`` then)."""
+    preloaded = launcher.active()
+    if preloaded is not None:
+        return preloaded.run(name, args, cwd, env, timeout)
+    command = [str(Path(sys.executable).with_name("jicai-serve")), name, *args]
+    return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def wait_ready(service: ServiceProcess, run_dir: Path, timeout: float = 120.0) -> float:

@@ -14,7 +14,6 @@ import importlib
 import json
 import os
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,10 +84,9 @@ class Rebuild:
     views_after: dict[str, Any]
 
 
-def _rebuild_read_models(url: str, service: str) -> subprocess.CompletedProcess[str]:
-    serve = Path(sys.executable).with_name("jicai-serve")
+def _rebuild_read_models(url: str, service: str, run_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, f"JICAI_{service.upper()}_DATABASE_URL": url}
-    return subprocess.run([str(serve), service, "--rebuild-read-models"], env=env, capture_output=True, text=True, timeout=300)
+    return procs.run_command(service, ["--rebuild-read-models"], env, run_dir)
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +102,7 @@ def rebuilt(year_run: Any) -> dict[str, Rebuild]:
         urls = system.database_urls
         before = {service: _snapshot(urls[service], _read_models(service)) for service in procs.SERVICES}
         with ThreadPoolExecutor(len(procs.SERVICES)) as replaying:
-            commands = dict(zip(procs.SERVICES, replaying.map(lambda s: _rebuild_read_models(urls[s], s), procs.SERVICES), strict=True))
+            commands = dict(zip(procs.SERVICES, replaying.map(lambda s: _rebuild_read_models(urls[s], s, system.run_dir), procs.SERVICES), strict=True))
         after = {service: _snapshot(urls[service], _read_models(service)) for service in procs.SERVICES}
     finally:
         system.start()
