@@ -76,3 +76,6 @@ fi
 
 echo "==> resolving the Kafka broker from Maven Central (cached in .cache/kafka), training its JVMs' CDS archive once"
 .venv/bin/python -m jicai_devstack.kafka_cds
+
+echo "==> keeping one initdb's output for the test suite's PostgreSQL clusters (each copies it)"
+.venv/bin/python -m jicai_devstack.postgres_initdb

@@ -153,28 +153,6 @@ def test_the_broker_maps_the_cds_archive_make_install_trained(broker: kafka.Kafk
 
 
 @needs_kafka
-@needs_cds
-def test_a_broken_cds_archive_does_not_stop_a_broker_starting(run_root: Path) -> None:
-    """A truncated archive (a half-copied cache, a full disk) kills a Java 17 JVM with SIGBUS, whatever -Xshare:auto
-    promises: the start goes on without it, and drops it so that the next clean stop dumps a good one."""
-    libs, flags = kafka.ensure_jars(), kafka.LEAN.jvm_flags
-    cache = run_root / "cache"  # jars of their own: the archive of every other test's broker stays whole
-    shutil.copytree(libs, cache / "libs", copy_function=_link_or_copy)  # the same inodes: 46 MB not copied
-    shutil.copytree(libs.parent / "formatted", cache / "formatted")  # no format tool run
-    archive, trained = kafka_jvm.cds_archive(cache / "libs", flags), kafka_jvm.cds_archive(libs, flags)
-    assert archive is not None and trained is not None and trained.is_file()
-    archive.parent.mkdir()
-    archive.write_bytes(trained.read_bytes()[: 1 << 20])
-    run_dir = run_root / "kafka-broken-cds"
-    try:
-        broker = kafka.start_kafka(run_dir, cache_dir=cache)
-        assert kafka.create_topics(broker.bootstrap, {"it.broken-cds": 1}) == ["it.broken-cds"]
-        assert not archive.exists(), "dropped"
-    finally:
-        kafka.kill_kafka(run_dir)  # not a clean stop: that would dump an archive (seconds of CPU) for nothing
-
-
-@needs_kafka
 def test_idempotent_producer_and_manual_group_commit(broker: kafka.KafkaInstance) -> None:
     bs = broker.bootstrap
     assert kafka.create_topics(bs, {"it.orders": 3}) == ["it.orders"]
@@ -305,11 +283,32 @@ def test_postgres_is_apt_installed_when_missing(monkeypatch: pytest.MonkeyPatch,
     assert calls == [["apt-get", "update"], ["apt-get", "install", "-y", "postgresql"]]
 
 
+def _broken_cds_cache(run_root: Path) -> Path:
+    """Jars of their own (the same inodes: 46 MB not copied) whose CDS archive is truncated, as a half-copied cache or a
+    full disk leaves it; the archive of every other test's broker stays whole."""
+    libs, flags = kafka.ensure_jars(), kafka.LEAN.jvm_flags
+    cache = run_root / "cache"
+    shutil.copytree(libs, cache / "libs", copy_function=_link_or_copy)
+    shutil.copytree(libs.parent / "formatted", cache / "formatted")  # no format tool run
+    archive, trained = kafka_jvm.cds_archive(cache / "libs", flags), kafka_jvm.cds_archive(libs, flags)
+    assert archive is not None and trained is not None and trained.is_file()
+    archive.parent.mkdir()
+    archive.write_bytes(trained.read_bytes()[: 1 << 20])
+    return cache
+
+
 @needs_kafka
-def test_a_fresh_start_begins_with_no_topics_of_an_earlier_run(broker: kafka.KafkaInstance) -> None:
+def test_a_fresh_start_begins_with_no_topics_of_an_earlier_run_and_a_broken_cds_archive_does_not_stop_it(
+    broker: kafka.KafkaInstance, run_root: Path,
+) -> None:
     """The test suite's broker starts ``fresh``: earlier runs' topics (their partitions loaded at every start) are gone.
-    Last in the module: it restarts the module's broker."""
+
+    The same start, on jars whose CDS archive is truncated: that kills a Java 17 JVM with SIGBUS, whatever -Xshare:auto
+    promises, so the start goes on without it and drops it, for the next clean stop to dump a good one (one broker
+    start proves both: ~3 CPU-s each). Last in the module: it restarts the module's broker."""
     assert broker.run_dir is not None
+    cds = os.environ.get("JICAI_KAFKA_CDS") != "0"
+    cache = _broken_cds_cache(run_root) if cds else None
     assert kafka.create_topics(broker.bootstrap, {"it.earlier-run": 2}) == ["it.earlier-run"]
     # The same stop and start show /readyz's probe, whose client is kept between probes, following the broker.
     with asyncio.Runner() as loop:
@@ -317,8 +316,11 @@ def test_a_fresh_start_begins_with_no_topics_of_an_earlier_run(broker: kafka.Kaf
         assert loop.run(probe.reachable()), "a running broker is reachable"
         kafka.stop_kafka(broker.run_dir)
         assert not loop.run(probe.reachable()), "a stopped broker is not, though the probe's client was connected"
-        fresh = kafka.start_kafka(broker.run_dir, fresh=True)
+        fresh = kafka.start_kafka(broker.run_dir, fresh=True, cache_dir=cache)
         assert loop.run(probe.reachable()), "reachable again once it is back, without a new probe"
         loop.run(probe.close())
     assert fresh.bootstrap == broker.bootstrap, "the same address: clients holding it reconnect"
     assert kafka.create_topics(fresh.bootstrap, {"it.earlier-run": 2}) == ["it.earlier-run"], "created anew: it was gone"
+    if cache is not None:
+        archive = kafka_jvm.cds_archive(cache / "libs", kafka.LEAN.jvm_flags)
+        assert archive is not None and not archive.exists(), "the broken archive dropped"

@@ -113,6 +113,9 @@ def _os_user(data: Path) -> str | None:
     return DB_USER
 
 
+INITDB_ARGS = ("-U", DB_USER, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8")
+
+
 def _run(cmd: list[str], user: str | None, *, start_new_session: bool = False) -> subprocess.CompletedProcess[str]:
     full = ["runuser", "-u", user, "--", *cmd] if user else cmd
     return subprocess.run(full, capture_output=True, text=True, start_new_session=start_new_session)
@@ -133,13 +136,18 @@ def _prepare_dirs(run_dir: Path, user: str | None) -> None:
 
 
 def _initdb(bindir: Path, data: Path, user: str | None, no_sync: bool) -> None:
+    """A new cluster's files; a throw-away one's (``no_sync``) copied from one initdb's (``postgres_initdb``)."""
     if (data / "PG_VERSION").is_file():
         return
     shutil.rmtree(data, ignore_errors=True)  # leftovers of an interrupted initdb
-    res = _run([str(bindir / "initdb"), "-D", str(data), "-U", DB_USER, "-A", "trust",
-                "-E", "UTF8", "--locale=C.UTF-8", *(["--no-sync"] if no_sync else [])], user)
-    if res.returncode != 0:
-        raise RuntimeError(f"initdb failed:\n{res.stdout}{res.stderr}")
+    if no_sync:
+        from .postgres_initdb import initdb_from_cache
+
+        initdb_from_cache(bindir, data, user, INITDB_ARGS, _run)
+    else:
+        res = _run([str(bindir / "initdb"), "-D", str(data), *INITDB_ARGS], user)
+        if res.returncode != 0:
+            raise RuntimeError(f"initdb failed:\n{res.stdout}{res.stderr}")
     (data / "pg_hba.conf").write_text(_HBA)  # overwriting keeps the owner and 0600 mode
 
 
