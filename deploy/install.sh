@@ -18,8 +18,8 @@ command -v mvn >/dev/null 2>&1 || missing+=(maven)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v "$PY" >/dev/null 2>&1 && "$PY" -c "import ensurepip, venv" 2>/dev/null || missing+=("$PY" "$PY-venv")
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)  # promtool checks and unit-tests the alerting rules
-# The console's browser tests drive Debian's headless Chromium through its matching driver (no browser download).
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# The console's browser tests drive Debian's Chromium headless shell through its matching driver (no browser download).
+command -v chromium-headless-shell >/dev/null 2>&1 || missing+=(chromium-headless-shell)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)  # the screenshots' Chinese labels
 if [ ${#missing[@]} -gt 0 ]; then
