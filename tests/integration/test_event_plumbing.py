@@ -158,17 +158,17 @@ async def test_a_batch_interrupted_midway_is_sent_again_whole_and_in_order(
     assert ids == expected[:2] + expected  # one key, one partition: the first two, then the whole batch again
 
 
-async def test_an_idle_relay_publishes_what_its_process_commits_without_waiting_for_its_next_poll(
+async def test_an_idle_relay_publishes_what_a_commit_writes_without_waiting_for_its_next_poll(
     engine: AsyncEngine, kafka_bootstrap: str, namespace: str
 ) -> None:
-    """An idle relay polls less and less often (the outbox of another process's commits); a unit of work of its own
-    process committing outbox rows wakes it at once: here its polls are an hour apart, and the event still goes out."""
+    """An idle relay waits for a notification of the outbox's trigger, not for its next poll: here its polls are an
+    hour apart, and the event a unit of work commits (on another connection, as another process would) still goes out."""
     await ensure_topics(kafka_bootstrap)
     factory = async_sessionmaker(engine, expire_on_commit=False)
     producer = make_producer(kafka_bootstrap, "test-relay")
     await producer.start()
     stop = asyncio.Event()
-    relay = OutboxRelay("relay-woken", engine, tables, producer, idle_interval_s=3600, idle_interval_max_s=3600)
+    relay = OutboxRelay("relay-woken", engine, tables, producer, safety_poll_s=3600)
     running = asyncio.create_task(relay.run(stop))
     try:
         while REGISTRY.get_sample_value("jicai_outbox_backlog", {"service": "relay-woken"}) is None:

@@ -7,7 +7,8 @@ start, as gunicorn's ``--preload`` or multiprocessing's ``forkserver`` do. The c
 ``jicai-serve NAME --port PORT`` would be: its own session, the environment it was given (replaced wholesale
 before anything reads a setting), its working directory, output to its log file, the command line
 ``jicai-serve NAME --port PORT`` in ``/proc/<pid>/cmdline`` (``setproctitle``), then the code of
-``jicai_kit.serve.cli`` (migrations, uvicorn, relay, consumers). Its pid is the service's: SIGTERM stops it
+``jicai_kit.serve.cli`` (migrations, uvicorn, relay, consumers). The heads of each service's migration history are read
+ahead too (package data): a child compares its database with them in one query. Its pid is the service's: SIGTERM stops it
 gracefully, SIGKILL is a crash, and it exits on its own when it fails.
 
 What is *not* imported ahead: each service's ``entrypoints.app``, which builds the app from the settings of the
@@ -78,13 +79,19 @@ def _service_modules() -> list[str]:
 
 
 def preimport() -> int:
-    """Import what a service imports (without building any app); returns how many modules are loaded."""
+    """Import what a service imports (without building any app), and read each service's migration heads; returns how
+    many modules are loaded."""
+    from jicai_kit import migrations
+    from jicai_kit.services import registered
+
     for name in (*_RUNTIME_MODULES, *_service_modules()):
         try:
             importlib.import_module(name)
         except ImportError:
             if not name.startswith(("uvicorn.", "sqlalchemy.dialects.")):
                 raise  # optional server parts (a websocket library) may be missing; ours may not
+    for service in registered().values():
+        migrations.heads(service.package)  # package data, no setting: each child's start compares its database with them
     built = sorted(name for name in sys.modules if name.endswith(_APP_MODULE))
     if built:
         raise RuntimeError(f"{built} imported ahead (by another module): the children would serve the launcher's settings")

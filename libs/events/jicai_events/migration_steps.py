@@ -93,3 +93,19 @@ def add_policy_changes(op: Any) -> None:
 
 def drop_policy_changes(op: Any) -> None:
     op.drop_table("policy_changes")
+
+
+def add_outbox_notify(op: Any) -> None:
+    """2026-11-30: a statement that writes outbox rows notifies the relay when its transaction commits (whichever process
+    wrote them), instead of the relay polling for them. Once per statement: a thousand-row insert is one notification,
+    and PostgreSQL folds identical notifications of one transaction into one."""
+    op.execute(
+        "CREATE FUNCTION outbox_written() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN PERFORM pg_notify('jicai_outbox', ''); RETURN NULL; END $$"
+    )
+    op.execute("CREATE TRIGGER outbox_written AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_written()")
+
+
+def drop_outbox_notify(op: Any) -> None:
+    op.execute("DROP TRIGGER outbox_written ON outbox")
+    op.execute("DROP FUNCTION outbox_written()")

@@ -11,17 +11,17 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from psycopg import AsyncConnection
 from sqlalchemy import BigInteger, any_, cast, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jicai_events.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
-from jicai_events.tables import EventTables
-from jicai_events.unit_of_work import on_outbox_commit
+from jicai_events.tables import OUTBOX_CHANNEL, EventTables
 
 log = logging.getLogger(__name__)
 _HEADERS = [("content-type", b"application/cloudevents+json")]
@@ -36,8 +36,7 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         *,
         batch_size: int = 500,
-        idle_interval_s: float = 0.1,
-        idle_interval_max_s: float = 0.5,
+        safety_poll_s: float = 10.0,
         keep_published: timedelta = timedelta(days=7),
     ) -> None:
         self.service = service
@@ -45,13 +44,18 @@ class OutboxRelay:
         self._outbox = tables.outbox
         self._producer = producer
         self._batch_size = batch_size
-        self._idle = idle_interval_s
-        self._idle_max = idle_interval_max_s
+        self._safety_poll = safety_poll_s
         self._keep = keep_published
         self._lock_key = f"jicai-outbox-relay:{service}"
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Relay until ``stop`` is set; waits for the leader lock if another relay holds it."""
+        """Relay until ``stop`` is set; waits for the leader lock if another relay holds it.
+
+        A commit that wrote outbox rows, in any process, wakes the relay at once: the outbox's trigger notifies
+        ``OUTBOX_CHANNEL`` and the relay listens on the connection holding its lock. It polls otherwise only every
+        ``safety_poll_s`` (a notification is never expected to go missing; the poll bounds the harm if one did), where it
+        polled up to twice a second: the largest part of an idle service's queries and an eighth of its CPU. The
+        listening connection failing (the database restarted, the lock with it) ends the relay, which is restarted."""
         async with self._engine.connect() as lock_conn:
             while not stop.is_set():
                 got = (await lock_conn.execute(text("SELECT pg_try_advisory_lock(hashtext(:k))"), {"k": self._lock_key})).scalar()
@@ -59,26 +63,34 @@ class OutboxRelay:
                 if got:
                     break
                 await _wait(stop, 1.0)
-            # Outbox rows committed in this process wake the relay at once; rows another process commits (a second
-            # instance, an HTTP-only worker) wait for the next poll, which backs off while nothing comes (an idle
-            # service polled ten times a second).
-            committed = asyncio.Event()
-            stop_listening = on_outbox_commit(_waker(asyncio.get_running_loop(), committed))
+            await lock_conn.execute(text(f"LISTEN {OUTBOX_CHANNEL}"))
+            await lock_conn.commit()  # listening from here: rows committed before are found by the first poll
+            woken = asyncio.Event()
+            listening = (await lock_conn.get_raw_connection()).driver_connection
+            assert isinstance(listening, AsyncConnection), "the psycopg driver (postgresql+psycopg)"
+            listener = asyncio.ensure_future(_listen(listening, woken))
+            listener.add_done_callback(lambda _: woken.set())  # its failure wakes the loop, which raises it
             stopping = asyncio.ensure_future(stop.wait())  # a stop wakes the relay as a commit does
-            stopping.add_done_callback(lambda _: committed.set())
+            stopping.add_done_callback(lambda _: woken.set())
             try:
-                rounds, idle = 0, self._idle
+                rounds = 0
                 while not stop.is_set():
-                    committed.clear()
+                    if listener.done():
+                        listener.result()
+                        raise RuntimeError("the relay's listening connection stopped listening")
+                    woken.clear()
                     sent = await self.publish_batch()
                     rounds += 1
                     if rounds % 1000 == 0:
                         await self._prune()
-                    # Sent, or woken by a commit: poll again soon; else wait longer next time.
-                    idle = self._idle if sent or await _wait(committed, idle) else min(idle * 2, self._idle_max)
+                    if sent < self._batch_size:  # a full batch: more may wait already
+                        await _wait(woken, self._safety_poll)
             finally:
                 stopping.cancel()
-                stop_listening()
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):  # its error, if any, was raised above
+                    await listener
+                await lock_conn.execute(text(f"UNLISTEN {OUTBOX_CHANNEL}"))
                 await lock_conn.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": self._lock_key})
                 await lock_conn.commit()
 
@@ -146,25 +158,14 @@ def _type_of(payload: bytes) -> str:
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> bool:
-    """Wait ``seconds`` at most, less if ``event`` is set; True if it was. No task per wait (an idle relay waits twice a
-    second: a task for each of two events and their cancellation were most of its wake-ups)."""
+    """Wait ``seconds`` at most, less if ``event`` is set; True if it was. No task per wait."""
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(seconds):
             await event.wait()
     return event.is_set()
 
 
-def _waker(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> Callable[[], None]:
-    """Sets ``event`` of ``loop`` from any thread (a test's client runs the app in a thread of its own)."""
-    def wake() -> None:
-        try:
-            here = asyncio.get_running_loop() is loop
-        except RuntimeError:
-            here = False
-        if here:
-            event.set()
-        else:
-            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
-                loop.call_soon_threadsafe(event.set)
-
-    return wake
+async def _listen(connection: AsyncConnection[Any], woken: asyncio.Event) -> None:
+    """Set ``woken`` for each notification ``connection`` receives (it has run ``LISTEN``), until cancelled."""
+    async for _ in connection.notifies():
+        woken.set()

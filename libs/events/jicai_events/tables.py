@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     Date,
     DateTime,
     Identity,
@@ -21,10 +22,26 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
     func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+
+OUTBOX_CHANNEL = "jicai_outbox"
+"""What a commit that wrote outbox rows notifies (PostgreSQL ``NOTIFY``, delivered once it commits): the relay listens."""
+_OUTBOX_NOTIFIES = (
+    # Once per statement (a thousand-row insert is one notification), whichever process wrote.
+    f"CREATE FUNCTION outbox_written() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('{OUTBOX_CHANNEL}', ''); "
+    "RETURN NULL; END $$",
+    "CREATE TRIGGER outbox_written AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_written()",
+)
+
+
+def _create_outbox_notify(target: Table, connection: Connection, **_: object) -> None:
+    """With the outbox table (``metadata.create_all``); a service's history: ``migration_steps.add_outbox_notify``."""
+    for statement in _OUTBOX_NOTIFIES:
+        connection.exec_driver_sql(statement)
 
 
 class EventTables:
@@ -58,6 +75,7 @@ class EventTables:
             Column("all_partitions", Boolean, nullable=False, server_default=text("false")),
             Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
         )
+        event.listen(self.outbox, "after_create", _create_outbox_notify)
         self.processed_events = Table(
             "processed_events",
             metadata,

@@ -5,7 +5,6 @@ that opened it commits (by leaving the ``async with`` block without error).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import NamedTuple
@@ -26,16 +25,6 @@ class Published(NamedTuple):
 
     type: str
     id: str
-
-
-_OUTBOX_COMMITTED: set[Callable[[], None]] = set()
-
-
-def on_outbox_commit(callback: Callable[[], None]) -> Callable[[], None]:
-    """Call ``callback`` each time a unit of work of this process has committed outbox rows (the relay then looks at
-    once instead of at its next poll); returns the function that stops it."""
-    _OUTBOX_COMMITTED.add(callback)
-    return lambda: _OUTBOX_COMMITTED.discard(callback)
 
 
 class UnitOfWork:
@@ -60,10 +49,7 @@ class UnitOfWork:
     ) -> None:
         try:
             if exc_type is None:
-                await self.session.commit()
-                if self.published:
-                    for committed in tuple(_OUTBOX_COMMITTED):
-                        committed()
+                await self.session.commit()  # outbox rows written: the commit wakes the relay (jicai_events.tables)
             else:
                 await self.session.rollback()
         finally:
