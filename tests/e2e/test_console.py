@@ -130,8 +130,10 @@ def save_screenshot(browser: WebDriver, name: str) -> None:
     (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(captured["data"]))
 
 
-def sign_in(browser: WebDriver, url: str, username: str) -> None:
-    browser.get(f"{url}/sign-in")
+def sign_in(browser: WebDriver, url: str, username: str, page: str | None = None) -> None:
+    """Signs in on the sign-in page (which leads to the overview), or on the way to ``page``: asked for signed out, it
+    sends the browser to sign in and then on to itself."""
+    browser.get(f"{url}{page or '/sign-in'}")
     browser.find_element(By.ID, "username").send_keys(username)
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.ID, "sign-in").click()
@@ -268,8 +270,7 @@ def test_an_operator_grants_an_exemption_and_sees_the_r3_suspension_lifted(platf
 
 
 def test_an_operator_loads_next_year_s_calendar_from_the_pasted_notice(platform: Platformed, browser: WebDriver) -> None:
-    sign_in(browser, platform.console_url, "ops")
-    browser.get(f"{platform.console_url}/calendar")
+    sign_in(browser, platform.console_url, "ops", "/calendar")
     assert not text(browser, "covered-until").startswith("2027")
     browser.execute_script("document.getElementById('notice').value = arguments[0];", NOTICE_2027)
     browser.find_element(By.ID, "calendar_reason").send_keys("2027年节假日安排已发布")
@@ -298,7 +299,7 @@ def test_an_operator_redrives_a_dead_letter_and_sees_the_service_s_verdict(platf
             await producer.stop()
 
     asyncio.run(publish_garbage())
-    sign_in(browser, platform.console_url, "ops")
+    sign_in(browser, platform.console_url, "ops", "/dead-letters?service=alerts")
 
     def garbage_listed() -> bool:
         listed = text(reloaded(browser, f"{platform.console_url}/dead-letters?service=alerts"), "dead-letters")
@@ -346,16 +347,15 @@ def test_an_institution_s_user_sees_its_own_page_only_and_a_form_without_csrf_is
     form = {"institution_id": "H001", "exemption_id": "EX-FORGED", "from": "2026-01-01", "to": "2026-12-31", "reason": "forged"}
     with httpx.Client(base_url=platform.console_url, cookies=cookies) as forged:
         assert forged.post("/actions/grant_exemption", data=form).status_code == 403
-    sign_in(browser, platform.console_url, "ops")
-    browser.get(f"{platform.console_url}/institutions/H001")
+    browser.delete_all_cookies()  # signed out
+    sign_in(browser, platform.console_url, "ops", "/institutions/H001")
     assert "EX-FORGED" not in text(browser, "exemptions")
 
 
 def test_rankings_are_sortable_and_export_as_csv_and_xlsx(platform: Platformed, browser: WebDriver) -> None:
     import openpyxl
 
-    sign_in(browser, platform.console_url, "fund")
-    browser.get(f"{platform.console_url}/rankings?month=2026-10&indicator=volume_completion&sort=institution_id")
+    sign_in(browser, platform.console_url, "fund", "/rankings?month=2026-10&indicator=volume_completion&sort=institution_id")
     shot(browser, "14-rankings")
     listed = [row.text.split()[1] for row in browser.find_elements(By.CSS_SELECTOR, "#ranked tr")[1:]]
     assert listed == sorted(listed) and {"H001", "H002", "H003"} <= set(listed)
