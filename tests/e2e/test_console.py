@@ -212,7 +212,7 @@ def test_an_operator_finds_the_withheld_institution_reads_why_and_grants_an_exem
     browser.find_element(By.CSS_SELECTOR, "#warnings-per-week tr.opened a[href*='week=2026-10-05']").click()  # H001 warned 10-09
     shot(browser, "01-warnings-opened-in-a-week")
     assert "H001" in text(browser, "warnings") and "回款预警" in text(browser, "warnings")
-    browser.get(f"{platform.console_url}/overview")
+    browser.back()  # to the overview, as read above
     browser.find_element(By.CSS_SELECTOR, "#withheld a").click()
     assert text(browser, "institution-title").startswith("H001")
     shot(browser, "02-institution-H001")
@@ -244,7 +244,7 @@ def test_an_operator_grants_an_exemption_and_sees_the_r3_suspension_lifted(platf
     browser.find_element(By.CSS_SELECTOR, "#completion-distribution tr.region-520400 a.band-band_suspend").click()
     shot(browser, "15-volume-completion-below-suspension-line")
     assert suspended in text(browser, "completion") and "低于暂停结算线" in text(browser, "completion")
-    browser.get(f"{platform.console_url}/overview")
+    browser.back()  # to the overview, as read above
     browser.find_element(By.CSS_SELECTOR, f"#suspended a[href='/institutions/{suspended}']").click()
     assert text(browser, "institution-title").startswith(suspended)
     assert text(browser, "volume-status") == "暂停结算"
