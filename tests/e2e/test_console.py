@@ -219,7 +219,7 @@ def test_an_operator_finds_the_withheld_institution_reads_why_and_grants_an_exem
     chain = read_why(browser, "settlement_withheld", "03-why-withhold")
     assert "guizhou" in chain and "INV-H001-0901" in chain
 
-    browser.get(f"{platform.console_url}/institutions/H001")
+    browser.back()  # to the institution's page, as read above
     fill_exemption(browser, "EX-H001-FLOOD", "2026-07-01", "2026-12-31", "2026年7月洪灾（不可抗力）")
     shot(browser, "04-confirm-exemption")
     assert "EX-H001-FLOOD" in text(browser, "confirm-fields")
@@ -252,7 +252,7 @@ def test_an_operator_grants_an_exemption_and_sees_the_r3_suspension_lifted(platf
     chain = read_why(browser, "settlement_suspended", "17-why-suspension")
     assert "guizhou" in chain and "2026-09-30" in chain
 
-    browser.get(f"{platform.console_url}/institutions/{suspended}")
+    browser.back()  # to the institution's page, as read above
     fill_exemption(browser, f"EX-{suspended}-Q3", "2026-07-01", "2026-09-30", "2026年三季度院区改建停诊（不可抗力）")
     shot(browser, "18-confirm-exemption-suspended")
     assert f"EX-{suspended}-Q3" in text(browser, "confirm-fields")
