@@ -49,6 +49,9 @@ SCREENSHOTS = infra.TEST_RUN_DIR / "console-screenshots"
 EVERY_PAGE_SHOT = os.environ.get("JICAI_CONSOLE_SCREENSHOTS") == "1"
 NOTICE_2027 = (Path(__file__).parents[1] / "unit" / "console" / "notice-2027-test.txt").read_text()
 PASSWORD = ops_console.DEMO_PASSWORD
+HEADLESS_SHELL = Path("/usr/lib/chromium/chromium-headless-shell")
+"""Debian's headless shell itself: ``/usr/bin/chromium-headless-shell`` is a script that runs it as its child (no
+``exec``), so a browser started through the script outlived chromedriver's quit, every process of it."""
 PRESENCE_WAIT_S = 5
 """How long ``find_element`` waits for an element to appear (the page after a click may still be loading)."""
 
@@ -88,10 +91,10 @@ def chromium_session() -> Iterator[WebDriver]:
     Chromium's headless shell (Chromium's old headless mode, the same Blink and V8 as the browser, without its window
     system, extensions and process-per-site renderers): the module's browser costs less than half the CPU of
     ``chromium --headless=new`` for the same pages and screenshots (4.2-5.0 against 9.6-9.8 CPU-s a round of 25 pages)."""
-    chromium, driver = shutil.which("chromium-headless-shell"), shutil.which("chromedriver")
-    assert chromium and driver, "deploy/install.sh installs Debian's chromium-headless-shell and chromium-driver"
+    driver = shutil.which("chromedriver")
+    assert HEADLESS_SHELL.exists() and driver, "deploy/install.sh installs Debian's chromium-headless-shell and chromium-driver"
     options = webdriver.ChromeOptions()
-    options.binary_location = chromium
+    options.binary_location = str(HEADLESS_SHELL)
     # A laptop's window: Chromium paints the window's height at every page load (2000 px cost a quarter more CPU a page);
     # the screenshots capture the whole page whatever the window.
     for argument in ("--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,800", "--lang=zh-CN"):
