@@ -49,6 +49,9 @@ SCREENSHOTS = infra.TEST_RUN_DIR / "console-screenshots"
 EVERY_PAGE_SHOT = os.environ.get("JICAI_CONSOLE_SCREENSHOTS") == "1"
 NOTICE_2027 = (Path(__file__).parents[1] / "unit" / "console" / "notice-2027-test.txt").read_text()
 PASSWORD = ops_console.DEMO_PASSWORD
+HEADLESS_SHELL = Path("/usr/lib/chromium/chromium-headless-shell")
+"""Debian's headless shell itself: ``/usr/bin/chromium-headless-shell`` is a script that runs it as its child (no
+``exec``), so a browser started through the script outlived chromedriver's quit, every process of it."""
 PRESENCE_WAIT_S = 5
 """How long ``find_element`` waits for an element to appear (the page after a click may still be loading)."""
 
@@ -88,10 +91,10 @@ def chromium_session() -> Iterator[WebDriver]:
     Chromium's headless shell (Chromium's old headless mode, the same Blink and V8 as the browser, without its window
     system, extensions and process-per-site renderers): the module's browser costs less than half the CPU of
     ``chromium --headless=new`` for the same pages and screenshots (4.2-5.0 against 9.6-9.8 CPU-s a round of 25 pages)."""
-    chromium, driver = shutil.which("chromium-headless-shell"), shutil.which("chromedriver")
-    assert chromium and driver, "deploy/install.sh installs Debian's chromium-headless-shell and chromium-driver"
+    driver = shutil.which("chromedriver")
+    assert HEADLESS_SHELL.exists() and driver, "deploy/install.sh installs Debian's chromium-headless-shell and chromium-driver"
     options = webdriver.ChromeOptions()
-    options.binary_location = chromium
+    options.binary_location = str(HEADLESS_SHELL)
     # A laptop's window: Chromium paints the window's height at every page load (2000 px cost a quarter more CPU a page);
     # the screenshots capture the whole page whatever the window.
     for argument in ("--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,800", "--lang=zh-CN"):
@@ -130,8 +133,10 @@ def save_screenshot(browser: WebDriver, name: str) -> None:
     (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(captured["data"]))
 
 
-def sign_in(browser: WebDriver, url: str, username: str) -> None:
-    browser.get(f"{url}/sign-in")
+def sign_in(browser: WebDriver, url: str, username: str, page: str | None = None) -> None:
+    """Signs in on the sign-in page (which leads to the overview), or on the way to ``page``: asked for signed out, it
+    sends the browser to sign in and then on to itself."""
+    browser.get(f"{url}{page or '/sign-in'}")
     browser.find_element(By.ID, "username").send_keys(username)
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.ID, "sign-in").click()
@@ -210,14 +215,14 @@ def test_an_operator_finds_the_withheld_institution_reads_why_and_grants_an_exem
     browser.find_element(By.CSS_SELECTOR, "#warnings-per-week tr.opened a[href*='week=2026-10-05']").click()  # H001 warned 10-09
     shot(browser, "01-warnings-opened-in-a-week")
     assert "H001" in text(browser, "warnings") and "回款预警" in text(browser, "warnings")
-    browser.get(f"{platform.console_url}/overview")
+    browser.back()  # to the overview, as read above
     browser.find_element(By.CSS_SELECTOR, "#withheld a").click()
     assert text(browser, "institution-title").startswith("H001")
     shot(browser, "02-institution-H001")
     chain = read_why(browser, "settlement_withheld", "03-why-withhold")
     assert "guizhou" in chain and "INV-H001-0901" in chain
 
-    browser.get(f"{platform.console_url}/institutions/H001")
+    browser.back()  # to the institution's page, as read above
     fill_exemption(browser, "EX-H001-FLOOD", "2026-07-01", "2026-12-31", "2026年7月洪灾（不可抗力）")
     shot(browser, "04-confirm-exemption")
     assert "EX-H001-FLOOD" in text(browser, "confirm-fields")
@@ -242,7 +247,7 @@ def test_an_operator_grants_an_exemption_and_sees_the_r3_suspension_lifted(platf
     browser.find_element(By.CSS_SELECTOR, "#completion-distribution tr.region-520400 a.band-band_suspend").click()
     shot(browser, "15-volume-completion-below-suspension-line")
     assert suspended in text(browser, "completion") and "低于暂停结算线" in text(browser, "completion")
-    browser.get(f"{platform.console_url}/overview")
+    browser.back()  # to the overview, as read above
     browser.find_element(By.CSS_SELECTOR, f"#suspended a[href='/institutions/{suspended}']").click()
     assert text(browser, "institution-title").startswith(suspended)
     assert text(browser, "volume-status") == "暂停结算"
@@ -250,7 +255,7 @@ def test_an_operator_grants_an_exemption_and_sees_the_r3_suspension_lifted(platf
     chain = read_why(browser, "settlement_suspended", "17-why-suspension")
     assert "guizhou" in chain and "2026-09-30" in chain
 
-    browser.get(f"{platform.console_url}/institutions/{suspended}")
+    browser.back()  # to the institution's page, as read above
     fill_exemption(browser, f"EX-{suspended}-Q3", "2026-07-01", "2026-09-30", "2026年三季度院区改建停诊（不可抗力）")
     shot(browser, "18-confirm-exemption-suspended")
     assert f"EX-{suspended}-Q3" in text(browser, "confirm-fields")
@@ -268,8 +273,7 @@ def test_an_operator_grants_an_exemption_and_sees_the_r3_suspension_lifted(platf
 
 
 def test_an_operator_loads_next_year_s_calendar_from_the_pasted_notice(platform: Platformed, browser: WebDriver) -> None:
-    sign_in(browser, platform.console_url, "ops")
-    browser.get(f"{platform.console_url}/calendar")
+    sign_in(browser, platform.console_url, "ops", "/calendar")
     assert not text(browser, "covered-until").startswith("2027")
     browser.execute_script("document.getElementById('notice').value = arguments[0];", NOTICE_2027)
     browser.find_element(By.ID, "calendar_reason").send_keys("2027年节假日安排已发布")
@@ -298,7 +302,7 @@ def test_an_operator_redrives_a_dead_letter_and_sees_the_service_s_verdict(platf
             await producer.stop()
 
     asyncio.run(publish_garbage())
-    sign_in(browser, platform.console_url, "ops")
+    sign_in(browser, platform.console_url, "ops", "/dead-letters?service=alerts")
 
     def garbage_listed() -> bool:
         listed = text(reloaded(browser, f"{platform.console_url}/dead-letters?service=alerts"), "dead-letters")
@@ -346,16 +350,15 @@ def test_an_institution_s_user_sees_its_own_page_only_and_a_form_without_csrf_is
     form = {"institution_id": "H001", "exemption_id": "EX-FORGED", "from": "2026-01-01", "to": "2026-12-31", "reason": "forged"}
     with httpx.Client(base_url=platform.console_url, cookies=cookies) as forged:
         assert forged.post("/actions/grant_exemption", data=form).status_code == 403
-    sign_in(browser, platform.console_url, "ops")
-    browser.get(f"{platform.console_url}/institutions/H001")
+    browser.delete_all_cookies()  # signed out
+    sign_in(browser, platform.console_url, "ops", "/institutions/H001")
     assert "EX-FORGED" not in text(browser, "exemptions")
 
 
 def test_rankings_are_sortable_and_export_as_csv_and_xlsx(platform: Platformed, browser: WebDriver) -> None:
     import openpyxl
 
-    sign_in(browser, platform.console_url, "fund")
-    browser.get(f"{platform.console_url}/rankings?month=2026-10&indicator=volume_completion&sort=institution_id")
+    sign_in(browser, platform.console_url, "fund", "/rankings?month=2026-10&indicator=volume_completion&sort=institution_id")
     shot(browser, "14-rankings")
     listed = [row.text.split()[1] for row in browser.find_elements(By.CSS_SELECTOR, "#ranked tr")[1:]]
     assert listed == sorted(listed) and {"H001", "H002", "H003"} <= set(listed)

@@ -5,9 +5,11 @@ These need none of the four services: every refusal here happens before the cons
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
 import psycopg
 import pytest
@@ -100,7 +102,7 @@ def test_a_wrong_password_or_unknown_user_opens_no_session(console: TestClient, 
         answer = console.post("/sign-in", data={"username": username, "password": password, "csrf_token": _sign_in_token(console)})
         assert answer.status_code == 401 and SESSION_COOKIE not in console.cookies
     assert _rows(database, "sessions") == []
-    assert console.get("/overview").headers["location"] == "/sign-in"
+    assert console.get("/overview").headers["location"] == "/sign-in?next=%2Foverview"
 
 
 def test_a_sign_in_without_its_csrf_token_is_refused(console: TestClient) -> None:
@@ -124,11 +126,29 @@ def test_a_forged_or_signed_out_cookie_is_no_session(console: TestClient) -> Non
     token = sign_in(console, "ops")
     value = console.cookies[SESSION_COOKIE]
     console.cookies.set(SESSION_COOKIE, value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
-    assert console.get("/audit").headers["location"] == "/sign-in"
+    assert console.get("/audit").headers["location"] == "/sign-in?next=%2Faudit"
     console.cookies.set(SESSION_COOKIE, value)
     assert console.post("/sign-out", data={"csrf_token": token}).status_code == 303
     console.cookies.set(SESSION_COOKIE, value)  # replayed after sign-out: the server forgot it
-    assert console.get("/audit").headers["location"] == "/sign-in"
+    assert console.get("/audit").headers["location"] == "/sign-in?next=%2Faudit"
+
+
+def test_signing_in_leads_back_to_the_page_asked_for_and_never_to_another_site(console: TestClient) -> None:
+    asked = "/rankings?month=2026-10&indicator=volume_completion"
+    form_url = console.get(asked).headers["location"]
+    assert form_url == "/sign-in?" + urlencode({"next": asked})
+    form = console.get(form_url).text
+    carried = re.search(r'name="next" value="([^"]+)"', form)
+    assert carried and html.unescape(carried.group(1)) == asked
+    wrong = console.post("/sign-in", data={"username": "ops", "password": "wrong", "csrf_token": _sign_in_token(console), "next": asked})
+    assert wrong.status_code == 401 and f'name="next" value="{html.escape(asked)}"' in wrong.text  # a second try still leads there
+    answer = console.post("/sign-in", data={"username": "ops", "password": PASSWORD, "csrf_token": _sign_in_token(console), "next": asked})
+    assert answer.status_code == 303 and answer.headers["location"] == asked
+    for elsewhere in ("//evil.example/overview", "https://evil.example/", "/\\evil.example/", "overview"):
+        console.cookies.clear()
+        answer = console.post("/sign-in", data={"username": "ops", "password": PASSWORD, "csrf_token": _sign_in_token(console), "next": elsewhere})
+        assert answer.status_code == 303 and answer.headers["location"] == "/", elsewhere
+        assert 'name="next"' not in console.get("/sign-in", params={"next": elsewhere}).text
 
 
 def test_read_only_staff_cannot_act_even_with_a_valid_form(console: TestClient, database: str) -> None:

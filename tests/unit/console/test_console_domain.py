@@ -76,6 +76,14 @@ def test_csrf_tokens_match_only_themselves_and_a_session_is_stored_as_a_hash() -
     assert session_id not in sessions.session_hash(session_id) and len(sessions.session_hash(session_id)) == 64
 
 
+@pytest.mark.parametrize(("asked", "after"), [
+    ("/calendar", "/calendar"), ("/rankings?month=2026-10&sort=value", "/rankings?month=2026-10&sort=value"), (None, "/"), ("", "/"),
+    ("//evil.example/x", "/"), ("/\\evil.example", "/"), ("https://evil.example/", "/"), ("calendar", "/"), ("/x\r\nSet-Cookie: a=b", "/"),
+])
+def test_signing_in_leads_only_to_a_page_of_the_console(asked: str | None, after: str) -> None:
+    assert sessions.page_after_sign_in(asked) == after
+
+
 def test_labels_are_chinese_first_with_english_on_request_and_every_key_in_both() -> None:
     assert i18n.translator("zh")("overview") == "全省概览"
     assert i18n.translator("en")("overview") == "Province overview"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -10,6 +11,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from jicai_console.adapters.platform import ApiError, Platform
 from jicai_console.adapters.store import Store
 from jicai_console.bootstrap import load_settings
+from jicai_console.domain import sessions
 from jicai_console.entrypoints import actions, pages, signin
 from jicai_console.entrypoints.web import CsrfRefused, Forbidden, SignInRequired, render
 from jicai_console.settings import Settings
@@ -48,7 +50,11 @@ def build_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:
-        return RedirectResponse("/sign-in", 303)
+        """To the sign-in form, which leads back to the page asked for (a page, not a form's post)."""
+        asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET" or sessions.page_after_sign_in(asked) == "/":
+            return RedirectResponse("/sign-in", 303)
+        return RedirectResponse(f"/sign-in?{urlencode({'next': asked})}", 303)
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> HTMLResponse:
