@@ -24,11 +24,11 @@ import os
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -111,8 +111,7 @@ _swept: list[bool] = []
 def create_database(base_url: str, prefix: str, template: str | None = None) -> str:
     """A new database (empty, or a copy of ``template``); returns its SQLAlchemy URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with _admin(base_url) as conn:
-        _create(conn, name, template)
+    _on_admin(base_url, lambda conn: _create(conn, name, template))
     return f"{base_url}/{name}"
 
 
@@ -120,11 +119,11 @@ def _create(conn: psycopg.Connection, name: str, template: str | None = None) ->
     """``CREATE DATABASE`` copying the template's files (``STRATEGY FILE_COPY``), not its blocks through the WAL.
 
     PostgreSQL 15's default (``WAL_LOG``) reads every block of the template (its catalog alone is ~7.5 MB) through
-    shared buffers and writes each into the WAL. On the suite's cluster (no fsync) a file copy and the two checkpoints
-    it asks for cost a third less: 27-53 ms of the cluster's CPU a clone against 34-69, its drop 8-11 ms against 12-17
-    (none of its blocks in shared buffers to scan), in alternating rounds of 32 clones of the four templates, load
-    6-10 (/proc of the admin backend, checkpointer, WAL writer and background writer). Servers before 15 copy files
-    without being asked (and know no STRATEGY)."""
+    shared buffers and writes each into the WAL, whose volume then forces checkpoints; without fsync a file copy and
+    the checkpoints it asks for cost the cluster less or the same: 27-53 ms a clone against 34-69 and its drop 8-11 ms
+    against 12-17 in alternating rounds of 32 clones (load 6-10); on this machine both cost ~500 ms at times, when
+    creating the files of a new directory in ``base/`` turned slow (~1 ms a file, 0.03 elsewhere: the file system's
+    doing, whatever the strategy). Servers before 15 copy files without being asked (and know no STRATEGY)."""
     statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template or "template1"))
     if conn.info.server_version >= 150000:
         statement += sql.SQL(" STRATEGY = FILE_COPY")
@@ -133,8 +132,7 @@ def _create(conn: psycopg.Connection, name: str, template: str | None = None) ->
 
 def drop_database(url: str) -> None:
     base, name = url.rsplit("/", 1)
-    with _admin(base) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    _on_admin(base, lambda conn: conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))))
 
 
 def drop_database_later(url: str) -> None:
@@ -212,9 +210,9 @@ def migrated_template(base_url: str, service: str) -> str:
     ``CREATE DATABASE … TEMPLATE`` refuses a template anyone is connected to.
     """
     name = f"{TEMPLATE_PREFIX}{service}_{migrations_fingerprint(service)}"
-    with _admin(base_url) as conn:
-        if _exists(conn, name):
-            return name
+    if _on_admin(base_url, lambda conn: _exists(conn, name)):
+        return name
+    with _connect_admin(base_url) as conn:  # a connection of its own: the advisory lock ends with it
         conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (TEMPLATE_PREFIX + service,))
         if _exists(conn, name):  # another process built it while we waited
             return name
@@ -256,9 +254,43 @@ def _exists(conn: psycopg.Connection, name: str) -> bool:
     return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
 
-def _admin(base_url: str) -> psycopg.Connection:
+def _connect_admin(base_url: str) -> psycopg.Connection:
     """An autocommit connection to the ``postgres`` database (CREATE/DROP DATABASE need autocommit)."""
     return psycopg.connect(_libpq(base_url) + "/postgres", autocommit=True)
+
+
+T = TypeVar("T")
+
+
+def _on_admin(base_url: str, work: Callable[[psycopg.Connection], T]) -> T:
+    """``work`` on this thread's kept admin connection to the server; on a new one if the server went away meanwhile.
+
+    Every test database is created, dropped and its template looked up through one (~480 a run): a connection each cost
+    PostgreSQL a backend (~8 ms of CPU) and the test process ~1.5 ms. One per thread (the test's, clone-ahead,
+    drop-behind), so that a clone in the background never holds up a test's own statement."""
+    kept: dict[str, psycopg.Connection] = _admin_connections.__dict__.setdefault("by_server", {})
+    conn = kept.get(base_url)
+    if conn is None or conn.closed:
+        conn = kept[base_url] = _connect_admin(base_url)
+        with _all_admin_connections_lock:
+            _all_admin_connections.append(conn)
+    try:
+        return work(conn)
+    except psycopg.OperationalError:
+        if not conn.broken:
+            raise
+    # The server restarted (a test's own cluster crashed on purpose): once more, on a new connection.
+    conn.close()
+    kept[base_url] = _connect_admin(base_url)
+    with _all_admin_connections_lock:
+        _all_admin_connections.append(kept[base_url])
+    return work(kept[base_url])
+
+
+_admin_connections = threading.local()
+_all_admin_connections: list[psycopg.Connection] = []
+"""Every thread's, closed at the end of the test process."""
+_all_admin_connections_lock = threading.Lock()
 
 
 def kafka_bootstrap() -> str:
@@ -293,6 +325,9 @@ def finish_test_process() -> None:
     for reader in _readers.values():
         reader.close()
     _readers.clear()
+    with _all_admin_connections_lock:
+        while _all_admin_connections:
+            _all_admin_connections.pop().close()
 
 
 def start_shared_servers() -> None:
@@ -329,7 +364,7 @@ def databases_of_earlier_runs(base_url: str) -> list[str]:
     """Every database on the suite's cluster but the templates: as a run starts, what earlier runs left (the end-to-end
     systems' databases, a killed run's). Its data is kept for the templates, and without a sweep it grew by ~40
     databases (~360 MB) a run."""
-    with _admin(base_url) as conn:
+    with _connect_admin(base_url) as conn:
         return [name for (name,) in conn.execute(
             "SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres' AND datname NOT LIKE %s",
             (TEMPLATE_PREFIX.replace("_", r"\_") + "%",)).fetchall()]
