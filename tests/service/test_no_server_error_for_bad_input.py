@@ -29,7 +29,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jicai_kit.auth import Role
-from tests.support.clients import app_client
 from tests.support.shared_apps import DefaultApps
 
 SERVICES = ("contracts", "orders", "settlement")
@@ -169,7 +168,7 @@ def any_service(request: pytest.FixtureRequest, pg_base_url: str) -> Iterator[tu
     from tests.support import infra
 
     url = infra.migrated_database(pg_base_url, request.param)
-    with app_client(_app(request.param, url)) as client:
+    with TestClient(_app(request.param, url)) as client:
         _seed(request.param, client)
         yield client, client.get("/openapi.json").json()
     infra.drop_database(url)

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from fastapi.testclient import TestClient
+
 from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
 from jicai_events.catalog import CalendarYearLoaded
 from jicai_kit.auth import Role
 from jicai_policy import parse_calendar_text
 from tests.service.alerts.test_flow import DEADLINE_SET, WARNED, WITHHELD, Alerts, alerts, invoice, payment, shared_alerts
-from tests.support.clients import app_client
 from tests.support.shared_apps import SharedApps
 
 __all__ = ["alerts"]
@@ -146,7 +147,7 @@ def test_a_loaded_year_survives_a_restart_and_a_rebuild_of_the_read_models(alert
     assert (alerts.get("/invoices/INV-WAIT"), alerts.get("/policy/calendars")) == before
     assert before[0]["deadline"] == "2027-01-11"
 
-    with app_client(build_app(Settings(database_url=alerts.url, run_workers=False))) as client:
+    with TestClient(build_app(Settings(database_url=alerts.url, run_workers=False))) as client:
         restarted = Alerts(client, client.app, alerts.url, alerts.headers)  # type: ignore[arg-type]
         restarted.deliver(invoice(accepted=date(2026, 12, 1), received=date(2026, 12, 10)))
         assert restarted.get("/invoices/INV-1")["deadline"] == "2027-01-11"
