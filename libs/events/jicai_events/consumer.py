@@ -52,6 +52,11 @@ CLOCK_CHECK_INTERVAL_S = 5.0
 """How often a day-deciding consumer looks again at its held-back closes (a crash between a
 watermark's commit and its decision leaves nothing undecided for longer)."""
 
+CLOCK_IDLE_CHECK_INTERVAL_S = 30.0
+"""How often it looks when its last look found no close waiting. A close comes to it through its own poll (a
+``DayClosed`` read: it looks at once); only one recorded by another instance of its group that then died before
+deciding is found by this look alone. Every 5 s, the looks were half the CPU of an idle service."""
+
 POLL_TIMEOUT_MS = 200
 IDLE_POLL_TIMEOUT_MS = 5000
 """The longest an idle poll waits: records end it at once (the fetcher wakes it), so does a stop; it also ends when the
@@ -118,6 +123,7 @@ class EventConsumer(DayCloses):
         self._last_clock_check = 0.0
         self._marks: dict[tuple[str, int], date] = {}  # markers read, not yet written (flushed before offsets)
         self._clock_moved = False  # a marker or close arrived: try to decide
+        self._closes_waiting = True  # as the last look found (none known before the first)
         self._share_day_close = day_close_share if self._decides_days else None
         self._last_share = 0.0
         self._clock_seen = float("-inf")  # time moves when it reads a marker or a close; joining, ``_joined``
@@ -177,7 +183,7 @@ class EventConsumer(DayCloses):
         if time.monotonic() - self._last_prune > PRUNE_INTERVAL_S:
             self._last_prune = time.monotonic()
             await self.prune()
-        if self._clock_moved or (self._decides_days and time.monotonic() - self._last_clock_check > CLOCK_CHECK_INTERVAL_S):
+        if self._clock_moved or (self._decides_days and time.monotonic() - self._last_clock_check > self._clock_check_interval()):
             await self._advance_clock()
         if self._share_due():
             await self._take_share()
@@ -185,6 +191,9 @@ class EventConsumer(DayCloses):
             await self._report_lag()
         for tp in self.parked.due():
             self.parked.resume(self._consumer, tp)
+
+    def _clock_check_interval(self) -> float:
+        return CLOCK_CHECK_INTERVAL_S if self._closes_waiting else CLOCK_IDLE_CHECK_INTERVAL_S
 
     def _poll_timeout_ms(self) -> int:
         """How long a poll waits for records (they end it at once): 200 ms while the loop has work due soon (a day to
@@ -194,7 +203,7 @@ class EventConsumer(DayCloses):
             return POLL_TIMEOUT_MS
         due = [self._last_prune + PRUNE_INTERVAL_S]
         if self._decides_days:
-            due.append(self._last_clock_check + CLOCK_CHECK_INTERVAL_S)
+            due.append(self._last_clock_check + self._clock_check_interval())
         if self._share_day_close is not None:
             due.append(self._last_share + SHARE_IDLE_INTERVAL_S)
         until_due_ms = (min(due) - time.monotonic()) * 1000 + _DUE_SLACK_MS

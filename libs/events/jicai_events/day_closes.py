@@ -95,6 +95,7 @@ class DayCloses(BatchedHandling):
     _last_clock_check: float
     _marks: dict[tuple[str, int], date]
     _clock_moved: bool
+    _closes_waiting: bool
     _share_day_close: ShareDayClose | None
     _last_share: float
     _clock_seen: float
@@ -252,6 +253,7 @@ class DayCloses(BatchedHandling):
         position = next(iter(await watermarks.clock_positions(session, self._tables, self.name)), None)
         labels = (self.service, self.name)
         pending = position.pending if position else []
+        self._closes_waiting = bool(pending)
         DAY_CLOSE_PENDING.labels(*labels).set(len(pending))
         since = position.oldest_pending_since if position else None
         DAY_CLOSE_OLDEST_PENDING.labels(*labels).set(since.timestamp() if since else 0)
