@@ -125,8 +125,7 @@ class DayCloses(BatchedHandling):
         marks, self._marks = self._marks, {}
 
         async def write(session: AsyncSession) -> None:
-            for (topic, partition), day in sorted(marks.items()):
-                await watermarks.raise_watermark(session, self._tables, self.name, topic, partition, day)
+            await watermarks.raise_watermarks(session, self._tables, self.name, marks)
 
         await self._write(write)
         self._clock_moved = True
@@ -169,18 +168,27 @@ class DayCloses(BatchedHandling):
             # One decider at a time across instances: each sees the others' committed watermarks. Not waited for: the
             # decider may be closing a day for minutes, while this instance consumes and takes its share of the close.
             decider = await session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"), {"k": f"jicai-day-close:{self.name}"})
+            position = await self._clock_position(session)
             if decider:
                 with assigned(self._assignment()):
-                    await self._decide_ready(session, expected)
+                    if await self._decide_ready(session, expected, position):
+                        position = await self._clock_position(session)  # what is left after deciding
             else:
                 self._clock_moved = True  # again after the next poll: a day this instance recorded may wait for it
-            await self._report_clock(session, expected)
+            self._report_clock(position, expected)
 
-    async def _decide_ready(self, session: AsyncSession, expected: set[tuple[str, int]]) -> None:
-        through = await watermarks.watermark(session, self._tables, self.name, expected)
-        ready = await watermarks.decidable_day_closes(session, self._tables, self.name, through) if through else []
+    async def _clock_position(self, session: AsyncSession) -> watermarks.ClockPosition | None:
+        return next(iter(await watermarks.clock_positions(session, self._tables, self.name)), None)
+
+    async def _decide_ready(self, session: AsyncSession, expected: set[tuple[str, int]], position: watermarks.ClockPosition | None) -> bool:
+        """Decide the closes ``position`` shows pending at or before the watermark; False if there were none (its
+        envelopes are read only then: most checks follow a marker that completes no day)."""
+        through = watermarks.reached_through(position.watermarks, expected) if position else None
+        if through is None or not position or not position.pending or position.pending[0] > through:
+            return False
+        ready = await watermarks.decidable_day_closes(session, self._tables, self.name, through)
         if len(ready) > 1 and DayClosed.type_name() in self._batch_handlers and await self._decide_together(ready):
-            return
+            return True
         handler = self._handlers[DayClosed.type_name()]
         for day_closed in ready:
             event = day_closed.event()
@@ -192,6 +200,7 @@ class DayCloses(BatchedHandling):
             outcome = await self._handle_with_retries(day_closed, event, handler, then=decided)
             EVENTS_CONSUMED.labels(self.service, self.name, day_closed.type, outcome).inc()
             log_handled(self.name, day_closed, outcome)
+        return bool(ready)
 
     async def _decide_together(self, ready: list[Envelope]) -> bool:
         """Decide every ready close in one unit of work, for a handler with a set-based twin (a service's markers:
@@ -249,8 +258,7 @@ class DayCloses(BatchedHandling):
             log.warning("consumer %s: its share of a day close failed (%s: %s); retried in %.0f s",
                         self.name, type(exc).__name__, exc, SHARE_INTERVAL_S)
 
-    async def _report_clock(self, session: AsyncSession, expected: set[tuple[str, int]]) -> None:
-        position = next(iter(await watermarks.clock_positions(session, self._tables, self.name)), None)
+    def _report_clock(self, position: watermarks.ClockPosition | None, expected: set[tuple[str, int]]) -> None:
         labels = (self.service, self.name)
         pending = position.pending if position else []
         self._closes_waiting = bool(pending)

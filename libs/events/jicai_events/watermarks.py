@@ -26,11 +26,11 @@ late facts. Markers are not facts: they go to no event store and no replay.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, null, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,10 +80,14 @@ async def record_day_closes(
     await session.execute(pg_insert(t).values(rows).on_conflict_do_nothing(index_elements=[t.c.consumer, t.c.business_date]))
 
 
-async def raise_watermark(session: AsyncSession, tables: EventTables, consumer: str, topic: str, partition: int, day: date) -> None:
-    """Step 2: a marker read on ``topic``/``partition``; watermarks only move forward."""
+async def raise_watermarks(session: AsyncSession, tables: EventTables, consumer: str, marks: Mapping[tuple[str, int], date]) -> None:
+    """Step 2: the highest marker read per (topic, partition), in one statement; watermarks only move forward."""
+    if not marks:
+        return
     t = tables.clock_watermarks
-    stmt = pg_insert(t).values(consumer=consumer, topic=topic, partition=partition, closed_through=day)
+    rows = [{"consumer": consumer, "topic": topic, "partition": partition, "closed_through": day}
+            for (topic, partition), day in sorted(marks.items())]  # in key order: two writers never wait crosswise
+    stmt = pg_insert(t).values(rows)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[t.c.consumer, t.c.topic, t.c.partition],
@@ -92,13 +96,11 @@ async def raise_watermark(session: AsyncSession, tables: EventTables, consumer: 
     )
 
 
-async def watermark(session: AsyncSession, tables: EventTables, consumer: str, expected: set[tuple[str, int]]) -> date | None:
+def reached_through(marks: Sequence[PartitionMark], expected: set[tuple[str, int]]) -> date | None:
     """The day every expected partition has reached, or None while one has no marker yet."""
     if not expected:
         return date.max  # reads nothing but the clock: nothing to wait for
-    t = tables.clock_watermarks
-    rows = (await session.execute(select(t.c.topic, t.c.partition, t.c.closed_through).where(t.c.consumer == consumer))).all()
-    reached: dict[tuple[str, int], date] = {(r.topic, r.partition): r.closed_through for r in rows}
+    reached = {(m.topic, m.partition): m.closed_through for m in marks}
     if not expected <= reached.keys():
         return None
     return min(reached[tp] for tp in expected)
@@ -143,19 +145,21 @@ class ClockPosition:
 
 
 async def clock_positions(session: AsyncSession, tables: EventTables, consumer: str | None = None) -> list[ClockPosition]:
-    """Every consumer's (or one's) last decided close, pending closes and watermarks: three small queries."""
+    """Every consumer's (or one's) last decided close, pending closes and watermarks: two small queries."""
     d, w = tables.day_closes, tables.clock_watermarks
     mine_d = [d.c.consumer == consumer] if consumer else []
     mine_w = [w.c.consumer == consumer] if consumer else []
-    decided = await session.execute(
-        select(d.c.consumer, func.max(d.c.business_date).label("last")).where(d.c.decided_at.is_not(None), *mine_d).group_by(d.c.consumer)
-    )
-    last = {r.consumer: r.last for r in decided}
-    pending = (
+    # The pending closes (requested_at set) and each consumer's last decided day (requested_at NULL) in one statement.
+    closes = (
         await session.execute(
-            select(d.c.consumer, d.c.business_date, d.c.requested_at).where(d.c.decided_at.is_(None), *mine_d).order_by(d.c.business_date)
+            union_all(
+                select(d.c.consumer, d.c.business_date, d.c.requested_at).where(d.c.decided_at.is_(None), *mine_d),
+                select(d.c.consumer, func.max(d.c.business_date), null()).where(d.c.decided_at.is_not(None), *mine_d).group_by(d.c.consumer),
+            ).order_by("business_date")
         )
     ).all()
+    last = {r.consumer: r.business_date for r in closes if r.requested_at is None}
+    pending = [r for r in closes if r.requested_at is not None]
     marks = (
         await session.execute(select(w.c.consumer, w.c.topic, w.c.partition, w.c.closed_through).where(*mine_w).order_by(w.c.topic, w.c.partition))
     ).all()
@@ -184,7 +188,7 @@ __all__ = [
     "mark_decided",
     "marker_consumer_name",
     "publish_markers",
-    "raise_watermark",
+    "raise_watermarks",
+    "reached_through",
     "record_day_closes",
-    "watermark",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,6 +31,8 @@ from jicai_alerts.domain.invoice_obligation import ClosedDay, Payment, Recorded
 from jicai_events import Envelope
 from jicai_events.streams import BulkProjector, Decided, StreamWriter
 from jicai_events.unit_of_work import UnitOfWork
+
+E = TypeVar("E")
 
 
 async def apply(session: AsyncSession, event: AlertsEvent) -> None:
@@ -110,6 +112,20 @@ async def lock_many(uow: UnitOfWork, keys: Sequence[str]) -> None:
             text("SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest(CAST(:keys AS text[])) AS k"),
             {"keys": sorted(set(keys))},
         )
+
+
+async def load_streams(uow: UnitOfWork, stream_ids: Sequence[str], decode: Callable[[str, dict[str, Any]], E]) -> dict[str, tuple[list[tuple[E, str]], int]]:
+    """Many streams of one kind in one query: each one's events (``decode``d) with their ids, and its version."""
+    if not stream_ids:
+        return {}
+    es = t.event_tables.event_store
+    rows = await uow.session.execute(
+        select(es.c.stream_id, es.c.event_id, es.c.event_type, es.c.data).where(es.c.stream_id.in_(stream_ids)).order_by(es.c.stream_id, es.c.version)
+    )
+    recorded: dict[str, list[tuple[E, str]]] = {stream_id: [] for stream_id in stream_ids}
+    for stream_id, event_id, event_type, data in rows.all():
+        recorded[stream_id].append((decode(event_type, data), event_id))
+    return {stream_id: (events, len(events)) for stream_id, events in recorded.items()}
 
 
 async def load_recorded(uow: UnitOfWork, stream_id: str) -> tuple[list[Recorded], int]:

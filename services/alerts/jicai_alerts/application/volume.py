@@ -70,13 +70,20 @@ async def close_day(uow: UnitOfWork, day: vc.ClosedDay, book: PolicyBook, due: S
     """
     if not book_has_go_live(book):
         return
+    institutions = await volume_repo.institutions_due(uow, day.business_date) if due is None else due
+    await volume_repo.lock_institution_volumes(uow, institutions)  # in one statement, then their streams in one query
+    loaded = await volume_repo.load_volumes(uow, institutions)
+    decide = partial(_on_day_closed, day=day, book=book)
     decided: list[str] = []
-    for institution_id in await volume_repo.institutions_due(uow, day.business_date) if due is None else due:
+    for institution_id in institutions:
         key = volume_stream(institution_id)
+        recorded, version = loaded[institution_id]
         try:
-            async with uow.session.begin_nested():
-                await volume_repo.lock_institution_volume(uow, institution_id)
-                await _decide(uow, institution_id, partial(_on_day_closed, day=day, book=book))
+            # A savepoint only where there is something to record: a later stage's policy error takes back the earlier
+            # stages' events (most due institutions, suspended ones waiting for their next period end, decide nothing).
+            if first := decide(vs.fold(institution_id, recorded)):
+                async with uow.session.begin_nested():
+                    await _record(uow, institution_id, decide, recorded, version, first)
         except PolicyError as exc:
             await repo.record_blocked(uow, key, day.business_date, f"{type(exc).__name__}: {exc}", institution_id)
         else:
@@ -115,16 +122,20 @@ def _on_day_closed(state: vs.VolumeState, day: vc.ClosedDay, book: PolicyBook) -
 
 async def _decide(uow: UnitOfWork, institution_id: str, decide: Decide) -> None:
     """Decide and record stage by stage: each stage sees the event ids of the ones before."""
-    stream_id = volume_stream(institution_id)
     recorded, version = await volume_repo.load_volume(uow, institution_id)
-    for _ in range(MAX_STAGES):
-        new = decide(vs.fold(institution_id, recorded))
-        if not new:
-            return
+    if new := decide(vs.fold(institution_id, recorded)):
+        await _record(uow, institution_id, decide, recorded, version, new)
+
+
+async def _record(uow: UnitOfWork, institution_id: str, decide: Decide, recorded: list[vs.Recorded], version: int, new: list[v.VolumeEvent]) -> None:
+    """Record ``new`` (decided over ``recorded``), then the stages after it until one decides nothing."""
+    stream_id = volume_stream(institution_id)
+    recorded = list(recorded)
+    for _ in range(MAX_STAGES - 1):  # ``new`` is the first stage's
         stored = await repo.streams.append(uow, stream_id, "volume", version, new)
         recorded += [(event, s.event_id) for event, s in zip(new, stored, strict=True)]
         version += len(new)
+        new = decide(vs.fold(institution_id, recorded))
+        if not new:
+            return
     raise RuntimeError(f"institution {institution_id}: volume decisions did not settle after {MAX_STAGES} stages")
-
-
-
