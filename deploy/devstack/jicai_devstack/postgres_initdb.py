@@ -66,6 +66,10 @@ def initdb_from_cache(bindir: Path, data: Path, user: str | None, args: Sequence
         _keep(data, kept)
         return
     copied = subprocess.run(["cp", "-a", "--", str(kept), str(data)], capture_output=True, text=True)  # owner and modes kept
+    if copied.returncode == 0 and user:
+        # The cluster's user owns its data, as initdb run as that user leaves it, even if the kept copy lost its owner
+        # (a cache copied by root without -a): a server refuses data it does not own.
+        copied = subprocess.run(["chown", "-R", "--", f"{user}:", str(data)], capture_output=True, text=True)
     if copied.returncode != 0:
         shutil.rmtree(data, ignore_errors=True)
         raise RuntimeError(f"copying the kept initdb output {kept} failed: {copied.stderr}")
