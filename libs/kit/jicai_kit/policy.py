@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import Request
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -99,8 +100,15 @@ class FoldedPolicy:
         """Check the stored changes at the next refresh (a handler met a policy error: it may be a change not folded yet)."""
         self._checked = float("-inf")
 
-    async def refresh(self, session: AsyncSession, tables: EventTables, *, force: bool = False) -> PolicyBook:
-        """The book with every change stored so far; one small query unless the stored changes moved."""
+    async def refresh(self, session: AsyncSession, tables: EventTables, *, force: bool = False, own: bool = False) -> PolicyBook:
+        """The book with every change stored so far; one small query unless the stored changes moved.
+
+        ``own``: for a transaction that stored a change itself, the book with it, for that transaction alone: the
+        process's book (what every request decides with) must not show a change before its commit, which may never
+        come. Its commit calls ``invalidate``, so the next refresh folds it for everyone."""
+        if own:
+            sa_event.listen(session.sync_session, "after_commit", lambda _session: self.invalidate(), once=True)
+            return fold(self.base(), await _stored_changes(session, tables)).book
         if not self.due(force=force):
             return self.book()
         # Checked from now on: the requests arriving while this one reads decide with the book as it is (at most
@@ -114,10 +122,14 @@ class FoldedPolicy:
             self.watched = row[3]
         if seen == self._seen and self._folded is not None:
             return self._folded.book
-        rows = (await session.execute(select(t.c.event_id, t.c.event_type, t.c.data).order_by(t.c.position))).all()
-        changes = [change_of(r.event_id, event_registry.parse(r.event_type, dict(r.data))) for r in rows]
-        self._folded, self._seen = fold(self.base(), changes), seen
+        self._folded, self._seen = fold(self.base(), await _stored_changes(session, tables)), seen
         return self._folded.book
+
+
+async def _stored_changes(session: AsyncSession, tables: EventTables) -> list[PolicyChange]:
+    t = tables.policy_changes
+    rows = (await session.execute(select(t.c.event_id, t.c.event_type, t.c.data).order_by(t.c.position))).all()
+    return [change_of(r.event_id, event_registry.parse(r.event_type, dict(r.data))) for r in rows]
 
 
 def consumer_subscriptions(then: Callable[..., Any] | None = None) -> tuple[Subscription, ...]:

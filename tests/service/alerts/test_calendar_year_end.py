@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from jicai_alerts.entrypoints.app import build_app
@@ -129,6 +130,33 @@ def test_loading_decides_what_waited_as_a_run_with_the_calendar_from_the_start_w
         ("withheld", "2027-01-07"), ("paid", None), ("withheld", "2027-01-27")]
     assert [(a["alert_id"], a["status"]) for a in alerts_seen if a["invoice_id"] == "INV-PAID"] == [("warning-INV-PAID", "closed")]
     assert blocked == []
+
+
+def test_no_request_decides_with_a_year_before_the_transaction_that_stored_it_commits(
+    alerts: Alerts, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The consumer folds the year it stores to decide what waited for it; the process's book, which every request
+    decides with, takes the year only with its commit (a page once read 2027 covered but without who loaded it)."""
+    from jicai_alerts.adapters.policy import FOLDED
+    from jicai_alerts.application import services
+    from jicai_events.unit_of_work import UnitOfWork
+    from jicai_policy import PolicyBook
+
+    seen_by_others_while_storing: list[date] = []
+    decide = services.calendar_year_loaded
+
+    async def deciding(uow: UnitOfWork, book: PolicyBook) -> list[str]:
+        assert book.calendar.covered_until() == date(2027, 12, 31), "the storing transaction decides with the year"
+        seen_by_others_while_storing.append(FOLDED.book().calendar.covered_until())
+        return await decide(uow, book)
+
+    monkeypatch.setattr(services, "calendar_year_loaded", deciding)  # as the calendar use case calls it
+    assert alerts.get("/policy/calendars")["covered_until"] == "2026-12-31"
+    assert load_2027(alerts) == "handled"
+    assert seen_by_others_while_storing == [date(2026, 12, 31)]
+    calendars = alerts.get("/policy/calendars")
+    assert calendars["covered_until"] == "2027-12-31"
+    assert [y["loaded_by"] for y in calendars["years"] if y["year"] == 2027] == ["ops"]
 
 
 def test_a_loaded_year_survives_a_restart_and_a_rebuild_of_the_read_models(alerts: Alerts) -> None:

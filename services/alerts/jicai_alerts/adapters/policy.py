@@ -56,10 +56,11 @@ def _layer(folded: PolicyBook, legacy: tuple[YearCalendar, ...]) -> PolicyBook:
     return book
 
 
-async def current_book(uow: UnitOfWork, *, force: bool = False) -> PolicyBook:
-    """The book with every policy change stored so far and the years loaded through the former endpoint."""
+async def current_book(uow: UnitOfWork, *, force: bool = False, own: bool = False) -> PolicyBook:
+    """The book with every policy change stored so far and the years loaded through the former endpoint (``own``: with
+    the change this transaction stored, seen by no one else before its commit: ``FoldedPolicy.refresh``)."""
     global _legacy_years
-    folded = await FOLDED.refresh(uow.session, uow.tables, force=force)
+    folded = await FOLDED.refresh(uow.session, uow.tables, force=force, own=own)
     if FOLDED.watched is None or tuple(FOLDED.watched) != tuple(y.year for y in _legacy_years):
         cy = t.calendar_years
         rows = (await uow.session.execute(select(cy).order_by(cy.c.year))).mappings().all()

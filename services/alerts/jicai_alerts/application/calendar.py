@@ -22,4 +22,4 @@ async def decide_waiting(uow: UnitOfWork) -> None:
     own dates, as if the year had been known from the start.
     """
     await repo.lock_clock(uow, shared=False)
-    await services.calendar_year_loaded(uow, await current_book(uow, force=True))
+    await services.calendar_year_loaded(uow, await current_book(uow, own=True))
