@@ -17,7 +17,7 @@ status:
 # --dist loadfile keeps a module's tests in one worker, so its module-scoped system or broker starts once; the
 # modules go out longest first, a package sharing one e2e system as one unit (tests/support/scheduling.py).
 # Three workers keep both cores busy from the first test to the last (the run is CPU-bound: README): fewer leave
-# them idle while services start and events travel, more only contend (2026-11-30, sixth session: 197 s, against 378 s for issue 9's baseline in the same hour).
+# them idle while services start and events travel, more only contend (2026-11-30, sixth session: 179-201 s, against 378-380 s for issue 9's baseline in the same hour).
 TEST_WORKERS ?= 3
 
 test: install lint  ## lint and type-check, then every test: unit, service (real PostgreSQL), end-to-end (real Kafka)
