@@ -1,9 +1,10 @@
 """The tests' pre-imported launcher (``jicai_devstack.launcher``): a service forked from it is the service the
 ``jicai-serve`` command would be, as the harness sees it (pid, command line, signals, log, exit) and as it runs
-(the environment it was given, not the launcher's)."""
+(the environment it was given, not the launcher's); so is the console (``jicai-console serve``, ``add-users``)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,12 +13,14 @@ import httpx
 import pytest
 
 from jicai_devstack import _proc, launcher
+from jicai_devstack import console as ops_console
 from jicai_devstack import services as procs
 from jicai_devstack._proc import free_port
 from jicai_events.topics import NAMESPACE_ENV
 from tests.support import infra
 from tests.support.kafka_facts import wait_for_group
 from tests.support.namespaces import delete_namespace_topics
+from tests.support.tokens import SIGNING_KEY_FILE
 
 pytestmark = pytest.mark.kafka
 
@@ -27,12 +30,13 @@ _NOWHERE = "postgresql+psycopg://nobody@127.0.0.1:1/nothing"
 @pytest.fixture(scope="module")
 def own_launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[launcher.Launcher]:
     """The module's launcher, started (on its first request) with settings of its own that no service may run with: a
-    Kafka namespace and an orders database that do not exist, no relay or consumers. One for the module: a launcher's
+    Kafka namespace, an orders and a console database that do not exist, no relay or consumers. One for the module: a launcher's
     start imports every service (~2 CPU-s); the test that ends it leaves the next request to start it again, as
     poisoned (the environment stays set for the module)."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv(NAMESPACE_ENV, "launcher-environment.")
         monkeypatch.setenv("JICAI_ORDERS_DATABASE_URL", _NOWHERE)
+        monkeypatch.setenv("JICAI_CONSOLE_DATABASE_URL", _NOWHERE)
         monkeypatch.setenv("JICAI_RUN_WORKERS", "false")
         preloaded = launcher.Launcher(tmp_path_factory.mktemp("launcher") / "launcher.log")
         before = launcher.active()
@@ -46,6 +50,10 @@ def own_launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[launcher.
 
 def _cmdline(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
 def test_a_forked_service_is_what_jicai_serve_would_be_to_the_harness_and_runs_with_its_own_environment(
@@ -111,6 +119,34 @@ def test_a_one_off_command_forked_from_the_launcher_ends_as_the_command_would(ow
     failed = procs.run_command("orders", ["--migrate-only"], unreachable, tmp_path)
     assert failed.returncode != 0
     assert "127.0.0.1" in failed.stderr and "port 1" in failed.stderr
+
+
+def test_the_console_forked_from_the_launcher_is_what_jicai_console_would_be(own_launcher: launcher.Launcher, tmp_path: Path,
+                                                                          pg_base_url: str) -> None:
+    """``jicai-console add-users FILE`` migrates an empty database and writes the accounts, or refuses with its exit
+    status; ``jicai-console serve`` answers ``/readyz`` on the database it was given, and stops by its marker."""
+    database = infra.create_database(pg_base_url, "test_launched_console")
+    env = ops_console.console_env(tmp_path, database, SIGNING_KEY_FILE, {})
+    try:
+        added = sorted(ops_console.add_demo_accounts(env))
+        written = infra.rows(database, "SELECT username FROM staff_users ORDER BY username")
+        assert [username for (username,) in written] == added
+        listed = tmp_path / "accounts.json"
+        listed.write_text(json.dumps([{"username": "fund2", "role": "fund"}]))
+        add_users = [ops_console.command(), "add-users", str(listed)]
+        refused = procs.run_program(add_users, {**env, "JICAI_CONSOLE_PASSWORD": "short"}, tmp_path)
+        assert refused.returncode == 2 and "refused: password" in refused.stderr
+        assert not infra.rows(database, "SELECT username FROM staff_users WHERE username = 'fund2'")
+
+        console = ops_console.start_console(tmp_path, env, free_port())  # ready: on its database, not the launcher's
+        assert _parent(console.pid) == own_launcher.pid  # forked from it, not run as a command by the test process
+        assert _cmdline(console.pid).endswith(f"jicai-console serve --port {console.port}")
+        assert ops_console.stop_console(tmp_path)  # found by its marker, stopped gracefully
+        assert _proc.wait_gone(console.pid, 5)
+        assert "Application shutdown complete" in (tmp_path / "logs" / "console.log").read_text()
+    finally:
+        ops_console.stop_console(tmp_path, kill=True)
+        infra.drop_database(database)
 
 
 def test_the_launcher_ends_with_its_input_and_the_services_it_started_run_on(own_launcher: launcher.Launcher, tmp_path: Path,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -50,10 +49,15 @@ def console_env(run_dir: Path, database_url: str, signing_key_file: Path, servic
     return env
 
 
+def command() -> str:
+    """The ``jicai-console`` script of this environment."""
+    return str(Path(sys.executable).with_name("jicai-console"))
+
+
 def start_console(services_dir: Path, env: dict[str, str], port: int = PORT) -> procs.ServiceProcess:
-    """Start the console (``jicai-console serve``: migrations first, as every service) and wait until it answers ``/readyz``."""
-    command = [str(Path(sys.executable).with_name("jicai-console")), "serve", "--port", str(port)]
-    process = procs.start_service(services_dir, "console", port, env, command, MARKER)
+    """Start the console (``jicai-console serve``: migrations first, as every service; forked from the tests' launcher when
+    one is on) and wait until it answers ``/readyz``."""
+    process = procs.start_service(services_dir, "console", port, env, [command(), "serve", "--port", str(port)], MARKER)
     procs.wait_ready(process, services_dir)
     return process
 
@@ -64,12 +68,12 @@ def stop_console(services_dir: Path, *, kill: bool = False) -> bool:
 
 def add_demo_accounts(env: dict[str, str]) -> list[str]:
     """The demo's staff accounts (kept as they are when they exist), in one ``jicai-console add-users`` (a command per
-    account imported the console and hashed a spare password each time: 2 s of CPU apiece)."""
-    command = str(Path(sys.executable).with_name("jicai-console"))
+    account imported the console and hashed a spare password each time: 2 s of CPU apiece); forked from the tests'
+    launcher when one is on (``services.run_program``)."""
     accounts = [{"username": username, "role": role, "party_id": party, "display_name": name} for username, role, party, name in DEMO_ACCOUNTS]
     with tempfile.NamedTemporaryFile("w", suffix=".json") as listed:
         json.dump(accounts, listed)
         listed.flush()
-        subprocess.run([command, "add-users", listed.name], env={**env, "JICAI_CONSOLE_PASSWORD": DEMO_PASSWORD}, check=True,
-                       capture_output=True, text=True)
+        added = procs.run_program([command(), "add-users", listed.name], {**env, "JICAI_CONSOLE_PASSWORD": DEMO_PASSWORD}, Path.cwd())
+    added.check_returncode()
     return [username for username, _, _, _ in DEMO_ACCOUNTS]

@@ -1,4 +1,4 @@
-"""A pre-imported launcher of ``jicai-serve`` processes: a fork server, for the test suite only.
+"""A pre-imported launcher of ``jicai-serve`` and ``jicai-console`` processes: a fork server, for the test suite only.
 
 A service start spends three quarters of its CPU importing (FastAPI, pydantic, SQLAlchemy, aiokafka, Alembic,
 the service's own modules) before it does anything, and the end-to-end tests start dozens. The launcher is one
@@ -20,15 +20,22 @@ of the libraries, only debugging switches the tests never set are read on import
 ``PSYCOPG_WAIT_FUNC``, typer's ``TERMINAL_WIDTH``). Per-process values made on import are made again in a child
 (``jicai_kit.logs``' request-id prefix, ``random``'s seed); the children of one launcher share its hash seed.
 
-Protocol: one JSON object a line on the launcher's stdin (``{"name", "args", "cwd", "log", "env", "command", "status"}``),
-answered by one on its stdout (``{"pid"}`` or ``{"error"}``). A one-off command (``Launcher.run``: ``jicai-serve NAME
---rebuild-read-models``) also names a ``status`` file, where the child writes its exit status as it ends.
+The operations console (``jicai-console serve``, ``jicai-console add-users FILE``) is no registered service, but a
+program of the launcher too (``PROGRAMS``): a child becomes it as it becomes ``jicai-serve``, running the script's ``cli``.
+Its modules (0.3 CPU-s on top of the services') are imported on the launcher's first request for it, not at its start:
+only the test process that starts a console pays for them. Its app module is imported ahead too, as it builds its app
+only when uvicorn asks for ``app`` (in the child).
+
+Protocol: one JSON object a line on the launcher's stdin (``{"argv", "cwd", "log", "env", "status"}``, ``argv[0]`` the
+path of a program's script), answered by one on its stdout (``{"pid"}`` or ``{"error"}``). A one-off command
+(``Launcher.run``: ``jicai-serve NAME --rebuild-read-models``, ``jicai-console add-users FILE``) also names a ``status``
+file, where the child writes its exit status as it ends.
 End of input (the test process ended, however it ended) ends the launcher; the services it started run on, as
 ``spawn_detached`` ones do, until the tests stop them.
 The launcher ignores SIGCHLD, so the kernel reaps its children as they exit (a dead service leaves no zombie).
 
 Opt-in: ``use(Launcher(log))`` turns it on for the calling process (tests/conftest.py does); ``make up``, Docker and
-production run the ``jicai-serve`` command itself, and so does ``tests/infra/test_wheels.py``.
+production run the ``jicai-serve`` and ``jicai-console`` commands themselves, and so does ``tests/infra/test_wheels.py``.
 """
 from __future__ import annotations
 
@@ -43,6 +50,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -80,7 +89,7 @@ def _service_modules() -> list[str]:
 
 def preimport() -> int:
     """Import what a service imports (without building any app), read each service's migration heads and the packaged
-    policy book; returns how many modules are loaded."""
+    policy book (``jicai-serve``'s imports); returns how many modules are loaded."""
     from jicai_kit import migrations
     from jicai_kit.services import registered
     from jicai_policy import load_policy_book
@@ -97,10 +106,57 @@ def preimport() -> int:
     # Package data, named here rather than by the environment: a child whose environment names no other directories
     # finds the book parsed and validated (jicai_policy.book's cache by file contents), not 7 ms of its start.
     load_policy_book(PACKAGED_PROFILE_DIR, ())
-    built = sorted(name for name in sys.modules if name.endswith(_APP_MODULE))
+    _check_no_app_built()
+    return len(sys.modules)
+
+
+_CONSOLE = "jicai_console"
+
+
+def preimport_console() -> int:
+    """Import what ``jicai-console`` imports (its app module too: it builds no app on import) and read the console's
+    migration heads; returns how many modules are loaded."""
+    from jicai_kit import migrations
+
+    package = importlib.import_module(_CONSOLE)
+    for module in pkgutil.walk_packages(package.__path__, _CONSOLE + "."):
+        if not module.name.startswith(_CONSOLE + ".migrations"):
+            importlib.import_module(module.name)
+    migrations.heads(_CONSOLE)
+    _check_no_app_built()
+    return len(sys.modules)
+
+
+def _check_no_app_built() -> None:
+    from jicai_kit.services import registered
+
+    built = sorted(name for name in sys.modules if name in {service.package + _APP_MODULE for service in registered().values()})
+    # The console's app module builds its app when ``app`` is asked for (module ``__getattr__``): none may be kept on it.
+    console_app = sys.modules.get(_CONSOLE + _APP_MODULE)
+    if console_app is not None and "app" in vars(console_app):
+        built.append(console_app.__name__)
     if built:
         raise RuntimeError(f"{built} imported ahead (by another module): the children would serve the launcher's settings")
-    return len(sys.modules)
+
+
+@dataclass(frozen=True)
+class Program:
+    cli_module: str
+    """The module whose ``cli()`` the program's script runs."""
+    preimport: Callable[[], int]
+    """Imports what the program imports when it runs, in the launcher (once, before its first child)."""
+
+
+PROGRAMS = {
+    "jicai-serve": Program("jicai_kit.serve", preimport),
+    "jicai-console": Program("jicai_console.entrypoints.cli", preimport_console),
+}
+"""What a child can become, by the name of its script (in the environment's ``bin``, next to the interpreter)."""
+
+
+def knows(command: list[str]) -> bool:
+    """Whether ``command`` is a program the launcher can become (else the caller runs it as a command)."""
+    return Path(command[0]).name in PROGRAMS
 
 
 def _open_files() -> dict[int, str]:
@@ -128,12 +184,12 @@ def _check_quiet(inherited: set[int]) -> None:
         raise RuntimeError(f"launcher holds files it opened (sockets, connections?) a child would share: {opened}")
 
 
-def _become_service(request: dict[str, Any]) -> None:
-    """In the forked child: turn into ``jicai-serve NAME --port PORT`` and run it; never returns."""
+def _become(request: dict[str, Any]) -> None:
+    """In the forked child: turn into the command ``argv`` (``jicai-serve NAME --port PORT``, ``jicai-console serve
+    --port PORT``) and run it; never returns."""
     import setproctitle
 
-    from jicai_kit import serve
-
+    program = importlib.import_module(PROGRAMS[Path(request["argv"][0]).name].cli_module)
     os.setsid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the launcher's auto-reaping is not the service's
     log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -146,11 +202,11 @@ def _become_service(request: dict[str, Any]) -> None:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
-    sys.argv = [request["command"], request["name"], *request["args"]]
+    sys.argv = list(request["argv"])
     setproctitle.setproctitle(" ".join(sys.argv))
     code: int | str | None = 1  # an exception's, as the interpreter's
     try:
-        serve.cli()  # typer ends it with SystemExit, as it ends the jicai-serve script
+        program.cli()  # typer ends it with SystemExit, as it ends the program's script
         code = 0
     except SystemExit as exit_:
         code = exit_.code
@@ -161,17 +217,29 @@ def _become_service(request: dict[str, Any]) -> None:
     sys.exit(0)
 
 
-def _serve_requests(requests: IO[bytes], inherited: set[int]) -> None:
+def _prepare(program: str, prepared: set[str]) -> None:
+    """``program``'s imports, once: made part of what the children share copy-on-write, out of their collector's walk."""
+    if program not in PROGRAMS:
+        raise RuntimeError(f"no program {program!r} (the launcher's: {sorted(PROGRAMS)})")
+    if program not in prepared:
+        PROGRAMS[program].preimport()
+        gc.collect()
+        gc.freeze()  # what the imports built is shared copy-on-write; no child's collector walks or touches it
+        prepared.add(program)
+
+
+def _serve_requests(requests: IO[bytes], inherited: set[int], prepared: set[str]) -> None:
     while line := requests.readline():
         request = json.loads(line)
         try:
+            _prepare(Path(request["argv"][0]).name, prepared)
             _check_quiet(inherited)
             pid = os.fork()
-        except (OSError, RuntimeError) as exc:
+        except (OSError, RuntimeError, ImportError) as exc:
             os.write(1, json.dumps({"error": str(exc)}).encode() + b"\n")
             continue
         if pid == 0:
-            _become_service(request)  # SystemExit from here ends the child, as it ends jicai-serve
+            _become(request)  # SystemExit from here ends the child, as it ends the program's script
         os.write(1, json.dumps({"pid": pid}).encode() + b"\n")
 
 
@@ -183,12 +251,11 @@ def main() -> None:
     setproctitle.getproctitle()
     inherited = set(_open_files())
     gc.disable()  # as jicai-serve while importing; the children's app start-up freezes and turns it on again
-    preimport()
-    gc.collect()
-    gc.freeze()  # what the imports built is shared copy-on-write; no child's collector walks or touches it
+    prepared: set[str] = set()
+    _prepare("jicai-serve", prepared)  # the console's imports wait for a request for it
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps exited children: no zombies pile up
     _check_quiet(inherited)
-    _serve_requests(sys.stdin.buffer, inherited)
+    _serve_requests(sys.stdin.buffer, inherited, prepared)
 
 
 # -- the client, in the test process -------------------------------------------------------------------------
@@ -202,16 +269,17 @@ class Launcher:
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
 
-    def spawn(self, name: str, port: int, cwd: Path, log: Path, env: dict[str, str]) -> int:
-        """Start ``jicai-serve NAME --port PORT`` (as ``command``) from the launcher; returns its pid."""
-        return self._fork(name, ["--port", str(port)], cwd, log, env)
+    def spawn(self, command: list[str], cwd: Path, log: Path, env: dict[str, str]) -> int:
+        """Start ``command`` (``jicai-serve NAME --port PORT``, ``jicai-console serve --port PORT``: its script's path
+        and arguments, a program the launcher ``knows``) from the launcher; returns its pid."""
+        return self._fork(command, cwd, log, env)
 
-    def run(self, name: str, args: list[str], cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
-        """Run ``jicai-serve NAME ARGS…`` (a one-off command: ``--rebuild-read-models``, ``--migrate-only``) from the
-        launcher to its end, as ``subprocess.run`` would; its output (stdout and stderr, merged) is in both fields."""
+    def run(self, command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+        """Run ``command`` (a one-off: ``jicai-serve NAME --rebuild-read-models``, ``jicai-console add-users FILE``) from
+        the launcher to its end, as ``subprocess.run`` would; its output (stdout and stderr, merged) is in both fields."""
         with tempfile.TemporaryDirectory(prefix="jicai-launched-") as scratch:
             output, status = Path(scratch) / "output", Path(scratch) / "status"
-            pid = self._fork(name, args, cwd, output, env, status)
+            pid = self._fork(command, cwd, output, env, status)
             try:
                 exited = os.pidfd_open(pid)  # not our child (the launcher's): a pidfd is readable once it exits
             except ProcessLookupError:
@@ -220,17 +288,15 @@ class Launcher:
                 try:
                     if not select.select([exited], [], [], timeout)[0]:
                         os.kill(pid, signal.SIGKILL)
-                        raise subprocess.TimeoutExpired([name, *args], timeout, output.read_text())
+                        raise subprocess.TimeoutExpired(command, timeout, output.read_text())
                 finally:
                     os.close(exited)
             said = output.read_text() if output.exists() else ""
             code = int(status.read_text()) if status.exists() else -signal.SIGKILL  # ended by a signal
-        return subprocess.CompletedProcess([name, *args], code, said, said)
+        return subprocess.CompletedProcess(command, code, said, said)
 
-    def _fork(self, name: str, args: list[str], cwd: Path, log: Path, env: dict[str, str], status: Path | None = None) -> int:
-        command = str(Path(sys.executable).with_name("jicai-serve"))
-        request = {"name": name, "args": args, "cwd": str(cwd), "log": str(log), "env": env, "command": command,
-                   "status": str(status) if status else None}
+    def _fork(self, command: list[str], cwd: Path, log: Path, env: dict[str, str], status: Path | None = None) -> int:
+        request = {"argv": command, "cwd": str(cwd), "log": str(log), "env": env, "status": str(status) if status else None}
         with self._lock:
             process = self._started()
             assert process.stdin is not None and process.stdout is not None
@@ -246,7 +312,7 @@ class Launcher:
                 raise RuntimeError(f"the service launcher exited ({process.poll()}):\n{tail(self.log)}")
         reply = json.loads(answer)
         if "error" in reply:
-            raise RuntimeError(f"the service launcher could not start {name}: {reply['error']}")
+            raise RuntimeError(f"the service launcher could not start {' '.join(command)}: {reply['error']}")
         pid: int = reply["pid"]
         return pid
 

@@ -77,7 +77,7 @@ def start_service(run_dir: Path, name: str, port: int, env: dict[str, str], comm
 
     ``command`` (default ``jicai-serve NAME --port PORT``) is for a process that is no registered service
     (the console); ``marker`` is a word of its command line. With ``launcher.use(...)`` (the test suite), a
-    registered service is forked from the pre-imported launcher instead of run as a command."""
+    program the launcher knows (``jicai-serve``, ``jicai-console``) is forked from it instead of run as a command."""
     run_dir.mkdir(parents=True, exist_ok=True)
     pid_file = run_dir / f"{name}.pid"
     pid = _proc.read_pid(pid_file)
@@ -85,23 +85,27 @@ def start_service(run_dir: Path, name: str, port: int, env: dict[str, str], comm
         return ServiceProcess(name, port, pid)
     logs = run_dir / "logs"
     logs.mkdir(exist_ok=True)
+    command = command or [str(Path(sys.executable).with_name("jicai-serve")), name, "--port", str(port)]
     preloaded = launcher.active()
-    if preloaded is not None and command is None:
-        pid = preloaded.spawn(name, port, run_dir, logs / f"{name}.log", env)
+    if preloaded is not None and launcher.knows(command):
+        pid = preloaded.spawn(command, run_dir, logs / f"{name}.log", env)
     else:
-        command = command or [str(Path(sys.executable).with_name("jicai-serve")), name, "--port", str(port)]
         pid = _proc.spawn_detached(command, run_dir, logs / f"{name}.log", env)
     pid_file.write_text(f"{pid}\n")
     return ServiceProcess(name, port, pid)
 
 
 def run_command(name: str, args: list[str], env: dict[str, str], cwd: Path, timeout: float = 300.0) -> subprocess.CompletedProcess[str]:
-    """Run ``jicai-serve NAME ARGS…`` to its end (``--rebuild-read-models``, ``--migrate-only``): as a command, or with
-    ``launcher.use(...)`` forked from the pre-imported launcher (output merged into ``stdout`` and ``stderr`` then)."""
+    """Run ``jicai-serve NAME ARGS…`` to its end (``--rebuild-read-models``, ``--migrate-only``): ``run_program``'s."""
+    return run_program([str(Path(sys.executable).with_name("jicai-serve")), name, *args], env, cwd, timeout)
+
+
+def run_program(command: list[str], env: dict[str, str], cwd: Path, timeout: float = 300.0) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` to its end (``jicai-serve NAME --migrate-only``, ``jicai-console add-users FILE``): as a command,
+    or with ``launcher.use(...)`` forked from the pre-imported launcher (output merged into ``stdout`` and ``stderr`` then)."""
     preloaded = launcher.active()
-    if preloaded is not None:
-        return preloaded.run(name, args, cwd, env, timeout)
-    command = [str(Path(sys.executable).with_name("jicai-serve")), name, *args]
+    if preloaded is not None and launcher.knows(command):
+        return preloaded.run(command, cwd, env, timeout)
     return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
 
 
