@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds what a deployment installs, into DIR: a wheel of every library and service (libs/*, services/*;
 # not the dev stack) and requirements.txt, their third-party dependencies at the versions and hashes of
-# uv.lock. Install with: pip install --require-hashes --no-deps -r DIR/requirements.txt && pip install --no-deps DIR/*.whl
+# uv.lock. Install with: uv pip install --require-hashes --no-deps -r DIR/requirements.txt && uv pip install --no-deps DIR/*.whl
+# (pip takes the same arguments; add --compile-bytecode to uv's where the environment cannot write its own, as in the image).
 # The Docker image (deploy/docker/Dockerfile) and tests/infra/test_wheels.py both use it.
 # Usage: deploy/build-wheels.sh DIR   (UV: the uv to run, default the one on PATH; PYTHON: likewise)
 set -euo pipefail

@@ -2,7 +2,7 @@
 
 ``deploy/build-wheels.sh`` builds the wheels and the hashed requirements from
 uv.lock (again whenever a file the build reads changed: the last build is kept in .cache/test-wheels);
-they go into a plain new virtual environment (pip, no ``-e``, from a
+they go into a plain new virtual environment (uv, as in the image; no ``-e``, from a
 directory outside the repository, nothing of the checkout on ``sys.path``),
 and each service starts from it with ``jicai-serve`` against the suite's real
 PostgreSQL and Kafka: its migrations come out of the installed package.
@@ -10,7 +10,6 @@ PostgreSQL and Kafka: its migrations come out of the installed package.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -44,7 +43,11 @@ class Installed:
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         """A command of the environment, from outside the repository and with none of this process's Python settings."""
-        return subprocess.run([*args], cwd=self.root, env=_plain_env(), capture_output=True, text=True, timeout=600)
+        return subprocess.run([*args], cwd=self.root, env=self.env(), capture_output=True, text=True, timeout=600)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The plain environment, its bytecode written to and read from BYTECODE_CACHE."""
+        return _plain_env(PYTHONPYCACHEPREFIX=str(BYTECODE_CACHE), **extra)
 
     def bin(self, name: str) -> str:
         return str(self.python.with_name(name))
@@ -70,6 +73,11 @@ WHEEL_INPUTS = ("deploy/build-wheels.sh", "uv.lock", "pyproject.toml", ".python-
 NOT_INPUTS = {"build", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 """What a build or a tool leaves in a package's folder (``*.egg-info`` too): never read into a wheel."""
 WHEELS_CACHE = REPO / ".cache" / "test-wheels"
+BYTECODE_CACHE = REPO / ".cache" / "test-wheels-bytecode"
+"""The bytecode of what the installed environment imports (compiling it took ~5 CPU-s of each run; compiling all 2,000
+modules at install, as the image does, ~9), kept from run to run: the environment is new each time but at the same
+path, and uv links the same unpacked files from its cache, so Python finds that bytecode current (it compares the
+source's mtime and size) and compiles a changed file again."""
 
 
 def _wheel_inputs_key(uv: str) -> str:
@@ -113,25 +121,25 @@ def _built_wheels(uv: str) -> Path:
 
 @pytest.fixture(scope="module")
 def installed() -> Iterator[Installed]:
-    root = Path(tempfile.mkdtemp(prefix="jicai-wheels-"))
+    # A new environment on every run, always at the same place outside the repository (one per checkout), so that the
+    # bytecode its first start compiles (BYTECODE_CACHE) serves the next run's installs of the same files.
+    root = Path(tempfile.gettempdir()) / f"jicai-wheels-{hashlib.sha256(str(REPO).encode()).hexdigest()[:12]}"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(mode=0o700)
     try:
         uv = str(Path(sys.executable).with_name("uv"))
         wheels = _built_wheels(uv)
         base_python = getattr(sys, "_base_executable", sys.executable)  # the interpreter itself, not this venv's
         venv = root / "venv"
-        # No pip of its own where the suite has one (ensurepip installing it cost 5 CPU-s): that pip installs into it
-        # (``--python``, pip running under the environment's interpreter).
-        suite_pip = importlib.util.find_spec("pip") is not None
-        subprocess.run([base_python, "-m", "venv", *(["--without-pip"] if suite_pip else []), str(venv)], check=True, cwd=root, env=_plain_env())
+        subprocess.run([base_python, "-m", "venv", "--without-pip", str(venv)], check=True, cwd=root, env=_plain_env())
         env = Installed(root, venv / "bin" / "python")
-        # The third-party requirements (hashed, from uv.lock) through uv and its cache: pip re-downloaded every one
-        # of them from PyPI on each run (minutes of the suite's longest set-up), and uv checks the same hashes.
-        # Our wheels go in with pip, as in the image, and pip checks the whole environment.
-        pip = [sys.executable, "-m", "pip", "--python", str(env.python)] if suite_pip else [str(env.python), "-m", "pip"]
-        for step in ([uv, "pip", "install", "--quiet", "--python", str(env.python), "--require-hashes", "--no-deps", "-r", str(wheels / "requirements.txt")],
-                     [*pip, "install", "--quiet", "--no-deps", *map(str, sorted(wheels.glob("*.whl")))],
-                     [*pip, "check"]):
-            result = env.run(*step)
+        # As in the image: the third-party requirements (hashed, from uv.lock), then our wheels, then a check of the
+        # whole environment, all with uv and its cache (pip took ~7 CPU-s more for the wheels and the check, and
+        # re-downloaded every requirement from PyPI on each run).
+        for step in (["install", "--quiet", "--require-hashes", "--no-deps", "-r", str(wheels / "requirements.txt")],
+                     ["install", "--quiet", "--no-deps", *map(str, sorted(wheels.glob("*.whl")))],
+                     ["check"]):
+            result = env.run(uv, "pip", *step, "--python", str(env.python))
             assert result.returncode == 0, f"{step}: {result.stdout[-2000:]}{result.stderr[-3000:]}"
         yield env
     finally:
@@ -170,47 +178,48 @@ def test_every_service_migrates_from_its_package_and_answers_from_the_installed_
     def start(name: str) -> None:
         url = infra.create_database(pg_base_url, f"test_wheel_{name}")
         port = free_port()
-        env = _plain_env(**{f"JICAI_{name.upper()}_DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        env = installed.env(**{f"JICAI_{name.upper()}_DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
                             "JICAI_KAFKA_NAMESPACE": namespace, "JICAI_AUTH_PUBLIC_KEYS": str(PUBLIC_KEYS)})
         pid = spawn_detached([installed.bin("jicai-serve"), name, "--port", str(port)], installed.root, run_dir / f"{name}.log", env)
         started[name] = (pid, port, url)
 
     def ready(name: str) -> None:
         _, port, url = started[name]
-        _wait_ready(f"http://127.0.0.1:{port}", run_dir / f"{name}.log")
-        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+        _wait_ready(client, f"http://127.0.0.1:{port}", run_dir / f"{name}.log")
+        assert client.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
         assert infra.alembic_revision(url) == _head(name), f"{name}: not migrated to its head"
 
     first, *others = _workspace_services()
     try:
-        # The first alone: the environment's third-party packages come without bytecode (uv installs no .pyc, and
-        # compiling all 2,000 modules at install costs ~9 CPU-s); what it imports it compiles and writes once, for the
-        # others to load (started together, each compiled the same modules again: ~3 CPU-s each).
-        start(first)
-        ready(first)
-        for name in others:
-            start(name)
-        for name in others:
-            ready(name)
+        # One client for every request: each new one builds a TLS context (~40 ms of CPU).
+        with httpx.Client(timeout=5) as client:
+            # The first alone: where BYTECODE_CACHE lacks what it imports (the first run, or after a change), it
+            # compiles and writes that once for the others to load (started together, each compiled the same modules
+            # again: ~3 CPU-s each).
+            start(first)
+            ready(first)
+            for name in others:
+                start(name)
+            for name in others:
+                ready(name)
     finally:
         for pid, _, url in started.values():
             terminate(pid, 20.0)
             infra.drop_database(url)
 
 
-def _wait_ready(base: str, log: Path) -> None:
+def _wait_ready(client: httpx.Client, base: str, log: Path) -> None:
     deadline = time.monotonic() + READY_WITHIN_SECONDS
     last = ""
-    with httpx.Client(timeout=5) as client:  # one for every probe: each new one builds a TLS context (~15 ms of CPU)
-        while time.monotonic() < deadline:
-            try:
-                response = client.get(f"{base}/readyz")
-                if response.status_code == 200:
-                    return
-                last = response.text
-            except httpx.HTTPError as exc:
-                last = str(exc)
-            time.sleep(0.5)
+    while time.monotonic() < deadline:
+        try:
+            response = client.get(f"{base}/readyz")
+            if response.status_code == 200:
+                return
+            last = response.text
+        except httpx.HTTPError as exc:
+            last = str(exc)
+        time.sleep(0.5)
     pytest.fail(f"{base} not ready after {READY_WITHIN_SECONDS}s ({last}):\n{tail(log)}")
 
 

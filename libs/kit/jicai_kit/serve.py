@@ -5,7 +5,6 @@ no service ever runs against a schema older than its code.
 """
 from __future__ import annotations
 
-import asyncio
 import gc
 import importlib
 import os
@@ -20,7 +19,8 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 # The command imports what it runs when it runs (``cli``: with the collector paused); importing this module (a test, a
-# bench, the dead-letter tool) imports neither the web server nor the database tools.
+# bench, the dead-letter tool) imports neither the web server nor the database tools, nor asyncio (refusing an unknown
+# service or printing --help needs none of it; serving imports it with uvicorn).
 
 
 def migrate(service: services.Service) -> None:
@@ -75,6 +75,8 @@ def main(
     if rebuild_read_models_ or migrate_only:
         gc.enable()  # serving, the app's start-up does (jicai_kit.http)
     if rebuild_read_models_:
+        import asyncio
+
         from rich.console import Console
         from rich.progress import MofNCompleteColumn, Progress
 

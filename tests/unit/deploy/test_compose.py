@@ -148,12 +148,12 @@ def test_every_metric_an_alerting_rule_names_is_defined_by_the_code() -> None:
 
 
 def test_the_image_installs_the_built_wheels_in_a_build_stage_and_runs_as_an_unprivileged_user() -> None:
-    """What tests/infra/test_wheels.py proves to run (deploy/build-wheels.sh, pip, no -e) is what the image installs."""
+    """What tests/infra/test_wheels.py proves to run (deploy/build-wheels.sh, uv, no -e) is what the image installs."""
     dockerfile = (REPO / "deploy/docker/Dockerfile").read_text()
     stages = re.split(r"^FROM ", dockerfile, flags=re.M)[1:]
     assert len(stages) == 2, "a build stage and a runtime stage"
     build, runtime = stages
-    assert "deploy/build-wheels.sh /wheels" in build and "--require-hashes" in build
+    assert "deploy/build-wheels.sh /wheels" in build and "--require-hashes" in build and "uv pip check" in build
     assert not re.search(r"pip install[^\n]* -e ", dockerfile), "no editable installs"
     assert "COPY --from=build /opt/jicai /opt/jicai" in runtime and "COPY libs" not in runtime and "COPY services" not in runtime
     [user] = re.findall(r"^USER (\S+)", runtime, flags=re.M)
