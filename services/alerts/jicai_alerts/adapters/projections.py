@@ -11,7 +11,7 @@ from datetime import date
 from functools import singledispatch
 from typing import Any
 
-from sqlalchemy import RowMapping, select, update
+from sqlalchemy import RowMapping, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,7 @@ from jicai_alerts.domain.calendar_year import CalendarYearLoaded
 from jicai_alerts.domain.non_winning_events import NON_WINNING_EVENTS
 from jicai_alerts.domain.volume_events import VOLUME_EVENTS
 from jicai_events.pgcopy import copy_rows
+from jicai_events.store import EventStore
 from jicai_events.unnest import insert_rows
 
 KIND = {
@@ -176,15 +177,10 @@ async def _refresh_invoice(session: AsyncSession, invoice_id: str) -> None:
 
 async def _refresh_invoices(session: AsyncSession, invoice_ids: Sequence[str]) -> None:
     """Refold each invoice's stream (one query for all) into its row (one statement for all)."""
-    es = t.event_tables.event_store
-    rows = await session.execute(
-        select(es.c.stream_id, es.c.event_id, es.c.event_type, es.c.data)
-        .where(es.c.stream_id.in_([invoice_stream(i) for i in invoice_ids])).order_by(es.c.stream_id, es.c.version)
-    )
-    recorded: dict[str, list[io.Recorded]] = {}
-    for stream_id, event_id, event_type, data in rows.all():
-        recorded.setdefault(stream_id, []).append((e.decode_obligation(event_type, data), event_id))
-    values = [row for i in invoice_ids if (row := invoice_row(i, io.fold(recorded.get(invoice_stream(i), [])))) is not None]
+    loaded = await EventStore(session, t.event_tables).load_many([invoice_stream(i) for i in invoice_ids])
+    recorded = {stream_id: [(e.decode_obligation(event_type, data), event_id) for event_id, event_type, data in events]
+                for stream_id, events in loaded.items()}
+    values = [row for i in invoice_ids if (row := invoice_row(i, io.fold(recorded[invoice_stream(i)]))) is not None]
     if values:
         await insert_rows(session, t.invoices, values, on_conflict=["invoice_id"], update=[c for c in values[0] if c != "invoice_id"])
 

@@ -116,16 +116,9 @@ async def lock_many(uow: UnitOfWork, keys: Sequence[str]) -> None:
 
 async def load_streams(uow: UnitOfWork, stream_ids: Sequence[str], decode: Callable[[str, dict[str, Any]], E]) -> dict[str, tuple[list[tuple[E, str]], int]]:
     """Many streams of one kind in one query: each one's events (``decode``d) with their ids, and its version."""
-    if not stream_ids:
-        return {}
-    es = t.event_tables.event_store
-    rows = await uow.session.execute(
-        select(es.c.stream_id, es.c.event_id, es.c.event_type, es.c.data).where(es.c.stream_id.in_(stream_ids)).order_by(es.c.stream_id, es.c.version)
-    )
-    recorded: dict[str, list[tuple[E, str]]] = {stream_id: [] for stream_id in stream_ids}
-    for stream_id, event_id, event_type, data in rows.all():
-        recorded[stream_id].append((decode(event_type, data), event_id))
-    return {stream_id: (events, len(events)) for stream_id, events in recorded.items()}
+    loaded = await uow.events.load_many(stream_ids)
+    return {stream_id: ([(decode(event_type, data), event_id) for event_id, event_type, data in events], len(events))
+            for stream_id, events in loaded.items()}
 
 
 async def load_recorded(uow: UnitOfWork, stream_id: str) -> tuple[list[Recorded], int]:
@@ -136,14 +129,7 @@ async def load_recorded(uow: UnitOfWork, stream_id: str) -> tuple[list[Recorded]
 
 async def load_recorded_many(uow: UnitOfWork, stream_ids: Sequence[str]) -> dict[str, list[Recorded]]:
     """``load_recorded`` for many invoice streams in one query (a stream's version is its length)."""
-    es = t.event_tables.event_store
-    rows = await uow.session.execute(
-        select(es.c.stream_id, es.c.event_id, es.c.event_type, es.c.data).where(es.c.stream_id.in_(stream_ids)).order_by(es.c.stream_id, es.c.version)
-    )
-    recorded: dict[str, list[Recorded]] = {stream_id: [] for stream_id in stream_ids}
-    for stream_id, event_id, event_type, data in rows.all():
-        recorded[stream_id].append((decode_obligation(event_type, data), event_id))
-    return recorded
+    return {stream_id: recorded for stream_id, (recorded, _) in (await load_streams(uow, stream_ids, decode_obligation)).items()}
 
 
 async def stream_version(uow: UnitOfWork, stream_id: str) -> int:
