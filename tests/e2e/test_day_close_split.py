@@ -48,6 +48,7 @@ from jicai_events.kafka import ensure_topics
 from jicai_kit.clock import day_closed_envelope
 from tests.support import infra
 from tests.support.alerts_state import decided_state, holding_invoices, rows
+from tests.support.in_process_client import InProcessClient
 from tests.support.kafka_facts import close_days, publish, wait_for_group
 
 pytestmark = pytest.mark.e2e
@@ -176,7 +177,7 @@ class Split:
 def single_instance(url: str) -> Iterator[TestClient]:
     """The reference: one alerts instance (in this process, no Kafka) on its own database."""
     FOLDED.reset()
-    with TestClient(build_app(Settings(database_url=url, run_workers=False))) as client:
+    with InProcessClient(build_app(Settings(database_url=url, run_workers=False))) as client:
         yield client
     FOLDED.reset()
 

@@ -24,7 +24,6 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupAuthorizationFailedError, KafkaError, TopicAuthorizationFailedError
-from fastapi.testclient import TestClient
 
 from jicai_devstack import _proc
 from jicai_devstack.kafka_jvm import ensure_jars, java_command, run_tool
@@ -35,6 +34,7 @@ from jicai_kit.auth import Role
 from jicai_kit.settings import KafkaSettings
 from jicai_orders.entrypoints.app import build_app
 from jicai_orders.settings import Settings
+from tests.support.in_process_client import InProcessClient
 from tests.support.tokens import auth_header
 
 REPO = Path(__file__).resolve().parents[2]
@@ -176,7 +176,7 @@ def test_a_service_under_acls_serves_but_kafka_refuses_it_the_clock_topic(
     """The orders service as production configures it: ready, and its ``POST /clock/days`` refused by Kafka (503)."""
     as_service(secured, "orders", passwords["orders"], monkeypatch, tmp_path)
     settings = Settings(database_url=service_database("orders"), run_workers=False)
-    with TestClient(build_app(settings)) as client:
+    with InProcessClient(build_app(settings)) as client:
         assert client.get("/readyz").json()["checks"]["kafka"] is True
         answer = client.post("/clock/days", json={"first": "2026-03-02"}, headers=auth_header("OPS", Role.OPERATOR))
         assert answer.status_code == 503 and "no day was closed" in answer.json()["detail"]

@@ -33,6 +33,7 @@ from jicai_kit.auth import Role, issue_token
 from jicai_kit.http import create_app
 from jicai_kit.runtime import ConsumerSpec, ServiceRuntime
 from jicai_kit.settings import ServiceSettings
+from tests.support.in_process_client import InProcessClient
 from tests.support.tokens import SIGNING_KEY
 
 pytestmark = pytest.mark.kafka
@@ -100,7 +101,7 @@ def started(sync_url: str, kafka_bootstrap: str, namespace: str, monkeypatch: py
     ledger_down.clear()
     unknown_invoice.clear()
     ledger_behind.clear()
-    return lambda: TestClient(_app(sync_url))
+    return lambda: InProcessClient(_app(sync_url))
 
 
 @pytest.fixture
@@ -310,6 +311,6 @@ def test_old_claims_are_pruned_but_dead_lettered_ones_are_kept(
             return {(r.consumer, r.event_id) for r in conn.execute(select(p.c.consumer, p.c.event_id))}
 
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
-    with TestClient(_app(sync_url)):  # the consumer prunes when it starts, then hourly
+    with InProcessClient(_app(sync_url)):  # the consumer prunes when it starts, then hourly
         _until(lambda: (CONSUMER, "old-handled") not in left(), "the prune")
     assert left() == {(CONSUMER, "old-dead"), (CONSUMER, "recent"), ("another", "old-handled")}

@@ -19,6 +19,7 @@ from jicai_kit.auth import Role
 from tests.service.orders.test_api import C1, _count
 from tests.service.orders.test_api import _deliver as _deliver_contract
 from tests.service.settlement.support import invoice as _settlement_invoice
+from tests.support.in_process_client import InProcessClient
 from tests.support.shared_apps import SharedApp, SharedApps
 
 Auth = Callable[[str, Role], dict[str, str]]
@@ -209,7 +210,7 @@ def test_out_of_range_query_parameters_are_422_not_500(orders: TestClient, share
 
 def test_an_unreachable_database_answers_503_with_retry_after(token: Auth) -> None:
     nowhere = "postgresql+psycopg://jicai@127.0.0.1:9/nowhere"  # nothing listens on the discard port
-    with TestClient(_app("settlement", nowhere)) as client:
+    with InProcessClient(_app("settlement", nowhere)) as client:
         body = {"settlement_id": "MS-1", "institution_id": "H1", "month": "2026-05", "amount": "10.00"}
         for r in (client.post("/monthly-settlements", json=body, headers=token("FUND", Role.FUND)),
                   client.get("/institutions/H1/monthly-settlements", headers=token("FUND", Role.FUND))):

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jicai_kit.auth import Role
+from tests.support.in_process_client import InProcessClient
 from tests.support.shared_apps import DefaultApps
 
 SERVICES = ("contracts", "orders", "settlement")
@@ -168,7 +169,7 @@ def any_service(request: pytest.FixtureRequest, pg_base_url: str) -> Iterator[tu
     from tests.support import infra
 
     url = infra.migrated_database(pg_base_url, request.param)
-    with TestClient(_app(request.param, url)) as client:
+    with InProcessClient(_app(request.param, url)) as client:
         _seed(request.param, client)
         yield client, client.get("/openapi.json").json()
     infra.drop_database(url)

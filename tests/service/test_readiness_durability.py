@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import psycopg
-from fastapi.testclient import TestClient
 
 from jicai_kit.keys import SigningKey, write_public_keys
 from jicai_orders.entrypoints.app import build_app
 from jicai_orders.settings import Settings
+from tests.support.in_process_client import InProcessClient
 
 NO_KAFKA = "127.0.0.1:1"  # readiness fails on Kafka too; the test looks at the database's own check
 
@@ -31,7 +31,7 @@ def _production_keys() -> Path:
 def _readyz(url: str, environment: Literal["test", "production"]) -> tuple[int, dict[str, Any]]:
     settings = Settings(database_url=url, run_workers=False, environment=environment, auth_public_keys=_production_keys(),
                         kafka_bootstrap_servers=NO_KAFKA)
-    with TestClient(build_app(settings)) as client:
+    with InProcessClient(build_app(settings)) as client:
         response = client.get("/readyz")
     return response.status_code, response.json()
 

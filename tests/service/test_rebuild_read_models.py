@@ -7,12 +7,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from jicai_contracts.entrypoints.app import build_app
 from jicai_contracts.settings import Settings
 from jicai_kit.auth import Role
+from tests.support.in_process_client import InProcessClient
 
 
 def _snapshot(url: str) -> list[tuple[object, ...]]:
@@ -27,7 +27,7 @@ def test_read_models_come_back_identical_after_the_rebuild_command(
     service_database: Callable[[str], str], token: Callable[[str, Role], dict[str, str]]
 ) -> None:
     url = service_database("contracts")
-    with TestClient(build_app(Settings(database_url=url, run_workers=False))) as client:
+    with InProcessClient(build_app(Settings(database_url=url, run_workers=False))) as client:
         for n in range(3):
             body = {"institution_id": f"H00{n}", "name": f"医院{n}", "pooling_region_code": "520100", "county_code": "520102"}
             assert client.post("/institutions", json=body, headers=token("OPS", Role.OPERATOR)).status_code == 201

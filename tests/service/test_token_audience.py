@@ -6,21 +6,21 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import jwt
-from fastapi.testclient import TestClient
 
 from jicai_kit.auth import Role, issue_token
 from jicai_orders.entrypoints.app import build_app as build_orders
 from jicai_orders.settings import Settings as OrdersSettings
 from jicai_settlement.entrypoints.app import build_app as build_settlement
 from jicai_settlement.settings import Settings as SettlementSettings
+from tests.support.in_process_client import InProcessClient
 from tests.support.tokens import SIGNING_KEY
 
 
 def test_an_orders_token_is_refused_by_settlement_unless_it_names_it(service_database: Callable[[str], str]) -> None:
     orders_only = {"Authorization": "Bearer " + issue_token(SIGNING_KEY, "H001", Role.INSTITUTION, ["orders"])}
     both = {"Authorization": "Bearer " + issue_token(SIGNING_KEY, "H001", Role.INSTITUTION, ["orders", "settlement"])}
-    orders = TestClient(build_orders(OrdersSettings(database_url=service_database("orders"), run_workers=False, auth_leeway_seconds=0)))
-    settlement = TestClient(build_settlement(SettlementSettings(database_url=service_database("settlement"), run_workers=False)))
+    orders = InProcessClient(build_orders(OrdersSettings(database_url=service_database("orders"), run_workers=False, auth_leeway_seconds=0)))
+    settlement = InProcessClient(build_settlement(SettlementSettings(database_url=service_database("settlement"), run_workers=False)))
     with orders, settlement:
         assert orders.get("/institutions/H001/acceptances", headers=orders_only).status_code == 200
         refused = settlement.get("/institutions/H001/payments", headers=orders_only)

@@ -46,6 +46,7 @@ from jicai_settlement.adapters import policy as settlement_policy
 from jicai_settlement.entrypoints.app import build_app as build_settlement
 from jicai_settlement.settings import Settings as SettlementSettings
 from tests.support import infra
+from tests.support.in_process_client import InProcessClient
 
 POLICY_BOOKS: dict[str, FoldedPolicy] = {
     "contracts": contracts_policy.FOLDED, "orders": orders_policy.FOLDED, "settlement": settlement_policy.FOLDED,
@@ -162,7 +163,7 @@ class SharedApps:
             url = infra.migrated_database(self._base_url, service)
             self._stack.callback(infra.drop_database_later, url)
             app = build(url)
-            client = self._stack.enter_context(TestClient(app))
+            client = self._stack.enter_context(InProcessClient(app))
             shared = self._apps[(service, variant)] = SharedApp(service, url, app, client, emptying_statement(url))
             self._stack.callback(shared.close)  # before the database is dropped
         else:

@@ -35,6 +35,7 @@ from tests.e2e.agreement_year import CASES, ProfileCase
 from tests.e2e.conftest import stable
 from tests.e2e.system import System
 from tests.support import infra
+from tests.support.in_process_client import InProcessClient
 from tests.support.tokens import auth_header
 
 pytestmark = pytest.mark.e2e
@@ -215,7 +216,7 @@ def test_alerts_decisions_derived_again_from_the_facts_on_kafka_equal_the_live_o
     headers = auth_header("OPS", Role.OPERATOR)
     try:
         app = build_app(Settings(database_url=url, run_workers=False))
-        with TestClient(app) as client:
+        with InProcessClient(app) as client:
             assert client.portal is not None
             consumer = app.state.runtime.event_consumer(RULES)
             run: list[Envelope] = []  # facts between two operator inputs, delivered as the consumer's batches take them

@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from jicai_alerts.entrypoints.app import build_app
 from jicai_alerts.settings import Settings
@@ -22,6 +21,7 @@ from jicai_events.catalog import CalendarYearLoaded
 from jicai_kit.auth import Role
 from jicai_policy import parse_calendar_text
 from tests.service.alerts.test_flow import DEADLINE_SET, WARNED, WITHHELD, Alerts, alerts, invoice, payment, shared_alerts
+from tests.support.in_process_client import InProcessClient
 from tests.support.shared_apps import SharedApps
 
 __all__ = ["alerts"]
@@ -175,7 +175,7 @@ def test_a_loaded_year_survives_a_restart_and_a_rebuild_of_the_read_models(alert
     assert (alerts.get("/invoices/INV-WAIT"), alerts.get("/policy/calendars")) == before
     assert before[0]["deadline"] == "2027-01-11"
 
-    with TestClient(build_app(Settings(database_url=alerts.url, run_workers=False))) as client:
+    with InProcessClient(build_app(Settings(database_url=alerts.url, run_workers=False))) as client:
         restarted = Alerts(client, client.app, alerts.url, alerts.headers)  # type: ignore[arg-type]
         restarted.deliver(invoice(accepted=date(2026, 12, 1), received=date(2026, 12, 10)))
         assert restarted.get("/invoices/INV-1")["deadline"] == "2027-01-11"

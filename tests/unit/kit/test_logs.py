@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from jicai_events import correlation
 from jicai_kit import logs, problems
+from tests.support.in_process_client import InProcessClient
 
 log = logging.getLogger("jicai.test.logs")
 
@@ -36,7 +37,7 @@ def lines() -> Iterator[io.StringIO]:
 
 
 def client() -> TestClient:
-    return TestClient(logs.RequestId(Starlette(routes=[Route("/facts", endpoint, methods=["POST"])])))
+    return InProcessClient(logs.RequestId(Starlette(routes=[Route("/facts", endpoint, methods=["POST"])])))
 
 
 def test_the_caller_s_request_id_is_echoed_bound_as_correlation_id_and_logged(lines: io.StringIO) -> None:
@@ -88,7 +89,7 @@ def test_an_unexpected_error_answers_500_naming_the_request_id_and_its_log_line_
     handler = logs.handler("orders", "json", lines)
     problems_log.addHandler(handler)
     try:
-        response = TestClient(app, raise_server_exceptions=False).post("/facts", headers={"X-Request-Id": "his-push-0042"})
+        response = InProcessClient(app, raise_server_exceptions=False).post("/facts", headers={"X-Request-Id": "his-push-0042"})
     finally:
         problems_log.removeHandler(handler)
 
@@ -107,5 +108,5 @@ def test_a_handled_problem_carries_the_request_id_once(lines: io.StringIO) -> No
         raise problems.invalid("lines[0].quantity", "must be positive")
 
     app.add_middleware(logs.RequestId)
-    response = TestClient(app).post("/facts", headers={"X-Request-Id": "his-push-0043"})
+    response = InProcessClient(app).post("/facts", headers={"X-Request-Id": "his-push-0043"})
     assert response.status_code == 422 and response.headers.get_list("X-Request-Id") == ["his-push-0043"]
