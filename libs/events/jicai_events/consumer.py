@@ -198,13 +198,13 @@ class EventConsumer(DayCloses):
     def _poll_timeout_ms(self) -> int:
         """How long a poll waits for records (they end it at once): 200 ms while the loop has work due soon (a day to
         decide, a close to share, a parked partition to retry), else until its next periodic work (at most 5 s)."""
-        soon = self._clock_moved or self.parked.all() or (self._share_day_close is not None and self._share_active())
+        soon = self._clock_moved or self.parked.all() or (self._share_active() and self._shares())
         if soon:
             return POLL_TIMEOUT_MS
         due = [self._last_prune + PRUNE_INTERVAL_S]
         if self._decides_days:
             due.append(self._last_clock_check + self._clock_check_interval())
-        if self._share_day_close is not None:
+        if self._shares():
             due.append(self._last_share + SHARE_IDLE_INTERVAL_S)
         until_due_ms = (min(due) - time.monotonic()) * 1000 + _DUE_SLACK_MS
         return int(min(max(until_due_ms, POLL_TIMEOUT_MS), IDLE_POLL_TIMEOUT_MS))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from aiokafka import TopicPartition
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,6 +18,7 @@ from jicai_events.day_closes import SHARE_ACTIVE_S, SHARE_IDLE_INTERVAL_S, SHARE
 from jicai_events.envelope import Envelope
 from jicai_events.subscriptions import Subscription
 from jicai_events.tables import add_event_tables
+from jicai_events.topics import CLOCK
 from jicai_events.unit_of_work import UnitOfWork
 
 
@@ -80,3 +82,40 @@ def test_after_joining_an_instance_looks_often_for_a_while_then_rarely_until_tim
     consumer._partitions_assigned(set())  # a rebalance then does not shorten that window
     clock.now += SHARE_JOIN_S
     assert _looks_every(consumer, clock) == pytest.approx(SHARE_IDLE_INTERVAL_S, abs=0.1)
+
+
+class Assigned:
+    """What the consumer asks of its Kafka client here: its topics, their partitions, and which of them it holds."""
+
+    def __init__(self, topics: dict[str, int], held: set[tuple[str, int]]) -> None:
+        self.topics, self.held = topics, held
+
+    def subscription(self) -> set[str]:
+        return set(self.topics)
+
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        return set(range(self.topics[topic]))
+
+    def assignment(self) -> set[TopicPartition]:
+        return {TopicPartition(topic, partition) for topic, partition in self.held}
+
+
+def test_an_instance_holding_every_partition_never_looks_for_a_share_of_a_close(clock: Clock) -> None:
+    """Alone in its group (the common case) a close in progress is its own, decided chunk by chunk by its decider, or
+    a killed instance's, which the next decider resumes: one instance asked four times a second for 30 s after each
+    close for nothing. Holding only some of the partitions, it looks as before."""
+    topics = {"orders": 6, CLOCK.qualified(): 1}
+    everything = {(topic, p) for topic, n in topics.items() for p in range(n)}
+    consumer = _consumer()
+    consumer._consumer = Assigned(topics, everything)
+    consumer._partitions_assigned(set())
+    consumer._last_share = consumer._last_clock_check = consumer._last_prune = clock.now  # its periodic work just done
+    consumer._clock_seen = clock.now  # a close just read: business time moved
+    clock.now += SHARE_INTERVAL_S * 4
+    assert not consumer._share_due()
+    assert consumer._poll_timeout_ms() > POLL_TIMEOUT_MS, "no share to look for soon: the poll waits for its periodic work"
+
+    consumer._consumer = Assigned(topics, everything - {("orders", 5)})  # a sibling holds one
+    assert consumer._share_due()
+    assert consumer._poll_timeout_ms() == POLL_TIMEOUT_MS
+    assert _looks_every(consumer, clock) == pytest.approx(SHARE_INTERVAL_S, abs=0.1)
