@@ -1,5 +1,6 @@
 """One instance served by several API processes (``JICAI_WEB_CONCURRENCY=2``): requests are answered by
-any of them, the relay and consumers run in exactly one, and another takes them over when that one dies."""
+any of them, the relay and consumers run in exactly one, another takes them over when that one dies, and all of
+them end when their supervisor is killed."""
 from __future__ import annotations
 
 import asyncio
@@ -40,6 +41,14 @@ def _lock_holder(path: Path) -> int | None:
         if parts[1] == "FLOCK" and parts[5] == where:
             return int(parts[4])
     return None
+
+
+def _running(pid: int) -> bool:
+    """``pid`` exists and is no zombie (an orphan's end is reaped by init, not by us)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def _children(pid: int) -> set[int]:
@@ -86,7 +95,7 @@ def _push_accepted(url: str, contract_id: str, external_id: str) -> bool:
     return bool(r.json()["accepted"] == 1)
 
 
-def test_two_api_processes_run_one_set_of_consumers_and_a_sibling_takes_over_when_it_dies(
+def test_two_api_processes_run_one_set_of_consumers_a_sibling_takes_over_when_it_dies_and_all_end_with_their_supervisor(
     service_database: Callable[[str], str], kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     namespace = f"webconc-{uuid.uuid4().hex[:8]}."
@@ -121,6 +130,12 @@ def test_two_api_processes_run_one_set_of_consumers_and_a_sibling_takes_over_whe
         _wait_for("one member again (the dead one timed out)", lambda: asyncio.run(_members(kafka_bootstrap, group)) == 1, timeout=90)
         asyncio.run(_sign(kafka_bootstrap, "C-B"))
         _wait_for("the new leader consumes", lambda: _push_accepted(service.url, "C-B", "L-B"), timeout=90)
+
+        # The supervisor killed outright (an OOM kill): its API processes do not serve on, orphaned, but stop.
+        api_processes = _children(service.pid)
+        os.kill(service.pid, signal.SIGKILL)
+        _wait_for("every API process of the killed supervisor ended", lambda: not any(_running(p) for p in api_processes))
+        assert _lock_holder(lock) is None
     finally:
         procs.stop_service(tmp_path, "orders")
         asyncio.run(delete_namespace_topics(kafka_bootstrap, namespace))

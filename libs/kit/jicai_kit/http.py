@@ -31,7 +31,7 @@ from jicai_kit.guard import RequestGuard
 from jicai_kit.policy_api import router as policy_router
 from jicai_kit.runtime import ServiceRuntime
 from jicai_kit.settings import ServiceSettings
-from jicai_kit.workers_lock import run_workers_when_leading
+from jicai_kit.workers_lock import end_with_supervisor, run_workers_when_leading
 
 REQUEST_LATENCY = Histogram(
     "jicai_http_request_duration_seconds", "HTTP request latency", ["service", "method", "route", "status"]
@@ -57,6 +57,9 @@ def create_app(
         runtime = make_runtime(settings)
         app.state.runtime = runtime
         leading: asyncio.Task[None] | None = None
+        supervised: asyncio.Task[None] | None = None
+        if settings.workers_supervisor is not None:  # one of the API processes of ``jicai-serve --workers N``
+            supervised = asyncio.create_task(end_with_supervisor(settings.workers_supervisor))
         if settings.run_workers and settings.workers_lock:
             leading = asyncio.create_task(run_workers_when_leading(runtime, settings.workers_lock))
         elif settings.run_workers:
@@ -71,6 +74,8 @@ def create_app(
         try:
             yield
         finally:
+            if supervised is not None:
+                supervised.cancel()
             await runtime.stop()
             if leading is not None:
                 leading.cancel()  # the lock goes once this process's workers have stopped

@@ -92,7 +92,8 @@ def main(
     from jicai_kit.workers_lock import lock_path
 
     if workers > 1:
-        os.environ["JICAI_WORKERS_LOCK"] = str(lock_path(service, port))  # the processes uvicorn spawns inherit it
+        os.environ["JICAI_WORKERS_LOCK"] = str(lock_path(service, port))  # the processes uvicorn spawns inherit them
+        os.environ["JICAI_WORKERS_SUPERVISOR"] = str(os.getpid())
         gc.enable()  # this process only watches the workers (each imports the app in a fresh interpreter)
     # A spawned process answers uvicorn's health check only once it has imported everything: on a loaded
     # machine that took longer than the default 5 s, and uvicorn killed and respawned it forever.

@@ -80,6 +80,10 @@ class ServiceSettings(KafkaSettings):
         None, validation_alias="JICAI_WORKERS_LOCK",
         description="set by jicai-serve --workers N: of the N processes, the one holding this file's lock runs relay and consumers",
     )
+    workers_supervisor: int | None = Field(
+        None, validation_alias="JICAI_WORKERS_SUPERVISOR",
+        description="set by jicai-serve --workers N: its own pid; each of the N processes stops when that process ends",
+    )
     future_date_margin_days: int = Field(
         1, ge=0, le=366, validation_alias="JICAI_FUTURE_DATE_MARGIN_DAYS",
         description="a fact may be dated at most this many days after today in Asia/Shanghai (clock skew, callers ahead of China's date)",

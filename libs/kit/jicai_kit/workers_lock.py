@@ -7,12 +7,18 @@ after the service and port: the holder runs them, the others only serve
 HTTP and try again every second, so when the holder dies (the kernel drops
 its lock) a sibling takes over. Several instances on several machines still
 share the consumer groups as before (each instance has its own lock file).
+
+Each of those processes also ends when the process that spawned it does (``end_with_supervisor``): uvicorn's
+workers outlive a supervisor killed with SIGKILL (the OOM killer, a ``kill -9``, a harness timing out), and went on
+serving the port and running the relay and consumers, unseen, until someone found them.
 """
 from __future__ import annotations
 
 import asyncio
 import fcntl
+import logging
 import os
+import signal
 import tempfile
 from pathlib import Path
 
@@ -40,3 +46,31 @@ async def run_workers_when_leading(runtime: ServiceRuntime, path: str) -> None:
         await asyncio.Event().wait()
     finally:
         os.close(fd)  # releases the lock; runtime.stop() stops the workers
+
+
+async def end_with_supervisor(supervisor: int) -> None:
+    """Until cancelled: when ``supervisor`` (the pid of uvicorn's supervisor, which spawned this process) ends, however
+    it ends, stop this process as a SIGTERM would (uvicorn's graceful shutdown: requests in flight answered, the
+    workers stopped, the lock released).
+
+    The pid comes from jicai-serve, not ``os.getppid()`` here: a process the supervisor spawned just before it died
+    is still importing then, and by its start-up its parent is already init. Waits on a pidfd of the supervisor
+    (Linux 5.3+): readable once it exits, so nothing polls."""
+    try:
+        pidfd = os.pidfd_open(supervisor)
+    except ProcessLookupError:  # ended (and reaped) before this process started
+        pidfd = None
+    if pidfd is not None:
+        try:
+            if os.getppid() == supervisor:  # else the pid is no longer our supervisor's
+                loop = asyncio.get_running_loop()
+                ended = asyncio.Event()
+                loop.add_reader(pidfd, ended.set)
+                try:
+                    await ended.wait()
+                finally:
+                    loop.remove_reader(pidfd)
+        finally:
+            os.close(pidfd)
+    logging.getLogger(__name__).warning("the supervisor (pid %d) has ended: stopping this API process", supervisor)
+    signal.raise_signal(signal.SIGTERM)
