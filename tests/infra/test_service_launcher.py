@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -38,7 +40,9 @@ def own_launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[launcher.
         monkeypatch.setenv("JICAI_ORDERS_DATABASE_URL", _NOWHERE)
         monkeypatch.setenv("JICAI_CONSOLE_DATABASE_URL", _NOWHERE)
         monkeypatch.setenv("JICAI_RUN_WORKERS", "false")
-        preloaded = launcher.Launcher(tmp_path_factory.mktemp("launcher") / "launcher.log")
+        # Listening, as the run's shared launcher does: test_requests_on_connections_to_the_launcher_are_answered_on_each
+        here = tmp_path_factory.mktemp("launcher")
+        preloaded = launcher.Launcher(here / "launcher.log", listen=here / "launcher.sock")
         before = launcher.active()
         launcher.use(preloaded)
         try:
@@ -147,6 +151,33 @@ def test_the_console_forked_from_the_launcher_is_what_jicai_console_would_be(own
     finally:
         ops_console.stop_console(tmp_path, kill=True)
         infra.drop_database(database)
+
+
+def test_requests_on_connections_to_the_launcher_are_answered_on_each(own_launcher: launcher.Launcher, tmp_path: Path,
+                                                                       pg_base_url: str, kafka_bootstrap: str) -> None:
+    """The run's one launcher, reached by every xdist worker at its socket (``Launcher(log, connect=PATH)``): requests
+    from several connections at once each get their own answer, and a client that leaves ends nothing."""
+    listening = own_launcher.log.with_name("launcher.sock")
+    empty = [infra.create_database(pg_base_url, "test_launched") for _ in range(2)]
+    clients = [launcher.Launcher(own_launcher.log, connect=listening) for _ in range(2)]
+    serve = [str(Path(sys.executable).with_name("jicai-serve")), "orders"]
+    try:
+        with ThreadPoolExecutor(len(clients)) as together:
+            migrated = list(together.map(
+                lambda client, url: client.run([*serve, "--migrate-only"], tmp_path, procs.service_env("orders", url, kafka_bootstrap), 60),
+                clients, empty))
+        assert [m.returncode for m in migrated] == [0, 0], [m.stdout for m in migrated]
+        assert infra.alembic_revision(empty[0]) == infra.alembic_revision(empty[1]) is not None  # each at head
+        for client in clients:
+            client.close()
+        unreachable = procs.service_env("orders", _NOWHERE.replace("nothing", "unreachable"), kafka_bootstrap)
+        failed = own_launcher.run([*serve, "--migrate-only"], tmp_path, unreachable, 60)  # the launcher still answers
+        assert failed.returncode != 0 and "port 1" in failed.stderr
+    finally:
+        for client in clients:
+            client.close()
+        for url in empty:
+            infra.drop_database(url)
 
 
 def test_the_launcher_ends_with_its_input_and_the_services_it_started_run_on(own_launcher: launcher.Launcher, tmp_path: Path,

@@ -22,6 +22,7 @@ import fcntl
 import hashlib
 import os
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -39,6 +40,7 @@ from jicai_kit import migrations, services
 from jicai_kit.migrations import upgrade
 
 if TYPE_CHECKING:
+    from jicai_devstack.launcher import Launcher
     from jicai_devstack.postgres import PostgresInstance
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,15 +66,38 @@ workers' systems can run at once. devstack's 200 was one worker's bound."""
 TEMPLATE_PREFIX = "test_template_"
 
 
+LAUNCHER_SOCKET_ENV = "JICAI_TEST_LAUNCHER_SOCKET"
+"""Where the run's shared launcher listens: set by the xdist controller for its workers (``start_shared_servers``)."""
+_shared_launcher: list[Launcher] = []
+
+
 def use_service_launcher() -> None:
     """The services the tests start (``jicai_devstack.services.start_service``) are forked from a launcher that
-    imported them once, one per test process, started on first use: a start costs a tenth of the CPU of the
-    ``jicai-serve`` command, three quarters of which were imports (``jicai_devstack.launcher``).
-    ``JICAI_TEST_SERVICE_LAUNCHER=0`` starts them as commands."""
+    imported them once: a start costs a tenth of the CPU of the ``jicai-serve`` command, three quarters of which were
+    imports (``jicai_devstack.launcher``). Under xdist, the run's one launcher, which the controller starts as its
+    workers collect (``start_shared_servers``: each worker's own imported everything again, ~3 CPU-s); else one of the
+    test process's own, started on first use. ``JICAI_TEST_SERVICE_LAUNCHER=0`` starts them as commands."""
     from jicai_devstack import launcher
 
-    if os.environ.get("JICAI_TEST_SERVICE_LAUNCHER", "1") != "0":
+    if os.environ.get("JICAI_TEST_SERVICE_LAUNCHER", "1") == "0":
+        return
+    shared = os.environ.get(LAUNCHER_SOCKET_ENV)
+    if shared:
+        launcher.use(launcher.Launcher(SHARED_RUN_DIR / "launcher.log", connect=Path(shared)))
+    else:
         launcher.use(launcher.Launcher(TEST_RUN_DIR / "launcher.log"))
+
+
+def _start_shared_launcher() -> None:
+    from jicai_devstack import launcher
+
+    if os.environ.get("JICAI_TEST_SERVICE_LAUNCHER", "1") == "0":
+        return
+    listening = Path(tempfile.gettempdir()) / f"jicai-test-launcher-{os.getpid()}.sock"
+    shared = launcher.Launcher(SHARED_RUN_DIR / "launcher.log", listen=listening)
+    shared.start()
+    _shared_launcher.append(shared)
+    os.environ[LAUNCHER_SOCKET_ENV] = str(listening)  # the workers, spawned after this, inherit it
 
 
 def package(service: str) -> str:
@@ -331,10 +356,11 @@ def finish_test_process() -> None:
 
 
 def start_shared_servers() -> None:
-    """Start the run's PostgreSQL and Kafka side by side in the background: in the xdist controller, as its workers
-    spawn and collect. A worker asking meanwhile waits for the start under way (the run directory's lock) and finds
+    """Start the run's PostgreSQL and Kafka side by side in the background, and its service launcher: in the xdist
+    controller, as its workers spawn and collect. A worker asking meanwhile waits for the start under way (the run directory's lock) and finds
     them running. The controller is their parent, and the one that stops and reaps them: a worker that had started the
     broker would exit before it, its child still running."""
+    _start_shared_launcher()
     _SWEEP_LOCK.parent.mkdir(parents=True, exist_ok=True)
     sweeping = _SWEEP_LOCK.open("a")
     fcntl.flock(sweeping, fcntl.LOCK_EX)  # before any worker exists: none creates a database before the sweep's list
@@ -375,6 +401,8 @@ def stop_shared_servers() -> None:
     started the run. PostgreSQL's data (the templates) stays for the next run; stopping what never started is a no-op."""
     if WORKER:
         return
+    while _shared_launcher:
+        _shared_launcher.pop().close()
     while _starting:
         _starting.pop().join()
     if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):

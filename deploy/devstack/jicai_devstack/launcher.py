@@ -1,9 +1,10 @@
 """A pre-imported launcher of ``jicai-serve`` and ``jicai-console`` processes: a fork server, for the test suite only.
 
 A service start spends three quarters of its CPU importing (FastAPI, pydantic, SQLAlchemy, aiokafka, Alembic,
-the service's own modules) before it does anything, and the end-to-end tests start dozens. The launcher is one
-process per test process (started on its first request) that imports all that once, then forks a child per
-start, as gunicorn's ``--preload`` or multiprocessing's ``forkserver`` do. The child becomes exactly what
+the service's own modules) before it does anything, and the end-to-end tests start dozens. The launcher is a
+process that imports all that once, then forks a child per start (one for the whole run, reached by the xdist
+workers at a socket; else one per test process, started on its first request), as gunicorn's ``--preload`` or
+multiprocessing's ``forkserver`` do. The child becomes exactly what
 ``jicai-serve NAME --port PORT`` would be: its own session, the environment it was given (replaced wholesale
 before anything reads a setting), its working directory, output to its log file, the command line
 ``jicai-serve NAME --port PORT`` in ``/proc/<pid>/cmdline`` (``setproctitle``), then the code of
@@ -27,10 +28,11 @@ only the test process that starts a console pays for them. Its app module is imp
 only when uvicorn asks for ``app`` (in the child).
 
 Protocol: one JSON object a line on the launcher's stdin (``{"argv", "cwd", "log", "env", "status"}``, ``argv[0]`` the
-path of a program's script), answered by one on its stdout (``{"pid"}`` or ``{"error"}``). A one-off command
+path of a program's script), answered by one on its stdout (``{"pid"}`` or ``{"error"}``); started with ``--listen PATH``
+(``Launcher(log, listen=PATH)``), the same on each connection to that UNIX socket (``Launcher(log, connect=PATH)``). A one-off command
 (``Launcher.run``: ``jicai-serve NAME --rebuild-read-models``, ``jicai-console add-users FILE``) also names a ``status``
 file, where the child writes its exit status as it ends.
-End of input (the test process ended, however it ended) ends the launcher; the services it started run on, as
+End of input on stdin (the process that started it ended, however it ended) ends the launcher; the services it started run on, as
 ``spawn_detached`` ones do, until the tests stop them.
 The launcher ignores SIGCHLD, so the kernel reaps its children as they exit (a dead service leaves no zombie).
 
@@ -45,7 +47,9 @@ import json
 import os
 import pkgutil
 import select
+import selectors
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -228,19 +232,60 @@ def _prepare(program: str, prepared: set[str]) -> None:
         prepared.add(program)
 
 
-def _serve_requests(requests: IO[bytes], inherited: set[int], prepared: set[str]) -> None:
-    while line := requests.readline():
-        request = json.loads(line)
-        try:
-            _prepare(Path(request["argv"][0]).name, prepared)
-            _check_quiet(inherited)
-            pid = os.fork()
-        except (OSError, RuntimeError, ImportError) as exc:
-            os.write(1, json.dumps({"error": str(exc)}).encode() + b"\n")
-            continue
-        if pid == 0:
-            _become(request)  # SystemExit from here ends the child, as it ends the program's script
-        os.write(1, json.dumps({"pid": pid}).encode() + b"\n")
+def _serve_requests(listener: socket.socket | None, inherited: set[int], prepared: set[str]) -> None:
+    """Answer requests, a JSON line each: from stdin (answered on stdout) and, with ``listener``, from every process
+    connected to it (answered on its connection), until stdin ends."""
+    waiting = selectors.DefaultSelector()
+    connections: dict[int, socket.socket] = {}
+    inherited.add(waiting.fileno())
+    waiting.register(0, selectors.EVENT_READ)
+    if listener is not None:
+        waiting.register(listener, selectors.EVENT_READ)
+    unread: dict[int, bytes] = {0: b""}
+    while True:
+        for key, _ in waiting.select():
+            if listener is not None and key.fileobj is listener:
+                connection, _ = listener.accept()
+                connections[connection.fileno()] = connection
+                inherited.add(connection.fileno())
+                unread[connection.fileno()] = b""
+                waiting.register(connection, selectors.EVENT_READ)
+                continue
+            fd = key.fd
+            data = os.read(fd, 65536)
+            if not data:
+                if fd == 0:
+                    return  # the process that started the launcher ended
+                waiting.unregister(fd)
+                inherited.discard(fd)
+                del unread[fd]
+                connections.pop(fd).close()
+                continue
+            unread[fd] += data
+            while b"\n" in unread[fd]:
+                line, unread[fd] = unread[fd].split(b"\n", 1)
+                answer = _fork_for(json.loads(line), inherited, prepared, [waiting, *connections.values(), listener])
+                os.write(1 if fd == 0 else fd, json.dumps(answer).encode() + b"\n")
+
+
+def _fork_for(request: dict[str, Any], inherited: set[int], prepared: set[str], own: list[Any]) -> dict[str, Any]:
+    """Fork the child ``request`` asks for; in the launcher, its answer (``{"pid"}`` or ``{"error"}``)."""
+    try:
+        _prepare(Path(request["argv"][0]).name, prepared)
+        _check_quiet(inherited)
+        pid = os.fork()
+    except (OSError, RuntimeError, ImportError) as exc:
+        return {"error": str(exc)}
+    if pid == 0:
+        # The launcher's selector and sockets forget their descriptors (``_become`` closes every one): an object
+        # closing its number later would close whatever the child has opened under it since.
+        for thing in own:
+            if isinstance(thing, socket.socket):
+                thing.detach()
+            elif isinstance(thing, selectors.BaseSelector):
+                thing.close()  # the child's copy of its descriptor
+        _become(request)  # SystemExit from here ends the child, as it ends the program's script
+    return {"pid": pid}
 
 
 def main() -> None:
@@ -249,24 +294,39 @@ def main() -> None:
     # Claims the memory of argv and environ for the titles now, while the environment is the one the process started
     # with: a child replaces it before it sets its title, and the title would then have no room (cmdline unchanged).
     setproctitle.getproctitle()
+    listener, listening = None, sys.argv[2] if sys.argv[1:2] == ["--listen"] else None
+    if listening is not None:  # before the imports: a process connecting meanwhile waits for its answer
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(listening)
+        listener.listen()
+    launcher = os.getpid()
     inherited = set(_open_files())
     gc.disable()  # as jicai-serve while importing; the children's app start-up freezes and turns it on again
     prepared: set[str] = set()
     _prepare("jicai-serve", prepared)  # the console's imports wait for a request for it
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps exited children: no zombies pile up
     _check_quiet(inherited)
-    _serve_requests(sys.stdin.buffer, inherited, prepared)
+    try:
+        _serve_requests(listener, inherited, prepared)
+    finally:
+        if listening is not None and os.getpid() == launcher:  # not in a child ending (its SystemExit passes here)
+            os.unlink(listening)
 
 
 # -- the client, in the test process -------------------------------------------------------------------------
 
 
 class Launcher:
-    """The launcher process of this (test) process, started on the first ``spawn``."""
+    """The launcher process of this (test) process, started on the first ``spawn``; or, with ``listen``, one that other
+    processes (the xdist workers) reach too, at that socket; or, with ``connect``, one that another process started."""
 
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, *, listen: Path | None = None, connect: Path | None = None) -> None:
         self.log = log
+        self._listen = listen
+        self._connect = connect
         self._process: subprocess.Popen[bytes] | None = None
+        self._connection: socket.socket | None = None
+        self._answers: IO[bytes] | None = None
         self._lock = threading.Lock()
 
     def spawn(self, command: list[str], cwd: Path, log: Path, env: dict[str, str]) -> int:
@@ -298,49 +358,80 @@ class Launcher:
     def _fork(self, command: list[str], cwd: Path, log: Path, env: dict[str, str], status: Path | None = None) -> int:
         request = {"argv": command, "cwd": str(cwd), "log": str(log), "env": env, "status": str(status) if status else None}
         with self._lock:
-            process = self._started()
-            assert process.stdin is not None and process.stdout is not None
+            ask, answers = self._channel()
             try:
-                process.stdin.write(json.dumps(request).encode() + b"\n")
-                process.stdin.flush()
-                answer = process.stdout.readline()
-            except BrokenPipeError:
+                ask(json.dumps(request).encode() + b"\n")
+                answer = answers.readline()
+            except (BrokenPipeError, ConnectionResetError):
                 answer = b""
             if not answer:
                 from jicai_devstack._proc import tail
 
-                raise RuntimeError(f"the service launcher exited ({process.poll()}):\n{tail(self.log)}")
+                self._drop_connection()
+                ended = f"({self._process.poll()})" if self._process is not None else f"(at {self._connect})"
+                raise RuntimeError(f"the service launcher exited {ended}:\n{tail(self.log)}")
         reply = json.loads(answer)
         if "error" in reply:
             raise RuntimeError(f"the service launcher could not start {' '.join(command)}: {reply['error']}")
         pid: int = reply["pid"]
         return pid
 
+    def _channel(self) -> tuple[Callable[[bytes], None], IO[bytes]]:
+        """How to send a request and where its answer comes: the pipes of our own launcher, or a connection to another's."""
+        if self._connect is None:
+            process = self._started()
+            assert process.stdin is not None and process.stdout is not None
+            stdin = process.stdin
+
+            def ask(line: bytes) -> None:
+                stdin.write(line)
+                stdin.flush()
+
+            return ask, process.stdout
+        if self._connection is None:
+            self._connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._connection.connect(str(self._connect))
+            self._answers = self._connection.makefile("rb")
+        assert self._answers is not None
+        return self._connection.sendall, self._answers
+
+    def _drop_connection(self) -> None:
+        if self._answers is not None:
+            self._answers.close()
+        if self._connection is not None:
+            self._connection.close()
+        self._connection = self._answers = None
+
     def start(self) -> None:
         """Start the launcher now, without waiting for it: its imports overlap what the caller does before its first
-        ``spawn`` (a test creating its databases)."""
-        with self._lock:
-            self._started()
+        ``spawn`` (a test creating its databases). Another process's launcher (``connect``) runs already."""
+        if self._connect is None:
+            with self._lock:
+                self._started()
 
     def _started(self) -> subprocess.Popen[bytes]:
         if self._process is None or self._process.poll() is not None:
             self.log.parent.mkdir(parents=True, exist_ok=True)
+            listening = ["--listen", str(self._listen)] if self._listen is not None else []
+            if self._listen is not None:
+                self._listen.unlink(missing_ok=True)  # a killed run's
             with self.log.open("ab") as err:
                 # -u: unbuffered output, as PYTHONUNBUFFERED=1 gives a service (its log is read while it runs).
                 self._process = subprocess.Popen(
-                    [sys.executable, "-u", "-m", "jicai_devstack.launcher"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                    stderr=err, start_new_session=True,
+                    [sys.executable, "-u", "-m", "jicai_devstack.launcher", *listening], stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=err, start_new_session=True,
                 )
         return self._process
 
     @property
     def pid(self) -> int | None:
-        """The launcher process's, once started."""
+        """The launcher process's, once started (by this process)."""
         return self._process.pid if self._process is not None else None
 
     def close(self) -> None:
-        """End the launcher (its services run on); waits for it."""
+        """End our launcher (its services run on) and wait for it; or leave another's."""
         with self._lock:
+            self._drop_connection()
             if self._process is not None:
                 assert self._process.stdin is not None and self._process.stdout is not None
                 self._process.stdin.close()
