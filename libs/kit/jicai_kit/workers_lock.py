@@ -15,6 +15,7 @@ serving the port and running the relay and consumers, unseen, until someone foun
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import logging
 import os
@@ -55,11 +56,14 @@ async def end_with_supervisor(supervisor: int) -> None:
 
     The pid comes from jicai-serve, not ``os.getppid()`` here: a process the supervisor spawned just before it died
     is still importing then, and by its start-up its parent is already init. Waits on a pidfd of the supervisor
-    (Linux 5.3+): readable once it exits, so nothing polls."""
-    try:
-        pidfd = os.pidfd_open(supervisor)
-    except ProcessLookupError:  # ended (and reaped) before this process started
-        pidfd = None
+    (Linux 5.3+): readable once it exits, so nothing polls; elsewhere it looks at the parent once a second."""
+    pidfd = None
+    if not hasattr(os, "pidfd_open"):
+        while os.getppid() == supervisor:
+            await asyncio.sleep(RETRY_S)
+    else:
+        with contextlib.suppress(ProcessLookupError):  # else it ended (and was reaped) before this process started
+            pidfd = os.pidfd_open(supervisor)
     if pidfd is not None:
         try:
             if os.getppid() == supervisor:  # else the pid is no longer our supervisor's
