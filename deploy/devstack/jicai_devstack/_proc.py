@@ -124,6 +124,14 @@ def spawn_detached(cmd: list[str], cwd: Path, log: Path, env: dict[str, str] | N
     return proc.pid
 
 
+def _threads(pid: int) -> int:
+    """How many threads ``pid`` has left (a zombie's leader is one of them), 0 once it is gone."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+
+
 def pid_alive(pid: int | None, cmdline_marker: str | None = None) -> bool:
     """True if ``pid`` runs and (optionally) its command line contains a marker.
 
@@ -150,11 +158,13 @@ def pid_alive(pid: int | None, cmdline_marker: str | None = None) -> bool:
     if stat.rsplit(")", 1)[1].split()[0] == "Z":
         # A zombie leader may still have threads tearing down (a JVM holds its
         # sockets until the last thread exits), so only a completed reap of our
-        # own child, or someone else's zombie, counts as dead.
+        # own child, or someone else's zombie with no thread left, counts as dead:
+        # a service forked from the launcher, SIGKILLed, still held its port
+        # while its other threads exited, and its restart on that port failed.
         try:
             return os.waitpid(pid, os.WNOHANG)[0] == 0
         except ChildProcessError:
-            return False
+            return _threads(pid) > 1
     if cmdline_marker is None:
         return True
     try:
