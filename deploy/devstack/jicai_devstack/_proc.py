@@ -137,7 +137,8 @@ def pid_alive(pid: int | None, cmdline_marker: str | None = None) -> bool:
 
     The marker guards against pid reuse after a reboot or crash: a stale pid
     file must not make us signal some unrelated process. Zombies count as dead
-    (and are reaped when they are our own children, e.g. after ``kill -9``).
+    once no thread of theirs is left (and are reaped when they are our own
+    children, e.g. after ``kill -9``).
     """
     if not pid:
         return False
